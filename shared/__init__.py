@@ -1,0 +1,1 @@
+"""Jiangxin's common plumbing: events, messaging, db, auth, logging and web. No domain logic."""

@@ -1,0 +1,93 @@
+"""Settings shared by every service; each service's config.py extends `ServiceSettings`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+
+class ServiceSettings(BaseSettings):
+    """Read `JIANGXIN_<SERVICE>_<FIELD>` first, then `JIANGXIN_<FIELD>` shared by all services."""
+
+    service_name: ClassVar[str] = "service"
+    default_port: ClassVar[int] = 8080
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    database_url: str = ""
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    namespace: str = Field("jiangxin", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "console"
+    public_base_url: str = "http://localhost:8080"
+    jwt_public_key_file: Path = Path("var/keys/jwt-ed25519.pub.pem")
+    jwt_issuer: str = "jiangxin"
+    jwt_audience: str = "jiangxin"
+    # Messaging
+    prefetch: int = 64
+    immediate_retries: int = 3
+    delay_tiers_ms: tuple[int, ...] = (1_000, 10_000, 60_000)
+    delivery_limit: int = 50
+    relay_batch_size: int = 500
+    relay_poll_interval_s: float = 1.0
+    relay_parked_retry_s: float = 60.0
+    outbox_retention_hours: int = 24
+    inbox_retention_days: int = 7
+    shutdown_grace_s: float = 20.0
+    run_relay: bool = True
+    run_consumers: bool = True
+    migrate_on_start: bool = True
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> ServiceSettings:
+        # Frozen model: defaults that depend on the class are filled through object.__setattr__.
+        if not self.http_port:
+            object.__setattr__(self, "http_port", self.default_port)
+        if not self.database_url:
+            object.__setattr__(
+                self,
+                "database_url",
+                f"postgresql://postgres@127.0.0.1:5432/jiangxin_{self.service_name}",
+            )
+        return self
+
+    @property
+    def exchange_name(self) -> str:
+        """Return the one durable topic exchange every event goes through."""
+        return f"{self.namespace}.events"
+
+    @property
+    def queue_name(self) -> str:
+        """Return this service's work queue."""
+        return f"{self.namespace}.{self.service_name}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        own = EnvSettingsSource(
+            settings_cls, env_prefix=f"JIANGXIN_{cls.service_name.upper()}_", case_sensitive=False
+        )
+        common = EnvSettingsSource(settings_cls, env_prefix="JIANGXIN_", case_sensitive=False)
+        return init_settings, own, common
+
+    def with_overrides(self, **changes: Any) -> ServiceSettings:
+        """Return a copy with some fields replaced (tests and CLI)."""
+        return self.model_copy(update=changes)

@@ -1,0 +1,264 @@
+"""Every integration event contract, grouped by producer.
+
+Within a version changes are additive only (new optional fields); a breaking change is a
+new class with `version + 1`, published beside the old one until all consumers move.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.envelope import Event, event
+
+Locale = Literal["zh-CN", "en"]
+
+
+class Part(BaseModel):
+    """A frozen value object inside an event."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Recipient(Part):
+    """Who an event is about and how to reach them (notification needs no other lookup)."""
+
+    user_id: UUID | None = None
+    name: str
+    phone: str | None = Field(None, description="E.164")
+    email: str | None = None
+    locale: Locale = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+
+
+class ClassInfo(Part):
+    """The class (班次) an enrolment belongs to, as shown to the trainee."""
+
+    class_id: UUID
+    course_id: UUID
+    course_code: str
+    course_title_zh: str
+    course_title_en: str
+    starts_on: date
+    ends_on: date
+    first_session_at: datetime | None = None
+    venue: str
+    online: bool = False
+
+
+class CourseInfo(Part):
+    """What certification needs to know about a course."""
+
+    course_id: UUID
+    code: str
+    title_zh: str
+    title_en: str
+    category: str
+    occupation_code: str | None = None
+    occupation_name: str
+    work_type: str | None = Field(None, description="工种; '--' is printed when absent")
+    level: int | None = Field(None, ge=1, le=5, description="None for a training certificate")
+    required_hours: float
+    certificate_validity_months: int | None = None
+    issue_policy: Literal["auto", "approval"] = "auto"
+
+
+class IdentityDocument(Part):
+    """A trainee's ID: type, masked number, and the number encrypted for certification."""
+
+    id_type: Literal["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "other"]
+    number_masked: str
+    number_encrypted: str = Field(description="Fernet token under the PII transport key")
+
+
+# --- enrollment ---------------------------------------------------------------------------
+
+
+@event("auth.otp_requested", 1, aggregate="phone")
+class OtpRequested(Event):
+    """A sign-in code was issued; it must reach the phone at once (critical)."""
+
+    phone: str
+    code: str
+    expires_at: datetime
+    locale: Locale = "zh-CN"
+
+
+class EnrollmentEvent(Event):
+    """Fields common to every enrolment transition."""
+
+    enrollment_id: UUID
+    seq: int = Field(description="Per-enrolment transition counter: later states have larger seq")
+    trainee: Recipient
+    class_info: ClassInfo
+    actor: Literal["trainee", "trainer", "admin", "system"] = "system"
+
+
+@event("enrollment.confirmed", 1, aggregate="enrollment_id")
+class EnrollmentConfirmed(EnrollmentEvent):
+    """A seat was booked for the trainee."""
+
+    via: Literal["self", "bulk", "admin"] = "self"
+
+
+@event("enrollment.waitlisted", 1, aggregate="enrollment_id")
+class EnrollmentWaitlisted(EnrollmentEvent):
+    """The class was full; the trainee joined the waitlist."""
+
+    waitlist_position: int
+
+
+@event("enrollment.offered", 1, aggregate="enrollment_id")
+class EnrollmentOffered(EnrollmentEvent):
+    """A seat was offered to the head of the waitlist until a deadline."""
+
+    offer_expires_at: datetime
+
+
+@event("enrollment.promoted", 1, aggregate="enrollment_id")
+class EnrollmentPromoted(EnrollmentEvent):
+    """A waitlisted or offered trainee now holds a confirmed seat."""
+
+
+@event("enrollment.cancelled", 1, aggregate="enrollment_id")
+class EnrollmentCancelled(EnrollmentEvent):
+    """The enrolment ended before the class."""
+
+    reason: Literal["by_trainee", "by_admin", "class_cancelled", "offer_expired", "offer_declined"]
+    note: str | None = None
+
+
+@event("enrollment.rescheduled", 1, aggregate="enrollment_id")
+class EnrollmentRescheduled(EnrollmentEvent):
+    """The class moved; `class_info` holds the new schedule."""
+
+    previous_starts_on: date
+    previous_ends_on: date
+    previous_venue: str
+
+
+@event("enrollment.reminder_due", 1, aggregate="enrollment_id")
+class EnrollmentReminderDue(EnrollmentEvent):
+    """The class starts tomorrow."""
+
+
+@event("enrollment.attended", 1, aggregate="enrollment_id")
+class EnrollmentAttended(EnrollmentEvent):
+    """The trainee attended the class (first present or late mark)."""
+
+
+@event("enrollment.no_show", 1, aggregate="enrollment_id")
+class EnrollmentNoShow(EnrollmentEvent):
+    """The trainee never came."""
+
+
+@event("enrollment.completed", 1, aggregate="enrollment_id")
+class EnrollmentCompleted(EnrollmentEvent):
+    """Results were released for the enrolment (passed or failed); a correction is re-sent
+    with a larger `result_version`."""
+
+    result_version: int = Field(ge=1)
+    course: CourseInfo
+    identity: IdentityDocument | None = None
+    trainer_ids: list[UUID] = Field(default_factory=list)
+    theory_score: float | None = Field(None, ge=0, le=100)
+    practical_score: float | None = Field(None, ge=0, le=100)
+    hours_attended: float
+    attendance_rate: float = Field(ge=0, le=1)
+    passed: bool
+    released_at: datetime
+
+
+# --- certification ------------------------------------------------------------------------
+
+
+class CertificateEvent(Event):
+    """Fields common to every certificate change."""
+
+    certificate_id: UUID
+    seq: int
+    enrollment_id: UUID
+    number: str
+    code: str
+    verify_url: str
+    holder: Recipient
+    course_title_zh: str
+    course_title_en: str
+    level: int | None = None
+    issued_on: date
+    expires_on: date | None = None
+    actor_id: UUID | None = None
+
+
+@event("certificate.issued", 1, aggregate="certificate_id")
+class CertificateIssued(CertificateEvent):
+    """A certificate was issued (or re-issued, with `replaces` set)."""
+
+    replaces: UUID | None = None
+
+
+@event("certificate.revoked", 1, aggregate="certificate_id")
+class CertificateRevoked(CertificateEvent):
+    """A certificate was revoked for good."""
+
+    reason: str
+
+
+@event("certificate.suspended", 1, aggregate="certificate_id")
+class CertificateSuspended(CertificateEvent):
+    """A certificate was suspended until reinstated."""
+
+    reason: str
+
+
+@event("certificate.reinstated", 1, aggregate="certificate_id")
+class CertificateReinstated(CertificateEvent):
+    """A suspended certificate is valid again."""
+
+
+# --- notification -------------------------------------------------------------------------
+
+
+class NotificationEvent(Event):
+    """Fields common to a notification's outcome."""
+
+    notification_id: UUID
+    source_message_id: UUID
+    source_type: str
+    channel: Literal["sms", "email"]
+    recipient_user_id: UUID | None = None
+    recipient_masked: str
+    provider: str
+
+
+@event("notification.delivered", 1, aggregate="notification_id")
+class NotificationDelivered(NotificationEvent):
+    """The provider confirmed delivery to the handset or mailbox."""
+
+    delivered_at: datetime
+
+
+@event("notification.failed", 1, aggregate="notification_id")
+class NotificationFailed(NotificationEvent):
+    """The message could not be delivered on this channel."""
+
+    reason: str
+    permanent: bool
+
+
+# --- platform -----------------------------------------------------------------------------
+
+
+@event("message.faulted", 1, aggregate="message_id")
+class MessageFaulted(Event):
+    """A consumer gave up on a message and parked it in its `.error` queue."""
+
+    message_id: UUID
+    message_type: str
+    queue: str
+    exception_type: str
+    exception_message: str
+    attempts: int

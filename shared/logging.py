@@ -1,0 +1,88 @@
+"""Configure structlog once; bind request and message context through contextvars."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import structlog
+
+from shared.masking import mask_fields
+
+LogFormat = Literal["json", "console"]
+
+# Catch personal data that reached a free-text field, not only the well-known keys.
+_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_MOBILE_RE = re.compile(r"(?<![\d*])(\+?86)?(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def scrub_text(text: str) -> str:
+    """Mask ID numbers, mobile numbers and email addresses inside free text."""
+    text = _ID_RE.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(2), text)
+    text = _MOBILE_RE.sub(lambda m: (m.group(1) or "") + m.group(2) + "****" + m.group(3), text)
+    return _EMAIL_RE.sub(r"\1***@\2", text)
+
+
+def _mask_personal_data(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    masked = mask_fields(event_dict)
+    for key, value in masked.items():
+        if isinstance(value, str) and key != "timestamp":
+            masked[key] = scrub_text(value)
+    return masked
+
+
+def configure_logging(*, level: str = "INFO", fmt: LogFormat = "console", service: str = "") -> None:
+    """Set up structlog and the stdlib root logger for one process."""
+    shared_processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        _mask_personal_data,
+    ]
+    if service:
+        structlog.contextvars.bind_contextvars(service=service)
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared_processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared_processors[:-1],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _mask_personal_data,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiormq", "aio_pika", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def get_logger(name: str | None = None) -> Any:
+    """Return a structlog logger (bound lazily so configuration may come later)."""
+    return structlog.get_logger(name)
+
+
+bind_context = structlog.contextvars.bind_contextvars
+bound_context = structlog.contextvars.bound_contextvars
+clear_context = structlog.contextvars.clear_contextvars
+get_context = structlog.contextvars.get_contextvars

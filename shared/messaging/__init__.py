@@ -1,0 +1,1 @@
+"""Reliable messaging: outbox + relay, inbox, consumer with retry tiers and dead letters."""

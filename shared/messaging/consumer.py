@@ -1,0 +1,373 @@
+"""Consume a service's queue: inbox de-duplication, retries, delay tiers, `.error`, `.skipped`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from pydantic import ValidationError
+
+from shared.db import is_transient, is_unavailable
+from shared.errors import PermanentFailure
+from shared.events.catalog import MessageFaulted
+from shared.events.envelope import Envelope
+from shared.logging import bound_context, get_logger
+from shared.messaging import inbox
+from shared.messaging.context import MessageContext, child_traceparent, set_context
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.subscriptions import HandlerContext, Subscriptions
+from shared.messaging.topology import QueueTopology
+from shared.messaging.transport import (
+    ATTEMPT_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    Delivery,
+    ConsumerHandle,
+    OutgoingMessage,
+    Transport,
+    message_from_delivery,
+)
+from shared.messaging.uow import PostgresUnitOfWork
+from shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED, MESSAGES_FAILED
+
+log = get_logger(__name__)
+
+
+class Outcome(str, Enum):
+    """What became of one delivery."""
+
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+    INVALID = "invalid"
+    DELAYED = "delayed"
+    FAULTED = "faulted"
+    RETURNED = "returned"
+
+
+class _DatabaseUnavailable(Exception):
+    """The database could not be reached; hold the message and wait."""
+
+
+class _Stopping(Exception):
+    """The consumer is shutting down; give the message back to the broker."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerSettings:
+    """How hard to try before giving up on a message."""
+
+    prefetch: int = 64
+    immediate_retries: int = 3
+    unavailable_backoff_max_s: float = 5.0
+
+
+class Consumer:
+    """Run a service's subscriptions on its work queue with exactly-once effects."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        transport: Transport,
+        topology: QueueTopology,
+        subscriptions: Subscriptions,
+        pool: asyncpg.Pool,
+        outbox: OutboxWriter,
+        settings: ConsumerSettings | None = None,
+    ) -> None:
+        self.service = service
+        self.transport = transport
+        self.topology = topology
+        self.subscriptions = subscriptions
+        self.pool = pool
+        self.outbox = outbox
+        self.settings = settings or ConsumerSettings()
+        self._handle: ConsumerHandle | None = None
+        self._chains: dict[str, asyncio.Future[None]] = {}
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        """Declare the topology and start consuming."""
+        await self.transport.declare(self.topology)
+        self._handle = await self.transport.consume(
+            self.topology.queue, self._on_delivery, prefetch=self.settings.prefetch
+        )
+        log.info("consumer_started", queue=self.topology.queue, bindings=self.topology.bindings)
+
+    async def stop(self, *, grace_s: float = 20.0) -> None:
+        """Stop taking messages, let in-flight ones finish within the grace, return the rest."""
+        self._stopping.set()
+        if self._handle is not None:
+            await self._handle.cancel()
+        pending = {t for t in self._inflight if not t.done()}
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=grace_s)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        log.info("consumer_stopped", queue=self.topology.queue)
+
+    async def _on_delivery(self, delivery: Delivery) -> None:
+        # Messages of one aggregate are handled one after another, in arrival order;
+        # different aggregates run concurrently up to the prefetch.
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        key = str(delivery.headers.get("x-aggregate-id") or delivery.message_id or "")
+        previous = self._chains.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._chains[key] = mine
+        try:
+            if previous is not None:
+                await asyncio.shield(previous)
+            await self._settle(delivery)
+        finally:
+            mine.set_result(None)
+            if self._chains.get(key) is mine:
+                del self._chains[key]
+            self._inflight.discard(task)
+
+    async def _settle(self, delivery: Delivery) -> None:
+        try:
+            outcome = await self.process(delivery)
+        except asyncio.CancelledError:
+            await _quietly(delivery.nack(requeue=True))
+            raise
+        except Exception as exc:  # the broker side failed (e.g. publishing to .error)
+            log.warning("delivery_returned", error=repr(exc))
+            await _quietly(delivery.nack(requeue=True))
+            outcome = Outcome.RETURNED
+        else:
+            if outcome is Outcome.RETURNED:
+                await _quietly(delivery.nack(requeue=True))
+            else:
+                await _quietly(delivery.ack())
+        MESSAGES_CONSUMED.labels(
+            self.service, self.topology.queue, delivery.type or "?", outcome.value
+        ).inc()
+
+    async def process(self, delivery: Delivery) -> Outcome:
+        """Decide the fate of one delivery; the caller acks unless it is RETURNED."""
+        try:
+            envelope = Envelope.model_validate_json(delivery.body)
+        except ValidationError as exc:
+            await self._park(delivery, exc, attempts=0, envelope=None)
+            return Outcome.INVALID
+        ctx = MessageContext(
+            correlation_id=envelope.correlation_id,
+            causation_id=str(envelope.message_id),
+            traceparent=child_traceparent(envelope.traceparent),
+        )
+        set_context(ctx)
+        with bound_context(
+            message_id=str(envelope.message_id),
+            message_type=envelope.routing_key,
+            correlation_id=envelope.correlation_id,
+            causation_id=envelope.causation_id,
+            queue=self.topology.queue,
+        ):
+            return await self._dispatch(delivery, envelope)
+
+    async def _dispatch(self, delivery: Delivery, envelope: Envelope) -> Outcome:
+        entry = self.subscriptions.lookup(envelope.routing_key)
+        if entry is None:
+            await self._forward(delivery, self.topology.skipped_queue)
+            log.warning("message_skipped", reason="unknown type")
+            return Outcome.SKIPPED
+        event_cls, handler = entry
+        attempt = int(delivery.headers.get(ATTEMPT_HEADER, 0))
+        try:
+            event = event_cls.model_validate(envelope.data)
+        except ValidationError as exc:
+            await self._park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+            return Outcome.INVALID
+        started = time.perf_counter()
+        try:
+            duplicate = not await self._run(envelope, event, handler, attempt)
+        except _Stopping:
+            return Outcome.RETURNED
+        except PermanentFailure as exc:
+            await self._park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+            return Outcome.FAULTED
+        except Exception as exc:
+            MESSAGES_FAILED.labels(
+                self.service, self.topology.queue, envelope.routing_key, type(exc).__name__
+            ).inc()
+            return await self._retry_later(delivery, envelope, exc, attempt)
+        HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(
+            time.perf_counter() - started
+        )
+        if duplicate:
+            log.info("message_duplicate_skipped")
+            return Outcome.DUPLICATE
+        log.debug("message_handled")
+        return Outcome.HANDLED
+
+    async def _run(self, envelope: Envelope, event: Any, handler: Any, attempt: int) -> bool:
+        """Run the handler in a transaction with the inbox claim; False for a duplicate."""
+        immediate = 0
+        backoff = 0.1
+        while True:
+            try:
+                return await self._run_once(envelope, event, handler, attempt)
+            except _DatabaseUnavailable as exc:
+                if self._stopping.is_set():
+                    raise _Stopping from exc
+                log.warning("database_unavailable_waiting", error=str(exc.__cause__))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, self.settings.unavailable_backoff_max_s)
+            except Exception as exc:
+                if not is_transient(exc) or immediate >= self.settings.immediate_retries:
+                    raise
+                immediate += 1
+                log.info("transient_error_retrying", error=type(exc).__name__, retry=immediate)
+                await asyncio.sleep(0.005 * immediate)
+
+    async def _run_once(self, envelope: Envelope, event: Any, handler: Any, attempt: int) -> bool:
+        try:
+            conn_cm = self.pool.acquire()
+            conn = await conn_cm.__aenter__()
+        except Exception as exc:
+            raise _DatabaseUnavailable from exc
+        try:
+            try:
+                tx = conn.transaction()
+                await tx.start()
+            except Exception as exc:
+                raise _DatabaseUnavailable from exc
+            try:
+                claimed = await inbox.claim(
+                    conn,
+                    consumer=self.topology.queue,
+                    message_id=envelope.message_id,
+                    message_type=envelope.routing_key,
+                )
+                if claimed:
+                    uow = PostgresUnitOfWork(conn, self.outbox)
+                    await handler(event, HandlerContext(envelope=envelope, uow=uow, attempt=attempt))
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    await tx.rollback()
+                if isinstance(exc, Exception) and (conn.is_closed() or is_unavailable(exc)):
+                    raise _DatabaseUnavailable from exc
+                raise
+            try:
+                await tx.commit()
+            except Exception as exc:
+                if conn.is_closed() or is_unavailable(exc):
+                    raise _DatabaseUnavailable from exc
+                raise
+            return claimed
+        finally:
+            await conn_cm.__aexit__(None, None, None)
+
+    async def _retry_later(
+        self, delivery: Delivery, envelope: Envelope, exc: Exception, attempt: int
+    ) -> Outcome:
+        tiers = self.topology.delay_tiers_ms
+        if attempt < len(tiers):
+            tier = attempt + 1
+            await self._forward(
+                delivery,
+                self.topology.retry_queue(tier),
+                **{ATTEMPT_HEADER: tier, "x-last-exception": _short(exc)},
+            )
+            log.warning("message_delayed", tier=tier, delay_ms=tiers[attempt], error=_short(exc))
+            return Outcome.DELAYED
+        await self._park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+        return Outcome.FAULTED
+
+    async def _park(
+        self,
+        delivery: Delivery,
+        exc: BaseException,
+        *,
+        attempts: int,
+        envelope: Envelope | None,
+    ) -> None:
+        """Move a message to `.error` with the exception in headers and publish a fault event."""
+        await self._forward(
+            delivery,
+            self.topology.error_queue,
+            **{
+                "x-exception-type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+                "x-exception-message": _short(exc, 2000),
+                "x-exception-stacktrace": "".join(traceback.format_exception(exc))[-4000:],
+                "x-attempts": attempts,
+                "x-failed-at": datetime.now(UTC).isoformat(),
+                "x-original-routing-key": delivery.routing_key,
+                ORIGINAL_QUEUE_HEADER: self.topology.queue,
+            },
+        )
+        log.error("message_faulted", error=_short(exc), attempts=attempts)
+        await self._publish_fault(delivery, exc, attempts=attempts, envelope=envelope)
+
+    async def _publish_fault(
+        self, delivery: Delivery, exc: BaseException, *, attempts: int, envelope: Envelope | None
+    ) -> None:
+        message_id = envelope.message_id if envelope else _uuid_or_none(delivery.message_id)
+        fault = MessageFaulted(
+            message_id=message_id or UUID(int=0),
+            message_type=envelope.routing_key if envelope else (delivery.type or "unknown"),
+            queue=self.topology.queue,
+            exception_type=type(exc).__name__,
+            exception_message=_short(exc, 1000),
+            attempts=attempts,
+        )
+        fault_envelope = self.outbox.envelope(fault)
+        # Nobody is obliged to listen to faults: not mandatory, but still confirmed.
+        await self.transport.publish(
+            OutgoingMessage(
+                body=fault_envelope.model_dump_json().encode(),
+                message_id=str(fault_envelope.message_id),
+                type=fault_envelope.routing_key,
+                headers=fault_envelope.headers(),
+            ),
+            routing_key=fault_envelope.routing_key,
+            mandatory=False,
+        )
+
+    async def _forward(self, delivery: Delivery, queue: str, **headers: Any) -> None:
+        await self.transport.publish(
+            message_from_delivery(delivery, **headers), routing_key=queue, to_queue=True
+        )
+
+
+async def _quietly(awaitable: Any) -> None:
+    try:
+        await awaitable
+    except Exception as exc:  # channel gone: the broker redelivers, the inbox de-duplicates
+        log.warning("settle_failed", error=repr(exc))
+
+
+def _short(exc: BaseException, limit: int = 500) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def decode_body(body: bytes) -> dict[str, Any] | None:
+    """Parse a message body as a JSON object, or None (tools)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

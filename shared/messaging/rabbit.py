@@ -1,0 +1,228 @@
+"""RabbitMQ transport on aio-pika: robust connection, confirms, mandatory, quorum queues."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import (
+    AbstractIncomingMessage,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+    AbstractRobustExchange,
+    AbstractRobustQueue,
+)
+
+from shared.logging import get_logger
+from shared.messaging.topology import QueueTopology
+from shared.messaging.transport import (
+    Delivery,
+    DeliveryCallback,
+    OutgoingMessage,
+    PublishFailed,
+    Unroutable,
+)
+
+log = get_logger(__name__)
+
+
+class RabbitDelivery:
+    """An aio-pika incoming message seen through the Delivery port."""
+
+    def __init__(self, message: AbstractIncomingMessage) -> None:
+        self._message = message
+
+    @property
+    def body(self) -> bytes:
+        return self._message.body
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return dict(self._message.headers or {})
+
+    @property
+    def message_id(self) -> str | None:
+        return self._message.message_id
+
+    @property
+    def type(self) -> str | None:
+        return self._message.type
+
+    @property
+    def routing_key(self) -> str:
+        return self._message.routing_key or ""
+
+    @property
+    def redelivered(self) -> bool:
+        return bool(self._message.redelivered)
+
+    async def ack(self) -> None:
+        await self._message.ack()
+
+    async def nack(self, *, requeue: bool) -> None:
+        await self._message.nack(requeue=requeue)
+
+
+class RabbitConsumer:
+    """A consumer on its own channel (so prefetch and cancellation stay per queue)."""
+
+    def __init__(self, channel: AbstractRobustChannel, queue: AbstractRobustQueue, tag: str) -> None:
+        self._channel, self._queue, self._tag = channel, queue, tag
+
+    async def cancel(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._queue.cancel(self._tag)
+
+
+class RabbitTransport:
+    """Publish and consume on one durable topic exchange with a robust connection."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        exchange: str,
+        connection_name: str = "jiangxin",
+        publish_timeout: float = 10.0,
+        reconnect_interval: float = 1.0,
+    ) -> None:
+        self._url = url
+        self._exchange_name = exchange
+        self._connection_name = connection_name
+        self._publish_timeout = publish_timeout
+        self._reconnect_interval = reconnect_interval
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._exchange: AbstractRobustExchange | None = None
+        self._ready = asyncio.Event()
+        self._consumers: list[RabbitConsumer] = []
+
+    async def connect(self) -> None:
+        """Connect (retrying until the broker answers) and declare the exchange."""
+        connection = await aio_pika.connect_robust(
+            self._url,
+            client_properties={"connection_name": self._connection_name},
+            reconnect_interval=self._reconnect_interval,
+            fail_fast=False,
+        )
+        self._connection = connection
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._exchange = await channel.declare_exchange(
+            self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        self._channel = channel
+        self._ready.set()
+        log.info("broker_connected", exchange=self._exchange_name)
+
+    async def wait_ready(self) -> None:
+        """Wait until the first connection succeeded."""
+        await self._ready.wait()
+
+    async def publish(
+        self,
+        message: OutgoingMessage,
+        *,
+        routing_key: str,
+        to_queue: bool = False,
+        mandatory: bool = True,
+    ) -> None:
+        """Publish persistently and wait for the broker's confirm."""
+        if not self._ready.is_set() or self._channel is None or self._exchange is None:
+            raise PublishFailed("not connected to the broker")
+        exchange = self._channel.default_exchange if to_queue else self._exchange
+        amqp_message = aio_pika.Message(
+            body=message.body,
+            message_id=message.message_id,
+            type=message.type,
+            headers=message.headers,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        try:
+            await exchange.publish(
+                amqp_message,
+                routing_key=routing_key,
+                mandatory=mandatory,
+                timeout=self._publish_timeout,
+            )
+        except aiormq.exceptions.PublishError as exc:
+            raise Unroutable(f"no queue bound for {routing_key!r}") from exc
+        except aiormq.exceptions.DeliveryError as exc:
+            raise PublishFailed(f"broker refused the message: {exc!r}") from exc
+        except (TimeoutError, aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+            raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    async def declare(self, topology: QueueTopology) -> None:
+        """Declare the work queue (bound to its routing keys), delay tiers, error and skipped."""
+        await self.wait_ready()
+        assert self._connection is not None
+        async with self._connection.channel() as channel:
+            exchange = await channel.declare_exchange(
+                self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            work = await channel.declare_queue(
+                topology.queue, durable=True, arguments=topology.work_queue_arguments()
+            )
+            for key in topology.bindings:
+                await work.bind(exchange, routing_key=key)
+            for tier, name in enumerate(topology.retry_queues, start=1):
+                await channel.declare_queue(
+                    name, durable=True, arguments=topology.retry_queue_arguments(tier)
+                )
+            for name in (topology.error_queue, topology.skipped_queue):
+                await channel.declare_queue(
+                    name, durable=True, arguments=topology.parking_queue_arguments()
+                )
+
+    async def consume(
+        self, queue: str, callback: DeliveryCallback, *, prefetch: int
+    ) -> RabbitConsumer:
+        """Consume `queue` on a robust channel of its own with explicit prefetch."""
+        await self.wait_ready()
+        assert self._connection is not None
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        amqp_queue = await channel.get_queue(queue, ensure=True)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await callback(RabbitDelivery(message))
+
+        tag = await amqp_queue.consume(on_message, no_ack=False)
+        consumer = RabbitConsumer(channel, amqp_queue, tag)
+        self._consumers.append(consumer)
+        return consumer
+
+    async def get(self, queue: str) -> Delivery | None:
+        """Take one message off `queue` without auto-ack."""
+        await self.wait_ready()
+        assert self._channel is not None
+        amqp_queue = await self._channel.get_queue(queue, ensure=True)
+        message = await amqp_queue.get(no_ack=False, fail=False, timeout=5)
+        return RabbitDelivery(message) if message is not None else None
+
+    async def message_count(self, queue: str) -> int:
+        """Return the ready-message count of a queue (passive declare on a throwaway channel)."""
+        await self.wait_ready()
+        assert self._connection is not None
+        async with self._connection.channel() as channel:
+            declared = await channel.declare_queue(queue, passive=True)
+            return int(declared.declaration_result.message_count or 0)
+
+    async def is_connected(self) -> bool:
+        """Tell whether the connection is up right now."""
+        return (
+            self._connection is not None
+            and not self._connection.is_closed
+            and self._connection.connected.is_set()
+        )
+
+    async def close(self) -> None:
+        """Cancel consumers and close the connection."""
+        for consumer in self._consumers:
+            await consumer.cancel()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()

@@ -1,0 +1,284 @@
+"""Relay: publish committed outbox rows with confirms, woken by LISTEN/NOTIFY or polling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from shared.logging import get_logger
+from shared.messaging.transport import OutgoingMessage, PublishFailed, Transport, Unroutable
+from shared.metrics import (
+    MESSAGES_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PARKED,
+    PUBLISH_FAILURES,
+)
+
+log = get_logger(__name__)
+
+NOTIFY_CHANNEL = "jiangxin_outbox"
+
+# Only the oldest pending row of each aggregate is claimable: a later row of the same
+# aggregate waits until the earlier one is sent, whichever relay holds it. Rows are taken
+# by "pending", never by "id greater than the last seen", so a transaction that commits
+# a lower id late is still published.
+_CLAIM = """
+SELECT o.id, o.message_id, o.routing_key, o.body, o.headers
+FROM outbox o
+WHERE o.status = 'pending'
+  AND NOT EXISTS (
+      SELECT 1 FROM outbox p
+      WHERE p.status = 'pending' AND p.aggregate_id = o.aggregate_id AND p.id < o.id)
+ORDER BY o.id
+LIMIT $1
+FOR UPDATE OF o SKIP LOCKED
+"""
+_MARK_SENT = "UPDATE outbox SET status = 'sent', sent_at = now() WHERE id = ANY($1::bigint[])"
+_MARK_PARKED = """
+UPDATE outbox SET status = 'parked', parked_at = now(), attempts = attempts + 1, last_error = $2
+WHERE id = ANY($1::bigint[])
+"""
+_MARK_FAILED = """
+UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])
+"""
+_UNPARK = """
+UPDATE outbox SET status = 'pending'
+WHERE status = 'parked' AND parked_at < now() - make_interval(secs => $1)
+"""
+_PURGE_SENT = """
+DELETE FROM outbox WHERE status = 'sent' AND sent_at < now() - make_interval(hours => $1)
+"""
+_STATS = """
+SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+       count(*) FILTER (WHERE status = 'parked') AS parked,
+       coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending')), 0)
+           AS oldest_age
+FROM outbox WHERE status <> 'sent'
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RelaySettings:
+    """Batch size and the timers of the relay."""
+
+    batch_size: int = 500
+    poll_interval_s: float = 1.0
+    idle_poll_interval_s: float = 5.0
+    parked_retry_s: float = 60.0
+    retention_hours: int = 24
+    housekeeping_interval_s: float = 5.0
+    max_backoff_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class DrainResult:
+    """What one claimed batch became."""
+
+    claimed: int
+    sent: int
+    parked: int
+    failed: int
+
+
+class Relay:
+    """Drain one service's outbox into the exchange; several may run at once."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        dsn: str,
+        pool: asyncpg.Pool,
+        transport: Transport,
+        settings: RelaySettings | None = None,
+    ) -> None:
+        self.service = service
+        self.dsn = dsn
+        self.pool = pool
+        self.transport = transport
+        self.settings = settings or RelaySettings()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._listen_conn: asyncpg.Connection | None = None
+        self.listening = False
+
+    def wake(self) -> None:
+        """Ask the relay to look at the outbox now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Loop until stopped: drain, then wait for a notification or the poll interval."""
+        listener = asyncio.create_task(self._keep_listening(), name="outbox-listen")
+        housekeeping = asyncio.create_task(self._housekeeping(), name="outbox-housekeeping")
+        backoff = 0.1
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    result = await self.drain_once()
+                except Exception as exc:  # database down: keep trying, never crash the service
+                    log.warning("relay_drain_failed", error=repr(exc))
+                    result = DrainResult(0, 0, 0, 1)
+                if result.failed:
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, self.settings.max_backoff_s)
+                    continue
+                backoff = 0.1
+                if result.claimed >= self.settings.batch_size or result.sent:
+                    continue
+                await self._idle()
+        finally:
+            listener.cancel()
+            housekeeping.cancel()
+            for task in (listener, housekeeping):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self._close_listener()
+
+    async def stop(self) -> None:
+        """Finish the batch in hand and stop."""
+        self._stop.set()
+        self._wake.set()
+
+    async def drain_once(self) -> DrainResult:
+        """Claim a batch, publish it with confirms, and record each row's outcome."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_CLAIM, self.settings.batch_size)
+            if not rows:
+                return DrainResult(0, 0, 0, 0)
+            results = await asyncio.gather(
+                *(self._publish(row) for row in rows), return_exceptions=True
+            )
+            sent: list[int] = []
+            parked: list[int] = []
+            failed: list[int] = []
+            first_error: dict[str, str] = {}
+            for row, result in zip(rows, results, strict=True):
+                if result is None:
+                    sent.append(row["id"])
+                    MESSAGES_PUBLISHED.labels(self.service, row["routing_key"]).inc()
+                elif isinstance(result, Unroutable):
+                    parked.append(row["id"])
+                    first_error.setdefault("parked", str(result))
+                else:
+                    failed.append(row["id"])
+                    first_error.setdefault("failed", repr(result))
+            await self._record(conn, sent, parked, failed, first_error)
+        return DrainResult(len(rows), len(sent), len(parked), len(failed))
+
+    async def _record(
+        self,
+        conn: asyncpg.Connection,
+        sent: Sequence[int],
+        parked: Sequence[int],
+        failed: Sequence[int],
+        errors: dict[str, str],
+    ) -> None:
+        if sent:
+            await conn.execute(_MARK_SENT, sent)
+        if parked:
+            await conn.execute(_MARK_PARKED, parked, errors["parked"])
+            PUBLISH_FAILURES.labels(self.service, "unroutable").inc(len(parked))
+            log.error("outbox_rows_parked_unroutable", count=len(parked), error=errors["parked"])
+        if failed:
+            await conn.execute(_MARK_FAILED, failed, errors["failed"])
+            PUBLISH_FAILURES.labels(self.service, "unconfirmed").inc(len(failed))
+            log.warning("outbox_publish_unconfirmed", count=len(failed), error=errors["failed"])
+
+    async def _publish(self, row: asyncpg.Record) -> None:
+        headers: dict[str, Any] = row["headers"]
+        if isinstance(headers, str):
+            headers = json.loads(headers)
+        type_ = row["routing_key"]
+        await self.transport.publish(
+            OutgoingMessage(
+                body=row["body"].encode(),
+                message_id=str(row["message_id"]),
+                type=type_,
+                headers=headers,
+            ),
+            routing_key=type_,
+            mandatory=True,
+        )
+
+    async def _idle(self) -> None:
+        # With a live LISTEN the poll is only a safety net; without one, poll at the short interval.
+        interval = (
+            self.settings.idle_poll_interval_s if self.listening else self.settings.poll_interval_s
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _keep_listening(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c: lost.set())
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+                self._listen_conn = conn
+                self.listening = True
+                backoff = 0.2
+                self._wake.set()  # rows may have committed while we were not listening
+                log.info("outbox_listening")
+                while not lost.is_set() and not conn.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), 5.0)
+                        continue
+                    # A keepalive query notices a silently dead socket.
+                    await asyncio.wait_for(conn.execute("SELECT 1"), 5.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox_listen_lost", error=repr(exc))
+            self.listening = False
+            await self._close_listener()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.settings.max_backoff_s)
+
+    async def _close_listener(self) -> None:
+        conn, self._listen_conn = self._listen_conn, None
+        self.listening = False
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2.0)
+
+    async def _housekeeping(self) -> None:
+        since_unpark = 0.0
+        while True:
+            await asyncio.sleep(self.settings.housekeeping_interval_s)
+            since_unpark += self.settings.housekeeping_interval_s
+            try:
+                await self.refresh_stats()
+                if since_unpark >= self.settings.parked_retry_s:
+                    since_unpark = 0.0
+                    await self.pool.execute(_UNPARK, self.settings.parked_retry_s)
+                    await self.pool.execute(_PURGE_SENT, self.settings.retention_hours)
+            except Exception as exc:
+                log.warning("outbox_housekeeping_failed", error=repr(exc))
+
+    async def refresh_stats(self) -> dict[str, float]:
+        """Read backlog, parked count and oldest age into the gauges; return them."""
+        row = await self.pool.fetchrow(_STATS)
+        assert row is not None
+        stats = {
+            "pending": float(row["pending"]),
+            "parked": float(row["parked"]),
+            "oldest_age": float(row["oldest_age"]),
+        }
+        OUTBOX_BACKLOG.labels(self.service).set(stats["pending"])
+        OUTBOX_PARKED.labels(self.service).set(stats["parked"])
+        OUTBOX_OLDEST_AGE.labels(self.service).set(stats["oldest_age"])
+        return stats

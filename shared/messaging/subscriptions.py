@@ -1,0 +1,71 @@
+"""A service's subscriptions: the events it consumes, each with one typed handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from shared.events.envelope import Envelope, Event
+from shared.messaging.uow import PostgresUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerContext:
+    """What a subscriber gets beside the event: the envelope and the open unit of work."""
+
+    envelope: Envelope
+    uow: PostgresUnitOfWork
+    attempt: int
+
+
+EventT = TypeVar("EventT", bound=Event)
+Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+
+
+async def _ignore(_event: Event, _ctx: HandlerContext) -> None:
+    return None
+
+
+class Subscriptions:
+    """Map routing keys to (event class, handler); the topology's bindings come from here."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[type[Event], Handler]] = {}
+
+    def on(
+        self, event_cls: type[EventT]
+    ) -> Callable[
+        [Callable[[EventT, HandlerContext], Awaitable[None]]],
+        Callable[[EventT, HandlerContext], Awaitable[None]],
+    ]:
+        """Register the decorated coroutine as the handler of `event_cls`."""
+
+        def register(
+            fn: Callable[[EventT, HandlerContext], Awaitable[None]],
+        ) -> Callable[[EventT, HandlerContext], Awaitable[None]]:
+            self.add(event_cls, fn)
+            return fn
+
+        return register
+
+    def add(self, event_cls: type[Event], handler: Handler) -> None:
+        """Register a handler; one per event class and version."""
+        key = event_cls.routing_key()
+        if key in self._entries:
+            raise ValueError(f"{key} already has a handler")
+        self._entries[key] = (event_cls, handler)
+
+    def ignore(self, *event_classes: type[Event]) -> None:
+        """Consume these events on purpose without any effect (recorded in the inbox)."""
+        for cls in event_classes:
+            self.add(cls, _ignore)
+
+    def lookup(self, routing_key: str) -> tuple[type[Event], Handler] | None:
+        """Return the event class and handler for a routing key, if subscribed."""
+        return self._entries.get(routing_key)
+
+    @property
+    def routing_keys(self) -> tuple[str, ...]:
+        """Return the routing keys to bind, sorted."""
+        return tuple(sorted(self._entries))

@@ -1,0 +1,42 @@
+"""Prometheus metrics of the platform (one set per process, labelled by service)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "jiangxin_http_requests_total", "HTTP requests served", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "jiangxin_http_request_seconds",
+    "HTTP request latency",
+    ["service", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+MESSAGES_CONSUMED = Counter(
+    "jiangxin_messages_consumed_total",
+    "Messages taken off a queue, by outcome",
+    ["service", "queue", "type", "outcome"],
+)
+MESSAGES_FAILED = Counter(
+    "jiangxin_messages_failed_total",
+    "Handler failures (each attempt)",
+    ["service", "queue", "type", "error"],
+)
+MESSAGES_PUBLISHED = Counter(
+    "jiangxin_messages_published_total", "Outbox rows confirmed by the broker", ["service", "type"]
+)
+PUBLISH_FAILURES = Counter(
+    "jiangxin_publish_failures_total", "Outbox publish attempts not confirmed", ["service", "reason"]
+)
+OUTBOX_BACKLOG = Gauge("jiangxin_outbox_backlog", "Outbox rows waiting to be published", ["service"])
+OUTBOX_PARKED = Gauge("jiangxin_outbox_parked", "Outbox rows parked as unroutable", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "jiangxin_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
+)
+HANDLER_SECONDS = Histogram(
+    "jiangxin_handler_seconds",
+    "Message handling time including the transaction",
+    ["service", "type"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)

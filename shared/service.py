@@ -1,0 +1,243 @@
+"""Compose a service: app factory plumbing, database, broker, relay and consumer lifecycles."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from shared.auth import TokenVerifier
+from shared.config import ServiceSettings
+from shared.db import create_pool, ensure_database, ping
+from shared.logging import get_logger
+from shared.messaging import inbox
+from shared.messaging.consumer import Consumer, ConsumerSettings
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.rabbit import RabbitTransport
+from shared.messaging.relay import Relay, RelaySettings
+from shared.messaging.subscriptions import Subscriptions
+from shared.messaging.topology import QueueTopology
+from shared.messaging.transport import Transport
+from shared.messaging.uow import UowFactory, uow_factory
+from shared.migrations import MESSAGING_MIGRATIONS, migrate
+from shared.web.api import VERIFIER, ApiRoutes, openapi_document
+from shared.web.health import OPENAPI, READINESS, ReadinessCheck, add_health_routes
+from shared.web.middleware import (
+    SERVICE_NAME,
+    context_middleware,
+    metrics_middleware,
+    security_headers_middleware,
+)
+from shared.web.problem import problem_middleware
+
+log = get_logger(__name__)
+
+SETTINGS = web.AppKey("settings", ServiceSettings)
+POOL = web.AppKey("db_pool", asyncpg.Pool)
+TRANSPORT = web.AppKey("transport", Transport)  # type: ignore[type-abstract]
+OUTBOX = web.AppKey("outbox", OutboxWriter)
+UOW = web.AppKey("uow_factory", UowFactory)
+RELAY = web.AppKey("relay", Relay)
+CONSUMER = web.AppKey("consumer", Consumer)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Replacements a test may hand to an app factory."""
+
+    transport: Transport | None = None
+    verifier: TokenVerifier | None = None
+
+
+def topology_for(settings: ServiceSettings, subscriptions: Subscriptions) -> QueueTopology:
+    """Return the queue topology of a service from its settings and subscriptions."""
+    return QueueTopology(
+        queue=settings.queue_name,
+        bindings=subscriptions.routing_keys,
+        delay_tiers_ms=settings.delay_tiers_ms,
+        delivery_limit=settings.delivery_limit,
+    )
+
+
+def migration_dirs(service_migrations: Path) -> list[Path]:
+    """Return the migration directories of a service: messaging tables first."""
+    return [MESSAGING_MIGRATIONS, service_migrations]
+
+
+def new_transport(settings: ServiceSettings, *, role: str = "service") -> RabbitTransport:
+    """Create (not connect) the RabbitMQ transport of a service."""
+    return RabbitTransport(
+        settings.amqp_url,
+        exchange=settings.exchange_name,
+        connection_name=f"{settings.service_name}-{role}",
+    )
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    routes: ApiRoutes,
+    subscriptions: Subscriptions,
+    migrations: Path,
+    title: str,
+    description: str = "",
+    overrides: Overrides | None = None,
+) -> web.Application:
+    """Build the aiohttp app every service shares; the caller adds its own keys and contexts."""
+    overrides = overrides or Overrides()
+    app = web.Application(
+        middlewares=[
+            context_middleware,
+            metrics_middleware,
+            security_headers_middleware,
+            problem_middleware,
+        ],
+        client_max_size=4 << 20,
+    )
+    app[SERVICE_NAME] = settings.service_name
+    app[SETTINGS] = settings
+    app[OUTBOX] = OutboxWriter(settings.service_name)
+    app[VERIFIER] = overrides.verifier or TokenVerifier(
+        settings.jwt_public_key_file.read_bytes(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    routes.register(app)
+    add_health_routes(app)
+    app[OPENAPI] = openapi_document(
+        routes.specs, title=title, version="1.0.0", description=description
+    )
+    app[READINESS] = {}
+    app.cleanup_ctx.append(_database_ctx(migration_dirs(migrations)))
+    app.cleanup_ctx.append(_broker_ctx(overrides.transport))
+    if settings.run_relay:
+        app.cleanup_ctx.append(_relay_ctx)
+    if settings.run_consumers and subscriptions.routing_keys:
+        app.cleanup_ctx.append(_consumer_ctx(subscriptions))
+    return app
+
+
+def add_readiness_check(app: web.Application, name: str, check: ReadinessCheck) -> None:
+    """Make `/readyz` depend on one more check."""
+    app[READINESS][name] = check
+
+
+def _database_ctx(dirs: Sequence[Path]) -> Any:
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        if settings.migrate_on_start:
+            await ensure_database(settings.database_url)
+            await migrate(settings.database_url, dirs)
+        pool = await create_pool(
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        app[POOL] = pool
+        app[UOW] = uow_factory(pool, app[OUTBOX])
+        add_readiness_check(app, "database", lambda: ping(pool))
+        yield
+        await pool.close()
+
+    return database
+
+
+def _broker_ctx(override: Transport | None) -> Any:
+    async def broker(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        transport: Transport = override or new_transport(settings)
+        app[TRANSPORT] = transport
+        add_readiness_check(app, "broker", transport.is_connected)
+        connecting = None
+        if isinstance(transport, RabbitTransport):
+            # The HTTP side never waits for the broker: connect in the background.
+            connecting = asyncio.create_task(transport.connect(), name="broker-connect")
+        yield
+        if connecting is not None and not connecting.done():
+            connecting.cancel()
+        if override is None:
+            await transport.close()
+
+    return broker
+
+
+async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    relay = Relay(
+        service=settings.service_name,
+        dsn=settings.database_url,
+        pool=app[POOL],
+        transport=app[TRANSPORT],
+        settings=RelaySettings(
+            batch_size=settings.relay_batch_size,
+            poll_interval_s=settings.relay_poll_interval_s,
+            parked_retry_s=settings.relay_parked_retry_s,
+            retention_hours=settings.outbox_retention_hours,
+        ),
+    )
+    app[RELAY] = relay
+    task = asyncio.create_task(relay.run(), name="outbox-relay")
+    yield
+    await relay.stop()
+    try:
+        await asyncio.wait_for(task, settings.shutdown_grace_s)
+    except TimeoutError:
+        log.warning("relay_stop_timed_out")
+
+
+def _consumer_ctx(subscriptions: Subscriptions) -> Any:
+    async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        consumer = Consumer(
+            service=settings.service_name,
+            transport=app[TRANSPORT],
+            topology=topology_for(settings, subscriptions),
+            subscriptions=subscriptions,
+            pool=app[POOL],
+            outbox=app[OUTBOX],
+            settings=ConsumerSettings(
+                prefetch=settings.prefetch, immediate_retries=settings.immediate_retries
+            ),
+        )
+        app[CONSUMER] = consumer
+        starting = asyncio.create_task(consumer.start(), name="consumer-start")
+        cleaning = asyncio.create_task(_purge_inbox(app), name="inbox-purge")
+        yield
+        cleaning.cancel()
+        if not starting.done():
+            starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        await consumer.stop(grace_s=settings.shutdown_grace_s)
+
+    return consumer_ctx
+
+
+async def _purge_inbox(app: web.Application) -> None:
+    while True:
+        await asyncio.sleep(3600)
+        try:
+            removed = await inbox.purge(
+                app[POOL], older_than_days=app[SETTINGS].inbox_retention_days
+            )
+            log.info("inbox_purged", removed=removed)
+        except Exception as exc:
+            log.warning("inbox_purge_failed", error=repr(exc))
+
+
+def run_service(app: web.Application, settings: ServiceSettings) -> None:
+    """Serve the app until SIGINT/SIGTERM, then shut down gracefully."""
+    log.info("service_starting", port=settings.http_port, host=settings.http_host)
+    web.run_app(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_grace_s,
+        handle_signals=True,
+    )

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the services: typed routes, problem+json, health and metrics."""

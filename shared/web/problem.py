@@ -1,0 +1,96 @@
+"""Map every error to `application/problem+json` (RFC 9457) with a stable `code`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from pydantic import ValidationError
+
+from shared.db import is_unavailable
+from shared.errors import DomainError, RateLimited
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+PROBLEM_BASE = "https://jiangxin.dev/problems/"
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def problem_response(
+    status: int, code: str, title: str, detail: str = "", **extra: Any
+) -> web.Response:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return web.Response(
+        status=status,
+        text=json.dumps(body, ensure_ascii=False, default=str),
+        content_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def validation_problem(exc: ValidationError, *, where: str = "body") -> web.Response:
+    """Turn a pydantic ValidationError into a 422 listing each field's problem."""
+    errors = [
+        {"loc": [where, *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    return problem_response(
+        422, "validation_failed", "Invalid input", "Some fields are invalid", errors=errors
+    )
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Catch errors from handlers and answer with problem+json instead of a traceback."""
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        extra = dict(exc.extra)
+        if isinstance(exc, RateLimited):
+            extra["retry_after"] = exc.retry_after
+        return problem_response(exc.status, exc.code, exc.title, exc.detail, **extra)
+    except ValidationError as exc:
+        return validation_problem(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        return problem_response(exc.status, code, exc.reason, exc.text or "")
+    except (asyncpg.PostgresConnectionError, OSError, asyncpg.InterfaceError) as exc:
+        log.warning("database_unavailable", error=repr(exc))
+        return problem_response(503, "database_unavailable", "Temporarily unavailable",
+                                "The database cannot be reached; try again shortly.")
+    except Exception as exc:
+        if is_unavailable(exc):
+            log.warning("database_unavailable", error=repr(exc))
+            return problem_response(503, "database_unavailable", "Temporarily unavailable",
+                                    "The database cannot be reached; try again shortly.")
+        log.exception("request_failed")
+        return problem_response(500, "internal_error", "Internal error",
+                                "Something went wrong on our side; it has been logged.")

@@ -1,0 +1,1 @@
+"""Test helpers: real PostgreSQL and RabbitMQ resources with unique names per test."""

@@ -1,0 +1,66 @@
+"""Create and drop unique databases and broker namespaces on the real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aio_pika
+
+from shared.db import drop_database, ensure_database
+from shared.ids import new_id
+from shared.migrations import MESSAGING_MIGRATIONS, migrate
+
+PG_BASE = os.environ.get("JIANGXIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+AMQP_URL = os.environ.get("JIANGXIN_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def unique_name(prefix: str) -> str:
+    """Return a name no other test run uses."""
+    return f"{prefix}_{new_id().hex[-12:]}"
+
+
+async def create_database(prefix: str, migration_dirs: list[Path] | None = None) -> str:
+    """Create a fresh database with the messaging tables (and more migrations); return its DSN."""
+    dsn = f"{PG_BASE}/{unique_name(prefix)}"
+    await ensure_database(dsn)
+    await migrate(dsn, [MESSAGING_MIGRATIONS, *(migration_dirs or [])])
+    return dsn
+
+
+async def delete_namespace(namespace: str) -> None:
+    """Delete the exchange and every queue named after a test namespace."""
+    proc = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", "list_queues", "name", "--quiet", "--no-table-headers",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await proc.communicate()
+    names = [n for n in out.decode().split() if n.startswith(namespace + ".")]
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            await channel.queue_delete(name)
+            await channel.close()
+        channel = await connection.channel()
+        await channel.exchange_delete(f"{namespace}.events")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 15.0, interval: float = 0.05
+) -> None:
+    """Poll `check` until it is true; fail with a clear message at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if await check():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+__all__ = ["AMQP_URL", "PG_BASE", "create_database", "delete_namespace", "drop_database",
+           "eventually", "unique_name"]
