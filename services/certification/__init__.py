@@ -1,0 +1,1 @@
+"""Certification: issue, sign, render, verify and revoke certificates."""

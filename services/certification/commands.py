@@ -1,0 +1,1 @@
+"""What callers ask the certification service to do (imperative names)."""

@@ -1,0 +1,2 @@
+-- The certification service's own tables.
+SELECT 1;

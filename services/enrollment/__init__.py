@@ -1,0 +1,1 @@
+"""Enrollment: identity, catalogue, classes, enrolment, attendance and results."""

@@ -1,0 +1,9 @@
+"""`jiangxin` sub-commands of the enrollment service."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add this service's commands to the `jiangxin` parser."""

@@ -1,0 +1,1 @@
+"""What callers ask the enrollment service to do (imperative names)."""

@@ -1,0 +1,2 @@
+-- The enrollment service's own tables.
+SELECT 1;

@@ -1,0 +1,1 @@
+"""Notification: SMS and email for every trainee-facing event."""

@@ -1,0 +1,1 @@
+"""What callers ask the notification service to do (imperative names)."""

@@ -1,0 +1,2 @@
+-- The notification service's own tables.
+SELECT 1;

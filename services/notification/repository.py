@@ -1,0 +1,1 @@
+"""All writing SQL of the notification service."""

@@ -1,0 +1,7 @@
+"""The events the notification service consumes, each translated into a command."""
+
+from __future__ import annotations
+
+from shared.messaging.subscriptions import Subscriptions
+
+subscriptions = Subscriptions()

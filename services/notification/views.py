@@ -1,0 +1,1 @@
+"""Read-side queries of the notification service, returning response models."""

@@ -1,0 +1,184 @@
+"""Platform commands of `jiangxin`: migrate, topology, keys, token, schemas, asyncapi, dlq."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from shared.auth import ROLES, TokenIssuer, write_keypair
+from shared.config import ServiceSettings
+from shared.db import ensure_database
+from shared.events.asyncapi import asyncapi_document
+from shared.events.schemas import write_schemas
+from shared.messaging import dlq
+from shared.messaging.subscriptions import Subscriptions
+from shared.migrations import MESSAGING_MIGRATIONS, migrate
+
+Commands = argparse._SubParsersAction  # type: ignore[type-arg]
+KEYS_DIR = Path("var/keys")
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """What platform commands need to know of one service."""
+
+    name: str
+    settings: type[ServiceSettings]
+    subscriptions: Subscriptions
+    migrations: Path
+    publishes: tuple[str, ...]
+
+
+def register(commands: Commands, services: Mapping[str, ServiceInfo]) -> None:
+    """Add the platform commands."""
+    p = commands.add_parser("migrate", help="create each service's database and apply migrations")
+    p.add_argument("service", nargs="*", choices=[*services, []], help="default: all")
+    p.set_defaults(func=lambda a: asyncio.run(_migrate(services, a.service)))
+
+    p = commands.add_parser("topology", help="declare every service's queues and bindings")
+    p.set_defaults(func=lambda a: asyncio.run(_declare_topology(services)))
+
+    p = commands.add_parser("keys", help="create local signing keys in var/keys if missing")
+    p.add_argument("--dir", type=Path, default=KEYS_DIR)
+    p.set_defaults(func=lambda a: _keys(a.dir))
+
+    p = commands.add_parser("token", help="mint an access token (operators and tests)")
+    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument("--sub", type=UUID, required=True, help="user id")
+    p.add_argument("--name", default="")
+    p.add_argument("--ttl", type=int, default=3600, help="seconds")
+    p.add_argument("--key", type=Path, default=KEYS_DIR / "jwt-ed25519.pem")
+    p.set_defaults(func=_token)
+
+    p = commands.add_parser("schemas", help="write the JSON Schema of every event version")
+    p.set_defaults(func=lambda a: _schemas())
+
+    p = commands.add_parser("asyncapi", help="print the AsyncAPI 3.0 event catalogue")
+    p.add_argument("-o", "--output", type=Path)
+    p.set_defaults(func=lambda a: _asyncapi(services, a.output))
+
+    p = commands.add_parser("dlq", help="inspect or replay a service's .error/.skipped queue")
+    dlq_commands = p.add_subparsers(dest="action", required=True)
+    q = dlq_commands.add_parser("list", help="show parked messages (they stay parked)")
+    q.add_argument("queue", help="e.g. jiangxin.notification.error")
+    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=lambda a: asyncio.run(_dlq_list(services, a.queue, a.limit, a.json)))
+    q = dlq_commands.add_parser("replay", help="send parked messages back to their work queue")
+    q.add_argument("queue")
+    q.add_argument("--limit", type=int)
+    q.add_argument("--message-id")
+    q.set_defaults(
+        func=lambda a: asyncio.run(_dlq_replay(services, a.queue, a.limit, a.message_id))
+    )
+
+
+async def _migrate(services: Mapping[str, ServiceInfo], names: Sequence[str]) -> None:
+    for name in names or list(services):
+        info = services[name]
+        settings = info.settings()
+        created = await ensure_database(settings.database_url)
+        applied = await migrate(settings.database_url, [MESSAGING_MIGRATIONS, info.migrations])
+        print(f"{name}: database {'created' if created else 'ok'}, {len(applied)} migration(s) applied")
+
+
+async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:
+    from shared.service import new_transport, topology_for
+
+    for info in services.values():
+        if not info.subscriptions.routing_keys:
+            continue
+        settings = info.settings()
+        transport = new_transport(settings, role="cli")
+        await transport.connect()
+        try:
+            topology = topology_for(settings, info.subscriptions)
+            await transport.declare(topology)
+            print(f"{topology.queue}: {len(topology.bindings)} binding(s)")
+        finally:
+            await transport.close()
+
+
+def _keys(directory: Path) -> None:
+    made = write_keypair(directory / "jwt-ed25519.pem", directory / "jwt-ed25519.pub.pem")
+    print(f"JWT signing key: {'created' if made else 'kept'} in {directory}")
+    pii = directory / "pii-transport.key"
+    if not pii.exists():
+        from cryptography.fernet import Fernet
+
+        pii.write_bytes(Fernet.generate_key())
+        pii.chmod(0o600)
+        print(f"PII transport key: created in {directory}")
+
+
+def _token(args: argparse.Namespace) -> None:
+    issuer = TokenIssuer(args.key.read_bytes(), issuer="jiangxin", audience="jiangxin")
+    print(issuer.mint(args.sub, args.role, name=args.name, ttl_s=args.ttl))
+
+
+def _schemas() -> None:
+    changed = write_schemas()
+    print(f"{len(changed)} schema file(s) written" if changed else "schemas are up to date")
+
+
+def asyncapi_for(services: Mapping[str, ServiceInfo]) -> dict[str, Any]:
+    """Return the AsyncAPI document of the whole platform."""
+    producers = {prefix: info.name for info in services.values() for prefix in info.publishes}
+    consumers = {info.name: info.subscriptions.routing_keys for info in services.values()}
+    return asyncapi_document(producers=producers, consumers=consumers)
+
+
+def _asyncapi(services: Mapping[str, ServiceInfo], output: Path | None) -> None:
+    text = json.dumps(asyncapi_for(services), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _service_of_queue(services: Mapping[str, ServiceInfo], queue: str) -> ServiceInfo:
+    for info in services.values():
+        if queue.split(".")[1:2] == [info.name]:
+            return info
+    return next(iter(services.values()))
+
+
+async def _dlq_list(
+    services: Mapping[str, ServiceInfo], queue: str, limit: int, as_json: bool
+) -> None:
+    from shared.service import new_transport
+
+    transport = new_transport(_service_of_queue(services, queue).settings(), role="cli")
+    await transport.connect()
+    try:
+        parked = await dlq.list_parked(transport, queue, limit=limit)
+    finally:
+        await transport.close()
+    if as_json:
+        print(json.dumps([asdict(m) for m in parked], ensure_ascii=False, indent=2))
+        return
+    print(f"{len(parked)} message(s) in {queue}")
+    for m in parked:
+        print(f"- {m.message_id} {m.type} attempts={m.attempts} at {m.failed_at}")
+        print(f"    {m.exception_type}: {m.exception_message}")
+
+
+async def _dlq_replay(
+    services: Mapping[str, ServiceInfo], queue: str, limit: int | None, message_id: str | None
+) -> None:
+    from shared.service import new_transport
+
+    transport = new_transport(_service_of_queue(services, queue).settings(), role="cli")
+    await transport.connect()
+    try:
+        count = await dlq.replay(transport, queue, limit=limit, message_id=message_id)
+    finally:
+        await transport.close()
+    print(f"replayed {count} message(s) from {queue}")

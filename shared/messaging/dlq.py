@@ -1,0 +1,93 @@
+"""Inspect and replay the messages parked in `<queue>.error` (and `.skipped`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.messaging.transport import (
+    ATTEMPT_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    Delivery,
+    Transport,
+    message_from_delivery,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedMessage:
+    """What an operator needs to decide about a parked message."""
+
+    message_id: str
+    type: str
+    exception_type: str
+    exception_message: str
+    attempts: int
+    failed_at: str
+    body: str
+
+
+def describe(delivery: Delivery) -> ParkedMessage:
+    """Summarise a parked delivery."""
+    headers: dict[str, Any] = delivery.headers
+    return ParkedMessage(
+        message_id=delivery.message_id or "",
+        type=delivery.type or "",
+        exception_type=str(headers.get("x-exception-type", "")),
+        exception_message=str(headers.get("x-exception-message", "")),
+        attempts=int(headers.get("x-attempts", 0) or 0),
+        failed_at=str(headers.get("x-failed-at", "")),
+        body=delivery.body.decode("utf-8", "replace"),
+    )
+
+
+async def list_parked(transport: Transport, queue: str, *, limit: int = 100) -> list[ParkedMessage]:
+    """Browse up to `limit` messages of a parking queue, leaving them in place."""
+    taken: list[Delivery] = []
+    try:
+        while len(taken) < limit:
+            delivery = await transport.get(queue)
+            if delivery is None:
+                break
+            taken.append(delivery)
+        return [describe(d) for d in taken]
+    finally:
+        for delivery in taken:
+            await delivery.nack(requeue=True)
+
+
+def origin_queue(parking_queue: str, delivery: Delivery) -> str:
+    """Return the work queue a parked message came from."""
+    origin = delivery.headers.get(ORIGINAL_QUEUE_HEADER)
+    if origin:
+        return str(origin)
+    for suffix in (".error", ".skipped"):
+        if parking_queue.endswith(suffix):
+            return parking_queue.removesuffix(suffix)
+    raise ValueError(f"{parking_queue} is not a parking queue")
+
+
+async def replay(
+    transport: Transport, queue: str, *, limit: int | None = None, message_id: str | None = None
+) -> int:
+    """Send parked messages back to their work queue with a fresh attempt count."""
+    replayed = 0
+    skipped: list[Delivery] = []
+    try:
+        while limit is None or replayed < limit:
+            delivery = await transport.get(queue)
+            if delivery is None:
+                break
+            if message_id is not None and delivery.message_id != message_id:
+                skipped.append(delivery)
+                continue
+            message = message_from_delivery(delivery, **{ATTEMPT_HEADER: 0, "x-replayed": True})
+            await transport.publish(
+                message, routing_key=origin_queue(queue, delivery), to_queue=True
+            )
+            await delivery.ack()  # only after the broker confirmed the copy
+            replayed += 1
+    finally:
+        for delivery in skipped:
+            await delivery.nack(requeue=True)
+    return replayed
