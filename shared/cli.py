@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from shared.auth import ROLES, TokenIssuer, write_keypair
@@ -21,7 +21,7 @@ from shared.messaging import dlq
 from shared.messaging.subscriptions import Subscriptions
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
 
-Commands = argparse._SubParsersAction  # type: ignore[type-arg]
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 KEYS_DIR = Path("var/keys")
 
 
@@ -86,7 +86,8 @@ async def _migrate(services: Mapping[str, ServiceInfo], names: Sequence[str]) ->
         settings = info.settings()
         created = await ensure_database(settings.database_url)
         applied = await migrate(settings.database_url, [MESSAGING_MIGRATIONS, info.migrations])
-        print(f"{name}: database {'created' if created else 'ok'}, {len(applied)} migration(s) applied")
+        state = "created" if created else "ok"
+        print(f"{name}: database {state}, {len(applied)} migration(s) applied")
 
 
 async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:

@@ -10,6 +10,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection straight from asyncpg.connect or borrowed from a pool.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock
 _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "08000", "08003", "08006"})
@@ -34,11 +38,9 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
 
 
 @asynccontextmanager
-async def transaction(
-    pool: asyncpg.Pool, *, isolation: str = "read_committed"
-) -> AsyncIterator[asyncpg.Connection]:
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
     """Acquire a connection and run a transaction on it."""
-    async with pool.acquire() as conn, conn.transaction(isolation=isolation):
+    async with pool.acquire() as conn, conn.transaction():
         yield conn
 
 

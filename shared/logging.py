@@ -37,7 +37,9 @@ def _mask_personal_data(
     return masked
 
 
-def configure_logging(*, level: str = "INFO", fmt: LogFormat = "console", service: str = "") -> None:
+def configure_logging(
+    *, level: str = "INFO", fmt: LogFormat = "console", service: str = ""
+) -> None:
     """Set up structlog and the stdlib root logger for one process."""
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,

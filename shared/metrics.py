@@ -27,9 +27,13 @@ MESSAGES_PUBLISHED = Counter(
     "jiangxin_messages_published_total", "Outbox rows confirmed by the broker", ["service", "type"]
 )
 PUBLISH_FAILURES = Counter(
-    "jiangxin_publish_failures_total", "Outbox publish attempts not confirmed", ["service", "reason"]
+    "jiangxin_publish_failures_total",
+    "Outbox publish attempts not confirmed",
+    ["service", "reason"],
 )
-OUTBOX_BACKLOG = Gauge("jiangxin_outbox_backlog", "Outbox rows waiting to be published", ["service"])
+OUTBOX_BACKLOG = Gauge(
+    "jiangxin_outbox_backlog", "Outbox rows waiting to be published", ["service"]
+)
 OUTBOX_PARKED = Gauge("jiangxin_outbox_parked", "Outbox rows parked as unroutable", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "jiangxin_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]

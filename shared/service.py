@@ -40,9 +40,9 @@ log = get_logger(__name__)
 
 SETTINGS = web.AppKey("settings", ServiceSettings)
 POOL = web.AppKey("db_pool", asyncpg.Pool)
-TRANSPORT = web.AppKey("transport", Transport)  # type: ignore[type-abstract]
+TRANSPORT = web.AppKey("transport", Transport)
 OUTBOX = web.AppKey("outbox", OutboxWriter)
-UOW = web.AppKey("uow_factory", UowFactory)
+UOW: web.AppKey[UowFactory] = web.AppKey("uow_factory")
 RELAY = web.AppKey("relay", Relay)
 CONSUMER = web.AppKey("consumer", Consumer)
 

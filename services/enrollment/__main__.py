@@ -11,7 +11,9 @@ from shared.service import run_service
 def main() -> None:
     """Run the enrollment service until SIGINT or SIGTERM."""
     settings = Settings()
-    configure_logging(level=settings.log_level, fmt=settings.log_format, service=settings.service_name)
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, service=settings.service_name
+    )
     run_service(create_app(settings), settings)
 
 

@@ -14,7 +14,9 @@ from shared.service import Overrides, create_service_app
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: Settings | None = None, *, overrides: Overrides | None = None) -> web.Application:
+def create_app(
+    settings: Settings | None = None, *, overrides: Overrides | None = None
+) -> web.Application:
     """Build the notification service's aiohttp application."""
     settings = settings or Settings()
     return create_service_app(

@@ -31,13 +31,13 @@ class Event(BaseModel):
         return str(getattr(self, self.aggregate_field)) if self.aggregate_field else ""
 
 
-E = TypeVar("E", bound=type[Event])
+E = TypeVar("E", bound=Event)
 
 
 def event(event_type: str, version: int, *, aggregate: str) -> Any:
     """Declare an event class: its type, schema version and aggregate field; register it."""
 
-    def register(cls: E) -> E:
+    def register(cls: type[E]) -> type[E]:
         cls.event_type = event_type
         cls.event_version = version
         cls.aggregate_field = aggregate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 from pydantic import ValidationError
 
 from shared.events.envelope import Envelope, Event

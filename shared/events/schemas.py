@@ -19,7 +19,7 @@ def contract_events() -> list[type[Event]]:
 
 def schema_of(cls: type[Event]) -> dict[str, Any]:
     """Return the JSON Schema of an event's data."""
-    schema = cls.model_json_schema(mode="validation")
+    schema: dict[str, Any] = cls.model_json_schema(mode="validation")
     schema["$id"] = f"https://jiangxin.dev/events/{cls.routing_key()}.json"
     schema["x-routing-key"] = cls.routing_key()
     return schema
@@ -57,7 +57,8 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any], where: str = "") 
 def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return defs.get(ref.removeprefix("#/$defs/"), {})
+        resolved: dict[str, Any] = defs.get(ref.removeprefix("#/$defs/"), {})
+        return resolved
     return node
 
 
@@ -83,7 +84,9 @@ def _compare(
     if "?" not in old_types and "?" not in new_types and not old_types <= new_types:
         problems.append(f"{where}: type {sorted(old_types)} became {sorted(new_types)}")
     if "enum" in old and "enum" in new and not set(old["enum"]) <= set(new["enum"]):
-        problems.append(f"{where}: enum values removed {sorted(set(old['enum']) - set(new['enum']))}")
+        problems.append(
+            f"{where}: enum values removed {sorted(set(old['enum']) - set(new['enum']))}"
+        )
     if "const" in old and old.get("const") != new.get("const", old.get("const")):
         problems.append(f"{where}: constant changed")
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
@@ -91,7 +94,9 @@ def _compare(
         if name not in new_props:
             problems.append(f"{where}.{name}: field removed")
         else:
-            problems += _compare(old_props[name], new_props[name], old_defs, new_defs, f"{where}.{name}")
+            problems += _compare(
+                old_props[name], new_props[name], old_defs, new_defs, f"{where}.{name}"
+            )
     added_required = set(new.get("required", [])) - set(old.get("required", []))
     for name in sorted(added_required):
         problems.append(f"{where}.{name}: new required field")

@@ -9,7 +9,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -29,8 +29,8 @@ from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import (
     ATTEMPT_HEADER,
     ORIGINAL_QUEUE_HEADER,
-    Delivery,
     ConsumerHandle,
+    Delivery,
     OutgoingMessage,
     Transport,
     message_from_delivery,
@@ -41,7 +41,7 @@ from shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED, MESSAGES_FAILED
 log = get_logger(__name__)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What became of one delivery."""
 
     HANDLED = "handled"
@@ -256,7 +256,9 @@ class Consumer:
                 )
                 if claimed:
                     uow = PostgresUnitOfWork(conn, self.outbox)
-                    await handler(event, HandlerContext(envelope=envelope, uow=uow, attempt=attempt))
+                    await handler(
+                        event, HandlerContext(envelope=envelope, uow=uow, attempt=attempt)
+                    )
             except BaseException as exc:
                 with contextlib.suppress(Exception):
                     await tx.rollback()

@@ -6,13 +6,15 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.db import Conn
+
 _CLAIM = """
 INSERT INTO inbox (consumer, message_id, message_type) VALUES ($1, $2, $3)
 ON CONFLICT DO NOTHING RETURNING 1
 """
 
 
-async def claim(conn: asyncpg.Connection, *, consumer: str, message_id: UUID, message_type: str) -> bool:
+async def claim(conn: Conn, *, consumer: str, message_id: UUID, message_type: str) -> bool:
     """Record the message as processed; return False when it already was (skip it)."""
     # A concurrent claim of the same id waits on the unique index until the first commits.
     return await conn.fetchval(_CLAIM, consumer, message_id, message_type) is not None

@@ -93,6 +93,10 @@ class MemoryDelivery:
         self._queue.changed.set()
 
 
+async def _call(callback: DeliveryCallback, delivery: MemoryDelivery) -> None:
+    await callback(delivery)
+
+
 class _MemoryConsumer:
     def __init__(self, task: asyncio.Task[None]) -> None:
         self._task = task
@@ -164,7 +168,7 @@ class InMemoryTransport:
                 if q.ready and len(in_flight) < prefetch:
                     delivery = self._deliver(q)
                     in_flight.add(delivery)
-                    task = asyncio.create_task(callback(delivery))
+                    task = asyncio.create_task(_call(callback, delivery))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                     continue

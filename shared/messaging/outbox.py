@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import asyncpg
-
+from shared.db import Conn
 from shared.events.envelope import Envelope, Event
 from shared.messaging.context import child_traceparent, current_context
 
@@ -33,13 +32,13 @@ class OutboxWriter:
             traceparent=child_traceparent(ctx.traceparent),
         )
 
-    async def add(self, conn: asyncpg.Connection, *events: Event) -> list[Envelope]:
+    async def add(self, conn: Conn, *events: Event) -> list[Envelope]:
         """Insert events into the outbox; the caller's transaction decides if they exist."""
         envelopes = [self.envelope(e) for e in events]
         await self.add_envelopes(conn, envelopes)
         return envelopes
 
-    async def add_envelopes(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    async def add_envelopes(self, conn: Conn, envelopes: Sequence[Envelope]) -> None:
         """Insert ready-made envelopes (replays and tests)."""
         if not envelopes:
             return

@@ -10,10 +10,10 @@ import aio_pika
 import aiormq
 from aio_pika.abc import (
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustChannel,
     AbstractRobustConnection,
     AbstractRobustExchange,
-    AbstractRobustQueue,
 )
 
 from shared.logging import get_logger
@@ -69,7 +69,7 @@ class RabbitDelivery:
 class RabbitConsumer:
     """A consumer on its own channel (so prefetch and cancellation stay per queue)."""
 
-    def __init__(self, channel: AbstractRobustChannel, queue: AbstractRobustQueue, tag: str) -> None:
+    def __init__(self, channel: AbstractRobustChannel, queue: AbstractQueue, tag: str) -> None:
         self._channel, self._queue, self._tag = channel, queue, tag
 
     async def cancel(self) -> None:

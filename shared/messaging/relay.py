@@ -11,8 +11,9 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import Conn
 from shared.logging import get_logger
-from shared.messaging.transport import OutgoingMessage, PublishFailed, Transport, Unroutable
+from shared.messaging.transport import OutgoingMessage, Transport, Unroutable
 from shared.metrics import (
     MESSAGES_PUBLISHED,
     OUTBOX_BACKLOG,
@@ -106,7 +107,7 @@ class Relay:
         self.settings = settings or RelaySettings()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._listen_conn: asyncpg.Connection | None = None
+        self._listen_conn: Conn | None = None
         self.listening = False
 
     def wake(self) -> None:
@@ -175,7 +176,7 @@ class Relay:
 
     async def _record(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         sent: Sequence[int],
         parked: Sequence[int],
         failed: Sequence[int],
@@ -226,7 +227,7 @@ class Relay:
             try:
                 conn = await asyncpg.connect(self.dsn)
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
                 self._listen_conn = conn
                 self.listening = True

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import asyncpg
 
+from shared.db import Conn
 from shared.events.envelope import Event
 from shared.messaging.outbox import OutboxWriter
 
@@ -15,7 +16,7 @@ from shared.messaging.outbox import OutboxWriter
 class UnitOfWork(Protocol):
     """What a handler needs: the open transaction's connection and a way to emit events."""
 
-    conn: asyncpg.Connection
+    conn: Conn
 
     async def publish(self, *events: Event) -> None:
         """Emit events atomically with the transaction."""
@@ -24,7 +25,7 @@ class UnitOfWork(Protocol):
 class PostgresUnitOfWork:
     """A unit of work bound to an open asyncpg transaction."""
 
-    def __init__(self, conn: asyncpg.Connection, outbox: OutboxWriter) -> None:
+    def __init__(self, conn: Conn, outbox: OutboxWriter) -> None:
         self.conn = conn
         self._outbox = outbox
         self.published: list[Event] = []

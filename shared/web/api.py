@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from shared.auth import Principal, TokenVerifier
-from shared.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.web.problem import problem_response, validation_problem
 
 B = TypeVar("B")
@@ -284,7 +284,9 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         ok["content"] = {ct: {} for ct in spec.content_types}
     problem = {
         "description": "Problem",
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
     op["responses"] = {str(spec.status): ok, "default": problem}
     for status in spec.extra_statuses:

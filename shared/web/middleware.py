@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from shared.ids import new_id
 from shared.logging import bound_context, get_logger
@@ -24,7 +24,7 @@ def _route_label(request: web.Request) -> str:
 
 
 @web.middleware
-async def context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bind request_id and correlation_id to logs; events written here carry them."""
     request_id = str(new_id())
     incoming = request.headers.get("X-Correlation-ID", "")
@@ -43,7 +43,7 @@ async def context_middleware(request: web.Request, handler: Any) -> web.StreamRe
 
 
 @web.middleware
-async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count requests and time them per route template (not per raw path)."""
     started = time.perf_counter()
     status = 500
@@ -64,7 +64,7 @@ async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamRe
 
 
 @web.middleware
-async def security_headers_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Add headers that keep browsers from sniffing or framing API responses."""
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

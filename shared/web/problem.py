@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
 from shared.db import is_unavailable
@@ -66,7 +67,7 @@ def validation_problem(exc: ValidationError, *, where: str = "body") -> web.Resp
 
 
 @web.middleware
-async def problem_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Catch errors from handlers and answer with problem+json instead of a traceback."""
     try:
         return await handler(request)
@@ -84,13 +85,25 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
         return problem_response(exc.status, code, exc.reason, exc.text or "")
     except (asyncpg.PostgresConnectionError, OSError, asyncpg.InterfaceError) as exc:
         log.warning("database_unavailable", error=repr(exc))
-        return problem_response(503, "database_unavailable", "Temporarily unavailable",
-                                "The database cannot be reached; try again shortly.")
+        return problem_response(
+            503,
+            "database_unavailable",
+            "Temporarily unavailable",
+            "The database cannot be reached; try again shortly.",
+        )
     except Exception as exc:
         if is_unavailable(exc):
             log.warning("database_unavailable", error=repr(exc))
-            return problem_response(503, "database_unavailable", "Temporarily unavailable",
-                                    "The database cannot be reached; try again shortly.")
+            return problem_response(
+                503,
+                "database_unavailable",
+                "Temporarily unavailable",
+                "The database cannot be reached; try again shortly.",
+            )
         log.exception("request_failed")
-        return problem_response(500, "internal_error", "Internal error",
-                                "Something went wrong on our side; it has been logged.")
+        return problem_response(
+            500,
+            "internal_error",
+            "Internal error",
+            "Something went wrong on our side; it has been logged.",
+        )

@@ -81,7 +81,9 @@ def build_subscriptions(behaviour: Behaviour) -> Subscriptions:
             await behaviour.hold.wait()
         await ctx.uow.conn.execute(
             "INSERT INTO effects (message_id, thing_id, n) VALUES ($1, $2, $3)",
-            ctx.envelope.message_id, evt.thing_id, evt.n,
+            ctx.envelope.message_id,
+            evt.thing_id,
+            evt.n,
         )
         if evt.mode == "fail_always":
             raise RuntimeError(f"poison {evt.thing_id}")
@@ -98,7 +100,9 @@ def build_subscriptions(behaviour: Behaviour) -> Subscriptions:
     async def echo(evt: ThingEchoed, ctx: HandlerContext) -> None:
         await ctx.uow.conn.execute(
             "INSERT INTO effects (message_id, thing_id, n) VALUES ($1, $2, $3)",
-            ctx.envelope.message_id, "echo:" + evt.thing_id, evt.n,
+            ctx.envelope.message_id,
+            "echo:" + evt.thing_id,
+            evt.n,
         )
 
     return subs
@@ -142,7 +146,10 @@ class Pipeline:
     def start_relay(self, **options: float | int) -> Relay:
         """Start one more relay on the producer's outbox."""
         relay = Relay(
-            service="test", dsn=self.dsn, pool=self.pool, transport=self.transport,
+            service="test",
+            dsn=self.dsn,
+            pool=self.pool,
+            transport=self.transport,
             settings=RelaySettings(**options),  # type: ignore[arg-type]
         )
         self.relays.append(relay)
@@ -152,8 +159,12 @@ class Pipeline:
     async def start_consumer(self, transport: Transport | None = None, **options: int) -> Consumer:
         """Start one more consumer on the work queue."""
         consumer = Consumer(
-            service="test", transport=transport or self.transport, topology=self.topology,
-            subscriptions=self.subscriptions, pool=self.pool, outbox=self.writer,
+            service="test",
+            transport=transport or self.transport,
+            topology=self.topology,
+            subscriptions=self.subscriptions,
+            pool=self.pool,
+            outbox=self.writer,
             settings=ConsumerSettings(**options),
         )
         await consumer.start()
@@ -181,7 +192,9 @@ async def pipeline(
     behaviour = Behaviour()
     subs = build_subscriptions(behaviour)
     topology = QueueTopology(
-        queue=f"{namespace}.test", bindings=subs.routing_keys, delay_tiers_ms=tiers,
+        queue=f"{namespace}.test",
+        bindings=subs.routing_keys,
+        delay_tiers_ms=tiers,
         delivery_limit=20,
     )
     await transport.declare(topology)

@@ -33,9 +33,12 @@ async def create_database(prefix: str, migration_dirs: list[Path] | None = None)
 
 async def delete_namespace(namespace: str) -> None:
     """Delete the exchange and every queue named after a test namespace."""
+    from tests.support.faults import rabbitmqctl_args
+
     proc = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", "list_queues", "name", "--quiet", "--no-table-headers",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        *rabbitmqctl_args("list_queues", "name", "--quiet", "--no-table-headers"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     out, _ = await proc.communicate()
     names = [n for n in out.decode().split() if n.startswith(namespace + ".")]
@@ -62,5 +65,12 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-__all__ = ["AMQP_URL", "PG_BASE", "create_database", "delete_namespace", "drop_database",
-           "eventually", "unique_name"]
+__all__ = [
+    "AMQP_URL",
+    "PG_BASE",
+    "create_database",
+    "delete_namespace",
+    "drop_database",
+    "eventually",
+    "unique_name",
+]

@@ -1,0 +1,1 @@
+"""Benchmarks: each measures its raw baseline in the same run and reports the ratio."""
