@@ -204,7 +204,8 @@ def _consumer_ctx(subscriptions: Subscriptions) -> Any:
             ),
         )
         app[CONSUMER] = consumer
-        starting = asyncio.create_task(consumer.start(), name="consumer-start")
+        add_readiness_check(app, "consumer", consumer.is_consuming)
+        starting = asyncio.create_task(_start_consumer(consumer), name="consumer-start")
         cleaning = asyncio.create_task(_purge_inbox(app), name="inbox-purge")
         yield
         cleaning.cancel()
@@ -215,6 +216,18 @@ def _consumer_ctx(subscriptions: Subscriptions) -> Any:
         await consumer.stop(grace_s=settings.shutdown_grace_s)
 
     return consumer_ctx
+
+
+async def _start_consumer(consumer: Consumer) -> None:
+    backoff = 1.0
+    while True:
+        try:
+            await consumer.start()
+            return
+        except Exception as exc:  # e.g. queue redeclared with other arguments: say so loudly
+            log.error("consumer_start_failed", error=repr(exc), retry_in_s=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
 
 
 async def _purge_inbox(app: web.Application) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,12 @@ def _quiet_logs() -> None:
     from shared.logging import configure_logging
 
     configure_logging(level="WARNING", fmt="console")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _servers_left_running() -> Iterator[None]:
+    """Whatever a fault test did, leave PostgreSQL and RabbitMQ running at the end."""
+    yield
+    from tests.support.faults import ensure_servers_running
+
+    asyncio.run(ensure_servers_running())

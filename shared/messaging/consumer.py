@@ -104,6 +104,10 @@ class Consumer:
         )
         log.info("consumer_started", queue=self.topology.queue, bindings=self.topology.bindings)
 
+    async def is_consuming(self) -> bool:
+        """Tell whether the consumer has started and not been stopped."""
+        return self._handle is not None and not self._stopping.is_set()
+
     async def stop(self, *, grace_s: float = 20.0) -> None:
         """Stop taking messages, let in-flight ones finish within the grace, return the rest."""
         self._stopping.set()

@@ -19,7 +19,7 @@ from shared.web.problem import problem_response, validation_problem
 B = TypeVar("B")
 Q = TypeVar("Q")
 ANY_ROLE = frozenset({"trainee", "trainer", "admin"})
-PRINCIPAL = "jiangxin.principal"
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 MAX_BODY = 1 << 20
 
@@ -94,7 +94,7 @@ def json_response(
 def principal_of(request: web.Request) -> Principal | None:
     """Verify the bearer token of a request, if any; an invalid one raises Unauthorized."""
     if PRINCIPAL in request:
-        return request[PRINCIPAL]  # type: ignore[no-any-return]
+        return request[PRINCIPAL]
     header = request.headers.get("Authorization", "")
     principal = None
     if header:
