@@ -1,0 +1,69 @@
+"""Personal data never reaches a log line unmasked; context ids do."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from shared.logging import bound_context, configure_logging, get_logger, scrub_text
+from shared.masking import mask_email, mask_fields, mask_id_number, mask_name, mask_phone
+
+
+def test_phone_is_masked_keeping_prefix_and_last_four() -> None:
+    assert mask_phone("+8613800138000") == "+86138****8000"
+    assert mask_phone("13800138000") == "138****8000"
+    assert mask_phone("") == ""
+
+
+def test_email_id_number_and_name_are_masked() -> None:
+    assert mask_email("zhang.san@example.com") == "z***@example.com"
+    assert mask_id_number("460102199001011234") == "4601**********1234"
+    assert mask_name("张三丰") == "张*丰"
+    assert mask_name("张三") == "张*"
+
+
+def test_mask_fields_masks_known_keys_recursively_and_hides_secrets() -> None:
+    masked = mask_fields(
+        {"phone": "+8613800138000", "nested": {"email": "a@b.cn"}, "code": "123456", "n": 3}
+    )
+    assert masked == {
+        "phone": "+86138****8000",
+        "nested": {"email": "a***@b.cn"},
+        "code": "***",
+        "n": 3,
+    }
+
+
+def test_free_text_is_scrubbed_of_mobiles_ids_and_emails() -> None:
+    text = "call 13800138000 or +8613900139000, id 46010219900101123X, mail li@qq.com"
+    scrubbed = scrub_text(text)
+    for secret in ("13800138000", "13900139000", "46010219900101123X", "li@qq.com"):
+        assert secret not in scrubbed
+    assert "138****8000" in scrubbed
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)
+    configure_logging(level="INFO", fmt="json", service="unit")
+    yield buffer
+    structlog.contextvars.clear_contextvars()
+    configure_logging(level="WARNING", fmt="console")
+
+
+def test_json_log_lines_carry_context_and_never_raw_personal_data(captured: io.StringIO) -> None:
+    log = get_logger("test")
+    with bound_context(correlation_id="corr-1", message_id="m-1"):
+        log.info("trainee_enrolled", phone="+8613800138000", note="reach me at 13800138000")
+    line = json.loads(captured.getvalue().strip().splitlines()[-1])
+    assert line["event"] == "trainee_enrolled"
+    assert line["correlation_id"] == "corr-1"
+    assert line["message_id"] == "m-1"
+    assert line["service"] == "unit"
+    assert "13800138000" not in captured.getvalue()
