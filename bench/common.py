@@ -1,0 +1,76 @@
+"""Helpers shared by the benchmarks: unique resources, timing, percentiles, reporting."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shared.db import drop_database, ensure_database
+from shared.ids import new_id
+from shared.migrations import MESSAGING_MIGRATIONS, migrate
+
+PG_BASE = os.environ.get("JIANGXIN_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+AMQP_URL = os.environ.get("JIANGXIN_BENCH_AMQP", "amqp://guest:guest@127.0.0.1:5672/")
+RESULTS_DIR = Path("var/bench")
+
+
+def unique(prefix: str) -> str:
+    """Return a resource name no other run uses."""
+    return f"{prefix}_{new_id().hex[-10:]}"
+
+
+async def fresh_database(prefix: str, extra: Sequence[Path] = ()) -> str:
+    """Create a migrated database and return its DSN."""
+    dsn = f"{PG_BASE}/{unique(prefix)}"
+    await ensure_database(dsn)
+    await migrate(dsn, [MESSAGING_MIGRATIONS, *extra])
+    return dsn
+
+
+async def remove_database(dsn: str) -> None:
+    """Drop a benchmark database."""
+    await drop_database(dsn)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Return the q-th percentile (0-100) of values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Stopwatch:
+    """Measure one interval with perf_counter."""
+
+    def __enter__(self) -> Stopwatch:
+        self.started = time.perf_counter()
+        self.elapsed = 0.0
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.elapsed = time.perf_counter() - self.started
+
+
+def report(name: str, rows: list[tuple[str, str]], raw: dict[str, Any]) -> None:
+    """Print a table and save the raw figures under var/bench/<name>.json."""
+    width = max(len(k) for k, _ in rows)
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    print(f"\n== {name} ({platform.node()}, {os.cpu_count()} CPUs, {when})")
+    for key, value in rows:
+        print(f"  {key.ljust(width)}  {value}")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(raw, indent=2, default=str))
+
+
+def median(values: Sequence[float]) -> float:
+    """Return the median."""
+    return statistics.median(values)
