@@ -34,6 +34,7 @@ from shared.web.middleware import (
     metrics_middleware,
     security_headers_middleware,
 )
+from shared.web.ops import ops_routes
 from shared.web.problem import problem_middleware
 
 log = get_logger(__name__)
@@ -108,10 +109,12 @@ def create_service_app(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
+    ops = ops_routes(settings.service_name)
     routes.register(app)
+    ops.register(app)
     add_health_routes(app)
     app[OPENAPI] = openapi_document(
-        routes.specs, title=title, version="1.0.0", description=description
+        [*routes.specs, *ops.specs], title=title, version="1.0.0", description=description
     )
     app[READINESS] = {}
     app.cleanup_ctx.append(_database_ctx(migration_dirs(migrations)))

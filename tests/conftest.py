@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from shared.auth import TokenIssuer, TokenVerifier, generate_keypair
-from tests.support.infra import create_database, delete_namespace, drop_database, unique_name
+from shared.ids import new_id
+from shared.messaging.rabbit import RabbitTransport
+from shared.messaging.topology import QueueTopology
+from tests.support.infra import create_database, delete_queues, drop_database, list_queues
 
 
 @pytest.fixture
@@ -20,12 +24,37 @@ async def pg_dsn() -> AsyncIterator[str]:
     await drop_database(dsn)
 
 
+SESSION_PREFIX = f"jxt{new_id().hex[-6:]}"
+_DECLARED: dict[str, set[str]] = defaultdict(set)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_declared_queues() -> Iterator[None]:
+    """Remember every queue a test declares so teardown can delete it quickly."""
+    original = RabbitTransport.declare
+
+    async def declare(self: RabbitTransport, topology: QueueTopology) -> None:
+        _DECLARED[topology.queue.split(".")[0]].update(topology.all_queues)
+        await original(self, topology)
+
+    RabbitTransport.declare = declare  # type: ignore[method-assign]
+    yield
+    RabbitTransport.declare = original  # type: ignore[method-assign]
+
+    async def sweep() -> None:
+        await delete_queues(await list_queues(SESSION_PREFIX + "-"))
+
+    asyncio.run(sweep())
+
+
 @pytest.fixture
 async def namespace() -> AsyncIterator[str]:
     """A broker namespace (exchange and queue prefix) no other test uses."""
-    name = unique_name("jxtest").replace("_", "-")
+    name = f"{SESSION_PREFIX}-{new_id().hex[-10:]}"
     yield name
-    await delete_namespace(name)
+    known = _DECLARED.pop(name, set())
+    extra = {f"{name}.{suffix}" for suffix in ("tap", "order", "full", "faults", "x")}
+    await delete_queues(sorted(known | extra), exchange=f"{name}.events")
 
 
 @pytest.fixture(scope="session")
