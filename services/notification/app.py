@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
-from services.notification.api import routes
+from services.notification.api import DEPS, RECEIPT_TOKEN, SINK_ENABLED, routes
+from services.notification.clock import Clock, SystemClock
 from services.notification.config import Settings
-from services.notification.subscriptions import subscriptions
+from services.notification.handlers.deps import Deps
+from services.notification.runtime import (
+    build_deps,
+    check_provider_templates,
+    dispatcher_ctx,
+    providers_ctx,
+)
+from services.notification.subscriptions import build_subscriptions
 from shared.service import Overrides, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class NotificationOverrides(Overrides):
+    """Test replacements: a settable clock."""
+
+    clock: Clock | None = None
 
 
 def create_app(
@@ -19,12 +35,26 @@ def create_app(
 ) -> web.Application:
     """Build the notification service's aiohttp application."""
     settings = settings or Settings()
-    return create_service_app(
+    clock = getattr(overrides, "clock", None) or SystemClock()
+    deps = build_deps(settings, clock)
+    check_provider_templates(settings, deps.registry)
+
+    def current_deps() -> Deps:
+        return deps
+
+    app = create_service_app(
         settings,
         routes=routes,
-        subscriptions=subscriptions,
+        subscriptions=build_subscriptions(current_deps),
         migrations=MIGRATIONS,
         title="Jiangxin notification API",
         description="Notification: SMS and email for every trainee-facing event",
         overrides=overrides,
     )
+    app[DEPS] = deps
+    app[SINK_ENABLED] = "sink" in settings.sms_providers or settings.email_provider == "sink"
+    app[RECEIPT_TOKEN] = settings.receipt_token.get_secret_value()
+    app.cleanup_ctx.append(providers_ctx)
+    if settings.run_dispatcher:
+        app.cleanup_ctx.append(dispatcher_ctx)
+    return app

@@ -1,1 +1,338 @@
-"""All writing SQL of the notification service."""
+"""All writing SQL of the notification service (the ledger, receipts, preferences, sink)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.notification.domain.model import (
+    Attempt,
+    Channel,
+    Contact,
+    Decision,
+    LedgerRow,
+    Preferences,
+    RecentSends,
+    Status,
+)
+
+_COLUMNS = """id, source_message_id, source_type, aggregate_id, seq, channel, recipient,
+ recipient_masked, recipient_user_id, pref_key, locale, timezone, critical, status, not_before,
+ attempts, provider, provider_message_id, subject, body, params, variables, fallbacks,
+ fallback_of, unsubscribe_token, created_at"""
+
+
+def to_row(r: asyncpg.Record) -> LedgerRow:
+    """Build a ledger row from a database record."""
+    return LedgerRow(
+        id=r["id"], source_message_id=r["source_message_id"], source_type=r["source_type"],
+        aggregate_id=r["aggregate_id"], seq=r["seq"], channel=Channel(r["channel"]),
+        recipient=r["recipient"], recipient_masked=r["recipient_masked"],
+        recipient_user_id=r["recipient_user_id"], pref_key=r["pref_key"], locale=r["locale"],
+        timezone=r["timezone"], critical=r["critical"], status=Status(r["status"]),
+        not_before=r["not_before"], attempts=r["attempts"], provider=r["provider"],
+        provider_message_id=r["provider_message_id"], subject=r["subject"], body=r["body"],
+        params=[(p[0], p[1]) for p in r["params"]], variables=dict(r["variables"]),
+        fallbacks=[Contact(Channel(f["channel"]), f["address"]) for f in r["fallbacks"]],
+        fallback_of=r["fallback_of"], unsubscribe_token=r["unsubscribe_token"],
+        created_at=r["created_at"],
+    )
+
+
+async def record_seq(conn: asyncpg.Connection, aggregate_id: str, seq: int) -> int:
+    """Remember the highest seq seen for an aggregate; return it (may be above `seq`)."""
+    return int(
+        await conn.fetchval(
+            """INSERT INTO aggregate_versions (aggregate_id, seq) VALUES ($1, $2)
+               ON CONFLICT (aggregate_id) DO UPDATE
+                   SET seq = greatest(aggregate_versions.seq, excluded.seq)
+               RETURNING seq""",
+            aggregate_id, seq,
+        )
+    )
+
+
+async def supersede_older(
+    conn: asyncpg.Connection, aggregate_id: str, seq: int, *, by: UUID, now: datetime
+) -> int:
+    """Cancel pending messages about older states of the aggregate; return how many."""
+    status = await conn.execute(
+        """UPDATE notifications
+           SET status = 'superseded', error_code = 'superseded', related_id = $3, updated_at = $4
+           WHERE aggregate_id = $1 AND seq < $2 AND status IN ('queued', 'deferred')""",
+        aggregate_id, seq, by, now,
+    )
+    return int(status.split()[-1])
+
+
+async def load_preferences(conn: asyncpg.Connection, keys: Sequence[str]) -> Preferences | None:
+    """Return the preferences stored under the first of `keys` that has any."""
+    rows = await conn.fetch(
+        "SELECT pref_key, sms, email, preferred FROM preferences WHERE pref_key = ANY($1)",
+        list(keys),
+    )
+    found = {r["pref_key"]: r for r in rows}
+    for key in keys:
+        if (r := found.get(key)) is not None:
+            return Preferences(sms=r["sms"], email=r["email"], preferred=Channel(r["preferred"]))
+    return None
+
+
+async def save_preferences(
+    conn: asyncpg.Connection, key: str, prefs: Preferences, *, user_id: UUID | None, now: datetime
+) -> None:
+    """Insert or replace one person's preferences."""
+    await conn.execute(
+        """INSERT INTO preferences (pref_key, user_id, sms, email, preferred, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (pref_key) DO UPDATE SET sms = excluded.sms, email = excluded.email,
+               preferred = excluded.preferred, updated_at = excluded.updated_at""",
+        key, user_id, prefs.sms, prefs.email, prefs.preferred.value, now,
+    )
+
+
+async def lock_recipient(conn: asyncpg.Connection, address: str) -> None:
+    """Serialise rate-limit decisions for one address until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", address)
+
+
+async def recent_sms(
+    conn: asyncpg.Connection, *, phone: str, event_type: str, content_hash: str,
+    now: datetime, day_start: datetime, window_s: int,
+) -> RecentSends:
+    """Count this template's SMS to a number (sent or due), and find a recent twin text."""
+    r = await conn.fetchrow(
+        """SELECT
+             (SELECT id FROM notifications WHERE recipient = $1 AND channel = 'sms'
+                AND content_hash = $3 AND created_at > $4 - make_interval(secs => $6)
+                AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')
+              ORDER BY created_at DESC LIMIT 1) AS twin,
+             count(*) FILTER (WHERE source_type = $2 AND created_at >= $5) AS template_today,
+             count(*) FILTER (WHERE created_at > $4 - interval '1 minute') AS last_minute,
+             count(*) FILTER (WHERE created_at > $4 - interval '1 hour') AS last_hour,
+             count(*) FILTER (WHERE created_at >= $5) AS today,
+             max(created_at) AS last_at
+           FROM notifications
+           WHERE recipient = $1 AND channel = 'sms' AND source_type = $2
+             AND created_at >= least($5, $4 - interval '1 hour')
+             AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')""",
+        phone, event_type, content_hash, now, day_start, window_s,
+    )
+    assert r is not None
+    return RecentSends(
+        same_content_id=r["twin"], same_template_today=r["template_today"],
+        last_minute=r["last_minute"], last_hour=r["last_hour"], today=r["today"],
+        last_sent_at=r["last_at"],
+    )
+
+
+async def insert_notification(
+    conn: asyncpg.Connection, row: LedgerRow, *, chars: int | None = None,
+    segments: int | None = None, content_hash: str, error_code: str | None = None,
+    related_id: UUID | None = None,
+) -> bool:
+    """Claim the (source, recipient, channel) key; False when it was already claimed."""
+    now = row.created_at
+    inserted = await conn.fetchval(
+        f"""INSERT INTO notifications ({_COLUMNS}, chars, segments, content_hash, error_code,
+               related_id, updated_at, failed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $26,
+                    CASE WHEN $14 = 'failed' THEN $26 END)
+            ON CONFLICT (source_message_id, recipient, channel) DO NOTHING RETURNING 1""",
+        row.id, row.source_message_id, row.source_type, row.aggregate_id, row.seq,
+        row.channel.value, row.recipient, row.recipient_masked, row.recipient_user_id,
+        row.pref_key, row.locale, row.timezone, row.critical, row.status.value, row.not_before,
+        row.attempts, row.provider, row.provider_message_id, row.subject, row.body,
+        [list(p) for p in row.params], row.variables,
+        [{"channel": c.channel.value, "address": c.address} for c in row.fallbacks],
+        row.fallback_of, row.unsubscribe_token, now, chars, segments, content_hash, error_code,
+        related_id,
+    )
+    return inserted is not None
+
+
+async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[LedgerRow]:
+    """Move due rows to `sending` (the caller commits before calling any provider)."""
+    records = await conn.fetch(
+        f"""UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1,
+               updated_at = $1
+            FROM (SELECT id FROM notifications
+                  WHERE status IN ('queued', 'deferred') AND not_before <= $1
+                  ORDER BY not_before LIMIT $2 FOR UPDATE SKIP LOCKED) due
+            WHERE n.id = due.id
+            RETURNING {", ".join("n." + c.strip() for c in _COLUMNS.split(","))}""",
+        now, limit,
+    )
+    return [to_row(r) for r in records]
+
+
+async def apply_decisions(
+    conn: asyncpg.Connection, decisions: Sequence[Decision], *, now: datetime
+) -> set[UUID]:
+    """Record each claimed row's outcome (only rows still `sending`); return those updated."""
+    if not decisions:
+        return set()
+    records = await conn.fetch(
+        """UPDATE notifications n SET status = d.status, not_before = d.not_before,
+               provider = coalesce(d.provider, n.provider),
+               provider_message_id = coalesce(d.provider_message_id, n.provider_message_id),
+               error_code = d.error_code, last_error = d.last_error, updated_at = $8,
+               submitted_at = CASE WHEN d.status IN ('submitted', 'delivered', 'unknown')
+                                   THEN $8 ELSE n.submitted_at END,
+               delivered_at = CASE WHEN d.status = 'delivered' THEN $8 ELSE n.delivered_at END,
+               failed_at = CASE WHEN d.status = 'failed' THEN $8 ELSE n.failed_at END
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
+                       $6::text[], $7::text[])
+                AS d(id, status, not_before, provider, provider_message_id, error_code, last_error)
+           WHERE n.id = d.id AND n.status = 'sending'
+           RETURNING n.id""",
+        [d.row.id for d in decisions], [d.status.value for d in decisions],
+        [d.not_before for d in decisions], [d.provider for d in decisions],
+        [d.provider_message_id for d in decisions], [d.error_code for d in decisions],
+        [d.last_error for d in decisions], now,
+    )
+    return {r["id"] for r in records}
+
+
+async def insert_attempts(
+    conn: asyncpg.Connection, attempts: Iterable[Attempt], *, now: datetime
+) -> None:
+    """Log provider calls."""
+    rows = list(attempts)
+    if not rows:
+        return
+    await conn.execute(
+        """INSERT INTO notification_attempts (notification_id, provider, outcome, code, detail, at)
+           SELECT a, b, c, d, e, $6
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+                AS x(a, b, c, d, e)""",
+        [a.notification_id for a in rows], [a.provider for a in rows],
+        [a.outcome for a in rows], [a.code for a in rows], [a.detail[:500] for a in rows], now,
+    )
+
+
+async def get_row(conn: asyncpg.Connection, notification_id: UUID) -> LedgerRow | None:
+    """Return one ledger row."""
+    r = await conn.fetchrow(f"SELECT {_COLUMNS} FROM notifications WHERE id = $1", notification_id)
+    return to_row(r) if r else None
+
+
+async def find_for_receipt(
+    conn: asyncpg.Connection, *, provider: str, out_id: UUID | None,
+    provider_message_id: str | None, phone: str | None,
+) -> LedgerRow | None:
+    """Find the row a receipt is about: our id, else the provider's id, else a lone unknown."""
+    if out_id is not None and (row := await get_row(conn, out_id)) is not None:
+        return row
+    if provider_message_id:
+        r = await conn.fetchrow(
+            f"""SELECT {_COLUMNS} FROM notifications
+                WHERE provider = $1 AND provider_message_id = $2 LIMIT 1""",
+            provider, provider_message_id,
+        )
+        if r is not None:
+            return to_row(r)
+    if phone:
+        # A timed-out call has no provider id yet: a receipt for that number resolves it
+        # when it is the only unresolved message to that number through this provider.
+        records = await conn.fetch(
+            f"""SELECT {_COLUMNS} FROM notifications
+                WHERE provider = $1 AND recipient = $2 AND channel = 'sms'
+                  AND status IN ('unknown', 'sending') LIMIT 2""",
+            provider, phone,
+        )
+        if len(records) == 1:
+            return to_row(records[0])
+    return None
+
+
+async def insert_receipt(
+    conn: asyncpg.Connection, *, provider: str, key: str, notification_id: UUID | None,
+    delivered: bool, code: str, now: datetime, payload: dict[str, Any],
+) -> bool:
+    """Remember a receipt; False when the same report came before."""
+    return (
+        await conn.fetchval(
+            """INSERT INTO receipts (provider, receipt_key, notification_id, delivered, code,
+                   received_at, payload)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1""",
+            provider, key, notification_id, delivered, code, now, payload,
+        )
+        is not None
+    )
+
+
+async def settle(
+    conn: asyncpg.Connection, notification_id: UUID, *, delivered: bool, code: str | None,
+    provider: str | None, now: datetime,
+) -> bool:
+    """Mark a sent (or unknown) row delivered or failed; False if it was already settled."""
+    status = await conn.execute(
+        """UPDATE notifications SET status = $2, error_code = $3, updated_at = $5,
+               provider = coalesce(provider, $4),
+               delivered_at = CASE WHEN $2 = 'delivered' THEN $5 END,
+               failed_at = CASE WHEN $2 = 'failed' THEN $5 END
+           WHERE id = $1 AND status IN ('sending', 'submitted', 'unknown')""",
+        notification_id, "delivered" if delivered else "failed", code, provider, now,
+    )
+    return status.endswith(" 1")
+
+
+async def mark_stuck_unknown(conn: asyncpg.Connection, *, before: datetime, now: datetime) -> int:
+    """Rows left in `sending` by a crash may have been sent: call them unknown, never resend."""
+    status = await conn.execute(
+        """UPDATE notifications SET status = 'unknown', error_code = 'interrupted', updated_at = $2
+           WHERE status = 'sending' AND updated_at < $1""",
+        before, now,
+    )
+    return int(status.split()[-1])
+
+
+async def expire_unknown(
+    conn: asyncpg.Connection, *, before: datetime, now: datetime
+) -> list[LedgerRow]:
+    """Give up on unknown rows no receipt resolved (an operator decides); return them."""
+    records = await conn.fetch(
+        f"""UPDATE notifications SET status = 'failed', error_code = 'unknown_expired',
+               failed_at = $2, updated_at = $2
+            WHERE status = 'unknown' AND updated_at < $1 RETURNING {_COLUMNS}""",
+        before, now,
+    )
+    return [to_row(r) for r in records]
+
+
+async def find_by_unsubscribe_token(conn: asyncpg.Connection, token: str) -> LedgerRow | None:
+    """Return the email that carried this opt-out token."""
+    r = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM notifications WHERE unsubscribe_token = $1", token
+    )
+    return to_row(r) if r else None
+
+
+async def insert_sink_message(
+    pool: asyncpg.Pool, *, notification_id: UUID, channel: str, recipient: str, event_type: str,
+    subject: str | None, body: str, code: str | None, at: datetime,
+) -> None:
+    """Keep one message the sink provider "sent" (a resend of the same id is ignored)."""
+    await pool.execute(
+        """INSERT INTO sink_messages (notification_id, channel, recipient, event_type, subject,
+               body, code, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (notification_id) DO NOTHING""",
+        notification_id, channel, recipient, event_type, subject, body, code, at,
+    )
+
+
+def since(now: datetime, seconds: float) -> datetime:
+    """Return `now` minus some seconds."""
+    return now - timedelta(seconds=seconds)
+
+
+def dumps(value: Any) -> str:
+    """Serialise to JSON (for text columns)."""
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,123 @@
+"""The dispatcher task: claim due rows, call providers outside any transaction, record."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+
+import asyncpg
+
+from services.notification.handlers import dispatch
+from services.notification.handlers.deps import Deps
+from shared.logging import get_logger
+from shared.messaging.uow import UowFactory
+
+log = get_logger(__name__)
+CHANNEL = "jiangxin_notification_due"
+
+
+@dataclass(frozen=True, slots=True)
+class DispatcherSettings:
+    """Batch size, concurrency and timers."""
+
+    batch: int = 200
+    concurrency: int = 64
+    poll_s: float = 0.5
+    reconcile_interval_s: float = 30.0
+    stuck_after_s: float = 300.0
+    unknown_expires_after_s: float = 86_400.0
+
+
+class Dispatcher:
+    """Send due notifications; several instances may run (rows are claimed SKIP LOCKED)."""
+
+    def __init__(self, *, dsn: str, uow: UowFactory, deps: Deps, settings: DispatcherSettings):
+        self.dsn, self.uow, self.deps, self.settings = dsn, uow, deps, settings
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._next_reconcile = 0.0
+
+    def wake(self) -> None:
+        """Look for due rows now."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish the batch in hand and stop."""
+        self._stop.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Loop until stopped."""
+        listener = asyncio.create_task(self._listen(), name="notification-listen")
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    handled = await self.dispatch_once()
+                    await self._maybe_reconcile()
+                except Exception as exc:  # database down: keep trying, never crash the service
+                    log.warning("dispatch_failed", error=repr(exc))
+                    handled = 0
+                    await self._pause(1.0)
+                if handled >= self.settings.batch:
+                    continue
+                await self._pause(self.settings.poll_s, wakeable=True)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch, send it, record it; return how many rows were handled."""
+        async with self.uow() as uow:
+            rows = await dispatch.claim(uow=uow, deps=self.deps, limit=self.settings.batch)
+        if not rows:
+            return 0
+        decisions = await dispatch.send_all(rows, deps=self.deps, limit=self.settings.concurrency)
+        async with self.uow() as uow:
+            await dispatch.record(decisions, uow=uow, deps=self.deps)
+        return len(rows)
+
+    async def reconcile_now(self) -> None:
+        """Resolve interrupted and long-unknown rows."""
+        async with self.uow() as uow:
+            await dispatch.reconcile(
+                uow=uow, deps=self.deps, stuck_after_s=self.settings.stuck_after_s,
+                unknown_expires_after_s=self.settings.unknown_expires_after_s,
+            )
+
+    async def _maybe_reconcile(self) -> None:
+        if time.monotonic() >= self._next_reconcile:
+            self._next_reconcile = time.monotonic() + self.settings.reconcile_interval_s
+            await self.reconcile_now()
+
+    async def _pause(self, seconds: float, *, wakeable: bool = False) -> None:
+        event = self._wake if wakeable else self._stop
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), seconds)
+
+    async def _listen(self) -> None:
+        # LISTEN makes dispatch prompt; polling every poll_s is the fallback when it drops.
+        while not self._stop.is_set():
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                try:
+                    lost = asyncio.Event()
+                    conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                    await conn.add_listener(CHANNEL, lambda *_a: self._wake.set())
+                    self._wake.set()
+                    while not lost.is_set() and not conn.is_closed():
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(lost.wait(), 5.0)
+                            continue
+                        await asyncio.wait_for(conn.execute("SELECT 1"), 5.0)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("dispatch_listen_lost", error=repr(exc))
+                await self._pause(1.0)

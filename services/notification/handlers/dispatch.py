@@ -1,0 +1,209 @@
+"""Send claimed rows through the providers (failover, breaker) and record what happened."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from services.notification import repository
+from services.notification.domain.model import (
+    Attempt,
+    Channel,
+    Decision,
+    LedgerRow,
+    Status,
+)
+from services.notification.domain.rules import next_morning, quiet_release, retry_at, zone
+from services.notification.handlers.deps import Deps
+from services.notification.handlers.outcomes import delivered_event, failed_event, fall_back
+from services.notification.providers.base import (
+    EmailMessage,
+    Outcome,
+    SendResult,
+    SmsMessage,
+)
+from services.notification.templates.registry import EmailHtml
+from shared.events.envelope import Event
+from shared.logging import get_logger, scrub_text
+from shared.messaging.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+# Provider limits per number: how long to wait before the next try.
+_LIMIT_WAIT = {
+    "LimitExceeded.PhoneNumberThirtySecondLimit": timedelta(minutes=1),
+    "LimitExceeded.PhoneNumberOneHourLimit": timedelta(hours=1),
+}
+
+
+async def send(row: LedgerRow, *, deps: Deps) -> Decision:
+    """Call the providers for one claimed row (never inside a transaction) and decide."""
+    if row.channel is Channel.SMS:
+        results = await _send_sms(row, deps)
+    else:
+        results = [await _send_email(row, deps)]
+    return decide(row, results, deps=deps, now=deps.clock.now())
+
+
+async def _send_sms(row: LedgerRow, deps: Deps) -> list[SendResult]:
+    message = SmsMessage(
+        id=row.id, phone=row.recipient, event_type=row.source_type, locale=row.locale,
+        params=row.params, text=row.body,
+    )
+    results: list[SendResult] = []
+    for provider, breaker in deps.sms:
+        if not breaker.allow():
+            results.append(SendResult(Outcome.TRANSIENT, provider.name, code="circuit_open"))
+            continue
+        result = await provider.send(message)
+        results.append(result)
+        if result.outcome in (Outcome.TRANSIENT, Outcome.REJECTED, Outcome.UNKNOWN):
+            breaker.record_failure()
+        else:
+            breaker.record_success()
+        # Fail over only when this provider certainly did not send the message.
+        if result.outcome not in (Outcome.TRANSIENT, Outcome.REJECTED):
+            break
+    return results
+
+
+def email_message(row: LedgerRow, deps: Deps) -> EmailMessage:
+    """Build the email of a ledger row; Message-ID derives from the row id (stable on retry)."""
+    url = (
+        f"{deps.policy.public_base_url.rstrip('/')}/api/v1/unsubscribe/{row.unsubscribe_token}"
+        if row.unsubscribe_token else None
+    )
+    subject = row.subject or ""
+    return EmailMessage(
+        id=row.id, to=row.recipient, subject=subject,
+        text=deps.registry.text_with_footer(row.body, row.locale, url),
+        html=deps.registry.render_html(EmailHtml(subject, row.body, row.locale, url)),
+        message_id=f"<{row.id}@{deps.policy.mail_domain}>", unsubscribe_url=url,
+        event_type=row.source_type,
+    )
+
+
+async def _send_email(row: LedgerRow, deps: Deps) -> SendResult:
+    if deps.email is None:
+        return SendResult(Outcome.REJECTED, "none", code="no_email_provider")
+    return await deps.email.send(email_message(row, deps))
+
+
+def decide(row: LedgerRow, results: Sequence[SendResult], *, deps: Deps, now: datetime) -> Decision:
+    """Turn provider results into the row's next state (pure)."""
+    attempts = tuple(
+        Attempt(row.id, r.provider, r.outcome.value, r.code, scrub_text(r.detail)) for r in results
+    )
+    last = results[-1] if results else SendResult(Outcome.TRANSIENT, "none", code="no_provider")
+    base = Decision(
+        row=row, status=Status.FAILED, not_before=now, attempts=attempts, provider=last.provider,
+        error_code=last.code or None, last_error=scrub_text(last.detail)[:500] or None,
+    )
+    match last.outcome:
+        case Outcome.ACCEPTED:
+            return replace(base, status=Status.SUBMITTED,
+                           provider_message_id=last.provider_message_id)
+        case Outcome.DELIVERED:
+            return replace(base, status=Status.DELIVERED, announce="delivered",
+                           provider_message_id=last.provider_message_id)
+        case Outcome.UNKNOWN:
+            return replace(base, status=Status.UNKNOWN)
+        case Outcome.INVALID_RECIPIENT:
+            return replace(base, announce="failed", permanent=True, fall_back=True)
+        case Outcome.RATE_LIMITED:
+            return _rate_limited(base, last, deps=deps, now=now)
+    if row.attempts >= deps.policy.max_send_attempts:
+        return replace(base, announce="failed", fall_back=True)
+    when = retry_at(now, row.attempts, deps.policy.retry_backoff_s)
+    if not row.critical:
+        tz = zone(row.timezone, deps.policy.default_timezone)
+        when = quiet_release(when, tz, deps.policy.quiet) or when
+    return replace(base, status=Status.QUEUED, not_before=when)
+
+
+def _rate_limited(base: Decision, last: SendResult, *, deps: Deps, now: datetime) -> Decision:
+    if base.row.fallbacks:
+        return replace(base, status=Status.SUPPRESSED, fall_back=True)
+    wait = _LIMIT_WAIT.get(last.code)
+    tz = zone(base.row.timezone, deps.policy.default_timezone)
+    when = now + wait if wait else next_morning(now, tz, deps.policy.quiet)
+    return replace(base, status=Status.DEFERRED, not_before=when)
+
+
+async def record(decisions: Sequence[Decision], *, uow: UnitOfWork, deps: Deps) -> None:
+    """Store decisions, log the calls, publish outcomes, queue fallbacks (one transaction)."""
+    now = deps.clock.now()
+    updated = await repository.apply_decisions(uow.conn, decisions, now=now)
+    await repository.insert_attempts(
+        uow.conn, (a for d in decisions for a in d.attempts), now=now
+    )
+    events: list[Event] = []
+    for d in decisions:
+        if d.row.id not in updated:
+            continue  # a receipt settled it meanwhile
+        _log(d)
+        provider = d.provider or "none"
+        if d.announce == "delivered":
+            events.append(delivered_event(d.row, provider=provider, at=now))
+        elif d.announce == "failed":
+            events.append(failed_event(d.row, provider=provider, reason=d.error_code or "failed",
+                                       permanent=d.permanent))
+        if d.fall_back:
+            await fall_back(d.row, uow=uow, deps=deps, now=now)
+    if events:
+        await uow.publish(*events)
+
+
+def _log(d: Decision) -> None:
+    level = "warning" if d.status in (Status.FAILED, Status.UNKNOWN) else "info"
+    getattr(log, level)(
+        "notification_attempted", notification_id=str(d.row.id), channel=d.row.channel.value,
+        recipient=d.row.recipient_masked, status=d.status.value, provider=d.provider,
+        code=d.error_code, attempt=d.row.attempts,
+    )
+
+
+async def send_all(rows: Sequence[LedgerRow], *, deps: Deps, limit: int) -> list[Decision]:
+    """Send claimed rows concurrently, at most `limit` at a time."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(row: LedgerRow) -> Decision:
+        async with gate:
+            try:
+                return await send(row, deps=deps)
+            except Exception as exc:  # a bug after the call may have left: never resend blindly
+                log.exception("notification_send_crashed", notification_id=str(row.id))
+                failure = SendResult(Outcome.UNKNOWN, "none", code="crashed", detail=repr(exc))
+                return decide(row, [failure], deps=deps, now=deps.clock.now())
+
+    return list(await asyncio.gather(*(one(r) for r in rows)))
+
+
+async def claim(*, uow: UnitOfWork, deps: Deps, limit: int) -> list[LedgerRow]:
+    """Claim due rows (`sending`); the caller commits before any provider call."""
+    return await repository.claim_due(uow.conn, now=deps.clock.now(), limit=limit)
+
+
+async def reconcile(
+    *, uow: UnitOfWork, deps: Deps, stuck_after_s: float, unknown_expires_after_s: float
+) -> None:
+    """Call interrupted sends unknown; give up on unknowns no receipt resolved in time."""
+    now = deps.clock.now()
+    stuck = await repository.mark_stuck_unknown(
+        uow.conn, before=now - timedelta(seconds=stuck_after_s), now=now
+    )
+    if stuck:
+        log.warning("notifications_interrupted", count=stuck)
+    expired = await repository.expire_unknown(
+        uow.conn, before=now - timedelta(seconds=unknown_expires_after_s), now=now
+    )
+    for row in expired:
+        log.error("notification_unknown_expired", notification_id=str(row.id),
+                  recipient=row.recipient_masked, provider=row.provider)
+    if expired:
+        await uow.publish(*(
+            failed_event(r, provider=r.provider or "none", reason="delivery_unknown",
+                         permanent=False) for r in expired
+        ))

@@ -1,0 +1,191 @@
+"""Turn an incoming event into ledger rows: render, check, schedule. No provider call here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from services.notification import repository
+from services.notification.commands import Notify
+from services.notification.domain.model import (
+    Channel,
+    Contact,
+    LedgerRow,
+    Person,
+    Preferences,
+    Rendered,
+    Schedule,
+    Status,
+)
+from services.notification.domain.planning import Plan, plan_contacts, pref_keys
+from services.notification.domain.rules import (
+    local_day_start,
+    next_morning,
+    quiet_release,
+    schedule_email,
+    schedule_sms,
+    zone,
+)
+from services.notification.handlers.deps import Deps
+from services.notification.handlers.outcomes import (
+    content_hash,
+    failed_event,
+    mask,
+    unsubscribe_token,
+)
+from services.notification.templates.registry import TemplateError
+from services.notification.templates.variables import EventSpec, person_of
+from shared.errors import PermanentFailure
+from shared.ids import new_id
+from shared.logging import get_logger
+from shared.messaging.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+
+async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
+    """Record the messages an event calls for; the dispatcher sends them after commit."""
+    spec = deps.registry.spec(cmd.event.event_type)
+    now = deps.clock.now()
+    person = person_of(cmd.event, deps.policy.default_timezone)
+    tz = zone(person.timezone, deps.policy.default_timezone)
+    try:
+        built = spec.build(cmd.event, person.locale, tz, now)
+        variables = deps.registry.validate(spec.event_type, built)
+    except (TemplateError, KeyError, ValueError) as exc:
+        raise PermanentFailure(f"cannot render {spec.event_type}: {exc}") from exc
+    seq: int | None = getattr(cmd.event, "seq", None)
+    aggregate = cmd.event.aggregate_id()
+    stale = False
+    if seq is not None:
+        stale = await repository.record_seq(uow.conn, aggregate, seq) > seq
+        if not stale:
+            await repository.supersede_older(
+                uow.conn, aggregate, seq, by=cmd.source_message_id, now=now
+            )
+    keys = pref_keys(person)
+    prefs = await repository.load_preferences(uow.conn, keys) or Preferences()
+    plan = plan_contacts(person, prefs, channels=spec.channels, ignore_opt_out=spec.otp)
+    release = quiet_release(now, tz, deps.policy.quiet)
+    release_day = (release or now).astimezone(tz).date()
+    critical = spec.otp or (spec.critical is not None and spec.critical(cmd.event, release_day))
+    draft = _Draft(cmd, spec, person, keys[0], variables, aggregate, seq, critical, now)
+    ids = [await _refuse(draft, contact, reason, uow=uow) for contact, reason in plan.refused]
+    if stale:
+        ids += await _record_stale(draft, plan, uow=uow, deps=deps)
+    else:
+        ids += await _record_plan(draft, plan, uow=uow, deps=deps, release=release)
+    if not ids:
+        log.info("notification_unreachable", event_type=spec.event_type)
+    return ids
+
+
+class _Draft:
+    """What every row of one event shares."""
+
+    def __init__(
+        self, cmd: Notify, spec: EventSpec, person: Person, pref_key: str,
+        variables: dict[str, str], aggregate: str, seq: int | None, critical: bool, now: datetime,
+    ) -> None:
+        self.cmd, self.spec, self.person, self.pref_key = cmd, spec, person, pref_key
+        self.variables, self.aggregate, self.seq = variables, aggregate, seq
+        self.critical, self.now = critical, now
+
+    def row(
+        self, contact: Contact, rendered: Rendered | None, *, status: Status,
+        not_before: datetime, fallbacks: list[Contact],
+    ) -> LedgerRow:
+        """Build a ledger row for one contact."""
+        return LedgerRow(
+            id=new_id(), source_message_id=self.cmd.source_message_id,
+            source_type=self.spec.event_type, aggregate_id=self.aggregate, seq=self.seq,
+            channel=contact.channel, recipient=contact.address,
+            recipient_masked=mask(contact.channel, contact.address),
+            recipient_user_id=self.person.user_id, pref_key=self.pref_key,
+            locale=self.person.locale, timezone=self.person.timezone, critical=self.critical,
+            status=status, not_before=not_before, attempts=0, provider=None,
+            provider_message_id=None, subject=rendered.subject if rendered else None,
+            body=rendered.body if rendered else "", params=rendered.params if rendered else [],
+            variables=self.variables, fallbacks=fallbacks, fallback_of=None,
+            unsubscribe_token=unsubscribe_token(contact.channel, self.critical),
+            created_at=self.now,
+        )
+
+
+async def _refuse(draft: _Draft, contact: Contact, reason: str, *, uow: UnitOfWork) -> UUID:
+    row = draft.row(contact, None, status=Status.FAILED, not_before=draft.now, fallbacks=[])
+    if await repository.insert_notification(
+        uow.conn, row, content_hash="", error_code=reason
+    ):
+        await uow.publish(failed_event(row, provider="none", reason=reason, permanent=True))
+        log.warning("notification_address_refused", notification_id=str(row.id),
+                    channel=contact.channel.value, recipient=row.recipient_masked, reason=reason)
+    return row.id
+
+
+async def _record_stale(draft: _Draft, plan: Plan, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
+    if not plan.contacts:
+        return []
+    contact = plan.contacts[0]
+    rendered = deps.registry.render(
+        draft.spec.event_type, contact.channel, draft.person.locale, draft.variables
+    )
+    row = draft.row(contact, rendered, status=Status.SUPERSEDED, not_before=draft.now, fallbacks=[])
+    await repository.insert_notification(
+        uow.conn, row, content_hash="", error_code="out_of_order"
+    )
+    log.info("notification_stale_skipped", notification_id=str(row.id), seq=draft.seq)
+    return [row.id]
+
+
+async def _record_plan(
+    draft: _Draft, plan: Plan, *, uow: UnitOfWork, deps: Deps, release: datetime | None
+) -> list[UUID]:
+    ids: list[UUID] = []
+    contacts = list(plan.contacts)
+    while contacts:
+        contact, rest = contacts[0], contacts[1:]
+        rendered = deps.registry.render(
+            draft.spec.event_type, contact.channel, draft.person.locale, draft.variables
+        )
+        digest = content_hash(contact.channel, contact.address, rendered.body)
+        schedule = await _schedule(draft, contact, digest, uow=uow, deps=deps, release=release)
+        if schedule.reason == "template_daily_limit" and rest:
+            # Rather than hit the provider's per-template limit, use the next channel now.
+            schedule = Schedule(Status.SUPPRESSED, draft.now, "template_daily_limit")
+        row = draft.row(contact, rendered, status=schedule.status, not_before=schedule.not_before,
+                        fallbacks=rest)
+        await repository.insert_notification(
+            uow.conn, row, chars=rendered.chars, segments=rendered.segments,
+            content_hash=digest, error_code=schedule.reason, related_id=schedule.related_id,
+        )
+        ids.append(row.id)
+        log.info("notification_recorded", notification_id=str(row.id),
+                 event_type=draft.spec.event_type, channel=contact.channel.value,
+                 recipient=row.recipient_masked, status=schedule.status.value,
+                 reason=schedule.reason, not_before=schedule.not_before.isoformat())
+        if schedule.status is not Status.SUPPRESSED:
+            break
+        contacts = rest
+    return ids
+
+
+async def _schedule(
+    draft: _Draft, contact: Contact, digest: str, *, uow: UnitOfWork, deps: Deps,
+    release: datetime | None,
+) -> Schedule:
+    if contact.channel is Channel.EMAIL:
+        return schedule_email(now=draft.now, critical=draft.critical, quiet_until=release)
+    tz = zone(draft.person.timezone, deps.policy.default_timezone)
+    await repository.lock_recipient(uow.conn, contact.address)
+    recent = await repository.recent_sms(
+        uow.conn, phone=contact.address, event_type=draft.spec.event_type, content_hash=digest,
+        now=draft.now, day_start=local_day_start(draft.now, tz),
+        window_s=deps.policy.limits.same_content_window_s,
+    )
+    return schedule_sms(
+        now=draft.now, otp=draft.spec.otp, critical=draft.critical, recent=recent,
+        limits=deps.policy.limits, quiet_until=release,
+        morning=next_morning(draft.now, tz, deps.policy.quiet),
+        expires_at=getattr(draft.cmd.event, "expires_at", None),
+    )

@@ -1,0 +1,88 @@
+"""Outcome events and fallbacks to the other channel, shared by dispatch and receipts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from services.notification import repository
+from services.notification.domain.model import Channel, LedgerRow, Status
+from services.notification.domain.rules import quiet_release, zone
+from services.notification.handlers.deps import Deps
+from shared.events.catalog import NotificationDelivered, NotificationFailed
+from shared.ids import new_id
+from shared.logging import get_logger
+from shared.masking import mask_email, mask_phone
+from shared.messaging.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+
+def delivered_event(row: LedgerRow, *, provider: str, at: datetime) -> NotificationDelivered:
+    """Announce that a message arrived."""
+    return NotificationDelivered(
+        notification_id=row.id, source_message_id=row.source_message_id,
+        source_type=row.source_type, channel=row.channel.value,
+        recipient_user_id=row.recipient_user_id, recipient_masked=row.recipient_masked,
+        provider=provider, delivered_at=at,
+    )
+
+
+def failed_event(
+    row: LedgerRow, *, provider: str, reason: str, permanent: bool
+) -> NotificationFailed:
+    """Announce that a message could not be delivered on its channel."""
+    return NotificationFailed(
+        notification_id=row.id, source_message_id=row.source_message_id,
+        source_type=row.source_type, channel=row.channel.value,
+        recipient_user_id=row.recipient_user_id, recipient_masked=row.recipient_masked,
+        provider=provider, reason=reason, permanent=permanent,
+    )
+
+
+def mask(channel: Channel, address: str) -> str:
+    """Mask an address for logs, pages and events."""
+    return mask_phone(address) if channel is Channel.SMS else mask_email(address)
+
+
+def content_hash(channel: Channel, address: str, body: str) -> str:
+    """Return a digest identifying the same text to the same address."""
+    return hashlib.sha256(f"{channel}|{address}|{body}".encode()).hexdigest()
+
+
+def unsubscribe_token(channel: Channel, critical: bool) -> str | None:
+    """Return a fresh opt-out token for non-critical email, else None."""
+    return secrets.token_urlsafe(18) if channel is Channel.EMAIL and not critical else None
+
+
+async def fall_back(row: LedgerRow, *, uow: UnitOfWork, deps: Deps, now: datetime) -> bool:
+    """Queue the message on the next channel the person accepts; False when there is none."""
+    if not row.fallbacks:
+        return False
+    contact, rest = row.fallbacks[0], row.fallbacks[1:]
+    rendered = deps.registry.render(row.source_type, contact.channel, row.locale, row.variables)
+    tz = zone(row.timezone, deps.policy.default_timezone)
+    release = quiet_release(now, tz, deps.policy.quiet)
+    deferred = release is not None and not row.critical
+    new = LedgerRow(
+        id=new_id(), source_message_id=row.source_message_id, source_type=row.source_type,
+        aggregate_id=row.aggregate_id, seq=row.seq, channel=contact.channel,
+        recipient=contact.address, recipient_masked=mask(contact.channel, contact.address),
+        recipient_user_id=row.recipient_user_id, pref_key=row.pref_key, locale=row.locale,
+        timezone=row.timezone, critical=row.critical,
+        status=Status.DEFERRED if deferred else Status.QUEUED,
+        not_before=release if deferred and release else now, attempts=0, provider=None,
+        provider_message_id=None, subject=rendered.subject, body=rendered.body,
+        params=rendered.params, variables=row.variables, fallbacks=rest, fallback_of=row.id,
+        unsubscribe_token=unsubscribe_token(contact.channel, row.critical), created_at=now,
+    )
+    created = await repository.insert_notification(
+        uow.conn, new, chars=rendered.chars, segments=rendered.segments,
+        content_hash=content_hash(contact.channel, contact.address, rendered.body),
+    )
+    if created:
+        log.info("notification_fallback_queued", notification_id=str(new.id),
+                 fallback_of=str(row.id), channel=contact.channel.value,
+                 recipient=new.recipient_masked)
+    return created

@@ -1,0 +1,58 @@
+"""Apply delivery receipts: idempotent, order-tolerant, announcing each final outcome once."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.notification import repository
+from services.notification.commands import RecordReceipts
+from services.notification.handlers.deps import Deps
+from services.notification.handlers.outcomes import delivered_event, failed_event, fall_back
+from shared.logging import get_logger
+from shared.messaging.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+
+async def record_receipts(cmd: RecordReceipts, *, uow: UnitOfWork, deps: Deps) -> int:
+    """Settle the rows the receipts are about; return how many changed state."""
+    now = deps.clock.now()
+    changed = 0
+    for receipt in cmd.receipts:
+        row = await repository.find_for_receipt(
+            uow.conn, provider=cmd.provider, out_id=_uuid(receipt.out_id),
+            provider_message_id=receipt.provider_message_id, phone=receipt.phone,
+        )
+        fresh = await repository.insert_receipt(
+            uow.conn, provider=cmd.provider, key=receipt.key,
+            notification_id=row.id if row else None, delivered=receipt.delivered,
+            code=receipt.code, now=now, payload=receipt.payload,
+        )
+        if row is None or not fresh:
+            log.info("receipt_ignored", provider=cmd.provider, duplicate=not fresh,
+                     matched=row is not None)
+            continue
+        # The first final report wins; later or repeated ones change nothing.
+        if not await repository.settle(
+            uow.conn, row.id, delivered=receipt.delivered,
+            code=None if receipt.delivered else receipt.code, provider=cmd.provider, now=now,
+        ):
+            continue
+        changed += 1
+        log.info("receipt_applied", notification_id=str(row.id), provider=cmd.provider,
+                 delivered=receipt.delivered, code=receipt.code, recipient=row.recipient_masked)
+        if receipt.delivered:
+            await uow.publish(delivered_event(row, provider=cmd.provider, at=receipt.at or now))
+        else:
+            await uow.publish(
+                failed_event(row, provider=cmd.provider, reason=receipt.code, permanent=True)
+            )
+            await fall_back(row, uow=uow, deps=deps, now=now)
+    return changed
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Provider adapters: Aliyun and Tencent SMS, SMTP email, and the database sink."""

@@ -1,0 +1,110 @@
+"""The provider ports and what a send attempt can come back with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+import aiohttp
+
+
+class Outcome(StrEnum):
+    """What a provider call tells us about the message."""
+
+    ACCEPTED = "accepted"  # taken; a receipt will say whether it arrived
+    DELIVERED = "delivered"  # handed over for good (sink, SMTP 250)
+    TRANSIENT = "transient"  # known not sent; the same provider may work later
+    REJECTED = "rejected"  # known not sent; this provider will not take it (config, quota)
+    RATE_LIMITED = "rate_limited"  # known not sent; the recipient hit a provider limit
+    INVALID_RECIPIENT = "invalid_recipient"  # known not sent; the address can never work
+    UNKNOWN = "unknown"  # the request may have been taken: never resend blindly
+
+    @property
+    def not_sent(self) -> bool:
+        """Tell whether the provider certainly did not send the message."""
+        return self not in {Outcome.ACCEPTED, Outcome.DELIVERED, Outcome.UNKNOWN}
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """One provider call's result."""
+
+    outcome: Outcome
+    provider: str
+    provider_message_id: str | None = None
+    code: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SmsMessage:
+    """An SMS as the providers take it: template, ordered parameters and our id."""
+
+    id: UUID
+    phone: str
+    event_type: str
+    locale: str
+    params: list[tuple[str, str]]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessage:
+    """An email ready to go: both parts and the headers that stay stable across retries."""
+
+    id: UUID
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    unsubscribe_url: str | None
+    event_type: str
+
+
+class SmsProvider(Protocol):
+    """Send one SMS."""
+
+    name: str
+
+    async def send(self, message: SmsMessage) -> SendResult: ...
+
+
+class EmailProvider(Protocol):
+    """Send one email."""
+
+    name: str
+
+    async def send(self, message: EmailMessage) -> SendResult: ...
+
+
+def template_code(templates: dict[str, str], event_type: str, locale: str) -> str | None:
+    """Return the provider's approved template for an event in a locale (or its default)."""
+    return templates.get(f"{event_type}:{locale}") or templates.get(event_type)
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    provider: str,
+    client_timeout: aiohttp.ClientTimeout,
+    data: bytes,
+    headers: dict[str, str],
+) -> tuple[int, bytes] | SendResult:
+    """POST once; a failure before the request left is TRANSIENT, after it UNKNOWN."""
+    try:
+        async with session.post(
+            url, data=data, headers=headers, timeout=client_timeout
+        ) as response:
+            return response.status, await response.read()
+    except aiohttp.ConnectionTimeoutError as exc:
+        return SendResult(Outcome.TRANSIENT, provider, code="connect_timeout", detail=repr(exc))
+    except aiohttp.ClientConnectorError as exc:
+        return SendResult(Outcome.TRANSIENT, provider, code="connect_failed", detail=repr(exc))
+    except TimeoutError as exc:
+        return SendResult(Outcome.UNKNOWN, provider, code="timeout", detail=repr(exc))
+    except aiohttp.ClientError as exc:
+        return SendResult(Outcome.UNKNOWN, provider, code="connection_lost", detail=repr(exc))

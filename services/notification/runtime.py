@@ -1,0 +1,155 @@
+"""Resources of the notification service: templates, providers and the dispatcher task."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from services.notification.clock import Clock
+from services.notification.config import Settings
+from services.notification.dispatcher import Dispatcher, DispatcherSettings
+from services.notification.domain.model import Channel
+from services.notification.domain.rules import Limits, QuietHours
+from services.notification.handlers.deps import Deps, Policy
+from services.notification.providers.aliyun import AliyunSms
+from services.notification.providers.base import SmsProvider
+from services.notification.providers.breaker import CircuitBreaker
+from services.notification.providers.sink import SinkEmail, SinkSms
+from services.notification.providers.smtp import SmtpEmail
+from services.notification.providers.tencent import TencentSms
+from services.notification.templates.registry import LOCALES, TemplateRegistry
+from services.notification.templates.variables import SPECS
+from shared.logging import get_logger
+from shared.service import POOL, SETTINGS, UOW
+
+log = get_logger(__name__)
+DISPATCHER = web.AppKey("notification_dispatcher", Dispatcher)
+
+
+def _settings(app: web.Application) -> Settings:
+    settings = app[SETTINGS]
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def build_deps(settings: Settings, clock: Clock) -> Deps:
+    """Load and check the templates; take the rules from configuration."""
+    policy = Policy(
+        quiet=QuietHours(settings.quiet_start, settings.quiet_end),
+        limits=Limits(
+            otp_per_minute=settings.otp_per_minute,
+            otp_per_hour=settings.otp_per_hour,
+            otp_per_day=settings.otp_per_day,
+            same_template_per_day=settings.same_template_per_day,
+            same_content_window_s=settings.same_content_window_s,
+        ),
+        default_timezone=settings.default_timezone,
+        retry_backoff_s=settings.retry_backoff_s,
+        max_send_attempts=settings.max_send_attempts,
+        public_base_url=settings.public_base_url,
+        mail_domain=settings.mail_domain,
+    )
+    return Deps(registry=TemplateRegistry.load(settings.sms_signature), clock=clock, policy=policy)
+
+
+def check_provider_templates(settings: Settings, registry: TemplateRegistry) -> None:
+    """Fail at start-up when a real SMS provider lacks an approved template for an event."""
+    configured = {"aliyun": settings.aliyun_templates, "tencent": settings.tencent_templates}
+    for provider in settings.sms_providers:
+        templates = configured.get(provider)
+        if templates is None:
+            continue
+        missing = [
+            f"{spec.event_type}:{locale}"
+            for spec in SPECS
+            if Channel.SMS in spec.channels
+            for locale in LOCALES
+            if f"{spec.event_type}:{locale}" not in templates and spec.event_type not in templates
+        ]
+        if missing:
+            raise ValueError(f"{provider}: no SMS template code for {', '.join(missing)}")
+    del registry
+
+
+async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the HTTP session and SMTP pool; build each provider with its circuit breaker."""
+    settings, deps = _settings(app), app[_deps_key()]
+    timeout = aiohttp.ClientTimeout(
+        total=settings.provider_timeout_s, sock_connect=settings.provider_connect_timeout_s
+    )
+    session = aiohttp.ClientSession()
+    smtp: SmtpEmail | None = None
+    sms: list[SmsProvider] = []
+    for name in settings.sms_providers:
+        if name == "sink":
+            sms.append(SinkSms(app[POOL], signature=settings.sms_signature, now=deps.clock.now))
+        elif name == "aliyun":
+            sms.append(AliyunSms(
+                session=session, endpoint=settings.aliyun_endpoint,
+                access_key_id=settings.aliyun_access_key_id,
+                access_key_secret=settings.aliyun_access_key_secret.get_secret_value(),
+                region=settings.aliyun_region,
+                sign_name=settings.aliyun_sign_name or settings.sms_signature,
+                templates=settings.aliyun_templates, timeout=timeout,
+            ))
+        else:
+            sms.append(TencentSms(
+                session=session, endpoint=settings.tencent_endpoint,
+                secret_id=settings.tencent_secret_id,
+                secret_key=settings.tencent_secret_key.get_secret_value(),
+                region=settings.tencent_region, sdk_app_id=settings.tencent_sdk_app_id,
+                sign_name=settings.tencent_sign_name or settings.sms_signature,
+                templates=settings.tencent_templates, timeout=timeout,
+            ))
+    deps.sms = [
+        (p, CircuitBreaker(threshold=settings.breaker_threshold,
+                           cooldown_s=settings.breaker_cooldown_s)) for p in sms
+    ]
+    if settings.email_provider == "smtp":
+        smtp = SmtpEmail(
+            host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            security=settings.smtp_security, timeout=settings.provider_timeout_s,
+            pool_size=settings.smtp_pool_size,
+        )
+        deps.email = smtp
+    else:
+        deps.email = SinkEmail(app[POOL], now=deps.clock.now)
+    log.info("providers_ready", sms=[p.name for p in sms], email=settings.email_provider)
+    yield
+    if smtp is not None:
+        await smtp.close()
+    await session.close()
+
+
+async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the dispatcher task until shutdown."""
+    settings = _settings(app)
+    dispatcher = Dispatcher(
+        dsn=settings.database_url, uow=app[UOW], deps=app[_deps_key()],
+        settings=DispatcherSettings(
+            batch=settings.dispatch_batch, concurrency=settings.dispatch_concurrency,
+            poll_s=settings.dispatch_poll_s, reconcile_interval_s=settings.reconcile_interval_s,
+            stuck_after_s=settings.sending_stuck_after_s,
+            unknown_expires_after_s=settings.unknown_expires_after_s,
+        ),
+    )
+    app[DISPATCHER] = dispatcher
+    task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher")
+    yield
+    await dispatcher.stop()
+    try:
+        await asyncio.wait_for(task, settings.shutdown_grace_s)
+    except TimeoutError:
+        task.cancel()
+        log.warning("dispatcher_stop_timed_out")
+
+
+def _deps_key() -> web.AppKey[Deps]:
+    from services.notification.api import DEPS
+
+    return DEPS

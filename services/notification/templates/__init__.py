@@ -1,0 +1,1 @@
+"""Typed message templates: variables per event, texts per locale and channel."""
