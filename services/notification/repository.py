@@ -20,6 +20,7 @@ from services.notification.domain.model import (
     RecentSends,
     Status,
 )
+from shared.db import Conn
 
 _COLUMNS = """id, source_message_id, source_type, aggregate_id, seq, channel, recipient,
  recipient_masked, recipient_user_id, pref_key, locale, timezone, critical, status, not_before,
@@ -44,7 +45,7 @@ def to_row(r: asyncpg.Record) -> LedgerRow:
     )
 
 
-async def record_seq(conn: asyncpg.Connection, aggregate_id: str, seq: int) -> int:
+async def record_seq(conn: Conn, aggregate_id: str, seq: int) -> int:
     """Remember the highest seq seen for an aggregate; return it (may be above `seq`)."""
     return int(
         await conn.fetchval(
@@ -58,7 +59,7 @@ async def record_seq(conn: asyncpg.Connection, aggregate_id: str, seq: int) -> i
 
 
 async def supersede_older(
-    conn: asyncpg.Connection, aggregate_id: str, seq: int, *, by: UUID, now: datetime
+    conn: Conn, aggregate_id: str, seq: int, *, by: UUID, now: datetime
 ) -> int:
     """Cancel pending messages about older states of the aggregate; return how many."""
     status = await conn.execute(
@@ -70,7 +71,7 @@ async def supersede_older(
     return int(status.split()[-1])
 
 
-async def load_preferences(conn: asyncpg.Connection, keys: Sequence[str]) -> Preferences | None:
+async def load_preferences(conn: Conn, keys: Sequence[str]) -> Preferences | None:
     """Return the preferences stored under the first of `keys` that has any."""
     rows = await conn.fetch(
         "SELECT pref_key, sms, email, preferred FROM preferences WHERE pref_key = ANY($1)",
@@ -84,7 +85,7 @@ async def load_preferences(conn: asyncpg.Connection, keys: Sequence[str]) -> Pre
 
 
 async def save_preferences(
-    conn: asyncpg.Connection, key: str, prefs: Preferences, *, user_id: UUID | None, now: datetime
+    conn: Conn, key: str, prefs: Preferences, *, user_id: UUID | None, now: datetime
 ) -> None:
     """Insert or replace one person's preferences."""
     await conn.execute(
@@ -96,30 +97,30 @@ async def save_preferences(
     )
 
 
-async def lock_recipient(conn: asyncpg.Connection, address: str) -> None:
+async def lock_recipient(conn: Conn, address: str) -> None:
     """Serialise rate-limit decisions for one address until the transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", address)
 
 
 async def recent_sms(
-    conn: asyncpg.Connection, *, phone: str, event_type: str, content_hash: str,
+    conn: Conn, *, phone: str, event_type: str, content_hash: str,
     now: datetime, day_start: datetime, window_s: int,
 ) -> RecentSends:
     """Count this template's SMS to a number (sent or due), and find a recent twin text."""
     r = await conn.fetchrow(
         """SELECT
              (SELECT id FROM notifications WHERE recipient = $1 AND channel = 'sms'
-                AND content_hash = $3 AND created_at > $4 - make_interval(secs => $6)
+                AND content_hash = $3 AND created_at > $4::timestamptz - make_interval(secs => $6::int)
                 AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')
               ORDER BY created_at DESC LIMIT 1) AS twin,
-             count(*) FILTER (WHERE source_type = $2 AND created_at >= $5) AS template_today,
-             count(*) FILTER (WHERE created_at > $4 - interval '1 minute') AS last_minute,
-             count(*) FILTER (WHERE created_at > $4 - interval '1 hour') AS last_hour,
-             count(*) FILTER (WHERE created_at >= $5) AS today,
+             count(*) FILTER (WHERE source_type = $2 AND created_at >= $5::timestamptz) AS template_today,
+             count(*) FILTER (WHERE created_at > $4::timestamptz - interval '1 minute') AS last_minute,
+             count(*) FILTER (WHERE created_at > $4::timestamptz - interval '1 hour') AS last_hour,
+             count(*) FILTER (WHERE created_at >= $5::timestamptz) AS today,
              max(created_at) AS last_at
            FROM notifications
            WHERE recipient = $1 AND channel = 'sms' AND source_type = $2
-             AND created_at >= least($5, $4 - interval '1 hour')
+             AND created_at >= least($5::timestamptz, $4::timestamptz - interval '1 hour')
              AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')""",
         phone, event_type, content_hash, now, day_start, window_s,
     )
@@ -132,7 +133,7 @@ async def recent_sms(
 
 
 async def insert_notification(
-    conn: asyncpg.Connection, row: LedgerRow, *, chars: int | None = None,
+    conn: Conn, row: LedgerRow, *, chars: int | None = None,
     segments: int | None = None, content_hash: str, error_code: str | None = None,
     related_id: UUID | None = None,
 ) -> bool:
@@ -143,7 +144,7 @@ async def insert_notification(
                related_id, updated_at, failed_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $26,
-                    CASE WHEN $14 = 'failed' THEN $26 END)
+                    CASE WHEN $14::text = 'failed' THEN $26::timestamptz END)
             ON CONFLICT (source_message_id, recipient, channel) DO NOTHING RETURNING 1""",
         row.id, row.source_message_id, row.source_type, row.aggregate_id, row.seq,
         row.channel.value, row.recipient, row.recipient_masked, row.recipient_user_id,
@@ -157,7 +158,7 @@ async def insert_notification(
     return inserted is not None
 
 
-async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[LedgerRow]:
+async def claim_due(conn: Conn, *, now: datetime, limit: int) -> list[LedgerRow]:
     """Move due rows to `sending` (the caller commits before calling any provider)."""
     records = await conn.fetch(
         f"""UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1,
@@ -173,7 +174,7 @@ async def claim_due(conn: asyncpg.Connection, *, now: datetime, limit: int) -> l
 
 
 async def apply_decisions(
-    conn: asyncpg.Connection, decisions: Sequence[Decision], *, now: datetime
+    conn: Conn, decisions: Sequence[Decision], *, now: datetime
 ) -> set[UUID]:
     """Record each claimed row's outcome (only rows still `sending`); return those updated."""
     if not decisions:
@@ -201,7 +202,7 @@ async def apply_decisions(
 
 
 async def insert_attempts(
-    conn: asyncpg.Connection, attempts: Iterable[Attempt], *, now: datetime
+    conn: Conn, attempts: Iterable[Attempt], *, now: datetime
 ) -> None:
     """Log provider calls."""
     rows = list(attempts)
@@ -217,14 +218,14 @@ async def insert_attempts(
     )
 
 
-async def get_row(conn: asyncpg.Connection, notification_id: UUID) -> LedgerRow | None:
+async def get_row(conn: Conn, notification_id: UUID) -> LedgerRow | None:
     """Return one ledger row."""
     r = await conn.fetchrow(f"SELECT {_COLUMNS} FROM notifications WHERE id = $1", notification_id)
     return to_row(r) if r else None
 
 
 async def find_for_receipt(
-    conn: asyncpg.Connection, *, provider: str, out_id: UUID | None,
+    conn: Conn, *, provider: str, out_id: UUID | None,
     provider_message_id: str | None, phone: str | None,
 ) -> LedgerRow | None:
     """Find the row a receipt is about: our id, else the provider's id, else a lone unknown."""
@@ -253,7 +254,7 @@ async def find_for_receipt(
 
 
 async def insert_receipt(
-    conn: asyncpg.Connection, *, provider: str, key: str, notification_id: UUID | None,
+    conn: Conn, *, provider: str, key: str, notification_id: UUID | None,
     delivered: bool, code: str, now: datetime, payload: dict[str, Any],
 ) -> bool:
     """Remember a receipt; False when the same report came before."""
@@ -269,7 +270,7 @@ async def insert_receipt(
 
 
 async def settle(
-    conn: asyncpg.Connection, notification_id: UUID, *, delivered: bool, code: str | None,
+    conn: Conn, notification_id: UUID, *, delivered: bool, code: str | None,
     provider: str | None, now: datetime,
 ) -> bool:
     """Mark a sent (or unknown) row delivered or failed; False if it was already settled."""
@@ -284,7 +285,7 @@ async def settle(
     return status.endswith(" 1")
 
 
-async def mark_stuck_unknown(conn: asyncpg.Connection, *, before: datetime, now: datetime) -> int:
+async def mark_stuck_unknown(conn: Conn, *, before: datetime, now: datetime) -> int:
     """Rows left in `sending` by a crash may have been sent: call them unknown, never resend."""
     status = await conn.execute(
         """UPDATE notifications SET status = 'unknown', error_code = 'interrupted', updated_at = $2
@@ -295,7 +296,7 @@ async def mark_stuck_unknown(conn: asyncpg.Connection, *, before: datetime, now:
 
 
 async def expire_unknown(
-    conn: asyncpg.Connection, *, before: datetime, now: datetime
+    conn: Conn, *, before: datetime, now: datetime
 ) -> list[LedgerRow]:
     """Give up on unknown rows no receipt resolved (an operator decides); return them."""
     records = await conn.fetch(
@@ -307,7 +308,7 @@ async def expire_unknown(
     return [to_row(r) for r in records]
 
 
-async def find_by_unsubscribe_token(conn: asyncpg.Connection, token: str) -> LedgerRow | None:
+async def find_by_unsubscribe_token(conn: Conn, token: str) -> LedgerRow | None:
     """Return the email that carried this opt-out token."""
     r = await conn.fetchrow(
         f"SELECT {_COLUMNS} FROM notifications WHERE unsubscribe_token = $1", token

@@ -1,0 +1,126 @@
+"""Through the real consumer to the sink provider, and the HTTP API around it."""
+
+from __future__ import annotations
+
+from tests.notification.conftest import StartService
+from tests.notification.harness import confirmed, otp, recipient
+
+
+async def test_confirmation_reaches_the_sink_once_and_is_announced_delivered(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    envelope = await service.publish(confirmed())
+    rows = await service.until_status(envelope.message_id, "delivered")
+    assert [(r["channel"], r["recipient"], r["provider"]) for r in rows] == [
+        ("sms", "+8613800138000", "sink")
+    ]
+    assert rows[0]["body"].startswith("张三，您已报名育婴员")
+    assert rows[0]["segments"] == 1 and rows[0]["chars"] == len(rows[0]["body"]) + 6
+
+    async def announced() -> bool:
+        return "notification.delivered.v1" in await service.announced_types(envelope.message_id)
+
+    await service.until(announced)
+    inbox = await service.client.get("/dev/inbox.json", params={"phone": "13800138000"})
+    items = (await inbox.json())["items"]
+    assert len(items) == 1 and items[0]["body"].startswith("【匠心培训】张三")
+
+
+async def test_sign_in_code_is_easy_to_find_in_the_dev_inbox(start_service: StartService) -> None:
+    service = await start_service()
+    await service.publish(otp(phone="+8613900139000", code="482913"))
+
+    async def arrived() -> bool:
+        response = await service.client.get("/dev/inbox.json", params={"phone": "+86 139 0013 9000"})
+        items = (await response.json())["items"]
+        return bool(items) and items[0]["code"] == "482913"
+
+    await service.until(arrived)
+    page = await service.client.get("/dev/inbox")
+    html = await page.text()
+    assert page.status == 200 and 'data-code="482913"' in html
+
+
+async def test_dev_inbox_escapes_what_it_shows(start_service: StartService) -> None:
+    service = await start_service()
+    await service.publish(confirmed(trainee=recipient(name="<script>x</script>")))
+
+    async def shown() -> bool:
+        return "&lt;script&gt;" in await (await service.client.get("/dev/inbox")).text()
+
+    await service.until(shown)
+    assert "<script>x</script>" not in await (await service.client.get("/dev/inbox")).text()
+
+
+async def test_dev_inbox_is_absent_without_the_sink(start_service: StartService) -> None:
+    service = await start_service(sms_providers=("aliyun",), email_provider="smtp")
+    response = await service.client.get("/dev/inbox")
+    assert response.status == 404
+    assert (await response.json())["code"] == "not_found"
+
+
+async def test_admin_lists_messages_by_recipient_with_masked_address(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    envelope = await service.publish(confirmed())
+    await service.until_status(envelope.message_id, "delivered")
+    response = await service.client.get(
+        "/api/v1/notifications", params={"recipient": "13800138000"}, headers=service.token()
+    )
+    item = (await response.json())["items"][0]
+    assert item["recipient_masked"] == "+86138****8000"
+    assert {"id", "event_type", "channel", "status", "attempts", "created_at", "body"} <= set(item)
+    assert item["event_type"] == "enrollment.confirmed" and item["attempts"] == 1
+    stats = await (await service.client.get("/api/v1/notifications/stats",
+                                            headers=service.token())).json()
+    assert stats["sent"] == 1 and stats["delivered"] == 1 and stats["failed"] == 0
+
+
+async def test_trainees_may_not_list_other_peoples_messages(start_service: StartService) -> None:
+    service = await start_service()
+    response = await service.client.get(
+        "/api/v1/notifications", params={"recipient": "13800138000"},
+        headers=service.token("trainee"),
+    )
+    assert response.status == 403
+    assert (await response.json())["code"] == "role_forbidden"
+
+
+async def test_admin_search_rejects_a_recipient_that_is_neither_phone_nor_email(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    response = await service.client.get(
+        "/api/v1/notifications", params={"recipient": "nobody"}, headers=service.token()
+    )
+    assert response.status == 422
+    assert (await response.json())["code"] == "invalid_recipient"
+
+
+async def test_trainee_sees_own_messages_and_sets_preferences(start_service: StartService) -> None:
+    service = await start_service()
+    person = recipient()
+    assert person.user_id is not None
+    mine = service.token("trainee", person.user_id)
+    envelope = await service.publish(confirmed(trainee=person))
+    await service.until_status(envelope.message_id, "delivered")
+    listed = await (await service.client.get("/api/v1/me/notifications", headers=mine)).json()
+    assert [i["event_type"] for i in listed["items"]] == ["enrollment.confirmed"]
+    assert (await (await service.client.get("/api/v1/me/preferences", headers=mine)).json()) == {
+        "sms": True, "email": True, "preferred": "sms"}
+    changed = await service.client.put("/api/v1/me/preferences", json={"sms": False},
+                                       headers=mine)
+    assert (await changed.json()) == {"sms": False, "email": True, "preferred": "sms"}
+    second = await service.publish(confirmed(trainee=person))
+    rows = await service.until_status(second.message_id, "delivered")
+    assert [r["channel"] for r in rows] == ["email"]
+
+
+async def test_preferences_reject_unknown_fields(start_service: StartService) -> None:
+    service = await start_service()
+    response = await service.client.put("/api/v1/me/preferences", json={"fax": True},
+                                        headers=service.token("trainee"))
+    assert response.status == 422
+    assert (await response.json())["code"] == "validation_failed"
