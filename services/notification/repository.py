@@ -108,19 +108,20 @@ async def recent_sms(
 ) -> RecentSends:
     """Count this template's SMS to a number (sent or due), and find a recent twin text."""
     r = await conn.fetchrow(
-        """SELECT
-             (SELECT id FROM notifications WHERE recipient = $1 AND channel = 'sms'
-                AND content_hash = $3 AND created_at > $4::timestamptz - make_interval(secs => $6::int)
+        """WITH p AS (SELECT $4::timestamptz AS now, $5::timestamptz AS day_start)
+           SELECT
+             (SELECT id FROM notifications, p WHERE recipient = $1 AND channel = 'sms'
+                AND content_hash = $3 AND created_at > p.now - make_interval(secs => $6::int)
                 AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')
               ORDER BY created_at DESC LIMIT 1) AS twin,
-             count(*) FILTER (WHERE source_type = $2 AND created_at >= $5::timestamptz) AS template_today,
-             count(*) FILTER (WHERE created_at > $4::timestamptz - interval '1 minute') AS last_minute,
-             count(*) FILTER (WHERE created_at > $4::timestamptz - interval '1 hour') AS last_hour,
-             count(*) FILTER (WHERE created_at >= $5::timestamptz) AS today,
+             count(*) FILTER (WHERE created_at >= p.day_start) AS template_today,
+             count(*) FILTER (WHERE created_at > p.now - interval '1 minute') AS last_minute,
+             count(*) FILTER (WHERE created_at > p.now - interval '1 hour') AS last_hour,
+             count(*) FILTER (WHERE created_at >= p.day_start) AS today,
              max(created_at) AS last_at
-           FROM notifications
+           FROM notifications, p
            WHERE recipient = $1 AND channel = 'sms' AND source_type = $2
-             AND created_at >= least($5::timestamptz, $4::timestamptz - interval '1 hour')
+             AND created_at >= least(p.day_start, p.now - interval '1 hour')
              AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')""",
         phone, event_type, content_hash, now, day_start, window_s,
     )

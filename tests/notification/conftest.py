@@ -93,7 +93,8 @@ async def start_service(
         settings = settings_for(pg_dsn, namespace, key_files, **changes)
         await transport.declare(topology_for(settings, subscriptions))
         clock = clock or FakeClock()
-        client = await aiohttp_client(create_app(settings, overrides=NotificationOverrides(clock=clock)))
+        app = create_app(settings, overrides=NotificationOverrides(clock=clock))
+        client = await aiohttp_client(app)
         return Service(client, settings, pool, transport, observer, clock, issuer)
 
     yield start

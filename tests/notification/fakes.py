@@ -78,14 +78,15 @@ def aliyun_app(fake: FakeSms) -> web.Application:
                 {"Code": "SignatureDoesNotMatch", "Message": "bad signature"}, status=400
             )
         answer = fake.behaviour.next()
-        fake.calls.append({**params, "answer": answer, "TemplateParam": json.loads(params["TemplateParam"])})
+        template_params = json.loads(params["TemplateParam"])
+        fake.calls.append({**params, "answer": answer, "TemplateParam": template_params})
         if answer == "slow":
             await asyncio.sleep(fake.behaviour.slow_s)
             return web.json_response({"Code": "OK", "BizId": f"biz-{len(fake.calls)}"})
         if answer == "down":
-            return web.json_response({"Code": "isp.SYSTEM_ERROR", "Message": "系统错误"}, status=500)
+            return web.json_response({"Code": "isp.SYSTEM_ERROR", "Message": "error"}, status=500)
         if answer == "limit":
-            return web.json_response({"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发天级流控"})
+            return web.json_response({"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "limit"})
         if answer == "bad_number":
             return web.json_response({"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"})
         return web.json_response(
@@ -113,9 +114,9 @@ def tencent_app(fake: FakeSms) -> web.Application:
             return web.json_response({"Response": {"Error": {
                 "Code": "InternalError.OtherError", "Message": "x"}, "RequestId": "r"}})
         serial = f"serial-{len(fake.calls)}"
-        status = {"Code": "Ok", "Message": "send success", "SerialNo": serial,
-                  "PhoneNumber": payload["PhoneNumberSet"][0], "SessionContext": payload["SessionContext"],
-                  "Fee": 1}
+        status = {"Code": "Ok", "Message": "send success", "SerialNo": serial, "Fee": 1,
+                  "PhoneNumber": payload["PhoneNumberSet"][0],
+                  "SessionContext": payload["SessionContext"]}
         if answer == "bad_number":
             status.update(Code="InvalidParameterValue.IncorrectPhoneNumber", SerialNo="")
         return web.json_response({"Response": {"SendStatusSet": [status], "RequestId": "r"}})
@@ -148,7 +149,7 @@ def _tencent_signature_ok(request: web.Request, body: bytes) -> bool:
     k_signing = hmac.new(k_service, b"tc3_request", hashlib.sha256).digest()
     ours = hmac.new(k_signing, to_sign.encode(), hashlib.sha256).hexdigest()
     sdk = TencentSdk.sign_tc3(TENCENT_KEY, date, service, to_sign)
-    return fields["Signature"] == ours == sdk
+    return bool(fields["Signature"] == ours == sdk)
 
 
 @dataclass

@@ -110,7 +110,9 @@ class Service:
         """Wait until `check` holds."""
         await eventually(check, timeout=timeout)
 
-    async def until_status(self, source: UUID, *statuses: str, count: int = 1) -> list[asyncpg.Record]:
+    async def until_status(
+        self, source: UUID, *statuses: str, count: int = 1
+    ) -> list[asyncpg.Record]:
         """Wait until `count` rows of a source are in one of `statuses`; return all its rows."""
         async def done() -> bool:
             return sum(r["status"] in statuses for r in await self.rows(source)) >= count

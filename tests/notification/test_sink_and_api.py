@@ -16,7 +16,8 @@ async def test_confirmation_reaches_the_sink_once_and_is_announced_delivered(
         ("sms", "+8613800138000", "sink")
     ]
     assert rows[0]["body"].startswith("张三，您已报名育婴员")
-    assert rows[0]["segments"] == 1 and rows[0]["chars"] == len(rows[0]["body"]) + 6
+    assert rows[0]["segments"] == 1
+    assert rows[0]["chars"] == len(rows[0]["body"]) + 6
 
     async def announced() -> bool:
         return "notification.delivered.v1" in await service.announced_types(envelope.message_id)
@@ -24,7 +25,8 @@ async def test_confirmation_reaches_the_sink_once_and_is_announced_delivered(
     await service.until(announced)
     inbox = await service.client.get("/dev/inbox.json", params={"phone": "13800138000"})
     items = (await inbox.json())["items"]
-    assert len(items) == 1 and items[0]["body"].startswith("【匠心培训】张三")
+    assert len(items) == 1
+    assert items[0]["body"].startswith("【匠心培训】张三")
 
 
 async def test_sign_in_code_is_easy_to_find_in_the_dev_inbox(start_service: StartService) -> None:
@@ -32,14 +34,17 @@ async def test_sign_in_code_is_easy_to_find_in_the_dev_inbox(start_service: Star
     await service.publish(otp(phone="+8613900139000", code="482913"))
 
     async def arrived() -> bool:
-        response = await service.client.get("/dev/inbox.json", params={"phone": "+86 139 0013 9000"})
+        response = await service.client.get(
+            "/dev/inbox.json", params={"phone": "+86 139 0013 9000"}
+        )
         items = (await response.json())["items"]
         return bool(items) and items[0]["code"] == "482913"
 
     await service.until(arrived)
     page = await service.client.get("/dev/inbox")
     html = await page.text()
-    assert page.status == 200 and 'data-code="482913"' in html
+    assert page.status == 200
+    assert 'data-code="482913"' in html
 
 
 async def test_dev_inbox_escapes_what_it_shows(start_service: StartService) -> None:
@@ -72,10 +77,13 @@ async def test_admin_lists_messages_by_recipient_with_masked_address(
     item = (await response.json())["items"][0]
     assert item["recipient_masked"] == "+86138****8000"
     assert {"id", "event_type", "channel", "status", "attempts", "created_at", "body"} <= set(item)
-    assert item["event_type"] == "enrollment.confirmed" and item["attempts"] == 1
+    assert item["event_type"] == "enrollment.confirmed"
+    assert item["attempts"] == 1
     stats = await (await service.client.get("/api/v1/notifications/stats",
                                             headers=service.token())).json()
-    assert stats["sent"] == 1 and stats["delivered"] == 1 and stats["failed"] == 0
+    assert stats["sent"] == 1
+    assert stats["delivered"] == 1
+    assert stats["failed"] == 0
 
 
 async def test_trainees_may_not_list_other_peoples_messages(start_service: StartService) -> None:
