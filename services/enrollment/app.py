@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from services.enrollment.api import routes
+from services.enrollment.clock import Clock, SystemClock
 from services.enrollment.config import Settings
+from services.enrollment.deps import DEPS, Deps
+from services.enrollment.jobs import jobs_ctx
+from services.enrollment.security import PiiCiphers
 from services.enrollment.subscriptions import subscriptions
-from shared.service import Overrides, create_service_app
+from shared.auth import TokenIssuer
+from shared.service import POOL, UOW, Overrides, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(
-    settings: Settings | None = None, *, overrides: Overrides | None = None
+    settings: Settings | None = None,
+    *,
+    overrides: Overrides | None = None,
+    clock: Clock | None = None,
 ) -> web.Application:
     """Build the enrollment service's aiohttp application."""
     settings = settings or Settings()
-    return create_service_app(
+    app = create_service_app(
         settings,
         routes=routes,
         subscriptions=subscriptions,
@@ -28,3 +37,23 @@ def create_app(
         description="Enrollment: identity, catalogue, classes, enrolment, attendance and results",
         overrides=overrides,
     )
+    # Keys are read now so a missing file stops the start-up with a clear message.
+    issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes(), issuer=settings.jwt_issuer,
+                         audience=settings.jwt_audience, ttl_s=settings.access_token_ttl_s)
+    ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
+                                    transport=settings.pii_transport_key_file)
+    app.cleanup_ctx.append(_deps_ctx(settings, clock or SystemClock(), issuer, ciphers))
+    if settings.run_jobs:
+        app.cleanup_ctx.append(jobs_ctx)
+    return app
+
+
+def _deps_ctx(
+    settings: Settings, clock: Clock, issuer: TokenIssuer, ciphers: PiiCiphers
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def deps_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[DEPS] = Deps(uows=app[UOW], pool=app[POOL], clock=clock, ciphers=ciphers,
+                         issuer=issuer, settings=settings)
+        yield
+
+    return deps_ctx

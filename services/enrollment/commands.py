@@ -1,1 +1,247 @@
-"""What callers ask the enrollment service to do (imperative names)."""
+"""What callers ask the enrollment service to do (imperative names), as validated requests."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_no_nul),
+]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=4000), AfterValidator(_no_nul)
+]
+PhoneText = Annotated[str, StringConstraints(max_length=40), AfterValidator(_no_nul)]
+Secret = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+    ),
+]
+CourseCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+]
+Score = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+Locale = Literal["zh-CN", "en"]
+IdType = Literal["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "other"]
+AttendanceStatus = Literal["present", "late", "excused", "absent"]
+WaitlistPolicy = Literal["auto_promote", "offer"]
+
+
+class Request(BaseModel):
+    """A request body: strict types, unknown fields ignored, immutable."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+
+# --- identity -----------------------------------------------------------------------------
+
+
+class RequestOtp(Request):
+    """Send a sign-in code to a mobile number."""
+
+    phone: PhoneText
+    locale: Locale | None = None
+
+
+class IssueToken(Request):
+    """Sign in with a code (trainees) or a password (trainers, administrators)."""
+
+    phone: PhoneText
+    code: Annotated[str, StringConstraints(max_length=16)] | None = None
+    password: Secret | None = None
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Self:
+        if (self.code is None) == (self.password is None):
+            raise ValueError("give either code or password")
+        return self
+
+
+class UpdateProfile(Request):
+    """Change one's own profile; fields left out stay as they are."""
+
+    name: Name | None = None
+    email: Email | None = None
+    locale: Locale | None = None
+    union_member: bool | None = None
+    employer: ShortText | None = None
+    id_type: IdType | None = None
+    id_number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_no_nul)] | None = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _id_pair(self) -> Self:
+        if (self.id_number is None) != (self.id_type is None) and self.id_number is not None:
+            raise ValueError("id_number needs id_type")
+        return self
+
+
+class CreateUser(Request):
+    """Create a trainer or administrator account."""
+
+    role: Literal["trainer", "admin"]
+    phone: PhoneText
+    name: Name
+    password: Secret
+
+
+# --- catalogue ----------------------------------------------------------------------------
+
+
+class CreateCourse(Request):
+    """Publish a course."""
+
+    code: CourseCode
+    title_zh: Title
+    title_en: Title
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    occupation_code: ShortText | None = None
+    occupation_name: Title | None = None
+    work_type: ShortText | None = None
+    level: Annotated[int, Field(ge=1, le=5)] | None = None
+    required_hours: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
+    theory_pass: Score = 60
+    practical_pass: Score = 60
+    certificate_validity_months: Annotated[int, Field(ge=1, le=600)] | None = None
+    issue_policy: Literal["auto", "approval"] = "auto"
+    attendance_threshold: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.8
+    description: LongText = ""
+
+
+Capacity = Annotated[int, Field(ge=1, le=100_000)]
+Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+HoursPerDay = Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
+OfferHours = Annotated[int, Field(ge=1, le=336)]
+Venue = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
+
+
+class CreateClass(Request):
+    """Schedule a class (班次) of a course."""
+
+    course_id: UUID
+    name: ShortText = ""
+    trainer_ids: Annotated[list[UUID], Field(max_length=20)] = []
+    capacity: Capacity
+    starts_on: date
+    ends_on: date
+    schedule_days: Annotated[list[date], Field(max_length=366)] | None = None
+    session_start: time | None = None
+    hours_per_day: HoursPerDay | None = None
+    venue: Venue
+    online: bool = False
+    enroll_opens_at: AwareDatetime | None = None
+    enroll_closes_at: AwareDatetime | None = None
+    waitlist_policy: WaitlistPolicy = "auto_promote"
+    offer_hours: OfferHours = 24
+    union_members_only: bool = False
+    attendance_threshold: Threshold | None = None
+
+
+class UpdateClass(Request):
+    """Change a class; growing the capacity gives seats to the waitlist at once."""
+
+    name: ShortText | None = None
+    capacity: Capacity | None = None
+    trainer_ids: Annotated[list[UUID], Field(max_length=20)] | None = None
+    venue: Venue | None = None
+    online: bool | None = None
+    session_start: time | None = None
+    enroll_opens_at: AwareDatetime | None = None
+    enroll_closes_at: AwareDatetime | None = None
+    waitlist_policy: WaitlistPolicy | None = None
+    offer_hours: OfferHours | None = None
+    union_members_only: bool | None = None
+    attendance_threshold: Threshold | None = None
+
+
+class CancelClass(Request):
+    """Cancel a class; every live enrolment is cancelled and the trainee told."""
+
+    reason: ShortText | None = None
+
+
+class RescheduleClass(Request):
+    """Move a class to new days (and optionally a new venue); every trainee is told."""
+
+    starts_on: date
+    ends_on: date
+    schedule_days: Annotated[list[date], Field(max_length=366)] | None = None
+    session_start: time | None = None
+    venue: Venue | None = None
+    online: bool | None = None
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+
+class Enrol(Request):
+    """Enrol oneself in a class."""
+
+    class_id: UUID
+
+
+class AdminEnrol(Request):
+    """Enrol a trainee (by account or phone number) as an administrator."""
+
+    trainee_id: UUID | None = None
+    phone: PhoneText | None = None
+    name: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_trainee(self) -> Self:
+        if (self.trainee_id is None) == (self.phone is None):
+            raise ValueError("give either trainee_id or phone")
+        return self
+
+
+class AttendanceRecord(Request):
+    """One trainee's mark for one class day."""
+
+    enrollment_id: UUID
+    status: AttendanceStatus
+
+
+class MarkAttendance(Request):
+    """Mark attendance for one class day."""
+
+    records: Annotated[list[AttendanceRecord], Field(min_length=1, max_length=5000)]
+
+
+class EnterResult(Request):
+    """Enter (or correct) a trainee's theory and practical scores."""
+
+    theory_score: Score | None = None
+    practical_score: Score | None = None

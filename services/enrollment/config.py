@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from shared.config import ServiceSettings
@@ -12,3 +13,23 @@ class Settings(ServiceSettings):
 
     service_name: ClassVar[str] = "enrollment"
     default_port: ClassVar[int] = 8081
+
+    # Keys: this service signs access tokens and encrypts ID numbers.
+    jwt_private_key_file: Path = Path("var/keys/jwt-ed25519.pem")
+    access_token_ttl_s: int = 7 * 24 * 3600
+    pii_transport_key_file: Path = Path("var/keys/pii-transport.key")
+    pii_at_rest_key_file: Path = Path("var/keys/pii-at-rest.key")
+    # Business time zone: class days, "tomorrow" for reminders, "today" for statistics.
+    timezone: str = "Asia/Shanghai"
+    # One-time codes (defaults: what SMS providers enforce per number).
+    otp_ttl_s: int = 300
+    otp_max_attempts: int = 5
+    otp_per_minute: int = 1
+    otp_per_hour: int = 5
+    otp_per_day: int = 10
+    # Background jobs (every instance runs them; they are safe to run concurrently).
+    run_jobs: bool = True
+    offer_check_interval_s: float = 30.0
+    reminder_check_interval_s: float = 300.0
+    housekeeping_interval_s: float = 3600.0
+    idempotency_retention_hours: int = 24

@@ -1,0 +1,8 @@
+"""HTTP routes of the enrollment service: parse -> command -> handler -> response."""
+
+from __future__ import annotations
+
+from services.enrollment.api import auth, catalogue, classroom, enrolments
+from services.enrollment.api.base import routes
+
+__all__ = ["auth", "catalogue", "classroom", "enrolments", "routes"]

@@ -1,0 +1,58 @@
+"""Sign-in, profile and staff accounts."""
+
+from __future__ import annotations
+
+from services.enrollment.api.base import ADMIN, ANYONE, deps, routes
+from services.enrollment.commands import CreateUser, IssueToken, RequestOtp, UpdateProfile
+from services.enrollment.handlers import identity
+from services.enrollment.views import users as views
+from services.enrollment.views.models import (
+    CreatedOut,
+    OtpOut,
+    ProfileOut,
+    TokenOut,
+    UserList,
+    UserQuery,
+)
+from shared.web.api import ApiRequest
+
+TAGS = ("identity",)
+
+
+@routes.post("/api/v1/auth/otp", body=RequestOtp, response=OtpOut, status=202, tags=TAGS,
+             extra_statuses=(422, 429))
+async def request_otp(req: ApiRequest[RequestOtp, None]) -> OtpOut:
+    """Send a six-digit sign-in code to a mobile number (1/min, 5/h, 10/day per number)."""
+    return await identity.request_otp(req.body, deps=deps(req))
+
+
+@routes.post("/api/v1/auth/token", body=IssueToken, response=TokenOut, tags=TAGS,
+             extra_statuses=(401, 429))
+async def issue_token(req: ApiRequest[IssueToken, None]) -> TokenOut:
+    """Sign in with {phone, code} (trainees) or {phone, password} (trainers, administrators)."""
+    return await identity.issue_token(req.body, deps=deps(req))
+
+
+@routes.get("/api/v1/me", response=ProfileOut, roles=ANYONE, tags=TAGS)
+async def get_me(req: ApiRequest[None, None]) -> ProfileOut:
+    """Return the caller's profile (ID number masked)."""
+    return await identity.get_profile(deps=deps(req), actor=req.user)
+
+
+@routes.patch("/api/v1/me", body=UpdateProfile, response=ProfileOut, roles=ANYONE, tags=TAGS)
+async def update_me(req: ApiRequest[UpdateProfile, None]) -> ProfileOut:
+    """Change the caller's name, email, language, union membership, employer or ID."""
+    return await identity.update_profile(req.body, deps=deps(req), actor=req.user)
+
+
+@routes.get("/api/v1/users", query=UserQuery, response=UserList, roles=ADMIN, tags=TAGS)
+async def list_users(req: ApiRequest[None, UserQuery]) -> UserList:
+    """List users by role or by name / phone digits (phones masked)."""
+    return await views.list_users(deps(req).pool, req.query)
+
+
+@routes.post("/api/v1/users", body=CreateUser, response=CreatedOut, status=201, roles=ADMIN,
+             tags=TAGS, extra_statuses=(409,))
+async def create_user(req: ApiRequest[CreateUser, None]) -> CreatedOut:
+    """Create a trainer or administrator account with a password."""
+    return CreatedOut(id=await identity.create_user(req.body, deps=deps(req)))

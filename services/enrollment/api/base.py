@@ -1,0 +1,28 @@
+"""The route table every API module adds to, and small request helpers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services.enrollment.deps import DEPS, Deps
+from shared.errors import ValidationFailed
+from shared.web.api import ApiRequest, ApiRoutes
+
+routes = ApiRoutes()
+STAFF = {"trainer", "admin"}
+ADMIN = {"admin"}
+ANYONE = {"trainee", "trainer", "admin"}
+
+
+def deps(req: ApiRequest[Any, Any]) -> Deps:
+    """Return the service's dependencies."""
+    return req.app[DEPS]
+
+
+def path_date(req: ApiRequest[Any, Any], name: str) -> date:
+    """Return a path parameter as an ISO date."""
+    try:
+        return date.fromisoformat(req.path(name))
+    except ValueError:
+        raise ValidationFailed("Use a date like 2025-06-01.", code="invalid_date") from None

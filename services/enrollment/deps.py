@@ -1,0 +1,34 @@
+"""What every use case of the enrollment service may depend on, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+
+from services.enrollment.clock import Clock
+from services.enrollment.config import Settings
+from services.enrollment.security import PiiCiphers
+from shared.auth import TokenIssuer
+from shared.messaging.uow import UowFactory
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Transactions, reads, time, keys and settings."""
+
+    uows: UowFactory
+    pool: asyncpg.Pool
+    clock: Clock
+    ciphers: PiiCiphers
+    issuer: TokenIssuer
+    settings: Settings
+
+    @property
+    def tz(self) -> str:
+        """Return the business time zone."""
+        return self.settings.timezone
+
+
+DEPS = web.AppKey("enrollment_deps", Deps)

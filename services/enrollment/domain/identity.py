@@ -1,0 +1,114 @@
+"""Identity rules: resident ID checksums (GB 11643), sign-in codes and their limits."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from shared.errors import RateLimited, ValidationFailed
+
+_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "other")
+MIN_PASSWORD_LENGTH = 8
+
+
+def resident_id_check_char(first17: str) -> str:
+    """Return the GB 11643 check character of the first 17 digits of a resident ID."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def normalise_id_number(id_type: str, number: str) -> str:
+    """Return a cleaned ID number; a resident ID must pass the GB 11643 checksum."""
+    cleaned = number.strip().replace(" ", "").upper()
+    if id_type != "resident_id":
+        if not 4 <= len(cleaned) <= 32 or not cleaned.isalnum() or not cleaned.isascii():
+            raise ValidationFailed("Enter a valid ID number.", code="invalid_id_number")
+        return cleaned
+    if not _RESIDENT_ID.match(cleaned):
+        raise ValidationFailed(
+            "A resident ID number has 17 digits and a final digit or X.", code="invalid_id_number"
+        )
+    try:
+        date(int(cleaned[6:10]), int(cleaned[10:12]), int(cleaned[12:14]))
+    except ValueError:
+        raise ValidationFailed(
+            "The birth date inside this ID number is not a date.", code="invalid_id_number"
+        ) from None
+    if resident_id_check_char(cleaned[:17]) != cleaned[17]:
+        raise ValidationFailed(
+            "This resident ID number has a wrong check digit.", code="invalid_id_number"
+        )
+    return cleaned
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords that are too short to protect a trainer or administrator account."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.", code="weak_password"
+        )
+
+
+def new_otp_code() -> str:
+    """Return a random six-digit sign-in code."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class OtpLimits:
+    """How many codes one number may request per minute, hour and day."""
+
+    per_minute: int = 1
+    per_hour: int = 5
+    per_day: int = 10
+
+
+def check_otp_rate(
+    sent_at: list[datetime], *, now: datetime, limits: OtpLimits
+) -> None:
+    """Refuse a new code when the number has had too many recently (newest first)."""
+    windows = (
+        (timedelta(minutes=1), limits.per_minute),
+        (timedelta(hours=1), limits.per_hour),
+        (timedelta(days=1), limits.per_day),
+    )
+    for window, limit in windows:
+        recent = [t for t in sent_at if t > now - window]
+        if len(recent) >= limit:
+            oldest_counted = sorted(recent, reverse=True)[limit - 1]
+            retry_after = max(1, int((oldest_counted + window - now).total_seconds()) + 1)
+            raise RateLimited(
+                "Too many codes requested for this number; try again later.",
+                retry_after=retry_after,
+                code="otp_rate_limited",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOtp:
+    """The latest code issued to a number, as stored (only its hash)."""
+
+    id: int
+    code_hash: str
+    expires_at: datetime
+    attempts: int
+    used: bool
+
+
+OtpOutcome = str  # "ok" | "wrong" | "expired" | "locked" | "none"
+
+
+def judge_otp(stored: StoredOtp | None, *, matches: bool, now: datetime, max_attempts: int) -> str:
+    """Decide what a code entered for a number means."""
+    if stored is None or stored.used:
+        return "none"
+    if stored.attempts >= max_attempts:
+        return "locked"
+    if stored.expires_at <= now:
+        return "expired"
+    return "ok" if matches else "wrong"

@@ -1,0 +1,176 @@
+"""Book a seat or a waitlist place: the one path for self-service, bulk and admin enrolment."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from services.enrollment.commands import AdminEnrol, Enrol
+from services.enrollment.deps import Deps
+from services.enrollment.domain.enrolment import Actor, ClassWindow, Status, Via, check_can_enrol
+from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.handlers.events import audit_of, class_info, recipient
+from services.enrollment.handlers.tx import in_transaction
+from services.enrollment.repository import enrolments as repo
+from services.enrollment.repository import users as user_repo
+from services.enrollment.views.models import EnrolmentOut
+from shared.auth import Principal
+from shared.errors import Conflict, InvalidState, NotFound, Unauthorized, ValidationFailed
+from shared.events.catalog import EnrollmentConfirmed, EnrollmentWaitlisted
+from shared.ids import new_id
+from shared.messaging.uow import UnitOfWork
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A response body as stored for an Idempotency-Key, and whether it was replayed."""
+
+    body: str
+    status: int
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A caller's Idempotency-Key and the fingerprint of the request it came with."""
+
+    user_id: UUID
+    key: str
+    fingerprint: str
+
+
+def idempotency_key(
+    header: str | None, *, user_id: UUID, method: str, path: str, body: str
+) -> IdempotencyKey | None:
+    """Validate an Idempotency-Key header and fingerprint the request it belongs to."""
+    if header is None:
+        return None
+    if not _KEY.match(header):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1-200 visible ASCII characters.",
+            code="invalid_idempotency_key",
+        )
+    digest = hashlib.sha256(f"{method} {path}\n{body}".encode()).hexdigest()
+    return IdempotencyKey(user_id, header, digest)
+
+
+async def enrol_self(
+    cmd: Enrol, *, deps: Deps, actor: Principal, key: IdempotencyKey | None
+) -> Answer:
+    """Enrol the caller in a class; a retry with the same Idempotency-Key gets the same answer."""
+
+    async def work(uow: UnitOfWork) -> Answer:
+        if key is not None:
+            stored = await repo.claim_idempotency_key(
+                uow.conn, user_id=key.user_id, key=key.key, fingerprint=key.fingerprint
+            )
+            if stored is not None:
+                if stored.fingerprint != key.fingerprint:
+                    raise ValidationFailed(
+                        "This Idempotency-Key was already used for a different request.",
+                        code="idempotency_key_reused",
+                    )
+                return Answer(stored.body, stored.status, replayed=True)
+        out = await book(
+            uow, deps, class_id=cmd.class_id, trainee_id=actor.user_id, via="self",
+            actor=Actor(actor.user_id, actor.role), key=key,
+        )
+        return Answer(out.model_dump_json(), 201, replayed=False)
+
+    return await in_transaction(deps, work)
+
+
+async def enrol_by_admin(
+    class_id: UUID, cmd: AdminEnrol, *, deps: Deps, actor: Principal
+) -> EnrolmentOut:
+    """Enrol a trainee chosen by an administrator (by account, or by phone creating one)."""
+    phone = normalise_phone(cmd.phone, require_mobile=True) if cmd.phone is not None else None
+
+    async def work(uow: UnitOfWork) -> EnrolmentOut:
+        trainee_id = cmd.trainee_id
+        if phone is not None:
+            user = await user_repo.ensure_trainee(
+                uow.conn, phone=phone, name=cmd.name or "", union_member=False, employer=None,
+                email=None, id_type=None, id_number_encrypted=None, id_number_masked=None,
+                now=deps.clock.now(),
+            )
+            trainee_id = user["id"]
+        assert trainee_id is not None
+        return await book(
+            uow, deps, class_id=class_id, trainee_id=trainee_id, via="admin",
+            actor=Actor(actor.user_id, actor.role), key=None,
+        )
+
+    return await in_transaction(deps, work)
+
+
+async def book(
+    uow: UnitOfWork, deps: Deps, *, class_id: UUID, trainee_id: UUID, via: Via, actor: Actor,
+    key: IdempotencyKey | None,
+) -> EnrolmentOut:
+    """Check eligibility, take a seat or waitlist place under the class lock, record, announce."""
+    now = deps.clock.now()
+    ctx = await repo.booking_context(uow.conn, class_id, trainee_id)
+    if ctx is None:
+        await _explain_missing(uow, trainee_id, via)
+        raise NotFound("There is no such class.", code="class_not_found")
+    if ctx["trainee_role"] != "trainee":
+        raise InvalidState("Only trainee accounts can be enrolled.", code="not_a_trainee")
+    window = ClassWindow(
+        status=ctx["class_status"], enroll_opens_at=ctx["enroll_opens_at"],
+        enroll_closes_at=ctx["enroll_closes_at"], union_members_only=ctx["union_members_only"],
+        results_released=ctx["results_released_at"] is not None,
+    )
+    check_can_enrol(
+        window, now=now, via=via, union_member=ctx["union_member"],
+        has_name=bool(ctx["trainee_name"]),
+    )
+    if ctx["existing_id"] is not None:
+        raise _already_enrolled(ctx["existing_id"])
+    seat = await repo.take_seat(uow.conn, class_id)
+    if seat is None:
+        raise InvalidState("This class has been cancelled.", code="class_cancelled")
+    status = Status.CONFIRMED if seat.confirmed else Status.WAITLISTED
+    out = EnrolmentOut(
+        id=new_id(), class_id=class_id, status=status.value,
+        waitlist_position=None if seat.confirmed else seat.waitlist_length,
+    )
+    event_cls = EnrollmentConfirmed if seat.confirmed else EnrollmentWaitlisted
+    try:
+        await repo.insert_enrollment(
+            uow.conn, enrollment_id=out.id, class_id=class_id, trainee_id=trainee_id,
+            status=status.value, via=via, booking_no=seat.booking_no, now=now,
+            event_type=event_cls.event_type, audit=audit_of(actor),
+            idempotency=(key.user_id, key.key, 201, out.model_dump_json()) if key else None,
+        )
+    except asyncpg.UniqueViolationError:
+        raise _already_enrolled(None) from None
+    extra = {"via": via} if seat.confirmed else {"waitlist_position": seat.waitlist_length}
+    await uow.publish(
+        event_cls(
+            enrollment_id=out.id, seq=1, trainee=recipient(ctx, deps.tz),
+            class_info=class_info(ctx, deps.tz), actor=actor.role, **extra,
+        )
+    )
+    return out
+
+
+def _already_enrolled(enrollment_id: UUID | None) -> Conflict:
+    extra = {"enrollment_id": str(enrollment_id)} if enrollment_id else {}
+    return Conflict(
+        "This trainee is already enrolled in this class.", code="already_enrolled", **extra
+    )
+
+
+async def _explain_missing(uow: UnitOfWork, trainee_id: UUID, via: Via) -> None:
+    if await user_repo.user_by_id(uow.conn, trainee_id) is not None:
+        return
+    if via == "self":
+        raise Unauthorized("Your account no longer exists; sign in again.", code="unknown_user")
+    raise ValidationFailed("There is no such trainee.", code="unknown_trainee")

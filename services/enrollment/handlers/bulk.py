@@ -1,0 +1,142 @@
+"""Administrators' bulk work: import a roster (with accounts to be claimed), export one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from uuid import UUID
+
+from services.enrollment.deps import Deps
+from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
+from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.handlers.access import require_class_staff
+from services.enrollment.handlers.booking import book
+from services.enrollment.handlers.tx import in_transaction
+from services.enrollment.repository import catalogue as class_repo
+from services.enrollment.repository import users as user_repo
+from services.enrollment.roster_csv import RosterRow, write_csv
+from services.enrollment.views import roster as roster_views
+from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowOut, RosterOut
+from shared.auth import Principal
+from shared.errors import Conflict, DomainError, InvalidState, NotFound, ValidationFailed
+from shared.masking import mask_id_number, mask_phone
+from shared.messaging.uow import UnitOfWork
+
+Progress = Callable[[int], object]
+
+
+async def import_roster(
+    class_id: UUID, rows: list[RosterRow], *, deps: Deps, actor: Actor,
+    progress: Progress | None = None,
+) -> ImportOut:
+    """Enrol each row's trainee (creating unclaimed accounts); one transaction per row, so one
+    bad row never undoes the others. Capacity holds: rows past it join the waitlist."""
+    async with deps.pool.acquire() as conn:
+        if await class_repo.class_trainers(conn, class_id) is None:
+            raise NotFound("There is no such class.", code="class_not_found")
+    results = []
+    for row in rows:
+        results.append(await _import_row(class_id, row, deps=deps, actor=actor))
+        if progress is not None:
+            progress(1)
+    count = {k: sum(1 for r in results if r.result == k)
+             for k in ("created", "already_enrolled", "refused")}
+    return ImportOut(class_id=class_id, created=count["created"],
+                     already_enrolled=count["already_enrolled"], refused=count["refused"],
+                     rows=results)
+
+
+async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Actor) -> ImportRowOut:
+    masked = mask_phone(row.phone)
+    try:
+        phone = normalise_phone(row.phone, require_mobile=True)
+        masked = mask_phone(phone)
+        if not row.name:
+            raise ValidationFailed("The name is missing.", code="name_required")
+        id_fields = _id_fields(deps, row)
+
+        async def work(uow: UnitOfWork) -> EnrolmentOut:
+            user = await user_repo.ensure_trainee(
+                uow.conn, phone=phone, name=row.name, union_member=row.union_member,
+                employer=row.employer, email=row.email, now=deps.clock.now(), **id_fields)
+            if user["role"] != "trainee":
+                raise InvalidState("This number belongs to a staff account.",
+                                   code="not_a_trainee")
+            return await book(uow, deps, class_id=class_id, trainee_id=user["id"], via="bulk",
+                              actor=actor, key=None)
+
+        out = await in_transaction(deps, work)
+    except Conflict as exc:
+        if exc.code != "already_enrolled":
+            return _refused(row, masked, exc)
+        return ImportRowOut(row=row.line, phone_masked=masked, result="already_enrolled",
+                            enrollment_id=exc.extra.get("enrollment_id"), code=exc.code)
+    except DomainError as exc:
+        return _refused(row, masked, exc)
+    return ImportRowOut(row=row.line, phone_masked=masked, result="created",
+                        enrollment_id=out.id, status=out.status,
+                        waitlist_position=out.waitlist_position)
+
+
+def _refused(row: RosterRow, masked: str, exc: DomainError) -> ImportRowOut:
+    return ImportRowOut(row=row.line, phone_masked=masked, result="refused", code=exc.code,
+                        detail=exc.detail)
+
+
+def _id_fields(deps: Deps, row: RosterRow) -> dict[str, str | None]:
+    if not row.id_number:
+        return {"id_type": None, "id_number_encrypted": None, "id_number_masked": None}
+    id_type = row.id_type or "resident_id"
+    if id_type not in ID_TYPES:
+        raise ValidationFailed("Unknown ID type.", code="invalid_id_type")
+    number = normalise_id_number(id_type, row.id_number)
+    return {"id_type": id_type, "id_number_encrypted": deps.ciphers.seal(number),
+            "id_number_masked": mask_id_number(number)}
+
+
+EXPORT_HEADER = ("enrollment_id", "name", "phone", "id_type", "id_number", "status",
+                 "hours_attended", "attendance_rate", "exam_eligible", "theory_score",
+                 "practical_score", "passed", "certificate_number", "certificate_status")
+
+
+async def get_roster(class_id: UUID, *, deps: Deps, actor: Principal) -> RosterOut:
+    """Return a class's roster to its trainers or an administrator."""
+    return (await _roster(class_id, deps=deps, actor=actor)).out
+
+
+async def _roster(class_id: UUID, *, deps: Deps, actor: Principal) -> roster_views.Roster:
+    async with deps.pool.acquire() as conn:
+        trainers = await class_repo.class_trainers(conn, class_id)
+        if trainers is None:
+            raise NotFound("There is no such class.", code="class_not_found")
+        require_class_staff(actor, trainers)
+        roster = await roster_views.class_roster(conn, class_id)
+    assert roster is not None
+    return roster
+
+
+async def export_roster(
+    class_id: UUID, *, deps: Deps, actor: Principal, unmasked: bool
+) -> bytes:
+    """Return a class's roster, attendance per day, scores and certificate numbers as CSV.
+
+    Personal data is masked unless an administrator asks for the full numbers."""
+    roster = await _roster(class_id, deps=deps, actor=actor)
+    full = unmasked and actor.role == "admin"
+    days: list[date] = roster.out.schedule_days
+    header = [*EXPORT_HEADER, *(d.isoformat() for d in days)]
+    lines = []
+    for r in roster.rows:
+        e = r.entry
+        if e.status in ("waitlisted", "offered"):
+            continue
+        number = (deps.ciphers.open(r.id_number_encrypted)
+                  if full and r.id_number_encrypted else r.id_number_masked)
+        lines.append([
+            e.enrollment_id, e.name, r.phone if full else e.phone_masked, r.id_type, number,
+            e.status, e.hours_attended, e.attendance_rate, e.exam_eligible, e.theory_score,
+            e.practical_score, e.passed, e.certificate_number, e.certificate_status,
+            *(e.attendance.get(d, "") for d in days),
+        ])
+    return write_csv(header, lines)

@@ -1,0 +1,222 @@
+"""Publish courses; schedule, change, cancel and reschedule classes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from services.enrollment.commands import (
+    CancelClass,
+    CreateClass,
+    CreateCourse,
+    RescheduleClass,
+    UpdateClass,
+)
+from services.enrollment.deps import Deps
+from services.enrollment.domain.enrolment import LIVE, Actor, Status, frees_seat
+from services.enrollment.domain.schedule import class_days, local_today, start_of_day
+from services.enrollment.handlers.enrolments import Seats, fill_seats
+from services.enrollment.handlers.events import emit
+from services.enrollment.handlers.tx import in_transaction
+from services.enrollment.repository import catalogue as repo
+from services.enrollment.repository import enrolments as enrolment_repo
+from services.enrollment.views import catalogue as views
+from services.enrollment.views.models import ClassOut, CourseOut
+from shared.auth import Principal
+from shared.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from shared.events.catalog import EnrollmentCancelled, EnrollmentRescheduled
+from shared.ids import new_id
+from shared.messaging.uow import UnitOfWork
+
+_NON_NULL = frozenset({"name", "capacity", "trainer_ids", "venue", "online", "enroll_opens_at",
+                       "enroll_closes_at", "waitlist_policy", "offer_hours",
+                       "union_members_only"})
+
+
+def _class_not_found() -> NotFound:
+    return NotFound("There is no such class.", code="class_not_found")
+
+
+async def create_course(cmd: CreateCourse, *, deps: Deps) -> CourseOut:
+    """Publish a course; its code must be new."""
+    course_id = new_id()
+    values = cmd.model_dump()
+    values["occupation_name"] = cmd.occupation_name or cmd.title_zh
+
+    async def work(uow: UnitOfWork) -> CourseOut:
+        if not await repo.insert_course(uow.conn, course_id, values, deps.clock.now()):
+            raise Conflict("A course with this code exists.", code="course_code_taken")
+        course = await views.get_course(uow.conn, course_id)
+        assert course is not None
+        return course
+
+    return await in_transaction(deps, work)
+
+
+async def _check_trainers(uow: UnitOfWork, ids: Sequence[UUID]) -> None:
+    known = await repo.trainers_among(uow.conn, ids)
+    if missing := [str(i) for i in ids if i not in known]:
+        raise ValidationFailed("Some trainer ids are not trainers.", code="unknown_trainer",
+                               trainer_ids=missing)
+
+
+def _per_day(required_hours: Decimal, days: int, given: float | None) -> Decimal:
+    hours = Decimal(str(given)) if given is not None else required_hours / days
+    hours = hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if not Decimal("0.01") <= hours <= 24:
+        raise ValidationFailed("Hours per class day must be between 0.01 and 24.",
+                               code="invalid_schedule")
+    return hours
+
+
+def _check_window(opens: datetime, closes: datetime) -> None:
+    if closes <= opens:
+        raise ValidationFailed("Enrolment must close after it opens.",
+                               code="invalid_enrolment_window")
+
+
+async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
+    """Schedule a class; enrolment opens now and closes when the class starts unless given."""
+    now = deps.clock.now()
+    days = class_days(cmd.starts_on, cmd.ends_on, cmd.schedule_days)
+    opens = cmd.enroll_opens_at or now
+    closes = cmd.enroll_closes_at or start_of_day(cmd.starts_on, deps.tz)
+    _check_window(opens, closes)
+    class_id = new_id()
+
+    async def work(uow: UnitOfWork) -> ClassOut:
+        course = await repo.course_by_id(uow.conn, cmd.course_id)
+        if course is None:
+            raise ValidationFailed("There is no such course.", code="unknown_course")
+        await _check_trainers(uow, cmd.trainer_ids)
+        values = cmd.model_dump(exclude={"schedule_days"})
+        values.update(
+            trainer_ids=list(dict.fromkeys(cmd.trainer_ids)), class_days=days,
+            hours_per_day=_per_day(course["required_hours"], len(days), cmd.hours_per_day),
+            enroll_opens_at=opens, enroll_closes_at=closes,
+        )
+        await repo.insert_class(uow.conn, class_id, values, now)
+        out = await views.get_class(uow.conn, class_id, now)
+        assert out is not None
+        return out
+
+    return await in_transaction(deps, work)
+
+
+async def _locked(uow: UnitOfWork, class_id: UUID) -> Mapping[str, Any]:
+    cls = await repo.lock_class(uow.conn, class_id)
+    if cls is None:
+        raise _class_not_found()
+    if cls["status"] == "cancelled":
+        raise InvalidState("This class has been cancelled.", code="class_cancelled")
+    return cls
+
+
+async def update_class(class_id: UUID, cmd: UpdateClass, *, deps: Deps) -> ClassOut:
+    """Change a class; a larger capacity gives the new seats to the waitlist at once."""
+    changes = {k: getattr(cmd, k) for k in cmd.model_fields_set}
+    changes = {k: v for k, v in changes.items() if v is not None or k not in _NON_NULL}
+    now = deps.clock.now()
+
+    async def work(uow: UnitOfWork) -> ClassOut:
+        cls = await _locked(uow, class_id)
+        if "trainer_ids" in changes:
+            await _check_trainers(uow, changes["trainer_ids"])
+            changes["trainer_ids"] = list(dict.fromkeys(changes["trainer_ids"]))
+        _check_window(changes.get("enroll_opens_at", cls["enroll_opens_at"]),
+                      changes.get("enroll_closes_at", cls["enroll_closes_at"]))
+        capacity = changes.get("capacity", cls["capacity"])
+        if capacity < cls["seats_taken"]:
+            raise InvalidState(
+                f"{cls['seats_taken']} seats are taken; capacity cannot go below that.",
+                code="capacity_below_taken", seats_taken=cls["seats_taken"],
+            )
+        await repo.update_class(uow.conn, class_id, changes)
+        merged = {**dict(cls), **changes}
+        seats = await fill_seats(uow, deps, merged, replace(Seats.of(cls), capacity=capacity),
+                                 now=now)
+        await repo.save_counters(uow.conn, class_id, seats_taken=seats.taken,
+                                 waitlist_length=seats.waiting)
+        out = await views.get_class(uow.conn, class_id, now)
+        assert out is not None
+        return out
+
+    return await in_transaction(deps, work)
+
+
+async def cancel_class(
+    class_id: UUID, cmd: CancelClass, *, deps: Deps, actor: Principal
+) -> ClassOut:
+    """Cancel a class: every live enrolment is cancelled and its trainee told."""
+    now = deps.clock.now()
+    who = Actor(actor.user_id, actor.role)
+
+    async def work(uow: UnitOfWork) -> ClassOut:
+        cls = await _locked(uow, class_id)
+        if cls["results_released_at"] is not None:
+            raise InvalidState("Results were released; the class is over.",
+                               code="results_released")
+        rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
+        freed = 0
+        for row in rows:
+            freed += frees_seat(Status(row["status"]))
+            await emit(uow, row, EnrollmentCancelled, to_status=Status.CANCELLED, actor=who,
+                       now=now, tz=deps.tz, reason="class_cancelled",
+                       fields={"reason": "class_cancelled", "note": cmd.reason})
+        await repo.mark_cancelled(uow.conn, class_id, reason=cmd.reason,
+                                  seats_taken=cls["seats_taken"] - freed)
+        out = await views.get_class(uow.conn, class_id, now)
+        assert out is not None
+        return out
+
+    return await in_transaction(deps, work)
+
+
+async def reschedule_class(
+    class_id: UUID, cmd: RescheduleClass, *, deps: Deps, actor: Principal
+) -> ClassOut:
+    """Move a class to new days; every live enrolment hears of the new schedule."""
+    now = deps.clock.now()
+    days = class_days(cmd.starts_on, cmd.ends_on, cmd.schedule_days)
+    who = Actor(actor.user_id, actor.role)
+
+    async def work(uow: UnitOfWork) -> ClassOut:
+        cls = await _locked(uow, class_id)
+        _check_not_started(cls["starts_on"], local_today(now, deps.tz))
+        if cmd.starts_on < local_today(now, deps.tz):
+            raise ValidationFailed("A class cannot move into the past.", code="invalid_schedule")
+        per_day = cls["hours_per_day"] * len(cls["class_days"]) / len(days)
+        await repo.reschedule(
+            uow.conn, class_id, starts_on=cmd.starts_on, ends_on=cmd.ends_on, days=days,
+            session_start=cmd.session_start if "session_start" in cmd.model_fields_set
+            else cls["session_start"],
+            venue=cmd.venue or cls["venue"],
+            online=cls["online"] if cmd.online is None else cmd.online,
+            hours_per_day=_per_day(per_day, 1, None),
+        )
+        if cls["enroll_closes_at"] == start_of_day(cls["starts_on"], deps.tz):
+            # The window closed at the old start by default: keep it closing at the start.
+            await repo.update_class(uow.conn, class_id, {
+                "enroll_closes_at": max(start_of_day(cmd.starts_on, deps.tz),
+                                        cls["enroll_opens_at"] + timedelta(minutes=1))})
+        rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
+        for row in rows:
+            await emit(uow, row, EnrollmentRescheduled, to_status=row["status"], actor=who,
+                       now=now, tz=deps.tz, reason="class_rescheduled", fields={
+                           "previous_starts_on": cls["starts_on"],
+                           "previous_ends_on": cls["ends_on"],
+                           "previous_venue": cls["venue"]})
+        out = await views.get_class(uow.conn, class_id, now)
+        assert out is not None
+        return out
+
+    return await in_transaction(deps, work)
+
+
+def _check_not_started(starts_on: date, today: date) -> None:
+    if today >= starts_on:
+        raise InvalidState("The class has started and cannot be moved.", code="class_started")

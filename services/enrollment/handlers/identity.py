@@ -1,0 +1,189 @@
+"""Sign-in codes, tokens, profiles and staff accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from services.enrollment.commands import CreateUser, IssueToken, RequestOtp, UpdateProfile
+from services.enrollment.deps import Deps
+from services.enrollment.domain.identity import (
+    OtpLimits,
+    StoredOtp,
+    check_otp_rate,
+    check_password_strength,
+    judge_otp,
+    new_otp_code,
+    normalise_id_number,
+)
+from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.handlers.tx import in_transaction
+from services.enrollment.repository import users as repo
+from services.enrollment.security import hash_password, verify_password
+from services.enrollment.views import users as views
+from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserRef
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound, RateLimited, Unauthorized
+from shared.events.catalog import OtpRequested
+from shared.logging import get_logger
+from shared.masking import mask_id_number
+from shared.messaging.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+
+async def request_otp(cmd: RequestOtp, *, deps: Deps) -> OtpOut:
+    """Issue a sign-in code to a mobile number, within the per-number limits."""
+    phone = normalise_phone(cmd.phone, require_mobile=True)
+    s = deps.settings
+    limits = OtpLimits(per_minute=s.otp_per_minute, per_hour=s.otp_per_hour,
+                       per_day=s.otp_per_day)
+
+    async def work(uow: UnitOfWork) -> None:
+        now = deps.clock.now()
+        await repo.lock_phone(uow.conn, phone)
+        sent = await repo.otp_sent_times(uow.conn, phone, since=now - timedelta(days=1))
+        check_otp_rate(sent, now=now, limits=limits)
+        code = new_otp_code()
+        expires_at = now + timedelta(seconds=s.otp_ttl_s)
+        await repo.insert_otp(uow.conn, phone=phone, code_hash=deps.ciphers.otp_hash(phone, code),
+                              now=now, expires_at=expires_at)
+        user = await repo.user_by_phone(uow.conn, phone)
+        locale = user["locale"] if user else (cmd.locale or "zh-CN")
+        await uow.publish(OtpRequested(phone=phone, code=code, expires_at=expires_at,
+                                       locale=locale))
+
+    await in_transaction(deps, work)
+    log.info("otp_requested", phone=phone)
+    return OtpOut(expires_in=s.otp_ttl_s, resend_after=60 // max(1, s.otp_per_minute))
+
+
+@dataclass(frozen=True, slots=True)
+class _SignIn:
+    outcome: str
+    user: Any = None
+    attempts_left: int = 0
+
+
+async def issue_token(cmd: IssueToken, *, deps: Deps) -> TokenOut:
+    """Sign in with a code (trainees; first sign-in creates or claims the account) or a
+    password (trainers and administrators)."""
+    if cmd.password is not None:
+        return await _password_sign_in(cmd.phone, cmd.password, deps=deps)
+    phone = normalise_phone(cmd.phone, require_mobile=True)
+    assert cmd.code is not None
+    result = await in_transaction(deps, lambda uow: _check_code(uow, deps, phone, cmd.code or ""))
+    if result.outcome == "wrong":
+        raise Unauthorized("The code is not correct.", code="invalid_code",
+                           attempts_left=result.attempts_left)
+    if result.outcome == "locked":
+        raise RateLimited("Too many wrong codes; request a new one.", retry_after=60,
+                          code="otp_attempts_exceeded")
+    if result.outcome in ("expired", "none"):
+        raise Unauthorized("The code has expired; request a new one.", code="code_expired")
+    if result.outcome == "staff":
+        raise Unauthorized("Staff accounts sign in with a password.", code="password_required")
+    return _token(deps, result.user)
+
+
+async def _check_code(uow: UnitOfWork, deps: Deps, phone: str, code: str) -> _SignIn:
+    now = deps.clock.now()
+    await repo.lock_phone(uow.conn, phone)
+    row = await repo.latest_otp(uow.conn, phone)
+    stored = None if row is None else StoredOtp(
+        id=row["id"], code_hash=row["code_hash"], expires_at=row["expires_at"],
+        attempts=row["attempts"], used=row["used_at"] is not None)
+    matches = stored is not None and deps.ciphers.otp_hash(phone, code) == stored.code_hash
+    outcome = judge_otp(stored, matches=matches, now=now,
+                        max_attempts=deps.settings.otp_max_attempts)
+    if outcome == "wrong":
+        assert stored is not None
+        attempts = await repo.count_otp_attempt(uow.conn, stored.id)
+        return _SignIn("wrong", attempts_left=max(0, deps.settings.otp_max_attempts - attempts))
+    if outcome != "ok":
+        return _SignIn(outcome)
+    assert stored is not None
+    user = await repo.user_by_phone(uow.conn, phone)
+    if user is not None and user["role"] != "trainee":
+        return _SignIn("staff")
+    await repo.use_otp(uow.conn, stored.id, now)
+    if user is None:
+        await repo.insert_user(uow.conn, role="trainee", phone=phone, name="", now=now)
+        user = await repo.user_by_phone(uow.conn, phone)
+        log.info("trainee_signed_up", user_id=str(user["id"]) if user else None)
+    elif user["claimed_at"] is None:
+        await repo.claim_user(uow.conn, user["id"], now)
+        log.info("imported_account_claimed", user_id=str(user["id"]))
+    return _SignIn("ok", user=user)
+
+
+async def _password_sign_in(raw_phone: str, password: str, *, deps: Deps) -> TokenOut:
+    phone = normalise_phone(raw_phone)
+    async with deps.pool.acquire() as conn:
+        user = await repo.user_by_phone(conn, phone)
+    stored = user["password_hash"] if user is not None else None
+    if not await verify_password(stored, password) or user is None:
+        raise Unauthorized("The phone number or password is not correct.",
+                           code="invalid_credentials")
+    return _token(deps, user)
+
+
+def _token(deps: Deps, user: Any) -> TokenOut:
+    ttl = deps.settings.access_token_ttl_s
+    token = deps.issuer.mint(user["id"], user["role"], name=user["name"], ttl_s=ttl)
+    return TokenOut(access_token=token, expires_in=ttl,
+                    user=UserRef(id=user["id"], role=user["role"], name=user["name"]))
+
+
+async def get_profile(*, deps: Deps, actor: Principal) -> ProfileOut:
+    """Return the caller's profile."""
+    out = await views.profile(deps.pool, actor.user_id)
+    if out is None:
+        raise Unauthorized("Your account no longer exists; sign in again.", code="unknown_user")
+    return out
+
+
+async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) -> ProfileOut:
+    """Change the caller's profile; an ID number is checked, encrypted and kept masked."""
+    changes: dict[str, Any] = {k: getattr(cmd, k) for k in cmd.model_fields_set}
+    changes = {k: v for k, v in changes.items()
+               if v is not None or k in ("email", "employer")}
+    number = changes.pop("id_number", None)
+    if number is not None:
+        cleaned = normalise_id_number(cmd.id_type or "other", number)
+        changes.update(id_number_encrypted=deps.ciphers.seal(cleaned),
+                       id_number_masked=mask_id_number(cleaned))
+    elif "id_type" in changes:
+        changes.pop("id_type")  # the type alone changes nothing without its number
+
+    async def work(uow: UnitOfWork) -> None:
+        await repo.update_profile(uow.conn, actor.user_id, changes, deps.clock.now())
+
+    await in_transaction(deps, work)
+    return await get_profile(deps=deps, actor=actor)
+
+
+async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
+    """Create a trainer or administrator with a password."""
+    phone = normalise_phone(cmd.phone)
+    check_password_strength(cmd.password)
+    password_hash = await hash_password(cmd.password)
+
+    async def work(uow: UnitOfWork) -> UUID:
+        user_id = await repo.insert_user(uow.conn, role=cmd.role, phone=phone, name=cmd.name,
+                                         now=deps.clock.now(), password_hash=password_hash)
+        if user_id is None:
+            raise Conflict("An account with this phone number exists.", code="phone_taken")
+        return user_id
+
+    user_id = await in_transaction(deps, work)
+    log.info("staff_user_created", user_id=str(user_id), role=cmd.role)
+    return user_id
+
+
+async def require_user(user_id: UUID, *, deps: Deps) -> None:
+    """Refuse when a user does not exist."""
+    if await views.profile(deps.pool, user_id) is None:
+        raise NotFound("There is no such user.", code="user_not_found")

@@ -1,0 +1,50 @@
+"""Keep what other services tell us: certificate numbers and whether trainees are reachable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.enrollment.repository import projections as repo
+from shared.events.catalog import (
+    CertificateEvent,
+    CertificateIssued,
+    CertificateReinstated,
+    CertificateRevoked,
+    CertificateSuspended,
+    NotificationDelivered,
+    NotificationFailed,
+)
+from shared.messaging.uow import UnitOfWork
+
+_STATUS = {
+    CertificateIssued: "valid",
+    CertificateReinstated: "valid",
+    CertificateRevoked: "revoked",
+    CertificateSuspended: "suspended",
+}
+
+
+async def record_certificate(event: CertificateEvent, *, uow: UnitOfWork) -> None:
+    """Project a certificate change onto its enrolment (later changes win by seq)."""
+    reason = event.reason if isinstance(event, CertificateRevoked | CertificateSuspended) else None
+    replaces = event.replaces if isinstance(event, CertificateIssued) else None
+    await repo.apply_certificate(
+        uow.conn, certificate_id=event.certificate_id, enrollment_id=event.enrollment_id,
+        number=event.number, status=_STATUS[type(event)], reason=reason, seq=event.seq,
+        issued_on=event.issued_on, expires_on=event.expires_on, replaces=replaces,
+    )
+
+
+async def record_delivery(
+    event: NotificationDelivered | NotificationFailed, *, occurred_at: datetime, uow: UnitOfWork
+) -> None:
+    """Remember whether the last message on a channel reached the trainee."""
+    if event.recipient_user_id is None:
+        return
+    failed = isinstance(event, NotificationFailed)
+    await repo.apply_reachability(
+        uow.conn, user_id=event.recipient_user_id, channel=event.channel, delivered=not failed,
+        permanent=event.permanent if isinstance(event, NotificationFailed) else False,
+        reason=event.reason if isinstance(event, NotificationFailed) else None,
+        source_type=event.source_type, occurred_at=occurred_at,
+    )

@@ -1,1 +1,0 @@
-"""All writing SQL of the enrollment service."""

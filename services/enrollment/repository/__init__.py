@@ -1,0 +1,1 @@
+"""All writing SQL of the enrollment service, one module per aggregate."""

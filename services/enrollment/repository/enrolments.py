@@ -1,0 +1,247 @@
+"""Enrolments: seat booking, transitions with their audit row, idempotency keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+import asyncpg
+
+from shared.errors import Conflict
+
+# Everything an event about an enrolment needs (trainee, class, course), in one row.
+_EVENT_ROW = """
+SELECT e.id, e.class_id, e.trainee_id, e.status, e.seq, e.booking_no, e.via,
+       e.offer_expires_at, e.theory_score, e.practical_score, e.result_version,
+       e.result_fingerprint,
+       u.name AS trainee_name, u.phone AS trainee_phone, u.email AS trainee_email,
+       u.locale AS trainee_locale, u.id_type, u.id_number_encrypted, u.id_number_masked,
+       c.course_id, c.starts_on, c.ends_on, c.session_start, c.venue, c.online,
+       co.code AS course_code, co.title_zh AS course_title_zh, co.title_en AS course_title_en
+FROM enrollments e
+JOIN users u ON u.id = e.trainee_id
+JOIN classes c ON c.id = e.class_id
+JOIN courses co ON co.id = c.course_id
+"""
+
+_BOOKING_CONTEXT = """
+SELECT c.id AS class_id, c.status AS class_status, c.enroll_opens_at, c.enroll_closes_at,
+       c.union_members_only, c.results_released_at, c.course_id, c.starts_on, c.ends_on,
+       c.session_start, c.venue, c.online,
+       co.code AS course_code, co.title_zh AS course_title_zh, co.title_en AS course_title_en,
+       u.id AS trainee_id, u.role AS trainee_role, u.name AS trainee_name,
+       u.phone AS trainee_phone, u.email AS trainee_email, u.locale AS trainee_locale,
+       u.union_member,
+       (SELECT e.id FROM enrollments e WHERE e.class_id = c.id AND e.trainee_id = u.id
+          AND e.status <> 'cancelled') AS existing_id
+FROM classes c JOIN courses co ON co.id = c.course_id CROSS JOIN users u
+WHERE c.id = $1 AND u.id = $2
+"""
+
+# Seats and waitlist change only under this row lock, so the booking number follows the
+# commit order. A seat is free only when nobody waits: nobody jumps the queue.
+_TAKE_SEAT = """
+UPDATE classes SET
+    bookings = bookings + 1,
+    seats_taken = seats_taken
+        + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 1 ELSE 0 END,
+    waitlist_length = waitlist_length
+        + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 0 ELSE 1 END
+WHERE id = $1 AND status = 'scheduled'
+RETURNING bookings, waitlist_length
+"""
+
+_INSERT_ENROLMENT = """
+WITH e AS (
+    INSERT INTO enrollments (id, class_id, trainee_id, status, via, booking_no, seq,
+                             created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)
+    RETURNING id
+), h AS (
+    INSERT INTO enrollment_history (enrollment_id, seq, event_type, from_status, to_status,
+                                    actor_id, actor_role, reason, at)
+    SELECT id, 1, $8, NULL, $4, $9, $10, $5, $7 FROM e
+)
+UPDATE idempotency_keys SET status = $11, response = $12 WHERE user_id = $13 AND key = $14
+"""
+
+_TRANSITION = """
+WITH u AS (
+    UPDATE enrollments SET status = $2, seq = seq + 1, updated_at = $3,
+        offer_expires_at = $4, cancel_reason = coalesce($5, cancel_reason)
+    WHERE id = $1
+    RETURNING id, seq
+)
+INSERT INTO enrollment_history (enrollment_id, seq, event_type, from_status, to_status,
+                                actor_id, actor_role, reason, at)
+SELECT id, seq, $6, $7, $2, $8, $9, $5, $3 FROM u
+RETURNING seq
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """The outcome of taking a place in a class."""
+
+    booking_no: int
+    waitlist_length: int
+
+    @property
+    def confirmed(self) -> bool:
+        """Tell whether a seat was booked (else the trainee is last on the waitlist)."""
+        return self.waitlist_length == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """Who did something to an enrolment, and why."""
+
+    actor_id: UUID | None
+    actor_role: str
+    reason: str | None = None
+
+
+async def booking_context(
+    conn: asyncpg.Connection, class_id: UUID, trainee_id: UUID
+) -> asyncpg.Record | None:
+    """Return the class, course and trainee of a booking, with any live enrolment."""
+    return await conn.fetchrow(_BOOKING_CONTEXT, class_id, trainee_id)
+
+
+async def take_seat(conn: asyncpg.Connection, class_id: UUID) -> Seat | None:
+    """Take a seat or the next waitlist place; None when the class is cancelled."""
+    row = await conn.fetchrow(_TAKE_SEAT, class_id)
+    return Seat(row["bookings"], row["waitlist_length"]) if row else None
+
+
+async def insert_enrollment(
+    conn: asyncpg.Connection, *, enrollment_id: UUID, class_id: UUID, trainee_id: UUID,
+    status: str, via: str, booking_no: int, now: datetime, event_type: str, audit: Audit,
+    idempotency: tuple[UUID, str, int, str] | None,
+) -> None:
+    """Insert a new enrolment with its first audit row and the stored idempotent response."""
+    user_id, key, http_status, response = idempotency or (None, None, None, None)
+    await conn.execute(
+        _INSERT_ENROLMENT, enrollment_id, class_id, trainee_id, status, via, booking_no, now,
+        event_type, audit.actor_id, audit.actor_role, http_status, response, user_id, key,
+    )
+
+
+async def transition(
+    conn: asyncpg.Connection, row: asyncpg.Record, *, to_status: str, event_type: str,
+    audit: Audit, now: datetime, offer_expires_at: datetime | None = None,
+    cancel_reason: str | None = None,
+) -> int:
+    """Move an enrolment to a state (or stay, for reminders), audit it; return the new seq."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        _TRANSITION, row["id"], to_status, now, offer_expires_at, cancel_reason, event_type,
+        row["status"], audit.actor_id, audit.actor_role,
+    )
+
+
+async def owner(conn: asyncpg.Connection, enrollment_id: UUID) -> asyncpg.Record | None:
+    """Return an enrolment's class and trainee (unlocked)."""
+    return await conn.fetchrow(
+        "SELECT class_id, trainee_id FROM enrollments WHERE id = $1", enrollment_id
+    )
+
+
+async def event_rows(conn: asyncpg.Connection, ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """Return enrolments with everything their events carry, in booking order."""
+    return await conn.fetch(  # type: ignore[no-any-return]
+        _EVENT_ROW + " WHERE e.id = ANY($1::uuid[]) ORDER BY e.booking_no", list(ids)
+    )
+
+
+async def class_event_rows(
+    conn: asyncpg.Connection, class_id: UUID, statuses: Sequence[str], *, limit: int | None = None
+) -> list[asyncpg.Record]:
+    """Return a class's enrolments in these states, in booking order (waitlist: FIFO)."""
+    return await conn.fetch(  # type: ignore[no-any-return]
+        _EVENT_ROW + " WHERE e.class_id = $1 AND e.status = ANY($2::text[]) "
+        "ORDER BY e.booking_no LIMIT $3",
+        class_id, list(statuses), limit,
+    )
+
+
+async def expired_offer_rows(
+    conn: asyncpg.Connection, class_id: UUID, now: datetime
+) -> list[asyncpg.Record]:
+    """Return a class's offers whose deadline has passed."""
+    return await conn.fetch(  # type: ignore[no-any-return]
+        _EVENT_ROW + " WHERE e.class_id = $1 AND e.status = 'offered' "
+        "AND e.offer_expires_at <= $2 ORDER BY e.booking_no",
+        class_id, now,
+    )
+
+
+async def classes_with_expired_offers(conn: asyncpg.Connection, now: datetime) -> list[UUID]:
+    """Return the classes that have at least one expired offer."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT class_id FROM enrollments "
+        "WHERE status = 'offered' AND offer_expires_at <= $1",
+        now,
+    )
+    return [r["class_id"] for r in rows]
+
+
+async def classes_starting_on(conn: asyncpg.Connection, day: date) -> list[UUID]:
+    """Return the scheduled classes whose first day is `day`."""
+    rows = await conn.fetch(
+        "SELECT id FROM classes WHERE starts_on = $1 AND status = 'scheduled'", day
+    )
+    return [r["id"] for r in rows]
+
+
+async def claim_reminders(conn: asyncpg.Connection, class_id: UUID, day: date) -> list[UUID]:
+    """Record a reminder for each confirmed enrolment not yet reminded; return those ids."""
+    rows = await conn.fetch(
+        """INSERT INTO reminders (enrollment_id, class_date)
+           SELECT id, $2 FROM enrollments WHERE class_id = $1 AND status = 'confirmed'
+           ON CONFLICT DO NOTHING RETURNING enrollment_id""",
+        class_id, day,
+    )
+    return [r["enrollment_id"] for r in rows]
+
+
+# --- idempotency keys ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A response kept for an Idempotency-Key."""
+
+    fingerprint: str
+    status: int
+    body: str
+
+
+async def claim_idempotency_key(
+    conn: asyncpg.Connection, *, user_id: UUID, key: str, fingerprint: str
+) -> StoredResponse | None:
+    """Claim a key for this transaction, or return what an earlier request stored under it.
+
+    A concurrent request with the same key waits on the primary key until the first one
+    commits (then its response is returned) or rolls back (then this one does the work)."""
+    claimed = await conn.fetchval(
+        "INSERT INTO idempotency_keys (user_id, key, fingerprint) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING RETURNING true",
+        user_id, key, fingerprint,
+    )
+    if claimed:
+        return None
+    row = await conn.fetchrow(
+        "SELECT fingerprint, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        user_id, key,
+    )
+    if row is None or row["response"] is None:  # committed with the work, so never expected
+        raise Conflict("This Idempotency-Key is in use; retry shortly.", code="idempotency_key_busy")
+    return StoredResponse(row["fingerprint"], row["status"], row["response"])
+
+
+async def purge_idempotency_keys(conn: asyncpg.Connection, before: datetime) -> int:
+    """Forget keys older than the retention."""
+    result = await conn.execute("DELETE FROM idempotency_keys WHERE created_at < $1", before)
+    return int(result.split()[-1])

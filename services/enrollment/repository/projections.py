@@ -1,0 +1,46 @@
+"""Projections of other services' events: certificate numbers and reachability."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+import asyncpg
+
+
+async def apply_certificate(
+    conn: asyncpg.Connection, *, certificate_id: UUID, enrollment_id: UUID, number: str,
+    status: str, reason: str | None, seq: int, issued_on: date, expires_on: date | None,
+    replaces: UUID | None,
+) -> None:
+    """Record a certificate's state unless a later change of it is already known."""
+    await conn.execute(
+        """INSERT INTO certificates (certificate_id, enrollment_id, number, status, reason, seq,
+                                     issued_on, expires_on, replaces)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (certificate_id) DO UPDATE SET
+               number = EXCLUDED.number, status = EXCLUDED.status, reason = EXCLUDED.reason,
+               seq = EXCLUDED.seq, expires_on = EXCLUDED.expires_on,
+               replaces = coalesce(EXCLUDED.replaces, certificates.replaces), updated_at = now()
+           WHERE certificates.seq < EXCLUDED.seq""",
+        certificate_id, enrollment_id, number, status, reason, seq, issued_on, expires_on,
+        replaces,
+    )
+
+
+async def apply_reachability(
+    conn: asyncpg.Connection, *, user_id: UUID, channel: str, delivered: bool, permanent: bool,
+    reason: str | None, source_type: str, occurred_at: datetime,
+) -> None:
+    """Record the latest delivery outcome of a channel (an older report never wins)."""
+    await conn.execute(
+        """INSERT INTO reachability (user_id, channel, delivered, permanent, reason, source_type,
+                                     occurred_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (user_id, channel) DO UPDATE SET
+               delivered = EXCLUDED.delivered, permanent = EXCLUDED.permanent,
+               reason = EXCLUDED.reason, source_type = EXCLUDED.source_type,
+               occurred_at = EXCLUDED.occurred_at
+           WHERE reachability.occurred_at <= EXCLUDED.occurred_at""",
+        user_id, channel, delivered, permanent, reason, source_type, occurred_at,
+    )
