@@ -110,13 +110,15 @@ async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:
 def _keys(directory: Path) -> None:
     made = write_keypair(directory / "jwt-ed25519.pem", directory / "jwt-ed25519.pub.pem")
     print(f"JWT signing key: {'created' if made else 'kept'} in {directory}")
-    pii = directory / "pii-transport.key"
-    if not pii.exists():
-        from cryptography.fernet import Fernet
+    from cryptography.fernet import Fernet
 
-        pii.write_bytes(Fernet.generate_key())
-        pii.chmod(0o600)
-        print(f"PII transport key: created in {directory}")
+    # Transport: ID numbers inside events; at rest: the enrollment service's own columns.
+    for label, name in (("PII transport", "pii-transport.key"), ("PII at-rest", "pii-at-rest.key")):
+        pii = directory / name
+        if not pii.exists():
+            pii.write_bytes(Fernet.generate_key())
+            pii.chmod(0o600)
+            print(f"{label} key: created in {directory}")
 
 
 def _token(args: argparse.Namespace) -> None:

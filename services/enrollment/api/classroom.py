@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from services.enrollment.api.base import ADMIN, STAFF, deps, path_date, routes
 from services.enrollment.commands import EnterResult, MarkAttendance
@@ -64,7 +64,7 @@ async def _upload(request: web.Request) -> bytes:
     if request.content_type == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
-            if isinstance(part, web.BodyPartReader) and part.name == "file":
+            if isinstance(part, BodyPartReader) and part.name == "file":
                 return bytes(await part.read(decode=True))
         raise ValidationFailed("Send the CSV in a form field named 'file'.", code="file_required")
     if request.content_type not in _CSV_TYPES:

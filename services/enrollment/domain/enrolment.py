@@ -123,7 +123,9 @@ def check_can_enrol(
         if now >= cls.enroll_closes_at:
             raise InvalidState("Enrolment for this class has closed.", code="enrolment_closed")
     if cls.union_members_only and not union_member:
-        raise Forbidden("This class is open to trade union members only.", code="union_members_only")
+        raise Forbidden(
+            "This class is open to trade union members only.", code="union_members_only"
+        )
     if not has_name:
         raise InvalidState(
             "Add your name to your profile before enrolling.", code="profile_incomplete"

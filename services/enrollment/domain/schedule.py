@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from shared.errors import ValidationFailed
 
 MAX_CLASS_DAYS = 366
-LEVEL_LABELS = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
+LEVEL_LABELS = {
+    5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师",
+}
 
 
 def class_days(starts_on: date, ends_on: date, days: Sequence[date] | None) -> list[date]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from uuid import UUID
+
+import asyncpg
 
 from services.enrollment.commands import (
     CancelClass,
@@ -107,7 +108,7 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
     return await in_transaction(deps, work)
 
 
-async def _locked(uow: UnitOfWork, class_id: UUID) -> Mapping[str, Any]:
+async def _locked(uow: UnitOfWork, class_id: UUID) -> asyncpg.Record:
     cls = await repo.lock_class(uow.conn, class_id)
     if cls is None:
         raise _class_not_found()
@@ -136,7 +137,7 @@ async def update_class(class_id: UUID, cmd: UpdateClass, *, deps: Deps) -> Class
                 code="capacity_below_taken", seats_taken=cls["seats_taken"],
             )
         await repo.update_class(uow.conn, class_id, changes)
-        merged = {**dict(cls), **changes}
+        merged = {**dict(cls.items()), **changes}
         seats = await fill_seats(uow, deps, merged, replace(Seats.of(cls), capacity=capacity),
                                  now=now)
         await repo.save_counters(uow.conn, class_id, seats_taken=seats.taken,

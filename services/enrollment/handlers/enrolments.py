@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from services.enrollment.deps import Deps
@@ -23,6 +21,7 @@ from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.access import require_enrolment_reader
 from services.enrollment.handlers.events import emit
 from services.enrollment.handlers.tx import in_transaction
+from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrolments as repo
 from services.enrollment.views import enrolments as views
@@ -45,7 +44,7 @@ class Seats:
     waiting: int
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> Seats:
+    def of(cls, row: Row) -> Seats:
         """Read the counters of a locked class row."""
         return cls(row["capacity"], row["seats_taken"], row["waitlist_length"])
 
@@ -55,7 +54,7 @@ def _not_found() -> NotFound:
 
 
 async def fill_seats(
-    uow: UnitOfWork, deps: Deps, cls: Mapping[str, Any], seats: Seats, *, now: datetime
+    uow: UnitOfWork, deps: Deps, cls: Row, seats: Seats, *, now: datetime
 ) -> Seats:
     """Give free seats to the head of the waitlist, in booking order: promote or offer."""
     count = seats_to_fill(capacity=seats.capacity, seats_taken=seats.taken,

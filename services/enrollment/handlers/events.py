@@ -8,13 +8,14 @@ from typing import Any
 
 from services.enrollment.domain.enrolment import Actor
 from services.enrollment.domain.schedule import first_session_at
+from services.enrollment.repository import Row
 from services.enrollment.repository import enrolments as repo
 from shared.events.catalog import ClassInfo, EnrollmentEvent, Recipient
 from shared.masking import mask_phone
 from shared.messaging.uow import UnitOfWork
 
 
-def recipient(row: Mapping[str, Any], tz: str) -> Recipient:
+def recipient(row: Row, tz: str) -> Recipient:
     """Return the trainee of an enrolment row as an event recipient."""
     return Recipient(
         user_id=row["trainee_id"],
@@ -26,7 +27,7 @@ def recipient(row: Mapping[str, Any], tz: str) -> Recipient:
     )
 
 
-def class_info(row: Mapping[str, Any], tz: str) -> ClassInfo:
+def class_info(row: Row, tz: str) -> ClassInfo:
     """Return the class of an enrolment row as events describe it."""
     return ClassInfo(
         class_id=row["class_id"],
@@ -49,7 +50,7 @@ def audit_of(actor: Actor, reason: str | None = None) -> repo.Audit:
 
 async def emit(
     uow: UnitOfWork,
-    row: Mapping[str, Any],
+    row: Row,
     event_cls: type[EnrollmentEvent],
     *,
     to_status: str,

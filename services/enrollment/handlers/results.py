@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from services.enrollment.commands import EnterResult, MarkAttendance
@@ -22,6 +20,7 @@ from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.events import emit
 from services.enrollment.handlers.tx import in_transaction
+from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrolments as enrolment_repo
 from services.enrollment.repository import results as repo
@@ -38,7 +37,7 @@ from shared.events.catalog import (
 from shared.messaging.uow import UnitOfWork
 
 
-async def _staff_lock(uow: UnitOfWork, class_id: UUID, actor: Principal) -> Mapping[str, Any]:
+async def _staff_lock(uow: UnitOfWork, class_id: UUID, actor: Principal) -> Row:
     cls = await class_repo.lock_class(uow.conn, class_id)
     if cls is None:
         raise NotFound("There is no such class.", code="class_not_found")
@@ -143,7 +142,7 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
 
 
 def _assess(
-    row: Mapping[str, Any], cls: Mapping[str, Any], marks: dict[date, str]
+    row: Row, cls: Row, marks: dict[date, str]
 ) -> tuple[Assessment, Decimal]:
     threshold = cls["attendance_threshold"]
     if threshold is None:
@@ -158,8 +157,8 @@ def _assess(
 
 
 async def _release_one(
-    uow: UnitOfWork, deps: Deps, row: Mapping[str, Any], a: Assessment, hours: Decimal, *,
-    cls: Mapping[str, Any], course: Mapping[str, Any], actor: Actor, now: datetime,
+    uow: UnitOfWork, deps: Deps, row: Row, a: Assessment, hours: Decimal, *,
+    cls: Row, course: Row, actor: Actor, now: datetime,
     tally: _Tally,
 ) -> None:
     status = Status(row["status"])
@@ -195,7 +194,7 @@ async def _release_one(
         tally.corrected += 1
 
 
-def _course_info(c: Mapping[str, Any]) -> CourseInfo:
+def _course_info(c: Row) -> CourseInfo:
     return CourseInfo(
         course_id=c["id"], code=c["code"], title_zh=c["title_zh"], title_en=c["title_en"],
         category=c["category"], occupation_code=c["occupation_code"],
@@ -206,7 +205,7 @@ def _course_info(c: Mapping[str, Any]) -> CourseInfo:
     )
 
 
-def _identity(deps: Deps, row: Mapping[str, Any]) -> IdentityDocument | None:
+def _identity(deps: Deps, row: Row) -> IdentityDocument | None:
     if row["id_type"] is None or row["id_number_encrypted"] is None:
         return None
     return IdentityDocument(

@@ -10,6 +10,8 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.db import Conn
+
 COURSE_FIELDS = (
     "code", "title_zh", "title_en", "category", "occupation_code", "occupation_name",
     "work_type", "level", "required_hours", "theory_pass", "practical_pass",
@@ -28,7 +30,7 @@ _UPDATABLE_CLASS = frozenset({
 
 
 async def insert_course(
-    conn: asyncpg.Connection, course_id: UUID, values: dict[str, Any], now: datetime
+    conn: Conn, course_id: UUID, values: dict[str, Any], now: datetime
 ) -> bool:
     """Create a course; return False when its code is taken."""
     columns = ", ".join(COURSE_FIELDS)
@@ -41,17 +43,17 @@ async def insert_course(
     return inserted is not None
 
 
-async def course_by_id(conn: asyncpg.Connection, course_id: UUID) -> asyncpg.Record | None:
+async def course_by_id(conn: Conn, course_id: UUID) -> asyncpg.Record | None:
     """Return a course."""
     return await conn.fetchrow("SELECT * FROM courses WHERE id = $1", course_id)
 
 
-async def course_by_code(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+async def course_by_code(conn: Conn, code: str) -> asyncpg.Record | None:
     """Return a course by its code."""
     return await conn.fetchrow("SELECT * FROM courses WHERE code = $1", code)
 
 
-async def trainers_among(conn: asyncpg.Connection, ids: Sequence[UUID]) -> set[UUID]:
+async def trainers_among(conn: Conn, ids: Sequence[UUID]) -> set[UUID]:
     """Return which of these users are trainers or administrators."""
     rows = await conn.fetch(
         "SELECT id FROM users WHERE id = ANY($1::uuid[]) AND role IN ('trainer', 'admin')",
@@ -61,7 +63,7 @@ async def trainers_among(conn: asyncpg.Connection, ids: Sequence[UUID]) -> set[U
 
 
 async def insert_class(
-    conn: asyncpg.Connection, class_id: UUID, values: dict[str, Any], now: datetime
+    conn: Conn, class_id: UUID, values: dict[str, Any], now: datetime
 ) -> None:
     """Create a class."""
     columns = ", ".join(CLASS_FIELDS)
@@ -72,7 +74,7 @@ async def insert_class(
     )
 
 
-async def lock_class(conn: asyncpg.Connection, class_id: UUID) -> asyncpg.Record | None:
+async def lock_class(conn: Conn, class_id: UUID) -> asyncpg.Record | None:
     """Lock a class row (every change to its seats or enrolments goes through this lock)."""
     return await conn.fetchrow(
         """SELECT c.*, co.attendance_threshold AS course_threshold, co.required_hours,
@@ -83,14 +85,14 @@ async def lock_class(conn: asyncpg.Connection, class_id: UUID) -> asyncpg.Record
     )
 
 
-async def class_trainers(conn: asyncpg.Connection, class_id: UUID) -> list[UUID] | None:
+async def class_trainers(conn: Conn, class_id: UUID) -> list[UUID] | None:
     """Return a class's trainers, or None when there is no such class."""
     return await conn.fetchval(  # type: ignore[no-any-return]
         "SELECT trainer_ids FROM classes WHERE id = $1", class_id
     )
 
 
-async def update_class(conn: asyncpg.Connection, class_id: UUID, changes: dict[str, Any]) -> None:
+async def update_class(conn: Conn, class_id: UUID, changes: dict[str, Any]) -> None:
     """Write the given class columns (names come from our own code, never from input)."""
     columns = [c for c in changes if c in _UPDATABLE_CLASS]
     if not columns:
@@ -102,7 +104,7 @@ async def update_class(conn: asyncpg.Connection, class_id: UUID, changes: dict[s
 
 
 async def save_counters(
-    conn: asyncpg.Connection, class_id: UUID, *, seats_taken: int, waitlist_length: int
+    conn: Conn, class_id: UUID, *, seats_taken: int, waitlist_length: int
 ) -> None:
     """Write a locked class's seat and waitlist counters."""
     await conn.execute(
@@ -112,7 +114,7 @@ async def save_counters(
 
 
 async def mark_cancelled(
-    conn: asyncpg.Connection, class_id: UUID, *, reason: str | None,
+    conn: Conn, class_id: UUID, *, reason: str | None,
     seats_taken: int,
 ) -> None:
     """Cancel a locked class."""
@@ -124,7 +126,7 @@ async def mark_cancelled(
 
 
 async def reschedule(
-    conn: asyncpg.Connection, class_id: UUID, *, starts_on: date, ends_on: date,
+    conn: Conn, class_id: UUID, *, starts_on: date, ends_on: date,
     days: list[date], session_start: time | None, venue: str, online: bool,
     hours_per_day: Decimal,
 ) -> None:
@@ -136,7 +138,7 @@ async def reschedule(
     )
 
 
-async def mark_released(conn: asyncpg.Connection, class_id: UUID, now: datetime) -> None:
+async def mark_released(conn: Conn, class_id: UUID, now: datetime) -> None:
     """Record that a class's results were released (the first time)."""
     await conn.execute(
         "UPDATE classes SET results_released_at = coalesce(results_released_at, $2) WHERE id = $1",

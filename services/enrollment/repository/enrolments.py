@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.enrollment.repository import Row
+from shared.db import Conn
 from shared.errors import Conflict
 
 # Everything an event about an enrolment needs (trainee, class, course), in one row.
@@ -104,20 +106,20 @@ class Audit:
 
 
 async def booking_context(
-    conn: asyncpg.Connection, class_id: UUID, trainee_id: UUID
+    conn: Conn, class_id: UUID, trainee_id: UUID
 ) -> asyncpg.Record | None:
     """Return the class, course and trainee of a booking, with any live enrolment."""
     return await conn.fetchrow(_BOOKING_CONTEXT, class_id, trainee_id)
 
 
-async def take_seat(conn: asyncpg.Connection, class_id: UUID) -> Seat | None:
+async def take_seat(conn: Conn, class_id: UUID) -> Seat | None:
     """Take a seat or the next waitlist place; None when the class is cancelled."""
     row = await conn.fetchrow(_TAKE_SEAT, class_id)
     return Seat(row["bookings"], row["waitlist_length"]) if row else None
 
 
 async def insert_enrollment(
-    conn: asyncpg.Connection, *, enrollment_id: UUID, class_id: UUID, trainee_id: UUID,
+    conn: Conn, *, enrollment_id: UUID, class_id: UUID, trainee_id: UUID,
     status: str, via: str, booking_no: int, now: datetime, event_type: str, audit: Audit,
     idempotency: tuple[UUID, str, int, str] | None,
 ) -> None:
@@ -130,7 +132,7 @@ async def insert_enrollment(
 
 
 async def transition(
-    conn: asyncpg.Connection, row: asyncpg.Record, *, to_status: str, event_type: str,
+    conn: Conn, row: Row, *, to_status: str, event_type: str,
     audit: Audit, now: datetime, offer_expires_at: datetime | None = None,
     cancel_reason: str | None = None,
 ) -> int:
@@ -141,25 +143,25 @@ async def transition(
     )
 
 
-async def owner(conn: asyncpg.Connection, enrollment_id: UUID) -> asyncpg.Record | None:
+async def owner(conn: Conn, enrollment_id: UUID) -> asyncpg.Record | None:
     """Return an enrolment's class and trainee (unlocked)."""
     return await conn.fetchrow(
         "SELECT class_id, trainee_id FROM enrollments WHERE id = $1", enrollment_id
     )
 
 
-async def event_rows(conn: asyncpg.Connection, ids: Sequence[UUID]) -> list[asyncpg.Record]:
+async def event_rows(conn: Conn, ids: Sequence[UUID]) -> list[asyncpg.Record]:
     """Return enrolments with everything their events carry, in booking order."""
-    return await conn.fetch(  # type: ignore[no-any-return]
+    return await conn.fetch(
         _EVENT_ROW + " WHERE e.id = ANY($1::uuid[]) ORDER BY e.booking_no", list(ids)
     )
 
 
 async def class_event_rows(
-    conn: asyncpg.Connection, class_id: UUID, statuses: Sequence[str], *, limit: int | None = None
+    conn: Conn, class_id: UUID, statuses: Sequence[str], *, limit: int | None = None
 ) -> list[asyncpg.Record]:
     """Return a class's enrolments in these states, in booking order (waitlist: FIFO)."""
-    return await conn.fetch(  # type: ignore[no-any-return]
+    return await conn.fetch(
         _EVENT_ROW + " WHERE e.class_id = $1 AND e.status = ANY($2::text[]) "
         "ORDER BY e.booking_no LIMIT $3",
         class_id, list(statuses), limit,
@@ -167,17 +169,17 @@ async def class_event_rows(
 
 
 async def expired_offer_rows(
-    conn: asyncpg.Connection, class_id: UUID, now: datetime
+    conn: Conn, class_id: UUID, now: datetime
 ) -> list[asyncpg.Record]:
     """Return a class's offers whose deadline has passed."""
-    return await conn.fetch(  # type: ignore[no-any-return]
+    return await conn.fetch(
         _EVENT_ROW + " WHERE e.class_id = $1 AND e.status = 'offered' "
         "AND e.offer_expires_at <= $2 ORDER BY e.booking_no",
         class_id, now,
     )
 
 
-async def classes_with_expired_offers(conn: asyncpg.Connection, now: datetime) -> list[UUID]:
+async def classes_with_expired_offers(conn: Conn, now: datetime) -> list[UUID]:
     """Return the classes that have at least one expired offer."""
     rows = await conn.fetch(
         "SELECT DISTINCT class_id FROM enrollments "
@@ -187,7 +189,7 @@ async def classes_with_expired_offers(conn: asyncpg.Connection, now: datetime) -
     return [r["class_id"] for r in rows]
 
 
-async def classes_starting_on(conn: asyncpg.Connection, day: date) -> list[UUID]:
+async def classes_starting_on(conn: Conn, day: date) -> list[UUID]:
     """Return the scheduled classes whose first day is `day`."""
     rows = await conn.fetch(
         "SELECT id FROM classes WHERE starts_on = $1 AND status = 'scheduled'", day
@@ -195,7 +197,7 @@ async def classes_starting_on(conn: asyncpg.Connection, day: date) -> list[UUID]
     return [r["id"] for r in rows]
 
 
-async def claim_reminders(conn: asyncpg.Connection, class_id: UUID, day: date) -> list[UUID]:
+async def claim_reminders(conn: Conn, class_id: UUID, day: date) -> list[UUID]:
     """Record a reminder for each confirmed enrolment not yet reminded; return those ids."""
     rows = await conn.fetch(
         """INSERT INTO reminders (enrollment_id, class_date)
@@ -219,7 +221,7 @@ class StoredResponse:
 
 
 async def claim_idempotency_key(
-    conn: asyncpg.Connection, *, user_id: UUID, key: str, fingerprint: str
+    conn: Conn, *, user_id: UUID, key: str, fingerprint: str
 ) -> StoredResponse | None:
     """Claim a key for this transaction, or return what an earlier request stored under it.
 
@@ -233,15 +235,17 @@ async def claim_idempotency_key(
     if claimed:
         return None
     row = await conn.fetchrow(
-        "SELECT fingerprint, status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        "SELECT fingerprint, status, response FROM idempotency_keys "
+        "WHERE user_id = $1 AND key = $2",
         user_id, key,
     )
     if row is None or row["response"] is None:  # committed with the work, so never expected
-        raise Conflict("This Idempotency-Key is in use; retry shortly.", code="idempotency_key_busy")
+        raise Conflict("This Idempotency-Key is in use; retry shortly.",
+                       code="idempotency_key_busy")
     return StoredResponse(row["fingerprint"], row["status"], row["response"])
 
 
-async def purge_idempotency_keys(conn: asyncpg.Connection, before: datetime) -> int:
+async def purge_idempotency_keys(conn: Conn, before: datetime) -> int:
     """Forget keys older than the retention."""
     result = await conn.execute("DELETE FROM idempotency_keys WHERE created_at < $1", before)
     return int(result.split()[-1])

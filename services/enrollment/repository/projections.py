@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-import asyncpg
+from shared.db import Conn
 
 
 async def apply_certificate(
-    conn: asyncpg.Connection, *, certificate_id: UUID, enrollment_id: UUID, number: str,
+    conn: Conn, *, certificate_id: UUID, enrollment_id: UUID, number: str,
     status: str, reason: str | None, seq: int, issued_on: date, expires_on: date | None,
     replaces: UUID | None,
 ) -> None:
@@ -29,7 +29,7 @@ async def apply_certificate(
 
 
 async def apply_reachability(
-    conn: asyncpg.Connection, *, user_id: UUID, channel: str, delivered: bool, permanent: bool,
+    conn: Conn, *, user_id: UUID, channel: str, delivered: bool, permanent: bool,
     reason: str | None, source_type: str, occurred_at: datetime,
 ) -> None:
     """Record the latest delivery outcome of a channel (an older report never wins)."""

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-import asyncpg
+from shared.db import Conn
 
 
 async def enrolments_in_class(
-    conn: asyncpg.Connection, class_id: UUID, ids: Sequence[UUID]
+    conn: Conn, class_id: UUID, ids: Sequence[UUID]
 ) -> dict[UUID, str]:
     """Return the status of each of these enrolments that belongs to the class."""
     rows = await conn.fetch(
@@ -22,7 +22,7 @@ async def enrolments_in_class(
 
 
 async def upsert_attendance(
-    conn: asyncpg.Connection, day: date, marks: Sequence[tuple[UUID, str]],
+    conn: Conn, day: date, marks: Sequence[tuple[UUID, str]],
     *, marked_by: UUID | None, now: datetime,
 ) -> None:
     """Write one day's marks (a later mark replaces an earlier one)."""
@@ -36,7 +36,7 @@ async def upsert_attendance(
     )
 
 
-async def class_marks(conn: asyncpg.Connection, class_id: UUID) -> dict[UUID, dict[date, str]]:
+async def class_marks(conn: Conn, class_id: UUID) -> dict[UUID, dict[date, str]]:
     """Return every attendance mark of a class, per enrolment."""
     rows = await conn.fetch(
         """SELECT a.enrollment_id, a.class_day, a.status FROM attendance a
@@ -50,7 +50,7 @@ async def class_marks(conn: asyncpg.Connection, class_id: UUID) -> dict[UUID, di
 
 
 async def set_scores(
-    conn: asyncpg.Connection, enrollment_id: UUID, *, theory: float | None,
+    conn: Conn, enrollment_id: UUID, *, theory: float | None,
     practical: float | None, now: datetime,
 ) -> None:
     """Write a trainee's scores."""
@@ -62,7 +62,7 @@ async def set_scores(
 
 
 async def record_result(
-    conn: asyncpg.Connection, enrollment_id: UUID, *, passed: bool, version: int,
+    conn: Conn, enrollment_id: UUID, *, passed: bool, version: int,
     fingerprint: str, now: datetime,
 ) -> None:
     """Remember what was released for an enrolment."""

@@ -8,24 +8,25 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.db import Conn
 from shared.ids import new_id
 
 _USER_COLUMNS = """id, role, phone, name, email, locale, union_member, employer, id_type,
     id_number_encrypted, id_number_masked, password_hash, claimed_at, created_at"""
 
 
-async def user_by_phone(conn: asyncpg.Connection, phone: str) -> asyncpg.Record | None:
+async def user_by_phone(conn: Conn, phone: str) -> asyncpg.Record | None:
     """Return the user with this E.164 number."""
     return await conn.fetchrow(f"SELECT {_USER_COLUMNS} FROM users WHERE phone = $1", phone)
 
 
-async def user_by_id(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
+async def user_by_id(conn: Conn, user_id: UUID) -> asyncpg.Record | None:
     """Return a user."""
     return await conn.fetchrow(f"SELECT {_USER_COLUMNS} FROM users WHERE id = $1", user_id)
 
 
 async def insert_user(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     role: str,
     phone: str,
@@ -37,17 +38,16 @@ async def insert_user(
 ) -> UUID | None:
     """Create a user; return None when the phone number is taken."""
     user_id = new_id()
-    inserted = await conn.fetchval(
+    return await conn.fetchval(  # type: ignore[no-any-return]
         """INSERT INTO users (id, role, phone, name, password_hash, locale, claimed_at,
                               created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
            ON CONFLICT (phone) DO NOTHING RETURNING id""",
         user_id, role, phone, name, password_hash, locale, now if claimed else None, now,
     )
-    return inserted  # type: ignore[no-any-return]
 
 
-async def set_password(conn: asyncpg.Connection, user_id: UUID, password_hash: str,
+async def set_password(conn: Conn, user_id: UUID, password_hash: str,
                        *, name: str, role: str, now: datetime) -> None:
     """Reset a staff account's password, name and role (demo seeding)."""
     await conn.execute(
@@ -56,7 +56,7 @@ async def set_password(conn: asyncpg.Connection, user_id: UUID, password_hash: s
     )
 
 
-async def claim_user(conn: asyncpg.Connection, user_id: UUID, now: datetime) -> None:
+async def claim_user(conn: Conn, user_id: UUID, now: datetime) -> None:
     """Mark an account created by a roster import as taken over by its owner."""
     await conn.execute(
         "UPDATE users SET claimed_at = $2, updated_at = $2 WHERE id = $1 AND claimed_at IS NULL",
@@ -65,7 +65,7 @@ async def claim_user(conn: asyncpg.Connection, user_id: UUID, now: datetime) -> 
 
 
 async def update_profile(
-    conn: asyncpg.Connection, user_id: UUID, changes: dict[str, Any], now: datetime
+    conn: Conn, user_id: UUID, changes: dict[str, Any], now: datetime
 ) -> None:
     """Write the given profile columns (names come from our own code, never from input)."""
     allowed = {"name", "email", "locale", "union_member", "employer", "id_type",
@@ -81,7 +81,7 @@ async def update_profile(
 
 
 async def ensure_trainee(
-    conn: asyncpg.Connection, *, phone: str, name: str, union_member: bool,
+    conn: Conn, *, phone: str, name: str, union_member: bool,
     employer: str | None, email: str | None, id_type: str | None,
     id_number_encrypted: str | None, id_number_masked: str | None, now: datetime,
 ) -> asyncpg.Record:
@@ -89,7 +89,7 @@ async def ensure_trainee(
 
     An unclaimed account takes the imported details; a claimed one only gains union membership
     and missing fields (its owner's own entries win)."""
-    return await conn.fetchrow(  # type: ignore[no-any-return]
+    row = await conn.fetchrow(
         """INSERT INTO users (id, role, phone, name, union_member, employer, email, id_type,
                               id_number_encrypted, id_number_masked, created_at, updated_at)
            VALUES ($1, 'trainee', $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
@@ -108,17 +108,19 @@ async def ensure_trainee(
         new_id(), phone, name, union_member, employer, email, id_type,
         id_number_encrypted, id_number_masked, now,
     )
+    assert row is not None  # an upsert always returns its row
+    return row
 
 
 # --- sign-in codes ------------------------------------------------------------------------
 
 
-async def lock_phone(conn: asyncpg.Connection, phone: str) -> None:
+async def lock_phone(conn: Conn, phone: str) -> None:
     """Serialise code requests and checks of one number until the transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", phone)
 
 
-async def otp_sent_times(conn: asyncpg.Connection, phone: str, since: datetime) -> list[datetime]:
+async def otp_sent_times(conn: Conn, phone: str, since: datetime) -> list[datetime]:
     """Return when codes were sent to a number since a moment, newest first."""
     rows = await conn.fetch(
         "SELECT created_at FROM otp_codes WHERE phone = $1 AND created_at > $2 "
@@ -129,7 +131,7 @@ async def otp_sent_times(conn: asyncpg.Connection, phone: str, since: datetime) 
 
 
 async def insert_otp(
-    conn: asyncpg.Connection, *, phone: str, code_hash: str, now: datetime, expires_at: datetime
+    conn: Conn, *, phone: str, code_hash: str, now: datetime, expires_at: datetime
 ) -> None:
     """Store a new code's hash; earlier unused codes of the number stop working."""
     await conn.execute(
@@ -141,7 +143,7 @@ async def insert_otp(
     )
 
 
-async def latest_otp(conn: asyncpg.Connection, phone: str) -> asyncpg.Record | None:
+async def latest_otp(conn: Conn, phone: str) -> asyncpg.Record | None:
     """Return the newest code of a number."""
     return await conn.fetchrow(
         "SELECT id, code_hash, expires_at, attempts, used_at FROM otp_codes "
@@ -150,19 +152,19 @@ async def latest_otp(conn: asyncpg.Connection, phone: str) -> asyncpg.Record | N
     )
 
 
-async def count_otp_attempt(conn: asyncpg.Connection, otp_id: int) -> int:
+async def count_otp_attempt(conn: Conn, otp_id: int) -> int:
     """Record a wrong try; return the attempts so far."""
     return await conn.fetchval(  # type: ignore[no-any-return]
         "UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts", otp_id
     )
 
 
-async def use_otp(conn: asyncpg.Connection, otp_id: int, now: datetime) -> None:
+async def use_otp(conn: Conn, otp_id: int, now: datetime) -> None:
     """Spend a code."""
     await conn.execute("UPDATE otp_codes SET used_at = $2 WHERE id = $1", otp_id, now)
 
 
-async def purge_otps(conn: asyncpg.Connection, before: datetime) -> int:
+async def purge_otps(conn: Conn, before: datetime) -> int:
     """Delete codes older than the longest rate-limit window."""
     result = await conn.execute("DELETE FROM otp_codes WHERE created_at < $1", before)
     return int(result.split()[-1])

@@ -21,6 +21,7 @@ from services.enrollment.views.models import (
     CourseQuery,
     TrainerRef,
 )
+from shared.db import Conn
 from shared.errors import ValidationFailed
 
 _CLASS_SELECT = """
@@ -56,13 +57,13 @@ def course_out(r: asyncpg.Record) -> CourseOut:
     )
 
 
-async def get_course(conn: asyncpg.Connection | asyncpg.Pool, course_id: UUID) -> CourseOut | None:
+async def get_course(conn: Conn | asyncpg.Pool, course_id: UUID) -> CourseOut | None:
     """Return one course."""
     row = await conn.fetchrow("SELECT * FROM courses WHERE id = $1", course_id)
     return course_out(row) if row else None
 
 
-async def list_courses(conn: asyncpg.Connection | asyncpg.Pool, query: CourseQuery) -> CourseList:
+async def list_courses(conn: Conn | asyncpg.Pool, query: CourseQuery) -> CourseList:
     """Return a page of courses in creation order, filtered by category and text."""
     after = _uuid_cursor(query.cursor)
     rows = await conn.fetch(
@@ -119,7 +120,7 @@ def _course_brief(r: asyncpg.Record) -> CourseBrief:
 
 
 async def get_class(
-    conn: asyncpg.Connection | asyncpg.Pool, class_id: UUID, now: datetime
+    conn: Conn | asyncpg.Pool, class_id: UUID, now: datetime
 ) -> ClassOut | None:
     """Return one class with seats left and waitlist length."""
     row = await conn.fetchrow(_CLASS_SELECT + " WHERE c.id = $1", class_id)
@@ -127,7 +128,7 @@ async def get_class(
 
 
 async def list_classes(
-    conn: asyncpg.Connection | asyncpg.Pool, query: ClassQuery, now: datetime
+    conn: Conn | asyncpg.Pool, query: ClassQuery, now: datetime
 ) -> ClassList:
     """Return a page of classes by start date, filtered."""
     after_day, after_id = _class_cursor(query.cursor)

@@ -15,6 +15,7 @@ from services.enrollment.views.models import (
     HistoryEntry,
     ResultOut,
 )
+from shared.db import Conn
 
 # A waitlisted enrolment's place: how many live waitlist entries booked before it, plus one.
 WAITLIST_POSITION = """
@@ -74,7 +75,7 @@ def _detail(r: asyncpg.Record, history: list[HistoryEntry]) -> EnrolmentDetail:
 
 
 async def _histories(
-    conn: asyncpg.Connection | asyncpg.Pool, ids: list[UUID]
+    conn: Conn | asyncpg.Pool, ids: list[UUID]
 ) -> dict[UUID, list[HistoryEntry]]:
     rows = await conn.fetch(
         "SELECT * FROM enrollment_history WHERE enrollment_id = ANY($1::uuid[]) "
@@ -94,7 +95,7 @@ async def _histories(
 
 
 async def get_enrolment(
-    conn: asyncpg.Connection | asyncpg.Pool, enrollment_id: UUID
+    conn: Conn | asyncpg.Pool, enrollment_id: UUID
 ) -> EnrolmentDetail | None:
     """Return one enrolment as it stands now."""
     row = await conn.fetchrow(_DETAIL + " WHERE e.id = $1", enrollment_id)
@@ -104,7 +105,7 @@ async def get_enrolment(
 
 
 async def trainee_enrolments(
-    conn: asyncpg.Connection | asyncpg.Pool, trainee_id: UUID
+    conn: Conn | asyncpg.Pool, trainee_id: UUID
 ) -> EnrolmentList:
     """Return a trainee's enrolments, newest first."""
     rows = await conn.fetch(
@@ -115,7 +116,7 @@ async def trainee_enrolments(
 
 
 async def enrolment_owner(
-    conn: asyncpg.Connection | asyncpg.Pool, enrollment_id: UUID
+    conn: Conn | asyncpg.Pool, enrollment_id: UUID
 ) -> asyncpg.Record | None:
     """Return who an enrolment belongs to and its class's trainers (for access checks)."""
     return await conn.fetchrow(

@@ -12,6 +12,7 @@ import asyncpg
 from services.enrollment.domain.results import attendance_rate, hours_attended
 from services.enrollment.views.enrolments import CERTIFICATE, WAITLIST_POSITION
 from services.enrollment.views.models import RosterEntry, RosterOut, StatsOut
+from shared.db import Conn
 from shared.masking import mask_phone
 
 _ROSTER = f"""
@@ -59,7 +60,7 @@ def _score(value: object) -> float | None:
     return None if value is None else float(str(value))
 
 
-async def class_roster(conn: asyncpg.Connection | asyncpg.Pool, class_id: UUID) -> Roster | None:
+async def class_roster(conn: Conn | asyncpg.Pool, class_id: UUID) -> Roster | None:
     """Return a class's roster: seat holders first (booking order), then the waitlist."""
     cls = await conn.fetchrow(
         """SELECT c.class_days, c.hours_per_day, c.capacity, c.seats_taken, c.waitlist_length,
@@ -100,7 +101,7 @@ def _row(r: asyncpg.Record, days: list[date], per_day: Decimal, threshold: Decim
 
 
 async def dashboard(
-    conn: asyncpg.Connection | asyncpg.Pool, *, today: date, day_start: datetime,
+    conn: Conn | asyncpg.Pool, *, today: date, day_start: datetime,
     day_end: datetime, now: datetime,
 ) -> StatsOut:
     """Return today's enrolment figures and the seats of classes still to run."""

@@ -9,11 +9,12 @@ import asyncpg
 from services.enrollment.views.catalogue import like_pattern
 from services.enrollment.views.cursor import decode_cursor, encode_cursor
 from services.enrollment.views.models import ProfileOut, UserList, UserOut, UserQuery
+from shared.db import Conn
 from shared.errors import ValidationFailed
 from shared.masking import mask_phone
 
 
-async def profile(conn: asyncpg.Connection | asyncpg.Pool, user_id: UUID) -> ProfileOut | None:
+async def profile(conn: Conn | asyncpg.Pool, user_id: UUID) -> ProfileOut | None:
     """Return a user's own profile."""
     r = await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
     if r is None:
@@ -26,7 +27,7 @@ async def profile(conn: asyncpg.Connection | asyncpg.Pool, user_id: UUID) -> Pro
     )
 
 
-async def list_users(conn: asyncpg.Connection | asyncpg.Pool, query: UserQuery) -> UserList:
+async def list_users(conn: Conn | asyncpg.Pool, query: UserQuery) -> UserList:
     """Return a page of users, optionally by role or by name / phone digits."""
     after = None
     if query.cursor is not None:
