@@ -17,16 +17,17 @@ import pytest
 import pytest_asyncio
 
 from shared.auth import TokenIssuer
+from shared.ids import new_id
+from tests.conftest import _DECLARED, SESSION_PREFIX
 from tests.enrollment.support import (
     START,
     FakeClock,
     Service,
-    delete_exchange,
     running_service,
     settings_for,
     write_keys,
 )
-from tests.support.infra import PG_BASE, delete_namespace, drop_database, unique_name
+from tests.support.infra import PG_BASE, delete_queues, drop_database, unique_name
 
 StartService = Callable[..., Awaitable[Service]]
 HERE = Path(__file__).parent
@@ -52,12 +53,10 @@ class _Instances:
     def __init__(self, keys: Path, issuer: TokenIssuer) -> None:
         self.keys, self.issuer = keys, issuer
         self.dsn = f"{PG_BASE}/{unique_name('jx_enr')}"
-        self.namespace = unique_name("jxenr").replace("_", "-")
-        self.consumers = False
+        self.namespace = f"{SESSION_PREFIX}-enr{new_id().hex[-10:]}"
         self.stack = AsyncExitStack()
 
     async def start(self, clock: FakeClock | None = None, **settings: Any) -> Service:
-        self.consumers = self.consumers or bool(settings.get("run_consumers"))
         return await self.stack.enter_async_context(running_service(
             settings_for(self.dsn, self.namespace, self.keys, **settings),
             clock=clock or FakeClock(), issuer=self.issuer, keys=self.keys,
@@ -65,10 +64,8 @@ class _Instances:
 
     async def close(self) -> None:
         await self.stack.aclose()
-        if self.consumers:
-            await delete_namespace(self.namespace)
-        else:
-            await delete_exchange(f"{self.namespace}.events")
+        queues = _DECLARED.pop(self.namespace, set())
+        await delete_queues(sorted(queues), exchange=f"{self.namespace}.events")
         await drop_database(self.dsn)
 
 

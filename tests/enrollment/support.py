@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import aio_pika
 import aiohttp
 import asyncpg
 from aiohttp import web
@@ -21,7 +20,6 @@ from services.enrollment.app import create_app
 from services.enrollment.config import Settings
 from shared.auth import Role, TokenIssuer
 from shared.ids import new_id
-from tests.support.infra import AMQP_URL
 
 START = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
 
@@ -201,14 +199,6 @@ async def running_service(
     finally:
         await pool.close()
         await runner.cleanup()
-
-
-async def delete_exchange(name: str) -> None:
-    """Delete a test's exchange (no queues were declared)."""
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        await channel.exchange_delete(name)
 
 
 def today_plus(clock: FakeClock, days: int) -> date:
