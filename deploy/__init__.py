@@ -1,0 +1,1 @@
+"""Deployment: the route table of the public origin, the nginx generator, local bring-up."""

@@ -1,0 +1,92 @@
+"""Read the deployment files and relate their settings to the services' Settings models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deploy.gateway import REPO, settings_class
+from services import SERVICE_NAMES
+
+DEPLOY = REPO / "deploy"
+K8S = DEPLOY / "k8s"
+WORKDIR = "/app"  # the image's working directory: relative paths in settings start here
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML document."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def k8s_documents() -> Iterator[dict[str, Any]]:
+    """Yield every Kubernetes object in deploy/k8s (all documents of all manifests)."""
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if document:
+                yield document
+
+
+def settings_field(env_name: str, service: str) -> str | None:
+    """Return the Settings field an environment variable sets in one service, if any."""
+    fields = settings_class(service).model_fields
+    for prefix in (f"JIANGXIN_{service.upper()}_", "JIANGXIN_"):
+        if env_name.startswith(prefix) and env_name[len(prefix) :].lower() in fields:
+            return env_name[len(prefix) :].lower()
+    return None
+
+
+def unknown_settings(names: Iterator[str] | list[str], services: tuple[str, ...]) -> list[str]:
+    """Return the JIANGXIN_* names that set no field of any of `services`."""
+    return sorted(
+        name
+        for name in names
+        if name.startswith("JIANGXIN_")
+        and not any(settings_field(name, service) for service in services)
+    )
+
+
+def key_files(service: str) -> list[Path]:
+    """Return the default paths of the key files a service's settings read (under var/keys)."""
+    defaults = (f.default for f in settings_class(service).model_fields.values())
+    return [d for d in defaults if isinstance(d, Path) and d.parts[:2] == ("var", "keys")]
+
+
+def nginx_binary() -> str:
+    """Return the nginx executable; fail (never skip) when the set-up did not install it."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    assert found, "nginx is missing: `make test` installs it (sudo apt-get install -y nginx)"
+    return found
+
+
+def free_port() -> int:
+    """Return a TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def process_alive(pid: int) -> bool:
+    """Tell whether a process exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+__all__ = ["DEPLOY", "K8S", "REPO", "SERVICE_NAMES", "WORKDIR", "free_port", "k8s_documents",
+           "key_files", "load_yaml", "nginx_binary", "process_alive", "settings_field",
+           "unknown_settings"]

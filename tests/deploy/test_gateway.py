@@ -1,0 +1,270 @@
+"""The real nginx, with the config `make run` generates, in front of three stand-in services.
+
+Each stand-in answers every request with its own name, the path and the headers it received,
+so these tests prove where nginx sends each path and what it adds, without the real services.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import http.client
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy import gateway
+from services import SERVICE_NAMES
+from tests.deploy.manifests import free_port, nginx_binary
+from tests.deploy.test_routes import DOCUMENTED
+
+SERVICE_CSP = "default-src 'none'; style-src 'self'"
+
+
+class StandIn(BaseHTTPRequestHandler):
+    """Answer with who we are and what arrived; /verify pages set their own CSP."""
+
+    service = "?"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        received = len(self.rfile.read(length)) if length else 0
+        body = json.dumps(
+            {
+                "service": self.service,
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "received_bytes": received,
+                "padding": "x" * (4096 if "big" in self.path else 0),
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if self.path.startswith("/verify"):
+            self.send_header("Content-Security-Policy", SERVICE_CSP)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        """Answer a GET."""
+        self._answer()
+
+    def do_POST(self) -> None:
+        """Answer a POST."""
+        self._answer()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet."""
+
+
+@dataclasses.dataclass
+class Gateway:
+    """A running nginx and how to talk to it."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body or None, headers=headers or {})
+            response = connection.getresponse()
+            return response, response.read()
+        finally:
+            connection.close()
+
+    def get_json(self, path: str, **headers: str) -> dict[str, Any]:
+        response, body = self.request("GET", path, headers=headers)
+        assert response.status == 200, (path, response.status, body[:200])
+        data: dict[str, Any] = json.loads(body)
+        return data
+
+
+def _start_stand_ins() -> tuple[dict[str, int], list[ThreadingHTTPServer]]:
+    servers = []
+    for name in SERVICE_NAMES:
+        handler = type(f"StandIn_{name}", (StandIn,), {"service": name})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    return {n: s.server_address[1] for n, s in zip(SERVICE_NAMES, servers, strict=True)}, servers
+
+
+def _web_root(directory: Path) -> Path:
+    directory.mkdir()
+    (directory / "index.html").write_text("<!doctype html><title>spa</title>", encoding="utf-8")
+    (directory / "app.js").write_text("console.log('jiangxin');" * 100, encoding="utf-8")
+    return directory
+
+
+def start_gateway(tmp: Path, ports: dict[str, int]) -> Gateway:
+    """Render the local config for these upstreams and start nginx in the foreground."""
+    port = free_port()
+    state = tmp / "nginx"
+    state.mkdir()
+    config = gateway.local_config(
+        state_dir=state, web_root=_web_root(tmp / "web"), ports=ports, host="127.0.0.1", port=port
+    )
+    conf = state / "nginx.conf"
+    conf.write_text(gateway.render(config), encoding="utf-8")
+    process = subprocess.Popen(
+        [nginx_binary(), "-p", str(state), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    running = Gateway(port, process)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            running.request("GET", "/index.html")
+            return running
+        except OSError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "nginx did not start listening"
+            time.sleep(0.05)
+
+
+def stop_gateway(running: Gateway) -> None:
+    """Stop nginx and wait for it."""
+    running.process.terminate()
+    running.process.communicate(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """nginx with the local config in front of the three stand-ins."""
+    ports, servers = _start_stand_ins()
+    running = start_gateway(tmp_path_factory.mktemp("gateway"), ports)
+    yield running
+    stop_gateway(running)
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_each_documented_path_reaches_its_service_unchanged(nginx: Gateway, service: str) -> None:
+    for path in DOCUMENTED[service]:
+        answer = nginx.get_json(path)
+        assert (answer["service"], answer["path"]) == (service, path)
+
+
+def test_operations_paths_reach_the_service_root(nginx: Gateway) -> None:
+    for name in SERVICE_NAMES:
+        for endpoint in ("healthz", "readyz", "openapi.json"):
+            answer = nginx.get_json(f"/ops/{name}/{endpoint}")
+            assert (answer["service"], answer["path"]) == (name, f"/{endpoint}")
+
+
+def test_unknown_api_paths_get_a_problem_not_the_web_page(nginx: Gateway) -> None:
+    for path in DOCUMENTED["not_found"]:
+        response, body = nginx.request("GET", path)
+        assert response.status == 404
+        assert response.getheader("Content-Type") == "application/problem+json"
+        assert json.loads(body)["code"] == "not_found"
+
+
+def test_web_paths_fall_back_to_the_single_page_app_but_missing_files_are_404(
+    nginx: Gateway,
+) -> None:
+    for path in ("/", "/courses/12", "/me/certificates"):
+        response, body = nginx.request("GET", path)
+        assert (response.status, body) == (200, b"<!doctype html><title>spa</title>"), path
+        assert response.getheader("Cache-Control") == "no-cache"
+    response, _ = nginx.request("GET", "/missing.js")
+    assert response.status == 404
+    response, _ = nginx.request("GET", "/app.js")
+    assert response.status == 200
+    assert response.getheader("Content-Type", "").startswith("application/javascript")
+
+
+def test_pages_carry_the_security_headers(nginx: Gateway) -> None:
+    response, _ = nginx.request("GET", "/courses/12")
+    assert response.getheader("Content-Security-Policy") == gateway.CSP
+    assert response.getheader("X-Frame-Options") == "DENY"
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("Referrer-Policy") == "same-origin"
+
+
+def test_a_service_page_keeps_its_own_content_security_policy(nginx: Gateway) -> None:
+    response, _ = nginx.request("GET", "/verify?code=ABCD")
+    assert response.headers.get_all("Content-Security-Policy") == [SERVICE_CSP]
+    assert response.getheader("X-Frame-Options") == "DENY"
+
+
+def test_request_and_correlation_ids_pass_through_to_the_service(nginx: Gateway) -> None:
+    answer = nginx.get_json(
+        "/api/v1/courses", **{"X-Request-ID": "req-1", "X-Correlation-ID": "journey-7"}
+    )
+    assert answer["headers"]["x-request-id"] == "req-1"
+    assert answer["headers"]["x-correlation-id"] == "journey-7"
+
+
+def test_the_gateway_mints_ids_when_the_caller_sends_none(nginx: Gateway) -> None:
+    headers = nginx.get_json("/api/v1/courses")["headers"]
+    assert len(headers["x-request-id"]) == 32
+    assert headers["x-correlation-id"] == headers["x-request-id"]
+
+
+def test_the_service_learns_the_client_address_and_scheme(nginx: Gateway) -> None:
+    headers = nginx.get_json("/api/v1/courses", **{"X-Forwarded-For": "203.0.113.9"})["headers"]
+    assert headers["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+    proto = nginx.get_json("/api/v1/courses", **{"X-Forwarded-Proto": "https"})["headers"]
+    assert proto["x-forwarded-proto"] == "https"
+
+
+def test_large_responses_are_gzipped_for_clients_that_accept_it(nginx: Gateway) -> None:
+    response, body = nginx.request(
+        "GET", "/api/v1/courses?big=1", headers={"Accept-Encoding": "gzip"}
+    )
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert json.loads(gzip.decompress(body))["service"] == "enrollment"
+
+
+def test_uploads_up_to_5_mb_pass_and_larger_ones_get_a_413_problem(nginx: Gateway) -> None:
+    response, body = nginx.request("POST", "/api/v1/imports", body=b"a" * (4 << 20))
+    assert response.status == 200
+    assert json.loads(body)["received_bytes"] == 4 << 20
+    response, body = nginx.request("POST", "/api/v1/imports", body=b"a" * (6 << 20))
+    assert response.status == 413
+    assert json.loads(body)["code"] == "payload_too_large"
+
+
+def test_a_service_that_is_down_gives_a_503_problem(tmp_path: Path) -> None:
+    running = start_gateway(tmp_path, {name: free_port() for name in SERVICE_NAMES})
+    try:
+        response, body = running.request("GET", "/api/v1/courses")
+    finally:
+        stop_gateway(running)
+    assert response.status == 503
+    assert response.getheader("Content-Type") == "application/problem+json"
+    assert json.loads(body)["code"] == "unavailable"
+
+
+def test_the_production_config_passes_nginx_own_check(tmp_path: Path) -> None:
+    # The container resolves the services by name; here they are loopback addresses.
+    config = dataclasses.replace(
+        gateway.production_config(),
+        upstreams={name: f"127.0.0.1:{free_port()}" for name in SERVICE_NAMES},
+        state_dir=str(tmp_path),
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(gateway.render(config), encoding="utf-8")
+    result = subprocess.run(
+        [nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(conf), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
