@@ -1,0 +1,55 @@
+# Jiangxin. `make run` and `make test` do every set-up step themselves (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+SETUP := deploy/local/setup.sh
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not faults" -x'
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint bench gateway-config clean distclean
+
+help:
+	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
+	@echo "make test       set up, then ruff, mypy and the whole pytest suite"
+	@echo "make lint       ruff and mypy only"
+	@echo "make bench      run the benchmarks in bench/ (takes minutes)"
+	@echo "make gateway-config  regenerate deploy/nginx/nginx.conf from deploy/routes.py"
+	@echo "make clean      remove caches and generated files (keeps .venv and var/keys)"
+	@echo "make distclean  also remove .venv and var/"
+
+run:
+	@$(SETUP) run
+	@exec $(PY) -m deploy.local.run
+
+test:
+	@$(SETUP) test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -p no:cacheprovider -p deploy.local.pytest_no_skips $(PYTEST_ARGS)
+
+lint:
+	@$(SETUP) lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench:
+	@$(SETUP) bench
+	@shopt -s nullglob; found=0; \
+	for file in bench/*.py; do \
+	    name=$$(basename "$$file" .py); \
+	    [[ $$name == _* ]] && continue; \
+	    found=1; echo "==> $$file"; $(PY) -m "bench.$$name" || exit 1; \
+	done; \
+	(( found )) || echo "no benchmarks in bench/ yet"
+
+gateway-config:
+	@$(SETUP) lint
+	$(PY) -m deploy.gateway production
+
+clean:
+	rm -rf var/nginx var/run .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) var

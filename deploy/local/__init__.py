@@ -1,0 +1,1 @@
+"""Local bring-up: `make run` supervisor and test helpers."""

@@ -1,0 +1,293 @@
+"""`make run`: the three services and the nginx gateway in the foreground, one log, clean stop.
+
+Each child runs in its own process group, so Ctrl-C reaches only this supervisor, which then
+stops every child (SIGTERM, wait, SIGKILL what is left) and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from deploy import gateway
+from services import SERVICE_NAMES
+
+COLOURS = {
+    "enrollment": "36",
+    "certification": "35",
+    "notification": "33",
+    "gateway": "32",
+    "run": "1",
+}
+LINE_LIMIT = 1 << 20
+
+
+@dataclass
+class Child:
+    """One supervised process."""
+
+    name: str
+    argv: list[str]
+    process: asyncio.subprocess.Process | None = None
+    pump: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class Log:
+    """Write each child's lines prefixed by its name, coloured when stdout is a terminal."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.width = max(map(len, names))
+        self.colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+    def line(self, name: str, text: str) -> None:
+        prefix = f"{name:<{self.width}} |"
+        if self.colour:
+            prefix = f"\x1b[{COLOURS.get(name, '0')}m{prefix}\x1b[0m"
+        with contextlib.suppress(BrokenPipeError):
+            sys.stdout.write(f"{prefix} {text}\n")
+            sys.stdout.flush()
+
+
+def _die_with_supervisor() -> None:
+    # Runs in the child before exec: if the supervisor is SIGKILLed, the child gets SIGTERM.
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+async def _pump(stream: asyncio.StreamReader, name: str, log: Log) -> None:
+    while True:
+        try:
+            raw = await stream.readline()
+        except ValueError:  # a line longer than LINE_LIMIT: print it in pieces
+            raw = await stream.read(LINE_LIMIT)
+        if not raw:
+            return
+        log.line(name, raw.decode(errors="replace").rstrip("\n"))
+
+
+async def start(child: Child, log: Log, env: dict[str, str]) -> None:
+    """Start one child in its own process group with its output going to the log."""
+    child.process = await asyncio.create_subprocess_exec(
+        *child.argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_die_with_supervisor,
+        limit=LINE_LIMIT,
+    )
+    assert child.process.stdout is not None
+    child.pump = asyncio.create_task(_pump(child.process.stdout, child.name, log))
+
+
+def _signal_group(child: Child, signum: int) -> None:
+    if child.process is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.process.pid, signum)
+
+
+async def stop(children: Sequence[Child], log: Log, *, grace_s: float) -> None:
+    """SIGTERM every child's process group, wait up to `grace_s`, then SIGKILL the rest."""
+    running = [c for c in children if c.process and c.process.returncode is None]
+    for child in running:
+        _signal_group(child, signal.SIGTERM)
+    waits = [c.process.wait() for c in running if c.process]
+    if waits:
+        _, pending = await asyncio.wait(map(asyncio.ensure_future, waits), timeout=grace_s)
+        if pending:
+            log.line("run", f"{len(pending)} process(es) did not stop in {grace_s:.0f}s: SIGKILL")
+    for child in children:  # the group too: nothing a child started may outlive us
+        _signal_group(child, signal.SIGKILL)
+        if child.process is not None:
+            await child.process.wait()
+        if child.pump is not None:
+            await child.pump
+
+
+async def _ready(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(url) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+async def wait_ready(urls: dict[str, list[str]], log: Log, *, timeout_s: float) -> bool:
+    """Poll each service's /readyz URLs in order (its own port, then through the gateway)
+    until all answer 200; say now and then what is still waiting."""
+    started = last_report = time.monotonic()
+    waiting = dict(urls)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while waiting:
+            for name, checks in list(waiting.items()):
+                if all([await _ready(session, url) for url in checks]):
+                    del waiting[name]
+            now = time.monotonic()
+            if waiting and now - started > timeout_s:
+                log.line("run", f"not ready after {timeout_s:.0f}s: {', '.join(waiting)}")
+                return False
+            if waiting and now - last_report > 10:
+                log.line("run", f"waiting for {', '.join(waiting)} to be ready ...")
+                last_report = now
+            await asyncio.sleep(0.2)
+    return True
+
+
+def _kill_all(children: Sequence[Child]) -> None:
+    for child in children:
+        _signal_group(child, signal.SIGKILL)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def _banner(base: str, ports: dict[str, int], elapsed: float) -> list[str]:
+    lines = [
+        f"Jiangxin is ready ({elapsed:.1f}s). Open {base}",
+        f"  web front          {base}/",
+        f"  dev inbox          {base}/dev/inbox   (sign-in codes, SMS and email)",
+    ]
+    for name in SERVICE_NAMES:
+        lines.append(f"  {name + ' API':<18} {base}/ops/{name}/openapi.json")
+    for name, port in ports.items():
+        lines.append(f"  {name:<18} http://127.0.0.1:{port}  (/readyz /metrics /openapi.json)")
+    lines.append("Press Ctrl-C to stop everything.")
+    return lines
+
+
+@dataclass(frozen=True)
+class Options:
+    """Command-line options of the supervisor."""
+
+    host: str
+    port: int
+    state_dir: Path
+    ready_timeout: float
+    grace: float
+
+
+def _arguments(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m deploy.local.run", description=__doc__)
+    env = os.environ.get
+    parser.add_argument("--host", default=env("JIANGXIN_GATEWAY_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env("JIANGXIN_GATEWAY_PORT", "8080")))
+    parser.add_argument("--state-dir", type=Path, default=Path("var"))
+    parser.add_argument("--ready-timeout", type=float, default=90.0)
+    parser.add_argument("--grace", type=float, default=30.0, help="seconds before SIGKILL")
+    return Options(**vars(parser.parse_args(argv)))
+
+
+def _preflight(args: Options, ports: dict[str, int], log: Log) -> str | None:
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if nginx is None:
+        log.line("run", "nginx is missing: sudo apt-get install -y nginx (or run make run as root)")
+        return None
+    busy = [f"{args.host}:{args.port}"] if not _port_free(args.host, args.port) else []
+    busy += [f"127.0.0.1:{p}" for p in ports.values() if not _port_free("127.0.0.1", p)]
+    if busy:
+        log.line("run", f"already in use: {', '.join(busy)} (another make run?)")
+        return None
+    return nginx
+
+
+def _write_nginx_config(args: Options, ports: dict[str, int], log: Log) -> Path:
+    directory = (args.state_dir / "nginx").resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    web_root = gateway.web_root()
+    config = gateway.local_config(
+        state_dir=directory, web_root=web_root, ports=ports, host=args.host, port=args.port
+    )
+    path = directory / "nginx.conf"
+    path.write_text(gateway.render(config), encoding="utf-8")
+    inside = web_root.is_relative_to(gateway.REPO)
+    shown = web_root.relative_to(gateway.REPO) if inside else web_root
+    log.line("run", f"gateway on {args.host}:{args.port} serving {shown}, config {path}")
+    return path
+
+
+async def supervise(argv: Sequence[str] | None = None) -> int:
+    """Run everything until SIGINT/SIGTERM or until a child dies; return the exit code."""
+    args = _arguments(argv)
+    log = Log([*SERVICE_NAMES, "gateway", "run"])
+    ports = gateway.configured_ports()
+    nginx = _preflight(args, ports, log)
+    if nginx is None:
+        return 1
+    config = _write_nginx_config(args, ports, log)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("JIANGXIN_LOG_FORMAT", "console")
+    env.setdefault("JIANGXIN_PUBLIC_BASE_URL", f"http://localhost:{args.port}")
+    children = [Child(n, [sys.executable, "-m", f"services.{n}"]) for n in SERVICE_NAMES]
+    nginx_argv = [nginx, "-p", str(config.parent), "-c", str(config), "-e", "stderr"]
+    children.append(Child("gateway", [*nginx_argv, "-g", "daemon off;"]))
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    started = time.monotonic()
+    for child in children:
+        await start(child, log, env)
+
+    base = f"http://localhost:{args.port}"
+    probe = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    urls = {
+        name: [f"http://127.0.0.1:{port}/readyz", f"{probe}/ops/{name}/readyz"]
+        for name, port in ports.items()
+    }
+    exits = {asyncio.ensure_future(c.process.wait()): c for c in children if c.process}
+    ready = asyncio.ensure_future(wait_ready(urls, log, timeout_s=args.ready_timeout))
+    stop_wait = asyncio.ensure_future(stopping.wait())
+    code = 0
+    pending: set[asyncio.Future[Any]] = {*exits, ready, stop_wait}
+    while not stopping.is_set():
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if ready in done and ready.result():
+            for text in _banner(base, ports, time.monotonic() - started):
+                log.line("run", text)
+        dead = [exits[f] for f in done if f in exits]
+        if dead:
+            for child in dead:
+                assert child.process is not None
+                log.line("run", f"{child.name} exited with code {child.process.returncode}")
+            code = 1
+            stopping.set()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C kills at once
+        loop.add_signal_handler(signum, _kill_all, children)
+    log.line("run", "stopping ...")
+    for future in pending:
+        future.cancel()
+    await stop(children, log, grace_s=args.grace)
+    log.line("run", "stopped")
+    return code
+
+
+def main() -> None:
+    """Run the supervisor."""
+    sys.exit(asyncio.run(supervise()))
+
+
+if __name__ == "__main__":
+    main()

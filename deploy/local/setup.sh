@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Prepare this checkout on a Debian machine; safe to run again and again (`make` calls it).
+#
+#   deploy/local/setup.sh run     venv + deps, servers, nginx, keys, web build, migrate, topology
+#   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, keys
+#   deploy/local/setup.sh bench   venv + deps (with the bench extra), servers, keys
+#   deploy/local/setup.sh lint    venv + deps
+#   deploy/local/setup.sh servers only check (and start or install) PostgreSQL and RabbitMQ
+#
+# The servers checked are JIANGXIN_TEST_PG and JIANGXIN_TEST_AMQP (defaults below), the same
+# variables the test suite reads. When one is unreachable on this machine: start it if it is
+# installed, install it with apt-get when we are root, otherwise say exactly what to do and fail.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+MODE=${1:-run}
+VENV=.venv
+PG_URL=${JIANGXIN_TEST_PG:-postgresql://postgres@127.0.0.1:5432}
+AMQP_URL=${JIANGXIN_TEST_AMQP:-amqp://guest:guest@127.0.0.1:5672/}
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+APT_UPDATED=0
+PROBLEMS=()
+
+if [[ -t 2 ]]; then BOLD=$'\e[1m' RED=$'\e[31m' RESET=$'\e[0m'; else BOLD="" RED="" RESET=""; fi
+say() { printf '%s==> %s%s\n' "$BOLD" "$*" "$RESET" >&2; }
+die() { printf '%s%s%s\n' "$RED" "$*" "$RESET" >&2; exit 1; }
+is_root() { [[ $(id -u) == 0 ]]; }
+can_apt() { is_root && command -v apt-get >/dev/null; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+apt_install() {
+    say "installing Debian packages: $*"
+    local apt=(apt-get -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends)
+    if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >&2; then
+        [[ $APT_UPDATED == 1 ]] && return 1
+        APT_UPDATED=1
+        apt-get -q -o DPkg::Lock::Timeout=600 update >&2
+        DEBIAN_FRONTEND=noninteractive "${apt[@]}" install "$@" >&2
+    fi
+}
+
+# --- Python, virtual environment, dependencies -------------------------------------------
+find_python() {
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_venv() {
+    if [[ -x $VENV/bin/python ]] &&
+        $VENV/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        return 0
+    fi
+    local python
+    if ! python=$(find_python); then
+        can_apt || die "Python >= 3.11 is missing. Install it: sudo apt-get install -y python3 python3-venv"
+        apt_install python3 python3-venv
+        python=$(find_python) || die "Python >= 3.11 is still missing after installing python3"
+    fi
+    if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+        can_apt || die "The venv module is missing. Install it: sudo apt-get install -y python3-venv"
+        apt_install python3-venv
+    fi
+    say "creating $VENV with $("$python" --version)"
+    rm -rf "$VENV"
+    "$python" -m venv "$VENV"
+}
+
+ensure_dependencies() {
+    local extras=$1 stamp="$VENV/.installed-${1//,/-}" wanted
+    wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    if [[ -f $stamp && $(<"$stamp") == "$wanted" ]]; then
+        return 0
+    fi
+    say "installing the project and its dependencies ($extras) into $VENV"
+    $VENV/bin/python -m pip install -qq --disable-pip-version-check -e ".[$extras]"
+    echo "$wanted" >"$stamp"
+}
+
+# --- PostgreSQL and RabbitMQ ---------------------------------------------------------------
+url_part() { # url_part URL host|port DEFAULT_PORT
+    $VENV/bin/python -c 'import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1])
+print(p.hostname or "127.0.0.1" if sys.argv[2] == "host" else p.port or sys.argv[3])' "$@"
+}
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+wait_port() { # wait_port HOST PORT SECONDS
+    local deadline=$((SECONDS + $3))
+    until port_open "$1" "$2"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.5
+    done
+}
+is_local() { [[ $1 == 127.0.0.1 || $1 == localhost || $1 == ::1 ]]; }
+
+postgres_installed() { command -v pg_ctlcluster >/dev/null && compgen -G '/etc/postgresql/*/main' >/dev/null; }
+
+start_postgres() {
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    say "starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+}
+
+trust_local_postgres() {
+    # A freshly installed cluster only accepts passwords on TCP; the development set-up logs in
+    # as postgres from loopback without one, as the project's machines do.
+    local hba
+    for hba in /etc/postgresql/*/main/pg_hba.conf; do
+        grep -q 'jiangxin development' "$hba" && continue
+        say "allowing user postgres from loopback without a password in $hba"
+        sed -i '0,/^[^#]/s//# jiangxin development: postgres from loopback without a password\nhost all postgres 127.0.0.1\/32 trust\nhost all postgres ::1\/128 trust\n&/' "$hba"
+    done
+}
+
+ensure_postgres() {
+    local host port
+    host=$(url_part "$PG_URL" host 5432)
+    port=$(url_part "$PG_URL" port 5432)
+    if ! port_open "$host" "$port" && is_local "$host"; then
+        if postgres_installed && is_root; then
+            start_postgres
+        elif ! postgres_installed && can_apt; then
+            apt_install postgresql
+            trust_local_postgres
+            start_postgres
+        fi
+        wait_port "$host" "$port" 30 || true
+    fi
+    if ! port_open "$host" "$port"; then
+        PROBLEMS+=("PostgreSQL is not reachable at $host:$port")
+        return 0
+    fi
+    $VENV/bin/python - "$PG_URL/postgres" <<'EOF' || PROBLEMS+=("PostgreSQL at $host:$port refuses our login")
+import asyncio, sys
+import asyncpg
+async def main() -> None:
+    conn = await asyncpg.connect(sys.argv[1], timeout=10)
+    await conn.close()
+try:
+    asyncio.run(main())
+except Exception as exc:
+    sys.exit(f"cannot log in to PostgreSQL ({sys.argv[1]}): {exc}")
+EOF
+}
+
+rabbitmq_installed() { command -v rabbitmq-server >/dev/null; }
+
+start_rabbitmq() {
+    say "starting RabbitMQ"
+    rabbitmq-server -detached >&2 || true
+    timeout 180 rabbitmqctl -q await_startup >&2 || true
+}
+
+ensure_rabbitmq() {
+    local host port
+    host=$(url_part "$AMQP_URL" host 5672)
+    port=$(url_part "$AMQP_URL" port 5672)
+    if ! port_open "$host" "$port" && is_local "$host"; then
+        if rabbitmq_installed && is_root; then
+            start_rabbitmq
+        elif ! rabbitmq_installed && can_apt; then
+            apt_install rabbitmq-server
+            start_rabbitmq
+        fi
+        wait_port "$host" "$port" 60 || true
+    fi
+    if ! port_open "$host" "$port"; then
+        PROBLEMS+=("RabbitMQ is not reachable at $host:$port")
+        return 0
+    fi
+    $VENV/bin/python - "$AMQP_URL" <<'EOF' || PROBLEMS+=("RabbitMQ at $host:$port refuses our login")
+import asyncio, sys
+import aio_pika
+async def main() -> None:
+    connection = await aio_pika.connect(sys.argv[1], timeout=10)
+    await connection.close()
+try:
+    asyncio.run(main())
+except Exception as exc:
+    sys.exit(f"cannot log in to RabbitMQ: {exc!r}")
+EOF
+}
+
+ensure_servers() {
+    ensure_postgres
+    ensure_rabbitmq
+    ((${#PROBLEMS[@]} == 0)) && return 0
+    printf '%s%s%s\n' "$RED" "$(printf '%s. ' "${PROBLEMS[@]}")" "$RESET" >&2
+    cat >&2 <<'EOF'
+Jiangxin needs PostgreSQL (>= 15) and RabbitMQ (>= 3.10) on this machine. Either install them
+from Debian packages (as root):
+
+    sudo apt-get install -y postgresql rabbitmq-server
+    sudo pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
+    sudo rabbitmq-server -detached && sudo rabbitmqctl await_startup
+
+  and let user postgres log in from 127.0.0.1 without a password: add this line at the top of
+  /etc/postgresql/*/main/pg_hba.conf, then `sudo pg_ctlcluster ... main reload`:
+
+    host all postgres 127.0.0.1/32 trust
+
+or run both in containers with the Compose file and tell Jiangxin their credentials:
+
+    docker compose -f deploy/compose.yaml up -d postgres rabbitmq
+    export PGPASSWORD=jiangxin JIANGXIN_AMQP_URL=amqp://jiangxin:jiangxin@127.0.0.1:5672/
+    export JIANGXIN_TEST_AMQP=$JIANGXIN_AMQP_URL
+
+Then run the same make command again. (Running make as root does all of this by itself.)
+EOF
+    exit 1
+}
+
+# --- nginx, browser, web front -------------------------------------------------------------
+ensure_nginx() {
+    command -v nginx >/dev/null && return 0
+    can_apt || die "nginx is missing (make run uses it as the one origin on :8080). Install it: sudo apt-get install -y nginx"
+    # The package's own service is not needed: make run starts a private nginx on :8080.
+    apt_install nginx
+}
+
+ensure_browser() {
+    local missing=() package
+    command -v chromium >/dev/null || missing+=(chromium)
+    for package in fonts-noto-cjk fonts-wqy-zenhei; do
+        installed "$package" || missing+=("$package")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    can_apt || die "The browser tests need Debian packages: sudo apt-get install -y ${missing[*]}"
+    apt_install "${missing[@]}"
+}
+
+build_web() {
+    [[ -f web/package.json ]] || return 0
+    if ! command -v npm >/dev/null; then
+        can_apt || die "web/ has a build step and needs npm: sudo apt-get install -y nodejs npm"
+        apt_install nodejs npm
+    fi
+    say "building the web front (web/)"
+    (cd web && { [[ -f package-lock.json ]] && npm ci --no-audit --no-fund || npm install --no-audit --no-fund; } && npm run build) >&2
+}
+
+# --- project state -------------------------------------------------------------------------
+jiangxin() { $VENV/bin/jiangxin "$@"; }
+
+case $MODE in
+lint)
+    ensure_venv
+    ensure_dependencies dev
+    ;;
+servers)
+    ensure_venv
+    ensure_servers
+    ;;
+test)
+    ensure_venv
+    ensure_dependencies dev
+    ensure_servers
+    ensure_nginx
+    ensure_browser
+    jiangxin keys >/dev/null
+    ;;
+bench)
+    ensure_venv
+    ensure_dependencies dev,bench
+    ensure_servers
+    jiangxin keys >/dev/null
+    ;;
+run)
+    ensure_venv
+    ensure_dependencies dev
+    ensure_servers
+    ensure_nginx
+    build_web
+    jiangxin keys
+    jiangxin migrate
+    jiangxin topology
+    ;;
+*)
+    die "usage: $0 run|test|bench|lint|servers"
+    ;;
+esac
