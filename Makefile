@@ -13,7 +13,7 @@ help:
 	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
 	@echo "make test       set up, then ruff, mypy and the whole pytest suite"
 	@echo "make lint       ruff and mypy only"
-	@echo "make bench      run the benchmarks in bench/ (takes minutes)"
+	@echo "make bench      run every runnable bench/*.py (takes minutes)"
 	@echo "make gateway-config  regenerate deploy/nginx/nginx.conf from deploy/routes.py"
 	@echo "make clean      remove caches and generated files (keeps .venv and var/keys)"
 	@echo "make distclean  also remove .venv and var/"
@@ -38,7 +38,7 @@ bench:
 	@shopt -s nullglob; found=0; \
 	for file in bench/*.py; do \
 	    name=$$(basename "$$file" .py); \
-	    [[ $$name == _* ]] && continue; \
+	    grep -q '^if __name__ == "__main__"' "$$file" || continue; \
 	    found=1; echo "==> $$file"; $(PY) -m "bench.$$name" || exit 1; \
 	done; \
 	(( found )) || echo "no benchmarks in bench/ yet"

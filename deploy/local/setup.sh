@@ -3,7 +3,7 @@
 #
 #   deploy/local/setup.sh run     venv + deps, servers, nginx, keys, web build, migrate, topology
 #   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, keys
-#   deploy/local/setup.sh bench   venv + deps (with the bench extra), servers, keys
+#   deploy/local/setup.sh bench   venv + deps, servers, keys
 #   deploy/local/setup.sh lint    venv + deps
 #   deploy/local/setup.sh servers only check (and start or install) PostgreSQL and RabbitMQ
 #
@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 MODE=${1:-run}
 VENV=.venv
+# mypy checks bench/ too, so the bench extra belongs to every tool run, not only `make bench`.
+EXTRAS=dev,bench
 PG_URL=${JIANGXIN_TEST_PG:-postgresql://postgres@127.0.0.1:5432}
 AMQP_URL=${JIANGXIN_TEST_AMQP:-amqp://guest:guest@127.0.0.1:5672/}
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -252,7 +254,7 @@ jiangxin() { $VENV/bin/jiangxin "$@"; }
 case $MODE in
 lint)
     ensure_venv
-    ensure_dependencies dev
+    ensure_dependencies "$EXTRAS"
     ;;
 servers)
     ensure_venv
@@ -260,7 +262,7 @@ servers)
     ;;
 test)
     ensure_venv
-    ensure_dependencies dev
+    ensure_dependencies "$EXTRAS"
     ensure_servers
     ensure_nginx
     ensure_browser
@@ -268,13 +270,13 @@ test)
     ;;
 bench)
     ensure_venv
-    ensure_dependencies dev,bench
+    ensure_dependencies "$EXTRAS"
     ensure_servers
     jiangxin keys >/dev/null
     ;;
 run)
     ensure_venv
-    ensure_dependencies dev
+    ensure_dependencies "$EXTRAS"
     ensure_servers
     ensure_nginx
     build_web
