@@ -154,7 +154,9 @@ async def test_run_serves_every_service_behind_one_origin_and_ctrl_c_stops_them_
             for name in SERVICE_NAMES:
                 async with http.get(f"{base}/ops/{name}/readyz") as response:
                     assert response.status == 200
-                    assert (await response.json())["checks"] == {"database": True, "broker": True}
+                    checks = (await response.json())["checks"]
+                    assert {"database", "broker"} <= checks.keys()
+                    assert all(checks.values()), checks
                 async with http.get(f"{base}/ops/{name}/openapi.json") as response:
                     assert response.status == 200
                     assert (await response.json())["openapi"].startswith("3.")
