@@ -1,1 +1,85 @@
 """What callers ask the certification service to do (imperative names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.events.catalog import EnrollmentCompleted
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """Apply a released (or corrected) result to the enrolment's certificate."""
+
+    result: EnrollmentCompleted
+
+    @classmethod
+    def from_event(cls, event: EnrollmentCompleted) -> RecordResult:
+        """Translate the enrollment service's event."""
+        return cls(result=event)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueForResult:
+    """Issue now for a released, passing result (a trainer's direct issue)."""
+
+    enrollment_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveCertificates:
+    """Approve pending certificates (one or many)."""
+
+    certificate_ids: tuple[UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeStatus:
+    """Revoke, suspend or reinstate one certificate."""
+
+    certificate_id: UUID
+    action: Literal["revoke", "suspend", "reinstate"]
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReissueCertificate:
+    """Replace a certificate by a new one (new number, same verification URL)."""
+
+    certificate_id: UUID
+    reason: str
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReasonBody(Body):
+    """Why a certificate changes (shown publicly for revocations)."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("reason must not be blank")
+        return value.strip()
+
+
+class OptionalReasonBody(Body):
+    """An optional note (reinstatement)."""
+
+    reason: str | None = Field(None, max_length=500)
+
+
+class BulkApproveBody(Body):
+    """Certificates to approve at once."""
+
+    ids: list[UUID] = Field(min_length=1, max_length=500)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field
 
 from shared.config import ServiceSettings
 
@@ -12,3 +15,29 @@ class Settings(ServiceSettings):
 
     service_name: ClassVar[str] = "certification"
     default_port: ClassVar[int] = 8082
+
+    # The issuing organisation, printed on certificates and named in credentials.
+    org_name: str = "匠心职业技能评价中心"
+    org_name_en: str = "Jiangxin Vocational Skills Centre"
+    # An assessment body issues national 22-character numbers; others use the internal format.
+    assessment_body: bool = False
+    assessment_kind: Literal["Y", "S"] = "S"
+    agency_code: str = Field("0000", pattern=r"^\d{4}$")
+    province_code: str = Field("36", pattern=r"^\d{2}$")
+    site_code: str = Field("000001", pattern=r"^\d{6}$")
+    internal_number_prefix: str = Field("JX", pattern=r"^[A-Z]{1,6}$")
+    # Fernet key of the PII transport (ID numbers arrive encrypted under it and stay so at rest).
+    pii_transport_key_file: Path = Path("var/keys/pii-transport.key")
+    # Fernet key that encrypts the credential signing keys stored in the database
+    # (created on first start when missing).
+    signing_key_secret_file: Path = Path("var/keys/credential-signing.key")
+    key_refresh_s: float = 60.0
+    # Public verification: token bucket per client IP; X-Forwarded-For only from these proxies.
+    verify_rate_per_s: float = 5.0
+    verify_burst: int = 30
+    trusted_proxies: tuple[str, ...] = ()
+    verify_cache_max_age_s: int = 30
+    status_list_size: int = Field(131_072, ge=131_072)
+    # A TrueType CJK font is embedded when present; otherwise the built-in STSong-Light is used.
+    pdf_font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    pdf_font_subfont_index: int = 0

@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
-from shared.messaging.subscriptions import Subscriptions
+from collections.abc import Callable
 
-subscriptions = Subscriptions()
+from services.certification import handlers
+from services.certification.commands import RecordResult
+from services.certification.handlers.deps import Issuing
+from shared.events.catalog import EnrollmentCompleted
+from shared.messaging.subscriptions import HandlerContext, Subscriptions
+
+
+def build_subscriptions(deps: Callable[[], Issuing]) -> Subscriptions:
+    """Return the subscriptions, their handlers reaching the app's issuer through `deps`."""
+    subs = Subscriptions()
+
+    @subs.on(EnrollmentCompleted)
+    async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContext) -> None:
+        await handlers.record_result(RecordResult.from_event(event), uow=ctx.uow, deps=deps())
+
+    return subs
+
+
+def _not_bound() -> Issuing:
+    raise RuntimeError("use the subscriptions of an app built by create_app")
+
+
+# The catalogue's view (topology, AsyncAPI); each app builds its own bound copy in create_app,
+# because a HandlerContext carries no app resources.
+subscriptions = build_subscriptions(_not_bound)

@@ -1,0 +1,39 @@
+"""Vocational skill levels as written on the certificate."""
+
+from __future__ import annotations
+
+LEVEL_NAMES_ZH = {
+    5: "五级/初级工",
+    4: "四级/中级工",
+    3: "三级/高级工",
+    2: "二级/技师",
+    1: "一级/高级技师",
+}
+LEVEL_NAMES_EN = {
+    5: "Level 5 / Junior worker",
+    4: "Level 4 / Intermediate worker",
+    3: "Level 3 / Senior worker",
+    2: "Level 2 / Technician",
+    1: "Level 1 / Senior technician",
+}
+
+
+def level_name(level: int | None, *, locale: str = "zh-CN") -> str | None:
+    """Return the printed name of a level (None for a training certificate)."""
+    if level is None:
+        return None
+    names = LEVEL_NAMES_EN if locale == "en" else LEVEL_NAMES_ZH
+    return names[level]
+
+
+TITLE_SKILL = "职业技能等级证书"
+TITLE_TRAINING = "培训合格证书"
+TITLE_SKILL_EN = "Vocational Skill Level Certificate"
+TITLE_TRAINING_EN = "Training Certificate"
+
+
+def title_of(level: int | None, *, locale: str = "zh-CN") -> str:
+    """Return the fixed title of a certificate: skill level, or training without a level."""
+    if locale == "en":
+        return TITLE_SKILL_EN if level else TITLE_TRAINING_EN
+    return TITLE_SKILL if level else TITLE_TRAINING

@@ -1,0 +1,20 @@
+"""One async use case per command; the only place touching the unit of work."""
+
+from services.certification.handlers.deps import Issuing
+from services.certification.handlers.issuing import (
+    approve,
+    approve_many,
+    issue_for_result,
+    record_result,
+)
+from services.certification.handlers.lifecycle import change_status, reissue
+
+__all__ = [
+    "Issuing",
+    "approve",
+    "approve_many",
+    "change_status",
+    "issue_for_result",
+    "record_result",
+    "reissue",
+]

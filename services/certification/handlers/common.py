@@ -1,0 +1,116 @@
+"""Steps shared by the use cases: issuing (number, code, signature), events, permissions."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.certification import repository
+from services.certification.credentials import vc
+from services.certification.credentials.status_list import ListPosition, status_entries
+from services.certification.domain.certificate import expiry
+from services.certification.domain.levels import level_name, title_of
+from services.certification.handlers.deps import Issuing
+from services.certification.repository import CertificateRow, Issue
+from shared.auth import Principal
+from shared.db import Conn
+from shared.errors import Forbidden
+from shared.events.catalog import (
+    CertificateEvent,
+    CertificateIssued,
+    CourseInfo,
+    EnrollmentCompleted,
+    IdentityDocument,
+    Recipient,
+)
+
+
+def may_manage(actor: Principal, trainer_ids: list[UUID]) -> bool:
+    """Tell whether the actor is an admin or a trainer of the class."""
+    return actor.is_admin or (actor.role == "trainer" and actor.user_id in trainer_ids)
+
+
+def require_manager(actor: Principal, trainer_ids: list[UUID]) -> None:
+    """Raise Forbidden unless the actor is an admin or a trainer of the class."""
+    if not may_manage(actor, trainer_ids):
+        raise Forbidden("only a trainer of this class or an admin may do this",
+                        code="not_class_trainer")
+
+
+def role_of(actor: Principal | None) -> str:
+    """Return the audit role of an actor (the system when there is none)."""
+    return actor.role if actor else "system"
+
+
+async def issue_fields(
+    conn: Conn, deps: Issuing, *, certificate_id: UUID, code: str,
+    holder: Recipient, course: CourseInfo, identity: IdentityDocument | None,
+) -> Issue:
+    """Draw a number and a status index, then sign the credential; all in the transaction."""
+    now = deps.clock.now()
+    issued_on = deps.today()
+    key = deps.numbers.counter(year=issued_on.year, level=course.level)
+    number = deps.numbers.format(key, await repository.next_serial(conn, key))
+    position = ListPosition.of(await repository.next_status_index(conn), deps.status_list_size)
+    expires_on = expiry(issued_on, course.certificate_validity_months)
+    facts = vc.CredentialFacts(
+        certificate_id=certificate_id, number=number, title_zh=title_of(course.level),
+        holder_name=holder.name, holder_id=holder.user_id,
+        id_number=deps.reveal_id(identity.number_encrypted if identity else None),
+        course_code=course.code, course_title_zh=course.title_zh,
+        course_title_en=course.title_en, occupation=course.occupation_name,
+        work_type=course.work_type, level=course.level, level_name=level_name(course.level),
+        hours=None if course.level else course.required_hours, issued_at=now,
+        expires_on=expires_on, issuer_did=deps.did, issuer_name=deps.org_name,
+        verify_url=deps.verify_url(code), base_url=deps.base_url,
+        status=status_entries(deps.base_url, position),
+    )
+    signing_key = deps.keys.signing_key()
+    token = vc.sign(vc.jwt_claims(vc.build_credential(facts)), signing_key, did=deps.did)
+    return Issue(
+        number=number, code=code, issued_at=now, issued_on=issued_on, expires_on=expires_on,
+        issuer_name=deps.org_name, status_index=position.list_number * deps.status_list_size
+        + position.index, kid=signing_key.kid, credential=token,
+    )
+
+
+def event_fields(row: CertificateRow, deps: Issuing, *, seq: int,
+                 actor: Principal | None) -> dict[str, object]:
+    """Return the fields every certificate event carries."""
+    assert row.number is not None
+    assert row.code is not None
+    assert row.issued_on is not None
+    return {
+        "certificate_id": row.id, "seq": seq, "enrollment_id": row.enrollment_id,
+        "number": row.number, "code": row.code, "verify_url": deps.verify_url(row.code),
+        "holder": row.holder, "course_title_zh": row.course.title_zh,
+        "course_title_en": row.course.title_en, "level": row.level, "issued_on": row.issued_on,
+        "expires_on": row.expires_on, "actor_id": actor.user_id if actor else None,
+    }
+
+
+def issued_event(row: CertificateRow, deps: Issuing, *, seq: int, actor: Principal | None,
+                 replaces: UUID | None = None) -> CertificateEvent:
+    """Return the CertificateIssued event of a just-issued certificate."""
+    return CertificateIssued(**event_fields(row, deps, seq=seq, actor=actor),
+                             replaces=replaces)
+
+
+def issued_row(
+    certificate_id: UUID, result: EnrollmentCompleted, issue: Issue, *, replaces: UUID | None
+) -> CertificateRow:
+    """Return the row a just-inserted valid certificate has (no need to read it back)."""
+    identity = result.identity
+    return CertificateRow(
+        id=certificate_id, enrollment_id=result.enrollment_id,
+        class_id=result.class_info.class_id, holder_user_id=result.trainee.user_id,
+        trainer_ids=list(result.trainer_ids), status="valid", seq=1,
+        result_version=result.result_version, holder=result.trainee,
+        id_type=identity.id_type if identity else None,
+        id_number_masked=identity.number_masked if identity else None,
+        id_number_encrypted=identity.number_encrypted if identity else None,
+        course=result.course, level=result.course.level, hours=result.course.required_hours,
+        number=issue.number, code=issue.code, issued_at=issue.issued_at,
+        issued_on=issue.issued_on, expires_on=issue.expires_on, issuer_name=issue.issuer_name,
+        status_index=issue.status_index, kid=issue.kid, credential=issue.credential,
+        reason=None, revocation_kind=None, replaces=replaces, replaced_by=None,
+    )

@@ -1,0 +1,215 @@
+"""Use cases that create certificates: results, direct issue, approval."""
+
+from __future__ import annotations
+
+import dataclasses
+from uuid import UUID
+
+from services.certification import repository
+from services.certification.commands import ApproveCertificates, IssueForResult, RecordResult
+from services.certification.domain.certificate import Decision, Live, check_transition, decide
+from services.certification.domain.codes import new_code
+from services.certification.handlers.common import (
+    event_fields,
+    issue_fields,
+    issued_event,
+    issued_row,
+    require_manager,
+    role_of,
+)
+from services.certification.handlers.deps import Issuing
+from services.certification.repository import CertificateRow
+from shared.auth import Principal
+from shared.errors import Conflict, DomainError, InvalidState, NotFound
+from shared.events.catalog import CertificateRevoked, EnrollmentCompleted, IdentityDocument
+from shared.ids import new_id
+from shared.logging import get_logger
+from shared.messaging.uow import UnitOfWork, UowFactory
+
+log = get_logger(__name__)
+_CODE_ATTEMPTS = 5
+
+
+async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Issuing) -> Decision:
+    """Apply a released or corrected result: issue, hold, withdraw, revoke or reissue."""
+    result = cmd.result
+    if not await repository.record_result(uow.conn, result):
+        log.info("result_not_newer_ignored", enrollment_id=str(result.enrollment_id),
+                 result_version=result.result_version)
+        return Decision.NOTHING
+    live = await repository.lock_live(uow.conn, result.enrollment_id)
+    state = Live(live.status, live.revocation_kind) if live else None  # type: ignore[arg-type]
+    decision = decide(state, passed=result.passed, policy=result.course.issue_policy)
+    if decision is Decision.ISSUE:
+        await issue_new(uow, deps, result, live, actor=None)
+    elif decision is Decision.HOLD:
+        await _hold(uow, result, live)
+    elif decision is Decision.WITHDRAW and live is not None:
+        await repository.set_status(uow.conn, live.id, status="withdrawn",
+                                    reason="result corrected to failed")
+        await repository.add_audit(uow.conn, live.id, "withdrawn", actor_id=None,
+                                   actor_role="system", reason="result corrected to failed")
+    elif decision is Decision.REVOKE and live is not None:
+        await _revoke_for_correction(uow, deps, live, result)
+    elif decision is Decision.REISSUE and live is not None:
+        await reissue_from(uow, deps, live, result, actor=None,
+                           reason="result corrected to passed")
+    log.info("result_recorded", enrollment_id=str(result.enrollment_id),
+             result_version=result.result_version, decision=decision.value)
+    return decision
+
+
+async def issue_new(
+    uow: UnitOfWork, deps: Issuing, result: EnrollmentCompleted, live: CertificateRow | None,
+    *, actor: Principal | None,
+) -> CertificateRow:
+    """Issue a valid certificate for a passing result (reusing a withdrawn row)."""
+    if live is not None:
+        await repository.refresh_pending(uow.conn, live.id, result)
+        refreshed = await repository.lock_certificate(uow.conn, live.id)
+        assert refreshed is not None
+        return await approve_row(uow, deps, refreshed, actor=actor, action="issued")
+    certificate_id = new_id()
+    for _ in range(_CODE_ATTEMPTS):
+        code = new_code()
+        issue = await issue_fields(uow.conn, deps, certificate_id=certificate_id, code=code,
+                                   holder=result.trainee, course=result.course,
+                                   identity=result.identity)
+        if await repository.insert_certificate(uow.conn, certificate_id=certificate_id,
+                                               result=result, status="valid", code=code,
+                                               issue=issue):
+            row = issued_row(certificate_id, result, issue, replaces=None)
+            await repository.add_audit(uow.conn, certificate_id, "issued",
+                                       actor_id=actor.user_id if actor else None,
+                                       actor_role=role_of(actor))
+            await uow.publish(issued_event(row, deps, seq=1, actor=actor))
+            return row
+    raise Conflict("could not draw a free verification code", code="code_exhausted")
+
+
+async def _hold(uow: UnitOfWork, result: EnrollmentCompleted, live: CertificateRow | None) -> None:
+    if live is not None:
+        await repository.refresh_pending(uow.conn, live.id, result)
+        certificate_id = live.id
+    else:
+        certificate_id = new_id()
+        while not await repository.insert_certificate(
+            uow.conn, certificate_id=certificate_id, result=result, status="pending",
+            code=new_code(), issue=None,
+        ):
+            pass
+    await repository.add_audit(uow.conn, certificate_id, "held_for_approval", actor_id=None,
+                               actor_role="system")
+
+
+async def _revoke_for_correction(
+    uow: UnitOfWork, deps: Issuing, live: CertificateRow, result: EnrollmentCompleted
+) -> None:
+    reason = f"result corrected to failed (version {result.result_version})"
+    seq = await repository.set_status(uow.conn, live.id, status="revoked", reason=reason,
+                                      revocation_kind="result_corrected")
+    await repository.add_audit(uow.conn, live.id, "revoked", actor_id=None, actor_role="system",
+                               reason=reason)
+    await uow.publish(CertificateRevoked(**event_fields(live, deps, seq=seq, actor=None),
+                                         reason=reason))
+
+
+async def approve_row(
+    uow: UnitOfWork, deps: Issuing, row: CertificateRow, *, actor: Principal | None,
+    action: str = "approved",
+) -> CertificateRow:
+    """Issue a pending certificate: number, signature, event."""
+    assert row.code is not None
+    identity = None
+    if row.id_type and row.id_number_masked and row.id_number_encrypted:
+        identity = IdentityDocument(id_type=row.id_type,
+                                    number_masked=row.id_number_masked,
+                                    number_encrypted=row.id_number_encrypted)
+    issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=row.code,
+                               holder=row.holder, course=row.course, identity=identity)
+    seq = await repository.mark_issued(uow.conn, row.id, issue)
+    await repository.add_audit(uow.conn, row.id, action,
+                               actor_id=actor.user_id if actor else None,
+                               actor_role=role_of(actor))
+    issued = dataclasses.replace(
+        row, status="valid", seq=seq, number=issue.number, issued_at=issue.issued_at,
+        issued_on=issue.issued_on, expires_on=issue.expires_on, issuer_name=issue.issuer_name,
+        status_index=issue.status_index, kid=issue.kid, credential=issue.credential,
+    )
+    await uow.publish(issued_event(issued, deps, seq=seq, actor=actor))
+    return issued
+
+
+async def approve(
+    certificate_id: UUID, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+) -> CertificateRow:
+    """Approve one pending certificate (a trainer of its class or an admin)."""
+    row = await repository.lock_certificate(uow.conn, certificate_id)
+    if row is None:
+        raise NotFound("no such certificate")
+    require_manager(actor, row.trainer_ids)
+    check_transition("approve", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
+    return await approve_row(uow, deps, row, actor=actor)
+
+
+async def approve_many(
+    cmd: ApproveCertificates, *, uows: UowFactory, deps: Issuing, actor: Principal
+) -> tuple[list[CertificateRow], list[tuple[UUID, DomainError]]]:
+    """Approve each certificate in its own transaction; report the ones that failed and why."""
+    approved: list[CertificateRow] = []
+    failed: list[tuple[UUID, DomainError]] = []
+    for certificate_id in dict.fromkeys(cmd.certificate_ids):
+        try:
+            async with uows() as uow:
+                approved.append(await approve(certificate_id, uow=uow, deps=deps, actor=actor))
+        except DomainError as exc:
+            failed.append((certificate_id, exc))
+    return approved, failed
+
+
+async def issue_for_result(
+    cmd: IssueForResult, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+) -> CertificateRow:
+    """Issue directly for a released, passing result (approving a pending one if held)."""
+    result = await repository.lock_result(uow.conn, cmd.enrollment_id)
+    if result is None:
+        raise NotFound("no released result for this enrolment", code="result_not_found")
+    require_manager(actor, list(result.trainer_ids))
+    if not result.passed:
+        raise InvalidState("the released result is not a pass", code="result_not_passed")
+    live = await repository.lock_live(uow.conn, cmd.enrollment_id)
+    if live is None or live.status == "withdrawn":
+        return await issue_new(uow, deps, result, live, actor=actor)
+    if live.status == "pending":
+        return await approve_row(uow, deps, live, actor=actor)
+    raise Conflict("this enrolment already has a certificate", code="already_issued",
+                   certificate_id=str(live.id))
+
+
+async def reissue_from(
+    uow: UnitOfWork, deps: Issuing, old: CertificateRow, result: EnrollmentCompleted,
+    *, actor: Principal | None, reason: str,
+) -> CertificateRow:
+    """Replace a certificate by a new one with a new number and the same verification code."""
+    assert old.code is not None
+    new = new_id()
+    kind = old.revocation_kind if old.status == "revoked" else "reissued"
+    await repository.set_status(uow.conn, old.id, status="revoked",
+                                reason=old.reason if old.status == "revoked" else reason,
+                                revocation_kind=kind, replaced_by=new)
+    await repository.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor
+                               else None, actor_role=role_of(actor), reason=reason,
+                               details={"replaced_by": str(new)})
+    issue = await issue_fields(uow.conn, deps, certificate_id=new, code=old.code,
+                               holder=result.trainee, course=result.course,
+                               identity=result.identity)
+    if not await repository.insert_certificate(uow.conn, certificate_id=new, result=result,
+                                               status="valid", code=old.code, issue=issue,
+                                               replaces=old.id):
+        raise Conflict("the verification code is taken", code="code_taken")
+    row = issued_row(new, result, issue, replaces=old.id)
+    await repository.add_audit(uow.conn, new, "reissued", actor_id=actor.user_id if actor
+                               else None, actor_role=role_of(actor), reason=reason,
+                               details={"replaces": str(old.id)})
+    await uow.publish(issued_event(row, deps, seq=1, actor=actor, replaces=old.id))
+    return row

@@ -1,0 +1,70 @@
+"""Use cases that change an issued certificate: revoke, suspend, reinstate, reissue."""
+
+from __future__ import annotations
+
+from services.certification import repository
+from services.certification.commands import ChangeStatus, ReissueCertificate
+from services.certification.domain.certificate import check_transition
+from services.certification.handlers.common import event_fields, require_manager, role_of
+from services.certification.handlers.deps import Issuing
+from services.certification.handlers.issuing import reissue_from
+from services.certification.repository import CertificateRow
+from shared.auth import Principal
+from shared.errors import NotFound
+from shared.events.catalog import (
+    CertificateReinstated,
+    CertificateRevoked,
+    CertificateSuspended,
+)
+from shared.logging import get_logger
+from shared.messaging.uow import UnitOfWork
+
+log = get_logger(__name__)
+_NEW_STATUS = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
+
+
+async def _managed(uow: UnitOfWork, certificate_id: object, actor: Principal) -> CertificateRow:
+    row = await repository.lock_certificate(uow.conn, certificate_id)  # type: ignore[arg-type]
+    if row is None:
+        raise NotFound("no such certificate")
+    require_manager(actor, row.trainer_ids)
+    return row
+
+
+async def change_status(
+    cmd: ChangeStatus, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+) -> CertificateRow:
+    """Revoke, suspend or reinstate a certificate; record who, when and why; tell the holder."""
+    row = await _managed(uow, cmd.certificate_id, actor)
+    check_transition(cmd.action, row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
+    status = _NEW_STATUS[cmd.action]
+    seq = await repository.set_status(
+        uow.conn, row.id, status=status, reason=cmd.reason if status != "valid" else None,
+        revocation_kind="manual" if status == "revoked" else None,
+    )
+    await repository.add_audit(uow.conn, row.id, status if status != "valid" else "reinstated",
+                               actor_id=actor.user_id, actor_role=role_of(actor),
+                               reason=cmd.reason)
+    fields = event_fields(row, deps, seq=seq, actor=actor)
+    if cmd.action == "revoke":
+        await uow.publish(CertificateRevoked(**fields, reason=cmd.reason or ""))
+    elif cmd.action == "suspend":
+        await uow.publish(CertificateSuspended(**fields, reason=cmd.reason or ""))
+    else:
+        await uow.publish(CertificateReinstated(**fields))
+    log.info("certificate_status_changed", certificate_id=str(row.id), status=status)
+    return await repository.lock_certificate(uow.conn, row.id) or row
+
+
+async def reissue(
+    cmd: ReissueCertificate, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+) -> CertificateRow:
+    """Replace a certificate by a new one: new number, same verification URL, event to holder."""
+    row = await _managed(uow, cmd.certificate_id, actor)
+    check_transition("reissue", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
+    result = await repository.lock_result(uow.conn, row.enrollment_id)
+    if result is None:
+        raise NotFound("the result of this certificate is unknown", code="result_not_found")
+    new = await reissue_from(uow, deps, row, result, actor=actor, reason=cmd.reason)
+    log.info("certificate_reissued", certificate_id=str(new.id), replaces=str(row.id))
+    return new

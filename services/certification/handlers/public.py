@@ -1,0 +1,112 @@
+"""Public use cases (no login): verify by number or code, verify a credential, status lists."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.certification import views
+from services.certification.credentials import vc
+from services.certification.credentials.did import did_document
+from services.certification.credentials.keys import SigningKey, public_from_jwk
+from services.certification.credentials.status_list import (
+    encode_bits,
+    parse_list_id,
+    status_list_credential,
+)
+from services.certification.credentials.verify import CredentialInvalid, verify_signature
+from services.certification.domain.codes import normalise_code
+from services.certification.domain.numbers import looks_like_number
+from services.certification.handlers.deps import Issuing
+from services.certification.models import VerifyOut
+from shared.errors import NotFound, ValidationFailed
+
+_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+
+
+async def lookup(pool: asyncpg.Pool, deps: Issuing, number_or_code: str) -> VerifyOut:
+    """Return the public view of an issued certificate by its number or short code."""
+    text = number_or_code.strip().upper()
+    if looks_like_number(text):
+        record = await views.verification_record(pool, number=text)
+    elif (code := normalise_code(text)) is not None:
+        record = await views.verification_record(pool, code=code)
+    else:
+        record = None
+    if record is None:
+        raise NotFound("no certificate has this number or code", code="certificate_not_found")
+    return views.present_public(record, today=deps.today(), base_url=deps.base_url)
+
+
+async def published_document(pool: asyncpg.Pool, deps: Issuing) -> dict[str, Any]:
+    """Return the DID document with every key ever used (rotation keeps old ones)."""
+    keys = [
+        SigningKey(kid=r["kid"], seq=r["seq"], public=public_from_jwk(r["public_jwk"]),
+                   private=None, created_at=r["created_at"], retired_at=r["retired_at"])
+        for r in await views.published_keys(pool)
+    ]
+    return did_document(deps.did, keys)
+
+
+def credential_token(credential: str | dict[str, Any]) -> str:
+    """Return the compact JWS of a posted credential, or raise ValidationFailed."""
+    if isinstance(credential, dict):
+        if credential.get("format", "vc+jwt") != "vc+jwt":
+            raise ValidationFailed("only vc+jwt credentials are issued here",
+                                   code="unsupported_format")
+        inner = credential.get("credential")
+        credential = inner if isinstance(inner, str) else ""
+    token = credential.strip()
+    if not _JWS.match(token):
+        raise ValidationFailed("the credential is not a compact JWS", code="credential_malformed")
+    return token
+
+
+async def verify_posted(
+    pool: asyncpg.Pool, deps: Issuing, credential: str | dict[str, Any]
+) -> VerifyOut:
+    """Check a credential's signature against our DID document, then its current status."""
+    token = credential_token(credential)
+    try:
+        claims, _kid = verify_signature(token, await published_document(pool, deps))
+    except CredentialInvalid as exc:
+        return VerifyOut(status="invalid", signature_valid=False, errors=[str(exc)])
+    jti = str(claims.get("jti", ""))
+    try:
+        certificate_id = UUID(jti.removeprefix("urn:uuid:"))
+    except ValueError:
+        return VerifyOut(status="invalid", signature_valid=True, errors=["unknown credential id"])
+    record = await views.verification_record(pool, certificate_id=certificate_id)
+    if record is None:
+        return VerifyOut(status="invalid", signature_valid=True,
+                         errors=["no such certificate here"])
+    public = views.present_public(record, today=deps.today(), base_url=deps.base_url)
+    return public.model_copy(update={"signature_valid": True})
+
+
+async def status_list(
+    pool: asyncpg.Pool, deps: Issuing, list_ref: str
+) -> tuple[dict[str, Any], str]:
+    """Return (credential, signed VC-JWT) of one status list."""
+    parsed = parse_list_id(list_ref)
+    if parsed is None:
+        raise NotFound("no such status list", code="status_list_not_found")
+    purpose, number = parsed
+    size = deps.status_list_size
+    if number > await views.highest_list_number(pool, size):
+        raise NotFound("no such status list", code="status_list_not_found")
+    lo = number * size
+    flagged = await views.flagged_indices(pool, purpose, lo, lo + size)
+    url = f"{deps.base_url}/api/v1/status-lists/{list_ref}"
+    now: datetime = deps.clock.now()
+    credential = status_list_credential(
+        url=url, purpose=purpose, encoded=encode_bits((i - lo for i in flagged), size),
+        issuer=deps.did, now=now,
+    )
+    claims = {"iss": deps.did, "jti": url, "nbf": int(now.timestamp()),
+              "iat": int(now.timestamp()), "vc": credential}
+    return credential, vc.sign(claims, deps.keys.signing_key(), did=deps.did)

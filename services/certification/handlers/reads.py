@@ -1,0 +1,96 @@
+"""Read use cases with their permission rules: a trainee sees only their own certificates."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+import asyncpg
+
+from services.certification import pdf, views
+from services.certification.domain.certificate import masked_id, public_status
+from services.certification.domain.levels import level_name
+from services.certification.handlers.common import may_manage, require_manager
+from services.certification.handlers.deps import Issuing
+from services.certification.models import AuditEntry, CertificateOut
+from services.certification.repository import CertificateRow
+from shared.auth import Principal
+from shared.errors import InvalidState, NotFound
+
+_NOTES = {
+    "revoked": ("已撤销", "REVOKED"),
+    "suspended": ("已暂停", "SUSPENDED"),
+    "expired": ("已过期", "EXPIRED"),
+}
+
+
+async def visible_certificate(
+    pool: asyncpg.Pool, certificate_id: UUID, actor: Principal
+) -> CertificateRow:
+    """Return a certificate its holder, a trainer of its class or an admin may see."""
+    row = await views.certificate(pool, certificate_id)
+    if row is None or not (row.holder_user_id == actor.user_id
+                           or may_manage(actor, row.trainer_ids)):
+        raise NotFound("no such certificate")
+    return row
+
+
+async def class_certificates(
+    pool: asyncpg.Pool, class_id: UUID, *, status: str | None, actor: Principal
+) -> list[CertificateRow]:
+    """Return a class's certificates to a trainer of the class or an admin."""
+    if not actor.is_admin:
+        require_manager(actor, await views.class_trainers(pool, class_id))
+    return await views.class_certificates(pool, class_id, status=status)
+
+
+async def holder_certificates(pool: asyncpg.Pool, user_id: UUID) -> list[CertificateRow]:
+    """Return the caller's own certificates."""
+    return await views.holder_certificates(pool, user_id)
+
+
+async def audit_for(pool: asyncpg.Pool, certificate_id: UUID, actor: Principal) -> list[AuditEntry]:
+    """Return a certificate's history to a trainer of its class or an admin."""
+    row = await views.certificate(pool, certificate_id)
+    if row is None:
+        raise NotFound("no such certificate")
+    require_manager(actor, row.trainer_ids)
+    return await views.audit(pool, certificate_id)
+
+
+def issued_only(row: CertificateRow) -> None:
+    """Raise InvalidState for a certificate that has not been issued."""
+    if row.status not in ("valid", "suspended", "revoked") or row.credential is None:
+        raise InvalidState("the certificate has not been issued", code="not_issued")
+
+
+async def render_pdf(
+    row: CertificateRow, *, deps: Issuing, actor: Principal, font: str
+) -> bytes:
+    """Render the printable certificate; only the holder's own copy shows the full ID number."""
+    issued_only(row)
+    assert row.number
+    assert row.code
+    assert row.issued_on
+    own = row.holder_user_id == actor.user_id
+    full = deps.reveal_id(row.id_number_encrypted) if own else None
+    locale = row.holder.locale
+    shown = public_status(row.status, row.expires_on, deps.today())  # type: ignore[arg-type]
+    note = _NOTES.get(shown)
+    printed = pdf.PrintedCertificate(
+        locale=locale, holder_name=row.holder.name, id_type=row.id_type,
+        id_number=full or masked_id(row.id_number_masked), occupation=row.course.occupation_name,
+        work_type=row.course.work_type, level=row.level,
+        level_name=level_name(row.level, locale=locale),
+        course_title=row.course.title_en if locale == "en" else row.course.title_zh,
+        hours=row.hours, number=row.number, issued_on=row.issued_on, expires_on=row.expires_on,
+        issuer=deps.org_name_en if locale == "en" else (row.issuer_name or deps.org_name),
+        verify_url=deps.verify_url(row.code),
+        status_note=(note[1] if locale == "en" else note[0]) if note else None,
+    )
+    return await asyncio.to_thread(pdf.render, printed, font=font)
+
+
+def present(row: CertificateRow, deps: Issuing) -> CertificateOut:
+    """Return the API view of a certificate."""
+    return views.present(row, today=deps.today(), base_url=deps.base_url)

@@ -1,0 +1,120 @@
+"""Response models of the certification API (the HTTP contract)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+ShownStatus = Literal["pending", "withdrawn", "valid", "suspended", "revoked", "expired"]
+
+
+class Out(BaseModel):
+    """A response body."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class CertificateOut(Out):
+    """A certificate as its holder, its trainers and admins see it."""
+
+    id: UUID
+    enrollment_id: UUID
+    class_id: UUID
+    kind: Literal["skill", "training"]
+    title: str
+    number: str | None
+    code: str | None
+    status: ShownStatus
+    reason: str | None = None
+    holder: str
+    id_type: str | None = None
+    id_number: str | None = None
+    course: str
+    course_en: str
+    occupation: str
+    work_type: str
+    level: int | None
+    level_name: str | None
+    hours: float | None
+    issued_on: date | None
+    expires_on: date | None
+    issuer: str
+    verify_url: str | None
+    pdf_url: str | None
+    credential_url: str | None
+    replaces: UUID | None = None
+    replaced_by: UUID | None = None
+
+
+class CertificateList(Out):
+    """A page of certificates."""
+
+    items: list[CertificateOut]
+
+
+class CredentialOut(Out):
+    """A portable credential: `vc+jwt` (a compact JWS string)."""
+
+    format: Literal["vc+jwt", "ldp_vc"]
+    credential: str | dict[str, Any]
+
+
+class VerifyOut(Out):
+    """What the public sees when checking a certificate (masked personal data only)."""
+
+    status: Literal["valid", "revoked", "suspended", "expired", "invalid"]
+    number: str | None = None
+    code: str | None = None
+    holder: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    title: str | None = None
+    course: str | None = None
+    course_en: str | None = None
+    occupation: str | None = None
+    work_type: str | None = None
+    level: int | None = None
+    level_name: str | None = None
+    hours: float | None = None
+    issued_on: date | None = None
+    expires_on: date | None = None
+    issuer: str | None = None
+    reason: str | None = None
+    replaced_by_number: str | None = None
+    verify_url: str | None = None
+    signature_valid: bool | None = None
+    errors: list[str] | None = None
+
+
+class ApprovalFailure(Out):
+    """Why one certificate of a bulk approval was not approved."""
+
+    id: UUID
+    code: str
+    detail: str
+
+
+class BulkApproveOut(Out):
+    """The outcome of a bulk approval."""
+
+    approved: list[CertificateOut]
+    failed: list[ApprovalFailure]
+
+
+class AuditEntry(Out):
+    """One line of a certificate's history."""
+
+    action: str
+    actor_id: UUID | None
+    actor_role: str
+    reason: str | None
+    at: datetime
+
+
+class AuditList(Out):
+    """A certificate's history, oldest first."""
+
+    items: list[AuditEntry]

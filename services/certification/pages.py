@@ -1,0 +1,90 @@
+"""The public verification page (server-rendered, no JavaScript): what the QR code opens."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from services.certification.domain.levels import level_name, title_of
+from services.certification.handlers import public
+from services.certification.runtime import DEPS, LIMITER, PROXIES, TEMPLATES
+from shared.errors import NotFound
+from shared.service import POOL
+
+TEXTS: dict[str, dict[str, Any]] = {
+    "zh": {
+        "title": "证书查验", "switch": "English", "placeholder": "证书编号或查验码",
+        "check": "查验", "not_found": "未找到该证书，请核对编号或查验码。",
+        "statuses": {"valid": "有效", "revoked": "已撤销", "suspended": "已暂停",
+                     "expired": "已过期"},
+        "replaced": "已补发新证书：", "kind": "证书类别", "number": "证书编号",
+        "holder": "持证人", "id_number": "证件号码", "occupation": "职业（工种）",
+        "level": "职业技能等级", "course": "培训课程", "hours": "培训学时",
+        "issued_on": "发证日期", "expires_on": "有效期至", "issuer": "发证机构",
+        "privacy": "为保护个人信息，姓名和证件号码已部分隐去。",
+    },
+    "en": {
+        "title": "Certificate check", "switch": "中文", "placeholder": "Certificate number or code",
+        "check": "Check", "not_found": "No certificate found; check the number or code.",
+        "statuses": {"valid": "Valid", "revoked": "Revoked", "suspended": "Suspended",
+                     "expired": "Expired"},
+        "replaced": "Reissued as", "kind": "Certificate", "number": "Number",
+        "holder": "Holder", "id_number": "ID number", "occupation": "Occupation (work type)",
+        "level": "Skill level", "course": "Course", "hours": "Hours",
+        "issued_on": "Issued on", "expires_on": "Valid until", "issuer": "Issued by",
+        "privacy": "Names and ID numbers are partly hidden to protect personal data.",
+    },
+}
+
+
+def _switch_url(path: str, query: str, en: bool) -> str:
+    params = {"q": query} if query and path == "/verify" else {}
+    if not en:
+        params["lang"] = "en"
+    return f"{quote(path)}?{urlencode(params)}" if params else quote(path)
+
+
+async def _page(request: web.Request, query: str) -> web.Response:
+    app = request.app
+    app[LIMITER].take(app[PROXIES].client(request.remote, request.headers.get("X-Forwarded-For")))
+    en = request.query.get("lang") == "en"
+    context: dict[str, Any] = {"en": en, "t": TEXTS["en" if en else "zh"], "query": query,
+                               "switch_url": _switch_url(request.path, query, en),
+                               "cert": None, "not_found": False}
+    status = 200
+    if query:
+        try:
+            found = await public.lookup(app[POOL], app[DEPS], query)
+        except NotFound:
+            context["not_found"], status = True, 404
+        else:
+            cert = found.model_dump()
+            if en:
+                cert["title"] = title_of(found.level, locale="en")
+                cert["level_name"] = level_name(found.level, locale="en")
+            context["cert"] = cert
+    html = app[TEMPLATES].get_template("verify.html.j2").render(context)
+    max_age = 0 if status != 200 else 30
+    return web.Response(text=html, status=status, content_type="text/html", headers={
+        "Cache-Control": f"public, max-age={max_age}",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "form-action 'self'; frame-ancestors 'none'",
+    })
+
+
+async def verify_form(request: web.Request) -> web.Response:
+    """Show the form; with ?q= show the certificate as well."""
+    return await _page(request, request.query.get("q", "").strip()[:40])
+
+
+async def verify_code(request: web.Request) -> web.Response:
+    """Show a certificate by the code (or number) in the URL: the QR code's target."""
+    return await _page(request, request.match_info["code"][:40])
+
+
+def add_pages(app: web.Application) -> None:
+    """Register the public HTML pages."""
+    app.router.add_get("/verify", verify_form)
+    app.router.add_get("/verify/{code}", verify_code)

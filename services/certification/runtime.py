@@ -1,0 +1,98 @@
+"""The certification app's resources (AppKeys) and their lifecycles (cleanup contexts)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from cryptography.fernet import Fernet
+
+from services.certification.config import Settings
+from services.certification.credentials.did import did_web
+from services.certification.credentials.keys import KeyRing
+from services.certification.domain.certificate import Clock, SystemClock
+from services.certification.domain.numbers import InternalNumbers, NationalNumbers, NumberGenerator
+from services.certification.handlers.deps import Issuing
+from services.certification.handlers.keys import add_key, load_keys
+from services.certification.ratelimit import TokenBuckets, TrustedProxies
+from shared.logging import get_logger
+from shared.service import POOL, SETTINGS
+
+log = get_logger(__name__)
+
+DEPS = web.AppKey("issuing", Issuing)
+LIMITER = web.AppKey("verify_limiter", TokenBuckets)
+PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SIGNING_SECRET = web.AppKey("signing_secret", Fernet)
+PDF_FONT = web.AppKey("pdf_font", str)
+
+
+def number_generator(settings: Settings) -> NumberGenerator:
+    """Return the national generator for an assessment body, the internal one otherwise."""
+    if settings.assessment_body:
+        return NationalNumbers(kind=settings.assessment_kind, agency=settings.agency_code,
+                               province=settings.province_code, site=settings.site_code)
+    return InternalNumbers(prefix=settings.internal_number_prefix)
+
+
+def read_fernet(path: Path, *, create: bool) -> Fernet | None:
+    """Return the Fernet key in a file (made when `create` and missing), or None."""
+    if not path.exists():
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+        log.warning("signing_key_secret_created", path=str(path))
+    return Fernet(path.read_bytes().strip())
+
+
+def build_issuing(settings: Settings, *, clock: Clock | None = None) -> Issuing:
+    """Return the issuer's tools from settings (the key ring is filled on start)."""
+    pii = read_fernet(settings.pii_transport_key_file, create=False)
+    if pii is None:
+        log.warning("pii_transport_key_missing", path=str(settings.pii_transport_key_file))
+    base_url = settings.public_base_url.rstrip("/")
+    return Issuing(
+        clock=clock or SystemClock(), keys=KeyRing(), numbers=number_generator(settings),
+        did=did_web(base_url), base_url=base_url, org_name=settings.org_name,
+        org_name_en=settings.org_name_en, status_list_size=settings.status_list_size, pii=pii,
+    )
+
+
+def templates() -> jinja2.Environment:
+    """Return the page templates (autoescaped)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True, enable_async=False,
+    )
+
+
+async def signing_keys_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Create the first signing key if none is active, load the ring, refresh it periodically."""
+    secret = app[SIGNING_SECRET]
+    pool = app[POOL]
+    await add_key(pool, secret, only_if_none=True)
+    ring = app[DEPS].keys
+    ring.replace(await load_keys(pool, secret))
+    refresh = asyncio.create_task(_refresh_keys(app), name="signing-keys-refresh")
+    yield
+    refresh.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await refresh
+
+
+async def _refresh_keys(app: web.Application) -> None:
+    # Another instance (or `jiangxin credential-keys rotate`) may have added a key.
+    interval = float(getattr(app[SETTINGS], "key_refresh_s", 60.0))
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            app[DEPS].keys.replace(await load_keys(app[POOL], app[SIGNING_SECRET]))
+        except Exception as exc:
+            log.warning("signing_keys_refresh_failed", error=repr(exc))
