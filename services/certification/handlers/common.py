@@ -49,8 +49,9 @@ async def issue_fields(
     now = deps.clock.now()
     issued_on = deps.today()
     key = deps.numbers.counter(year=issued_on.year, level=course.level)
-    number = deps.numbers.format(key, await repository.next_serial(conn, key))
     position = ListPosition.of(await repository.next_status_index(conn), deps.status_list_size)
+    # The counter row stays locked until commit: draw the serial as late as possible.
+    number = deps.numbers.format(key, await repository.next_serial(conn, key))
     expires_on = expiry(issued_on, course.certificate_validity_months)
     facts = vc.CredentialFacts(
         certificate_id=certificate_id, number=number, title_zh=title_of(course.level),

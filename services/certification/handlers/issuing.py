@@ -70,6 +70,10 @@ async def issue_new(
         assert refreshed is not None
         return await approve_row(uow, deps, refreshed, actor=actor, action="issued")
     certificate_id = new_id()
+    # Audit first: everything after the serial is drawn holds the counter row's lock.
+    await repository.add_audit(uow.conn, certificate_id, "issued",
+                               actor_id=actor.user_id if actor else None,
+                               actor_role=role_of(actor))
     for _ in range(_CODE_ATTEMPTS):
         code = new_code()
         issue = await issue_fields(uow.conn, deps, certificate_id=certificate_id, code=code,
@@ -79,9 +83,6 @@ async def issue_new(
                                                result=result, status="valid", code=code,
                                                issue=issue):
             row = issued_row(certificate_id, result, issue, replaces=None)
-            await repository.add_audit(uow.conn, certificate_id, "issued",
-                                       actor_id=actor.user_id if actor else None,
-                                       actor_role=role_of(actor))
             await uow.publish(issued_event(row, deps, seq=1, actor=actor))
             return row
     raise Conflict("could not draw a free verification code", code="code_exhausted")
@@ -125,12 +126,12 @@ async def approve_row(
         identity = IdentityDocument(id_type=row.id_type,
                                     number_masked=row.id_number_masked,
                                     number_encrypted=row.id_number_encrypted)
-    issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=row.code,
-                               holder=row.holder, course=row.course, identity=identity)
-    seq = await repository.mark_issued(uow.conn, row.id, issue)
     await repository.add_audit(uow.conn, row.id, action,
                                actor_id=actor.user_id if actor else None,
                                actor_role=role_of(actor))
+    issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=row.code,
+                               holder=row.holder, course=row.course, identity=identity)
+    seq = await repository.mark_issued(uow.conn, row.id, issue)
     issued = dataclasses.replace(
         row, status="valid", seq=seq, number=issue.number, issued_at=issue.issued_at,
         issued_on=issue.issued_on, expires_on=issue.expires_on, issuer_name=issue.issuer_name,

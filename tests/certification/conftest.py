@@ -1,0 +1,105 @@
+"""Fixtures of the certification suite: an app on a fresh database, a clock, tokens."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from cryptography.fernet import Fernet
+
+from services.certification import handlers
+from services.certification.app import create_app
+from services.certification.commands import RecordResult
+from services.certification.config import Settings
+from services.certification.runtime import DEPS
+from shared.auth import TokenIssuer
+from shared.events.catalog import EnrollmentCompleted
+from shared.messaging.memory import InMemoryTransport
+from shared.service import UOW, Overrides
+from tests.certification.factories import settings_for
+from tests.support.infra import unique_name
+
+AiohttpClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+
+
+class FakeClock:
+    """A clock the test moves."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        """Return the test's current time."""
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward."""
+        self.current += timedelta(**delta)
+
+
+@dataclass
+class CertApp:
+    """A running certification app and what tests need around it."""
+
+    app: web.Application
+    client: TestClient[Any, Any]
+    settings: Settings
+    clock: FakeClock
+    issuer: TokenIssuer
+    pii: Fernet
+
+    def auth(self, user_id: UUID, role: str) -> dict[str, str]:
+        """Return an Authorization header for a user in a role."""
+        return {"Authorization": "Bearer " + self.issuer.mint(user_id, role)}  # type: ignore[arg-type]
+
+    async def record(self, event: EnrollmentCompleted) -> None:
+        """Apply a result through the real handler in its own transaction."""
+        async with self.app[UOW]() as uow:
+            await handlers.record_result(RecordResult.from_event(event), uow=uow,
+                                         deps=self.app[DEPS])
+
+
+@pytest.fixture
+def cert_keys(tmp_path: Path, key_files: Path) -> Path:
+    """A key folder with the JWT public key, a PII key and room for the signing secret."""
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    shutil.copy(key_files / "jwt-ed25519.pub.pem", folder / "jwt-ed25519.pub.pem")
+    return folder
+
+
+MakeApp = Callable[..., Awaitable[CertApp]]
+
+
+@pytest.fixture
+def make_cert_app(
+    pg_dsn: str, cert_keys: Path, issuer: TokenIssuer, aiohttp_client: AiohttpClient,
+) -> MakeApp:
+    """Start the certification app on the test database with some settings changed."""
+
+    async def make(**changes: Any) -> CertApp:
+        # No broker here (in-memory transport), so the namespace is never declared.
+        namespace = unique_name("jxcert").replace("_", "-")
+        settings = settings_for(pg_dsn, namespace, cert_keys, **changes)
+        clock = FakeClock()
+        app = create_app(settings, overrides=Overrides(transport=InMemoryTransport()),
+                         clock=clock)
+        client = await aiohttp_client(app)
+        pii = Fernet(settings.pii_transport_key_file.read_bytes())
+        return CertApp(app, client, settings, clock, issuer, pii)
+
+    return make
+
+
+@pytest.fixture
+async def cert_app(make_cert_app: MakeApp) -> CertApp:
+    """The certification app on a fresh database (no broker: HTTP and handlers only)."""
+    return await make_cert_app()

@@ -1,0 +1,202 @@
+"""The certificate API: approval, authorisation, lifecycle, the holder's view."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from shared.ids import new_id
+from tests.certification.conftest import CertApp
+from tests.certification.factories import BASE_URL, completed
+
+
+async def _pending(cert: CertApp, trainer: UUID, **kwargs: Any) -> tuple[UUID, UUID]:
+    """Record a passing result under the approval policy; return (certificate, holder)."""
+    holder = new_id()
+    event = completed(policy="approval", trainer_ids=[trainer], user_id=holder, **kwargs)
+    await cert.record(event)
+    response = await cert.client.get("/api/v1/me/certificates",
+                                     headers=cert.auth(holder, "trainee"))
+    [item] = (await response.json())["items"]
+    assert item["status"] == "pending" and item["number"] is None
+    return UUID(item["id"]), holder
+
+
+async def test_only_a_trainer_of_the_class_or_an_admin_may_approve(cert_app: CertApp) -> None:
+    trainer = new_id()
+    certificate, holder = await _pending(cert_app, trainer)
+    url = f"/api/v1/certificates/{certificate}/approve"
+    other = await cert_app.client.post(url, headers=cert_app.auth(new_id(), "trainer"))
+    assert other.status == 403 and (await other.json())["code"] == "not_class_trainer"
+    trainee = await cert_app.client.post(url, headers=cert_app.auth(holder, "trainee"))
+    assert trainee.status == 403 and (await trainee.json())["code"] == "role_forbidden"
+    anonymous = await cert_app.client.post(url)
+    assert anonymous.status == 401
+    approved = await cert_app.client.post(url, headers=cert_app.auth(trainer, "trainer"))
+    body = await approved.json()
+    assert approved.status == 200 and body["status"] == "valid"
+    assert body["number"].startswith("JX-2026-L4-")
+    again = await cert_app.client.post(url, headers=cert_app.auth(trainer, "trainer"))
+    assert again.status == 409 and (await again.json())["code"] == "not_approveable"
+
+
+async def test_an_admin_may_approve_any_class(cert_app: CertApp) -> None:
+    certificate, _ = await _pending(cert_app, new_id())
+    response = await cert_app.client.post(f"/api/v1/certificates/{certificate}/approve",
+                                          headers=cert_app.auth(new_id(), "admin"))
+    assert response.status == 200 and (await response.json())["status"] == "valid"
+
+
+async def test_bulk_approval_reports_each_certificate(cert_app: CertApp) -> None:
+    trainer = new_id()
+    mine = [(await _pending(cert_app, trainer))[0] for _ in range(3)]
+    theirs, _ = await _pending(cert_app, new_id())
+    response = await cert_app.client.post(
+        "/api/v1/certificates/approve",
+        json={"ids": [str(i) for i in [*mine, theirs, new_id()]]},
+        headers=cert_app.auth(trainer, "trainer"))
+    body = await response.json()
+    assert response.status == 200
+    assert {a["id"] for a in body["approved"]} == {str(i) for i in mine}
+    assert {f["code"] for f in body["failed"]} == {"not_class_trainer", "not_found"}
+
+
+async def test_trainers_list_their_class_with_pending_and_issued(cert_app: CertApp) -> None:
+    trainer = new_id()
+    class_id = new_id()
+    pending, _ = await _pending(cert_app, trainer, class_id=class_id)
+    await cert_app.record(completed(trainer_ids=[trainer], class_id=class_id))
+    url = f"/api/v1/classes/{class_id}/certificates"
+    listed = await cert_app.client.get(url, headers=cert_app.auth(trainer, "trainer"))
+    statuses = sorted(i["status"] for i in (await listed.json())["items"])
+    assert statuses == ["pending", "valid"]
+    only = await cert_app.client.get(url + "?status=pending",
+                                     headers=cert_app.auth(trainer, "trainer"))
+    assert [i["id"] for i in (await only.json())["items"]] == [str(pending)]
+    stranger = await cert_app.client.get(url, headers=cert_app.auth(new_id(), "trainer"))
+    assert stranger.status == 403
+    bad = await cert_app.client.get(url + "?status=nonsense",
+                                    headers=cert_app.auth(trainer, "trainer"))
+    assert bad.status == 422 and (await bad.json())["code"] == "validation_failed"
+
+
+async def test_a_trainer_issues_directly_for_a_released_passing_result(cert_app: CertApp) -> None:
+    trainer = new_id()
+    passing = completed(policy="approval", trainer_ids=[trainer])
+    failing = completed(passed=False, trainer_ids=[trainer])
+    await cert_app.record(passing)
+    await cert_app.record(failing)
+    headers = cert_app.auth(trainer, "trainer")
+    issued = await cert_app.client.post(
+        f"/api/v1/enrollments/{passing.enrollment_id}/certificate", headers=headers)
+    assert issued.status == 201 and (await issued.json())["status"] == "valid"
+    twice = await cert_app.client.post(
+        f"/api/v1/enrollments/{passing.enrollment_id}/certificate", headers=headers)
+    assert twice.status == 409 and (await twice.json())["code"] == "already_issued"
+    refused = await cert_app.client.post(
+        f"/api/v1/enrollments/{failing.enrollment_id}/certificate", headers=headers)
+    assert refused.status == 409 and (await refused.json())["code"] == "result_not_passed"
+    unknown = await cert_app.client.post(f"/api/v1/enrollments/{new_id()}/certificate",
+                                         headers=headers)
+    assert unknown.status == 404
+
+
+async def test_revoke_suspend_reinstate_need_the_class_trainer_and_are_audited(
+    cert_app: CertApp,
+) -> None:
+    trainer = new_id()
+    holder = new_id()
+    await cert_app.record(completed(trainer_ids=[trainer], user_id=holder))
+    [item] = (await (await cert_app.client.get(
+        "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
+    base = f"/api/v1/certificates/{item['id']}"
+    headers = cert_app.auth(trainer, "trainer")
+    stranger = await cert_app.client.post(base + "/revoke", json={"reason": "x"},
+                                          headers=cert_app.auth(new_id(), "trainer"))
+    assert stranger.status == 403
+    blank = await cert_app.client.post(base + "/suspend", json={"reason": "  "}, headers=headers)
+    assert blank.status == 422
+    suspended = await cert_app.client.post(base + "/suspend", json={"reason": "核查中"},
+                                           headers=headers)
+    assert (await suspended.json())["status"] == "suspended"
+    reinstated = await cert_app.client.post(base + "/reinstate", headers=headers)
+    assert (await reinstated.json())["status"] == "valid"
+    revoked = await cert_app.client.post(base + "/revoke", json={"reason": "证件造假"},
+                                         headers=headers)
+    body = await revoked.json()
+    assert body["status"] == "revoked" and body["reason"] == "证件造假"
+    audit = await cert_app.client.get(base + "/audit", headers=headers)
+    actions = [(e["action"], e["reason"]) for e in (await audit.json())["items"]]
+    assert actions == [("issued", None), ("suspended", "核查中"), ("reinstated", None),
+                       ("revoked", "证件造假")]
+    assert all(e["actor_id"] == str(trainer) for e in (await audit.json())["items"][1:])
+
+
+async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
+    cert_app: CertApp,
+) -> None:
+    trainer = new_id()
+    holder = new_id()
+    await cert_app.record(completed(trainer_ids=[trainer], user_id=holder))
+    [old] = (await (await cert_app.client.get(
+        "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
+    response = await cert_app.client.post(
+        f"/api/v1/certificates/{old['id']}/reissue", json={"reason": "姓名更正"},
+        headers=cert_app.auth(trainer, "trainer"))
+    new = await response.json()
+    assert response.status == 201
+    assert new["verify_url"] == old["verify_url"] and new["number"] != old["number"]
+    assert new["replaces"] == old["id"]
+    by_old = await (await cert_app.client.get(f"/api/v1/verify/{old['number']}")).json()
+    assert by_old["status"] == "revoked" and by_old["replaced_by_number"] == new["number"]
+    by_code = await (await cert_app.client.get(f"/api/v1/verify/{old['code']}")).json()
+    assert by_code["status"] == "valid" and by_code["number"] == new["number"]
+    mine = (await (await cert_app.client.get(
+        "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
+    assert [m["id"] for m in mine] == [new["id"]]
+
+
+async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(
+    cert_app: CertApp,
+) -> None:
+    holder = new_id()
+    await cert_app.record(completed(user_id=holder, pii=cert_app.pii))
+    await cert_app.record(completed())
+    response = await cert_app.client.get("/api/v1/me/certificates",
+                                         headers=cert_app.auth(holder, "trainee"))
+    [item] = (await response.json())["items"]
+    assert {"id", "number", "code", "status", "course", "level", "issued_on"} <= item.keys()
+    assert item["verify_url"] == f"{BASE_URL}/verify/{item['code']}"
+    assert item["pdf_url"].endswith(f"/api/v1/certificates/{item['id']}/pdf")
+    assert item["id_number"] == "4601**********1234"
+    one = await cert_app.client.get(f"/api/v1/certificates/{item['id']}",
+                                    headers=cert_app.auth(holder, "trainee"))
+    assert one.status == 200
+    someone = await cert_app.client.get(f"/api/v1/certificates/{item['id']}",
+                                        headers=cert_app.auth(new_id(), "trainee"))
+    assert someone.status == 404
+    credential = await cert_app.client.get(f"/api/v1/certificates/{item['id']}/credential",
+                                           headers=cert_app.auth(holder, "trainee"))
+    body = await credential.json()
+    assert body["format"] == "vc+jwt" and body["credential"].count(".") == 2
+
+
+async def test_a_pending_certificate_has_no_pdf_or_credential_yet(cert_app: CertApp) -> None:
+    certificate, holder = await _pending(cert_app, new_id())
+    for part in ("pdf", "credential"):
+        response = await cert_app.client.get(f"/api/v1/certificates/{certificate}/{part}",
+                                             headers=cert_app.auth(holder, "trainee"))
+        assert response.status == 409 and (await response.json())["code"] == "not_issued"
+
+
+async def test_malformed_ids_and_bodies_get_problem_details(cert_app: CertApp) -> None:
+    headers = cert_app.auth(new_id(), "admin")
+    missing = await cert_app.client.get("/api/v1/certificates/not-a-uuid", headers=headers)
+    assert missing.status == 404
+    assert missing.content_type == "application/problem+json"
+    bad = await cert_app.client.post(f"/api/v1/certificates/{new_id()}/revoke",
+                                     json={"reason": "x", "extra": 1}, headers=headers)
+    assert bad.status == 422
+    empty = await cert_app.client.post("/api/v1/certificates/approve", json={"ids": []},
+                                       headers=headers)
+    assert empty.status == 422

@@ -1,0 +1,164 @@
+"""Pure rules: numbers, codes, result corrections, expiry, masking, rate limits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.certification.domain.certificate import (
+    Decision,
+    Live,
+    add_months,
+    check_transition,
+    decide,
+    expiry,
+    masked_holder,
+    masked_id,
+    public_status,
+)
+from services.certification.domain.codes import ALPHABET, CODE_LENGTH, new_code, normalise_code
+from services.certification.domain.numbers import (
+    NATIONAL_RE,
+    InternalNumbers,
+    NationalNumbers,
+    NumberingError,
+    looks_like_number,
+    validate_national,
+)
+from services.certification.ratelimit import TokenBuckets, TrustedProxies
+from shared.errors import InvalidState, RateLimited
+
+NATIONAL = NationalNumbers(kind="S", agency="0000", province="36", site="000123")
+
+
+def test_national_number_has_22_characters_in_the_documented_order() -> None:
+    key = NATIONAL.counter(year=2026, level=4)
+    number = NATIONAL.format(key, 42)
+    assert number == "S" + "0000" + "36" + "000123" + "26" + "4" + "000042"
+    assert NATIONAL_RE.match(number)
+    validate_national(number, year=2026, level=4)
+
+
+@pytest.mark.parametrize("level", [None, 0, 6])
+def test_national_number_refuses_a_missing_or_impossible_level(level: int | None) -> None:
+    with pytest.raises(NumberingError):
+        NATIONAL.counter(year=2026, level=level)
+
+
+def test_national_number_refuses_a_year_outside_two_digits() -> None:
+    with pytest.raises(NumberingError):
+        NATIONAL.counter(year=1999, level=3)
+
+
+def test_national_number_refuses_a_serial_past_six_digits() -> None:
+    with pytest.raises(NumberingError):
+        NATIONAL.format(NATIONAL.counter(year=2026, level=3), 1_000_000)
+
+
+@pytest.mark.parametrize(
+    ("number", "year", "level"),
+    [
+        ("S00003600012326400004", None, None),  # 21 characters
+        ("X000036000123264000042", None, None),  # wrong kind
+        ("S000036000123266000042", None, None),  # level digit 6
+        ("S000036000123260000042", None, None),  # level digit 0
+        ("S000036000123254000042", 2026, None),  # year 25 issued in 2026
+        ("S000036000123264000042", None, 3),  # level 4 where 3 was meant
+        ("S000036000123264000000", None, None),  # serial zero
+    ],
+)
+def test_validate_national_rejects_malformed_numbers(
+    number: str, year: int | None, level: int | None
+) -> None:
+    with pytest.raises(NumberingError):
+        validate_national(number, year=year, level=level)
+
+
+def test_internal_numbers_mark_the_level_or_none_for_training() -> None:
+    numbers = InternalNumbers("JX")
+    assert numbers.format(numbers.counter(year=2026, level=None), 123) == "JX-2026-000123"
+    assert numbers.format(numbers.counter(year=2026, level=2), 7) == "JX-2026-L2-000007"
+    assert looks_like_number("JX-2026-000123") and looks_like_number("S000036000123264000042")
+    assert not looks_like_number("7Q2M4KX9PA")
+
+
+def test_codes_use_the_unambiguous_alphabet_and_forgive_typing_slips() -> None:
+    code = new_code()
+    assert len(code) == CODE_LENGTH and set(code) <= set(ALPHABET)
+    assert normalise_code("7q2m-4kx9-pa") == "7Q2M4KX9PA"
+    assert normalise_code("OIL0000000") == "0110000000"
+    assert normalise_code("short") is None
+    assert normalise_code("U234567890") is None
+
+
+@pytest.mark.parametrize(
+    ("live", "passed", "policy", "decision"),
+    [
+        (None, True, "auto", Decision.ISSUE),
+        (None, True, "approval", Decision.HOLD),
+        (None, False, "auto", Decision.NOTHING),
+        (Live("pending"), False, "approval", Decision.WITHDRAW),
+        (Live("pending"), True, "approval", Decision.NOTHING),
+        (Live("withdrawn"), True, "approval", Decision.HOLD),
+        (Live("withdrawn"), True, "auto", Decision.ISSUE),
+        (Live("valid"), False, "auto", Decision.REVOKE),
+        (Live("suspended"), False, "auto", Decision.REVOKE),
+        (Live("valid"), True, "auto", Decision.NOTHING),
+        (Live("revoked", "result_corrected"), True, "auto", Decision.REISSUE),
+        (Live("revoked", "manual"), True, "auto", Decision.NOTHING),
+        (Live("revoked", "manual"), False, "auto", Decision.NOTHING),
+    ],
+)
+def test_a_newer_result_decides_the_certificate(
+    live: Live | None, passed: bool, policy: str, decision: Decision
+) -> None:
+    assert decide(live, passed=passed, policy=policy) is decision  # type: ignore[arg-type]
+
+
+def test_transitions_refuse_impossible_actions() -> None:
+    check_transition("suspend", "valid")
+    check_transition("reinstate", "suspended")
+    for action, status in [("approve", "valid"), ("reinstate", "valid"), ("revoke", "revoked"),
+                           ("suspend", "pending"), ("reissue", "pending")]:
+        with pytest.raises(InvalidState):
+            check_transition(action, status)  # type: ignore[arg-type]
+    with pytest.raises(InvalidState):
+        check_transition("revoke", "valid", replaced=True)
+
+
+def test_expiry_is_the_day_before_the_anniversary_and_expired_only_after_it() -> None:
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    last = expiry(date(2026, 3, 10), 36)
+    assert last == date(2029, 3, 9)
+    assert expiry(date(2026, 3, 10), None) is None
+    assert public_status("valid", last, date(2029, 3, 9)) == "valid"
+    assert public_status("valid", last, date(2029, 3, 10)) == "expired"
+    assert public_status("revoked", last, date(2030, 1, 1)) == "revoked"
+
+
+def test_public_masks_keep_only_first_and_last_characters() -> None:
+    assert masked_holder("张小三") == "张*三"
+    assert masked_id("460100199001011234") == "4601**********1234"
+    assert masked_id("4601**********1234") == "4601**********1234"
+
+
+def test_token_bucket_allows_the_burst_then_asks_to_wait() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(rate=1.0, burst=3, now=lambda: now[0])
+    for _ in range(3):
+        buckets.take("1.2.3.4")
+    with pytest.raises(RateLimited) as caught:
+        buckets.take("1.2.3.4")
+    assert caught.value.retry_after >= 1
+    buckets.take("5.6.7.8")  # another client has its own bucket
+    now[0] += 1.0
+    buckets.take("1.2.3.4")
+
+
+def test_forwarded_for_counts_only_when_a_trusted_proxy_sent_it() -> None:
+    proxies = TrustedProxies(["10.0.0.0/8"])
+    assert proxies.client("10.0.0.5", "203.0.113.9") == "203.0.113.9"
+    assert proxies.client("10.0.0.5", "198.51.100.1, 203.0.113.9, 10.0.0.7") == "203.0.113.9"
+    assert proxies.client("203.0.113.50", "1.1.1.1") == "203.0.113.50"
+    assert TrustedProxies([]).client("127.0.0.1", "1.1.1.1") == "127.0.0.1"

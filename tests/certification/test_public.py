@@ -1,0 +1,205 @@
+"""Public verification without login: API, HTML page, credentials, DID document, status lists."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from uuid import UUID
+
+import jwt
+
+from services.certification.credentials.status_list import bit_is_set, decode_bits
+from services.certification.credentials.verify import verify_credential
+from shared.ids import new_id
+from tests.certification.conftest import CertApp, MakeApp
+from tests.certification.factories import ID_NUMBER, completed
+
+
+async def _issue(cert: CertApp, **kwargs: Any) -> tuple[dict[str, Any], UUID, UUID]:
+    """Issue one certificate; return (item, holder, trainer)."""
+    holder, trainer = new_id(), new_id()
+    await cert.record(completed(user_id=holder, trainer_ids=[trainer], pii=cert.pii, **kwargs))
+    response = await cert.client.get("/api/v1/me/certificates",
+                                     headers=cert.auth(holder, "trainee"))
+    [item] = (await response.json())["items"]
+    return item, holder, trainer
+
+
+async def _credential(cert: CertApp, item: dict[str, Any], holder: UUID) -> str:
+    response = await cert.client.get(f"/api/v1/certificates/{item['id']}/credential",
+                                     headers=cert.auth(holder, "trainee"))
+    return str((await response.json())["credential"])
+
+
+async def test_verify_by_number_or_code_shows_status_and_masked_data_only(
+    cert_app: CertApp,
+) -> None:
+    item, _, _ = await _issue(cert_app)
+    for key in (item["number"], item["code"], item["code"].lower()):
+        response = await cert_app.client.get(f"/api/v1/verify/{key}")
+        body = await response.json()
+        assert response.status == 200
+        assert body["status"] == "valid" and body["number"] == item["number"]
+        assert body["holder"] == "张*三" and body["id_number"] == "4601**********1234"
+        assert body["level_name"] == "四级/中级工" and body["course"] == "育婴员"
+        text = json.dumps(body, ensure_ascii=False)
+        assert "张小三" not in text and ID_NUMBER not in text and "138" not in text
+    unknown = await cert_app.client.get("/api/v1/verify/ZZZZZZZZZZ")
+    assert unknown.status == 404 and (await unknown.json())["code"] == "certificate_not_found"
+
+
+async def test_verification_is_cacheable_with_an_etag(cert_app: CertApp) -> None:
+    item, _, _ = await _issue(cert_app)
+    first = await cert_app.client.get(f"/api/v1/verify/{item['code']}")
+    assert "max-age=" in first.headers["Cache-Control"]
+    etag = first.headers["ETag"]
+    again = await cert_app.client.get(f"/api/v1/verify/{item['code']}",
+                                      headers={"If-None-Match": etag})
+    assert again.status == 304
+
+
+async def test_verification_reads_revoked_with_reason_suspended_and_expired(
+    make_cert_app: MakeApp,
+) -> None:
+    cert = await make_cert_app()
+    item, _, trainer = await _issue(cert, validity_months=12)
+    url = f"/api/v1/verify/{item['code']}"
+    headers = cert.auth(trainer, "trainer")
+    base = f"/api/v1/certificates/{item['id']}"
+    await cert.client.post(base + "/suspend", json={"reason": "待核查"}, headers=headers)
+    body = await (await cert.client.get(url)).json()
+    assert body["status"] == "suspended" and body["reason"] == "待核查"
+    await cert.client.post(base + "/reinstate", headers=headers)
+    cert.clock.advance(days=400)
+    assert (await (await cert.client.get(url)).json())["status"] == "expired"
+    await cert.client.post(base + "/revoke", json={"reason": "证件造假"}, headers=headers)
+    body = await (await cert.client.get(url)).json()
+    assert body["status"] == "revoked" and body["reason"] == "证件造假"
+
+
+async def test_public_verification_is_rate_limited_per_client(make_cert_app: MakeApp) -> None:
+    cert = await make_cert_app(verify_rate_per_s=0.01, verify_burst=3,
+                               trusted_proxies=("127.0.0.1",))
+    item, _, _ = await _issue(cert)
+    url = f"/api/v1/verify/{item['code']}"
+    for _ in range(3):
+        assert (await cert.client.get(url)).status == 200
+    limited = await cert.client.get(url)
+    assert limited.status == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert (await limited.json())["code"] == "rate_limited"
+    # Behind the trusted proxy another client has its own bucket.
+    other = await cert.client.get(url, headers={"X-Forwarded-For": "203.0.113.7"})
+    assert other.status == 200
+
+
+async def test_posted_credential_checks_signature_and_current_status(cert_app: CertApp) -> None:
+    item, holder, trainer = await _issue(cert_app)
+    token = await _credential(cert_app, item, holder)
+    ok = await (await cert_app.client.post("/api/v1/verify", json={"credential": token})).json()
+    assert ok["signature_valid"] is True and ok["status"] == "valid"
+    assert ok["number"] == item["number"] and ok["holder"] == "张*三"
+    wrapped = await cert_app.client.post(
+        "/api/v1/verify", json={"credential": {"format": "vc+jwt", "credential": token}})
+    assert (await wrapped.json())["signature_valid"] is True
+    header, payload, signature = token.split(".")
+    flipped = payload[:20] + ("A" if payload[20] != "A" else "B") + payload[21:]
+    bad = await (await cert_app.client.post(
+        "/api/v1/verify", json={"credential": f"{header}.{flipped}.{signature}"})).json()
+    assert bad["signature_valid"] is False and bad["status"] == "invalid"
+    await cert_app.client.post(f"/api/v1/certificates/{item['id']}/revoke",
+                               json={"reason": "撤销测试"}, headers=cert_app.auth(trainer, "trainer"))
+    revoked = await (await cert_app.client.post("/api/v1/verify",
+                                                json={"credential": token})).json()
+    assert revoked["signature_valid"] is True and revoked["status"] == "revoked"
+    garbage = await cert_app.client.post("/api/v1/verify", json={"credential": "hello"})
+    assert garbage.status == 422 and (await garbage.json())["code"] == "credential_malformed"
+
+
+async def test_the_published_did_document_and_status_lists_verify_a_credential_offline(
+    cert_app: CertApp,
+) -> None:
+    item, holder, trainer = await _issue(cert_app)
+    token = await _credential(cert_app, item, holder)
+    document = await (await cert_app.client.get("/.well-known/did.json")).json()
+    assert document["id"] == "did:web:localhost%3A8080"
+    assert jwt.get_unverified_header(token)["kid"] in document["assertionMethod"]
+
+    async def fetch_all() -> dict[str, str]:
+        lists = {}
+        for purpose in ("revocation", "suspension"):
+            url = f"/api/v1/status-lists/{purpose}-0"
+            response = await cert_app.client.get(url)
+            assert response.content_type == "application/vc+jwt"
+            lists[f"http://localhost:8080{url}"] = await response.text()
+        return lists
+
+    lists = await fetch_all()
+    now = cert_app.clock.now()
+    assert verify_credential(token, document, fetch_list=lists.__getitem__,
+                             now=now).status == "valid"
+    await cert_app.client.post(f"/api/v1/certificates/{item['id']}/revoke",
+                               json={"reason": "撤销"}, headers=cert_app.auth(trainer, "trainer"))
+    lists = await fetch_all()
+    assert verify_credential(token, document, fetch_list=lists.__getitem__,
+                             now=now).status == "revoked"
+    as_json = await cert_app.client.get("/api/v1/status-lists/revocation-0",
+                                        headers={"Accept": "application/json"})
+    subject = (await as_json.json())["credentialSubject"]
+    index = int(jwt.decode(token, options={"verify_signature": False})["vc"]
+                ["credentialStatus"][0]["statusListIndex"])
+    assert bit_is_set(decode_bits(subject["encodedList"]), index)
+    missing = await cert_app.client.get("/api/v1/status-lists/revocation-999")
+    assert missing.status == 404
+
+
+async def test_new_credentials_use_the_newest_key_and_old_ones_still_verify(
+    cert_app: CertApp,
+) -> None:
+    from services.certification.handlers.keys import load_keys, rotate
+    from services.certification.runtime import DEPS, SIGNING_SECRET
+    from shared.service import POOL
+
+    first, holder, _ = await _issue(cert_app)
+    old_token = await _credential(cert_app, first, holder)
+    pool, secret = cert_app.app[POOL], cert_app.app[SIGNING_SECRET]
+    assert await rotate(pool, secret, retire_old=True) == "key-2"
+    cert_app.app[DEPS].keys.replace(await load_keys(pool, secret))
+    second, holder2, _ = await _issue(cert_app)
+    new_token = await _credential(cert_app, second, holder2)
+    assert jwt.get_unverified_header(new_token)["kid"].endswith("#key-2")
+    document = await (await cert_app.client.get("/.well-known/did.json")).json()
+    assert len(document["verificationMethod"]) == 2
+    for token in (old_token, new_token):
+        body = await (await cert_app.client.post("/api/v1/verify",
+                                                 json={"credential": token})).json()
+        assert body["signature_valid"] is True and body["status"] == "valid"
+
+
+async def test_the_public_page_escapes_everything_and_shows_masked_data(
+    cert_app: CertApp,
+) -> None:
+    evil = "<script>alert(1)</script>"
+    item, _, _ = await _issue(cert_app, name=evil)
+    page = await cert_app.client.get(f"/verify/{item['code']}")
+    text = await page.text()
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "<script>" not in text and "&lt;" in text
+    assert "有效" in text and item["number"] in text and "4601**********1234" in text
+    assert ID_NUMBER not in text
+    assert "script-src" not in page.headers["Content-Security-Policy"]
+    searched = await cert_app.client.get("/verify", params={"q": "<img src=x onerror=alert(1)>"})
+    body = await searched.text()
+    assert searched.status == 404 and "<img" not in body
+    assert html.escape("<img src=x onerror=alert(1)>"[:40]) in body
+
+
+async def test_the_public_page_switches_to_english(cert_app: CertApp) -> None:
+    item, _, _ = await _issue(cert_app)
+    page = await (await cert_app.client.get(f"/verify/{item['code']}?lang=en")).text()
+    assert "Valid" in page and "Level 4 / Intermediate worker" in page
+    assert "Vocational Skill Level Certificate" in page and "张*三" in page
+    chinese = await (await cert_app.client.get(f"/verify/{item['code']}")).text()
+    assert 'href="/verify/' in chinese and "lang=en" in chinese
+    form = await cert_app.client.get("/verify")
+    assert form.status == 200 and 'name="q"' in await form.text()
