@@ -18,7 +18,8 @@ async def _pending(cert: CertApp, trainer: UUID, **kwargs: Any) -> tuple[UUID, U
     response = await cert.client.get("/api/v1/me/certificates",
                                      headers=cert.auth(holder, "trainee"))
     [item] = (await response.json())["items"]
-    assert item["status"] == "pending" and item["number"] is None
+    assert item["status"] == "pending"
+    assert item["number"] is None
     return UUID(item["id"]), holder
 
 
@@ -27,24 +28,29 @@ async def test_only_a_trainer_of_the_class_or_an_admin_may_approve(cert_app: Cer
     certificate, holder = await _pending(cert_app, trainer)
     url = f"/api/v1/certificates/{certificate}/approve"
     other = await cert_app.client.post(url, headers=cert_app.auth(new_id(), "trainer"))
-    assert other.status == 403 and (await other.json())["code"] == "not_class_trainer"
+    assert other.status == 403
+    assert (await other.json())["code"] == "not_class_trainer"
     trainee = await cert_app.client.post(url, headers=cert_app.auth(holder, "trainee"))
-    assert trainee.status == 403 and (await trainee.json())["code"] == "role_forbidden"
+    assert trainee.status == 403
+    assert (await trainee.json())["code"] == "role_forbidden"
     anonymous = await cert_app.client.post(url)
     assert anonymous.status == 401
     approved = await cert_app.client.post(url, headers=cert_app.auth(trainer, "trainer"))
     body = await approved.json()
-    assert approved.status == 200 and body["status"] == "valid"
+    assert approved.status == 200
+    assert body["status"] == "valid"
     assert body["number"].startswith("JX-2026-L4-")
     again = await cert_app.client.post(url, headers=cert_app.auth(trainer, "trainer"))
-    assert again.status == 409 and (await again.json())["code"] == "not_approveable"
+    assert again.status == 409
+    assert (await again.json())["code"] == "not_approveable"
 
 
 async def test_an_admin_may_approve_any_class(cert_app: CertApp) -> None:
     certificate, _ = await _pending(cert_app, new_id())
     response = await cert_app.client.post(f"/api/v1/certificates/{certificate}/approve",
                                           headers=cert_app.auth(new_id(), "admin"))
-    assert response.status == 200 and (await response.json())["status"] == "valid"
+    assert response.status == 200
+    assert (await response.json())["status"] == "valid"
 
 
 async def test_bulk_approval_reports_each_certificate(cert_app: CertApp) -> None:
@@ -77,7 +83,8 @@ async def test_trainers_list_their_class_with_pending_and_issued(cert_app: CertA
     assert stranger.status == 403
     bad = await cert_app.client.get(url + "?status=nonsense",
                                     headers=cert_app.auth(trainer, "trainer"))
-    assert bad.status == 422 and (await bad.json())["code"] == "validation_failed"
+    assert bad.status == 422
+    assert (await bad.json())["code"] == "validation_failed"
 
 
 async def test_a_trainer_issues_directly_for_a_released_passing_result(cert_app: CertApp) -> None:
@@ -89,13 +96,16 @@ async def test_a_trainer_issues_directly_for_a_released_passing_result(cert_app:
     headers = cert_app.auth(trainer, "trainer")
     issued = await cert_app.client.post(
         f"/api/v1/enrollments/{passing.enrollment_id}/certificate", headers=headers)
-    assert issued.status == 201 and (await issued.json())["status"] == "valid"
+    assert issued.status == 201
+    assert (await issued.json())["status"] == "valid"
     twice = await cert_app.client.post(
         f"/api/v1/enrollments/{passing.enrollment_id}/certificate", headers=headers)
-    assert twice.status == 409 and (await twice.json())["code"] == "already_issued"
+    assert twice.status == 409
+    assert (await twice.json())["code"] == "already_issued"
     refused = await cert_app.client.post(
         f"/api/v1/enrollments/{failing.enrollment_id}/certificate", headers=headers)
-    assert refused.status == 409 and (await refused.json())["code"] == "result_not_passed"
+    assert refused.status == 409
+    assert (await refused.json())["code"] == "result_not_passed"
     unknown = await cert_app.client.post(f"/api/v1/enrollments/{new_id()}/certificate",
                                          headers=headers)
     assert unknown.status == 404
@@ -124,7 +134,8 @@ async def test_revoke_suspend_reinstate_need_the_class_trainer_and_are_audited(
     revoked = await cert_app.client.post(base + "/revoke", json={"reason": "证件造假"},
                                          headers=headers)
     body = await revoked.json()
-    assert body["status"] == "revoked" and body["reason"] == "证件造假"
+    assert body["status"] == "revoked"
+    assert body["reason"] == "证件造假"
     audit = await cert_app.client.get(base + "/audit", headers=headers)
     actions = [(e["action"], e["reason"]) for e in (await audit.json())["items"]]
     assert actions == [("issued", None), ("suspended", "核查中"), ("reinstated", None),
@@ -145,12 +156,15 @@ async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
         headers=cert_app.auth(trainer, "trainer"))
     new = await response.json()
     assert response.status == 201
-    assert new["verify_url"] == old["verify_url"] and new["number"] != old["number"]
+    assert new["verify_url"] == old["verify_url"]
+    assert new["number"] != old["number"]
     assert new["replaces"] == old["id"]
     by_old = await (await cert_app.client.get(f"/api/v1/verify/{old['number']}")).json()
-    assert by_old["status"] == "revoked" and by_old["replaced_by_number"] == new["number"]
+    assert by_old["status"] == "revoked"
+    assert by_old["replaced_by_number"] == new["number"]
     by_code = await (await cert_app.client.get(f"/api/v1/verify/{old['code']}")).json()
-    assert by_code["status"] == "valid" and by_code["number"] == new["number"]
+    assert by_code["status"] == "valid"
+    assert by_code["number"] == new["number"]
     mine = (await (await cert_app.client.get(
         "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
     assert [m["id"] for m in mine] == [new["id"]]
@@ -178,7 +192,8 @@ async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(
     credential = await cert_app.client.get(f"/api/v1/certificates/{item['id']}/credential",
                                            headers=cert_app.auth(holder, "trainee"))
     body = await credential.json()
-    assert body["format"] == "vc+jwt" and body["credential"].count(".") == 2
+    assert body["format"] == "vc+jwt"
+    assert body["credential"].count(".") == 2
 
 
 async def test_a_pending_certificate_has_no_pdf_or_credential_yet(cert_app: CertApp) -> None:
@@ -186,7 +201,8 @@ async def test_a_pending_certificate_has_no_pdf_or_credential_yet(cert_app: Cert
     for part in ("pdf", "credential"):
         response = await cert_app.client.get(f"/api/v1/certificates/{certificate}/{part}",
                                              headers=cert_app.auth(holder, "trainee"))
-        assert response.status == 409 and (await response.json())["code"] == "not_issued"
+        assert response.status == 409
+        assert (await response.json())["code"] == "not_issued"
 
 
 async def test_malformed_ids_and_bodies_get_problem_details(cert_app: CertApp) -> None:

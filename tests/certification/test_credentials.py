@@ -43,9 +43,10 @@ def test_credential_is_an_open_badge_in_the_vc_2_data_model() -> None:
     key = signing_key()
     token = signed(key)
     header = jwt.get_unverified_header(token)
-    claims = jwt.decode(token, key.public, algorithms=["EdDSA"])  # type: ignore[arg-type]
+    claims = jwt.decode(token, key.public, algorithms=["EdDSA"])
     credential = claims["vc"]
-    assert header["alg"] == "EdDSA" and header["kid"] == f"{DID}#key-1"
+    assert header["alg"] == "EdDSA"
+    assert header["kid"] == f"{DID}#key-1"
     assert credential["@context"][0] == "https://www.w3.org/ns/credentials/v2"
     assert "OpenBadgeCredential" in credential["type"]
     assert claims["iss"] == credential["issuer"]["id"] == DID
@@ -66,7 +67,8 @@ def test_credential_verifies_offline_and_fails_after_one_byte_changes() -> None:
         tampered = token[:position] + flipped + token[position + 1:]
         result = verify_credential(tampered, document(key), fetch_list=lists.__getitem__,
                                    now=NOW)
-        assert not result.signature_valid and result.status == "invalid"
+        assert not result.signature_valid
+        assert result.status == "invalid"
 
 
 def test_credential_from_another_key_is_rejected() -> None:
@@ -94,7 +96,8 @@ def test_credential_past_its_validity_reads_expired() -> None:
     key = signing_key()
     token = signed(key, expires_on=date(2026, 5, 31))
     result = verify_credential(token, document(key), fetch_list=None, now=NOW)
-    assert result.signature_valid and result.status == "expired"
+    assert result.signature_valid
+    assert result.status == "expired"
 
 
 def test_old_credentials_still_verify_after_key_rotation() -> None:
@@ -109,9 +112,11 @@ def test_old_credentials_still_verify_after_key_rotation() -> None:
 
 def test_status_list_is_16_kb_of_bits_gzip_base64url_with_multibase_prefix() -> None:
     encoded = encode_bits([0, 9, SIZE - 1], SIZE)
-    assert encoded.startswith("u") and "=" not in encoded
+    assert encoded.startswith("u")
+    assert "=" not in encoded
     raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
     assert len(raw) * 8 == SIZE >= 131_072
     bits = decode_bits(encoded)
-    assert raw[0] == 0b1000_0000 and raw[1] == 0b0100_0000  # bit 0 is the leftmost bit
+    assert raw[0] == 0b1000_0000
+    assert raw[1] == 0b0100_0000
     assert [i for i in (0, 1, 9, 10, SIZE - 1) if bit_is_set(bits, i)] == [0, 9, SIZE - 1]

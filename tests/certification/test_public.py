@@ -40,13 +40,19 @@ async def test_verify_by_number_or_code_shows_status_and_masked_data_only(
         response = await cert_app.client.get(f"/api/v1/verify/{key}")
         body = await response.json()
         assert response.status == 200
-        assert body["status"] == "valid" and body["number"] == item["number"]
-        assert body["holder"] == "张*三" and body["id_number"] == "4601**********1234"
-        assert body["level_name"] == "四级/中级工" and body["course"] == "育婴员"
+        assert body["status"] == "valid"
+        assert body["number"] == item["number"]
+        assert body["holder"] == "张*三"
+        assert body["id_number"] == "4601**********1234"
+        assert body["level_name"] == "四级/中级工"
+        assert body["course"] == "育婴员"
         text = json.dumps(body, ensure_ascii=False)
-        assert "张小三" not in text and ID_NUMBER not in text and "138" not in text
+        assert "张小三" not in text
+        assert ID_NUMBER not in text
+        assert "138" not in text
     unknown = await cert_app.client.get("/api/v1/verify/ZZZZZZZZZZ")
-    assert unknown.status == 404 and (await unknown.json())["code"] == "certificate_not_found"
+    assert unknown.status == 404
+    assert (await unknown.json())["code"] == "certificate_not_found"
 
 
 async def test_verification_is_cacheable_with_an_etag(cert_app: CertApp) -> None:
@@ -69,13 +75,15 @@ async def test_verification_reads_revoked_with_reason_suspended_and_expired(
     base = f"/api/v1/certificates/{item['id']}"
     await cert.client.post(base + "/suspend", json={"reason": "待核查"}, headers=headers)
     body = await (await cert.client.get(url)).json()
-    assert body["status"] == "suspended" and body["reason"] == "待核查"
+    assert body["status"] == "suspended"
+    assert body["reason"] == "待核查"
     await cert.client.post(base + "/reinstate", headers=headers)
     cert.clock.advance(days=400)
     assert (await (await cert.client.get(url)).json())["status"] == "expired"
     await cert.client.post(base + "/revoke", json={"reason": "证件造假"}, headers=headers)
     body = await (await cert.client.get(url)).json()
-    assert body["status"] == "revoked" and body["reason"] == "证件造假"
+    assert body["status"] == "revoked"
+    assert body["reason"] == "证件造假"
 
 
 async def test_public_verification_is_rate_limited_per_client(make_cert_app: MakeApp) -> None:
@@ -86,7 +94,8 @@ async def test_public_verification_is_rate_limited_per_client(make_cert_app: Mak
     for _ in range(3):
         assert (await cert.client.get(url)).status == 200
     limited = await cert.client.get(url)
-    assert limited.status == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert limited.status == 429
+    assert int(limited.headers["Retry-After"]) >= 1
     assert (await limited.json())["code"] == "rate_limited"
     # Behind the trusted proxy another client has its own bucket.
     other = await cert.client.get(url, headers={"X-Forwarded-For": "203.0.113.7"})
@@ -97,8 +106,10 @@ async def test_posted_credential_checks_signature_and_current_status(cert_app: C
     item, holder, trainer = await _issue(cert_app)
     token = await _credential(cert_app, item, holder)
     ok = await (await cert_app.client.post("/api/v1/verify", json={"credential": token})).json()
-    assert ok["signature_valid"] is True and ok["status"] == "valid"
-    assert ok["number"] == item["number"] and ok["holder"] == "张*三"
+    assert ok["signature_valid"] is True
+    assert ok["status"] == "valid"
+    assert ok["number"] == item["number"]
+    assert ok["holder"] == "张*三"
     wrapped = await cert_app.client.post(
         "/api/v1/verify", json={"credential": {"format": "vc+jwt", "credential": token}})
     assert (await wrapped.json())["signature_valid"] is True
@@ -106,14 +117,18 @@ async def test_posted_credential_checks_signature_and_current_status(cert_app: C
     flipped = payload[:20] + ("A" if payload[20] != "A" else "B") + payload[21:]
     bad = await (await cert_app.client.post(
         "/api/v1/verify", json={"credential": f"{header}.{flipped}.{signature}"})).json()
-    assert bad["signature_valid"] is False and bad["status"] == "invalid"
+    assert bad["signature_valid"] is False
+    assert bad["status"] == "invalid"
     await cert_app.client.post(f"/api/v1/certificates/{item['id']}/revoke",
-                               json={"reason": "撤销测试"}, headers=cert_app.auth(trainer, "trainer"))
+                               json={"reason": "撤销测试"},
+                               headers=cert_app.auth(trainer, "trainer"))
     revoked = await (await cert_app.client.post("/api/v1/verify",
                                                 json={"credential": token})).json()
-    assert revoked["signature_valid"] is True and revoked["status"] == "revoked"
+    assert revoked["signature_valid"] is True
+    assert revoked["status"] == "revoked"
     garbage = await cert_app.client.post("/api/v1/verify", json={"credential": "hello"})
-    assert garbage.status == 422 and (await garbage.json())["code"] == "credential_malformed"
+    assert garbage.status == 422
+    assert (await garbage.json())["code"] == "credential_malformed"
 
 
 async def test_the_published_did_document_and_status_lists_verify_a_credential_offline(
@@ -173,7 +188,8 @@ async def test_new_credentials_use_the_newest_key_and_old_ones_still_verify(
     for token in (old_token, new_token):
         body = await (await cert_app.client.post("/api/v1/verify",
                                                  json={"credential": token})).json()
-        assert body["signature_valid"] is True and body["status"] == "valid"
+        assert body["signature_valid"] is True
+        assert body["status"] == "valid"
 
 
 async def test_the_public_page_escapes_everything_and_shows_masked_data(
@@ -183,23 +199,32 @@ async def test_the_public_page_escapes_everything_and_shows_masked_data(
     item, _, _ = await _issue(cert_app, name=evil)
     page = await cert_app.client.get(f"/verify/{item['code']}")
     text = await page.text()
-    assert page.status == 200 and page.content_type == "text/html"
-    assert "<script>" not in text and "&lt;" in text
-    assert "有效" in text and item["number"] in text and "4601**********1234" in text
+    assert page.status == 200
+    assert page.content_type == "text/html"
+    assert "<script>" not in text
+    assert "&lt;" in text
+    assert "有效" in text
+    assert item["number"] in text
+    assert "4601**********1234" in text
     assert ID_NUMBER not in text
     assert "script-src" not in page.headers["Content-Security-Policy"]
     searched = await cert_app.client.get("/verify", params={"q": "<img src=x onerror=alert(1)>"})
     body = await searched.text()
-    assert searched.status == 404 and "<img" not in body
+    assert searched.status == 404
+    assert "<img" not in body
     assert html.escape("<img src=x onerror=alert(1)>"[:40]) in body
 
 
 async def test_the_public_page_switches_to_english(cert_app: CertApp) -> None:
     item, _, _ = await _issue(cert_app)
     page = await (await cert_app.client.get(f"/verify/{item['code']}?lang=en")).text()
-    assert "Valid" in page and "Level 4 / Intermediate worker" in page
-    assert "Vocational Skill Level Certificate" in page and "张*三" in page
+    assert "Valid" in page
+    assert "Level 4 / Intermediate worker" in page
+    assert "Vocational Skill Level Certificate" in page
+    assert "张*三" in page
     chinese = await (await cert_app.client.get(f"/verify/{item['code']}")).text()
-    assert 'href="/verify/' in chinese and "lang=en" in chinese
+    assert 'href="/verify/' in chinese
+    assert "lang=en" in chinese
     form = await cert_app.client.get("/verify")
-    assert form.status == 200 and 'name="q"' in await form.text()
+    assert form.status == 200
+    assert 'name="q"' in await form.text()

@@ -1,0 +1,76 @@
+"""`jiangxin verify`: offline with files, or fetching the DID document and lists from URLs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.ids import new_id
+from tests.certification.conftest import CertApp
+from tests.certification.factories import completed
+
+
+async def _jiangxin(*args: str) -> tuple[int, dict[str, Any]]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, json.loads(out or err)
+
+
+async def test_verify_command_works_offline_and_sees_revocation(
+    cert_app: CertApp, tmp_path: Path
+) -> None:
+    holder, trainer = new_id(), new_id()
+    await cert_app.record(completed(user_id=holder, trainer_ids=[trainer]))
+    client = cert_app.client
+    [item] = (await (await client.get(
+        "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
+    credential = await (await client.get(f"/api/v1/certificates/{item['id']}/credential",
+                                         headers=cert_app.auth(holder, "trainee"))).json()
+    (tmp_path / "credential.json").write_text(json.dumps(credential))
+    (tmp_path / "did.json").write_text(await (await client.get("/.well-known/did.json")).text())
+
+    async def save_lists() -> list[str]:
+        args = []
+        for purpose in ("revocation", "suspension"):
+            path = tmp_path / f"{purpose}.jwt"
+            path.write_text(await (await client.get(f"/api/v1/status-lists/{purpose}-0")).text())
+            args += ["--status-list", str(path)]
+        return args
+
+    offline = ["verify", str(tmp_path / "credential.json"), "--offline",
+               "--did-document", str(tmp_path / "did.json")]
+    code, report = await _jiangxin(*offline, *await save_lists())
+    assert code == 0
+    assert report["status"] == "valid"
+    assert report["signature_valid"]
+
+    token = credential["credential"]
+    tampered = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
+    (tmp_path / "tampered.jwt").write_text(tampered)
+    code, report = await _jiangxin("verify", str(tmp_path / "tampered.jwt"), "--offline",
+                                   "--did-document", str(tmp_path / "did.json"), "--no-status")
+    assert code == 1
+    assert report["signature_valid"] is False
+
+    await client.post(f"/api/v1/certificates/{item['id']}/revoke", json={"reason": "撤销"},
+                      headers=cert_app.auth(trainer, "trainer"))
+    code, report = await _jiangxin(*offline, *await save_lists())
+    assert code == 1
+    assert report["status"] == "revoked"
+
+    served = str(client.make_url(""))
+    code, report = await _jiangxin(
+        "verify", str(tmp_path / "credential.json"),
+        "--did-document", f"{served}/.well-known/did.json",
+        "--status-list", f"{served}/api/v1/status-lists/revocation-0",
+        "--status-list", f"{served}/api/v1/status-lists/suspension-0")
+    assert code == 1
+    assert report["status"] == "revoked"
+    assert report["signature_valid"]

@@ -1,0 +1,102 @@
+"""Completion events through RabbitMQ and the real consumer: one certificate per enrolment."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aio_pika
+import pytest
+
+from services.certification.app import create_app
+from services.certification.subscriptions import subscriptions
+from shared.events.catalog import EnrollmentCompleted
+from shared.events.envelope import Envelope
+from shared.messaging.rabbit import RabbitTransport
+from shared.messaging.transport import OutgoingMessage
+from shared.service import POOL, topology_for
+from tests.certification.conftest import AiohttpClient
+from tests.certification.factories import completed, settings_for
+from tests.support.infra import AMQP_URL, eventually
+
+
+@pytest.fixture
+async def observed(namespace: str) -> AsyncIterator[list[str]]:
+    """Routing keys of every certificate event the relays publish to the test exchange."""
+    seen: list[str] = []
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(f"{namespace}.events", aio_pika.ExchangeType.TOPIC,
+                                              durable=True)
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange, routing_key="certificate.#")
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        seen.append(message.routing_key or "")
+        await message.ack()
+
+    await queue.consume(on_message)
+    yield seen
+    await connection.close()
+
+
+async def _publish(transport: RabbitTransport, event: EnrollmentCompleted,
+                   envelope: Envelope | None = None) -> Envelope:
+    envelope = envelope or Envelope.wrap(event, producer="enrollment", correlation_id="test")
+    await transport.publish(
+        OutgoingMessage(body=envelope.model_dump_json().encode(),
+                        message_id=str(envelope.message_id), type=envelope.routing_key,
+                        headers=envelope.headers()),
+        routing_key=envelope.routing_key,
+    )
+    return envelope
+
+
+async def test_duplicate_out_of_order_and_corrected_events_through_two_racing_consumers(
+    pg_dsn: str, namespace: str, cert_keys: Path, observed: list[str],
+    aiohttp_client: AiohttpClient,
+) -> None:
+    settings = settings_for(pg_dsn, namespace, cert_keys, run_relay=True, run_consumers=True,
+                            relay_poll_interval_s=0.2)
+    transport = RabbitTransport(AMQP_URL, exchange=settings.exchange_name,
+                                connection_name="certification-test")
+    await transport.connect()
+    try:
+        await transport.declare(topology_for(settings, subscriptions))
+        first = create_app(settings)
+        await aiohttp_client(first)
+        await aiohttp_client(create_app(settings))  # a second instance on the same queue
+        duplicated = completed()
+        late_pass = completed(version=1)
+        early_fail = completed(enrollment_id=late_pass.enrollment_id, version=2, passed=False)
+        corrected = completed(version=1)
+        correction = completed(enrollment_id=corrected.enrollment_id, version=2, passed=False)
+        failing = completed(passed=False)
+        envelope = await _publish(transport, duplicated)
+        for _ in range(2):
+            await _publish(transport, duplicated, envelope)  # redelivered: same message id
+        for _ in range(3):
+            await _publish(transport, duplicated)  # re-sent: new message ids, same version
+        await _publish(transport, early_fail)
+        await _publish(transport, late_pass)
+        await _publish(transport, corrected)
+        await _publish(transport, correction)
+        await _publish(transport, failing)
+        pool = first[POOL]
+
+        async def all_consumed() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM inbox") == 9 and Counter(
+                observed) == {"certificate.issued.v1": 2, "certificate.revoked.v1": 1}
+
+        await eventually(all_consumed, timeout=60)
+        rows = await pool.fetch("SELECT enrollment_id, status FROM certificates")
+        statuses = {r["enrollment_id"]: r["status"] for r in rows}
+        assert len(rows) == 2
+        assert statuses == {duplicated.enrollment_id: "valid",
+                            corrected.enrollment_id: "revoked"}
+        versions = dict(await pool.fetch("SELECT enrollment_id, result_version FROM results"))
+        assert versions[late_pass.enrollment_id] == 2
+        assert await transport.message_count(f"{namespace}.certification.error") == 0
+    finally:
+        await transport.close()
