@@ -276,10 +276,11 @@ async def settle(
 ) -> bool:
     """Mark a sent (or unknown) row delivered or failed; False if it was already settled."""
     status = await conn.execute(
-        """UPDATE notifications SET status = $2, error_code = $3, updated_at = $5,
+        """UPDATE notifications
+           SET status = $2::text, error_code = $3, updated_at = $5::timestamptz,
                provider = coalesce(provider, $4),
-               delivered_at = CASE WHEN $2 = 'delivered' THEN $5 END,
-               failed_at = CASE WHEN $2 = 'failed' THEN $5 END
+               delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz END,
+               failed_at = CASE WHEN $2::text = 'failed' THEN $5::timestamptz END
            WHERE id = $1 AND status IN ('sending', 'submitted', 'unknown')""",
         notification_id, "delivered" if delivered else "failed", code, provider, now,
     )

@@ -69,10 +69,11 @@ def confirmed(**changes: Any) -> c.EnrollmentConfirmed:
     return c.EnrollmentConfirmed(**values)
 
 
-def otp(phone: str = "+8613900139000", code: str = "482913") -> c.OtpRequested:
-    """A sign-in code request."""
-    return c.OtpRequested(phone=phone, code=code,
-                          expires_at=datetime.now(UTC) + timedelta(minutes=5))
+def otp(
+    phone: str = "+8613900139000", code: str = "482913", *, at: datetime = SHANGHAI_DAY
+) -> c.OtpRequested:
+    """A sign-in code request made at `at`, valid for five minutes."""
+    return c.OtpRequested(phone=phone, code=code, expires_at=at + timedelta(minutes=5))
 
 
 @dataclass

@@ -1,0 +1,125 @@
+"""Quiet hours, rate limits, superseding, and refusing to send anything incomplete."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from shared.events import catalog as c
+from tests.notification.conftest import StartService
+from tests.notification.harness import FakeClock, class_info, confirmed, otp, recipient
+
+LATE_EVENING = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Asia/Shanghai
+NEXT_MORNING = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
+
+
+def reminder(event: c.EnrollmentConfirmed, seq: int) -> c.EnrollmentReminderDue:
+    """The day-before reminder of an enrolment."""
+    return c.EnrollmentReminderDue(enrollment_id=event.enrollment_id, seq=seq,
+                                   trainee=event.trainee, class_info=event.class_info)
+
+
+def cancelled(event: c.EnrollmentConfirmed, seq: int, **info: object) -> c.EnrollmentCancelled:
+    """A cancellation of an enrolment."""
+    return c.EnrollmentCancelled(
+        enrollment_id=event.enrollment_id, seq=seq, trainee=event.trainee,
+        class_info=class_info(**info) if info else event.class_info, reason="class_cancelled",
+    )
+
+
+async def test_missing_variable_sends_nothing_parks_the_event_and_raises_a_fault(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    envelope = await service.publish(confirmed(class_info=class_info(venue="  ")))
+
+    async def faulted() -> bool:
+        return "message.faulted.v1" in await service.announced_types()
+
+    await service.until(faulted)
+    error_queue = f"{service.settings.queue_name}.error"
+
+    async def parked() -> bool:
+        return await service.transport.message_count(error_queue) == 1
+
+    await service.until(parked)
+    assert await service.rows(envelope.message_id) == []
+    assert await service.pool.fetchval("SELECT count(*) FROM sink_messages") == 0
+    fault = next(e for e in service.announced if e["type"] == "message.faulted.v1")
+    assert fault["data"]["message_id"] == str(envelope.message_id)
+    assert "venue" in fault["data"]["exception_message"]
+
+
+async def test_at_23_30_local_a_reminder_waits_for_08_00_while_a_sign_in_code_goes_at_once(
+    start_service: StartService,
+) -> None:
+    clock = FakeClock(LATE_EVENING)
+    service = await start_service(clock=clock)
+    first = confirmed()
+    due = await service.publish(reminder(first, seq=1))
+    code = await service.publish(otp(at=LATE_EVENING))
+    await service.until_status(code.message_id, "delivered")
+    rows = await service.until_status(due.message_id, "deferred")
+    assert rows[0]["not_before"] == NEXT_MORNING
+    assert rows[0]["error_code"] == "quiet_hours"
+    clock.advance(NEXT_MORNING - LATE_EVENING)
+    await service.until_status(due.message_id, "delivered")
+
+
+async def test_cancellation_supersedes_the_deferred_reminder_and_goes_at_once_if_class_is_near(
+    start_service: StartService,
+) -> None:
+    service = await start_service(clock=FakeClock(LATE_EVENING))
+    first = confirmed()
+    due = await service.publish(reminder(first, seq=2))
+    await service.until_status(due.message_id, "deferred")
+    # The class would have started the morning the reminder was waiting for.
+    stop = await service.publish(cancelled(first, seq=3, starts_on=date(2026, 3, 3)))
+    await service.until_status(stop.message_id, "delivered")
+    rows = await service.until_status(due.message_id, "superseded")
+    assert rows[0]["related_id"] == stop.message_id
+    late = await service.publish(first)  # the older confirmation arrives last
+    rows = await service.until_status(late.message_id, "superseded")
+    assert rows[0]["error_code"] == "out_of_order"
+    bodies = [r["body"] for r in await service.pool.fetch("SELECT body FROM sink_messages")]
+    assert len(bodies) == 1
+    assert "已取消" in bodies[0]
+
+
+async def test_same_text_twice_within_30_seconds_is_coalesced(start_service: StartService) -> None:
+    service = await start_service()
+    event = confirmed()
+    first = await service.publish(event)
+    await service.until_status(first.message_id, "delivered")
+    twin = await service.publish(event)  # a second event with the same message for the person
+    rows = await service.until_status(twin.message_id, "coalesced")
+    assert rows[0]["error_code"] == "same_content_recently"
+    assert await service.pool.fetchval("SELECT count(*) FROM sink_messages") == 1
+
+
+async def test_daily_template_limit_falls_back_to_email_instead_of_hitting_the_provider(
+    start_service: StartService,
+) -> None:
+    service = await start_service(same_template_per_day=2)
+    person = recipient()
+    for title in ("育婴员", "养老护理员"):
+        sent = await service.publish(confirmed(trainee=person,
+                                               class_info=class_info(course_title_zh=title)))
+        await service.until_status(sent.message_id, "delivered")
+    third = await service.publish(confirmed(trainee=person,
+                                            class_info=class_info(course_title_zh="咖啡师")))
+    rows = await service.until_status(third.message_id, "delivered")
+    assert [(r["channel"], r["status"], r["error_code"]) for r in rows] == [
+        ("sms", "suppressed", "template_daily_limit"), ("email", "delivered", None)]
+
+
+async def test_second_sign_in_code_within_a_minute_waits_for_the_limit(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    first = await service.publish(otp(code="111111"))
+    await service.until_status(first.message_id, "delivered")
+    second = await service.publish(otp(code="222222"))
+    rows = await service.until_status(second.message_id, "deferred")
+    assert rows[0]["error_code"] == "otp_minute_limit"
+    assert rows[0]["not_before"] > rows[0]["created_at"]
+    assert rows[0]["not_before"] <= rows[0]["created_at"] + timedelta(minutes=1)

@@ -1,0 +1,126 @@
+"""The template registry: complete, strict, and within the providers' SMS rules."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.notification.domain.model import Channel
+from services.notification.domain.rules import sms_length
+from services.notification.templates.registry import (
+    LOCALES,
+    EmailHtml,
+    TemplateError,
+    TemplateRegistry,
+)
+from services.notification.templates.variables import SPECS
+from shared.events.envelope import Event
+from tests.notification.harness import SHANGHAI_DAY, confirmed
+from tests.notification.samples import samples
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(scope="module")
+def registry() -> TemplateRegistry:
+    return TemplateRegistry.load("匠心培训")
+
+
+def render_all(registry: TemplateRegistry, event: Event, locale: str) -> dict[Channel, str]:
+    spec = registry.spec(event.event_type)
+    variables = spec.build(event, locale, TZ, SHANGHAI_DAY)
+    return {ch: registry.render(spec.event_type, ch, locale, variables).body
+            for ch in spec.channels}
+
+
+def test_samples_cover_every_handled_event_type(registry: TemplateRegistry) -> None:
+    assert {e.event_type for e in samples()} == set(registry.specs) == {s.event_type for s in SPECS}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_event_renders_on_every_channel_in_both_locales(
+    registry: TemplateRegistry, locale: str
+) -> None:
+    for event in samples(locale):
+        rendered = render_all(registry, event, locale)
+        assert rendered[Channel.SMS].strip(), event.event_type
+        for body in rendered.values():
+            assert "{{" not in body
+            assert "None" not in body
+
+
+
+def test_english_and_chinese_texts_differ_for_every_event(registry: TemplateRegistry) -> None:
+    for zh, en in zip(samples("zh-CN"), samples("en"), strict=True):
+        assert render_all(registry, zh, "zh-CN") != render_all(registry, en, "en"), zh.event_type
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_sms_variables_carry_no_links_and_fit_provider_limits(
+    registry: TemplateRegistry, locale: str
+) -> None:
+    for event in samples(locale):
+        spec = registry.spec(event.event_type)
+        sms = registry.render(spec.event_type, Channel.SMS, locale,
+                              spec.build(event, locale, TZ, SHANGHAI_DAY))
+        assert all("http" not in value and len(value) <= 35 for _n, value in sms.params)
+        assert sms.chars is not None
+        assert sms.chars <= 500
+
+
+def test_missing_variable_in_a_template_fails_the_startup_check() -> None:
+    texts = TemplateRegistry.load("签名")._texts
+    broken = {loc: {k: dict(v) for k, v in events.items()} for loc, events in texts.items()}
+    broken["en"]["enrollment.confirmed"]["sms"] += " Room {{ room }}."
+    with pytest.raises(TemplateError, match="unknown variables \\['room'\\]"):
+        TemplateRegistry(broken, "签名").check()
+
+
+def test_unused_variable_fails_the_startup_check() -> None:
+    texts = TemplateRegistry.load("签名")._texts
+    broken = {loc: {k: dict(v) for k, v in events.items()} for loc, events in texts.items()}
+    broken["zh-CN"]["certificate.issued"]["body"] = "{{ name }}"
+    with pytest.raises(TemplateError, match="never used"):
+        TemplateRegistry(broken, "签名").check()
+
+
+def test_empty_or_extra_variables_are_refused_before_rendering(registry: TemplateRegistry) -> None:
+    event = confirmed()
+    spec = registry.spec(event.event_type)
+    values = spec.build(event, "zh-CN", TZ, SHANGHAI_DAY)
+    with pytest.raises(TemplateError, match="venue"):
+        registry.render(spec.event_type, Channel.SMS, "zh-CN", {**values, "venue": " "})
+    with pytest.raises(TemplateError, match="extra_forbidden"):
+        registry.render(spec.event_type, Channel.SMS, "zh-CN", {**values, "room": "3"})
+    missing = dict(values)
+    del missing["starts_on"]
+    with pytest.raises(TemplateError, match="starts_on"):
+        registry.render(spec.event_type, Channel.EMAIL, "zh-CN", missing)
+
+
+def test_link_in_an_sms_variable_is_refused(registry: TemplateRegistry) -> None:
+    event = confirmed()
+    spec = registry.spec(event.event_type)
+    values = {**spec.build(event, "zh-CN", TZ, SHANGHAI_DAY), "venue_short": "http://x.cn"}
+    with pytest.raises(TemplateError, match="link"):
+        registry.render(spec.event_type, Channel.SMS, "zh-CN", values)
+
+
+def test_sms_length_counts_the_signature_and_splits_at_67() -> None:
+    assert sms_length("字" * 64, "匠心培训") == (70, 1)
+    assert sms_length("字" * 65, "匠心培训") == (71, 2)
+    assert sms_length("字" * 128, "匠心培训") == (134, 2)
+    assert sms_length("字" * 129, "匠心培训") == (135, 3)
+    with pytest.raises(ValueError, match="max 500"):
+        sms_length("字" * 495, "匠心培训")
+
+
+def test_email_html_escapes_values_and_offers_one_click_opt_out(
+    registry: TemplateRegistry,
+) -> None:
+    html = registry.render_html(EmailHtml("主题", "第一段 <b>x</b>\n\n第二段", "zh-CN",
+                                          "http://n.test/api/v1/unsubscribe/t"))
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<p>第二段</p>" in html
+    assert 'href="http://n.test/api/v1/unsubscribe/t"' in html
