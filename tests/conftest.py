@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -99,3 +100,17 @@ def _servers_left_running() -> Iterator[None]:
     from tests.support.faults import ensure_servers_running
 
     asyncio.run(ensure_servers_running())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _services_use_the_test_broker() -> Iterator[None]:
+    """Settings built in tests without an explicit amqp_url reach the test broker too."""
+    from tests.support.infra import AMQP_URL
+
+    previous = os.environ.get("JIANGXIN_AMQP_URL")
+    os.environ["JIANGXIN_AMQP_URL"] = AMQP_URL
+    yield
+    if previous is None:
+        os.environ.pop("JIANGXIN_AMQP_URL", None)
+    else:
+        os.environ["JIANGXIN_AMQP_URL"] = previous
