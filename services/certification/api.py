@@ -29,7 +29,7 @@ from services.certification.models import (
     CredentialOut,
     VerifyOut,
 )
-from services.certification.runtime import DEPS, LIMITER, PDF_FONT, PROXIES
+from services.certification.runtime import DEPS, LIMITER, PDF_FONT, PROXIES, READ_POOL
 from shared.service import POOL, SETTINGS, UOW
 from shared.web.api import ApiRequest, ApiRoutes
 
@@ -209,7 +209,7 @@ async def reissue(req: ApiRequest[ReasonBody, None]) -> CertificateOut:
 async def verify(req: ApiRequest[None, None]) -> web.Response:
     """Check a certificate by number or short code: status and masked holder data."""
     limit_rate(req)
-    out = await public.lookup(req.app[POOL], req.app[DEPS], req.path("number_or_code"))
+    out = await public.lookup(req.app[READ_POOL], req.app[DEPS], req.path("number_or_code"))
     return cacheable(req, out.model_dump_json().encode(), "application/json")
 
 
@@ -217,13 +217,13 @@ async def verify(req: ApiRequest[None, None]) -> web.Response:
 async def verify_credential(req: ApiRequest[VerifyBody, None]) -> VerifyOut:
     """Check a credential's signature and its current status."""
     limit_rate(req)
-    return await public.verify_posted(req.app[POOL], req.app[DEPS], req.body.credential)
+    return await public.verify_posted(req.app[READ_POOL], req.app[DEPS], req.body.credential)
 
 
 @routes.get("/.well-known/did.json", tags=PUBLIC)
 async def did_document(req: ApiRequest[None, None]) -> web.Response:
     """Publish the issuer's DID document (every key, retired ones included)."""
-    document = await public.published_document(req.app[POOL], req.app[DEPS])
+    document = await public.published_document(req.app[READ_POOL], req.app[DEPS])
     return cacheable(req, json.dumps(document).encode(), "application/json")
 
 
@@ -231,7 +231,7 @@ async def did_document(req: ApiRequest[None, None]) -> web.Response:
             content_types=("application/vc+jwt", "application/json"))
 async def status_list(req: ApiRequest[None, None]) -> web.Response:
     """Publish a Bitstring Status List credential (VC-JWT; JSON when Accept asks for it)."""
-    credential, token = await public.status_list(req.app[POOL], req.app[DEPS],
+    credential, token = await public.status_list(req.app[READ_POOL], req.app[DEPS],
                                                  req.path("list_id"))
     accept = req.header("Accept") or ""
     if "json" in accept and "jwt" not in accept:

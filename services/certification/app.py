@@ -21,6 +21,7 @@ from services.certification.runtime import (
     TEMPLATES,
     build_issuing,
     read_fernet,
+    read_pool_ctx,
     signing_keys_ctx,
     templates,
 )
@@ -58,4 +59,5 @@ def create_app(
     add_pages(app)
     # Keys must be loaded before the consumer (started by a later context) handles anything.
     app.cleanup_ctx.insert(1, signing_keys_ctx)
+    app.cleanup_ctx.insert(2, read_pool_ctx)
     return app

@@ -9,9 +9,8 @@ from aiohttp import web
 
 from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
-from services.certification.runtime import DEPS, LIMITER, PROXIES, TEMPLATES
+from services.certification.runtime import DEPS, LIMITER, PROXIES, READ_POOL, TEMPLATES
 from shared.errors import NotFound
-from shared.service import POOL
 
 TEXTS: dict[str, dict[str, Any]] = {
     "zh": {
@@ -56,7 +55,7 @@ async def _page(request: web.Request, query: str) -> web.Response:
     status = 200
     if query:
         try:
-            found = await public.lookup(app[POOL], app[DEPS], query)
+            found = await public.lookup(app[READ_POOL], app[DEPS], query)
         except NotFound:
             context["not_found"], status = True, 404
         else:

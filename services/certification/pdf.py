@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -22,6 +22,8 @@ from reportlab.pdfgen.canvas import Canvas
 from services.certification.domain.levels import title_of
 
 BUILTIN_CJK = "STSong-Light"
+QR_BORDER = 4
+QR_MASK = 2
 ID_TYPES = {
     "resident_id": ("居民身份证", "Resident ID card"),
     "passport": ("护照", "Passport"),
@@ -66,12 +68,40 @@ def font_name(font_file: str, subfont_index: int) -> str:
 
 
 def qr_drawing(url: str, *, size: float) -> Drawing:
-    """Return a QR code drawing whose payload is `url`."""
+    """Return reportlab's QR widget for `url` as a drawing (its value is the payload)."""
     widget = QrCodeWidget(url, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(widget)
     return drawing
+
+
+@lru_cache(maxsize=1024)
+def qr_modules(url: str) -> tuple[tuple[bool, ...], ...]:
+    """Return the QR matrix of `url` from reportlab's encoder (the QR widget's own)."""
+    code = QrCodeWidget(url, barLevel="M").qr
+    code.version = code.calculate_version()
+    # Any of the eight masks gives a valid code (readers take it from the format bits);
+    # scoring all eight, as make() does, costs most of a render in pure Python.
+    code.makeImpl(False, QR_MASK)
+    return tuple(tuple(bool(m) for m in row) for row in code.modules)
+
+
+def draw_qr(pdf: Canvas, url: str, *, x: float, y: float, size: float) -> None:
+    """Draw the QR code of `url` with a quiet zone, one filled path of dark runs."""
+    modules = qr_modules(url)
+    box = size / (len(modules) + 2 * QR_BORDER)
+    path = pdf.beginPath()
+    for r, row in enumerate(modules):
+        top = y + size - (r + QR_BORDER + 1) * box
+        c = 0
+        for dark, run in itertools.groupby(row):
+            count = len(list(run))
+            if dark:
+                path.rect(x + (c + QR_BORDER) * box, top, count * box, box)
+            c += count
+    pdf.setFillColor(colors.black)
+    pdf.drawPath(path, stroke=0, fill=1)
 
 
 def _rows(cert: PrintedCertificate) -> list[tuple[str, str]]:
@@ -123,7 +153,7 @@ def render(cert: PrintedCertificate, *, font: str) -> bytes:
         y -= 10 * mm
     qr_size = 45 * mm
     qr_x, qr_y = width - 40 * mm - qr_size, 30 * mm
-    renderPDF.draw(qr_drawing(cert.verify_url, size=qr_size), pdf, qr_x, qr_y)
+    draw_qr(pdf, cert.verify_url, x=qr_x, y=qr_y, size=qr_size)
     pdf.linkURL(cert.verify_url, (qr_x, qr_y, qr_x + qr_size, qr_y + qr_size), relative=0)
     pdf.setFont(font, 9)
     pdf.drawCentredString(qr_x + qr_size / 2, qr_y - 5 * mm,

@@ -82,19 +82,23 @@ ON CONFLICT (enrollment_id) DO UPDATE SET
     trainer_ids = EXCLUDED.trainer_ids, released_at = EXCLUDED.released_at,
     payload = EXCLUDED.payload, updated_at = now()
 WHERE results.result_version < EXCLUDED.result_version
-RETURNING 1
+RETURNING (xmax = 0) AS first
 """
 
 
-async def record_result(conn: Conn, result: EnrollmentCompleted) -> bool:
-    """Store a result unless an equal or newer version is known; True when it was newer."""
+async def record_result(conn: Conn, result: EnrollmentCompleted) -> bool | None:
+    """Store a result unless an equal or newer version is known.
+
+    Return None when it was not newer, True when it is the enrolment's first result (so no
+    certificate can exist yet), False when it replaced an older version.
+    """
     # The row lock taken here serialises every change of this enrolment until commit.
-    row = await conn.fetchval(
+    first: bool | None = await conn.fetchval(
         _UPSERT_RESULT, result.enrollment_id, result.result_version, result.passed,
         result.class_info.class_id, result.trainee.user_id, result.trainer_ids,
         result.released_at, result.model_dump(mode="json"),
     )
-    return row is not None
+    return first
 
 
 async def lock_result(conn: Conn, enrollment_id: UUID) -> EnrollmentCompleted | None:
@@ -216,6 +220,20 @@ async def next_serial(conn: Conn, key: CounterKey) -> int:
 async def next_status_index(conn: Conn) -> int:
     """Draw a global status-list index."""
     index: int = await conn.fetchval("SELECT nextval('status_index_seq')")
+    return index
+
+
+async def audit_and_draw_index(
+    conn: Conn, certificate_id: UUID, action: str, *, actor_id: UUID | None, actor_role: str,
+) -> int:
+    """Append the issuing line to the history and draw a status index, in one round trip."""
+    index: int = await conn.fetchval(
+        """WITH audit AS (
+               INSERT INTO certificate_audit (certificate_id, action, actor_id, actor_role)
+               VALUES ($1, $2, $3, $4))
+           SELECT nextval('status_index_seq')""",
+        certificate_id, action, actor_id, actor_role,
+    )
     return index
 
 

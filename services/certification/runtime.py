@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import jinja2
 from aiohttp import web
 from cryptography.fernet import Fernet
@@ -30,6 +32,7 @@ PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SIGNING_SECRET = web.AppKey("signing_secret", Fernet)
 PDF_FONT = web.AppKey("pdf_font", str)
+READ_POOL = web.AppKey("public_read_pool", asyncpg.Pool)
 
 
 def number_generator(settings: Settings) -> NumberGenerator:
@@ -48,7 +51,7 @@ def read_fernet(path: Path, *, create: bool) -> Fernet | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(Fernet.generate_key())
         path.chmod(0o600)
-        log.warning("signing_key_secret_created", path=str(path))
+        log.warning("key_file_created", path=str(path))
     return Fernet(path.read_bytes().strip())
 
 
@@ -96,3 +99,26 @@ async def _refresh_keys(app: web.Application) -> None:
             app[DEPS].keys.replace(await load_keys(app[POOL], app[SIGNING_SECRET]))
         except Exception as exc:
             log.warning("signing_keys_refresh_failed", error=repr(exc))
+
+
+async def _decode_json(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads,
+                              schema="pg_catalog")
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    # Public reads leave no session state behind, so the default reset (one more round trip
+    # per request: RESET ALL, UNLISTEN, CLOSE ALL, advisory unlock) buys nothing here.
+    return None
+
+
+async def read_pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the pool of the public, read-only endpoints (verification, DID, status lists)."""
+    settings = app[SETTINGS]
+    pool = await asyncpg.create_pool(
+        settings.database_url, min_size=1, max_size=settings.db_pool_max, init=_decode_json,
+        reset=_keep_session, command_timeout=10, max_inactive_connection_lifetime=60,
+    )
+    app[READ_POOL] = pool
+    yield
+    await pool.close()

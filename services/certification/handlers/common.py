@@ -44,12 +44,15 @@ def role_of(actor: Principal | None) -> str:
 async def issue_fields(
     conn: Conn, deps: Issuing, *, certificate_id: UUID, code: str,
     holder: Recipient, course: CourseInfo, identity: IdentityDocument | None,
+    status_index: int | None = None,
 ) -> Issue:
-    """Draw a number and a status index, then sign the credential; all in the transaction."""
+    """Draw a number (and a status index unless given), sign the credential; in the transaction."""
     now = deps.clock.now()
     issued_on = deps.today()
     key = deps.numbers.counter(year=issued_on.year, level=course.level)
-    position = ListPosition.of(await repository.next_status_index(conn), deps.status_list_size)
+    if status_index is None:
+        status_index = await repository.next_status_index(conn)
+    position = ListPosition.of(status_index, deps.status_list_size)
     # The counter row stays locked until commit: draw the serial as late as possible.
     number = deps.numbers.format(key, await repository.next_serial(conn, key))
     expires_on = expiry(issued_on, course.certificate_validity_months)

@@ -33,11 +33,13 @@ _CODE_ATTEMPTS = 5
 async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Issuing) -> Decision:
     """Apply a released or corrected result: issue, hold, withdraw, revoke or reissue."""
     result = cmd.result
-    if not await repository.record_result(uow.conn, result):
+    first = await repository.record_result(uow.conn, result)
+    if first is None:
         log.info("result_not_newer_ignored", enrollment_id=str(result.enrollment_id),
                  result_version=result.result_version)
         return Decision.NOTHING
-    live = await repository.lock_live(uow.conn, result.enrollment_id)
+    # A first result has no certificate yet: every certificate follows a recorded result.
+    live = None if first else await repository.lock_live(uow.conn, result.enrollment_id)
     state = Live(live.status, live.revocation_kind) if live else None  # type: ignore[arg-type]
     decision = decide(state, passed=result.passed, policy=result.course.issue_policy)
     if decision is Decision.ISSUE:
@@ -71,14 +73,15 @@ async def issue_new(
         return await approve_row(uow, deps, refreshed, actor=actor, action="issued")
     certificate_id = new_id()
     # Audit first: everything after the serial is drawn holds the counter row's lock.
-    await repository.add_audit(uow.conn, certificate_id, "issued",
-                               actor_id=actor.user_id if actor else None,
-                               actor_role=role_of(actor))
+    index: int | None = await repository.audit_and_draw_index(
+        uow.conn, certificate_id, "issued", actor_id=actor.user_id if actor else None,
+        actor_role=role_of(actor))
     for _ in range(_CODE_ATTEMPTS):
         code = new_code()
         issue = await issue_fields(uow.conn, deps, certificate_id=certificate_id, code=code,
                                    holder=result.trainee, course=result.course,
-                                   identity=result.identity)
+                                   identity=result.identity, status_index=index)
+        index = None
         if await repository.insert_certificate(uow.conn, certificate_id=certificate_id,
                                                result=result, status="valid", code=code,
                                                issue=issue):

@@ -1,0 +1,286 @@
+"""Certification benchmark: issuing, public verification and PDF rendering, each beside its raw
+baseline measured in the same run.
+
+Usage: python -m bench.certification_bench [--certificates 2000] [--seconds 8] [--quick]
+
+- issue:  certificates/s through handlers.record_result (results upsert, national number from
+          the counter row, status index, OB 3.0 VC-JWT signed with Ed25519, certificate + audit +
+          outbox rows, one transaction each, 16 at a time) beside raw Ed25519 signatures/s of a
+          credential-sized payload (cryptography, one core).
+- verify: GET /api/v1/verify/{code} requests/s through the real app (create_app, all
+          middlewares, rate limiter set out of the way) served in a child process, beside a bare
+          aiohttp handler reading the same row with asyncpg in a child process; the same
+          aiohttp client load (same machine) drives both.
+- pdf:    ms per A4 certificate (embedded TrueType CJK font when installed, and built-in CID).
+Targets on the 2-core machine: >= 300 certificates/s, >= 2,000 verifications/s, PDF <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import multiprocessing
+import random
+import socket
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from bench.common import Stopwatch, fresh_database, remove_database, report, unique
+from services.certification import handlers, pdf
+from services.certification.app import MIGRATIONS, create_app
+from services.certification.commands import RecordResult
+from services.certification.config import Settings
+from services.certification.handlers.keys import add_key, load_keys
+from services.certification.runtime import build_issuing, read_fernet
+from shared.db import create_pool
+from shared.logging import configure_logging
+from shared.messaging.memory import InMemoryTransport
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.uow import uow_factory
+from shared.service import Overrides
+from tests.certification.factories import completed
+
+KEYS = Path("var/bench/certification-keys")
+FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+
+
+def bench_settings(dsn: str, port: int = 0) -> Settings:
+    """Return settings for an assessment body on the bench database."""
+    KEYS.mkdir(parents=True, exist_ok=True)
+    public = KEYS / "jwt-ed25519.pub.pem"
+    if not public.exists():
+        from shared.auth import write_keypair
+
+        write_keypair(KEYS / "jwt-ed25519.pem", public)
+    read_fernet(KEYS / "pii-transport.key", create=True)
+    return Settings(
+        database_url=dsn, http_port=port, namespace=unique("jxbench").replace("_", "-"),
+        jwt_public_key_file=public, pii_transport_key_file=KEYS / "pii-transport.key",
+        signing_key_secret_file=KEYS / "credential-signing.key", assessment_body=True,
+        run_relay=False, run_consumers=False, migrate_on_start=False, db_pool_max=10,
+        verify_rate_per_s=1e9, verify_burst=1_000_000_000, log_level="WARNING",
+    )
+
+
+# --- issuing --------------------------------------------------------------------------------
+
+
+def raw_signatures_per_s(seconds: float) -> float:
+    """Return Ed25519 signatures/s of a 1.5 KB message (the size of our VC-JWT input)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key, message, count = Ed25519PrivateKey.generate(), random.randbytes(1500), 0
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for _ in range(100):
+            key.sign(message)
+        count += 100
+    return count / (time.perf_counter() - started)
+
+
+async def issued_per_s(dsn: str, count: int, concurrency: int = 16) -> float:
+    """Return certificates/s issued through the real handler, `concurrency` at a time."""
+    settings = bench_settings(dsn)
+    secret = read_fernet(settings.signing_key_secret_file, create=True)
+    assert secret is not None
+    pool = await create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    try:
+        await add_key(pool, secret, only_if_none=True)
+        deps = build_issuing(settings)
+        deps.keys.replace(await load_keys(pool, secret))
+        uows = uow_factory(pool, OutboxWriter("certification"))
+        pii = read_fernet(settings.pii_transport_key_file, create=False)
+        events = [completed(level=random.randint(1, 5), pii=pii) for _ in range(count)]
+        queue = list(reversed(events))
+
+        async def worker() -> None:
+            while queue:
+                event = queue.pop()
+                async with uows() as uow:
+                    await handlers.record_result(RecordResult.from_event(event), uow=uow,
+                                                 deps=deps)
+
+        with Stopwatch() as watch:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        made = await pool.fetchval("SELECT count(*) FROM certificates WHERE status = 'valid'")
+        assert made == count, f"{made} certificates for {count} results"
+        return count / watch.elapsed
+    finally:
+        await pool.close()
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_app(dsn: str, port: int) -> None:
+    """Child process: the real certification app."""
+    configure_logging(level="WARNING", fmt="console")
+    settings = bench_settings(dsn, port)
+    app = create_app(settings, overrides=Overrides(transport=InMemoryTransport()))
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_bare(dsn: str, port: int) -> None:
+    """Child process: a bare aiohttp handler reading one row."""
+
+    async def make() -> web.Application:
+        pool = await asyncpg.create_pool(dsn, min_size=2, max_size=10)
+
+        async def handle(request: web.Request) -> web.Response:
+            row = await pool.fetchrow(
+                "SELECT status, number, holder->>'name' AS holder, issued_on FROM certificates"
+                " WHERE code = $1 AND replaced_by IS NULL", request.match_info["code"])
+            if row is None:
+                raise web.HTTPNotFound()
+            return web.json_response({**dict(row), "issued_on": row["issued_on"].isoformat()})
+
+        app = web.Application()
+        app.router.add_get("/api/v1/verify/{code}", handle)
+        return app
+
+    web.run_app(make(), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+async def _wait_up(url: str) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def requests_per_s(base: str, codes: list[str], seconds: float,
+                         concurrency: int = 32) -> tuple[float, int]:
+    """Return (successful requests/s, failures) of GETs spread over the codes."""
+    ok = failed = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        deadline = time.perf_counter() + seconds
+
+        async def worker(offset: int) -> None:
+            nonlocal ok, failed
+            i = offset
+            while time.perf_counter() < deadline:
+                async with session.get(f"{base}/api/v1/verify/{codes[i % len(codes)]}") as r:
+                    await r.read()
+                    if r.status == 200:
+                        ok += 1
+                    else:
+                        failed += 1
+                i += concurrency
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return ok / elapsed, failed
+
+
+async def verification(dsn: str, seconds: float) -> dict[str, float]:
+    """Measure the real verify handler and the bare one, one after the other."""
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    codes = [r["code"] for r in await pool.fetch("SELECT code FROM certificates LIMIT 1000")]
+    await pool.close()
+    figures: dict[str, float] = {}
+    context = multiprocessing.get_context("spawn")
+    for name, target in (("app", serve_app), ("bare", serve_bare)):
+        port = _free_port()
+        child = context.Process(target=target, args=(dsn, port), daemon=True)
+        child.start()
+        try:
+            base = f"http://127.0.0.1:{port}"
+            await _wait_up(f"{base}/api/v1/verify/{codes[0]}")
+            await requests_per_s(base, codes, min(1.0, seconds / 4))  # warm up
+            rate, failed = await requests_per_s(base, codes, seconds)
+            figures[name], figures[f"{name}_failed"] = rate, failed
+        finally:
+            child.terminate()
+            child.join(10)
+    return figures
+
+
+# --- pdf ------------------------------------------------------------------------------------
+
+
+def pdf_ms(count: int, font_file: str) -> float:
+    """Return the mean ms to render one certificate."""
+    font = pdf.font_name(font_file, 0)
+    printed = pdf.PrintedCertificate(
+        locale="zh-CN", holder_name="张小三", id_type="resident_id",
+        id_number="460100199001011234", occupation="育婴员", work_type="育婴员", level=4,
+        level_name="四级/中级工", course_title="育婴员", hours=None,
+        number="S000036000123264000042", issued_on=date(2026, 3, 10),
+        expires_on=date(2029, 3, 9), issuer="匠心职业技能评价中心",
+        verify_url="https://certs.example.org/verify/7Q2M4KX9PA",
+    )
+    pdf.render(printed, font=font)  # the first render loads the font's tables
+    times = []
+    for i in range(count):
+        # A new URL each time: no certificate's QR matrix comes from the cache.
+        one = dataclasses.replace(printed, verify_url=f"{printed.verify_url}{font_file}{i}")
+        with Stopwatch() as watch:
+            pdf.render(one, font=font)
+        times.append(watch.elapsed * 1000)
+    return statistics.mean(times)
+
+
+async def main(certificates: int, seconds: float) -> None:
+    """Run every measurement once and print the table with ratios."""
+    configure_logging(level="WARNING", fmt="console")
+    dsn = await fresh_database("jx_bench_cert", [MIGRATIONS])
+    try:
+        raw_sign = raw_signatures_per_s(min(seconds, 3))
+        issued = await issued_per_s(dsn, certificates)
+        verify = await verification(dsn, seconds)
+    finally:
+        await remove_database(dsn)
+    pdf_ttf = pdf_ms(30, FONT)
+    pdf_cid = pdf_ms(30, "/nonexistent.ttc")
+    rows = [
+        ("raw Ed25519 signatures/s", f"{raw_sign:,.0f}"),
+        ("certificates issued/s (handler)", f"{issued:,.0f}   target >= 300"),
+        ("  issued / raw signing", f"{issued / raw_sign:.3f}"),
+        ("bare aiohttp + 1 row reads/s", f"{verify['bare']:,.0f}"),
+        ("verifications/s (real handler)", f"{verify['app']:,.0f}   target >= 2,000"),
+        ("  verify / bare", f"{verify['app'] / verify['bare']:.2f}"),
+        ("failed requests (app, bare)", f"{verify['app_failed']:.0f}, {verify['bare_failed']:.0f}"),
+        ("PDF ms (TrueType CJK embedded)", f"{pdf_ttf:.1f}   target <= 50"),
+        ("PDF ms (built-in STSong-Light)", f"{pdf_cid:.1f}"),
+    ]
+    report("certification", rows, {
+        "raw_signatures_per_s": raw_sign, "issued_per_s": issued, "verify": verify,
+        "pdf_ms_ttf": pdf_ttf, "pdf_ms_cid": pdf_cid, "certificates": certificates,
+        "seconds": seconds,
+    })
+    print(json.dumps({"issued_ratio": issued / raw_sign,
+                      "verify_ratio": verify["app"] / verify["bare"]}))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--certificates", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--quick", action="store_true", help="a short run to check it works")
+    args = parser.parse_args()
+    if args.quick:
+        args.certificates, args.seconds = 400, 3.0
+    asyncio.run(main(args.certificates, args.seconds))
