@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from uuid import UUID
 
 from aiohttp import web
 from pydantic import Field
@@ -27,6 +28,7 @@ from services.certification.models import (
     CertificateList,
     CertificateOut,
     CredentialOut,
+    ResultList,
     VerifyOut,
 )
 from services.certification.runtime import DEPS, LIMITER, PDF_FONT, PROXIES, READ_POOL
@@ -47,9 +49,16 @@ class VerifyBody(Body):
 
 
 class ClassQuery(Body):
-    """Filter a class's certificates."""
+    """Which class's certificates, optionally in one status."""
 
+    class_id: UUID
     status: str | None = Field(None, pattern=r"^(pending|valid|suspended|revoked|withdrawn)$")
+
+
+class ResultQuery(Body):
+    """Which class's results."""
+
+    class_id: UUID
 
 
 def limit_rate(req: ApiRequest[Any, Any]) -> None:
@@ -119,17 +128,25 @@ async def get_audit(req: ApiRequest[None, None]) -> AuditList:
     return AuditList(items=items)
 
 
-@routes.get("/api/v1/classes/{class_id}/certificates", response=CertificateList,
-            query=ClassQuery, roles=MANAGERS, tags=TAGS)
+@routes.get("/api/v1/certificates", response=CertificateList, query=ClassQuery,
+            roles=MANAGERS, tags=TAGS)
 async def class_certificates(req: ApiRequest[None, ClassQuery]) -> CertificateList:
     """List a class's certificates: pending approvals and issued (trainer of the class, admin)."""
-    rows = await reads.class_certificates(req.app[POOL], req.path_uuid("class_id"),
+    rows = await reads.class_certificates(req.app[POOL], req.query.class_id,
                                           status=req.query.status, actor=req.user)
     deps = req.app[DEPS]
     return CertificateList(items=[reads.present(r, deps) for r in rows])
 
 
-@routes.post("/api/v1/enrollments/{enrollment_id}/certificate", response=CertificateOut,
+@routes.get("/api/v1/results", response=ResultList, query=ResultQuery, roles=MANAGERS,
+            tags=TAGS)
+async def class_results(req: ApiRequest[None, ResultQuery]) -> ResultList:
+    """List a class's released results with their certificate (to issue for passes directly)."""
+    items = await reads.class_results(req.app[POOL], req.query.class_id, actor=req.user)
+    return ResultList(items=items)
+
+
+@routes.post("/api/v1/results/{enrollment_id}/certificate", response=CertificateOut,
              status=201, roles=MANAGERS, tags=TAGS)
 async def issue_for_result(req: ApiRequest[None, None]) -> CertificateOut:
     """Issue now for a released, passing result (trainer of the class, admin)."""

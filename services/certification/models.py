@@ -118,3 +118,22 @@ class AuditList(Out):
     """A certificate's history, oldest first."""
 
     items: list[AuditEntry]
+
+
+class ResultOut(Out):
+    """A released result and the certificate it led to, if any."""
+
+    enrollment_id: UUID
+    class_id: UUID
+    holder: str
+    result_version: int
+    passed: bool
+    released_at: datetime
+    certificate_id: UUID | None
+    certificate_status: str | None
+
+
+class ResultList(Out):
+    """A class's released results."""
+
+    items: list[ResultOut]

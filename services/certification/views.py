@@ -11,7 +11,7 @@ import asyncpg
 from services.certification.credentials.status_list import Purpose
 from services.certification.domain.certificate import masked_holder, masked_id, public_status
 from services.certification.domain.levels import level_name, title_of
-from services.certification.models import AuditEntry, CertificateOut, VerifyOut
+from services.certification.models import AuditEntry, CertificateOut, ResultOut, VerifyOut
 from services.certification.repository import CertificateRow
 
 _PUBLIC = "status IN ('valid', 'suspended', 'revoked')"
@@ -151,3 +151,18 @@ async def highest_list_number(pool: asyncpg.Pool, size: int) -> int:
     """Return the number of the newest status list in use (0 before any issue)."""
     last = await pool.fetchval("SELECT last_value FROM status_index_seq")
     return int(last) // size
+
+
+async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ResultOut]:
+    """Return a class's released results with the live certificate of each."""
+    rows = await pool.fetch(
+        """SELECT r.enrollment_id, r.class_id, r.payload->'trainee'->>'name' AS holder,
+                  r.result_version, r.passed, r.released_at, c.id AS certificate_id,
+                  c.status AS certificate_status
+           FROM results r
+           LEFT JOIN certificates c ON c.enrollment_id = r.enrollment_id
+                                   AND c.replaced_by IS NULL
+           WHERE r.class_id = $1 ORDER BY r.released_at, r.enrollment_id""",
+        class_id,
+    )
+    return [ResultOut(**dict(r)) for r in rows]

@@ -72,16 +72,16 @@ async def test_trainers_list_their_class_with_pending_and_issued(cert_app: CertA
     class_id = new_id()
     pending, _ = await _pending(cert_app, trainer, class_id=class_id)
     await cert_app.record(completed(trainer_ids=[trainer], class_id=class_id))
-    url = f"/api/v1/classes/{class_id}/certificates"
+    url = f"/api/v1/certificates?class_id={class_id}"
     listed = await cert_app.client.get(url, headers=cert_app.auth(trainer, "trainer"))
     statuses = sorted(i["status"] for i in (await listed.json())["items"])
     assert statuses == ["pending", "valid"]
-    only = await cert_app.client.get(url + "?status=pending",
+    only = await cert_app.client.get(url + "&status=pending",
                                      headers=cert_app.auth(trainer, "trainer"))
     assert [i["id"] for i in (await only.json())["items"]] == [str(pending)]
     stranger = await cert_app.client.get(url, headers=cert_app.auth(new_id(), "trainer"))
     assert stranger.status == 403
-    bad = await cert_app.client.get(url + "?status=nonsense",
+    bad = await cert_app.client.get(url + "&status=nonsense",
                                     headers=cert_app.auth(trainer, "trainer"))
     assert bad.status == 422
     assert (await bad.json())["code"] == "validation_failed"
@@ -94,19 +94,25 @@ async def test_a_trainer_issues_directly_for_a_released_passing_result(cert_app:
     await cert_app.record(passing)
     await cert_app.record(failing)
     headers = cert_app.auth(trainer, "trainer")
+    listed = await cert_app.client.get(
+        f"/api/v1/results?class_id={passing.class_info.class_id}", headers=headers)
+    rows = {r["enrollment_id"]: r for r in (await listed.json())["items"]}
+    assert rows[str(passing.enrollment_id)]["certificate_status"] == "pending"
+    assert rows[str(failing.enrollment_id)]["passed"] is False
+    assert rows[str(failing.enrollment_id)]["certificate_id"] is None
     issued = await cert_app.client.post(
-        f"/api/v1/enrollments/{passing.enrollment_id}/certificate", headers=headers)
+        f"/api/v1/results/{passing.enrollment_id}/certificate", headers=headers)
     assert issued.status == 201
     assert (await issued.json())["status"] == "valid"
     twice = await cert_app.client.post(
-        f"/api/v1/enrollments/{passing.enrollment_id}/certificate", headers=headers)
+        f"/api/v1/results/{passing.enrollment_id}/certificate", headers=headers)
     assert twice.status == 409
     assert (await twice.json())["code"] == "already_issued"
     refused = await cert_app.client.post(
-        f"/api/v1/enrollments/{failing.enrollment_id}/certificate", headers=headers)
+        f"/api/v1/results/{failing.enrollment_id}/certificate", headers=headers)
     assert refused.status == 409
     assert (await refused.json())["code"] == "result_not_passed"
-    unknown = await cert_app.client.post(f"/api/v1/enrollments/{new_id()}/certificate",
+    unknown = await cert_app.client.post(f"/api/v1/results/{new_id()}/certificate",
                                          headers=headers)
     assert unknown.status == 404
 

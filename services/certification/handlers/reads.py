@@ -12,7 +12,7 @@ from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import level_name
 from services.certification.handlers.common import may_manage, require_manager
 from services.certification.handlers.deps import Issuing
-from services.certification.models import AuditEntry, CertificateOut
+from services.certification.models import AuditEntry, CertificateOut, ResultOut
 from services.certification.repository import CertificateRow
 from shared.auth import Principal
 from shared.errors import InvalidState, NotFound
@@ -56,6 +56,15 @@ async def audit_for(pool: asyncpg.Pool, certificate_id: UUID, actor: Principal) 
         raise NotFound("no such certificate")
     require_manager(actor, row.trainer_ids)
     return await views.audit(pool, certificate_id)
+
+
+async def class_results(
+    pool: asyncpg.Pool, class_id: UUID, *, actor: Principal
+) -> list[ResultOut]:
+    """Return a class's released results to a trainer of the class or an admin."""
+    if not actor.is_admin:
+        require_manager(actor, await views.class_trainers(pool, class_id))
+    return await views.class_results(pool, class_id)
 
 
 def issued_only(row: CertificateRow) -> None:
