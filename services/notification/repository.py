@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -45,30 +45,30 @@ def to_row(r: asyncpg.Record) -> LedgerRow:
     )
 
 
-async def record_seq(conn: Conn, aggregate_id: str, seq: int) -> int:
-    """Remember the highest seq seen for an aggregate; return it (may be above `seq`)."""
-    return int(
-        await conn.fetchval(
-            """INSERT INTO aggregate_versions (aggregate_id, seq) VALUES ($1, $2)
-               ON CONFLICT (aggregate_id) DO UPDATE
-                   SET seq = greatest(aggregate_versions.seq, excluded.seq)
-               RETURNING seq""",
-            aggregate_id, seq,
-        )
-    )
-
-
-async def supersede_older(
+async def record_seq(
     conn: Conn, aggregate_id: str, seq: int, *, by: UUID, now: datetime
 ) -> int:
-    """Cancel pending messages about older states of the aggregate; return how many."""
-    status = await conn.execute(
-        """UPDATE notifications
-           SET status = 'superseded', error_code = 'superseded', related_id = $3, updated_at = $4
-           WHERE aggregate_id = $1 AND seq < $2 AND status IN ('queued', 'deferred')""",
-        aggregate_id, seq, by, now,
+    """Remember the highest seq of an aggregate and cancel pending messages about older states.
+
+    Return the highest seq now known: above `seq` means this event is already stale.
+    """
+    return int(
+        await conn.fetchval(
+            """WITH newest AS (
+                   INSERT INTO aggregate_versions (aggregate_id, seq) VALUES ($1, $2)
+                   ON CONFLICT (aggregate_id) DO UPDATE
+                       SET seq = greatest(aggregate_versions.seq, excluded.seq)
+                   RETURNING seq),
+               superseded AS (
+                   UPDATE notifications SET status = 'superseded', error_code = 'superseded',
+                       related_id = $3, updated_at = $4
+                   WHERE aggregate_id = $1 AND seq < $2 AND status IN ('queued', 'deferred')
+                     AND (SELECT seq FROM newest) <= $2
+                   RETURNING 1)
+               SELECT seq FROM newest""",
+            aggregate_id, seq, by, now,
+        )
     )
-    return int(status.split()[-1])
 
 
 async def load_preferences(conn: Conn, keys: Sequence[str]) -> Preferences | None:
@@ -318,24 +318,30 @@ async def find_by_unsubscribe_token(conn: Conn, token: str) -> LedgerRow | None:
     return to_row(r) if r else None
 
 
-async def insert_sink_message(
-    pool: asyncpg.Pool, *, notification_id: UUID, channel: str, recipient: str, event_type: str,
-    subject: str | None, body: str, code: str | None, at: datetime,
-) -> None:
-    """Keep one message the sink provider "sent" (a resend of the same id is ignored)."""
+async def insert_sink_messages(pool: asyncpg.Pool, messages: Sequence[SinkRecord]) -> None:
+    """Keep messages the sink provider "sent" (a resend of the same id is ignored)."""
     await pool.execute(
         """INSERT INTO sink_messages (notification_id, channel, recipient, event_type, subject,
                body, code, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (notification_id) DO NOTHING""",
-        notification_id, channel, recipient, event_type, subject, body, code, at,
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::text[], $7::text[], $8::timestamptz[])
+           ON CONFLICT (notification_id) DO NOTHING""",
+        [m.notification_id for m in messages], [m.channel for m in messages],
+        [m.recipient for m in messages], [m.event_type for m in messages],
+        [m.subject for m in messages], [m.body for m in messages], [m.code for m in messages],
+        [m.at for m in messages],
     )
 
 
-def since(now: datetime, seconds: float) -> datetime:
-    """Return `now` minus some seconds."""
-    return now - timedelta(seconds=seconds)
+@dataclass(frozen=True, slots=True)
+class SinkRecord:
+    """One message as the sink keeps it."""
 
-
-def dumps(value: Any) -> str:
-    """Serialise to JSON (for text columns)."""
-    return json.dumps(value, ensure_ascii=False)
+    notification_id: UUID
+    channel: str
+    recipient: str
+    event_type: str
+    subject: str | None
+    body: str
+    code: str | None
+    at: datetime

@@ -17,7 +17,7 @@ from services.notification.handlers.deps import Deps, Policy
 from services.notification.providers.aliyun import AliyunSms
 from services.notification.providers.base import SmsProvider
 from services.notification.providers.breaker import CircuitBreaker
-from services.notification.providers.sink import SinkEmail, SinkSms
+from services.notification.providers.sink import SinkEmail, SinkSms, SinkWriter
 from services.notification.providers.smtp import SmtpEmail
 from services.notification.providers.tencent import TencentSms
 from services.notification.templates.registry import LOCALES, TemplateRegistry
@@ -83,9 +83,10 @@ async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
     session = aiohttp.ClientSession()
     smtp: SmtpEmail | None = None
     sms: list[SmsProvider] = []
+    sink = SinkWriter(app[POOL])
     for name in settings.sms_providers:
         if name == "sink":
-            sms.append(SinkSms(app[POOL], signature=settings.sms_signature, now=deps.clock.now))
+            sms.append(SinkSms(sink, signature=settings.sms_signature, now=deps.clock.now))
         elif name == "aliyun":
             sms.append(AliyunSms(
                 session=session, endpoint=settings.aliyun_endpoint,
@@ -118,7 +119,7 @@ async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
         )
         deps.email = smtp
     else:
-        deps.email = SinkEmail(app[POOL], now=deps.clock.now)
+        deps.email = SinkEmail(sink, now=deps.clock.now)
     log.info("providers_ready", sms=[p.name for p in sms], email=settings.email_provider)
     yield
     if smtp is not None:

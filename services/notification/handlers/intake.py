@@ -58,11 +58,10 @@ async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
     aggregate = cmd.event.aggregate_id()
     stale = False
     if seq is not None:
-        stale = await repository.record_seq(uow.conn, aggregate, seq) > seq
-        if not stale:
-            await repository.supersede_older(
-                uow.conn, aggregate, seq, by=cmd.source_message_id, now=now
-            )
+        newest = await repository.record_seq(
+            uow.conn, aggregate, seq, by=cmd.source_message_id, now=now
+        )
+        stale = newest > seq
     keys = pref_keys(person)
     prefs = await repository.load_preferences(uow.conn, keys) or Preferences()
     plan = plan_contacts(person, prefs, channels=spec.channels, ignore_opt_out=spec.otp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
@@ -14,8 +15,39 @@ from services.notification.providers.base import (
     SendResult,
     SmsMessage,
 )
+from services.notification.repository import SinkRecord
 
 NAME = "sink"
+
+
+class SinkWriter:
+    """Write captured messages in batches; each send returns once its row is committed."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._pending: list[tuple[SinkRecord, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def write(self, record: SinkRecord) -> None:
+        """Store one message (joined with whatever else is being stored right now)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((record, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="sink-flush")
+        await done
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let concurrent sends join the batch
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await repository.insert_sink_messages(self._pool, [r for r, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
 
 
 class SinkSms:
@@ -23,23 +55,17 @@ class SinkSms:
 
     name = NAME
 
-    def __init__(self, pool: asyncpg.Pool, *, signature: str, now: Callable[[], datetime]):
-        self._pool, self._signature, self._now = pool, signature, now
+    def __init__(self, writer: SinkWriter, *, signature: str, now: Callable[[], datetime]):
+        self._writer, self._signature, self._now = writer, signature, now
 
     async def send(self, message: SmsMessage) -> SendResult:
         """Record the SMS as it would appear on the phone."""
         code = dict(message.params).get("code") if message.event_type.startswith("auth.") else None
-        await repository.insert_sink_message(
-            self._pool,
-            notification_id=message.id,
-            channel="sms",
-            recipient=message.phone,
-            event_type=message.event_type,
-            subject=None,
-            body=f"【{self._signature}】{message.text}",
-            code=code,
-            at=self._now(),
-        )
+        await self._writer.write(SinkRecord(
+            notification_id=message.id, channel="sms", recipient=message.phone,
+            event_type=message.event_type, subject=None,
+            body=f"【{self._signature}】{message.text}", code=code, at=self._now(),
+        ))
         return SendResult(Outcome.DELIVERED, NAME, provider_message_id=message.id.hex)
 
 
@@ -48,20 +74,14 @@ class SinkEmail:
 
     name = NAME
 
-    def __init__(self, pool: asyncpg.Pool, *, now: Callable[[], datetime]) -> None:
-        self._pool, self._now = pool, now
+    def __init__(self, writer: SinkWriter, *, now: Callable[[], datetime]) -> None:
+        self._writer, self._now = writer, now
 
     async def send(self, message: EmailMessage) -> SendResult:
         """Record the email."""
-        await repository.insert_sink_message(
-            self._pool,
-            notification_id=message.id,
-            channel="email",
-            recipient=message.to,
-            event_type=message.event_type,
-            subject=message.subject,
-            body=message.text,
-            code=None,
-            at=self._now(),
-        )
+        await self._writer.write(SinkRecord(
+            notification_id=message.id, channel="email", recipient=message.to,
+            event_type=message.event_type, subject=message.subject, body=message.text,
+            code=None, at=self._now(),
+        ))
         return SendResult(Outcome.DELIVERED, NAME, provider_message_id=message.message_id)
