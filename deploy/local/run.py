@@ -127,6 +127,13 @@ async def _ready(session: aiohttp.ClientSession, url: str) -> bool:
         return False
 
 
+async def _all_ready(session: aiohttp.ClientSession, urls: Sequence[str]) -> bool:
+    for url in urls:  # in order, stopping at the first not ready: the gateway is asked last
+        if not await _ready(session, url):
+            return False
+    return True
+
+
 async def wait_ready(urls: dict[str, list[str]], log: Log, *, timeout_s: float) -> bool:
     """Poll each service's /readyz URLs in order (its own port, then through the gateway)
     until all answer 200; say now and then what is still waiting."""
@@ -135,7 +142,7 @@ async def wait_ready(urls: dict[str, list[str]], log: Log, *, timeout_s: float) 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
         while waiting:
             for name, checks in list(waiting.items()):
-                if all([await _ready(session, url) for url in checks]):
+                if await _all_ready(session, checks):
                     del waiting[name]
             now = time.monotonic()
             if waiting and now - started > timeout_s:

@@ -7,6 +7,7 @@ directory with its own keys, so it never meets another run (or a developer's `ma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -45,6 +46,19 @@ class Run:
             assert not self.reader.done(), "supervisor exited:\n" + "\n".join(self.lines[-40:])
             assert time.monotonic() < deadline, f"no {text!r} in:\n" + "\n".join(self.lines[-40:])
             await asyncio.sleep(0.1)
+
+    async def stop_if_running(self, namespace: str, workdir: Path) -> None:
+        """After a failure: stop the run the way Ctrl-C does, and leave no process behind."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await self.finish(within_s=60)
+            except TimeoutError:
+                self.process.kill()
+                await self.finish()
+        for line in leftovers(namespace, workdir):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
 
     async def finish(self, *, within_s: float = 60.0) -> int:
         code = await asyncio.wait_for(self.process.wait(), within_s)
@@ -167,12 +181,10 @@ async def test_run_serves_every_service_behind_one_origin_and_ctrl_c_stops_them_
         assert len(leftovers(namespace, tmp_path)) >= 5  # the check below can see them
         run.process.send_signal(signal.SIGINT)
         assert await run.finish() == 0
+        assert [pid for pid in children if process_alive(pid)] == []
+        assert leftovers(namespace, tmp_path) == []
     finally:
-        if run.process.returncode is None:
-            run.process.kill()
-            await run.finish()
-    assert [pid for pid in children if process_alive(pid)] == []
-    assert leftovers(namespace, tmp_path) == []
+        await run.stop_if_running(namespace, tmp_path)
     output = "\n".join(run.lines)
     for name in [*SERVICE_NAMES, "gateway"]:
         assert f"\n{name}" in output, f"no line prefixed {name}"
@@ -187,16 +199,13 @@ async def test_a_service_that_dies_at_start_stops_the_whole_run_with_an_error(
     broken = {**databases, "notification": f"postgresql://postgres@127.0.0.1:{free_port()}/x"}
     run = await start_run(tmp_path, namespace, broken)
     try:
-        code = await run.finish(within_s=90)
+        assert await run.finish(within_s=90) == 1
+        assert leftovers(namespace, tmp_path) == []
     finally:
-        if run.process.returncode is None:
-            run.process.kill()
-            await run.finish()
-    assert code == 1
+        await run.stop_if_running(namespace, tmp_path)
     output = "\n".join(run.lines)
     assert "notification exited with code" in output
     assert READY_LINE not in output
-    assert leftovers(namespace, tmp_path) == []
 
 
 async def test_run_refuses_to_start_when_a_port_is_taken(
@@ -208,6 +217,9 @@ async def test_run_refuses_to_start_when_a_port_is_taken(
         run = await start_run(
             tmp_path, namespace, databases, JIANGXIN_ENROLLMENT_HTTP_PORT=str(busy.getsockname()[1])
         )
-        assert await run.finish() == 1
+        try:
+            assert await run.finish() == 1
+            assert leftovers(namespace, tmp_path) == []
+        finally:
+            await run.stop_if_running(namespace, tmp_path)
     assert "already in use" in "\n".join(run.lines)
-    assert leftovers(namespace, tmp_path) == []
