@@ -10,7 +10,7 @@ from uuid import UUID
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.auth import Principal, TokenVerifier
 from shared.errors import Forbidden, NotFound, Unauthorized
@@ -213,17 +213,18 @@ def openapi_document(
         for model in (spec.body, spec.response):
             if model is not None:
                 models[model] = None
-    _, schema = models_json_schema(
-        [(m, "validation" if any(s.body is m for s in specs) else "serialization") for m in models],
-        ref_template="#/components/schemas/{model}",
-    )
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation" if any(s.body is m for s in specs) else "serialization") for m in models
+    ]
+    key_map, schema = models_json_schema(modes, ref_template="#/components/schemas/{model}")
+    refs = {model: dict(key_map[(model, mode)]) for model, mode in modes}
     components: dict[str, Any] = {
         "schemas": {**schema.get("$defs", {}), "Problem": _PROBLEM_SCHEMA},
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
     }
     paths: dict[str, Any] = {}
     for spec in specs:
-        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
@@ -246,11 +247,7 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _operation(spec: RouteSpec) -> dict[str, Any]:
+def _operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": spec.summary,
         "operationId": spec.handler.__name__,
@@ -275,11 +272,11 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(spec.body)}},
+            "content": {"application/json": {"schema": refs[spec.body]}},
         }
     ok: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
-        ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
+        ok["content"] = {"application/json": {"schema": refs[spec.response]}}
     elif spec.content_types != ("application/json",):
         ok["content"] = {ct: {} for ct in spec.content_types}
     problem = {
