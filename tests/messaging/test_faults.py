@@ -190,7 +190,7 @@ async def test_http_write_gives_503_and_publishes_nothing_while_the_database_is_
         async def connected() -> bool:
             return await transport.is_connected()
 
-        await eventually(connected)
+        await eventually(connected, timeout=60)
         async with database_stopped():
             response = await producer_app.post("/things", json={"thing_id": "lost?"})
             assert response.status == 503
@@ -205,6 +205,6 @@ async def test_http_write_gives_503_and_publishes_nothing_while_the_database_is_
             rows = await p.pool.fetch("SELECT thing_id FROM effects WHERE n = 0")
             return [r["thing_id"] for r in rows].count("after") == 2  # the write + the effect
 
-        await eventually(handled, timeout=30)
+        await eventually(handled, timeout=90)
         assert await p.pool.fetchval("SELECT count(*) FROM effects WHERE thing_id = 'lost?'") == 0
         assert await p.pool.fetchval("SELECT count(*) FROM outbox") == 1

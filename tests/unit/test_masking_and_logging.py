@@ -48,13 +48,17 @@ def test_free_text_is_scrubbed_of_mobiles_ids_and_emails() -> None:
 
 
 @pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+def captured() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", buffer)
+    real_stderr = sys.stderr
+    sys.stderr = buffer
     configure_logging(level="INFO", fmt="json", service="unit")
-    yield buffer
-    structlog.contextvars.clear_contextvars()
-    configure_logging(level="WARNING", fmt="console")
+    try:
+        yield buffer
+    finally:
+        sys.stderr = real_stderr
+        structlog.contextvars.clear_contextvars()
+        configure_logging(level="WARNING", fmt="console")
 
 
 def test_json_log_lines_carry_context_and_never_raw_personal_data(captured: io.StringIO) -> None:
