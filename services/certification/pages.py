@@ -11,6 +11,7 @@ from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
 from services.certification.runtime import DEPS, LIMITER, PROXIES, READ_POOL, TEMPLATES
 from shared.errors import NotFound
+from shared.service import SETTINGS
 
 TEXTS: dict[str, dict[str, Any]] = {
     "zh": {
@@ -65,7 +66,7 @@ async def _page(request: web.Request, query: str) -> web.Response:
                 cert["level_name"] = level_name(found.level, locale="en")
             context["cert"] = cert
     html = app[TEMPLATES].get_template("verify.html.j2").render(context)
-    max_age = 0 if status != 200 else 30
+    max_age = app[SETTINGS].verify_cache_max_age_s if status == 200 else 0  # type: ignore[attr-defined]
     return web.Response(text=html, status=status, content_type="text/html", headers={
         "Cache-Control": f"public, max-age={max_age}",
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "

@@ -17,7 +17,12 @@ from services.certification.config import Settings
 from services.certification.credentials.did import did_web
 from services.certification.credentials.keys import KeyRing
 from services.certification.domain.certificate import Clock, SystemClock
-from services.certification.domain.numbers import InternalNumbers, NationalNumbers, NumberGenerator
+from services.certification.domain.numbers import (
+    AssessmentBodyNumbers,
+    InternalNumbers,
+    NationalNumbers,
+    NumberGenerator,
+)
 from services.certification.handlers.deps import Issuing
 from services.certification.handlers.keys import add_key, load_keys
 from services.certification.ratelimit import TokenBuckets, TrustedProxies
@@ -37,10 +42,12 @@ READ_POOL = web.AppKey("public_read_pool", asyncpg.Pool)
 
 def number_generator(settings: Settings) -> NumberGenerator:
     """Return the national generator for an assessment body, the internal one otherwise."""
+    internal = InternalNumbers(prefix=settings.internal_number_prefix)
     if settings.assessment_body:
-        return NationalNumbers(kind=settings.assessment_kind, agency=settings.agency_code,
-                               province=settings.province_code, site=settings.site_code)
-    return InternalNumbers(prefix=settings.internal_number_prefix)
+        national = NationalNumbers(kind=settings.assessment_kind, agency=settings.agency_code,
+                                   province=settings.province_code, site=settings.site_code)
+        return AssessmentBodyNumbers(national=national, internal=internal)
+    return internal
 
 
 def read_fernet(path: Path, *, create: bool) -> Fernet | None:

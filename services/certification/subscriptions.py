@@ -7,6 +7,7 @@ from collections.abc import Callable
 from services.certification import handlers
 from services.certification.commands import RecordResult
 from services.certification.handlers.deps import Issuing
+from shared.errors import DomainError, PermanentFailure
 from shared.events.catalog import EnrollmentCompleted
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
@@ -17,7 +18,11 @@ def build_subscriptions(deps: Callable[[], Issuing]) -> Subscriptions:
 
     @subs.on(EnrollmentCompleted)
     async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContext) -> None:
-        await handlers.record_result(RecordResult.from_event(event), uow=ctx.uow, deps=deps())
+        try:
+            await handlers.record_result(RecordResult.from_event(event), uow=ctx.uow,
+                                         deps=deps())
+        except DomainError as exc:  # e.g. a used-up serial range: retrying cannot help
+            raise PermanentFailure(f"{exc.code}: {exc.detail}") from exc
 
     return subs
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,26 @@ async def test_verify_command_works_offline_and_sees_revocation(
     assert code == 1
     assert report["status"] == "revoked"
     assert report["signature_valid"]
+
+
+async def test_credential_keys_rotate_adds_a_key_and_retires_the_old_one(
+    cert_app: CertApp,
+) -> None:
+    env = {**os.environ,
+           "JIANGXIN_CERTIFICATION_DATABASE_URL": cert_app.settings.database_url,
+           "JIANGXIN_CERTIFICATION_SIGNING_KEY_SECRET_FILE":
+               str(cert_app.settings.signing_key_secret_file)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "credential-keys", "rotate", "--retire-old",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert lines[0] == "new signing key: key-2"
+    assert lines[1].startswith("key-1")
+    assert "retired" in lines[1]
+    assert lines[2].startswith("key-2")
+    assert lines[2].endswith("active")
+    document = await (await cert_app.client.get("/.well-known/did.json")).json()
+    assert [m["id"].split("#")[1] for m in document["verificationMethod"]] == ["key-1", "key-2"]

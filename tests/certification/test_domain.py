@@ -20,6 +20,7 @@ from services.certification.domain.certificate import (
 from services.certification.domain.codes import ALPHABET, CODE_LENGTH, new_code, normalise_code
 from services.certification.domain.numbers import (
     NATIONAL_RE,
+    AssessmentBodyNumbers,
     InternalNumbers,
     NationalNumbers,
     NumberingError,
@@ -82,6 +83,14 @@ def test_internal_numbers_mark_the_level_or_none_for_training() -> None:
     assert looks_like_number("JX-2026-000123")
     assert looks_like_number("S000036000123264000042")
     assert not looks_like_number("7Q2M4KX9PA")
+
+
+def test_an_assessment_body_numbers_training_certificates_in_the_internal_format() -> None:
+    numbers = AssessmentBodyNumbers(national=NATIONAL, internal=InternalNumbers("JX"))
+    training = numbers.counter(year=2026, level=None)
+    assert numbers.format(training, 5) == "JX-2026-000005"
+    skill = numbers.counter(year=2026, level=2)
+    assert numbers.format(skill, 5) == "S00003600012326" + "2" + "000005"
 
 
 def test_codes_use_the_unambiguous_alphabet_and_forgive_typing_slips() -> None:

@@ -162,3 +162,16 @@ async def test_live_certificates_are_unique_per_enrolment_in_the_database(
                FROM certificates LIMIT 1""",
             new_id(),
         )
+
+
+async def test_an_assessment_body_issues_training_certificates_with_internal_numbers(
+    make_cert_app: MakeApp,
+) -> None:
+    cert = await make_cert_app(assessment_body=True)
+    training, skill = completed(level=None), completed(level=5)
+    await cert.record(training)
+    await cert.record(skill)
+    [t] = await _certificates(cert, training.enrollment_id)
+    [s] = await _certificates(cert, skill.enrollment_id)
+    assert re.match(r"^JX-\d{4}-000001$", t["number"])
+    validate_national(s["number"], level=5)

@@ -96,3 +96,23 @@ def validate_national(number: str, *, year: int | None = None, level: int | None
 def looks_like_number(text: str) -> bool:
     """Tell whether typed text is a certificate number rather than a short code."""
     return bool(NATIONAL_RE.match(text) or INTERNAL_RE.match(text))
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentBodyNumbers:
+    """National numbers for skill levels; training certificates (no level) take internal ones."""
+
+    national: NationalNumbers
+    internal: InternalNumbers
+
+    def counter(self, *, year: int, level: int | None) -> CounterKey:
+        """Return the national counter of a level, or the internal one without a level."""
+        if level is None:
+            return self.internal.counter(year=year, level=None)
+        return self.national.counter(year=year, level=level)
+
+    def format(self, key: CounterKey, serial: int) -> str:
+        """Return the number in the format the counter belongs to."""
+        if key.prefix == self.internal.prefix:
+            return self.internal.format(key, serial)
+        return self.national.format(key, serial)

@@ -9,11 +9,12 @@ from services.certification.credentials import vc
 from services.certification.credentials.status_list import ListPosition, status_entries
 from services.certification.domain.certificate import expiry
 from services.certification.domain.levels import level_name, title_of
+from services.certification.domain.numbers import NumberingError
 from services.certification.handlers.deps import Issuing
 from services.certification.repository import CertificateRow, Issue
 from shared.auth import Principal
 from shared.db import Conn
-from shared.errors import Forbidden
+from shared.errors import Forbidden, InvalidState
 from shared.events.catalog import (
     CertificateEvent,
     CertificateIssued,
@@ -49,12 +50,15 @@ async def issue_fields(
     """Draw a number (and a status index unless given), sign the credential; in the transaction."""
     now = deps.clock.now()
     issued_on = deps.today()
-    key = deps.numbers.counter(year=issued_on.year, level=course.level)
-    if status_index is None:
-        status_index = await repository.next_status_index(conn)
-    position = ListPosition.of(status_index, deps.status_list_size)
-    # The counter row stays locked until commit: draw the serial as late as possible.
-    number = deps.numbers.format(key, await repository.next_serial(conn, key))
+    try:
+        key = deps.numbers.counter(year=issued_on.year, level=course.level)
+        if status_index is None:
+            status_index = await repository.next_status_index(conn)
+        position = ListPosition.of(status_index, deps.status_list_size)
+        # The counter row stays locked until commit: draw the serial as late as possible.
+        number = deps.numbers.format(key, await repository.next_serial(conn, key))
+    except NumberingError as exc:
+        raise InvalidState(str(exc), code="numbering_failed") from exc
     expires_on = expiry(issued_on, course.certificate_validity_months)
     facts = vc.CredentialFacts(
         certificate_id=certificate_id, number=number, title_zh=title_of(course.level),
