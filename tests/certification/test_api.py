@@ -222,3 +222,16 @@ async def test_malformed_ids_and_bodies_get_problem_details(cert_app: CertApp) -
     empty = await cert_app.client.post("/api/v1/certificates/approve", json={"ids": []},
                                        headers=headers)
     assert empty.status == 422
+
+
+async def test_the_openapi_document_describes_the_contract(cert_app: CertApp) -> None:
+    document = await (await cert_app.client.get("/openapi.json")).json()
+    paths = document["paths"]
+    for path in ("/api/v1/me/certificates", "/api/v1/certificates/{certificate_id}/pdf",
+                 "/api/v1/certificates/{certificate_id}/credential",
+                 "/api/v1/certificates/{certificate_id}/approve", "/api/v1/verify",
+                 "/api/v1/verify/{number_or_code}", "/.well-known/did.json",
+                 "/api/v1/status-lists/{list_id}", "/api/v1/results/{enrollment_id}/certificate"):
+        assert path in paths, path
+    assert paths["/api/v1/certificates/{certificate_id}/revoke"]["post"]["x-roles"] == [
+        "admin", "trainer"]
