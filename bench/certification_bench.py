@@ -6,7 +6,8 @@ Usage: python -m bench.certification_bench [--certificates 2000] [--seconds 8] [
 - issue:  certificates/s through handlers.record_result (results upsert, national number from
           the counter row, status index, OB 3.0 VC-JWT signed with Ed25519, certificate + audit +
           outbox rows, one transaction each, 16 at a time) beside raw Ed25519 signatures/s of a
-          credential-sized payload (cryptography, one core).
+          credential-sized payload (cryptography, one core); for context also plain asyncpg
+          transactions of three inserts at the same concurrency (what the database gives now).
 - verify: GET /api/v1/verify/{code} requests/s through the real app (create_app, all
           middlewares, rate limiter set out of the way) served in a child process, beside a bare
           aiohttp handler reading the same row with asyncpg in a child process; the same
@@ -85,6 +86,29 @@ def raw_signatures_per_s(seconds: float) -> float:
             key.sign(message)
         count += 100
     return count / (time.perf_counter() - started)
+
+
+async def raw_transactions_per_s(dsn: str, seconds: float, concurrency: int = 16) -> float:
+    """Return transactions/s of three small inserts each (context: what the database gives)."""
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    try:
+        await pool.execute("CREATE TABLE IF NOT EXISTS bench_raw (id serial PRIMARY KEY, v text)")
+        done = 0
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                async with pool.acquire() as conn, conn.transaction():
+                    for value in ("a", "b", "c"):
+                        await conn.execute("INSERT INTO bench_raw (v) VALUES ($1)", value)
+                done += 1
+
+        with Stopwatch() as watch:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done / watch.elapsed
+    finally:
+        await pool.close()
 
 
 async def issued_per_s(dsn: str, count: int, concurrency: int = 16) -> float:
@@ -249,6 +273,7 @@ async def main(certificates: int, seconds: float) -> None:
     dsn = await fresh_database("jx_bench_cert", [MIGRATIONS])
     try:
         raw_sign = raw_signatures_per_s(min(seconds, 3))
+        raw_tx = await raw_transactions_per_s(dsn, min(seconds, 3))
         issued = await issued_per_s(dsn, certificates)
         verify = await verification(dsn, seconds)
     finally:
@@ -257,8 +282,10 @@ async def main(certificates: int, seconds: float) -> None:
     pdf_cid = pdf_ms(30, "/nonexistent.ttc")
     rows = [
         ("raw Ed25519 signatures/s", f"{raw_sign:,.0f}"),
+        ("raw 3-insert transactions/s (x16)", f"{raw_tx:,.0f}   (context)"),
         ("certificates issued/s (handler)", f"{issued:,.0f}   target >= 300"),
         ("  issued / raw signing", f"{issued / raw_sign:.3f}"),
+        ("  issued / raw transactions", f"{issued / raw_tx:.2f}"),
         ("bare aiohttp + 1 row reads/s", f"{verify['bare']:,.0f}"),
         ("verifications/s (real handler)", f"{verify['app']:,.0f}   target >= 2,000"),
         ("  verify / bare", f"{verify['app'] / verify['bare']:.2f}"),
@@ -267,7 +294,8 @@ async def main(certificates: int, seconds: float) -> None:
         ("PDF ms (built-in STSong-Light)", f"{pdf_cid:.1f}"),
     ]
     report("certification", rows, {
-        "raw_signatures_per_s": raw_sign, "issued_per_s": issued, "verify": verify,
+        "raw_signatures_per_s": raw_sign, "raw_transactions_per_s": raw_tx,
+        "issued_per_s": issued, "verify": verify,
         "pdf_ms_ttf": pdf_ttf, "pdf_ms_cid": pdf_cid, "certificates": certificates,
         "seconds": seconds,
     })
