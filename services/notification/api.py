@@ -150,14 +150,17 @@ async def tencent_receipts(req: ApiRequest[tencent.TencentReports, ReceiptQuery]
     return TencentAck()
 
 
-@routes.get("/api/v1/unsubscribe/{token}", content_types=("text/html",), tags=("email",))
+UNSUBSCRIBE = "/api/v1/notifications/unsubscribe/{token}"
+
+
+@routes.get(UNSUBSCRIBE, content_types=("text/html",), tags=("email",))
 async def unsubscribe_form(req: ApiRequest[None, None]) -> web.Response:
     """Ask a person who clicked the opt-out link to confirm."""
     return web.Response(text=unsubscribe_page(token=req.path("token"), done=False),
                         content_type="text/html")
 
 
-@routes.post("/api/v1/unsubscribe/{token}", content_types=("text/html",), tags=("email",))
+@routes.post(UNSUBSCRIBE, content_types=("text/html",), tags=("email",))
 async def unsubscribe(req: ApiRequest[None, None]) -> web.Response:
     """Stop non-critical email (RFC 8058 one-click POST or the confirmation form)."""
     async with req.app[UOW]() as uow:
@@ -192,5 +195,11 @@ async def dev_inbox(req: ApiRequest[None, InboxQuery]) -> web.Response:
 @routes.get("/dev/inbox.json", query=InboxQuery, response=views.Inbox, tags=("dev",))
 async def dev_inbox_json(req: ApiRequest[None, InboxQuery]) -> views.Inbox:
     """Return what the sink captured as JSON; `?phone=` finds a sign-in code."""
+    return await _inbox(req)
+
+
+@routes.get("/dev/inbox/messages", query=InboxQuery, response=views.Inbox, tags=("dev",))
+async def dev_inbox_messages(req: ApiRequest[None, InboxQuery]) -> views.Inbox:
+    """Same as /dev/inbox.json, at a path the gateway routes under /dev/inbox/."""
     return await _inbox(req)
 

@@ -110,6 +110,8 @@ def tencent_app(fake: FakeSms) -> web.Application:
         payload = json.loads(body)
         answer = fake.behaviour.next()
         fake.calls.append({**payload, "answer": answer})
+        if answer == "slow":
+            await asyncio.sleep(fake.behaviour.slow_s)
         if answer == "down":
             return web.json_response({"Response": {"Error": {
                 "Code": "InternalError.OtherError", "Message": "x"}, "RequestId": "r"}})

@@ -72,7 +72,7 @@ async def _send_sms(row: LedgerRow, deps: Deps) -> list[SendResult]:
 def email_message(row: LedgerRow, deps: Deps) -> EmailMessage:
     """Build the email of a ledger row; Message-ID derives from the row id (stable on retry)."""
     url = (
-        f"{deps.policy.public_base_url.rstrip('/')}/api/v1/unsubscribe/{row.unsubscribe_token}"
+        f"{deps.policy.public_base_url.rstrip('/')}/api/v1/notifications/unsubscribe/{row.unsubscribe_token}"
         if row.unsubscribe_token else None
     )
     subject = row.subject or ""

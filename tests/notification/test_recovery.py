@@ -1,0 +1,77 @@
+"""Interrupted sends, unknown outcomes and how receipts and the reconciler settle them."""
+
+from __future__ import annotations
+
+from services.notification import repository
+from tests.notification.conftest import StartService
+from tests.notification.fakes import FakeSms
+from tests.notification.harness import confirmed
+
+
+async def test_send_interrupted_by_a_crash_becomes_unknown_then_failed_and_is_never_resent(
+    start_service: StartService, aliyun: FakeSms
+) -> None:
+    intake = await start_service(sms_providers=("aliyun",), aliyun_endpoint=aliyun.url,
+                                 run_dispatcher=False)
+    envelope = await intake.publish(confirmed())
+    await intake.until_status(envelope.message_id, "queued")
+    async with intake.pool.acquire() as conn, conn.transaction():
+        # A dispatcher claims the row and dies before recording whether it called Aliyun.
+        claimed = await repository.claim_due(conn, now=intake.clock.now(), limit=10)
+    assert [r.source_message_id for r in claimed] == [envelope.message_id]
+    await start_service(
+        sms_providers=("aliyun",), aliyun_endpoint=aliyun.url, run_consumers=False,
+        sending_stuck_after_s=0.2, unknown_expires_after_s=0.5, reconcile_interval_s=0.1,
+    )
+    rows = await intake.until_status(envelope.message_id, "failed")
+    assert rows[0]["error_code"] == "unknown_expired"
+
+    async def announced() -> bool:
+        return "notification.failed.v1" in await intake.announced_types(envelope.message_id)
+
+    await intake.until(announced)
+    failure = next(e for e in intake.announced if e["type"] == "notification.failed.v1")
+    assert failure["data"]["permanent"] is False
+    assert failure["data"]["reason"] == "delivery_unknown"
+    assert aliyun.calls == []
+
+
+async def test_tencent_receipt_settles_a_timed_out_send_by_its_number(
+    start_service: StartService, tencent: FakeSms
+) -> None:
+    tencent.behaviour.script.extend(["slow"])
+    service = await start_service(sms_providers=("tencent",), tencent_endpoint=tencent.url)
+    envelope = await service.publish(confirmed())
+    await service.until_status(envelope.message_id, "unknown")
+    receipt = [{"user_receive_time": "2026-03-02 10:00:05", "nationcode": "86",
+                "mobile": "13800138000", "report_status": "SUCCESS", "errmsg": "DELIVRD",
+                "description": "ok", "sid": "serial-from-the-lost-answer"}]
+    answer = await service.client.post("/api/v1/receipts/tencent", json=receipt)
+    assert answer.status == 200
+    rows = await service.until_status(envelope.message_id, "delivered")
+    assert len(rows) == 1
+    assert len(tencent.calls) == 1
+
+
+async def test_receipts_need_the_configured_token(start_service: StartService) -> None:
+    service = await start_service(receipt_token="s3cret")
+    refused = await service.client.post("/api/v1/receipts/aliyun", json=[])
+    assert refused.status == 401
+    assert (await refused.json())["code"] == "receipt_token_invalid"
+    taken = await service.client.post("/api/v1/receipts/aliyun?token=s3cret", json=[])
+    assert await taken.json() == {"code": 0, "msg": "接收成功"}
+    malformed = await service.client.post("/api/v1/receipts/tencent?token=s3cret",
+                                          json=[{"sid": 1}])
+    assert malformed.status == 422
+
+
+async def test_unsubscribe_link_asks_first_and_unknown_tokens_are_not_found(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    form = await service.client.get("/api/v1/notifications/unsubscribe/abc")
+    assert form.status == 200
+    assert 'action="/api/v1/notifications/unsubscribe/abc"' in await form.text()
+    unknown = await service.client.post("/api/v1/notifications/unsubscribe/abc")
+    assert unknown.status == 404
+    assert (await unknown.json())["code"] == "unsubscribe_token_unknown"
