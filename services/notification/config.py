@@ -75,5 +75,6 @@ class Settings(ServiceSettings):
     retry_backoff_s: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0)
     max_send_attempts: int = 5
     sending_stuck_after_s: float = 300.0
+    unknown_query_after_s: float = 600.0
     unknown_expires_after_s: float = 86_400.0
     reconcile_interval_s: float = 30.0

@@ -28,6 +28,7 @@ class DispatcherSettings:
     reconcile_interval_s: float = 30.0
     stuck_after_s: float = 300.0
     unknown_expires_after_s: float = 86_400.0
+    unknown_query_after_s: float = 600.0
 
 
 class Dispatcher:
@@ -81,12 +82,20 @@ class Dispatcher:
         return len(rows)
 
     async def reconcile_now(self) -> None:
-        """Resolve interrupted and long-unknown rows."""
+        """Resolve interrupted and long-unknown rows; ask providers that can answer."""
         async with self.uow() as uow:
             await dispatch.reconcile(
                 uow=uow, deps=self.deps, stuck_after_s=self.settings.stuck_after_s,
                 unknown_expires_after_s=self.settings.unknown_expires_after_s,
             )
+        async with self.uow() as uow:
+            rows = await dispatch.unknown_to_check(
+                uow=uow, deps=self.deps, after_s=self.settings.unknown_query_after_s
+            )
+        if rows:
+            answers = await dispatch.look_up(rows, deps=self.deps)
+            async with self.uow() as uow:
+                await dispatch.record_lookups(answers, uow=uow, deps=self.deps)
 
     async def _maybe_reconcile(self) -> None:
         if time.monotonic() >= self._next_reconcile:

@@ -345,3 +345,32 @@ class SinkRecord:
     body: str
     code: str | None
     at: datetime
+
+
+async def claim_unknown_checks(
+    conn: Conn, *, before: datetime, now: datetime, limit: int
+) -> list[LedgerRow]:
+    """Take unknown rows not asked about since `before` (and mark them asked now)."""
+    records = await conn.fetch(
+        f"""UPDATE notifications n SET checked_at = $2
+            FROM (SELECT id FROM notifications
+                  WHERE status = 'unknown' AND updated_at < $1
+                    AND (checked_at IS NULL OR checked_at < $1)
+                  ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+            WHERE n.id = due.id
+            RETURNING {", ".join("n." + c.strip() for c in _COLUMNS.split(","))}""",
+        before, now, limit,
+    )
+    return [to_row(r) for r in records]
+
+
+async def resolve_unknown(
+    conn: Conn, notification_id: UUID, *, status: Status, code: str | None, now: datetime
+) -> bool:
+    """Move an unknown row to `submitted` (provider has it) or back to `queued` (never taken)."""
+    result = await conn.execute(
+        """UPDATE notifications SET status = $2, error_code = $3, not_before = $4, updated_at = $4
+           WHERE id = $1 AND status = 'unknown'""",
+        notification_id, status.value, code, now,
+    )
+    return result.endswith(" 1")

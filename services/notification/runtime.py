@@ -137,6 +137,7 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
             poll_s=settings.dispatch_poll_s, reconcile_interval_s=settings.reconcile_interval_s,
             stuck_after_s=settings.sending_stuck_after_s,
             unknown_expires_after_s=settings.unknown_expires_after_s,
+            unknown_query_after_s=settings.unknown_query_after_s,
         ),
     )
     app[DISPATCHER] = dispatcher

@@ -47,6 +47,8 @@ class FakeSms:
     calls: list[dict[str, Any]] = field(default_factory=list)
     bad_signatures: int = 0
     url: str = ""
+    queries: int = 0
+    forget: bool = False  # status queries find no record of any message
 
     @property
     def accepted(self) -> list[dict[str, Any]]:
@@ -77,6 +79,8 @@ def aliyun_app(fake: FakeSms) -> web.Application:
             return web.json_response(
                 {"Code": "SignatureDoesNotMatch", "Message": "bad signature"}, status=400
             )
+        if params["Action"] == "QuerySendDetails":
+            return _send_details(fake, params)
         answer = fake.behaviour.next()
         template_params = json.loads(params["TemplateParam"])
         fake.calls.append({**params, "answer": answer, "TemplateParam": template_params})
@@ -96,6 +100,17 @@ def aliyun_app(fake: FakeSms) -> web.Application:
     app = web.Application()
     app.router.add_post("/", send_sms)
     return app
+
+
+def _send_details(fake: FakeSms, params: dict[str, str]) -> web.Response:
+    fake.queries += 1
+    records = [] if fake.forget else [
+        {"PhoneNum": c["PhoneNumbers"], "SendStatus": 3, "ErrCode": "DELIVERED",
+         "TemplateCode": c["TemplateCode"], "OutId": c["OutId"], "SendDate": "2026-03-02 10:00:00"}
+        for c in fake.calls if c["PhoneNumbers"] == params["PhoneNumber"]
+    ]
+    return web.json_response({"Code": "OK", "Message": "OK", "TotalCount": len(records),
+                              "SmsSendDetailDTOs": {"SmsSendDetailDTO": records}})
 
 
 def tencent_app(fake: FakeSms) -> web.Application:

@@ -75,3 +75,31 @@ async def test_unsubscribe_link_asks_first_and_unknown_tokens_are_not_found(
     unknown = await service.client.post("/api/v1/notifications/unsubscribe/abc")
     assert unknown.status == 404
     assert (await unknown.json())["code"] == "unsubscribe_token_unknown"
+
+
+async def test_unknown_send_is_settled_from_the_providers_records_without_a_second_send(
+    start_service: StartService, aliyun: FakeSms
+) -> None:
+    aliyun.behaviour.script.extend(["slow"])
+    service = await start_service(sms_providers=("aliyun",), aliyun_endpoint=aliyun.url,
+                                  unknown_query_after_s=0.3, reconcile_interval_s=0.1)
+    envelope = await service.publish(confirmed())
+    rows = await service.until_status(envelope.message_id, "delivered")
+    assert len(rows) == 1
+    assert len(aliyun.calls) == 1
+    assert aliyun.queries >= 1
+    assert aliyun.bad_signatures == 0
+
+
+async def test_unknown_send_the_provider_never_took_is_sent_again_once(
+    start_service: StartService, aliyun: FakeSms
+) -> None:
+    aliyun.behaviour.script.extend(["slow"])
+    aliyun.forget = True
+    service = await start_service(sms_providers=("aliyun",), aliyun_endpoint=aliyun.url,
+                                  unknown_query_after_s=0.3, reconcile_interval_s=0.1)
+    envelope = await service.publish(confirmed())
+    rows = await service.until_status(envelope.message_id, "submitted")
+    assert len(rows) == 1
+    assert [c["answer"] for c in aliyun.calls] == ["slow", "ok"]
+    assert rows[0]["attempts"] == 2

@@ -20,9 +20,12 @@ from services.notification.handlers.deps import Deps
 from services.notification.handlers.outcomes import delivered_event, failed_event, fall_back
 from services.notification.providers.base import (
     EmailMessage,
+    Lookup,
+    LookupResult,
     Outcome,
     SendResult,
     SmsMessage,
+    StatusQuery,
 )
 from services.notification.templates.registry import EmailHtml
 from shared.events.envelope import Event
@@ -207,3 +210,56 @@ async def reconcile(
             failed_event(r, provider=r.provider or "none", reason="delivery_unknown",
                          permanent=False) for r in expired
         ))
+
+
+async def unknown_to_check(
+    *, uow: UnitOfWork, deps: Deps, after_s: float, limit: int = 50
+) -> list[LedgerRow]:
+    """Take unknown rows old enough to ask their provider about."""
+    now = deps.clock.now()
+    return await repository.claim_unknown_checks(
+        uow.conn, before=now - timedelta(seconds=after_s), now=now, limit=limit
+    )
+
+
+async def look_up(rows: Sequence[LedgerRow], *, deps: Deps) -> list[tuple[LedgerRow, LookupResult]]:
+    """Ask each row's provider (outside any transaction), where the adapter can answer."""
+    queries = {p.name: p for p, _ in deps.sms if isinstance(p, StatusQuery)}
+    answers = []
+    for row in rows:
+        query = queries.get(row.provider or "")
+        if query is None:
+            continue
+        answer = await query.look_up(id=row.id, phone=row.recipient, sent_at=row.created_at)
+        answers.append((row, answer))
+    return answers
+
+
+async def record_lookups(
+    answers: Sequence[tuple[LedgerRow, LookupResult]], *, uow: UnitOfWork, deps: Deps
+) -> None:
+    """Settle unknown rows from what their provider's records say."""
+    now = deps.clock.now()
+    for row, answer in answers:
+        provider = row.provider or "none"
+        log.info("notification_looked_up", notification_id=str(row.id), provider=provider,
+                 state=answer.state.value, code=answer.code)
+        if answer.state in (Lookup.DELIVERED, Lookup.FAILED):
+            delivered = answer.state is Lookup.DELIVERED
+            if not await repository.settle(uow.conn, row.id, delivered=delivered,
+                                           code=None if delivered else answer.code,
+                                           provider=provider, now=now):
+                continue
+            if delivered:
+                await uow.publish(delivered_event(row, provider=provider, at=now))
+            else:
+                await uow.publish(failed_event(row, provider=provider, reason=answer.code,
+                                               permanent=True))
+                await fall_back(row, uow=uow, deps=deps, now=now)
+        elif answer.state is Lookup.PENDING:
+            await repository.resolve_unknown(uow.conn, row.id, status=Status.SUBMITTED,
+                                             code=None, now=now)
+        elif answer.state is Lookup.NOT_FOUND:
+            # The provider's own records show it never took the message: sending is safe.
+            await repository.resolve_unknown(uow.conn, row.id, status=Status.QUEUED,
+                                             code="not_taken_by_provider", now=now)

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, RootModel
 from services.notification.commands import Receipt
 from services.notification.domain.contacts import national_digits
 from services.notification.providers.base import (
+    Lookup,
+    LookupResult,
     Outcome,
     SendResult,
     SmsMessage,
@@ -78,11 +80,11 @@ class AliyunSms:
         self._key_id, self._secret, self._region = access_key_id, access_key_secret, region
         self._sign_name, self._templates = sign_name, dict(templates)
 
-    def signed_params(self, message: SmsMessage, code: str) -> dict[str, str]:
-        """Return the request parameters including their Signature."""
+    def sign(self, action: str, **values: str) -> dict[str, str]:
+        """Return an action's parameters with the common ones and their Signature."""
         params = {
             "AccessKeyId": self._key_id,
-            "Action": "SendSms",
+            "Action": action,
             "Format": "JSON",
             "RegionId": self._region,
             "SignatureMethod": "HMAC-SHA1",
@@ -90,14 +92,36 @@ class AliyunSms:
             "SignatureVersion": "1.0",
             "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
-            "PhoneNumbers": national_digits(message.phone),
-            "SignName": self._sign_name,
-            "TemplateCode": code,
-            "TemplateParam": json.dumps(dict(message.params), ensure_ascii=False),
-            "OutId": message.id.hex,
+            **values,
         }
         params["Signature"] = rpc_signature("POST", params, self._secret)
         return params
+
+    def signed_params(self, message: SmsMessage, code: str) -> dict[str, str]:
+        """Return the SendSms parameters including their Signature."""
+        return self.sign(
+            "SendSms",
+            PhoneNumbers=national_digits(message.phone),
+            SignName=self._sign_name,
+            TemplateCode=code,
+            TemplateParam=json.dumps(dict(message.params), ensure_ascii=False),
+            OutId=message.id.hex,
+        )
+
+    async def look_up(self, *, id: uuid.UUID, phone: str, sent_at: datetime) -> LookupResult:
+        """Ask QuerySendDetails what became of the message with our OutId that day."""
+        params = self.sign(
+            "QuerySendDetails", PhoneNumber=national_digits(phone),
+            SendDate=sent_at.astimezone(CST).strftime("%Y%m%d"), PageSize="50", CurrentPage="1",
+        )
+        answer = await post(
+            self._session, self._endpoint, provider=NAME, client_timeout=self._timeout,
+            data=urlencode(params, quote_via=quote).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
+        if isinstance(answer, SendResult):
+            return LookupResult(Lookup.ERROR, answer.code)
+        return read_details(id, *answer)
 
     async def send(self, message: SmsMessage) -> SendResult:
         """Call SendSms once and classify the answer."""
@@ -134,6 +158,24 @@ def classify(status: int, raw: bytes) -> SendResult:
         # Signature, template, balance, permission or daily-quota errors: this provider refused.
         return SendResult(Outcome.REJECTED, NAME, code=code, detail=detail)
     return SendResult(Outcome.UNKNOWN, NAME, code=f"http_{status}", detail=detail)
+
+
+def read_details(id: uuid.UUID, status: int, raw: bytes) -> LookupResult:
+    """Find our OutId among QuerySendDetails records (SendStatus 1 waiting, 2 failed, 3 ok)."""
+    try:
+        data = json.loads(raw)
+        records = data["SmsSendDetailDTOs"]["SmsSendDetailDTO"] if data["Code"] == "OK" else None
+    except (ValueError, KeyError, TypeError):
+        records = None
+    if status != 200 or records is None:
+        return LookupResult(Lookup.ERROR, f"http_{status}")
+    for record in records:
+        if str(record.get("OutId", "")) == id.hex:
+            state = {3: Lookup.DELIVERED, 2: Lookup.FAILED}.get(
+                int(record.get("SendStatus", 1)), Lookup.PENDING
+            )
+            return LookupResult(state, str(record.get("ErrCode", "")))
+    return LookupResult(Lookup.NOT_FOUND)
 
 
 class AliyunReport(BaseModel):

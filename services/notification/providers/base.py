@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 import aiohttp
@@ -62,6 +63,33 @@ class EmailMessage:
     message_id: str
     unsubscribe_url: str | None
     event_type: str
+
+
+class Lookup(StrEnum):
+    """What the provider's own records say about one message."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    PENDING = "pending"  # taken, no final report yet
+    NOT_FOUND = "not_found"  # the provider never took it
+    ERROR = "error"  # the question itself failed; ask again later
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """The answer of a status query."""
+
+    state: Lookup
+    code: str = ""
+
+
+@runtime_checkable
+class StatusQuery(Protocol):
+    """A provider that can say what became of a message we are unsure about."""
+
+    name: str
+
+    async def look_up(self, *, id: UUID, phone: str, sent_at: datetime) -> LookupResult: ...
 
 
 class SmsProvider(Protocol):
