@@ -1,9 +1,111 @@
-"""`jiangxin` sub-commands of the enrollment service."""
+"""`jiangxin` sub-commands of the enrollment service: user create, import-roster, seed-demo."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeAlias
+from uuid import UUID
+
+from tqdm import tqdm
+
+from services.enrollment.app import MIGRATIONS
+from services.enrollment.clock import SystemClock
+from services.enrollment.commands import CreateUser
+from services.enrollment.config import Settings
+from services.enrollment.deps import Deps
+from services.enrollment.domain.enrolment import Actor
+from services.enrollment.handlers import bulk, identity
+from services.enrollment.roster_csv import parse_roster
+from services.enrollment.security import PiiCiphers
+from services.enrollment.seed import ADMIN, TRAINER, seed_demo
+from shared.auth import TokenIssuer
+from shared.db import create_pool, ensure_database
+from shared.errors import DomainError
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.uow import uow_factory
+from shared.migrations import MESSAGING_MIGRATIONS, migrate
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def register(_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     """Add this service's commands to the `jiangxin` parser."""
+    user = commands.add_parser("user", help="manage staff accounts")
+    actions = user.add_subparsers(dest="user_action", required=True)
+    create = actions.add_parser("create", help="create a trainer or administrator")
+    create.add_argument("--role", choices=("trainer", "admin"), required=True)
+    create.add_argument("--phone", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--password", required=True)
+    create.set_defaults(func=lambda a: _run(_create_user(a)))
+
+    roster = commands.add_parser("import-roster", help="enrol trainees of a CSV file in a class")
+    roster.add_argument("class_id", type=UUID)
+    roster.add_argument("file", type=Path)
+    roster.set_defaults(func=lambda a: _run(_import_roster(a.class_id, a.file)))
+
+    seed = commands.add_parser("seed-demo", help="load the demo catalogue and staff accounts")
+    seed.set_defaults(func=lambda a: _run(_seed_demo()))
+
+
+def _run(work: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(work)
+    except DomainError as exc:
+        print(f"error: {exc.detail} ({exc.code})", file=sys.stderr)
+        return 1
+
+
+@asynccontextmanager
+async def _deps() -> AsyncIterator[Deps]:
+    settings = Settings()
+    await ensure_database(settings.database_url)
+    await migrate(settings.database_url, [MESSAGING_MIGRATIONS, MIGRATIONS])
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        yield Deps(
+            uows=uow_factory(pool, OutboxWriter(settings.service_name)), pool=pool,
+            clock=SystemClock(), settings=settings,
+            ciphers=PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
+                                          transport=settings.pii_transport_key_file),
+            issuer=TokenIssuer(settings.jwt_private_key_file.read_bytes(),
+                               issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+        )
+    finally:
+        await pool.close()
+
+
+async def _create_user(args: argparse.Namespace) -> int:
+    cmd = CreateUser(role=args.role, phone=args.phone, name=args.name, password=args.password)
+    async with _deps() as deps:
+        user_id = await identity.create_user(cmd, deps=deps)
+    print(f"created {args.role} {user_id}")
+    return 0
+
+
+async def _import_roster(class_id: UUID, file: Path) -> int:
+    rows = parse_roster(await asyncio.to_thread(file.read_bytes))
+    async with _deps() as deps:
+        with tqdm(total=len(rows), unit="row", desc="import", file=sys.stderr) as bar:
+            result = await bulk.import_roster(class_id, rows, deps=deps, actor=Actor(None, "admin"),
+                                              progress=bar.update)
+    print(f"created {result.created}, already enrolled {result.already_enrolled}, "
+          f"refused {result.refused}")
+    for row in result.rows:
+        if row.result == "refused":
+            print(f"  line {row.row} {row.phone_masked}: {row.code} - {row.detail}")
+    return 0
+
+
+async def _seed_demo() -> int:
+    async with _deps() as deps:
+        seeded = await seed_demo(deps=deps)
+    print(f"demo catalogue: {seeded.courses} course(s) and {seeded.classes} class(es) added")
+    print(f"administrator: phone {ADMIN[0]} password {ADMIN[2]}")
+    print(f"trainer:       phone {TRAINER[0]} password {TRAINER[2]}")
+    return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -101,9 +102,13 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+_PLAIN = re.compile(r"[+-]?[\d.*]+")
+
+
 def _safe(value: object) -> str:
     text = str(value)
-    # A cell starting with = + - @ is a formula in spreadsheet programs: neutralise it.
-    if text[:1] in ("=", "+", "-", "@") and not text.lstrip("+-").replace(".", "").isdigit():
+    # A cell starting with = + - @ is a formula in spreadsheet programs: neutralise it
+    # (numbers and phone numbers, masked or not, stay as they are).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _PLAIN.fullmatch(text):
         return "'" + text
     return text

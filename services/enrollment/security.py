@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -13,8 +14,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 
 _hasher = PasswordHasher()
-# Verified when the phone is unknown, so a wrong phone costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verified when the phone is unknown, so a wrong phone costs as much as a wrong password.
+    return _hasher.hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ async def verify_password(stored_hash: str | None, password: str) -> bool:
 
     def verify() -> bool:
         try:
-            return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+            return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 
 from services.enrollment.app import create_app
 from services.enrollment.config import Settings
+from services.enrollment.deps import DEPS, Deps
 from shared.auth import Role, TokenIssuer
 from shared.ids import new_id
 
@@ -76,7 +77,27 @@ class Service:
     clock: FakeClock
     issuer: TokenIssuer
     keys: Path
+    app: web.Application
     counter: int = 0
+
+    @property
+    def deps(self) -> Deps:
+        """Return the running service's dependencies (to run its jobs by hand)."""
+        return self.app[DEPS]
+
+    async def add_trainees(self, count: int, *, prefix: str = "学员") -> list[tuple[UUID, str]]:
+        """Insert many signed-up trainees at once; return (id, token) pairs."""
+        base = 20_000_000 + (self.counter + 1) * 100_000
+        self.counter += count // 100_000 + 1
+        ids = [new_id() for _ in range(count)]
+        await self.pool.execute(
+            """INSERT INTO users (id, role, phone, name, claimed_at, created_at, updated_at)
+               SELECT i, 'trainee', p, n, $4, $4, $4
+               FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(i, p, n)""",
+            ids, [phone_of(base + k) for k in range(count)],
+            [f"{prefix}{k}" for k in range(count)], self.clock.now(),
+        )
+        return [(i, self.token(i, "trainee", f"{prefix}{k}")) for k, i in enumerate(ids)]
 
     async def call(
         self, method: str, path: str, *, token: str | None = None, json_body: Any = None,
@@ -108,7 +129,7 @@ class Service:
         await self.pool.execute(
             """INSERT INTO users (id, role, phone, name, union_member, claimed_at, created_at,
                                   updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $6)""",
-            user_id, role, phone or phone_of(90_000_000 + self.counter + id(self) % 1000 * 1000),
+            user_id, role, phone or phone_of(90_000_000 + self.counter),
             name, union_member, self.clock.now(),
         )
         return user_id, self.token(user_id, role, name)
@@ -195,7 +216,7 @@ async def running_service(
     connector = aiohttp.TCPConnector(limit=0)
     try:
         async with aiohttp.ClientSession(connector=connector) as http:
-            yield Service(f"http://{host}:{port}", http, pool, clock, issuer, keys)
+            yield Service(f"http://{host}:{port}", http, pool, clock, issuer, keys, app)
     finally:
         await pool.close()
         await runner.cleanup()

@@ -183,6 +183,27 @@ async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
     return user_id
 
 
+async def ensure_staff_user(
+    role: str, phone: str, name: str, password: str, *, deps: Deps
+) -> UUID:
+    """Create a staff account, or reset its name, role and password (demo seeding)."""
+    password_hash = await hash_password(password)
+
+    async def work(uow: UnitOfWork) -> UUID:
+        now = deps.clock.now()
+        user = await repo.user_by_phone(uow.conn, phone)
+        if user is None:
+            user_id = await repo.insert_user(uow.conn, role=role, phone=phone, name=name,
+                                             now=now, password_hash=password_hash)
+            assert user_id is not None
+            return user_id
+        await repo.set_password(uow.conn, user["id"], password_hash, name=name, role=role,
+                                now=now)
+        return user["id"]  # type: ignore[no-any-return]
+
+    return await in_transaction(deps, work)
+
+
 async def require_user(user_id: UUID, *, deps: Deps) -> None:
     """Refuse when a user does not exist."""
     if await views.profile(deps.pool, user_id) is None:

@@ -53,6 +53,12 @@ async def course_by_code(conn: Conn, code: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM courses WHERE code = $1", code)
 
 
+async def class_exists(conn: Conn, *, course_id: UUID, venue: str) -> bool:
+    """Tell whether a course has a class at this venue (demo seeding is idempotent)."""
+    return bool(await conn.fetchval(
+        "SELECT 1 FROM classes WHERE course_id = $1 AND venue = $2 LIMIT 1", course_id, venue))
+
+
 async def trainers_among(conn: Conn, ids: Sequence[UUID]) -> set[UUID]:
     """Return which of these users are trainers or administrators."""
     rows = await conn.fetch(

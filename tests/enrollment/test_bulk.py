@@ -1,0 +1,140 @@
+"""Roster import (HTTP and CLI) with per-row results, accounts claimed at first sign-in; export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import sys
+from typing import Any
+
+import aiohttp
+
+from tests.enrollment.support import Service
+from tests.enrollment.test_identity import code_sent_to
+
+ROSTER = """phone,name,union_member,employer,id_type,id_number
+13911110001,陈一,是,顺丰速运,resident_id,11010519491231002X
+13911110002,陈二,,美团,,
+13911110001,陈一,,,,
+12345,无效号码,,,,
+010-12345678,座机,,,,
+13911110003,,,,,
+13911110004,陈四,,,resident_id,110105194912310021
+13911110005,陈五,,,,
+"""
+
+
+async def import_csv(svc: Service, admin: str, class_id: str, text: str) -> dict[str, Any]:
+    reply = await svc.call("POST", f"/api/v1/classes/{class_id}/roster/import", token=admin,
+                           data=text.encode(), headers={"Content-Type": "text/csv"})
+    assert reply.status == 200, reply.body
+    return reply.body  # type: ignore[no-any-return]
+
+
+async def test_an_import_reports_each_row_and_never_exceeds_capacity(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, capacity=2)
+    result = await import_csv(svc, admin, cls["id"], ROSTER)
+    outcome = [(r["row"], r["result"], r["status"], r["waitlist_position"], r["code"])
+               for r in result["rows"]]
+    assert outcome == [
+        (2, "created", "confirmed", None, None),
+        (3, "created", "confirmed", None, None),
+        (4, "already_enrolled", None, None, "already_enrolled"),
+        (5, "refused", None, None, "invalid_phone"),
+        (6, "refused", None, None, "phone_not_mobile"),
+        (7, "refused", None, None, "name_required"),
+        (8, "refused", None, None, "invalid_id_number"),
+        (9, "created", "waitlisted", 1, None),
+    ]
+    assert (result["created"], result["already_enrolled"], result["refused"]) == (3, 1, 4)
+    assert result["rows"][0]["phone_masked"] == "+86139****0001"
+    detail = await svc.call("GET", f"/api/v1/classes/{cls['id']}")
+    assert (detail.body["seats_left"], detail.body["waitlist_length"]) == (0, 1)
+    via = {ev["data"].get("via") for r in result["rows"] if r["enrollment_id"]
+           for ev in await svc.events(r["enrollment_id"])}
+    assert via == {"bulk", None}  # confirmed ones say bulk; the waitlisted event has no 'via'
+
+
+async def test_an_imported_trainee_claims_the_enrolment_at_first_sign_in(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    result = await import_csv(svc, admin, cls["id"], "手机号,姓名,工会会员\n13922220001,周一,是\n")
+    imported = result["rows"][0]["enrollment_id"]
+    listed = await svc.call("GET", "/api/v1/users?q=13922220001", token=admin)
+    assert [u["signed_up"] for u in listed.body["items"]] == [False]
+
+    await svc.call("POST", "/api/v1/auth/otp", json_body={"phone": "13922220001"})
+    code = await code_sent_to(svc, "+8613922220001")
+    token = (await svc.call("POST", "/api/v1/auth/token",
+                            json_body={"phone": "13922220001", "code": code})).body
+    assert token["user"]["id"] == listed.body["items"][0]["id"]
+    assert token["user"]["name"] == "周一"
+    mine = await svc.call("GET", "/api/v1/me/enrollments", token=token["access_token"])
+    assert [e["id"] for e in mine.body["items"]] == [imported]
+    me = await svc.call("GET", "/api/v1/me", token=token["access_token"])
+    assert me.body["union_member"] is True
+    listed = await svc.call("GET", "/api/v1/users?q=13922220001", token=admin)
+    assert [u["signed_up"] for u in listed.body["items"]] == [True]
+
+
+async def test_multipart_uploads_and_gb18030_files_with_chinese_headers_import(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    form = aiohttp.FormData()
+    form.add_field("file", "手机,姓名,工作单位\n13933330001,吴一,饿了么\n".encode("gb18030"),
+                   filename="roster.csv", content_type="text/csv")
+    reply = await svc.call("POST", f"/api/v1/classes/{cls['id']}/roster/import", token=admin,
+                           data=form)
+    assert reply.status == 200, reply.body
+    assert reply.body["created"] == 1
+    roster = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster", token=admin)
+    assert [e["name"] for e in roster.body["items"]] == ["吴一"]
+
+
+async def test_the_export_lists_attendance_scores_and_masks_personal_data(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    await import_csv(svc, admin, cls["id"], ROSTER)
+    masked = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster.csv", token=admin)
+    assert masked.status == 200
+    assert masked.content_type == "text/csv"
+    assert isinstance(masked.body, bytes)
+    assert masked.body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(masked.body.decode("utf-8-sig"))))
+    assert [r["name"] for r in rows] == ["陈一", "陈二", "陈五"]
+    assert rows[0]["phone"] == "+86139****0001"
+    assert rows[0]["id_number"] == "1101**********002X"
+    assert cls["schedule_days"][0] in rows[0]
+    full = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster.csv?unmasked=true",
+                          token=admin)
+    assert isinstance(full.body, bytes)
+    first = next(csv.DictReader(io.StringIO(full.body.decode("utf-8-sig"))))
+    assert (first["phone"], first["id_number"]) == ("+8613911110001", "11010519491231002X")
+
+
+async def test_the_cli_imports_a_roster_with_a_progress_bar(svc: Service, tmp_path: Any) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, capacity=3)
+    file = tmp_path / "roster.csv"
+    file.write_text("phone,name\n" + "".join(f"1394444{i:04d},学员{i}\n" for i in range(5)),
+                    encoding="utf-8")
+    settings = svc.deps.settings
+    env = {**os.environ,
+           "JIANGXIN_ENROLLMENT_DATABASE_URL": settings.database_url,
+           "JIANGXIN_ENROLLMENT_JWT_PRIVATE_KEY_FILE": str(settings.jwt_private_key_file),
+           "JIANGXIN_ENROLLMENT_PII_AT_REST_KEY_FILE": str(settings.pii_at_rest_key_file),
+           "JIANGXIN_ENROLLMENT_PII_TRANSPORT_KEY_FILE": str(settings.pii_transport_key_file)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "import-roster", cls["id"], str(file), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert "created 5, already enrolled 0, refused 0" in out.decode()
+    assert "5/5" in err.decode()  # tqdm's bar
+    detail = await svc.call("GET", f"/api/v1/classes/{cls['id']}")
+    assert (detail.body["seats_left"], detail.body["waitlist_length"]) == (0, 2)

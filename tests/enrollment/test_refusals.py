@@ -1,0 +1,112 @@
+"""Enrolments a class or a trainee does not allow are refused with a clear problem code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.enrollment.support import Service
+
+
+async def test_enrolment_before_the_window_opens_is_refused(svc: Service) -> None:
+    admin = await svc.admin_token()
+    opens = svc.clock.now() + timedelta(hours=2)
+    cls = await svc.create_class(admin, enroll_opens_at=opens.isoformat())
+    _, token = await svc.add_user()
+    early = await svc.enrol(token, cls["id"])
+    assert early.status == 409
+    assert early.body["code"] == "enrolment_not_open"
+    assert early.body["opens_at"] == opens.isoformat()
+    svc.clock.advance(hours=2)
+    assert (await svc.enrol(token, cls["id"])).status == 201
+
+
+async def test_enrolment_closes_when_the_class_starts_by_default(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    _, token = await svc.add_user()
+    svc.clock.advance(days=8)
+    late = await svc.enrol(token, cls["id"])
+    assert late.status == 409
+    assert late.body["code"] == "enrolment_closed"
+
+
+async def test_union_only_classes_refuse_non_members(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, union_members_only=True)
+    _, outsider = await svc.add_user(union_member=False)
+    _, member = await svc.add_user(union_member=True)
+    refused = await svc.enrol(outsider, cls["id"])
+    assert refused.status == 403
+    assert refused.body["code"] == "union_members_only"
+    assert (await svc.enrol(member, cls["id"])).status == 201
+
+
+async def test_a_trainee_without_a_name_is_asked_to_complete_the_profile(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    _, token = await svc.add_user(name="")
+    reply = await svc.enrol(token, cls["id"])
+    assert reply.status == 409
+    assert reply.body["code"] == "profile_incomplete"
+
+
+async def test_enrolling_twice_is_refused_but_a_cancelled_trainee_may_enrol_again(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    _, token = await svc.add_user()
+    first = await svc.enrol(token, cls["id"])
+    again = await svc.enrol(token, cls["id"])
+    assert again.status == 409
+    assert again.body["code"] == "already_enrolled"
+    assert again.body["enrollment_id"] == first.body["id"]
+    await svc.call("POST", f"/api/v1/enrollments/{first.body['id']}/cancel", token=token)
+    back = await svc.enrol(token, cls["id"])
+    assert back.status == 201
+    assert back.body["id"] != first.body["id"]
+
+
+async def test_staff_accounts_cannot_enrol_themselves(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    reply = await svc.enrol(admin, cls["id"])
+    assert reply.status == 403
+    assert reply.body["code"] == "role_forbidden"
+
+
+async def test_trainees_cannot_cancel_once_the_class_started_but_admins_can(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    _, token = await svc.add_user()
+    enrolment = (await svc.enrol(token, cls["id"])).body["id"]
+    svc.clock.advance(days=7)
+    refused = await svc.call("POST", f"/api/v1/enrollments/{enrolment}/cancel", token=token)
+    assert refused.status == 409
+    assert refused.body["code"] == "class_started"
+    by_admin = await svc.call("POST", f"/api/v1/enrollments/{enrolment}/cancel", token=admin)
+    assert by_admin.body["cancel_reason"] == "by_admin"
+    twice = await svc.call("POST", f"/api/v1/enrollments/{enrolment}/cancel", token=admin)
+    assert twice.status == 409
+    assert twice.body["code"] == "not_cancellable"
+
+
+async def test_admins_enrol_outside_the_window_but_never_past_capacity(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, capacity=1)
+    svc.clock.advance(days=8)
+    one, _ = await svc.add_user()
+    two, _ = await svc.add_user()
+    first = await svc.call("POST", f"/api/v1/classes/{cls['id']}/enrollments", token=admin,
+                           json_body={"trainee_id": str(one)})
+    second = await svc.call("POST", f"/api/v1/classes/{cls['id']}/enrollments", token=admin,
+                            json_body={"trainee_id": str(two)})
+    by_phone = await svc.call("POST", f"/api/v1/classes/{cls['id']}/enrollments", token=admin,
+                              json_body={"phone": "13912345678", "name": "新学员"})
+    assert first.body["status"] == "confirmed"
+    assert (second.body["status"], second.body["waitlist_position"]) == ("waitlisted", 1)
+    assert (by_phone.body["status"], by_phone.body["waitlist_position"]) == ("waitlisted", 2)
+    via = [ev["data"]["via"] for ev in await svc.events(first.body["id"])]
+    assert via == ["admin"]

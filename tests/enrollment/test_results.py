@@ -1,0 +1,166 @@
+"""Attendance per class day, the attendance threshold, scores and the release of results."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from tests.enrollment.support import Service
+
+ID_NUMBER = "11010519491231002X"
+
+
+async def setup_class(svc: Service, **course: Any) -> dict[str, Any]:
+    """A five-day, 40-hour class with a trainer and four enrolled trainees."""
+    admin = await svc.admin_token()
+    trainer_id, trainer = await svc.add_user("trainer", name="王老师")
+    course_out = await svc.create_course(admin, required_hours=40, issue_policy="approval",
+                                         **course)
+    cls = await svc.create_class(admin, course_id=course_out["id"], capacity=10,
+                                 trainer_ids=[str(trainer_id)])
+    trainees = await svc.add_trainees(4)
+    ids = [(await svc.enrol(token, cls["id"])).body["id"] for _, token in trainees]
+    await svc.call("PATCH", "/api/v1/me", token=trainees[0][1],
+                   json_body={"id_type": "resident_id", "id_number": ID_NUMBER})
+    days = [date.fromisoformat(d) for d in cls["schedule_days"]]
+    # The last class day, 18:00 in Shanghai.
+    svc.clock.set(datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(hours=10))
+    return {"admin": admin, "trainer": trainer, "trainer_id": trainer_id, "class": cls,
+            "ids": ids, "days": days, "tokens": [t for _, t in trainees]}
+
+
+async def mark(svc: Service, w: dict[str, Any], day: date, marks: dict[int, str]) -> None:
+    records = [{"enrollment_id": w["ids"][i], "status": s} for i, s in marks.items()]
+    reply = await svc.call("PUT", f"/api/v1/classes/{w['class']['id']}/attendance/{day}",
+                           token=w["trainer"], json_body={"records": records})
+    assert reply.status == 200, reply.body
+
+
+async def score(svc: Service, w: dict[str, Any], i: int, theory: float, practical: float) -> None:
+    reply = await svc.call("PUT", f"/api/v1/enrollments/{w['ids'][i]}/result", token=w["trainer"],
+                           json_body={"theory_score": theory, "practical_score": practical})
+    assert reply.status == 200, reply.body
+
+
+async def attend_scenario(svc: Service, w: dict[str, Any]) -> None:
+    """A: 5/5, B: 3 present + 1 late + 1 absent, C: 3/5 + 2 excused, D: never."""
+    plans = {0: ["present"] * 5, 1: ["present", "late", "present", "absent", "present"],
+             2: ["present", "excused", "present", "excused", "present"]}
+    for n, day in enumerate(w["days"]):
+        await mark(svc, w, day, {i: plan[n] for i, plan in plans.items()})
+    await score(svc, w, 0, 85, 70)
+    await score(svc, w, 1, 59, 90)
+    await score(svc, w, 2, 90, 90)
+
+
+async def release(svc: Service, w: dict[str, Any]) -> dict[str, Any]:
+    reply = await svc.call("POST", f"/api/v1/classes/{w['class']['id']}/release-results",
+                           token=w["trainer"])
+    assert reply.status == 200, reply.body
+    return reply.body  # type: ignore[no-any-return]
+
+
+async def events_of(svc: Service, enrollment_id: str, kind: str) -> list[dict[str, Any]]:
+    return [e["data"] for e in await svc.events(enrollment_id) if e["type"] == kind]
+
+
+async def test_the_roster_adds_up_hours_and_gates_the_exam_on_attendance(svc: Service) -> None:
+    w = await setup_class(svc)
+    await attend_scenario(svc, w)
+    roster = await svc.call("GET", f"/api/v1/classes/{w['class']['id']}/roster",
+                            token=w["trainer"])
+    entries = {e["enrollment_id"]: e for e in roster.body["items"]}
+    a, b, c, d = (entries[i] for i in w["ids"])
+    assert (a["hours_attended"], a["attendance_rate"], a["exam_eligible"]) == (40, 1.0, True)
+    assert (b["hours_attended"], b["attendance_rate"], b["exam_eligible"]) == (32, 0.8, True)
+    assert (c["hours_attended"], c["attendance_rate"], c["exam_eligible"]) == (24, 0.6, False)
+    assert (d["hours_attended"], d["exam_eligible"]) == (0, False)
+    assert b["attendance"][w["days"][1].isoformat()] == "late"
+    assert [a["status"], d["status"]] == ["attended", "confirmed"]
+    assert a["phone_masked"].startswith("+86138****")
+    assert len(await events_of(svc, w["ids"][0], "enrollment.attended")) == 1
+
+
+async def test_release_emits_one_completion_per_trainee_and_a_no_show(svc: Service) -> None:
+    w = await setup_class(svc)
+    await attend_scenario(svc, w)
+    released = await release(svc, w)
+    assert (released["completed"], released["no_show"], released["corrected"]) == (3, 1, 0)
+    done = [await events_of(svc, i, "enrollment.completed") for i in w["ids"]]
+    assert [len(e) for e in done] == [1, 1, 1, 0]
+    assert [e[0]["passed"] for e in done[:3]] == [True, False, False]
+    assert len(await events_of(svc, w["ids"][3], "enrollment.no_show")) == 1
+    first = done[0][0]
+    assert first["result_version"] == 1
+    assert (first["theory_score"], first["practical_score"]) == (85, 70)
+    assert (first["hours_attended"], first["attendance_rate"]) == (40, 1)
+    assert first["course"]["issue_policy"] == "approval"
+    assert first["course"]["level"] == 4
+    assert first["trainer_ids"] == [str(w["trainer_id"])]
+    assert first["identity"]["number_masked"] == "1101**********002X"
+    transport = Fernet((svc.keys / "pii-transport.key").read_bytes())
+    assert transport.decrypt(first["identity"]["number_encrypted"].encode()).decode() == ID_NUMBER
+    assert done[1][0]["identity"] is None
+    mine = await svc.call("GET", f"/api/v1/enrollments/{w['ids'][0]}", token=w["tokens"][0])
+    assert mine.body["status"] == "completed"
+    assert mine.body["result"]["passed"] is True
+
+
+async def test_a_score_correction_is_re_sent_with_the_next_result_version(svc: Service) -> None:
+    w = await setup_class(svc)
+    await attend_scenario(svc, w)
+    await release(svc, w)
+    again = await release(svc, w)
+    assert (again["completed"], again["corrected"], again["unchanged"]) == (0, 0, 4)
+    await score(svc, w, 1, 65, 90)
+    corrected = await release(svc, w)
+    assert (corrected["corrected"], corrected["unchanged"]) == (1, 3)
+    versions = [e["result_version"] for e in await events_of(svc, w["ids"][1],
+                                                              "enrollment.completed")]
+    assert versions == [1, 2]
+    latest = (await events_of(svc, w["ids"][1], "enrollment.completed"))[-1]
+    assert latest["passed"] is True
+    assert len(await events_of(svc, w["ids"][0], "enrollment.completed")) == 1
+
+
+async def test_a_course_threshold_lets_lower_attendance_sit_the_exam(svc: Service) -> None:
+    w = await setup_class(svc, attendance_threshold=0.6)
+    await attend_scenario(svc, w)
+    await release(svc, w)
+    third = await events_of(svc, w["ids"][2], "enrollment.completed")
+    assert third[0]["passed"] is True
+
+
+async def test_release_waits_for_the_scores_of_every_eligible_trainee(svc: Service) -> None:
+    w = await setup_class(svc)
+    for day in w["days"]:
+        await mark(svc, w, day, {0: "present"})
+    reply = await svc.call("POST", f"/api/v1/classes/{w['class']['id']}/release-results",
+                           token=w["trainer"])
+    assert reply.status == 409
+    assert reply.body["code"] == "results_incomplete"
+    assert reply.body["enrollment_ids"] == [w["ids"][0]]
+
+
+async def test_attendance_is_refused_for_future_days_and_foreign_enrolments(
+    svc: Service,
+) -> None:
+    w = await setup_class(svc)
+    svc.clock.set(datetime.combine(w["days"][0], datetime.min.time(), UTC) + timedelta(hours=3))
+    future = await svc.call("PUT", f"/api/v1/classes/{w['class']['id']}/attendance/"
+                            f"{w['days'][1]}", token=w["trainer"],
+                            json_body={"records": [{"enrollment_id": w["ids"][0],
+                                                    "status": "present"}]})
+    assert future.status == 422
+    assert future.body["code"] == "day_in_future"
+    other = await svc.create_class(w["admin"])
+    _, outsider = await svc.add_user()
+    foreign = (await svc.enrol(outsider, other["id"])).body["id"]
+    reply = await svc.call("PUT", f"/api/v1/classes/{w['class']['id']}/attendance/"
+                           f"{w['days'][0]}", token=w["trainer"],
+                           json_body={"records": [{"enrollment_id": foreign,
+                                                   "status": "present"}]})
+    assert reply.status == 422
+    assert reply.body["code"] == "unknown_enrollment"
