@@ -17,7 +17,13 @@ from uuid import UUID
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from services.enrollment.handlers.enrolments import expire_offers
 from shared.auth import TokenIssuer
@@ -84,6 +90,7 @@ class EnrolmentRules(RuleBasedStateMachine):
     """Drive one fresh class per example."""
 
     harness: Harness
+    steps = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,6 +190,7 @@ class EnrolmentRules(RuleBasedStateMachine):
     def matches_the_model(self) -> None:
         if not self.class_id:
             return
+        EnrolmentRules.steps += 1
         h = self.harness
         rows = h.run(h.svc.pool.fetch(
             """SELECT e.trainee_id, e.status, CASE WHEN e.status = 'waitlisted' THEN (
@@ -207,10 +215,12 @@ def test_enrolment_rules_hold_under_mixed_self_bulk_and_admin_enrolment(
     try:
         svc = loop.run_until_complete(instances.start())
         EnrolmentRules.harness = Harness(loop, svc, loop.run_until_complete(svc.admin_token()))
-        runner = EnrolmentRules.TestCase
-        runner.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
-                                   suppress_health_check=[HealthCheck.too_slow])
-        runner("runTest").runTest()
+        run_state_machine_as_test(
+            EnrolmentRules,
+            settings=settings(max_examples=40, stateful_step_count=30, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow]),
+        )
+        assert EnrolmentRules.steps > 100  # the rules really ran
     finally:
         loop.run_until_complete(instances.close())
         loop.close()

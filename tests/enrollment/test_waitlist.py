@@ -67,7 +67,7 @@ async def test_offer_policy_offers_the_seat_in_order_and_accepting_confirms(
     deadline = svc.clock.now() + timedelta(hours=12)
     assert datetime.fromisoformat(offered.body["offer_expires_at"]) == deadline
     assert await states(svc, [c]) == [("waitlisted", 1)]
-    event = [ev for ev in await svc.events(b) if ev["type"] == "enrollment.offered"][0]
+    event = next(ev for ev in await svc.events(b) if ev["type"] == "enrollment.offered")
     assert datetime.fromisoformat(event["data"]["offer_expires_at"]) == deadline
     detail = await svc.call("GET", f"/api/v1/classes/{cls['id']}")
     assert detail.body["seats_left"] == 0  # the offered seat is held

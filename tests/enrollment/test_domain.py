@@ -1,0 +1,142 @@
+"""Pure rules: phone numbers, resident IDs, code limits, the state machine, results, CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from services.enrollment.domain.enrolment import (
+    Action,
+    ClassWindow,
+    Status,
+    cancel_reason,
+    check_can_enrol,
+    require,
+    seats_to_fill,
+)
+from services.enrollment.domain.identity import (
+    OtpLimits,
+    check_otp_rate,
+    normalise_id_number,
+    resident_id_check_char,
+)
+from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.domain.results import Assessment, attendance_rate, hours_attended
+from services.enrollment.domain.schedule import class_days, local_today
+from services.enrollment.roster_csv import parse_roster, write_csv
+from shared.errors import DomainError, RateLimited
+
+NOW = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("raw", "e164"), [
+    ("13800138000", "+8613800138000"), ("+86 138-0013-8000", "+8613800138000"),
+    ("１３８００１３８０００", "+8613800138000"), ("008613800138000", "+8613800138000"),
+])
+def test_mobile_numbers_are_stored_as_e164(raw: str, e164: str) -> None:
+    assert normalise_phone(raw, require_mobile=True) == e164
+
+
+def test_landlines_are_valid_numbers_but_cannot_receive_codes() -> None:
+    assert normalise_phone("010-12345678") == "+861012345678"
+    with pytest.raises(DomainError) as refused:
+        normalise_phone("010-12345678", require_mobile=True)
+    assert refused.value.code == "phone_not_mobile"
+
+
+def test_the_resident_id_check_character_follows_gb_11643() -> None:
+    assert resident_id_check_char("11010519491231002") == "X"
+    assert normalise_id_number("resident_id", "11010519491231002x") == "11010519491231002X"
+    for bad in ("110105194912310021", "11010519491331002X", "1101051949123100"):
+        with pytest.raises(DomainError) as refused:
+            normalise_id_number("resident_id", bad)
+        assert refused.value.code == "invalid_id_number"
+
+
+def test_code_requests_are_limited_per_minute_hour_and_day() -> None:
+    limits = OtpLimits()
+    check_otp_rate([], now=NOW, limits=limits)
+    with pytest.raises(RateLimited) as minute:
+        check_otp_rate([NOW - timedelta(seconds=20)], now=NOW, limits=limits)
+    assert minute.value.retry_after == 41
+    hour = [NOW - timedelta(minutes=m) for m in (2, 10, 20, 30, 50)]
+    with pytest.raises(RateLimited) as hourly:
+        check_otp_rate(hour, now=NOW, limits=limits)
+    assert hourly.value.retry_after == 10 * 60 + 1
+    day = [NOW - timedelta(hours=h) for h in (2, 3, 4, 5, 6, 7, 8, 9, 10, 23)]
+    with pytest.raises(RateLimited):
+        check_otp_rate(day, now=NOW, limits=limits)
+
+
+def test_transitions_outside_the_state_machine_are_refused() -> None:
+    assert require("offered", Action.ACCEPT) is Status.OFFERED
+    with pytest.raises(DomainError) as refused:
+        require("confirmed", Action.ACCEPT)
+    assert refused.value.code == "no_offer"
+    with pytest.raises(DomainError):
+        require("completed", Action.CANCEL)
+    assert cancel_reason(Status.OFFERED, "trainee") == "offer_declined"
+    assert cancel_reason(Status.CONFIRMED, "admin") == "by_admin"
+
+
+def test_only_free_seats_go_to_the_waitlist() -> None:
+    assert seats_to_fill(capacity=3, seats_taken=1, waitlist_length=5) == 2
+    assert seats_to_fill(capacity=3, seats_taken=3, waitlist_length=5) == 0
+    assert seats_to_fill(capacity=3, seats_taken=1, waitlist_length=0) == 0
+
+
+def test_the_enrolment_window_binds_trainees_but_not_administrators() -> None:
+    window = ClassWindow("scheduled", NOW + timedelta(hours=1), NOW + timedelta(days=1),
+                         union_members_only=False, results_released=False)
+    with pytest.raises(DomainError) as early:
+        check_can_enrol(window, now=NOW, via="self", union_member=False, has_name=True)
+    assert early.value.code == "enrolment_not_open"
+    check_can_enrol(window, now=NOW, via="admin", union_member=False, has_name=True)
+
+
+def test_late_counts_as_attended_and_excused_does_not() -> None:
+    marks = {date(2025, 6, d): s for d, s in
+             zip(range(9, 14), ["present", "late", "excused", "absent", "present"], strict=True)}
+    assert hours_attended(marks, hours_per_day=Decimal(8)) == 24
+    assert attendance_rate(marks, days=5) == Decimal("0.6")
+
+
+def test_passing_needs_attendance_and_both_pass_marks() -> None:
+    def assess(rate: str, theory: str | None, practical: str | None) -> Assessment:
+        return Assessment(Decimal(rate), Decimal("0.8"),
+                          None if theory is None else Decimal(theory),
+                          None if practical is None else Decimal(practical),
+                          Decimal(60), Decimal(60))
+
+    assert assess("0.8", "60", "60").passed
+    assert not assess("0.6", "100", "100").passed
+    assert not assess("1", "59.9", "100").passed
+    assert not assess("1", None, "100").passed
+    assert assess("1", "80", "80").fingerprint(Decimal(40)) != assess(
+        "1", "81", "80").fingerprint(Decimal(40))
+
+
+def test_class_days_default_to_every_day_and_must_span_the_range() -> None:
+    assert class_days(date(2025, 6, 9), date(2025, 6, 11), None) == [
+        date(2025, 6, 9), date(2025, 6, 10), date(2025, 6, 11)]
+    with pytest.raises(DomainError):
+        class_days(date(2025, 6, 9), date(2025, 6, 11), [date(2025, 6, 10)])
+    assert local_today(datetime(2025, 6, 2, 16, 30, tzinfo=UTC), "Asia/Shanghai") == date(
+        2025, 6, 3)
+
+
+def test_roster_files_accept_chinese_headers_and_gb18030() -> None:
+    rows = parse_roster("手机号,姓名,证件类型,证件号码\n13800138000,张三,身份证,X\n"
+                        .encode("gb18030"))
+    assert (rows[0].phone, rows[0].name, rows[0].id_type) == ("13800138000", "张三",
+                                                              "resident_id")
+    with pytest.raises(DomainError) as refused:
+        parse_roster(b"name\nx\n")
+    assert refused.value.code == "invalid_csv"
+
+
+def test_exported_cells_cannot_become_spreadsheet_formulas() -> None:
+    text = write_csv(["a", "b", "c"], [["=HYPERLINK(1)", "+86138****8000", "-3.5"]])
+    assert text.decode("utf-8-sig").splitlines()[1] == "'=HYPERLINK(1),+86138****8000,-3.5"
