@@ -112,12 +112,18 @@ def _keys(directory: Path) -> None:
     print(f"JWT signing key: {'created' if made else 'kept'} in {directory}")
     from cryptography.fernet import Fernet
 
-    # Transport: ID numbers inside events; at rest: the enrollment service's own columns.
-    for label, name in (("PII transport", "pii-transport.key"), ("PII at-rest", "pii-at-rest.key")):
-        pii = directory / name
-        if not pii.exists():
-            pii.write_bytes(Fernet.generate_key())
-            pii.chmod(0o600)
+    # Symmetric keys, one file each, made once: ID numbers inside events (transport), the
+    # enrollment service's encrypted columns (at rest), and the key that wraps the
+    # certification service's credential-signing keys in its database.
+    for label, name in (
+        ("PII transport", "pii-transport.key"),
+        ("PII at-rest", "pii-at-rest.key"),
+        ("Credential signing secret", "credential-signing.key"),
+    ):
+        path = directory / name
+        if not path.exists():
+            path.write_bytes(Fernet.generate_key())
+            path.chmod(0o600)
             print(f"{label} key: created in {directory}")
 
 

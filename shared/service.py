@@ -144,7 +144,12 @@ def _database_ctx(dirs: Sequence[Path]) -> Any:
         app[UOW] = uow_factory(pool, app[OUTBOX])
         add_readiness_check(app, "database", lambda: ping(pool))
         yield
-        await pool.close()
+        try:
+            # Background work still holding a connection must not keep the process alive.
+            await asyncio.wait_for(pool.close(), settings.shutdown_grace_s)
+        except TimeoutError:
+            log.warning("db_pool_close_timed_out")
+            pool.terminate()
 
     return database
 

@@ -26,7 +26,9 @@ def _route_label(request: web.Request) -> str:
 @web.middleware
 async def context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Bind request_id and correlation_id to logs; events written here carry them."""
-    request_id = str(new_id())
+    # Keep the gateway's request id so nginx and service logs can be joined.
+    forwarded = request.headers.get("X-Request-ID", "")
+    request_id = forwarded if _SAFE_ID.match(forwarded) else str(new_id())
     incoming = request.headers.get("X-Correlation-ID", "")
     correlation_id = incoming if _SAFE_ID.match(incoming) else request_id
     set_context(

@@ -156,12 +156,6 @@ def test_local_keys_and_secrets_are_never_committed() -> None:
     assert {"keys/", "secrets.env"} <= set(ignored)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="certification makes var/keys/credential-signing.key itself at first start; in "
-    "containers the keys volume is read-only and shared by replicas, so `jiangxin keys` "
-    "(the Compose setup job, the Kubernetes keys Secret) must make it",
-)
 def test_jiangxin_keys_makes_every_key_file_a_service_reads(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "services.cli", "keys", "--dir", str(tmp_path)],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -47,27 +46,36 @@ def test_free_text_is_scrubbed_of_mobiles_ids_and_emails() -> None:
     assert "138****8000" in scrubbed
 
 
-@pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    buffer = io.StringIO()
-    real_stderr = sys.stderr
-    sys.stderr = buffer
+def test_json_log_lines_carry_context_and_never_raw_personal_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     configure_logging(level="INFO", fmt="json", service="unit")
     try:
-        yield buffer
+        log = get_logger("test")
+        with bound_context(correlation_id="corr-1", message_id="m-1"):
+            log.info("trainee_enrolled", phone="+8613800138000", note="reach me at 13800138000")
+        err = capsys.readouterr().err
     finally:
-        sys.stderr = real_stderr
         structlog.contextvars.clear_contextvars()
         configure_logging(level="WARNING", fmt="console")
-
-
-def test_json_log_lines_carry_context_and_never_raw_personal_data(captured: io.StringIO) -> None:
-    log = get_logger("test")
-    with bound_context(correlation_id="corr-1", message_id="m-1"):
-        log.info("trainee_enrolled", phone="+8613800138000", note="reach me at 13800138000")
-    line = json.loads(captured.getvalue().strip().splitlines()[-1])
+    line = json.loads(err.strip().splitlines()[-1])
     assert line["event"] == "trainee_enrolled"
     assert line["correlation_id"] == "corr-1"
     assert line["message_id"] == "m-1"
     assert line["service"] == "unit"
-    assert "13800138000" not in captured.getvalue()
+    assert "13800138000" not in err
+
+
+def test_logging_follows_a_replaced_stderr_even_after_the_old_one_closed() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    real = sys.stderr
+    try:
+        sys.stderr = first
+        configure_logging(level="INFO", fmt="json")
+        sys.stderr = second
+        first.close()
+        get_logger("t").info("still_logging")
+    finally:
+        sys.stderr = real
+        configure_logging(level="WARNING", fmt="console")
+    assert "still_logging" in second.getvalue()

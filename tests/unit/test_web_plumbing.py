@@ -209,3 +209,12 @@ def test_openapi_documents_of_the_services_are_valid_json_schema_refs() -> None:
         for ref in {part.split('"')[0] for part in text.split('"$ref": "')[1:]}:
             assert ref.removeprefix("#/components/schemas/") in doc["components"]["schemas"], ref
     assert Path("shared").exists()
+
+
+async def test_the_gateways_request_id_is_kept_and_a_bad_one_replaced(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    kept = await client.get("/healthz", headers={"X-Request-ID": "nginx-abc123"})
+    assert kept.headers["X-Request-ID"] == "nginx-abc123"
+    replaced = await client.get("/healthz", headers={"X-Request-ID": "bad id; drop table"})
+    assert replaced.headers["X-Request-ID"] != "bad id; drop table"
