@@ -71,6 +71,8 @@ ROUTES: tuple[Route, ...] = (
         "/dev/inbox",
     ),
     *(route for name in SERVICE_NAMES for route in _operations(name)),
+    # Queue depths and outbox backlog of each service, for the admin dashboard (admin token).
+    *(Route(f"/api/v1/ops/{name}", name) for name in SERVICE_NAMES),
 )
 
 # Paths under this prefix that no route claims are answered 404 problem+json by the gateway.
