@@ -37,7 +37,7 @@ def create_app(
     settings = settings or Settings()
     clock = getattr(overrides, "clock", None) or SystemClock()
     deps = build_deps(settings, clock)
-    check_provider_templates(settings, deps.registry)
+    check_provider_templates(settings)
 
     def current_deps() -> Deps:
         return deps

@@ -55,7 +55,7 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     return Deps(registry=TemplateRegistry.load(settings.sms_signature), clock=clock, policy=policy)
 
 
-def check_provider_templates(settings: Settings, registry: TemplateRegistry) -> None:
+def check_provider_templates(settings: Settings) -> None:
     """Fail at start-up when a real SMS provider lacks an approved template for an event."""
     configured = {"aliyun": settings.aliyun_templates, "tencent": settings.tencent_templates}
     for provider in settings.sms_providers:
@@ -71,7 +71,6 @@ def check_provider_templates(settings: Settings, registry: TemplateRegistry) -> 
         ]
         if missing:
             raise ValueError(f"{provider}: no SMS template code for {', '.join(missing)}")
-    del registry
 
 
 async def providers_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -7,7 +7,7 @@ import re
 from email import message_from_bytes, policy
 
 from tests.notification.conftest import StartService
-from tests.notification.fakes import FakeSms, SmtpCapture
+from tests.notification.fakes import FakeSms, SmtpCapture, free_port
 from tests.notification.harness import confirmed, recipient
 
 
@@ -170,3 +170,31 @@ async def test_smtp_4xx_is_retried_with_the_same_message_id(
     assert rows[0]["attempts"] == 2
     mail = message_from_bytes(capture.messages[0]["data"], policy=policy.default)
     assert mail["Message-ID"] == f"<{rows[0]['id']}@jiangxin.local>"
+
+
+async def test_refused_connection_fails_over_and_an_open_breaker_skips_the_dead_provider(
+    start_service: StartService, tencent: FakeSms
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/"
+    service = await start_service(
+        sms_providers=("aliyun", "tencent"), aliyun_endpoint=dead, tencent_endpoint=tencent.url,
+        breaker_threshold=1, breaker_cooldown_s=3600,
+    )
+    first = await service.publish(confirmed())
+    await service.until_status(first.message_id, "submitted")
+    second = await service.publish(confirmed(trainee=recipient(phone="+8613700137000")))
+    await service.until_status(second.message_id, "submitted")
+    attempts = await service.pool.fetch(
+        """SELECT n.source_message_id, a.provider, a.outcome, a.code
+           FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id
+           ORDER BY a.id""")
+    by_source = {
+        source: [(a["provider"], a["outcome"], a["code"]) for a in attempts
+                 if a["source_message_id"] == source]
+        for source in (first.message_id, second.message_id)
+    }
+    assert by_source[first.message_id] == [
+        ("aliyun", "transient", "connect_failed"), ("tencent", "accepted", "")]
+    assert by_source[second.message_id] == [
+        ("aliyun", "transient", "circuit_open"), ("tencent", "accepted", "")]
+    assert len(tencent.calls) == 2

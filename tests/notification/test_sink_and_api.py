@@ -132,3 +132,17 @@ async def test_preferences_reject_unknown_fields(start_service: StartService) ->
                                         headers=service.token("trainee"))
     assert response.status == 422
     assert (await response.json())["code"] == "validation_failed"
+
+
+async def test_admin_sees_sign_in_messages_with_the_code_hidden(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    envelope = await service.publish(otp(phone="+8613900139000", code="482913"))
+    await service.until_status(envelope.message_id, "delivered")
+    response = await service.client.get(
+        "/api/v1/notifications", params={"recipient": "+8613900139000"}, headers=service.token()
+    )
+    (item,) = (await response.json())["items"]
+    assert "482913" not in item["body"]
+    assert "******" in item["body"]
