@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.notification.cli import provider_text
 from services.notification.domain.model import Channel
 from services.notification.domain.rules import sms_length
 from services.notification.templates.registry import (
@@ -124,3 +125,12 @@ def test_email_html_escapes_values_and_offers_one_click_opt_out(
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     assert "<p>第二段</p>" in html
     assert 'href="http://n.test/api/v1/unsubscribe/t"' in html
+
+
+def test_sms_texts_convert_to_each_providers_placeholder_syntax(
+    registry: TemplateRegistry,
+) -> None:
+    source = registry.sms_source("zh-CN", "enrollment.confirmed")
+    assert provider_text(source, "aliyun") == (
+        "${name}，您已报名${course}，${starts_on}开课，地点：${venue_short}。")
+    assert provider_text(source, "tencent") == "{1}，您已报名{2}，{3}开课，地点：{4}。"

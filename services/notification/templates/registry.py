@@ -156,6 +156,10 @@ class TemplateRegistry:
             raise TemplateError(f"{event_type}: {exc}") from exc
         return Rendered(Channel.SMS, body, params=params, chars=chars, segments=segments)
 
+    def sms_source(self, locale: str, event_type: str) -> str:
+        """Return the SMS template text as written (for registering it at a provider)."""
+        return self._source(locale, event_type, "sms")
+
     def _source(self, locale: str, event_type: str, part: str) -> str:
         for loc in (locale, FALLBACK_LOCALE, DEFAULT_LOCALE):
             source = self._texts.get(loc, {}).get(event_type, {}).get(part)
