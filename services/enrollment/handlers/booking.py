@@ -76,7 +76,9 @@ async def enrol_self(
                         "This Idempotency-Key was already used for a different request.",
                         code="idempotency_key_reused",
                     )
-                return Answer(stored.body, stored.status, replayed=True)
+                # Stored by the database as JSON; re-serialised so a replay reads the same.
+                replay = EnrolmentOut.model_validate_json(stored.body).model_dump_json()
+                return Answer(replay, stored.status, replayed=True)
         out = await book(
             uow, deps, class_id=cmd.class_id, trainee_id=actor.user_id, via="self",
             actor=Actor(actor.user_id, actor.role), key=key,
@@ -133,24 +135,23 @@ async def book(
     )
     if ctx["existing_id"] is not None:
         raise _already_enrolled(ctx["existing_id"])
-    seat = await repo.take_seat(uow.conn, class_id)
+    enrollment_id = new_id()
+    try:
+        seat = await repo.book_seat(
+            uow.conn, enrollment_id=enrollment_id, class_id=class_id,
+            trainee_id=trainee_id, via=via, now=now, audit=audit_of(actor),
+            idempotency=(key.user_id, key.key) if key else None,
+        )
+    except asyncpg.UniqueViolationError:
+        raise _already_enrolled(None) from None
     if seat is None:
         raise InvalidState("This class has been cancelled.", code="class_cancelled")
     status = Status.CONFIRMED if seat.confirmed else Status.WAITLISTED
     out = EnrolmentOut(
-        id=new_id(), class_id=class_id, status=status.value,
+        id=enrollment_id, class_id=class_id, status=status.value,
         waitlist_position=None if seat.confirmed else seat.waitlist_length,
     )
     event_cls = EnrollmentConfirmed if seat.confirmed else EnrollmentWaitlisted
-    try:
-        await repo.insert_enrollment(
-            uow.conn, enrollment_id=out.id, class_id=class_id, trainee_id=trainee_id,
-            status=status.value, via=via, booking_no=seat.booking_no, now=now,
-            event_type=event_cls.event_type, audit=audit_of(actor),
-            idempotency=(key.user_id, key.key, 201, out.model_dump_json()) if key else None,
-        )
-    except asyncpg.UniqueViolationError:
-        raise _already_enrolled(None) from None
     extra = {"via": via} if seat.confirmed else {"waitlist_position": seat.waitlist_length}
     await uow.publish(
         event_cls(

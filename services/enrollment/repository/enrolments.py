@@ -42,31 +42,38 @@ FROM classes c JOIN courses co ON co.id = c.course_id CROSS JOIN users u
 WHERE c.id = $1 AND u.id = $2
 """
 
-# Seats and waitlist change only under this row lock, so the booking number follows the
-# commit order. A seat is free only when nobody waits: nobody jumps the queue.
-_TAKE_SEAT = """
-UPDATE classes SET
-    bookings = bookings + 1,
-    seats_taken = seats_taken
-        + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 1 ELSE 0 END,
-    waitlist_length = waitlist_length
-        + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 0 ELSE 1 END
-WHERE id = $1 AND status = 'scheduled'
-RETURNING bookings, waitlist_length
-"""
-
-_INSERT_ENROLMENT = """
-WITH e AS (
+# Seats and waitlist change only under the class row lock taken by this statement's UPDATE
+# and held until commit, so booking numbers follow the commit order. A seat is free only when
+# nobody waits: nobody jumps the queue. One statement books, records the enrolment, its first
+# audit row and the idempotent response, to keep the lock short.
+_BOOK = """
+WITH seat AS (
+    UPDATE classes SET
+        bookings = bookings + 1,
+        seats_taken = seats_taken
+            + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 1 ELSE 0 END,
+        waitlist_length = waitlist_length
+            + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 0 ELSE 1 END
+    WHERE id = $2 AND status = 'scheduled'
+    RETURNING bookings, waitlist_length,
+        CASE WHEN waitlist_length = 0 THEN 'confirmed' ELSE 'waitlisted' END AS status
+), e AS (
     INSERT INTO enrollments (id, class_id, trainee_id, status, via, booking_no, seq,
                              created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)
-    RETURNING id
+    SELECT $1, $2, $3, seat.status, $4, seat.bookings, 1, $5, $5 FROM seat
+    RETURNING id, status
 ), h AS (
     INSERT INTO enrollment_history (enrollment_id, seq, event_type, from_status, to_status,
                                     actor_id, actor_role, reason, at)
-    SELECT id, 1, $8, NULL, $4, $9, $10, $5, $7 FROM e
+    SELECT id, 1, 'enrollment.' || status, NULL, status, $6, $7, $4, $5 FROM e
+), i AS (
+    UPDATE idempotency_keys SET status = 201, response = jsonb_build_object(
+        'id', $1::uuid, 'class_id', $2::uuid, 'status', seat.status,
+        'waitlist_position', CASE WHEN seat.status = 'waitlisted' THEN seat.waitlist_length END
+    )::text
+    FROM seat WHERE user_id = $8 AND key = $9
 )
-UPDATE idempotency_keys SET status = $11, response = $12 WHERE user_id = $13 AND key = $14
+SELECT bookings, waitlist_length FROM seat
 """
 
 _TRANSITION = """
@@ -112,23 +119,18 @@ async def booking_context(
     return await conn.fetchrow(_BOOKING_CONTEXT, class_id, trainee_id)
 
 
-async def take_seat(conn: Conn, class_id: UUID) -> Seat | None:
-    """Take a seat or the next waitlist place; None when the class is cancelled."""
-    row = await conn.fetchrow(_TAKE_SEAT, class_id)
-    return Seat(row["bookings"], row["waitlist_length"]) if row else None
-
-
-async def insert_enrollment(
-    conn: Conn, *, enrollment_id: UUID, class_id: UUID, trainee_id: UUID,
-    status: str, via: str, booking_no: int, now: datetime, event_type: str, audit: Audit,
-    idempotency: tuple[UUID, str, int, str] | None,
-) -> None:
-    """Insert a new enrolment with its first audit row and the stored idempotent response."""
-    user_id, key, http_status, response = idempotency or (None, None, None, None)
-    await conn.execute(
-        _INSERT_ENROLMENT, enrollment_id, class_id, trainee_id, status, via, booking_no, now,
-        event_type, audit.actor_id, audit.actor_role, http_status, response, user_id, key,
+async def book_seat(
+    conn: Conn, *, enrollment_id: UUID, class_id: UUID, trainee_id: UUID, via: str,
+    now: datetime, audit: Audit, idempotency: tuple[UUID, str] | None,
+) -> Seat | None:
+    """Take a seat or the next waitlist place and record the enrolment (and the response of
+    its Idempotency-Key); None when the class is cancelled."""
+    user_id, key = idempotency or (None, None)
+    row = await conn.fetchrow(
+        _BOOK, enrollment_id, class_id, trainee_id, via, now, audit.actor_id, audit.actor_role,
+        user_id, key,
     )
+    return Seat(row["bookings"], row["waitlist_length"]) if row else None
 
 
 async def transition(
