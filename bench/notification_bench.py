@@ -87,7 +87,7 @@ async def run_service(
         database_url=dsn, namespace=namespace, jwt_public_key_file=key_file,
         sms_providers=("sink",), email_provider="smtp" if email else "sink", smtp_port=smtp_port,
         prefetch=256, db_pool_max=20, dispatch_batch=500, dispatch_concurrency=200,
-        dispatch_poll_s=0.2, log_level="WARNING", shutdown_grace_s=5,
+        dispatch_poll_s=0.2, log_level="WARNING", shutdown_grace_s=5, smtp_pool_size=16,
     )
     connection = await aio_pika.connect(AMQP_URL)
     runner: web.AppRunner | None = None

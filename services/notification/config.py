@@ -72,6 +72,7 @@ class Settings(ServiceSettings):
     dispatch_batch: int = 200
     dispatch_concurrency: int = 64
     dispatch_poll_s: float = 0.5
+    dispatch_linger_s: float = 0.02
     retry_backoff_s: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0)
     max_send_attempts: int = 5
     sending_stuck_after_s: float = 300.0

@@ -25,6 +25,7 @@ class DispatcherSettings:
     batch: int = 200
     concurrency: int = 64
     poll_s: float = 0.5
+    linger_s: float = 0.02
     reconcile_interval_s: float = 30.0
     stuck_after_s: float = 300.0
     unknown_expires_after_s: float = 86_400.0
@@ -64,7 +65,9 @@ class Dispatcher:
                     await self._pause(1.0)
                 if handled >= self.settings.batch:
                     continue
-                await self._pause(self.settings.poll_s, wakeable=True)
+                if await self._pause(self.settings.poll_s, wakeable=True):
+                    # Let rows committing right now join the next batch.
+                    await asyncio.sleep(self.settings.linger_s)
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -102,10 +105,14 @@ class Dispatcher:
             self._next_reconcile = time.monotonic() + self.settings.reconcile_interval_s
             await self.reconcile_now()
 
-    async def _pause(self, seconds: float, *, wakeable: bool = False) -> None:
+    async def _pause(self, seconds: float, *, wakeable: bool = False) -> bool:
+        """Wait up to `seconds`; return True when woken before that."""
         event = self._wake if wakeable else self._stop
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return not self._stop.is_set()
 
     async def _listen(self) -> None:
         # LISTEN makes dispatch prompt; polling every poll_s is the fallback when it drops.

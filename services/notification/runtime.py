@@ -133,7 +133,8 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         dsn=settings.database_url, uow=app[UOW], deps=app[_deps_key()],
         settings=DispatcherSettings(
             batch=settings.dispatch_batch, concurrency=settings.dispatch_concurrency,
-            poll_s=settings.dispatch_poll_s, reconcile_interval_s=settings.reconcile_interval_s,
+            poll_s=settings.dispatch_poll_s, linger_s=settings.dispatch_linger_s,
+            reconcile_interval_s=settings.reconcile_interval_s,
             stuck_after_s=settings.sending_stuck_after_s,
             unknown_expires_after_s=settings.unknown_expires_after_s,
             unknown_query_after_s=settings.unknown_query_after_s,

@@ -53,7 +53,7 @@ class SmtpEmail:
         self._host, self._port, self._sender = host, port, sender
         self._username, self._password, self._security = username, password, security
         self._timeout = timeout
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[tuple[aiosmtplib.SMTP, bool]] = []  # (client, needs RSET)
         self._slots = asyncio.Semaphore(pool_size)
 
     async def _connect(self) -> aiosmtplib.SMTP:
@@ -69,51 +69,65 @@ class SmtpEmail:
             await client.login(self._username, self._password)
         return client
 
-    async def _client(self) -> aiosmtplib.SMTP:
+    async def _client(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """Return an open connection and whether it was reused."""
         while self._idle:
-            client = self._idle.pop()
+            client, dirty = self._idle.pop()
             if client.is_connected:
-                with contextlib.suppress(aiosmtplib.SMTPException):
-                    await client.rset()
-                    return client
+                try:
+                    if dirty:  # a failed transaction is reset; a finished one needs nothing
+                        await client.rset()
+                    return client, True
+                except aiosmtplib.SMTPException:
+                    pass
             await _close(client)
-        return await self._connect()
+        return await self._connect(), False
 
     async def send(self, message: EmailMessage) -> SendResult:
         """Send one message; only a failure during DATA leaves its fate unknown."""
         async with self._slots:
-            try:
-                client = await self._client()
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                return _refused(exc, phase="connect")
             mime = build_mime(message, sender=self._sender)
-            sender = parseaddr(self._sender)[1]
-            try:
-                await client.mail(sender)
-                await client.rcpt(message.to)
-            except aiosmtplib.SMTPRecipientRefused as exc:
-                self._idle.append(client)
-                outcome = Outcome.TRANSIENT if exc.code < 500 else Outcome.INVALID_RECIPIENT
-                return SendResult(outcome, NAME, code=f"smtp_{exc.code}", detail=exc.message)
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                await _close(client)
-                return _refused(exc, phase="envelope")
+            while True:
+                try:
+                    client, reused = await self._client()
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    return _refused(exc, phase="connect")
+                envelope = await self._envelope(client, message.to)
+                if envelope is None:
+                    break
+                if reused and envelope.code == "envelope_failed":
+                    continue  # the server dropped an idle connection: nothing was sent yet
+                return envelope
             try:
                 await client.data(mime.as_bytes())
             except aiosmtplib.SMTPResponseException as exc:
-                self._idle.append(client)
+                self._idle.append((client, True))
                 outcome = Outcome.TRANSIENT if exc.code < 500 else Outcome.REJECTED
                 return SendResult(outcome, NAME, code=f"smtp_{exc.code}", detail=exc.message)
             except (aiosmtplib.SMTPException, OSError) as exc:
                 await _close(client)
                 return SendResult(Outcome.UNKNOWN, NAME, code="data_interrupted", detail=repr(exc))
-            self._idle.append(client)
+            self._idle.append((client, False))
             return SendResult(Outcome.DELIVERED, NAME, provider_message_id=message.message_id)
+
+    async def _envelope(self, client: aiosmtplib.SMTP, to: str) -> SendResult | None:
+        """Send MAIL and RCPT; None when both were accepted."""
+        try:
+            await client.mail(parseaddr(self._sender)[1])
+            await client.rcpt(to)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            self._idle.append((client, True))
+            outcome = Outcome.TRANSIENT if exc.code < 500 else Outcome.INVALID_RECIPIENT
+            return SendResult(outcome, NAME, code=f"smtp_{exc.code}", detail=exc.message)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await _close(client)
+            return _refused(exc, phase="envelope")
+        return None
 
     async def close(self) -> None:
         """Close idle connections."""
         while self._idle:
-            await _close(self._idle.pop())
+            await _close(self._idle.pop()[0])
 
 
 def _refused(exc: BaseException, *, phase: str) -> SendResult:
