@@ -64,6 +64,10 @@ def register(commands: Commands, services: Mapping[str, ServiceInfo]) -> None:
     p.add_argument("-o", "--output", type=Path)
     p.set_defaults(func=lambda a: _asyncapi(services, a.output))
 
+    p = commands.add_parser("events-doc", help="write docs/events.md and docs/asyncapi.json")
+    p.add_argument("--dir", type=Path, default=Path("docs"))
+    p.set_defaults(func=lambda a: _events_doc(services, a.dir))
+
     p = commands.add_parser("dlq", help="inspect or replay a service's .error/.skipped queue")
     dlq_commands = p.add_subparsers(dest="action", required=True)
     q = dlq_commands.add_parser("list", help="show parked messages (they stay parked)")
@@ -150,6 +154,23 @@ def _asyncapi(services: Mapping[str, ServiceInfo], output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+def event_docs(services: Mapping[str, ServiceInfo]) -> dict[str, str]:
+    """Return the generated catalogue files (name -> text)."""
+    from shared.events.catalogue_doc import render_markdown
+
+    doc = asyncapi_for(services)
+    return {
+        "asyncapi.json": json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
+        "events.md": render_markdown(doc),
+    }
+
+
+def _events_doc(services: Mapping[str, ServiceInfo], directory: Path) -> None:
+    for name, text in event_docs(services).items():
+        (directory / name).write_text(text, encoding="utf-8")
+        print(f"wrote {directory / name}")
 
 
 def _service_of_queue(services: Mapping[str, ServiceInfo], queue: str) -> ServiceInfo:

@@ -95,3 +95,27 @@ def test_asyncapi_document_lists_every_event_with_its_producer_and_consumers() -
     for message in doc["components"]["messages"].values():
         data_ref = message["payload"]["allOf"][1]["properties"]["data"]["$ref"]
         assert data_ref.removeprefix("#/components/schemas/") in doc["components"]["schemas"]
+
+
+def test_every_published_event_has_a_consumer_so_nothing_is_parked_as_unroutable() -> None:
+    doc = asyncapi_for(services())
+    received = {
+        op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "receive"
+    }
+    sent = {
+        op["channel"]["$ref"]: name
+        for name, op in doc["operations"].items()
+        if op["action"] == "send"
+    }
+    missing = sorted(name for ref, name in sent.items() if ref not in received)
+    assert missing == [], f"events nobody consumes (the relay would park them): {missing}"
+
+
+def test_the_committed_event_catalogue_and_asyncapi_document_are_current() -> None:
+    from pathlib import Path
+
+    from shared.cli import event_docs
+
+    for name, text in event_docs(services()).items():
+        committed = Path("docs") / name
+        assert committed.read_text(encoding="utf-8") == text, f"run `jiangxin events-doc` ({name})"
