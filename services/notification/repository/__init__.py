@@ -1,0 +1,51 @@
+"""All writing SQL of the notification service."""
+
+from services.notification.repository.ledger import (
+    apply_decisions,
+    claim_due,
+    claim_unknown_checks,
+    expire_unknown,
+    find_by_unsubscribe_token,
+    find_for_receipt,
+    get_row,
+    insert_attempts,
+    insert_notification,
+    lock_recipient,
+    mark_stuck_unknown,
+    recent_sms,
+    record_seq,
+    resolve_unknown,
+    settle,
+    to_row,
+)
+from services.notification.repository.records import (
+    SinkRecord,
+    insert_receipt,
+    insert_sink_messages,
+    load_preferences,
+    save_preferences,
+)
+
+__all__ = [
+    "SinkRecord",
+    "apply_decisions",
+    "claim_due",
+    "claim_unknown_checks",
+    "expire_unknown",
+    "find_by_unsubscribe_token",
+    "find_for_receipt",
+    "get_row",
+    "insert_attempts",
+    "insert_notification",
+    "insert_receipt",
+    "insert_sink_messages",
+    "load_preferences",
+    "lock_recipient",
+    "mark_stuck_unknown",
+    "recent_sms",
+    "record_seq",
+    "resolve_unknown",
+    "save_preferences",
+    "settle",
+    "to_row",
+]
