@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from email import message_from_bytes, policy
+
+from prometheus_client import REGISTRY
 
 from tests.notification.conftest import StartService
 from tests.notification.fakes import FakeSms, SmtpCapture, free_port
@@ -21,7 +22,14 @@ async def test_duplicate_events_and_concurrent_consumers_give_one_provider_call(
     for _ in range(3):
         await first.publish(event, message_id=envelope.message_id)
     await first.until_status(envelope.message_id, "submitted")
-    await asyncio.sleep(0)  # let any competing dispatcher finish its batch
+
+    async def copies_skipped() -> bool:
+        skipped = REGISTRY.get_sample_value("jiangxin_messages_consumed_total", {
+            "service": "notification", "queue": first.settings.queue_name,
+            "type": "enrollment.confirmed.v1", "outcome": "duplicate"})
+        return skipped == 3
+
+    await first.until(copies_skipped)
     assert len(aliyun.calls) == 1
     assert aliyun.bad_signatures == 0
     call = aliyun.calls[0]
