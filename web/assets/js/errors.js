@@ -1,0 +1,124 @@
+// Problem+json -> friendly text in the user's language; 422 field errors next to the fields.
+import { ApiError } from './api.js';
+import { h, replace } from './dom.js';
+import { has, t } from './i18n.js';
+
+// Domain codes that are about one field of the form that was sent.
+const FIELD_OF_CODE = {
+  invalid_phone: 'phone',
+  phone_not_mobile: 'phone',
+  phone_taken: 'phone',
+  invalid_code: 'code',
+  code_expired: 'code',
+  otp_attempts_exceeded: 'code',
+  invalid_credentials: 'password',
+  weak_password: 'password',
+  invalid_id_number: 'id_number',
+  invalid_id_type: 'id_type',
+  course_code_taken: 'code',
+  capacity_below_taken: 'capacity',
+  invalid_schedule: 'ends_on',
+  invalid_enrolment_window: 'enroll_closes_at',
+  unknown_course: 'course_id',
+  unknown_trainer: 'trainer_ids',
+  invalid_recipient: 'recipient',
+  file_required: 'file',
+  invalid_csv: 'file',
+  too_many_rows: 'file',
+};
+
+/** Return a friendly sentence for an error (ApiError or anything thrown). */
+export function message(error) {
+  if (!(error instanceof ApiError)) return t('error.generic');
+  const vars = { ...error.problem, retry: error.problem.retry_after ?? '' };
+  if (has(`error.${error.code}`)) return t(`error.${error.code}`, vars);
+  if (error.status === 0) return t('error.network_error');
+  if (error.status >= 500) return t('error.server');
+  if (error.status === 401) return t('error.unauthorized');
+  if (error.status === 403) return t('error.forbidden');
+  if (error.status === 404) return t('error.not_found');
+  if (error.status === 429) return t('error.rate_limited', vars);
+  return error.problem.detail ? t('error.with_detail', { detail: error.problem.detail })
+    : t('error.generic');
+}
+
+/** Return a friendly text for one pydantic error of a 422 `errors[]` entry. */
+function fieldMessage(entry) {
+  const key = `validation.${entry.type}`;
+  return has(key) ? t(key) : t('validation.other', { msg: entry.msg || '' });
+}
+
+/** Return a notice element for an error, for pages (not forms). */
+export function notice(error) {
+  return h('div', { class: 'notice error', role: 'alert' }, message(error));
+}
+
+/** Remove the field errors and the form-level message of `form`. */
+export function clearErrors(form) {
+  for (const el of form.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
+  for (const el of form.querySelectorAll('.field-error')) el.textContent = '';
+  const top = form.querySelector('.form-message');
+  if (top) {
+    top.className = 'form-message';
+    top.textContent = '';
+  }
+}
+
+function setFieldError(form, name, text) {
+  const control = form.elements.namedItem(name);
+  const input = control instanceof RadioNodeList ? control[0] : control;
+  if (!input) return false;
+  const box = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+  if (!box) return false;
+  input.setAttribute('aria-invalid', 'true');
+  box.textContent = box.textContent ? `${box.textContent} ${text}` : text;
+  return true;
+}
+
+/** Show an error on a form: 422 entries next to their fields, everything else on top. */
+export function showErrors(form, error) {
+  clearErrors(form);
+  let placed = 0;
+  let first = null;
+  if (error instanceof ApiError) {
+    for (const entry of error.errors) {
+      const loc = Array.isArray(entry.loc) ? entry.loc : [];
+      const name = loc[0] === 'body' || loc[0] === 'query' ? loc[1] : loc[0];
+      if (name !== undefined && setFieldError(form, String(name), fieldMessage(entry))) {
+        placed += 1;
+        first = first || form.elements.namedItem(String(name));
+      }
+    }
+    const field = FIELD_OF_CODE[error.code];
+    if (!placed && field && setFieldError(form, field, message(error))) {
+      placed += 1;
+      first = form.elements.namedItem(field);
+    }
+  }
+  const top = form.querySelector('.form-message');
+  if (top) {
+    top.className = 'form-message notice error';
+    replace(top, placed ? t('error.check_fields') : message(error));
+  }
+  const target = first instanceof RadioNodeList ? first[0] : first;
+  (target || top)?.focus?.();
+}
+
+/** Show a success line on top of a form. */
+export function showDone(form, text) {
+  clearErrors(form);
+  const top = form.querySelector('.form-message');
+  if (top) {
+    top.className = 'form-message notice ok';
+    replace(top, text);
+  }
+}
+
+/** Put a sentence on top of a form without touching its field errors. */
+export function formMessage(form, text, kind = 'error') {
+  const top = form.querySelector('.form-message');
+  if (!top) return;
+  top.className = `form-message notice ${kind}`;
+  replace(top, text);
+  if (kind === 'error') top.focus();
+}

@@ -1,0 +1,80 @@
+// zh-CN by default, English on request; the choice is remembered in localStorage.
+import { MESSAGES } from './messages.js';
+
+export const LOCALES = ['zh-CN', 'en'];
+const KEY = 'jx.locale';
+let current = read();
+
+function read() {
+  try {
+    const saved = localStorage.getItem(KEY);
+    return LOCALES.includes(saved) ? saved : 'zh-CN';
+  } catch {
+    return 'zh-CN';
+  }
+}
+
+/** Return the active locale ('zh-CN' or 'en'). */
+export function locale() {
+  return current;
+}
+
+/** Switch the locale, remember it and set <html lang>. */
+export function setLocale(next) {
+  current = LOCALES.includes(next) ? next : 'zh-CN';
+  try {
+    localStorage.setItem(KEY, current);
+  } catch {
+    /* private mode: the choice lasts for this page only */
+  }
+  document.documentElement.lang = current;
+}
+
+/** Translate `key`, filling {name} placeholders from `vars`; falls back to Chinese, then the key. */
+export function t(key, vars) {
+  const text = MESSAGES[current][key] ?? MESSAGES['zh-CN'][key] ?? key;
+  if (!vars) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** Tell whether a translation exists for `key`. */
+export function has(key) {
+  return key in MESSAGES[current] || key in MESSAGES['zh-CN'];
+}
+
+/** Pick the Chinese or English variant of a bilingual field pair. */
+export function pick(zh, en) {
+  return current === 'en' ? en || zh : zh || en;
+}
+
+const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Format an ISO date (2025-06-01) or datetime for the active locale. */
+export function formatDate(value, { withTime = false, weekday = false } = {}) {
+  if (!value) return '—';
+  let date;
+  if (dateOnly.test(value)) {
+    const [y, m, d] = value.split('-').map(Number);
+    date = new Date(y, m - 1, d);
+  } else {
+    date = new Date(value);
+  }
+  if (Number.isNaN(date.getTime())) return String(value);
+  const options = { year: 'numeric', month: 'short', day: 'numeric' };
+  if (weekday) options.weekday = 'short';
+  if (withTime) Object.assign(options, { hour: '2-digit', minute: '2-digit' });
+  return new Intl.DateTimeFormat(current, options).format(date);
+}
+
+/** Format a number for the active locale. */
+export function formatNumber(value, digits = 0) {
+  if (value === null || value === undefined || value === '') return '—';
+  return new Intl.NumberFormat(current, { maximumFractionDigits: digits }).format(Number(value));
+}
+
+/** Return today's date as YYYY-MM-DD in the browser's time zone. */
+export function today() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}

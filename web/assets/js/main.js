@@ -1,0 +1,213 @@
+// The application shell: navigation by role, language switch, routes, toasts, dev inbox link.
+import * as api from './api.js';
+import { h, replace } from './dom.js';
+import { notice } from './errors.js';
+import { locale, setLocale, t } from './i18n.js';
+import * as router from './router.js';
+import * as session from './session.js';
+
+const main = document.getElementById('main');
+const STAFF = ['trainer', 'admin'];
+const page = (name) => () => import(`./pages/${name}.js`);
+
+router.route('/', page('catalogue'));
+router.route('/sign-in', page('signin'));
+router.route('/staff/sign-in', page('signin'), { staff: true });
+router.route('/classes/:id', page('class'));
+router.route('/me/enrolments', page('enrolments'), { roles: ['trainee'] });
+router.route('/me/certificates', page('certificates'), { roles: ['trainee'] });
+router.route('/me/certificates/:id', page('certificate'), { roles: ['trainee', 'trainer', 'admin'] });
+router.route('/me/messages', page('messages'), { roles: ['trainee', 'trainer', 'admin'] });
+router.route('/me/profile', page('profile'), { roles: ['trainee', 'trainer', 'admin'] });
+router.route('/me/preferences', page('preferences'), { roles: ['trainee', 'trainer', 'admin'] });
+router.route('/trainer', page('trainer'), { roles: STAFF });
+router.route('/trainer/classes/:id', page('console'), { roles: STAFF });
+router.route('/trainer/classes/:id/:tab', page('console'), { roles: STAFF });
+router.route('/admin', page('admin'), { roles: ['admin'] });
+router.route('/admin/courses', page('admin-courses'), { roles: ['admin'] });
+router.route('/admin/classes', page('admin-classes'), { roles: ['admin'] });
+router.route('/admin/users', page('admin-users'), { roles: ['admin'] });
+router.route('/admin/messages', page('admin-messages'), { roles: ['admin'] });
+
+const NAV = {
+  anonymous: [['/', 'nav.catalogue'], ['/sign-in', 'nav.sign_in']],
+  trainee: [
+    ['/', 'nav.catalogue'], ['/me/enrolments', 'nav.enrolments'],
+    ['/me/certificates', 'nav.certificates'], ['/me/messages', 'nav.messages'],
+    ['/me/profile', 'nav.profile'],
+  ],
+  trainer: [['/trainer', 'nav.my_classes'], ['/', 'nav.catalogue'], ['/me/profile', 'nav.profile']],
+  admin: [
+    ['/admin', 'nav.dashboard'], ['/admin/courses', 'nav.courses'],
+    ['/admin/classes', 'nav.classes'], ['/admin/users', 'nav.users'],
+    ['/admin/messages', 'nav.admin_messages'],
+  ],
+};
+
+/** Where a freshly signed-in user lands. */
+export function homeOf(role) {
+  if (role === 'admin') return '/admin';
+  if (role === 'trainer') return '/trainer';
+  return '/';
+}
+
+let toastTimer = null;
+/** Show a short message at the bottom of the screen (announced to screen readers). */
+export function toast(text) {
+  const box = document.getElementById('toast');
+  box.textContent = text;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    box.textContent = '';
+  }, 5000);
+}
+
+function renderNav() {
+  const nav = document.getElementById('nav');
+  nav.setAttribute('aria-label', t('nav.label'));
+  const items = NAV[session.role() || 'anonymous'];
+  const here = location.pathname;
+  const active = (href) => (href === '/' ? here === '/' || here.startsWith('/classes/')
+    : here === href || here.startsWith(`${href}/`));
+  replace(nav, h('ul', {}, items.map(([href, key]) => h('li', {},
+    h('a', { href, 'aria-current': active(href) ? 'page' : null }, t(key))))));
+}
+
+function renderTools() {
+  const tools = document.getElementById('tools');
+  const other = locale() === 'en' ? 'zh-CN' : 'en';
+  const signedIn = session.current();
+  replace(tools,
+    signedIn ? h('span', { class: 'who', title: signedIn.user.name || '' },
+      signedIn.user.name || t(`role.${signedIn.user.role}`)) : null,
+    h('button', {
+      type: 'button', class: 'small', lang: other,
+      'aria-label': t('lang.switch_label'),
+      onclick: () => {
+        setLocale(other);
+        router.render();
+      },
+    }, other === 'en' ? 'English' : '中文'),
+    signedIn ? h('button', {
+      type: 'button', class: 'small',
+      onclick: () => {
+        session.clear();
+        toast(t('signin.signed_out'));
+        router.navigate('/');
+      },
+    }, t('nav.sign_out')) : null);
+}
+
+let inboxAvailable = null;
+async function devInboxAvailable() {
+  if (inboxAvailable !== null) return inboxAvailable;
+  const cached = sessionStorage.getItem('jx.devinbox');
+  if (cached !== null) {
+    inboxAvailable = cached === '1';
+    return inboxAvailable;
+  }
+  try {
+    const response = await fetch('/dev/inbox?limit=1', { credentials: 'omit', method: 'GET' });
+    inboxAvailable = response.ok;
+  } catch {
+    inboxAvailable = false;
+  }
+  sessionStorage.setItem('jx.devinbox', inboxAvailable ? '1' : '0');
+  return inboxAvailable;
+}
+
+async function renderFooter() {
+  const foot = document.getElementById('foot');
+  const links = [
+    h('a', { href: '/verify', dataset: { external: '' } }, t('foot.verify')),
+    session.current() ? null : h('a', { href: '/staff/sign-in' }, t('foot.staff')),
+  ];
+  replace(foot, links, h('span', {}, t('foot.about')));
+  if (await devInboxAvailable()) {
+    foot.prepend(h('a', { href: '/dev/inbox', dataset: { external: '' }, class: 'dev-inbox' },
+      t('foot.dev_inbox')));
+  }
+}
+
+function chrome() {
+  document.documentElement.lang = locale();
+  document.querySelector('.skip').textContent = t('skip');
+  renderNav();
+  renderTools();
+  renderFooter();
+}
+
+/** The context each page module gets. */
+function context(found) {
+  return {
+    params: found.params,
+    query: found.query,
+    path: found.path,
+    signal: found.signal,
+    main,
+    toast,
+    go: router.navigate,
+    reload: router.render,
+    /** Replace the page content (if this navigation is still current) and set the title. */
+    show(title, ...nodes) {
+      if (!found.isCurrent()) return;
+      document.title = `${title} · ${t('app.name')}`;
+      const heading = h('h1', { tabindex: '-1' }, title);
+      replace(main, heading, ...nodes);
+    },
+    /** Run `fn` every `ms` while this page is shown and the tab visible. */
+    every(fn, ms) {
+      const timer = setInterval(() => {
+        if (!found.isCurrent()) clearInterval(timer);
+        else if (document.visibilityState === 'visible') fn();
+      }, ms);
+      found.signal.addEventListener('abort', () => clearInterval(timer));
+    },
+    isCurrent: found.isCurrent,
+  };
+}
+
+let firstRender = true;
+router.onRender(async (found) => {
+  chrome();
+  const { entry } = found;
+  if (!entry) {
+    const ctx = context(found);
+    ctx.show(t('notfound.title'), h('p', {}, t('notfound.text')), h('a', { href: '/' }, t('nav.catalogue')));
+    return;
+  }
+  const roles = entry.options.roles;
+  const who = session.role();
+  if (roles && !who) {
+    router.navigate(`/sign-in?next=${encodeURIComponent(found.path)}`, { replace: true });
+    return;
+  }
+  const ctx = context(found);
+  if (roles && !roles.includes(who)) {
+    ctx.show(t('error.forbidden_title'), h('p', {}, t('error.forbidden')));
+    return;
+  }
+  if (!firstRender) main.setAttribute('aria-busy', 'true');
+  try {
+    const module = await entry.load();
+    await module.default(ctx, entry.options);
+  } catch (error) {
+    if (error.name === 'AbortError' || !found.isCurrent()) return;
+    ctx.show(t('error.page_title'), notice(error),
+      h('button', { type: 'button', class: 'secondary', onclick: () => router.render() }, t('action.retry')));
+  } finally {
+    main.removeAttribute('aria-busy');
+    if (found.isCurrent() && !firstRender) main.querySelector('h1')?.focus();
+    firstRender = false;
+  }
+});
+
+api.whenUnauthorized(() => {
+  session.clear();
+  toast(t('error.session_expired'));
+  const here = location.pathname + location.search;
+  router.navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
+});
+session.onChange(() => chrome());
+setLocale(locale());
+router.start();

@@ -1,0 +1,55 @@
+// My certificates, and the ones still being issued after a passing result.
+import * as api from '../api.js';
+import { h, replace } from '../dom.js';
+import { t } from '../i18n.js';
+import { certActions, certFacts, certStatus, certTitle } from '../certificate-view.js';
+import { courseTitle } from '../views.js';
+
+function card(cert, ctx) {
+  return h('article', { class: 'card certificate', dataset: { certificateId: cert.id, status: cert.status } },
+    h('div', { class: 'spread' },
+      h('h3', {}, h('a', { href: `/me/certificates/${encodeURIComponent(cert.id)}` }, certTitle(cert))),
+      certStatus(cert)),
+    certFacts(cert),
+    certActions(cert, { toast: ctx.toast }));
+}
+
+async function load(signal) {
+  const [certs, enrolments] = await Promise.all([
+    api.get('/api/v1/me/certificates', { signal }),
+    api.get('/api/v1/me/enrollments', { signal }),
+  ]);
+  const have = new Set(certs.items.map((c) => c.enrollment_id));
+  const waiting = enrolments.items.filter((e) => e.result?.passed === true && !have.has(e.id));
+  return { certs: certs.items, waiting };
+}
+
+export default async function certificates(ctx) {
+  let data = await load(ctx.signal);
+  const box = h('div', { class: 'stack', id: 'certificates' });
+  const draw = () => {
+    const waiting = data.waiting.map((e) => h('p', { class: 'notice issuing', role: 'status' },
+      t('cert.issuing', { course: courseTitle(e.class_info.course) })));
+    const cards = data.certs.map((c) => card(c, ctx));
+    replace(box, waiting, cards,
+      !cards.length && !waiting.length ? h('p', { class: 'notice' }, t('cert.none')) : null);
+  };
+  draw();
+  ctx.show(t('cert.mine_title'), h('p', { class: 'muted' }, t('cert.mine_lead')), box,
+    h('p', {}, h('a', { href: '/verify', dataset: { external: '' } }, t('foot.verify'))));
+  let last = JSON.stringify(data);
+  ctx.every(async () => {
+    if (!data.waiting.length && !data.certs.some((c) => c.status === 'pending')) return;
+    try {
+      const fresh = await load(ctx.signal);
+      const text = JSON.stringify(fresh);
+      if (text !== last && !document.querySelector('dialog[open]')) {
+        data = fresh;
+        last = text;
+        draw();
+      }
+    } catch {
+      /* try again at the next tick */
+    }
+  }, 4000);
+}

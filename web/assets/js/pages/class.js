@@ -1,0 +1,134 @@
+// One class: schedule, venue, live seats left; enrol, see the waitlist position, accept, cancel.
+import * as api from '../api.js';
+import { busy, h, replace } from '../dom.js';
+import { message } from '../errors.js';
+import { formatDate, formatNumber, t } from '../i18n.js';
+import * as session from '../session.js';
+import { enrolmentActions } from '../enrolment-actions.js';
+import { badge, courseTitle, dateRange, enrolmentLine, levelText, openBadge, seatsText, venueText } from '../views.js';
+
+const LIVE = new Set(['confirmed', 'waitlisted', 'offered', 'attended', 'completed', 'no_show']);
+
+async function mine(classId, signal) {
+  if (session.role() !== 'trainee') return null;
+  const list = await api.get('/api/v1/me/enrollments', { signal });
+  return list.items.find((e) => e.class_id === classId && LIVE.has(e.status)) || null;
+}
+
+function facts(cls) {
+  const rows = [
+    [t('class.when'), dateRange(cls.starts_on, cls.ends_on)],
+    [t('class.days'), h('ul', { class: 'meta' }, cls.schedule_days.map((d) => h('li', {}, formatDate(d, { weekday: true }))))],
+    cls.session_start ? [t('class.starts_at'), cls.session_start.slice(0, 5)] : null,
+    [t('class.hours'), t('class.hours_value', { n: formatNumber(cls.total_hours, 1), per: formatNumber(cls.hours_per_day, 1) })],
+    [t('class.where'), venueText(cls)],
+    [t('class.trainers'), cls.trainers.length ? cls.trainers.map((x) => x.name).join('、') : '—'],
+    [t('class.window'), `${formatDate(cls.enroll_opens_at, { withTime: true })} – ${formatDate(cls.enroll_closes_at, { withTime: true })}`],
+    [t('class.policy'), t(`class.policy.${cls.waitlist_policy}`, { h: cls.offer_hours })],
+    cls.union_members_only ? [t('class.eligibility'), t('class.union_only')] : null,
+  ].filter(Boolean);
+  return h('dl', { class: 'facts' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function seatsBox(cls) {
+  return h('div', { class: 'card', id: 'seats' },
+    h('p', { class: `seats ${cls.seats_left > 0 ? '' : 'none'}`.trim(), 'aria-live': 'polite', id: 'seats-left' }, seatsText(cls)),
+    h('meter', { min: 0, max: cls.capacity, value: cls.capacity - cls.seats_left, 'aria-label': t('class.seats_taken') }),
+    h('p', { class: 'muted' }, t('class.waitlist_length', { n: cls.waitlist_length })));
+}
+
+function resultNotice(result) {
+  if (result.status === 'confirmed') {
+    return h('div', { class: 'notice ok', role: 'status', id: 'enrol-result' },
+      h('strong', {}, t('enrol.confirmed_title')), h('p', {}, t('enrol.confirmed_text')));
+  }
+  if (result.status === 'waitlisted') {
+    return h('div', { class: 'notice warn', role: 'status', id: 'enrol-result' },
+      h('strong', {}, t('enrol.waitlisted_title')),
+      h('p', { class: 'big' }, t('enrol.waitlist_position', { n: result.waitlist_position ?? '?' })),
+      h('p', {}, t('enrol.waitlisted_text')));
+  }
+  return h('div', { class: 'notice', role: 'status', id: 'enrol-result' }, enrolmentLine(result));
+}
+
+function enrolArea(ctx, cls, current) {
+  const area = h('section', { class: 'card', id: 'enrol', 'aria-labelledby': 'enrol-h' },
+    h('h2', { id: 'enrol-h' }, t('enrol.heading')));
+  const refresh = () => ctx.reload();
+  const who = session.role();
+  if (!who) {
+    area.append(h('p', {}, t('enrol.sign_in_first')),
+      h('a', { class: 'button', href: `/sign-in?next=${encodeURIComponent(`/classes/${cls.id}`)}` }, t('enrol.sign_in')));
+    return area;
+  }
+  if (who !== 'trainee') {
+    area.append(h('p', { class: 'muted' }, t('enrol.staff_cannot')));
+    if (cls.trainers.some((x) => x.id === session.current().user.id) || who === 'admin') {
+      area.append(h('a', { class: 'button secondary', href: `/trainer/classes/${encodeURIComponent(cls.id)}` }, t('console.open')));
+    }
+    return area;
+  }
+  if (current) {
+    area.append(
+      h('p', {}, badge('status', current.status), ' ', h('span', { class: 'big', id: 'my-status' }, enrolmentLine(current))),
+      enrolmentActions(current, { toast: ctx.toast, after: refresh }),
+      h('p', {}, h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))));
+    return area;
+  }
+  if (!cls.open_for_enrolment) {
+    area.append(h('p', {}, openBadge(cls)));
+    return area;
+  }
+  area.append(h('p', {}, cls.seats_left > 0 ? t('enrol.lead_seat') : t('enrol.lead_waitlist')));
+  const button = h('button', { type: 'button', id: 'enrol-button' }, cls.seats_left > 0 ? t('enrol.button') : t('enrol.button_waitlist'));
+  const outcome = h('div', { 'aria-live': 'polite' });
+  // One key per intended enrolment: a retry after a dropped connection is answered, not repeated.
+  const key = api.newKey();
+  button.addEventListener('click', () => busy(button, async () => {
+    try {
+      const result = await api.post('/api/v1/enrollments', { class_id: cls.id }, { idempotencyKey: key });
+      replace(outcome, resultNotice(result), h('p', {}, h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))));
+      button.remove();
+    } catch (error) {
+      const extra = error.code === 'already_enrolled' ? h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))
+        : error.code === 'profile_incomplete' ? h('a', { href: `/me/profile?next=${encodeURIComponent(`/classes/${cls.id}`)}` }, t('nav.profile')) : null;
+      replace(outcome, h('div', { class: 'notice error', role: 'alert' }, message(error), ' ', extra));
+    }
+  }));
+  area.append(button, outcome);
+  return area;
+}
+
+export default async function classPage(ctx) {
+  const id = ctx.params.id;
+  const [cls, current] = await Promise.all([
+    api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal }),
+    mine(id, ctx.signal),
+  ]);
+  const seats = seatsBox(cls);
+  ctx.show(courseTitle(cls.course),
+    h('p', { class: 'row' }, openBadge(cls), h('span', { class: 'badge' }, levelText(cls.course.level, cls.course.level_label)),
+      cls.name ? h('span', { class: 'muted' }, cls.name) : null),
+    cls.status === 'cancelled' ? h('p', { class: 'notice error' }, t('class.cancelled_notice', { reason: cls.cancel_reason || '—' })) : null,
+    seats,
+    enrolArea(ctx, cls, current),
+    h('h2', {}, t('class.details')),
+    facts(cls),
+    h('p', {}, h('a', { href: '/' }, t('class.back'))));
+  // Live seats: free classes fill in minutes, so keep the count fresh while the page is open.
+  ctx.every(async () => {
+    try {
+      const now = await api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal, retries: 0 });
+      const line = document.getElementById('seats-left');
+      if (!line) return;
+      line.textContent = seatsText(now);
+      line.className = `seats ${now.seats_left > 0 ? '' : 'none'}`.trim();
+      const meter = seats.querySelector('meter');
+      meter.max = now.capacity;
+      meter.value = now.capacity - now.seats_left;
+      seats.querySelector('.muted').textContent = t('class.waitlist_length', { n: now.waitlist_length });
+    } catch {
+      /* keep the last figures; the next tick tries again */
+    }
+  }, 10_000);
+}

@@ -1,0 +1,134 @@
+// Theory and practical scores (0-100, validated here and by the service), then release results.
+import * as api from '../api.js';
+import { busy, h, uid } from '../dom.js';
+import { confirm } from '../dialog.js';
+import { formMessage, message } from '../errors.js';
+import { form } from '../forms.js';
+import { formatDate, has, t } from '../i18n.js';
+import { ON_ROSTER } from './console-attendance.js';
+
+function scoreInput(entry, kind) {
+  const id = uid(kind);
+  const value = entry[`${kind}_score`];
+  const label = t(`scores.${kind}_for`, { name: entry.name || entry.phone_masked });
+  return h('td', {},
+    h('label', { for: id, class: 'visually-hidden' }, label),
+    h('input', {
+      id, type: 'number', name: `${kind}_score`, min: 0, max: 100, step: 0.5, inputmode: 'decimal',
+      value: value === null || value === undefined ? '' : String(value),
+      dataset: { original: value === null || value === undefined ? '' : String(value) },
+      'aria-describedby': `${entry.enrollment_id}-err`,
+    }));
+}
+
+/** Return a problem with a score input, or null. */
+function invalid(input) {
+  if (input.value === '') return null;
+  const value = Number(input.value);
+  if (!Number.isFinite(value) || input.validity.badInput) return t('scores.not_number');
+  if (value < 0 || value > 100) return t('scores.range');
+  return null;
+}
+
+function rowError(row, text) {
+  row.querySelector('.field-error').textContent = text || '';
+  const inputs = [...row.querySelectorAll('input')];
+  const culprits = inputs.filter((i) => invalid(i));
+  for (const input of inputs) {
+    const bad = Boolean(text) && (culprits.length ? culprits.includes(input) : true);
+    if (bad) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+}
+
+async function save(row) {
+  const inputs = [...row.querySelectorAll('input')];
+  const changed = inputs.filter((i) => i.value !== i.dataset.original);
+  if (!changed.length) return 'unchanged';
+  const problems = inputs.map(invalid).filter(Boolean);
+  if (problems.length) {
+    rowError(row, problems[0]);
+    return 'invalid';
+  }
+  const body = {};
+  for (const input of inputs) if (input.value !== '') body[input.name] = Number(input.value);
+  try {
+    await api.put(`/api/v1/enrollments/${encodeURIComponent(row.dataset.enrollmentId)}/result`, body);
+    for (const input of inputs) input.dataset.original = input.value;
+    rowError(row, '');
+    row.querySelector('.saved').textContent = t('scores.row_saved');
+    return 'saved';
+  } catch (error) {
+    const field = error.errors?.[0]?.loc?.[1];
+    const text = field ? `${t(`scores.${field}`)}: ${has(`validation.${error.errors[0].type}`) ? t(`validation.${error.errors[0].type}`) : t('scores.range')}` : message(error);
+    rowError(row, text);
+    return 'failed';
+  }
+}
+
+function releaseBox(ctx, cls, sheet) {
+  const box = h('section', { class: 'card', 'aria-labelledby': 'release-h' },
+    h('h3', { id: 'release-h' }, t('scores.release_title')),
+    cls.results_released_at ? h('p', { class: 'notice ok' }, t('scores.released_at', { at: formatDate(cls.results_released_at, { withTime: true }) })) : null,
+    h('p', { class: 'muted' }, t('scores.release_lead')));
+  const out = h('div', { 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', id: 'release' }, cls.results_released_at ? t('scores.release_again') : t('scores.release'));
+  button.addEventListener('click', async () => {
+    if (!(await confirm(t('scores.release_confirm'), { ok: t('scores.release') }))) return;
+    await busy(button, async () => {
+      try {
+        const r = await api.post(`/api/v1/classes/${encodeURIComponent(cls.id)}/release-results`);
+        out.replaceChildren(h('p', { class: 'notice ok', id: 'release-result' },
+          t('scores.released', { completed: r.completed, corrected: r.corrected, no_show: r.no_show, unchanged: r.unchanged })));
+        ctx.toast(t('scores.released_toast'));
+      } catch (error) {
+        out.replaceChildren(h('p', { class: 'notice error', role: 'alert' }, message(error)));
+        for (const id of error.problem?.enrollment_ids || []) {
+          const row = sheet.querySelector(`tr[data-enrollment-id="${CSS.escape(id)}"]`);
+          if (row) rowError(row, t('scores.missing'));
+        }
+      }
+    });
+  });
+  box.append(button, out);
+  return box;
+}
+
+export async function scoresTab({ ctx, cls, roster }) {
+  const seated = roster.items.filter((e) => ON_ROSTER.has(e.status));
+  if (!seated.length) return h('p', { class: 'notice' }, t('attendance.nobody'));
+  const rows = seated.map((entry) => h('tr', { dataset: { enrollmentId: entry.enrollment_id } },
+    h('th', { scope: 'row', class: 'name' }, entry.name || entry.phone_masked),
+    h('td', {}, entry.exam_eligible ? t('roster.yes') : t('scores.not_eligible')),
+    scoreInput(entry, 'theory'),
+    scoreInput(entry, 'practical'),
+    h('td', {}, entry.passed === null ? '—' : entry.passed ? t('result.passed') : t('result.failed')),
+    h('td', {}, h('span', { class: 'saved muted' }), h('p', { class: 'field-error', id: `${entry.enrollment_id}-err`, role: 'alert' }))));
+  const sheet = form({ id: 'scores-form' },
+    h('p', { class: 'muted' }, t('scores.lead', { theory: 60, practical: 60 })),
+    h('div', { class: 'table-wrap' }, h('table', {},
+      h('thead', {}, h('tr', {}, [t('roster.name'), t('roster.eligible'), t('roster.theory'), t('roster.practical'), t('roster.result'), '']
+        .map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows))),
+    h('button', { type: 'submit' }, t('scores.save')));
+  sheet.addEventListener('input', (event) => {
+    if (event.target.matches('input[type=number]')) {
+      const row = event.target.closest('tr');
+      row.querySelector('.saved').textContent = '';
+      const problem = invalid(event.target);
+      rowError(row, problem);
+    }
+  });
+  sheet.addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy(sheet.querySelector('button[type=submit]'), async () => {
+      const outcomes = [];
+      for (const row of sheet.querySelectorAll('tbody tr')) outcomes.push(await save(row));
+      const bad = outcomes.filter((o) => o === 'invalid' || o === 'failed').length;
+      const saved = outcomes.filter((o) => o === 'saved').length;
+      if (bad) formMessage(sheet, t('scores.some_failed', { n: bad }));
+      else formMessage(sheet, t('scores.saved', { n: saved }), 'ok');
+    });
+  });
+  return h('div', { class: 'stack' }, sheet, releaseBox(ctx, cls, sheet));
+}

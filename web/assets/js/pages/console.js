@@ -1,0 +1,43 @@
+// One class in the trainer console: roster, attendance, scores and results, certificates, import.
+import * as api from '../api.js';
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import * as session from '../session.js';
+import { courseTitle, dateRange, venueText } from '../views.js';
+import { attendanceTab } from './console-attendance.js';
+import { certificatesTab } from './console-certificates.js';
+import { importTab } from './console-import.js';
+import { rosterTab } from './console-roster.js';
+import { scoresTab } from './console-scores.js';
+
+const TABS = {
+  roster: rosterTab,
+  attendance: attendanceTab,
+  scores: scoresTab,
+  certificates: certificatesTab,
+  import: importTab,
+};
+
+export default async function consolePage(ctx) {
+  const id = ctx.params.id;
+  const tab = ctx.params.tab || 'roster';
+  const admin = session.role() === 'admin';
+  const names = Object.keys(TABS).filter((name) => name !== 'import' || admin);
+  if (!names.includes(tab)) {
+    ctx.go(`/trainer/classes/${encodeURIComponent(id)}/roster`, { replace: true });
+    return;
+  }
+  const base = `/trainer/classes/${encodeURIComponent(id)}`;
+  const [cls, roster] = await Promise.all([
+    api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal }),
+    api.get(`/api/v1/classes/${encodeURIComponent(id)}/roster`, { signal: ctx.signal }),
+  ]);
+  const body = await TABS[tab]({ ctx, cls, roster, base });
+  ctx.show(courseTitle(cls.course),
+    h('p', { class: 'muted' }, cls.name ? `${cls.name} · ` : '', dateRange(cls.starts_on, cls.ends_on), ' · ', venueText(cls)),
+    h('nav', { class: 'tabs', 'aria-label': t('console.tabs') },
+      names.map((name) => h('a', { href: `${base}/${name}`, 'aria-current': name === tab ? 'page' : null }, t(`console.tab.${name}`)))),
+    h('h2', {}, t(`console.tab.${tab}`)),
+    body,
+    h('p', {}, h('a', { href: admin ? '/admin/classes' : '/trainer' }, t('console.back'))));
+}
