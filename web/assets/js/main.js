@@ -67,10 +67,12 @@ function renderNav() {
   nav.setAttribute('aria-label', t('nav.label'));
   const items = NAV[session.role() || 'anonymous'];
   const here = location.pathname;
-  const active = (href) => (href === '/' ? here === '/' || here.startsWith('/classes/')
+  const matches = (href) => (href === '/' ? here === '/' || here.startsWith('/classes/')
     : here === href || here.startsWith(`${href}/`));
+  // The longest matching item is the current one (/admin/classes is not also /admin).
+  const current = items.map(([href]) => href).filter(matches).sort((x, y) => y.length - x.length)[0];
   replace(nav, h('ul', {}, items.map(([href, key]) => h('li', {},
-    h('a', { href, 'aria-current': active(href) ? 'page' : null }, t(key))))));
+    h('a', { href, 'aria-current': href === current ? 'page' : null }, t(key))))));
 }
 
 function renderTools() {
@@ -82,7 +84,7 @@ function renderTools() {
       signedIn.user.name || t(`role.${signedIn.user.role}`)) : null,
     h('button', {
       type: 'button', class: 'small', lang: other,
-      'aria-label': t('lang.switch_label'),
+      title: t('lang.switch_label'),
       onclick: () => {
         setLocale(other);
         router.render();
@@ -98,35 +100,32 @@ function renderTools() {
     }, t('nav.sign_out')) : null);
 }
 
-let inboxAvailable = null;
-async function devInboxAvailable() {
-  if (inboxAvailable !== null) return inboxAvailable;
+let inboxProbe = null;
+/** Ask once per tab whether the notification service runs with the dev inbox (local runs). */
+function devInboxAvailable() {
+  if (inboxProbe) return inboxProbe;
   const cached = sessionStorage.getItem('jx.devinbox');
   if (cached !== null) {
-    inboxAvailable = cached === '1';
-    return inboxAvailable;
+    inboxProbe = Promise.resolve(cached === '1');
+    return inboxProbe;
   }
-  try {
-    const response = await fetch('/dev/inbox?limit=1', { credentials: 'omit', method: 'GET' });
-    inboxAvailable = response.ok;
-  } catch {
-    inboxAvailable = false;
-  }
-  sessionStorage.setItem('jx.devinbox', inboxAvailable ? '1' : '0');
-  return inboxAvailable;
+  inboxProbe = fetch('/dev/inbox?limit=1', { credentials: 'omit' })
+    .then((response) => response.ok, () => false)
+    .then((ok) => {
+      sessionStorage.setItem('jx.devinbox', ok ? '1' : '0');
+      return ok;
+    });
+  return inboxProbe;
 }
 
 async function renderFooter() {
+  const inbox = await devInboxAvailable();
   const foot = document.getElementById('foot');
-  const links = [
+  replace(foot,
+    inbox ? h('a', { href: '/dev/inbox', dataset: { external: '' }, class: 'dev-inbox' }, t('foot.dev_inbox')) : null,
     h('a', { href: '/verify', dataset: { external: '' } }, t('foot.verify')),
     session.current() ? null : h('a', { href: '/staff/sign-in' }, t('foot.staff')),
-  ];
-  replace(foot, links, h('span', {}, t('foot.about')));
-  if (await devInboxAvailable()) {
-    foot.prepend(h('a', { href: '/dev/inbox', dataset: { external: '' }, class: 'dev-inbox' },
-      t('foot.dev_inbox')));
-  }
+    h('span', {}, t('foot.about')));
 }
 
 function chrome() {

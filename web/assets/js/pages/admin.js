@@ -13,10 +13,38 @@ function failed(result) {
   return h('p', { class: 'notice error' }, message(result.reason));
 }
 
+const SERVICES = ['enrollment', 'certification', 'notification'];
+
+/** Messages parked in each service's .error queue, plus what waits in queues and outboxes. */
+function queues(results) {
+  const parked = (state, suffix) => state.queues.filter((q) => q.name.endsWith(suffix))
+    .reduce((sum, q) => (sum === null || q.messages === null ? null : sum + q.messages), 0);
+  const waiting = (state) => state.queues.filter((q) => !/\.(error|skipped)$/.test(q.name))
+    .reduce((sum, q) => sum + (q.messages ?? 0), 0);
+  const rows = results.map((result, i) => {
+    if (result.status !== 'fulfilled') {
+      return h('tr', {}, h('th', { scope: 'row' }, SERVICES[i]), h('td', { colspan: 4 }, message(result.reason)));
+    }
+    const state = result.value;
+    const errors = parked(state, '.error');
+    return h('tr', { dataset: { service: state.service } },
+      h('th', { scope: 'row' }, state.service),
+      h('td', { class: 'num error-count' }, errors === null ? '?' : h('span', { class: `badge ${errors ? 'bad' : 'ok'}` }, formatNumber(errors))),
+      h('td', { class: 'num' }, formatNumber(parked(state, '.skipped'))),
+      h('td', { class: 'num' }, formatNumber(waiting(state))),
+      h('td', { class: 'num' }, `${formatNumber(state.outbox.pending)} / ${formatNumber(state.outbox.parked)}`));
+  });
+  return h('div', { class: 'table-wrap' }, h('table', { id: 'queue-depths' },
+    h('thead', {}, h('tr', {}, [t('dash.service'), t('dash.error_queue'), t('dash.skipped_queue'), t('dash.work_queues'), t('dash.outbox')]
+      .map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows)));
+}
+
 export default async function dashboard(ctx) {
-  const [enrol, notes] = await Promise.allSettled([
+  const [enrol, notes, ...ops] = await Promise.allSettled([
     api.get('/api/v1/admin/stats', { signal: ctx.signal }),
     api.get('/api/v1/notifications/stats', { signal: ctx.signal }),
+    ...SERVICES.map((name) => api.get(`/api/v1/ops/${name}/queues`, { signal: ctx.signal })),
   ]);
   const e = enrol.value;
   const n = notes.value;
@@ -41,6 +69,6 @@ export default async function dashboard(ctx) {
       stat(t('dash.waiting'), formatNumber(n.queued + n.deferred + n.unknown)),
       stat(t('dash.suppressed'), formatNumber(n.suppressed))) : failed(notes),
     h('h2', {}, t('dash.queues')),
-    h('p', { class: 'notice warn', id: 'queue-depths' }, t('dash.queues_unavailable')),
+    queues(ops),
     h('p', {}, h('a', { href: '/admin/messages' }, t('nav.admin_messages'))));
 }

@@ -51,7 +51,7 @@ function resultNotice(result) {
   return h('div', { class: 'notice', role: 'status', id: 'enrol-result' }, enrolmentLine(result));
 }
 
-function enrolArea(ctx, cls, current) {
+function enrolArea(ctx, cls, current, refreshSeats) {
   const area = h('section', { class: 'card', id: 'enrol', 'aria-labelledby': 'enrol-h' },
     h('h2', { id: 'enrol-h' }, t('enrol.heading')));
   const refresh = () => ctx.reload();
@@ -89,6 +89,7 @@ function enrolArea(ctx, cls, current) {
       const result = await api.post('/api/v1/enrollments', { class_id: cls.id }, { idempotencyKey: key });
       replace(outcome, resultNotice(result), h('p', {}, h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))));
       button.remove();
+      refreshSeats();
     } catch (error) {
       const extra = error.code === 'already_enrolled' ? h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))
         : error.code === 'profile_incomplete' ? h('a', { href: `/me/profile?next=${encodeURIComponent(`/classes/${cls.id}`)}` }, t('nav.profile')) : null;
@@ -106,21 +107,11 @@ export default async function classPage(ctx) {
     mine(id, ctx.signal),
   ]);
   const seats = seatsBox(cls);
-  ctx.show(courseTitle(cls.course),
-    h('p', { class: 'row' }, openBadge(cls), h('span', { class: 'badge' }, levelText(cls.course.level, cls.course.level_label)),
-      cls.name ? h('span', { class: 'muted' }, cls.name) : null),
-    cls.status === 'cancelled' ? h('p', { class: 'notice error' }, t('class.cancelled_notice', { reason: cls.cancel_reason || '—' })) : null,
-    seats,
-    enrolArea(ctx, cls, current),
-    h('h2', {}, t('class.details')),
-    facts(cls),
-    h('p', {}, h('a', { href: '/' }, t('class.back'))));
   // Live seats: free classes fill in minutes, so keep the count fresh while the page is open.
-  ctx.every(async () => {
+  const refreshSeats = async () => {
     try {
       const now = await api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal, retries: 0 });
-      const line = document.getElementById('seats-left');
-      if (!line) return;
+      const line = seats.querySelector('#seats-left');
       line.textContent = seatsText(now);
       line.className = `seats ${now.seats_left > 0 ? '' : 'none'}`.trim();
       const meter = seats.querySelector('meter');
@@ -130,5 +121,15 @@ export default async function classPage(ctx) {
     } catch {
       /* keep the last figures; the next tick tries again */
     }
-  }, 10_000);
+  };
+  ctx.show(courseTitle(cls.course),
+    h('p', { class: 'row' }, openBadge(cls), h('span', { class: 'badge' }, levelText(cls.course.level, cls.course.level_label)),
+      cls.name ? h('span', { class: 'muted' }, cls.name) : null),
+    cls.status === 'cancelled' ? h('p', { class: 'notice error' }, t('class.cancelled_notice', { reason: cls.cancel_reason || '—' })) : null,
+    seats,
+    enrolArea(ctx, cls, current, refreshSeats),
+    h('h2', {}, t('class.details')),
+    facts(cls),
+    h('p', {}, h('a', { href: '/' }, t('class.back'))));
+  ctx.every(refreshSeats, 10_000);
 }

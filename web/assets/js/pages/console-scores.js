@@ -104,7 +104,7 @@ export async function scoresTab({ ctx, cls, roster }) {
     scoreInput(entry, 'practical'),
     h('td', {}, entry.passed === null ? '—' : entry.passed ? t('result.passed') : t('result.failed')),
     h('td', {}, h('span', { class: 'saved muted' }), h('p', { class: 'field-error', id: `${entry.enrollment_id}-err`, role: 'alert' }))));
-  const sheet = form({ id: 'scores-form' },
+  const sheet = form({ id: 'scores-form', class: 'stack wide' },
     h('p', { class: 'muted' }, t('scores.lead', { theory: 60, practical: 60 })),
     h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, [t('roster.name'), t('roster.eligible'), t('roster.theory'), t('roster.practical'), t('roster.result'), '']
