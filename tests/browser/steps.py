@@ -1,0 +1,110 @@
+"""Steps several browser tests share: the administrator's set-up, a trainee's enrolment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import Person, Staff, new_phone
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def china_today() -> date:
+    """Return today's date where the trainees are (the service's business time zone)."""
+    return datetime.now(CHINA).date()
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the administrator made for one run."""
+
+    tag: str
+    trainer: Staff
+    course_title: str
+    class_id: str
+
+
+def assert_shows_as_text(page: Page, locator_text: str) -> None:
+    """The hostile name is on the page as text, and no element was made from it."""
+    expect(page.get_by_text(locator_text, exact=True).first).to_be_visible()
+    assert page.locator("script:not([src])").count() == 0
+    assert page.evaluate("() => document.body.innerHTML.includes('<script>alert(1)')") is False
+
+
+def set_up_class(
+    admin: Person, staff_admin: Staff, tag: str, *, policy: str = "auto_promote"
+) -> Setup:
+    """Administrator: create a trainer, a course and a one-seat class starting tomorrow."""
+    page = admin.page
+    admin.sign_in_staff(staff_admin)
+    admin.heading("概览")
+    expect(page.locator("#enrolment-stats")).to_be_visible()
+
+    trainer = Staff(name=f"王老师{tag}", phone=new_phone(), password=f"trainer-pass-{tag}")
+    admin.go("/admin/users?new=1")
+    form = page.locator("#create-user")
+    form.get_by_label("身份").select_option("trainer")
+    form.get_by_label("姓名").fill(trainer.name)
+    form.get_by_label("手机号").fill(trainer.phone)
+    form.get_by_label("初始密码").fill(trainer.password)
+    form.get_by_role("button", name="创建账号").click()
+    expect(form.locator(".form-message")).to_contain_text(trainer.name)
+
+    title = f"咖啡师 {tag}"
+    admin.go("/admin/courses?new=1")
+    form = page.locator("#create-course")
+    form.get_by_label("课程代码").fill(f"WEB-{tag}")
+    form.get_by_label("类别").fill("餐饮服务")
+    form.get_by_label("中文名称").fill(title)
+    form.get_by_label("英文名称").fill(f"Barista {tag}")
+    form.get_by_label("职业名称").fill("咖啡师")
+    form.get_by_label("工种").fill("咖啡师")
+    form.get_by_label("等级").select_option("4")
+    form.get_by_label("学时").fill("8")
+    form.get_by_role("button", name="创建课程").click()
+    expect(page.locator("#courses")).to_contain_text(f"WEB-{tag}")
+
+    page.locator("#courses tr", has_text=f"WEB-{tag}").get_by_role("link", name="开新班").click()
+    admin.heading("班次管理")
+    form = page.locator("#create-class")
+    tomorrow = (china_today() + timedelta(days=1)).isoformat()
+    trainer_option = form.locator("select[name=trainer_ids] option", has_text=trainer.name)
+    form.get_by_label("培训师").select_option(trainer_option.get_attribute("value") or "")
+    form.get_by_label("名额", exact=True).fill("1")
+    form.get_by_label("地点").fill("市工人文化宫 3 楼")
+    form.get_by_label("开课日期").fill(tomorrow)
+    form.get_by_label("结课日期").fill(tomorrow)
+    form.get_by_label("候补规则").select_option(policy)
+    form.get_by_role("button", name="创建班次").click()
+    created = page.locator("#classes .admin-class.highlight")
+    expect(created).to_contain_text(title)
+    class_id = created.get_attribute("data-class-id") or ""
+    if policy == "auto_promote":
+        admin.shot("06-admin-classes")
+    return Setup(tag=tag, trainer=trainer, course_title=title, class_id=class_id)
+
+
+def enrol(trainee: Person, setup: Setup, phone: str, name: str, *, shot: bool = False) -> None:
+    """Trainee: find the class in the catalogue, sign in from it, enrol."""
+    page = trainee.page
+    trainee.go("/")
+    trainee.heading("培训课程")
+    page.get_by_label("搜索").fill(setup.tag)
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator(".class-card", has_text=setup.course_title)).to_have_count(1)
+    if shot:
+        trainee.shot("01-catalogue")
+    page.get_by_role("link", name=setup.course_title).click()
+    trainee.heading(setup.course_title)
+    page.get_by_role("link", name="登录并报名").click()
+    trainee.sign_in_trainee(phone, name)
+    trainee.heading(setup.course_title)
+    page.get_by_role("button", name=re.compile("立即报名|加入候补")).click()
+    expect(page.locator("#enrol-result")).to_be_visible()
+
+
