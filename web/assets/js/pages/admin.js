@@ -36,7 +36,7 @@ function queues(results) {
   });
   return h('div', { class: 'table-wrap' }, h('table', { id: 'queue-depths' },
     h('thead', {}, h('tr', {}, [t('dash.service'), t('dash.error_queue'), t('dash.skipped_queue'), t('dash.work_queues'), t('dash.outbox')]
-      .map((c) => h('th', { scope: 'col' }, c)))),
+      .map((c, i) => h('th', { scope: 'col', class: i ? 'num' : null }, c)))),
     h('tbody', {}, rows)));
 }
 
