@@ -1,4 +1,8 @@
-"""Browser tests: Debian's Chromium driven by Playwright against the platform `make run` starts."""
+"""Browser tests: Debian's Chromium driven by Playwright against the platform `make run` starts.
+
+The fixtures live for this package only: Playwright's sync API keeps an event loop running in
+the main thread while it is open, which the asyncio tests of other packages cannot share.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from tests.browser.support import (
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """The three services and the nginx gateway, private to this test session."""
     running = new_platform(tmp_path_factory.mktemp("platform"))
@@ -32,7 +36,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(platform: Platform) -> Staff:
     """An administrator, created with an operator token (`jiangxin token`) and POST /users."""
     tag = unique_tag()
@@ -41,20 +45,20 @@ def admin(platform: Platform) -> Staff:
     return person
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="package")
 def _patient_expect() -> None:
     """Let Playwright's expect wait long enough for events crossing the broker."""
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     """Playwright's driver (sync API)."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Headless Chromium from Debian's package; a missing browser fails, never skips."""
     if not Path(CHROMIUM).exists():
