@@ -38,10 +38,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 @pytest.fixture(scope="package")
 def admin(platform: Platform) -> Staff:
-    """An administrator, created with an operator token (`jiangxin token`) and POST /users."""
+    """An administrator made the documented way: `jiangxin user create --role admin`."""
     tag = unique_tag()
     person = Staff(name=f"管理员{tag}", phone=new_phone(), password=f"admin-pass-{tag}")
-    platform.create_staff("admin", person)
+    platform.cli("user", "create", "--role", "admin", "--phone", person.phone,
+                 "--name", person.name, "--password", person.password)
     return person
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -18,18 +17,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from services import SERVICE_NAMES
 from shared.ids import new_id
 from tests.support.infra import PG_BASE, delete_queues, drop_database, list_queues
-
-if TYPE_CHECKING:
-    from tests.browser.support import Staff
 
 REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "Jiangxin is ready"
@@ -90,19 +84,6 @@ class Platform:
         if done.returncode != 0:
             raise AssertionError(f"jiangxin {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
         return done.stdout
-
-    def create_staff(self, role: str, person: Staff) -> None:
-        """Create a staff account with an operator's token (`jiangxin token`) and the API."""
-        token = self.cli("token", "--role", "admin", "--sub", str(new_id()),
-                         "--key", str(self.workdir / "var" / "keys" / "jwt-ed25519.pem")).strip()
-        body = {"role": role, "phone": person.phone, "name": person.name,
-                "password": person.password}
-        request = urllib.request.Request(
-            f"{self.base_url}/api/v1/users", method="POST", data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 201, response.status
 
     def start(self, *, ready_within_s: float = 150.0) -> None:
         """Start the supervisor and wait until it says every service is ready."""
