@@ -12,6 +12,9 @@ Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--fla
             UPDATE, an enrolment row and an outbox row of the same size, no auth, no checks.
 - load:     wrk (2 threads, --connections) with a Lua script giving every request a new
             trainee, spread over 64 classes; falls back to an aiohttp client without wrk.
+            After a 1 s warm-up of each, the two sides alternate A B B A (--seconds / 2 each)
+            so drift of the shared machine falls on both; also reports the server processes'
+            CPU time per request (/proc), which noise from other processes does not inflate.
 - flash:    --flash trainees enrol at once (--flash-concurrency connections, each with an
             Idempotency-Key) into one class of --seats seats; every request must be answered
             (201, no 5xx), exactly --seats confirmed and the waitlist numbered 1..N.
@@ -21,15 +24,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import socket
 import sys
-import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,8 @@ import aio_pika
 import aiohttp
 import asyncpg
 
-from bench.common import AMQP_URL, PG_BASE, Stopwatch, percentile, remove_database, report, unique
+from bench.common import AMQP_URL, PG_BASE, remove_database, report, unique
+from bench.enrollment_load import Load, flash_sale, run_aiohttp, run_wrk
 from services.enrollment.app import MIGRATIONS
 from shared.auth import TokenIssuer, write_keypair
 from shared.db import ensure_database
@@ -48,109 +48,6 @@ from shared.migrations import MESSAGING_MIGRATIONS, migrate
 
 KEYS = Path("var/bench/enrollment-keys")
 CLASSES = 64
-
-WRK_SCRIPT = r"""
-local lines, n = {}, 0
-local threads = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-end
-function init(args)
-  for line in io.lines(args[1]) do lines[#lines + 1] = line end
-  mode = args[2]
-  stride = tonumber(args[3])
-  n = tid
-end
-function request()
-  n = n + stride
-  local auth, class_id = lines[(n % #lines) + 1]:match("(%S+) (%S+)")
-  if mode == "service" then
-    return wrk.format("POST", "/api/v1/enrollments",
-      {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. auth},
-      '{"class_id":"' .. class_id .. '"}')
-  end
-  return wrk.format("POST", "/enrol", {["Content-Type"] = "application/json"},
-    '{"class_id":"' .. class_id .. '","trainee_id":"' .. auth .. '"}')
-end
-function done(summary, latency, requests)
-  io.write(string.format(
-    'WRK {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"status_errors":%d,' ..
-    '"socket_errors":%d}\n', summary.requests, summary.duration, latency:percentile(50),
-    latency:percentile(99), summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write +
-    summary.errors.timeout))
-end
-"""
-
-
-# --- the bare baseline ------------------------------------------------------------------------
-
-_BASE_SEAT = """
-UPDATE classes SET bookings = bookings + 1,
-    seats_taken = seats_taken
-        + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 1 ELSE 0 END,
-    waitlist_length = waitlist_length
-        + CASE WHEN seats_taken < capacity AND waitlist_length = 0 THEN 0 ELSE 1 END
-WHERE id = $1 AND status = 'scheduled' RETURNING bookings, waitlist_length
-"""
-_BASE_ENROL = """
-INSERT INTO enrollments (id, class_id, trainee_id, status, via, booking_no, created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'self', $5, now(), now())
-"""
-_BASE_OUTBOX = """
-INSERT INTO outbox (message_id, aggregate_id, routing_key, body) VALUES ($1, $2, $3, $4)
-"""
-
-
-def serve_baseline(dsn: str, port: int) -> None:
-    """Serve POST /enrol with one bare asyncpg transaction per request (child process)."""
-    from aiohttp import web
-
-    async def enrol(request: web.Request) -> web.Response:
-        body = await request.json()
-        class_id, trainee_id = UUID(body["class_id"]), UUID(body["trainee_id"])
-        enrollment_id = new_id()
-        async with request.app["pool"].acquire() as conn, conn.transaction():
-            seat = await conn.fetchrow(_BASE_SEAT, class_id)
-            confirmed = seat["waitlist_length"] == 0
-            status = "confirmed" if confirmed else "waitlisted"
-            await conn.execute(_BASE_ENROL, enrollment_id, class_id, trainee_id, status,
-                               seat["bookings"])
-            await conn.execute(_BASE_OUTBOX, new_id(), str(enrollment_id),
-                               f"enrollment.{status}.v1", _event_body(enrollment_id, status))
-        return web.json_response({"id": str(enrollment_id), "status": status,
-                                  "waitlist_position": None if confirmed
-                                  else seat["waitlist_length"]}, status=201)
-
-    async def pool_ctx(app: web.Application) -> Any:
-        app["pool"] = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
-        yield
-        await app["pool"].close()
-
-    app = web.Application()
-    app.router.add_post("/enrol", enrol)
-    app.cleanup_ctx.append(pool_ctx)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def _event_body(enrollment_id: UUID, status: str) -> str:
-    """An envelope of the size the service writes (about 1 KB)."""
-    return json.dumps({
-        "message_id": str(new_id()), "type": f"enrollment.{status}", "version": 1,
-        "occurred_at": datetime.now(UTC).isoformat(), "producer": "enrollment",
-        "correlation_id": str(new_id()), "aggregate_id": str(enrollment_id),
-        "data": {"enrollment_id": str(enrollment_id), "seq": 1, "actor": "trainee",
-                 "trainee": {"user_id": str(new_id()), "name": "学员", "phone": "+8613800138000",
-                             "email": None, "locale": "zh-CN", "timezone": "Asia/Shanghai"},
-                 "class_info": {"class_id": str(new_id()), "course_id": str(new_id()),
-                                "course_code": "LIVE-SALES",
-                                "course_title_zh": "互联网营销师（直播销售员）",
-                                "course_title_en": "Internet marketing: livestream sales",
-                                "starts_on": "2025-07-01", "ends_on": "2025-07-05",
-                                "first_session_at": None, "venue": "市工人文化宫", "online": False},
-                 "via": "self"}}, ensure_ascii=False)
-
 
 # --- set-up -----------------------------------------------------------------------------------
 
@@ -217,115 +114,7 @@ async def insert_trainees(pool: asyncpg.Pool, count: int, first_phone: int) -> l
     return ids
 
 
-@dataclass
-class Load:
-    """What a load run measured."""
-
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-    @property
-    def rps(self) -> float:
-        """Return requests per second."""
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-async def run_wrk(url: str, lines: list[str], *, mode: str, seconds: float,
-                  connections: int) -> Load:
-    """Drive a server with wrk for `seconds`; one line (credential + class) per request."""
-    with tempfile.TemporaryDirectory() as tmp:
-        data, script = Path(tmp) / "lines.txt", Path(tmp) / "enrol.lua"
-        data.write_text("\n".join(lines) + "\n")
-        script.write_text(WRK_SCRIPT)
-        proc = await asyncio.create_subprocess_exec(
-            "wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s",
-            str(script), url, "--", str(data), mode, "2",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await proc.communicate()
-    line = next((x for x in out.decode().splitlines() if x.startswith("WRK ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed: {err.decode()} {out.decode()}")
-    r = json.loads(line[4:])
-    return Load(r["requests"], r["duration_us"] / 1e6, r["p50_us"] / 1e3, r["p99_us"] / 1e3,
-                r["status_errors"] + r["socket_errors"])
-
-
-async def run_aiohttp(url: str, lines: list[str], *, mode: str, seconds: float,
-                      connections: int) -> Load:
-    """The same load as run_wrk, from an aiohttp client (when wrk is not installed)."""
-    latencies: list[float] = []
-    errors = 0
-    cursor = iter(lines)
-    deadline = time.perf_counter() + seconds
-
-    async def worker(http: aiohttp.ClientSession) -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            auth, class_id = next(cursor).split()
-            if mode == "service":
-                kw: dict[str, Any] = {"json": {"class_id": class_id},
-                                      "headers": {"Authorization": f"Bearer {auth}"}}
-                path = "/api/v1/enrollments"
-            else:
-                kw, path = {"json": {"class_id": class_id, "trainee_id": auth}}, "/enrol"
-            started = time.perf_counter()
-            async with http.post(url + path, **kw) as resp:
-                await resp.read()
-                errors += resp.status >= 300
-            latencies.append(time.perf_counter() - started)
-
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        with Stopwatch() as watch:
-            await asyncio.gather(*(worker(http) for _ in range(connections)))
-    return Load(len(latencies), watch.elapsed, percentile(latencies, 50) * 1e3,
-                percentile(latencies, 99) * 1e3, errors)
-
-
 # --- the run ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Flash:
-    """What the flash sale measured."""
-
-    requests: int
-    seconds: float
-    statuses: dict[int, int]
-    confirmed: int
-    positions_ok: bool
-    p99_ms: float
-
-
-async def flash_sale(url: str, tokens: list[str], class_id: str, *, concurrency: int,
-                     seats: int) -> Flash:
-    """Send every enrolment at once (bounded by `concurrency` sockets); time until all answered."""
-    replies: list[tuple[int, dict[str, Any]]] = []
-    latencies: list[float] = []
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=600)) as http:
-
-        async def one(token: str) -> None:
-            started = time.perf_counter()
-            async with http.post(url + "/api/v1/enrollments", json={"class_id": class_id},
-                                 headers={"Authorization": f"Bearer {token}",
-                                          "Idempotency-Key": str(new_id())}) as resp:
-                replies.append((resp.status, await resp.json(content_type=None)))
-            latencies.append(time.perf_counter() - started)
-
-        with Stopwatch() as watch:
-            await asyncio.gather(*(one(t) for t in tokens))
-    statuses = Counter(status for status, _ in replies)
-    confirmed = sum(1 for s, b in replies if s == 201 and b["status"] == "confirmed")
-    positions = sorted(b["waitlist_position"] for s, b in replies
-                       if s == 201 and b["status"] == "waitlisted")
-    return Flash(len(replies), watch.elapsed, dict(statuses), confirmed,
-                 positions == list(range(1, len(tokens) - seats + 1)),
-                 percentile(latencies, 99) * 1e3)
 
 
 async def api(http: aiohttp.ClientSession, url: str, token: str, path: str,
@@ -355,8 +144,7 @@ async def main(args: argparse.Namespace) -> None:
         sys.executable, *profile, "-m", "services.enrollment",
         env=service_env(dsn, service_port, keys, relay=args.relay, namespace=namespace))
     baseline = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.enrollment_bench", "--serve-baseline", str(baseline_port),
-        dsn)
+        sys.executable, "-m", "bench.enrollment_baseline", str(baseline_port), dsn)
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     try:
         s_url, b_url = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{baseline_port}"
@@ -381,10 +169,13 @@ async def main(args: argparse.Namespace) -> None:
                        for _ in range(2 * CLASSES)]
             flash_class = (await api(http, s_url, admin_token, "/api/v1/classes",
                                      {**klass, "capacity": args.seats}))["id"]
-        per_side = int(args.seconds * 4000)
-        s_ids = await insert_trainees(pool, per_side, 0)
-        b_ids = await insert_trainees(pool, per_side, per_side)
-        f_ids = await insert_trainees(pool, args.flash, 2 * per_side)
+        # Service and baseline alternate (warm-up, then A B B A) so drift of the shared machine
+        # falls on both; every request uses a trainee no earlier request used.
+        slice_s = args.seconds / 2
+        per_run = int(max(slice_s, 1.0) * 4000)
+        s_ids = await insert_trainees(pool, 3 * per_run, 0)
+        b_ids = await insert_trainees(pool, 3 * per_run, 3 * per_run)
+        f_ids = await insert_trainees(pool, args.flash, 6 * per_run)
         s_lines = [f"{issuer.mint(t, 'trainee', name='学员', ttl_s=7200)} "
                    f"{classes[k % CLASSES]}" for k, t in enumerate(s_ids)]
         b_lines = [f"{t} {classes[CLASSES + k % CLASSES]}" for k, t in enumerate(b_ids)]
@@ -393,10 +184,22 @@ async def main(args: argparse.Namespace) -> None:
         client = "wrk" if drive is run_wrk else "aiohttp"
         print(f"load: {client}, {args.connections} connections, {args.seconds:.0f} s per side",
               flush=True)
-        s_load = await drive(s_url, s_lines, mode="service", seconds=args.seconds,
-                             connections=args.connections)
-        b_load = await drive(b_url, b_lines, mode="baseline", seconds=args.seconds,
-                             connections=args.connections)
+        sides = {"service": (s_url, s_lines, service.pid), "baseline": (b_url, b_lines,
+                                                                        baseline.pid)}
+        runs: dict[str, list[Load]] = {"service": [], "baseline": []}
+        cpu: dict[str, float] = {"service": 0.0, "baseline": 0.0}
+        for n, side in enumerate(["service", "baseline", "service", "baseline", "baseline",
+                                  "service"]):
+            url, lines, pid = sides[side]
+            chunk = lines[(n // 2) * per_run:(n // 2 + 1) * per_run]
+            warm_up = n < 2
+            before = cpu_seconds(pid)
+            load = await drive(url, chunk, mode=side, seconds=1.0 if warm_up else slice_s,
+                               connections=args.connections)
+            if not warm_up:
+                runs[side].append(load)
+                cpu[side] += cpu_seconds(pid) - before
+        s_load, b_load = combine(runs["service"]), combine(runs["baseline"])
         flash = await flash_sale(s_url, f_tokens, flash_class,
                                  concurrency=args.flash_concurrency, seats=args.seats)
         ratio = s_load.rps / b_load.rps if b_load.rps else 0.0
@@ -408,6 +211,8 @@ async def main(args: argparse.Namespace) -> None:
             ("bare aiohttp+asyncpg", f"{b_load.rps:,.0f} req/s  p50 {b_load.p50_ms:.1f} ms  "
                                      f"p99 {b_load.p99_ms:.1f} ms  errors {b_load.errors}"),
             ("ratio service/baseline", f"{ratio:.2f}x"),
+            ("server CPU per request", f"service {cpu_ms(cpu['service'], s_load):.2f} ms, "
+                                       f"baseline {cpu_ms(cpu['baseline'], b_load):.2f} ms"),
             ("flash sale", f"{flash.requests:,} enrolments into {args.seats} seats answered in "
                            f"{flash.seconds:.1f} s ({flash.requests / flash.seconds:,.0f}/s, "
                            f"p99 {flash.p99_ms:,.0f} ms, {args.flash_concurrency} sockets)"),
@@ -416,6 +221,7 @@ async def main(args: argparse.Namespace) -> None:
                                    f"{'exact' if flash.positions_ok else 'WRONG'}"),
         ]
         report("enrollment", rows, {"service": vars(s_load), "baseline": vars(b_load),
+                                    "cpu_seconds": cpu,
                                     "ratio": ratio, "flash": vars(flash), "args": vars(args),
                                     "client": client})
     finally:
@@ -426,6 +232,26 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.wait_for(proc.wait(), 30)
         await remove_database(dsn)
         await delete_exchange(f"{namespace}.events")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(seconds: float, load: Load) -> float:
+    """Return server CPU milliseconds per request."""
+    return seconds * 1000 / load.requests if load.requests else float("nan")
+
+
+def combine(loads: list[Load]) -> Load:
+    """Add up runs of one side: total requests over total time; the worse p99."""
+    return Load(
+        requests=sum(x.requests for x in loads), seconds=sum(x.seconds for x in loads),
+        p50_ms=sum(x.p50_ms for x in loads) / len(loads), p99_ms=max(x.p99_ms for x in loads),
+        errors=sum(x.errors for x in loads),
+    )
 
 
 async def delete_exchange(name: str) -> None:
@@ -446,14 +272,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--flash-concurrency", type=int, default=1000)
     parser.add_argument("--relay", action="store_true", help="run the outbox relay too")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
-    parser.add_argument("--serve-baseline", nargs=2, metavar=("PORT", "DSN"),
-                        help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    arguments = parse_args()
-    if arguments.serve_baseline:
-        serve_baseline(arguments.serve_baseline[1], int(arguments.serve_baseline[0]))
-    else:
-        asyncio.run(main(arguments))
+    asyncio.run(main(parse_args()))
