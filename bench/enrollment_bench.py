@@ -15,6 +15,7 @@ Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--fla
             After a 1 s warm-up of each, the two sides alternate A B B A (--seconds / 2 each)
             so drift of the shared machine falls on both; also reports the server processes'
             CPU time per request (/proc), which noise from other processes does not inflate.
+            BENCH_PROFILE=FILE runs the service under cProfile (for finding hot spots).
 - flash:    --flash trainees enrol at once (--flash-concurrency connections, each with an
             Idempotency-Key) into one class of --seats seats; every request must be answered
             (201, no 5xx), exactly --seats confirmed and the waitlist numbered 1..N.
