@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -86,12 +88,40 @@ class TokenIssuer:
 class TokenVerifier:
     """Verify access tokens with the public key; every service has one."""
 
-    def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        public_key_pem: bytes,
+        *,
+        issuer: str,
+        audience: str,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem)
         self.issuer, self.audience = issuer, audience
+        self._clock = clock
+        # A phone sends the same token with every request: remember recent verified tokens
+        # (until they expire) so signature checks are not repeated on every call.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = cache_size
 
     def verify(self, token: str) -> Principal:
         """Return the token's principal or raise Unauthorized."""
+        hit = self._verified.get(token)
+        if hit is None:
+            hit = self._verify(token)
+            self._verified[token] = hit
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        else:
+            self._verified.move_to_end(token)
+        principal, expires = hit
+        if expires <= self._clock():
+            self._verified.pop(token, None)
+            raise Unauthorized("access token expired", code="token_expired")
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -99,13 +129,15 @@ class TokenVerifier:
                 algorithms=["EdDSA"],
                 issuer=self.issuer,
                 audience=self.audience,
-                options={"require": ["exp", "sub", "iss", "aud"]},
+                # Expiry is checked by verify() against our clock, for cached tokens too.
+                options={"require": ["exp", "sub", "iss", "aud"], "verify_exp": False},
             )
             role = claims.get("role")
             if role not in ROLES:
                 raise Unauthorized("token has no valid role", code="invalid_token")
-            return Principal(user_id=UUID(claims["sub"]), role=role, name=claims.get("name", ""))
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("access token expired", code="token_expired") from None
-        except (jwt.InvalidTokenError, ValueError):
+            principal = Principal(
+                user_id=UUID(claims["sub"]), role=role, name=claims.get("name", "")
+            )
+            return principal, float(claims["exp"])
+        except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthorized("access token is invalid", code="invalid_token") from None

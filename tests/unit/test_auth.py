@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,17 @@ def test_token_command_mints_a_token_the_services_accept(
     assert exit_.value.code == 0
     principal = verifier.verify(capsys.readouterr().out.strip())
     assert (principal.user_id, principal.role) == (user, "admin")
+
+
+def test_a_cached_token_still_expires(issuer: TokenIssuer, keypair: tuple[bytes, bytes]) -> None:
+    now = [time.time()]
+    fresh = TokenVerifier(
+        keypair[1], issuer="jiangxin", audience="jiangxin", cache_size=2, clock=lambda: now[0]
+    )
+    token = issuer.mint(new_id(), "trainee", ttl_s=60)
+    assert fresh.verify(token).role == "trainee"
+    assert fresh.verify(token).role == "trainee"  # from the cache
+    now[0] += 61
+    with pytest.raises(Unauthorized) as err:
+        fresh.verify(token)
+    assert err.value.code == "token_expired"
