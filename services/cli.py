@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from services import SERVICE_NAMES
+from services.apidocs import write_api_docs
 from shared import cli as platform
 from shared.logging import configure_logging
 
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jiangxin", description="Jiangxin operator commands")
     commands = parser.add_subparsers(dest="command", required=True)
     platform.register(commands, services())
+    api = commands.add_parser("api-docs", help="write docs/api.md and docs/api/*.openapi.json")
+    api.set_defaults(func=lambda _args: write_api_docs())
     for name in SERVICE_NAMES:
         importlib.import_module(f"services.{name}.cli").register(commands)
     return parser

@@ -47,7 +47,7 @@ def register(commands: Commands, services: Mapping[str, ServiceInfo]) -> None:
 
     p = commands.add_parser("keys", help="create local signing keys in var/keys if missing")
     p.add_argument("--dir", type=Path, default=KEYS_DIR)
-    p.set_defaults(func=lambda a: _keys(a.dir))
+    p.set_defaults(func=lambda a: make_keys(a.dir))
 
     p = commands.add_parser("token", help="mint an access token (operators and tests)")
     p.add_argument("--role", choices=ROLES, required=True)
@@ -111,7 +111,8 @@ async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:
             await transport.close()
 
 
-def _keys(directory: Path) -> None:
+def make_keys(directory: Path) -> None:
+    """Create every local key file that is missing (never overwrite one)."""
     made = write_keypair(directory / "jwt-ed25519.pem", directory / "jwt-ed25519.pub.pem")
     print(f"JWT signing key: {'created' if made else 'kept'} in {directory}")
     from cryptography.fernet import Fernet
