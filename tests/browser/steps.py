@@ -37,7 +37,8 @@ def assert_shows_as_text(page: Page, locator_text: str) -> None:
 
 
 def set_up_class(
-    admin: Person, staff_admin: Staff, tag: str, *, policy: str = "auto_promote"
+    admin: Person, staff_admin: Staff, tag: str, *, policy: str = "auto_promote",
+    issue_policy: str = "auto",
 ) -> Setup:
     """Administrator: create a trainer, a course and a one-seat class starting tomorrow."""
     page = admin.page
@@ -66,6 +67,7 @@ def set_up_class(
     form.get_by_label("工种").fill("咖啡师")
     form.get_by_label("等级").select_option("4")
     form.get_by_label("学时").fill("8")
+    form.get_by_label("发证方式").select_option(issue_policy)
     form.get_by_role("button", name="创建课程").click()
     expect(page.locator("#courses")).to_contain_text(f"WEB-{tag}")
 
@@ -108,3 +110,33 @@ def enrol(trainee: Person, setup: Setup, phone: str, name: str, *, shot: bool = 
     expect(page.locator("#enrol-result")).to_be_visible()
 
 
+
+
+def move_to_today(admin: Person, setup: Setup) -> None:
+    """Administrator: reschedule the class to today, so that it can be taught and assessed."""
+    admin.go("/admin/classes")
+    card = admin.page.locator(f".admin-class[data-class-id='{setup.class_id}']")
+    card.get_by_text("改期").first.click()
+    form = card.locator(".reschedule-form")
+    today = china_today().isoformat()
+    form.get_by_label("开课日期").fill(today)
+    form.get_by_label("结课日期").fill(today)
+    form.get_by_role("button", name="改期").click()
+    expect(admin.page.locator("#toast")).to_contain_text("班次已改期")
+
+
+def assess_and_release(trainer: Person, setup: Setup, name: str) -> None:
+    """Trainer: mark `name` present, enter passing scores, release the class's results."""
+    trainer.sign_in_staff(setup.trainer)
+    trainer.go(f"/trainer/classes/{setup.class_id}/attendance")
+    trainer.page.get_by_label(name).select_option("present")
+    trainer.page.get_by_role("button", name="保存考勤").click()
+    expect(trainer.page.locator("#attendance-form .form-message")).to_contain_text("已保存")
+    trainer.page.get_by_role("link", name="成绩").click()
+    trainer.page.get_by_label(f"{name} 的理论成绩").fill("75")
+    trainer.page.get_by_label(f"{name} 的实操成绩").fill("80")
+    trainer.page.get_by_role("button", name="保存成绩").click()
+    expect(trainer.page.locator("#scores-form .form-message")).to_contain_text("已保存 1 人")
+    trainer.page.get_by_role("button", name="发布成绩").click()
+    trainer.confirm()
+    expect(trainer.page.locator("#release-result")).to_contain_text("结业 1 人")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.platform import Platform
-from tests.browser.steps import assert_shows_as_text, china_today, enrol, set_up_class
+from tests.browser.steps import assert_shows_as_text, enrol, move_to_today, set_up_class
 from tests.browser.support import (
     DESKTOP,
     PHONE,
@@ -82,14 +82,7 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
             assert_shows_as_text(b.page, XSS_NAME)
 
         # The class moves to today so that it can be taught and assessed in this test.
-        admin_p.go("/admin/classes")
-        card = admin_p.page.locator(f".admin-class[data-class-id='{setup.class_id}']")
-        card.get_by_text("改期").first.click()
-        today = china_today().isoformat()
-        card.locator(".reschedule-form").get_by_label("开课日期").fill(today)
-        card.locator(".reschedule-form").get_by_label("结课日期").fill(today)
-        card.locator(".reschedule-form").get_by_role("button", name="改期").click()
-        expect(admin_p.page.locator("#toast")).to_contain_text("班次已改期")
+        move_to_today(admin_p, setup)
 
         # The trainer marks attendance, enters scores and releases the results.
         trainer.sign_in_staff(setup.trainer)
