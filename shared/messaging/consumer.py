@@ -209,13 +209,12 @@ class Consumer:
                 self.service, self.topology.queue, envelope.routing_key, type(exc).__name__
             ).inc()
             return await self._retry_later(delivery, envelope, exc, attempt)
-        HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(
-            time.perf_counter() - started
-        )
+        elapsed = time.perf_counter() - started
+        HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(elapsed)
         if duplicate:
             log.info("message_duplicate_skipped")
             return Outcome.DUPLICATE
-        log.debug("message_handled")
+        log.info("message_handled", ms=round(elapsed * 1000, 1))
         return Outcome.HANDLED
 
     async def _run(self, envelope: Envelope, event: Any, handler: Any, attempt: int) -> bool:
