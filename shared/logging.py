@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import weakref
 from collections.abc import MutableMapping
 from typing import Any, Literal
 
@@ -13,6 +14,9 @@ import structlog
 from shared.masking import mask_fields
 
 LogFormat = Literal["json", "console"]
+
+# Every logger handed out, so that configuring again reaches loggers already used.
+_loggers: weakref.WeakSet[Any] = weakref.WeakSet()
 
 # Catch personal data that reached a free-text field, not only the well-known keys.
 _ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
@@ -71,6 +75,9 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
+    for logger in list(_loggers):
+        # A proxy keeps the logger assembled at first use as its own `bind`: forget it.
+        vars(logger).pop("bind", None)
     handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -91,7 +98,9 @@ def configure_logging(
 
 def get_logger(name: str | None = None) -> Any:
     """Return a structlog logger (bound lazily so configuration may come later)."""
-    return structlog.get_logger(name)
+    logger = structlog.get_logger(name)
+    _loggers.add(logger)
+    return logger
 
 
 bind_context = structlog.contextvars.bind_contextvars

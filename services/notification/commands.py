@@ -18,6 +18,8 @@ class Notify:
 
     source_message_id: UUID
     event: Event
+    correlation_id: str | None = None
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

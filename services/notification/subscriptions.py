@@ -18,7 +18,9 @@ def build_subscriptions(deps: Callable[[], Deps]) -> Subscriptions:
     subs = Subscriptions()
 
     async def on_event(event: Event, ctx: HandlerContext) -> None:
-        cmd = Notify(source_message_id=ctx.envelope.message_id, event=event)
+        envelope = ctx.envelope
+        cmd = Notify(source_message_id=envelope.message_id, event=event,
+                     correlation_id=envelope.correlation_id, traceparent=envelope.traceparent)
         await intake.notify(cmd, uow=ctx.uow, deps=deps())
 
     for spec in SPECS:

@@ -89,10 +89,14 @@ class Service:
     issuer: TokenIssuer
     announced: list[dict[str, Any]] = field(default_factory=list)
 
-    async def publish(self, event: Event, *, message_id: UUID | None = None) -> Envelope:
-        """Publish an event as its producer's relay would."""
-        envelope = Envelope.wrap(event, producer="test", correlation_id=str(new_id()),
-                                 message_id=message_id)
+    async def publish(
+        self, event: Event, *, message_id: UUID | None = None, correlation_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> Envelope:
+        """Publish an event as its producer's relay would (in a journey of its own unless told)."""
+        envelope = Envelope.wrap(event, producer="test",
+                                 correlation_id=correlation_id or str(new_id()),
+                                 message_id=message_id, traceparent=traceparent)
         await self.transport.publish(
             OutgoingMessage(body=envelope.model_dump_json().encode(),
                             message_id=str(envelope.message_id), type=envelope.routing_key,

@@ -79,3 +79,19 @@ def test_logging_follows_a_replaced_stderr_even_after_the_old_one_closed() -> No
         sys.stderr = real
         configure_logging(level="WARNING", fmt="console")
     assert "still_logging" in second.getvalue()
+
+
+def test_configuring_again_reaches_a_logger_already_used() -> None:
+    buffer, real = io.StringIO(), sys.stderr
+    log = get_logger("used-before")
+    try:
+        sys.stderr = buffer
+        configure_logging(level="WARNING", fmt="console")
+        log.info("dropped_at_warning")
+        configure_logging(level="INFO", fmt="json")
+        log.info("kept_at_info")
+    finally:
+        sys.stderr = real
+        configure_logging(level="WARNING", fmt="console")
+    assert "dropped_at_warning" not in buffer.getvalue()
+    assert json.loads(buffer.getvalue().strip())["event"] == "kept_at_info"

@@ -135,6 +135,9 @@ class LedgerRow:
     fallback_of: UUID | None
     unsubscribe_token: str | None
     created_at: datetime
+    # The source event's journey (None on rows written before it was kept).
+    correlation_id: str | None = None
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,12 @@ from services.notification.domain.model import (
 )
 from services.notification.domain.rules import next_morning, quiet_release, retry_at, zone
 from services.notification.handlers.deps import Deps
-from services.notification.handlers.outcomes import delivered_event, failed_event, fall_back
+from services.notification.handlers.outcomes import (
+    announce_delivered,
+    announce_failed,
+    fall_back,
+    working_on,
+)
 from services.notification.providers.base import (
     EmailMessage,
     Lookup,
@@ -28,7 +33,6 @@ from services.notification.providers.base import (
     StatusQuery,
 )
 from services.notification.templates.registry import EmailHtml
-from shared.events.envelope import Event
 from shared.logging import get_logger, scrub_text
 from shared.messaging.uow import UnitOfWork
 
@@ -60,6 +64,7 @@ async def _send_sms(row: LedgerRow, deps: Deps) -> list[SendResult]:
         if not breaker.allow():
             results.append(SendResult(Outcome.TRANSIENT, provider.name, code="circuit_open"))
             continue
+        _log_submission(row, provider.name)
         result = await provider.send(message)
         results.append(result)
         if result.outcome in (Outcome.TRANSIENT, Outcome.REJECTED, Outcome.UNKNOWN):
@@ -91,7 +96,13 @@ def email_message(row: LedgerRow, deps: Deps) -> EmailMessage:
 async def _send_email(row: LedgerRow, deps: Deps) -> SendResult:
     if deps.email is None:
         return SendResult(Outcome.REJECTED, "none", code="no_email_provider")
+    _log_submission(row, deps.email.name)
     return await deps.email.send(email_message(row, deps))
+
+
+def _log_submission(row: LedgerRow, provider: str) -> None:
+    log.info("notification_submitted", channel=row.channel.value, provider=provider,
+             recipient=row.recipient_masked, attempt=row.attempts)
 
 
 def decide(row: LedgerRow, results: Sequence[SendResult], *, deps: Deps, now: datetime) -> Decision:
@@ -142,27 +153,29 @@ async def record(decisions: Sequence[Decision], *, uow: UnitOfWork, deps: Deps) 
     await repository.insert_attempts(
         uow.conn, (a for d in decisions for a in d.attempts), now=now
     )
-    events: list[Event] = []
     for d in decisions:
         if d.row.id not in updated:
             continue  # a receipt settled it meanwhile
-        _log(d)
-        provider = d.provider or "none"
-        if d.announce == "delivered":
-            events.append(delivered_event(d.row, provider=provider, at=now))
-        elif d.announce == "failed":
-            events.append(failed_event(d.row, provider=provider, reason=d.error_code or "failed",
-                                       permanent=d.permanent))
-        if d.fall_back:
-            await fall_back(d.row, uow=uow, deps=deps, now=now)
-    if events:
-        await uow.publish(*events)
+        with working_on(d.row):
+            await _record_one(d, uow=uow, deps=deps, now=now)
+
+
+async def _record_one(d: Decision, *, uow: UnitOfWork, deps: Deps, now: datetime) -> None:
+    _log(d)
+    provider = d.provider or "none"
+    if d.announce == "delivered":
+        await announce_delivered(d.row, provider=provider, at=now, uow=uow)
+    elif d.announce == "failed":
+        await announce_failed(d.row, provider=provider, reason=d.error_code or "failed",
+                              permanent=d.permanent, uow=uow)
+    if d.fall_back:
+        await fall_back(d.row, uow=uow, deps=deps, now=now)
 
 
 def _log(d: Decision) -> None:
     level = "warning" if d.status in (Status.FAILED, Status.UNKNOWN) else "info"
     getattr(log, level)(
-        "notification_attempted", notification_id=str(d.row.id), channel=d.row.channel.value,
+        "notification_attempted", channel=d.row.channel.value,
         recipient=d.row.recipient_masked, status=d.status.value, provider=d.provider,
         code=d.error_code, attempt=d.row.attempts,
     )
@@ -174,14 +187,19 @@ async def send_all(rows: Sequence[LedgerRow], *, deps: Deps, limit: int) -> list
 
     async def one(row: LedgerRow) -> Decision:
         async with gate:
-            try:
-                return await send(row, deps=deps)
-            except Exception as exc:  # a bug after the call may have left: never resend blindly
-                log.exception("notification_send_crashed", notification_id=str(row.id))
-                failure = SendResult(Outcome.UNKNOWN, "none", code="crashed", detail=repr(exc))
-                return decide(row, [failure], deps=deps, now=deps.clock.now())
+            with working_on(row):
+                return await _send_safely(row, deps=deps)
 
     return list(await asyncio.gather(*(one(r) for r in rows)))
+
+
+async def _send_safely(row: LedgerRow, *, deps: Deps) -> Decision:
+    try:
+        return await send(row, deps=deps)
+    except Exception as exc:  # a bug after the call may have left: never resend blindly
+        log.exception("notification_send_crashed")
+        failure = SendResult(Outcome.UNKNOWN, "none", code="crashed", detail=repr(exc))
+        return decide(row, [failure], deps=deps, now=deps.clock.now())
 
 
 async def claim(*, uow: UnitOfWork, deps: Deps, limit: int) -> list[LedgerRow]:
@@ -203,13 +221,11 @@ async def reconcile(
         uow.conn, before=now - timedelta(seconds=unknown_expires_after_s), now=now
     )
     for row in expired:
-        log.error("notification_unknown_expired", notification_id=str(row.id),
-                  recipient=row.recipient_masked, provider=row.provider)
-    if expired:
-        await uow.publish(*(
-            failed_event(r, provider=r.provider or "none", reason="delivery_unknown",
-                         permanent=False) for r in expired
-        ))
+        with working_on(row):
+            log.error("notification_unknown_expired", recipient=row.recipient_masked,
+                      provider=row.provider)
+            await announce_failed(row, provider=row.provider or "none", reason="delivery_unknown",
+                                  permanent=False, uow=uow)
 
 
 async def unknown_to_check(
@@ -230,7 +246,8 @@ async def look_up(rows: Sequence[LedgerRow], *, deps: Deps) -> list[tuple[Ledger
         query = queries.get(row.provider or "")
         if query is None:
             continue
-        answer = await query.look_up(id=row.id, phone=row.recipient, sent_at=row.created_at)
+        with working_on(row):
+            answer = await query.look_up(id=row.id, phone=row.recipient, sent_at=row.created_at)
         answers.append((row, answer))
     return answers
 
@@ -241,25 +258,32 @@ async def record_lookups(
     """Settle unknown rows from what their provider's records say."""
     now = deps.clock.now()
     for row, answer in answers:
-        provider = row.provider or "none"
-        log.info("notification_looked_up", notification_id=str(row.id), provider=provider,
-                 state=answer.state.value, code=answer.code)
-        if answer.state in (Lookup.DELIVERED, Lookup.FAILED):
-            delivered = answer.state is Lookup.DELIVERED
-            if not await repository.settle(uow.conn, row.id, delivered=delivered,
-                                           code=None if delivered else answer.code,
-                                           provider=provider, now=now):
-                continue
-            if delivered:
-                await uow.publish(delivered_event(row, provider=provider, at=now))
-            else:
-                await uow.publish(failed_event(row, provider=provider, reason=answer.code,
-                                               permanent=True))
-                await fall_back(row, uow=uow, deps=deps, now=now)
-        elif answer.state is Lookup.PENDING:
-            await repository.resolve_unknown(uow.conn, row.id, status=Status.SUBMITTED,
-                                             code=None, now=now)
-        elif answer.state is Lookup.NOT_FOUND:
-            # The provider's own records show it never took the message: sending is safe.
-            await repository.resolve_unknown(uow.conn, row.id, status=Status.QUEUED,
-                                             code="not_taken_by_provider", now=now)
+        with working_on(row):
+            await _record_lookup(row, answer, uow=uow, deps=deps, now=now)
+
+
+async def _record_lookup(
+    row: LedgerRow, answer: LookupResult, *, uow: UnitOfWork, deps: Deps, now: datetime
+) -> None:
+    provider = row.provider or "none"
+    log.info("notification_looked_up", provider=provider, state=answer.state.value,
+             code=answer.code)
+    if answer.state in (Lookup.DELIVERED, Lookup.FAILED):
+        delivered = answer.state is Lookup.DELIVERED
+        if not await repository.settle(uow.conn, row.id, delivered=delivered,
+                                       code=None if delivered else answer.code,
+                                       provider=provider, now=now):
+            return
+        if delivered:
+            await announce_delivered(row, provider=provider, at=now, uow=uow)
+        else:
+            await announce_failed(row, provider=provider, reason=answer.code, permanent=True,
+                                  uow=uow)
+            await fall_back(row, uow=uow, deps=deps, now=now)
+    elif answer.state is Lookup.PENDING:
+        await repository.resolve_unknown(uow.conn, row.id, status=Status.SUBMITTED,
+                                         code=None, now=now)
+    elif answer.state is Lookup.NOT_FOUND:
+        # The provider's own records show it never took the message: sending is safe.
+        await repository.resolve_unknown(uow.conn, row.id, status=Status.QUEUED,
+                                         code="not_taken_by_provider", now=now)

@@ -28,8 +28,8 @@ from services.notification.domain.rules import (
 )
 from services.notification.handlers.deps import Deps
 from services.notification.handlers.outcomes import (
+    announce_failed,
     content_hash,
-    failed_event,
     mask,
     unsubscribe_token,
 )
@@ -107,7 +107,8 @@ class _Draft:
             body=rendered.body if rendered else "", params=rendered.params if rendered else [],
             variables=self.variables, fallbacks=fallbacks, fallback_of=None,
             unsubscribe_token=unsubscribe_token(contact.channel, self.critical),
-            created_at=self.now,
+            created_at=self.now, correlation_id=self.cmd.correlation_id,
+            traceparent=self.cmd.traceparent,
         )
 
 
@@ -116,7 +117,7 @@ async def _refuse(draft: _Draft, contact: Contact, reason: str, *, uow: UnitOfWo
     if await repository.insert_notification(
         uow.conn, row, content_hash="", error_code=reason
     ):
-        await uow.publish(failed_event(row, provider="none", reason=reason, permanent=True))
+        await announce_failed(row, provider="none", reason=reason, permanent=True, uow=uow)
         log.warning("notification_address_refused", notification_id=str(row.id),
                     channel=contact.channel.value, recipient=row.recipient_masked, reason=reason)
     return row.id

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from services.notification import repository
@@ -12,11 +14,35 @@ from services.notification.domain.rules import quiet_release, zone
 from services.notification.handlers.deps import Deps
 from shared.events.catalog import NotificationDelivered, NotificationFailed
 from shared.ids import new_id
-from shared.logging import get_logger
+from shared.logging import bound_context, get_logger
 from shared.masking import mask_email, mask_phone
+from shared.messaging.context import MessageContext, current_context, set_context
 from shared.messaging.uow import UnitOfWork
 
 log = get_logger(__name__)
+
+
+def journey_of(row: LedgerRow) -> MessageContext:
+    """Return the journey of the event a row was made for; that event is the cause."""
+    source = str(row.source_message_id)
+    return MessageContext(
+        correlation_id=row.correlation_id or source, causation_id=source,
+        traceparent=row.traceparent,
+    )
+
+
+@contextmanager
+def working_on(row: LedgerRow) -> Iterator[None]:
+    """Make log lines and events inside the block carry the journey of `row`'s source event."""
+    previous = current_context()
+    journey = journey_of(row)
+    set_context(journey)
+    try:
+        with bound_context(correlation_id=journey.correlation_id,
+                           causation_id=journey.causation_id, notification_id=str(row.id)):
+            yield
+    finally:
+        set_context(previous)
 
 
 def delivered_event(row: LedgerRow, *, provider: str, at: datetime) -> NotificationDelivered:
@@ -39,6 +65,24 @@ def failed_event(
         recipient_user_id=row.recipient_user_id, recipient_masked=row.recipient_masked,
         provider=provider, reason=reason, permanent=permanent,
     )
+
+
+async def announce_delivered(
+    row: LedgerRow, *, provider: str, at: datetime, uow: UnitOfWork
+) -> None:
+    """Publish that a message arrived, and log it."""
+    await uow.publish(delivered_event(row, provider=provider, at=at))
+    log.info("notification_delivered", channel=row.channel.value, provider=provider,
+             recipient=row.recipient_masked)
+
+
+async def announce_failed(
+    row: LedgerRow, *, provider: str, reason: str, permanent: bool, uow: UnitOfWork
+) -> None:
+    """Publish that a message could not be delivered on its channel, and log it."""
+    await uow.publish(failed_event(row, provider=provider, reason=reason, permanent=permanent))
+    log.info("notification_failed", channel=row.channel.value, provider=provider,
+             recipient=row.recipient_masked, reason=reason, permanent=permanent)
 
 
 def mask(channel: Channel, address: str) -> str:
@@ -76,6 +120,7 @@ async def fall_back(row: LedgerRow, *, uow: UnitOfWork, deps: Deps, now: datetim
         provider_message_id=None, subject=rendered.subject, body=rendered.body,
         params=rendered.params, variables=row.variables, fallbacks=rest, fallback_of=row.id,
         unsubscribe_token=unsubscribe_token(contact.channel, row.critical), created_at=now,
+        correlation_id=row.correlation_id, traceparent=row.traceparent,
     )
     created = await repository.insert_notification(
         uow.conn, new, chars=rendered.chars, segments=rendered.segments,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from services.notification import repository
-from services.notification.commands import RecordReceipts
+from services.notification.commands import Receipt, RecordReceipts
+from services.notification.domain.model import LedgerRow
 from services.notification.handlers.deps import Deps
-from services.notification.handlers.outcomes import delivered_event, failed_event, fall_back
+from services.notification.handlers.outcomes import (
+    announce_delivered,
+    announce_failed,
+    fall_back,
+    working_on,
+)
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork
 
@@ -32,23 +39,29 @@ async def record_receipts(cmd: RecordReceipts, *, uow: UnitOfWork, deps: Deps) -
             log.info("receipt_ignored", provider=cmd.provider, duplicate=not fresh,
                      matched=row is not None)
             continue
-        # The first final report wins; later or repeated ones change nothing.
-        if not await repository.settle(
-            uow.conn, row.id, delivered=receipt.delivered,
-            code=None if receipt.delivered else receipt.code, provider=cmd.provider, now=now,
-        ):
-            continue
-        changed += 1
-        log.info("receipt_applied", notification_id=str(row.id), provider=cmd.provider,
-                 delivered=receipt.delivered, code=receipt.code, recipient=row.recipient_masked)
-        if receipt.delivered:
-            await uow.publish(delivered_event(row, provider=cmd.provider, at=receipt.at or now))
-        else:
-            await uow.publish(
-                failed_event(row, provider=cmd.provider, reason=receipt.code, permanent=True)
-            )
-            await fall_back(row, uow=uow, deps=deps, now=now)
+        with working_on(row):
+            changed += await _apply(receipt, row, provider=cmd.provider, now=now, uow=uow,
+                                    deps=deps)
     return changed
+
+
+async def _apply(receipt: Receipt, row: LedgerRow, *, provider: str, now: datetime,
+                 uow: UnitOfWork, deps: Deps) -> int:
+    # The first final report wins; later or repeated ones change nothing.
+    if not await repository.settle(
+        uow.conn, row.id, delivered=receipt.delivered,
+        code=None if receipt.delivered else receipt.code, provider=provider, now=now,
+    ):
+        return 0
+    log.info("receipt_applied", provider=provider, delivered=receipt.delivered,
+             code=receipt.code, recipient=row.recipient_masked)
+    if receipt.delivered:
+        await announce_delivered(row, provider=provider, at=receipt.at or now, uow=uow)
+    else:
+        await announce_failed(row, provider=provider, reason=receipt.code, permanent=True,
+                              uow=uow)
+        await fall_back(row, uow=uow, deps=deps, now=now)
+    return 1
 
 
 def _uuid(value: str | None) -> UUID | None:

@@ -22,7 +22,7 @@ from shared.db import Conn
 _COLUMNS = """id, source_message_id, source_type, aggregate_id, seq, channel, recipient,
  recipient_masked, recipient_user_id, pref_key, locale, timezone, critical, status, not_before,
  attempts, provider, provider_message_id, subject, body, params, variables, fallbacks,
- fallback_of, unsubscribe_token, created_at"""
+ fallback_of, unsubscribe_token, created_at, correlation_id, traceparent"""
 
 
 def to_row(r: asyncpg.Record) -> LedgerRow:
@@ -38,7 +38,8 @@ def to_row(r: asyncpg.Record) -> LedgerRow:
         params=[(p[0], p[1]) for p in r["params"]], variables=dict(r["variables"]),
         fallbacks=[Contact(Channel(f["channel"]), f["address"]) for f in r["fallbacks"]],
         fallback_of=r["fallback_of"], unsubscribe_token=r["unsubscribe_token"],
-        created_at=r["created_at"],
+        created_at=r["created_at"], correlation_id=r["correlation_id"],
+        traceparent=r["traceparent"],
     )
 
 
@@ -115,8 +116,8 @@ async def insert_notification(
         f"""INSERT INTO notifications ({_COLUMNS}, chars, segments, content_hash, error_code,
                related_id, updated_at, failed_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $26,
-                    CASE WHEN $14::text = 'failed' THEN $26::timestamptz END)
+                    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32,
+                    $33, $26, CASE WHEN $14::text = 'failed' THEN $26::timestamptz END)
             ON CONFLICT (source_message_id, recipient, channel) DO NOTHING RETURNING 1""",
         row.id, row.source_message_id, row.source_type, row.aggregate_id, row.seq,
         row.channel.value, row.recipient, row.recipient_masked, row.recipient_user_id,
@@ -124,8 +125,8 @@ async def insert_notification(
         row.attempts, row.provider, row.provider_message_id, row.subject, row.body,
         [list(p) for p in row.params], row.variables,
         [{"channel": c.channel.value, "address": c.address} for c in row.fallbacks],
-        row.fallback_of, row.unsubscribe_token, now, chars, segments, content_hash, error_code,
-        related_id,
+        row.fallback_of, row.unsubscribe_token, now, row.correlation_id, row.traceparent, chars,
+        segments, content_hash, error_code, related_id,
     )
     return inserted is not None
 
