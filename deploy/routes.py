@@ -70,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/receipts",
         "/dev/inbox",
     ),
+    Route("/dev/inbox.json", "notification", exact=True),
     *(route for name in SERVICE_NAMES for route in _operations(name)),
     # Queue depths and outbox backlog of each service, for the admin dashboard (admin token).
     *(Route(f"/api/v1/ops/{name}", name) for name in SERVICE_NAMES),

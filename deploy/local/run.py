@@ -246,6 +246,8 @@ async def supervise(argv: Sequence[str] | None = None) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("JIANGXIN_LOG_FORMAT", "console")
     env.setdefault("JIANGXIN_PUBLIC_BASE_URL", f"http://localhost:{args.port}")
+    # Only the notification child reads it: locally, sign-in codes are read at /dev/inbox.
+    env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
     children = [Child(n, [sys.executable, "-m", f"services.{n}"]) for n in SERVICE_NAMES]
     nginx_argv = [nginx, "-p", str(config.parent), "-c", str(config), "-e", "stderr"]
     children.append(Child("gateway", [*nginx_argv, "-g", "daemon off;"]))

@@ -24,7 +24,7 @@ from shared.web.api import ANY_ROLE, ApiRequest, ApiRoutes
 
 routes = ApiRoutes()
 DEPS = web.AppKey("notification_deps", Deps)
-SINK_ENABLED = web.AppKey("notification_sink_enabled", bool)
+DEV_INBOX = web.AppKey("notification_dev_inbox", bool)
 RECEIPT_TOKEN = web.AppKey("notification_receipt_token", str)
 
 
@@ -169,13 +169,13 @@ async def unsubscribe(req: ApiRequest[None, None]) -> web.Response:
                         content_type="text/html")
 
 
-def _require_sink(req: ApiRequest[None, InboxQuery]) -> None:
-    if not req.app[SINK_ENABLED]:
-        raise NotFound("the dev inbox exists only with the sink provider")
+def _require_dev_inbox(req: ApiRequest[None, InboxQuery]) -> None:
+    if not req.app[DEV_INBOX]:
+        raise NotFound("the dev inbox is served only with dev_inbox on and the sink provider")
 
 
 async def _inbox(req: ApiRequest[None, InboxQuery]) -> views.Inbox:
-    _require_sink(req)
+    _require_dev_inbox(req)
     recipient = None
     if req.query.phone:
         recipient = normalise_phone(req.query.phone)
@@ -188,7 +188,7 @@ async def _inbox(req: ApiRequest[None, InboxQuery]) -> views.Inbox:
 
 @routes.get("/dev/inbox", query=InboxQuery, content_types=("text/html",), tags=("dev",))
 async def dev_inbox(req: ApiRequest[None, InboxQuery]) -> web.Response:
-    """Show what the sink captured, newest first (sink provider only)."""
+    """Show what the sink captured, newest first (local runs: dev_inbox and the sink only)."""
     return web.Response(text=inbox_page(await _inbox(req)), content_type="text/html")
 
 

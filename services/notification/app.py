@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from services.notification.api import DEPS, RECEIPT_TOKEN, SINK_ENABLED, routes
+from services.notification.api import DEPS, DEV_INBOX, RECEIPT_TOKEN, routes
 from services.notification.clock import Clock, SystemClock
 from services.notification.config import Settings
 from services.notification.handlers.deps import Deps
@@ -16,6 +16,8 @@ from services.notification.runtime import (
     check_provider_templates,
     dispatcher_ctx,
     providers_ctx,
+    uses_sink,
+    warn_if_sink_is_public,
 )
 from services.notification.subscriptions import build_subscriptions
 from shared.service import Overrides, create_service_app
@@ -38,6 +40,7 @@ def create_app(
     clock = getattr(overrides, "clock", None) or SystemClock()
     deps = build_deps(settings, clock)
     check_provider_templates(settings)
+    warn_if_sink_is_public(settings)
 
     def current_deps() -> Deps:
         return deps
@@ -52,7 +55,7 @@ def create_app(
         overrides=overrides,
     )
     app[DEPS] = deps
-    app[SINK_ENABLED] = "sink" in settings.sms_providers or settings.email_provider == "sink"
+    app[DEV_INBOX] = settings.dev_inbox and uses_sink(settings)
     app[RECEIPT_TOKEN] = settings.receipt_token.get_secret_value()
     app.cleanup_ctx.append(providers_ctx)
     if settings.run_dispatcher:

@@ -54,6 +54,9 @@ class Settings(ServiceSettings):
     mail_from: str = "匠心培训 <noreply@jiangxin.local>"
     mail_domain: str = "jiangxin.local"
 
+    # /dev/inbox shows what the sink captured, sign-in codes included: local runs only.
+    dev_inbox: bool = False
+
     # Delivery-receipt callbacks must carry ?token=<receipt_token> when it is set.
     receipt_token: SecretStr = SecretStr("")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -27,6 +28,7 @@ from shared.service import POOL, SETTINGS, UOW
 
 log = get_logger(__name__)
 DISPATCHER = web.AppKey("notification_dispatcher", Dispatcher)
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _settings(app: web.Application) -> Settings:
@@ -53,6 +55,20 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         mail_domain=settings.mail_domain,
     )
     return Deps(registry=TemplateRegistry.load(settings.sms_signature), clock=clock, policy=policy)
+
+
+def uses_sink(settings: Settings) -> bool:
+    """Tell whether any message goes to the sink instead of a real provider."""
+    return "sink" in settings.sms_providers or settings.email_provider == "sink"
+
+
+def warn_if_sink_is_public(settings: Settings) -> None:
+    """Warn when SMS goes to the sink although the service looks publicly deployed."""
+    host = urlsplit(settings.public_base_url).hostname or ""
+    if "sink" in settings.sms_providers and host not in _LOCAL_HOSTS:
+        log.warning("sms_sink_on_public_url", public_base_url=settings.public_base_url,
+                    sms_providers=list(settings.sms_providers),
+                    hint="no SMS leaves this service: configure a real provider")
 
 
 def check_provider_templates(settings: Settings) -> None:

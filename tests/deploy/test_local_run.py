@@ -42,6 +42,10 @@ async def test_run_serves_every_service_behind_one_origin_and_ctrl_c_stops_them_
             async with http.get(f"{base}/") as response:
                 assert response.status == 200
                 assert "text/html" in response.headers["Content-Type"]
+            # make run turns the dev inbox on (it is off unless configured).
+            for path in ("/dev/inbox", "/dev/inbox.json", "/dev/inbox/messages"):
+                async with http.get(f"{base}{path}") as response:
+                    assert response.status == 200, path
         assert len(children) >= 5, children  # three services, nginx master and worker
         assert len(leftovers(namespace, tmp_path)) >= 5  # the check below can see them
         run.process.send_signal(signal.SIGINT)

@@ -27,6 +27,7 @@ DOCUMENTED = {
         "/api/v1/me/notifications", "/api/v1/me/notifications/3/read",
         "/api/v1/me/preferences", "/api/v1/notifications", "/api/v1/notifications/stats",
         "/api/v1/receipts", "/api/v1/receipts/sms", "/dev/inbox", "/dev/inbox/messages",
+        "/dev/inbox.json", "/dev/inbox.json?phone=13800138000",
     ],
     WEB: ["/", "/index.html", "/courses/12", "/me/certificates", "/verifying", "/app.js"],
     NOT_FOUND: ["/api/v1/nothing", "/api/v2/courses", "/api/v1/meetings", "/api/v1/coursesx"],

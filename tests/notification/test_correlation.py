@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-import structlog
-
-from shared.logging import configure_logging
 from shared.messaging.context import new_traceparent
 from tests.notification.conftest import StartService
 from tests.notification.fakes import FakeSms
 from tests.notification.harness import Service, confirmed
-
-
-@contextmanager
-def json_logs() -> Iterator[io.StringIO]:
-    """Log INFO and up as JSON lines into a buffer inside the block."""
-    buffer, real = io.StringIO(), sys.stderr
-    sys.stderr = buffer
-    configure_logging(level="INFO", fmt="json")
-    try:
-        yield buffer
-    finally:
-        sys.stderr = real
-        structlog.contextvars.clear_contextvars()
-        configure_logging(level="WARNING", fmt="console")
-
-
-def log_lines(buffer: io.StringIO) -> list[dict[str, Any]]:
-    """Return the JSON log lines written so far."""
-    lines = []
-    for text in buffer.getvalue().splitlines():
-        try:
-            lines.append(json.loads(text))
-        except ValueError:
-            continue
-    return lines
+from tests.support.logs import json_logs, log_lines
 
 
 async def announced(service: Service, source: UUID, routing_key: str) -> dict[str, Any]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from tests.notification.conftest import StartService
 from tests.notification.harness import confirmed, otp, recipient
+from tests.support.logs import json_logs, log_lines
+
+INBOX_PATHS = ("/dev/inbox", "/dev/inbox/messages", "/dev/inbox.json")
 
 
 async def test_confirmation_reaches_the_sink_once_and_is_announced_delivered(
     start_service: StartService,
 ) -> None:
-    service = await start_service()
+    service = await start_service(dev_inbox=True)
     envelope = await service.publish(confirmed())
     rows = await service.until_status(envelope.message_id, "delivered")
     assert [(r["channel"], r["recipient"], r["provider"]) for r in rows] == [
@@ -30,7 +33,7 @@ async def test_confirmation_reaches_the_sink_once_and_is_announced_delivered(
 
 
 async def test_sign_in_code_is_easy_to_find_in_the_dev_inbox(start_service: StartService) -> None:
-    service = await start_service()
+    service = await start_service(dev_inbox=True)
     await service.publish(otp(phone="+8613900139000", code="482913"))
 
     async def arrived() -> bool:
@@ -48,7 +51,7 @@ async def test_sign_in_code_is_easy_to_find_in_the_dev_inbox(start_service: Star
 
 
 async def test_dev_inbox_escapes_what_it_shows(start_service: StartService) -> None:
-    service = await start_service()
+    service = await start_service(dev_inbox=True)
     await service.publish(confirmed(trainee=recipient(name="<script>x</script>")))
 
     async def shown() -> bool:
@@ -58,11 +61,41 @@ async def test_dev_inbox_escapes_what_it_shows(start_service: StartService) -> N
     assert "<script>x</script>" not in await (await service.client.get("/dev/inbox")).text()
 
 
-async def test_dev_inbox_is_absent_without_the_sink(start_service: StartService) -> None:
-    service = await start_service(sms_providers=("aliyun",), email_provider="smtp")
-    response = await service.client.get("/dev/inbox")
-    assert response.status == 404
-    assert (await response.json())["code"] == "not_found"
+async def test_dev_inbox_is_absent_without_the_sink_even_when_switched_on(
+    start_service: StartService,
+) -> None:
+    service = await start_service(sms_providers=("aliyun",), email_provider="smtp",
+                                  dev_inbox=True)
+    for path in INBOX_PATHS:
+        response = await service.client.get(path)
+        assert response.status == 404, path
+        assert (await response.json())["code"] == "not_found"
+
+
+async def test_dev_inbox_is_off_by_default_and_hides_sign_in_codes_the_sink_holds(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    envelope = await service.publish(otp(phone="+8613900139000", code="482913"))
+    await service.until_status(envelope.message_id, "delivered")
+    for path in INBOX_PATHS:
+        response = await service.client.get(path, params={"phone": "13900139000"})
+        assert response.status == 404, path
+        assert response.content_type == "application/problem+json"
+        assert "482913" not in await response.text()
+
+
+async def test_start_up_warns_when_sms_goes_to_the_sink_on_a_public_address(
+    start_service: StartService,
+) -> None:
+    with json_logs() as logs:
+        await start_service(public_base_url="https://peixun.example.org")
+        await start_service(public_base_url="http://127.0.0.1:8080")
+        await start_service(public_base_url="http://localhost:8080")
+    warnings = [line for line in log_lines(logs) if line["event"] == "sms_sink_on_public_url"]
+    assert [(w["level"], w["public_base_url"]) for w in warnings] == [
+        ("warning", "https://peixun.example.org")
+    ]
 
 
 async def test_admin_lists_messages_by_recipient_with_masked_address(
