@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.support import Person, Staff, new_phone
 
 CHINA = ZoneInfo("Asia/Shanghai")
+CATEGORY = "餐饮服务"
 
 
 def china_today() -> date:
@@ -60,7 +61,7 @@ def set_up_class(
     admin.go("/admin/courses?new=1")
     form = page.locator("#create-course")
     form.get_by_label("课程代码").fill(f"WEB-{tag}")
-    form.get_by_label("类别").fill("餐饮服务")
+    form.get_by_label("类别").fill(CATEGORY)
     form.get_by_label("中文名称").fill(title)
     form.get_by_label("英文名称").fill(f"Barista {tag}")
     form.get_by_label("职业名称").fill("咖啡师")
@@ -96,9 +97,15 @@ def enrol(trainee: Person, setup: Setup, phone: str, name: str, *, shot: bool = 
     page = trainee.page
     trainee.go("/")
     trainee.heading("培训课程")
+    page.get_by_label("类别").select_option(CATEGORY)  # applies at once
+    expect(page).to_have_url(re.compile(r"category="))
     page.get_by_label("搜索").fill(setup.tag)
     page.get_by_role("button", name="筛选").click()
-    expect(page.locator(".class-card", has_text=setup.course_title)).to_have_count(1)
+    expect(page).to_have_url(re.compile(rf"q={setup.tag}"))
+    cards = page.locator(".class-card")
+    expect(cards).to_have_count(1)
+    expect(cards).to_contain_text(setup.course_title)
+    expect(page.get_by_label("只看可报名的班次")).to_be_checked()
     if shot:
         trainee.shot("01-catalogue")
     page.get_by_role("link", name=setup.course_title).click()
@@ -108,8 +115,6 @@ def enrol(trainee: Person, setup: Setup, phone: str, name: str, *, shot: bool = 
     trainee.heading(setup.course_title)
     page.get_by_role("button", name=re.compile("立即报名|加入候补")).click()
     expect(page.locator("#enrol-result")).to_be_visible()
-
-
 
 
 def move_to_today(admin: Person, setup: Setup) -> None:

@@ -31,9 +31,9 @@ export function dateRange(start, end) {
   return start === end ? formatDate(start) : `${formatDate(start)} – ${formatDate(end)}`;
 }
 
-/** Where the class takes place. */
+/** Where the class takes place (an online class gets a badge after its venue). */
 export function venueText(cls) {
-  return cls.online ? t('class.online', { venue: cls.venue }) : cls.venue;
+  return cls.online ? [cls.venue, ' ', h('span', { class: 'badge' }, t('class.online'))] : cls.venue;
 }
 
 /** Whether (and why not) a class takes enrolments. */
