@@ -18,60 +18,100 @@ async function categories(signal) {
   return [...found].sort();
 }
 
+function filtersOf(params) {
+  return {
+    q: params.get('q') || '',
+    category: params.get('category') || '',
+    open: params.get('open') !== '0',
+  };
+}
+
+function classQuery(filters, cursor) {
+  const { q, category, open } = filters;
+  return { q, category, open: open ? 'true' : undefined, limit: 20, cursor };
+}
+
 export default async function catalogue(ctx) {
-  const q = ctx.query.get('q') || '';
-  const category = ctx.query.get('category') || '';
-  const open = ctx.query.get('open') !== '0';
+  let current = filtersOf(ctx.query);
   const [cats, first] = await Promise.all([
     categories(ctx.signal),
-    api.get('/api/v1/classes', { query: { q, category, open: open ? 'true' : undefined, limit: 20 }, signal: ctx.signal }),
+    api.get('/api/v1/classes', { query: classQuery(current), signal: ctx.signal }),
   ]);
 
-  const filters = h('form', { class: 'filters', role: 'search', id: 'filters' },
-    field({ name: 'q', label: t('catalogue.search'), type: 'search', value: q, placeholder: t('catalogue.search_hint') }),
+  const form = h('form', { class: 'filters', role: 'search', id: 'filters' },
+    field({ name: 'q', label: t('catalogue.search'), type: 'search', value: current.q, placeholder: t('catalogue.search_hint') }),
     field({
-      name: 'category', label: t('catalogue.category'), type: 'select', value: category,
+      name: 'category', label: t('catalogue.category'), type: 'select', value: current.category,
       options: [['', t('catalogue.all_categories')], ...cats.map((c) => [c, has(`category.${c}`) ? t(`category.${c}`) : c])],
     }),
-    checkbox({ name: 'open', label: t('catalogue.open_only'), checked: open }),
+    checkbox({ name: 'open', label: t('catalogue.open_only'), checked: current.open }),
     h('div', { class: 'field' }, h('button', { type: 'submit' }, t('catalogue.apply'))));
-  filters.addEventListener('submit', (event) => {
+
+  const count = h('p', { class: 'muted', 'aria-live': 'polite', id: 'class-count' });
+  const empty = h('p', { class: 'notice', hidden: true });
+  const list = h('div', { class: 'cards three', id: 'class-list' });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('catalogue.more'));
+  const problem = h('div', {});
+  let cursor = null;
+  let shown = 0;
+  const draw = (page, { append = false } = {}) => {
+    if (!append) {
+      list.replaceChildren();
+      shown = 0;
+    }
+    for (const item of page.items) list.append(classCard(item));
+    shown += page.items.length;
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    count.textContent = t('catalogue.count', { n: shown + (cursor ? '+' : '') });
+    empty.hidden = shown > 0;
+    const filtered = current.q || current.category || current.open;
+    empty.textContent = filtered ? t('catalogue.none_filtered') : t('catalogue.none');
+  };
+  draw(first);
+
+  // Filtering replaces only the list (the form keeps what is being typed) and the address, so
+  // the back button and a shared link give the same list.
+  let loading = null;
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const data = new FormData(filters);
+    const data = new FormData(form);
     const params = new URLSearchParams();
-    if (data.get('q')) params.set('q', String(data.get('q')).trim());
+    if (String(data.get('q') || '').trim()) params.set('q', String(data.get('q')).trim());
     if (data.get('category')) params.set('category', String(data.get('category')));
     if (!data.get('open')) params.set('open', '0');
     const search = params.toString();
-    ctx.go(search ? `/?${search}` : '/');
+    history.pushState(null, '', search ? `/?${search}` : '/');
+    current = filtersOf(params);
+    loading?.abort();
+    loading = new AbortController();
+    const signal = loading.signal;
+    list.setAttribute('aria-busy', 'true');
+    api.get('/api/v1/classes', { query: classQuery(current), signal })
+      .then((page) => {
+        problem.replaceChildren();
+        draw(page);
+      })
+      .catch((error) => {
+        if (error.name !== 'AbortError') problem.replaceChildren(notice(error));
+      })
+      .finally(() => {
+        if (!signal.aborted) list.removeAttribute('aria-busy');
+      });
   });
   // Changing the category or the checkbox applies at once (no need to find the button).
-  for (const el of filters.querySelectorAll('select, input[type=checkbox]')) {
-    el.addEventListener('change', () => filters.requestSubmit());
+  for (const el of form.querySelectorAll('select, input[type=checkbox]')) {
+    el.addEventListener('change', () => form.requestSubmit());
   }
-
-  const list = h('div', { class: 'cards three', id: 'class-list' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('catalogue.more'));
-  let cursor = null;
-  const add = (page) => {
-    for (const item of page.items) list.append(classCard(item));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-  };
-  add(first);
   more.addEventListener('click', () => busy(more, async () => {
     try {
-      add(await api.get('/api/v1/classes', { query: { q, category, open: open ? 'true' : undefined, limit: 20, cursor } }));
+      draw(await api.get('/api/v1/classes', { query: classQuery(current, cursor) }), { append: true });
     } catch (error) {
-      more.after(notice(error));
+      problem.replaceChildren(notice(error));
     }
   }));
 
-  const empty = first.items.length ? null
-    : h('p', { class: 'notice' }, q || category || open ? t('catalogue.none_filtered') : t('catalogue.none'));
   ctx.show(t('catalogue.title'),
     h('p', { class: 'muted' }, t('catalogue.lead')),
-    filters,
-    h('p', { class: 'muted', 'aria-live': 'polite' }, t('catalogue.count', { n: first.items.length + (first.next_cursor ? '+' : '') })),
-    empty, list, h('p', {}, more));
+    form, count, problem, empty, list, h('p', {}, more));
 }
