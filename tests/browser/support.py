@@ -126,6 +126,8 @@ class Person:
     def shot(self, name: str) -> None:
         """Save a screenshot for docs/screenshots/ (README 'Where to click')."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # Toasts vanish after a few seconds by themselves; keep them out of the pictures.
+        self.page.evaluate("document.getElementById('toast')?.replaceChildren()")
         self.page.screenshot(path=str(SCREENSHOTS / f"{self.viewport.name}-{name}.png"),
                              full_page=True, animations="disabled", caret="hide")
 

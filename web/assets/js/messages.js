@@ -307,7 +307,7 @@ const zh = {
   'attendance.nothing': '请至少登记一人。',
   'attendance.nobody': '还没有确认名额的学员。',
 
-  'scores.lead': '分数 0–100，可以有半分。默认及格线：理论 {theory}、实操 {practical}。',
+  'scores.lead': '分数 0–100，可以有半分。本课程及格线：理论 {theory}、实操 {practical}。',
   'scores.theory_for': '{name} 的理论成绩',
   'scores.practical_for': '{name} 的实操成绩',
   'scores.theory_score': '理论',
@@ -890,7 +890,7 @@ const en = {
   'attendance.nothing': 'Mark at least one trainee.',
   'attendance.nobody': 'No trainee holds a seat yet.',
 
-  'scores.lead': 'Scores 0-100, halves allowed. Default pass marks: theory {theory}, practical {practical}.',
+  'scores.lead': 'Scores 0-100, halves allowed. Pass marks of this course: theory {theory}, practical {practical}.',
   'scores.theory_for': 'Theory score of {name}',
   'scores.practical_for': 'Practical score of {name}',
   'scores.theory_score': 'Theory',

@@ -2,7 +2,7 @@
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { confirm } from '../dialog.js';
-import { showDone, showErrors } from '../errors.js';
+import { message, showDone, showErrors } from '../errors.js';
 import { checkbox, field, form, read } from '../forms.js';
 import { t, today } from '../i18n.js';
 import { badge, courseTitle, dateRange, seatsText, venueText } from '../views.js';
@@ -106,7 +106,7 @@ function cancelButton(ctx, cls) {
         ctx.toast(t('classes.cancelled'));
         ctx.reload();
       } catch (error) {
-        button.after(h('p', { class: 'notice error' }, error.message));
+        button.after(h('p', { class: 'notice error', role: 'alert' }, message(error)));
       }
     });
   });

@@ -35,12 +35,12 @@ export async function attendanceTab({ ctx, cls, roster, base }) {
     const marked = entry.attendance?.[day] || '';
     return h('tr', { dataset: { enrollmentId: entry.enrollment_id } },
       h('td', { class: 'name' }, h('label', { for: id }, entry.name || entry.phone_masked)),
-      h('td', {}, h('select', { id, name: entry.enrollment_id, class: 'mark' },
+      h('td', { 'data-label': t('attendance.mark') }, h('select', { id, name: entry.enrollment_id, class: 'mark' },
         h('option', { value: '', selected: !marked }, t('attendance.unmarked')),
         MARKS.map((m) => h('option', { value: m, selected: marked === m }, t(`attendance.${m}`))))));
   });
   const sheet = form({ id: 'attendance-form', class: 'stack wide' },
-    h('div', { class: 'table-wrap' }, h('table', {},
+    h('div', { class: 'table-wrap' }, h('table', { class: 'stack-table' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('roster.name')), h('th', { scope: 'col' }, t('attendance.mark')))),
       h('tbody', {}, rows))),
     h('div', { class: 'row' },

@@ -4,14 +4,14 @@ import { busy, h, uid } from '../dom.js';
 import { confirm } from '../dialog.js';
 import { formMessage, message } from '../errors.js';
 import { form } from '../forms.js';
-import { formatDate, has, t } from '../i18n.js';
+import { formatDate, formatNumber, has, t } from '../i18n.js';
 import { ON_ROSTER } from './console-attendance.js';
 
 function scoreInput(entry, kind) {
   const id = uid(kind);
   const value = entry[`${kind}_score`];
   const label = t(`scores.${kind}_for`, { name: entry.name || entry.phone_masked });
-  return h('td', {},
+  return h('td', { 'data-label': t(`roster.${kind}`) },
     h('label', { for: id, class: 'visually-hidden' }, label),
     h('input', {
       id, type: 'number', name: `${kind}_score`, min: 0, max: 100, step: 0.5, inputmode: 'decimal',
@@ -97,16 +97,17 @@ function releaseBox(ctx, cls, sheet) {
 export async function scoresTab({ ctx, cls, roster }) {
   const seated = roster.items.filter((e) => ON_ROSTER.has(e.status));
   if (!seated.length) return h('p', { class: 'notice' }, t('attendance.nobody'));
+  const course = await api.get(`/api/v1/courses/${encodeURIComponent(cls.course_id)}`, { signal: ctx.signal });
   const rows = seated.map((entry) => h('tr', { dataset: { enrollmentId: entry.enrollment_id } },
     h('th', { scope: 'row', class: 'name' }, entry.name || entry.phone_masked),
-    h('td', {}, entry.exam_eligible ? t('roster.yes') : t('scores.not_eligible')),
+    h('td', { 'data-label': t('roster.eligible') }, entry.exam_eligible ? t('roster.yes') : t('scores.not_eligible')),
     scoreInput(entry, 'theory'),
     scoreInput(entry, 'practical'),
-    h('td', {}, entry.passed === null ? '—' : entry.passed ? t('result.passed') : t('result.failed')),
-    h('td', {}, h('span', { class: 'saved muted' }), h('p', { class: 'field-error', id: `${entry.enrollment_id}-err`, role: 'alert' }))));
+    h('td', { 'data-label': t('roster.result') }, entry.passed === null ? '—' : entry.passed ? t('result.passed') : t('result.failed')),
+    h('td', { class: 'row-status' }, h('span', { class: 'saved muted' }), h('p', { class: 'field-error', id: `${entry.enrollment_id}-err`, role: 'alert' }))));
   const sheet = form({ id: 'scores-form', class: 'stack wide' },
-    h('p', { class: 'muted' }, t('scores.lead', { theory: 60, practical: 60 })),
-    h('div', { class: 'table-wrap' }, h('table', {},
+    h('p', { class: 'muted' }, t('scores.lead', { theory: formatNumber(course.theory_pass, 1), practical: formatNumber(course.practical_pass, 1) })),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'stack-table' },
       h('thead', {}, h('tr', {}, [t('roster.name'), t('roster.eligible'), t('roster.theory'), t('roster.practical'), t('roster.result'), '']
         .map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows))),
