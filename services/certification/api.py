@@ -63,7 +63,7 @@ class ResultQuery(Body):
 
 def limit_rate(req: ApiRequest[Any, Any]) -> None:
     """Take a token from the caller's bucket (public endpoints)."""
-    client = req.app[PROXIES].client(req.request.remote, req.header("X-Forwarded-For"))
+    client = req.app[PROXIES].client_of(req.request)
     req.app[LIMITER].take(client)
 
 

@@ -11,7 +11,7 @@ from services.certification.api import routes
 from services.certification.config import Settings
 from services.certification.domain.certificate import Clock
 from services.certification.pages import add_pages
-from services.certification.ratelimit import TokenBuckets, TrustedProxies
+from services.certification.ratelimit import TokenBuckets
 from services.certification.runtime import (
     DEPS,
     LIMITER,
@@ -27,6 +27,7 @@ from services.certification.runtime import (
 )
 from services.certification.subscriptions import build_subscriptions
 from shared.service import Overrides, create_service_app
+from shared.web.client_ip import TrustedProxies
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

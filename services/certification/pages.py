@@ -48,7 +48,7 @@ def _switch_url(path: str, query: str, en: bool) -> str:
 
 async def _page(request: web.Request, query: str) -> web.Response:
     app = request.app
-    app[LIMITER].take(app[PROXIES].client(request.remote, request.headers.get("X-Forwarded-For")))
+    app[LIMITER].take(app[PROXIES].client_of(request))
     en = request.query.get("lang") == "en"
     context: dict[str, Any] = {"en": en, "t": TEXTS["en" if en else "zh"], "query": query,
                                "switch_url": _switch_url(request.path, query, en),

@@ -1,11 +1,10 @@
-"""Token buckets per client for the public endpoints; the client IP behind trusted proxies."""
+"""Token buckets per client for the public endpoints (client IPs: shared.web.client_ip)."""
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from shared.errors import RateLimited
 
@@ -37,28 +36,3 @@ class TokenBuckets:
         # A bucket that has refilled completely carries no information.
         full_after = self.burst / self.rate if self.rate > 0 else math.inf
         self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
-
-
-class TrustedProxies:
-    """Find the client IP: X-Forwarded-For is believed only when a trusted proxy sent it."""
-
-    def __init__(self, proxies: Iterable[str]) -> None:
-        self._networks = [ipaddress.ip_network(p, strict=False) for p in proxies]
-
-    def client(self, remote: str | None, forwarded_for: str | None) -> str:
-        """Return the address that the rate limit applies to."""
-        address = remote or "unknown"
-        if not forwarded_for or not self._networks or not self._trusted(address):
-            return address
-        # Walk from the right: the first hop that is not one of our proxies is the client.
-        for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
-            if not self._trusted(hop):
-                return hop
-        return address
-
-    def _trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in net for net in self._networks)

@@ -25,9 +25,10 @@ from services.certification.domain.numbers import (
 )
 from services.certification.handlers.deps import Issuing
 from services.certification.handlers.keys import add_key, load_keys
-from services.certification.ratelimit import TokenBuckets, TrustedProxies
+from services.certification.ratelimit import TokenBuckets
 from shared.logging import get_logger
 from shared.service import POOL, SETTINGS
+from shared.web.client_ip import TrustedProxies
 
 log = get_logger(__name__)
 
