@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
     public_base_url: str = "http://localhost:8080"
+    # X-Forwarded-For is believed only from these proxies (IPs/CIDRs: the gateway's address).
+    trusted_proxies: tuple[str, ...] = ()
     jwt_public_key_file: Path = Path("var/keys/jwt-ed25519.pub.pem")
     jwt_issuer: str = "jiangxin"
     jwt_audience: str = "jiangxin"

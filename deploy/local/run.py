@@ -248,6 +248,8 @@ async def supervise(argv: Sequence[str] | None = None) -> int:
     env.setdefault("JIANGXIN_PUBLIC_BASE_URL", f"http://localhost:{args.port}")
     # Only the notification child reads it: locally, sign-in codes are read at /dev/inbox.
     env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
+    # The gateway is on loopback: believe the client address it forwards (rate limits).
+    env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1", "::1"]')
     children = [Child(n, [sys.executable, "-m", f"services.{n}"]) for n in SERVICE_NAMES]
     nginx_argv = [nginx, "-p", str(config.parent), "-c", str(config), "-e", "stderr"]
     children.append(Child("gateway", [*nginx_argv, "-g", "daemon off;"]))

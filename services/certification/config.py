@@ -32,10 +32,9 @@ class Settings(ServiceSettings):
     # (created on first start when missing).
     signing_key_secret_file: Path = Path("var/keys/credential-signing.key")
     key_refresh_s: float = 60.0
-    # Public verification: token bucket per client IP; X-Forwarded-For only from these proxies.
+    # Public verification: token bucket per client IP (trusted_proxies: see shared/config.py).
     verify_rate_per_s: float = 5.0
     verify_burst: int = 30
-    trusted_proxies: tuple[str, ...] = ()
     verify_cache_max_age_s: int = 30
     status_list_size: int = Field(131_072, ge=131_072)
     # A TrueType CJK font is embedded when present; otherwise the built-in STSong-Light is used.

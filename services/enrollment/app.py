@@ -16,6 +16,7 @@ from services.enrollment.security import PiiCiphers
 from services.enrollment.subscriptions import subscriptions
 from shared.auth import TokenIssuer
 from shared.service import POOL, UOW, Overrides, create_service_app
+from shared.web.client_ip import TrustedProxies
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -42,18 +43,20 @@ def create_app(
                          audience=settings.jwt_audience, ttl_s=settings.access_token_ttl_s)
     ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
                                     transport=settings.pii_transport_key_file)
-    app.cleanup_ctx.append(_deps_ctx(settings, clock or SystemClock(), issuer, ciphers))
+    proxies = TrustedProxies(settings.trusted_proxies)
+    app.cleanup_ctx.append(_deps_ctx(settings, clock or SystemClock(), issuer, ciphers, proxies))
     if settings.run_jobs:
         app.cleanup_ctx.append(jobs_ctx)
     return app
 
 
 def _deps_ctx(
-    settings: Settings, clock: Clock, issuer: TokenIssuer, ciphers: PiiCiphers
+    settings: Settings, clock: Clock, issuer: TokenIssuer, ciphers: PiiCiphers,
+    proxies: TrustedProxies,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def deps_ctx(app: web.Application) -> AsyncIterator[None]:
         app[DEPS] = Deps(uows=app[UOW], pool=app[POOL], clock=clock, ciphers=ciphers,
-                         issuer=issuer, settings=settings)
+                         issuer=issuer, settings=settings, proxies=proxies)
         yield
 
     return deps_ctx

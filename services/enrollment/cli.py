@@ -29,6 +29,7 @@ from shared.errors import DomainError
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.uow import uow_factory
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
+from shared.web.client_ip import TrustedProxies
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -75,6 +76,7 @@ async def _deps() -> AsyncIterator[Deps]:
                                           transport=settings.pii_transport_key_file),
             issuer=TokenIssuer(settings.jwt_private_key_file.read_bytes(),
                                issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+            proxies=TrustedProxies(settings.trusted_proxies),
         )
     finally:
         await pool.close()

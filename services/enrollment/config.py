@@ -27,6 +27,12 @@ class Settings(ServiceSettings):
     otp_per_minute: int = 1
     otp_per_hour: int = 5
     otp_per_day: int = 10
+    # Password sign-in (trainers, administrators): this many failures per phone, or per client
+    # address, within the window lock that phone's / address's password sign-in for lock_s.
+    password_failures_per_phone: int = 5
+    password_failures_per_ip: int = 20
+    password_failure_window_s: int = 900
+    password_lock_s: int = 900
     # Background jobs (every instance runs them; they are safe to run concurrently).
     run_jobs: bool = True
     offer_check_interval_s: float = 30.0

@@ -12,11 +12,12 @@ from services.enrollment.config import Settings
 from services.enrollment.security import PiiCiphers
 from shared.auth import TokenIssuer
 from shared.messaging.uow import UowFactory
+from shared.web.client_ip import TrustedProxies
 
 
 @dataclass(frozen=True)
 class Deps:
-    """Transactions, reads, time, keys and settings."""
+    """Transactions, reads, time, keys, settings and the proxies whose client IPs we believe."""
 
     uows: UowFactory
     pool: asyncpg.Pool
@@ -24,6 +25,7 @@ class Deps:
     ciphers: PiiCiphers
     issuer: TokenIssuer
     settings: Settings
+    proxies: TrustedProxies
 
     @property
     def tz(self) -> str:

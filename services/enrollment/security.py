@@ -59,6 +59,10 @@ class PiiCiphers:
         """Return the keyed hash under which a sign-in code is stored."""
         return hmac.new(self.otp_key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
+    def phone_key(self, phone: str) -> str:
+        """Return a keyed hash of a phone number, for records that must not hold the number."""
+        return hmac.new(self.otp_key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()
+
 
 def _read_key(path: Path) -> bytes:
     try:

@@ -30,7 +30,9 @@ async def request_otp(req: ApiRequest[RequestOtp, None]) -> OtpOut:
              extra_statuses=(401, 429))
 async def issue_token(req: ApiRequest[IssueToken, None]) -> TokenOut:
     """Sign in with {phone, code} (trainees) or {phone, password} (trainers, administrators)."""
-    return await identity.issue_token(req.body, deps=deps(req))
+    services = deps(req)
+    client = services.proxies.client_of(req.request)
+    return await identity.issue_token(req.body, deps=services, client=client)
 
 
 @routes.get("/api/v1/me", response=ProfileOut, roles=ANYONE, tags=TAGS)

@@ -1,7 +1,8 @@
-"""Identity rules: resident ID checksums (GB 11643), sign-in codes and their limits."""
+"""Identity rules: resident ID checksums (GB 11643), sign-in codes, password attempt limits."""
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -112,3 +113,48 @@ def judge_otp(stored: StoredOtp | None, *, matches: bool, now: datetime, max_att
     if stored.expires_at <= now:
         return "expired"
     return "ok" if matches else "wrong"
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordLimits:
+    """Failed password sign-ins allowed per phone and per client address within `window`;
+    reaching either limit locks that phone's / address's password sign-in for `lock`."""
+
+    per_phone: int = 5
+    per_ip: int = 20
+    window: timedelta = timedelta(minutes=15)
+    lock: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One phone's or client address's failed password sign-ins and lock.
+
+    `failures` counts those within the window and after the end of the last lock."""
+
+    failures: int
+    locked_until: datetime | None
+
+
+def _too_many(retry_after: int) -> RateLimited:
+    return RateLimited("Too many failed sign-ins; try again later.", retry_after=retry_after,
+                       code="too_many_attempts")
+
+
+def check_password_attempt(
+    phone: Standing, ip: Standing, *, now: datetime, limits: PasswordLimits
+) -> None:
+    """Refuse a password sign-in while its phone or client address is locked."""
+    ends = [s.locked_until for s in (phone, ip) if s.locked_until and s.locked_until > now]
+    if ends:
+        raise _too_many(max(1, math.ceil((max(ends) - now).total_seconds())))
+    if phone.failures >= limits.per_phone or ip.failures >= limits.per_ip:
+        # Attempts still being checked use the allowance up; if they fail, they set the lock.
+        raise _too_many(1)
+
+
+def locks_after_failure(
+    phone: Standing, ip: Standing, *, limits: PasswordLimits
+) -> tuple[bool, bool]:
+    """Tell whether a failed attempt (already counted) locks its phone and its address."""
+    return phone.failures >= limits.per_phone, ip.failures >= limits.per_ip

@@ -19,9 +19,10 @@ from services.enrollment.domain.identity import (
     normalise_id_number,
 )
 from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.handlers import passwords
 from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import users as repo
-from services.enrollment.security import hash_password, verify_password
+from services.enrollment.security import hash_password
 from services.enrollment.views import users as views
 from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserRef
 from shared.auth import Principal
@@ -67,11 +68,13 @@ class _SignIn:
     attempts_left: int = 0
 
 
-async def issue_token(cmd: IssueToken, *, deps: Deps) -> TokenOut:
+async def issue_token(cmd: IssueToken, *, deps: Deps, client: str) -> TokenOut:
     """Sign in with a code (trainees; first sign-in creates or claims the account) or a
-    password (trainers and administrators)."""
+    password (trainers and administrators; failures limited per phone and client address)."""
     if cmd.password is not None:
-        return await _password_sign_in(cmd.phone, cmd.password, deps=deps)
+        phone = normalise_phone(cmd.phone)
+        user = await passwords.check_password(phone, cmd.password, client=client, deps=deps)
+        return _token(deps, user)
     phone = normalise_phone(cmd.phone, require_mobile=True)
     assert cmd.code is not None
     result = await in_transaction(deps, lambda uow: _check_code(uow, deps, phone, cmd.code or ""))
@@ -117,17 +120,6 @@ async def _check_code(uow: UnitOfWork, deps: Deps, phone: str, code: str) -> _Si
         await repo.claim_user(uow.conn, user["id"], now)
         log.info("imported_account_claimed", user_id=str(user["id"]))
     return _SignIn("ok", user=user)
-
-
-async def _password_sign_in(raw_phone: str, password: str, *, deps: Deps) -> TokenOut:
-    phone = normalise_phone(raw_phone)
-    async with deps.pool.acquire() as conn:
-        user = await repo.user_by_phone(conn, phone)
-    stored = user["password_hash"] if user is not None else None
-    if not await verify_password(stored, password) or user is None:
-        raise Unauthorized("The phone number or password is not correct.",
-                           code="invalid_credentials")
-    return _token(deps, user)
 
 
 def _token(deps: Deps, user: Any) -> TokenOut:

@@ -12,6 +12,7 @@ from services.enrollment.handlers.events import emit
 from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrolments as repo
+from services.enrollment.repository import passwords as password_repo
 from services.enrollment.repository import users as user_repo
 from shared.events.catalog import EnrollmentReminderDue
 from shared.logging import get_logger
@@ -46,10 +47,15 @@ async def send_reminders(*, deps: Deps) -> int:
 
 
 async def housekeeping(*, deps: Deps) -> None:
-    """Forget idempotency keys past their retention and sign-in codes older than a day."""
+    """Forget idempotency keys past their retention, sign-in codes older than a day and
+    password failures and locks that no longer count."""
     now = deps.clock.now()
+    s = deps.settings
     async with deps.pool.acquire() as conn:
         keys = await repo.purge_idempotency_keys(
-            conn, now - timedelta(hours=deps.settings.idempotency_retention_hours))
+            conn, now - timedelta(hours=s.idempotency_retention_hours))
         codes = await user_repo.purge_otps(conn, now - timedelta(days=2))
-    log.info("housekeeping_done", idempotency_keys=keys, otp_codes=codes)
+        failures = await password_repo.purge(
+            conn, now - timedelta(seconds=max(s.password_failure_window_s, s.password_lock_s)))
+    log.info("housekeeping_done", idempotency_keys=keys, otp_codes=codes,
+             password_failures=failures)
