@@ -153,12 +153,23 @@ def new_platform(workdir: Path, *, prefix: str = "jxweb") -> Platform:
 def main(argv: Sequence[str] | None = None) -> None:
     """Start a private platform for poking at by hand; print its address."""
     del argv
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Stop cleanly on Ctrl-C and on SIGTERM, also when started in the background (where a
+    # shell leaves SIGINT ignored).
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     with tempfile.TemporaryDirectory(prefix="jxweb-") as scratch:
         platform = new_platform(Path(scratch))
         try:
             platform.start()
-            print(f"platform ready at {platform.base_url} (workdir {scratch}); Ctrl-C stops it")
-            print(f"  jiangxin against it: cd {scratch} && env $(...) python -m services.cli")
+            print(f"platform ready at {platform.base_url}; Ctrl-C stops it")
+            print(f"to run jiangxin commands against it (e.g. seed-demo), cd {scratch} and set:")
+            for name, value in sorted(platform.env.items()):
+                if name.startswith("JIANGXIN_") or name == "PYTHONPATH":
+                    print(f"  export {name}={value}")
             while platform.process is not None and platform.process.poll() is None:
                 time.sleep(0.5)
         except KeyboardInterrupt:
