@@ -12,6 +12,7 @@ const FIELD_OF_CODE = {
   code_expired: 'code',
   otp_attempts_exceeded: 'code',
   invalid_credentials: 'password',
+  too_many_attempts: 'password',
   weak_password: 'password',
   invalid_id_number: 'id_number',
   invalid_id_type: 'id_type',
