@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import Event, event
+from shared.ids import new_id
 
 Locale = Literal["zh-CN", "en"]
 
@@ -77,7 +78,7 @@ class IdentityDocument(Part):
 # --- enrollment ---------------------------------------------------------------------------
 
 
-@event("auth.otp_requested", 1, aggregate="phone")
+@event("auth.otp_requested", 1, aggregate="request_id")
 class OtpRequested(Event):
     """A sign-in code was issued; it must reach the phone at once (critical)."""
 
@@ -85,6 +86,9 @@ class OtpRequested(Event):
     code: str
     expires_at: datetime
     locale: Locale = "zh-CN"
+    # The aggregate: codes need no order among themselves, and the phone number must not
+    # travel in AMQP headers (x-aggregate-id) where the broker's tools show it.
+    request_id: UUID = Field(default_factory=new_id)
 
 
 class EnrollmentEvent(Event):
@@ -170,6 +174,17 @@ class EnrollmentCompleted(EnrollmentEvent):
     attendance_rate: float = Field(ge=0, le=1)
     passed: bool
     released_at: datetime
+
+
+@event("class.trainers_changed", 1, aggregate="class_id")
+class ClassTrainersChanged(Event):
+    """A class was scheduled or its trainers changed; `trainer_ids` is the full, current list.
+
+    Certification authorises approvals and revocations by it (a later `seq` wins)."""
+
+    class_id: UUID
+    trainer_ids: list[UUID]
+    seq: int = Field(ge=1)
 
 
 # --- certification ------------------------------------------------------------------------
