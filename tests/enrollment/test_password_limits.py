@@ -30,6 +30,20 @@ async def sign_in(
                           json_body={"phone": phone, "password": password})
 
 
+async def trainer_service(start_service: StartService, **settings: object) -> Service:
+    """Start an instance on a database of its own with one trainer (TRAINER, PASSWORD)."""
+    svc = await start_service(**settings)
+    await add_trainer(svc)
+    return svc
+
+
+async def fail(svc: Service, times: int) -> None:
+    """Sign in as TRAINER with a wrong password `times` times, each refused with 401."""
+    for _ in range(times):
+        wrong = await sign_in(svc, "wrong password")
+        assert (wrong.status, wrong.body["code"]) == (401, "invalid_credentials")
+
+
 def assert_too_many(reply: Reply, retry_after: int) -> None:
     """Check a 429 problem with code too_many_attempts and its Retry-After."""
     assert reply.status == 429, reply.body
@@ -41,11 +55,8 @@ def assert_too_many(reply: Reply, retry_after: int) -> None:
 async def test_five_wrong_passwords_lock_the_phone_for_fifteen_minutes_even_for_the_right_one(
     start_service: StartService,
 ) -> None:
-    svc = await start_service()
-    await add_trainer(svc)
-    for _ in range(5):
-        wrong = await sign_in(svc, "wrong password")
-        assert (wrong.status, wrong.body["code"]) == (401, "invalid_credentials")
+    svc = await trainer_service(start_service)
+    await fail(svc, 5)
     assert_too_many(await sign_in(svc, PASSWORD), retry_after=900)
     keys = await svc.pool.fetchval("SELECT string_agg(key, ',') FROM password_locks")
     assert "13312300001" not in keys  # the phone is kept only as a keyed hash
@@ -58,28 +69,23 @@ async def test_five_wrong_passwords_lock_the_phone_for_fifteen_minutes_even_for_
 async def test_a_successful_sign_in_clears_the_count_but_never_a_running_lock(
     start_service: StartService,
 ) -> None:
-    svc = await start_service()
-    await add_trainer(svc)
-    for _ in range(3):
-        assert (await sign_in(svc, "wrong password")).status == 401
+    svc = await trainer_service(start_service)
+    await fail(svc, 3)
     assert (await sign_in(svc, PASSWORD)).status == 200
-    for _ in range(4):  # 3 + 4 would pass the limit had the success not cleared the count
-        assert (await sign_in(svc, "wrong password")).status == 401
+    await fail(svc, 4)  # 3 + 4 would pass the limit had the success not cleared the count
     assert (await sign_in(svc, PASSWORD)).status == 200
-    for _ in range(5):
-        assert (await sign_in(svc, "wrong password")).status == 401
+    await fail(svc, 5)
     svc.clock.advance(minutes=10)
     assert_too_many(await sign_in(svc, PASSWORD), retry_after=300)
     svc.clock.advance(minutes=5)
     assert (await sign_in(svc, PASSWORD)).status == 200
-    assert (await sign_in(svc, "wrong password")).status == 401  # the lock is over and cleared
+    await fail(svc, 1)  # the lock is over and cleared
 
 
 async def test_an_unknown_phone_is_refused_and_locked_exactly_like_a_wrong_password(
     start_service: StartService,
 ) -> None:
-    svc = await start_service()
-    await add_trainer(svc)
+    svc = await trainer_service(start_service)
     wrong = await sign_in(svc, "wrong password")
     unknown = await sign_in(svc, "wrong password", phone="+8613312399999")
     assert (unknown.status, unknown.body) == (wrong.status, wrong.body)
@@ -92,8 +98,7 @@ async def test_an_unknown_phone_is_refused_and_locked_exactly_like_a_wrong_passw
 async def test_twenty_failures_from_one_address_lock_it_for_every_phone(
     start_service: StartService,
 ) -> None:
-    svc = await start_service(trusted_proxies=("127.0.0.1",))
-    await add_trainer(svc)
+    svc = await trainer_service(start_service, trusted_proxies=("127.0.0.1",))
     client = "203.0.113.5"
     for i in range(20):  # four tries on each of five phones: no phone reaches its limit
         reply = await sign_in(svc, "guess", phone=phone_of(40_000_000 + i % 5),
@@ -108,8 +113,7 @@ async def test_twenty_failures_from_one_address_lock_it_for_every_phone(
 async def test_forwarded_for_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(
     start_service: StartService,
 ) -> None:
-    svc = await start_service(password_failures_per_ip=3)
-    await add_trainer(svc)
+    svc = await trainer_service(start_service, password_failures_per_ip=3)
     for i in range(3):
         reply = await sign_in(svc, "guess", phone=phone_of(41_000_000 + i),
                               forwarded_for=f"198.51.100.{i}")
@@ -123,15 +127,14 @@ async def test_instances_on_one_database_share_the_counts(start_service: StartSe
     second = await start_service(clock=clock)
     await add_trainer(first)
     for svc in (first, second, first, second, first):
-        assert (await sign_in(svc, "wrong password")).status == 401
+        await fail(svc, 1)
     assert_too_many(await sign_in(second, PASSWORD), retry_after=900)
 
 
 async def test_concurrent_guesses_get_no_more_tries_than_the_limit(
     start_service: StartService,
 ) -> None:
-    svc = await start_service()
-    await add_trainer(svc)
+    svc = await trainer_service(start_service)
     replies = await asyncio.gather(*(sign_in(svc, f"guess {i}") for i in range(10)))
     assert Counter(r.status for r in replies) == {401: 5, 429: 5}
     assert_too_many(await sign_in(svc, PASSWORD), retry_after=900)
@@ -140,10 +143,8 @@ async def test_concurrent_guesses_get_no_more_tries_than_the_limit(
 async def test_housekeeping_forgets_failures_and_locks_that_no_longer_count(
     start_service: StartService,
 ) -> None:
-    svc = await start_service()
-    await add_trainer(svc)
-    for _ in range(5):
-        assert (await sign_in(svc, "wrong password")).status == 401
+    svc = await trainer_service(start_service)
+    await fail(svc, 5)
     await jobs.housekeeping(deps=svc.deps)
     assert await svc.pool.fetchval("SELECT count(*) FROM password_locks") == 1
     svc.clock.advance(minutes=31)
