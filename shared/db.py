@@ -1,16 +1,19 @@
-"""PostgreSQL access: pools, transactions, error classification, database creation."""
+"""PostgreSQL access: pools, error classification, LISTEN, database creation."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 # A connection straight from asyncpg.connect or borrowed from a pool.
 Conn = asyncpg.Connection | PoolConnectionProxy
@@ -37,13 +40,6 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
     return pool
 
 
-@asynccontextmanager
-async def transaction(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
-    """Acquire a connection and run a transaction on it."""
-    async with pool.acquire() as conn, conn.transaction():
-        yield conn
-
-
 def is_transient(exc: BaseException) -> bool:
     """Tell whether retrying the same transaction at once may succeed."""
     return getattr(exc, "sqlstate", None) in _TRANSIENT_SQLSTATES
@@ -56,8 +52,7 @@ def is_unavailable(exc: BaseException) -> bool:
         asyncpg.exceptions.ConnectionDoesNotExistError
         | asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.ConnectionFailureError
-        | asyncpg.exceptions.TooManyConnectionsError
-        | asyncpg.exceptions.InterfaceError,
+        | asyncpg.exceptions.TooManyConnectionsError,
     ):
         return True
     return getattr(exc, "sqlstate", None) in _UNAVAILABLE_SQLSTATES
@@ -110,6 +105,68 @@ async def drop_database(dsn: str) -> None:
         await conn.close()
 
 
-def record_to_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
-    """Return a plain dict for a record (None stays None)."""
-    return dict(record) if record is not None else None
+class Listener:
+    """Keep one LISTEN connection alive and call `on_notify` for each notification.
+
+    When the connection drops it reconnects with backoff; `listening` tells callers whether
+    they must fall back to polling meanwhile. Every (re)connection also calls `on_notify`,
+    because notifications sent while nobody listened are lost.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        channel: str,
+        on_notify: Callable[[], None],
+        *,
+        keepalive_s: float = 5.0,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self.dsn, self.channel, self.on_notify = dsn, channel, on_notify
+        self.keepalive_s, self.max_backoff_s = keepalive_s, max_backoff_s
+        self.connection: asyncpg.Connection | None = None
+
+    @property
+    def listening(self) -> bool:
+        """Tell whether notifications are being received right now."""
+        return self.connection is not None and not self.connection.is_closed()
+
+    async def run(self) -> None:
+        """Listen until cancelled, reconnecting whenever the connection is lost."""
+        backoff = 0.2
+        try:
+            while True:
+                try:
+                    await self._listen_once()
+                    backoff = 0.2
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("listen_lost", channel=self.channel, error=repr(exc))
+                await self._close()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+        finally:
+            await self._close()
+
+    async def _listen_once(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        await conn.add_listener(self.channel, lambda *_args: self.on_notify())
+        self.connection = conn
+        self.on_notify()
+        log.info("listening", channel=self.channel)
+        while not lost.is_set() and not conn.is_closed():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), self.keepalive_s)
+                continue
+            # A keepalive query notices a silently dead socket.
+            await asyncio.wait_for(conn.execute("SELECT 1"), self.keepalive_s)
+
+    async def _close(self) -> None:
+        conn, self.connection = self.connection, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2.0)
+

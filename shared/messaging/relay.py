@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import Conn
+from shared.db import Conn, Listener
 from shared.logging import get_logger
 from shared.messaging.transport import OutgoingMessage, Transport, Unroutable
 from shared.metrics import (
@@ -26,17 +26,17 @@ log = get_logger(__name__)
 
 NOTIFY_CHANNEL = "jiangxin_outbox"
 
-# Only the oldest pending row of each aggregate is claimable: a later row of the same
-# aggregate waits until the earlier one is sent, whichever relay holds it. Rows are taken
-# by "pending", never by "id greater than the last seen", so a transaction that commits
-# a lower id late is still published.
+# Only the oldest unsent row of each aggregate is claimable: a later row of the same aggregate
+# waits until the earlier one is sent (a parked one too), whichever relay holds it. Rows are
+# taken by status, never by "id greater than the last seen", so a transaction that commits a
+# lower id late is still published.
 _CLAIM = """
 SELECT o.id, o.message_id, o.routing_key, o.body, o.headers
 FROM outbox o
 WHERE o.status = 'pending'
   AND NOT EXISTS (
       SELECT 1 FROM outbox p
-      WHERE p.status = 'pending' AND p.aggregate_id = o.aggregate_id AND p.id < o.id)
+      WHERE p.status IN ('pending', 'parked') AND p.aggregate_id = o.aggregate_id AND p.id < o.id)
 ORDER BY o.id
 LIMIT $1
 FOR UPDATE OF o SKIP LOCKED
@@ -107,8 +107,7 @@ class Relay:
         self.settings = settings or RelaySettings()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._listen_conn: Conn | None = None
-        self.listening = False
+        self.listener = Listener(dsn, NOTIFY_CHANNEL, self._wake.set)
 
     def wake(self) -> None:
         """Ask the relay to look at the outbox now."""
@@ -116,7 +115,7 @@ class Relay:
 
     async def run(self) -> None:
         """Loop until stopped: drain, then wait for a notification or the poll interval."""
-        listener = asyncio.create_task(self._keep_listening(), name="outbox-listen")
+        listener = asyncio.create_task(self.listener.run(), name="outbox-listen")
         housekeeping = asyncio.create_task(self._housekeeping(), name="outbox-housekeeping")
         backoff = 0.1
         try:
@@ -141,7 +140,6 @@ class Relay:
             for task in (listener, housekeeping):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await self._close_listener()
 
     async def stop(self) -> None:
         """Finish the batch in hand and stop."""
@@ -212,7 +210,9 @@ class Relay:
     async def _idle(self) -> None:
         # With a live LISTEN the poll is only a safety net; without one, poll at the short interval.
         interval = (
-            self.settings.idle_poll_interval_s if self.listening else self.settings.poll_interval_s
+            self.settings.idle_poll_interval_s
+            if self.listener.listening
+            else self.settings.poll_interval_s
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), interval)
@@ -220,41 +220,6 @@ class Relay:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
-
-    async def _keep_listening(self) -> None:
-        backoff = 0.2
-        while True:
-            try:
-                conn = await asyncpg.connect(self.dsn)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
-                self._listen_conn = conn
-                self.listening = True
-                backoff = 0.2
-                self._wake.set()  # rows may have committed while we were not listening
-                log.info("outbox_listening")
-                while not lost.is_set() and not conn.is_closed():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), 5.0)
-                        continue
-                    # A keepalive query notices a silently dead socket.
-                    await asyncio.wait_for(conn.execute("SELECT 1"), 5.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox_listen_lost", error=repr(exc))
-            self.listening = False
-            await self._close_listener()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.settings.max_backoff_s)
-
-    async def _close_listener(self) -> None:
-        conn, self._listen_conn = self._listen_conn, None
-        self.listening = False
-        if conn is not None and not conn.is_closed():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), 2.0)
 
     async def _housekeeping(self) -> None:
         since_unpark = 0.0

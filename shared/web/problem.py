@@ -83,23 +83,25 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
         return problem_response(exc.status, code, exc.reason, exc.text or "")
-    except (asyncpg.PostgresConnectionError, OSError, asyncpg.InterfaceError) as exc:
-        log.warning("database_unavailable", error=repr(exc))
+    except asyncpg.DataError as exc:
+        # A value the handler let through but the database refused (e.g. out of range):
+        # a missing bound in a command model, still the caller's input, never a 500.
+        log.warning("database_refused_value", error=repr(exc))
+        return problem_response(422, "invalid_value", "Invalid input", "A value is out of range.")
+    except asyncpg.UniqueViolationError as exc:
+        log.warning("database_unique_violation", constraint=getattr(exc, "constraint_name", None))
+        return problem_response(409, "conflict", "Conflict", "This already exists.")
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        log.warning(
+            "database_constraint_violation", constraint=getattr(exc, "constraint_name", None)
+        )
         return problem_response(
-            503,
-            "database_unavailable",
-            "Temporarily unavailable",
-            "The database cannot be reached; try again shortly.",
+            422, "constraint_violated", "Invalid input", "A value breaks a rule of the data."
         )
     except Exception as exc:
-        if is_unavailable(exc):
+        if is_unavailable(exc) or isinstance(exc, OSError | asyncpg.PostgresConnectionError):
             log.warning("database_unavailable", error=repr(exc))
-            return problem_response(
-                503,
-                "database_unavailable",
-                "Temporarily unavailable",
-                "The database cannot be reached; try again shortly.",
-            )
+            return _unavailable()
         log.exception("request_failed")
         return problem_response(
             500,
@@ -107,3 +109,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             "Internal error",
             "Something went wrong on our side; it has been logged.",
         )
+
+
+def _unavailable() -> web.Response:
+    return problem_response(
+        503,
+        "database_unavailable",
+        "Temporarily unavailable",
+        "The database cannot be reached; try again shortly.",
+    )

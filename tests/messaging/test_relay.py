@@ -224,7 +224,7 @@ async def test_lost_listen_connection_falls_back_to_polling(
         try:
 
             async def listening() -> bool:
-                return relay.listening and relay._listen_conn is not None
+                return relay.listener.listening
 
             await eventually(listening)
             await p.emit(ThingHappened(thing_id="via-notify"))
@@ -233,12 +233,12 @@ async def test_lost_listen_connection_falls_back_to_polling(
                 return await p.effects() == 1
 
             await eventually(first, timeout=5)  # the hour-long idle poll proves NOTIFY woke it
-            assert relay._listen_conn is not None
-            pid = relay._listen_conn.get_server_pid()
+            assert relay.listener.connection is not None
+            pid = relay.listener.connection.get_server_pid()
             assert await p.pool.fetchval("SELECT pg_terminate_backend($1)", pid)
 
             async def lost() -> bool:
-                return not relay.listening or relay._listen_conn is None
+                return not relay.listener.listening
 
             await eventually(lost)
             await p.emit(ThingHappened(thing_id="via-polling"))
@@ -264,3 +264,22 @@ async def test_relay_reports_backlog_and_oldest_age(
         assert stats["oldest_age"] >= 0
         await relay.drain_once()
         assert (await relay.refresh_stats())["pending"] == 0
+
+
+async def test_a_parked_row_holds_back_later_rows_of_its_aggregate(
+    pg_dsn: str, rabbit: RabbitTransport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, rabbit, namespace) as p:
+        relay = Relay(service="test", dsn=p.dsn, pool=p.pool, transport=rabbit)
+        await p.emit(NobodyListens(thing_id="agg"))
+        await p.emit(ThingHappened(thing_id="agg", n=1), ThingHappened(thing_id="other", n=2))
+        first = await relay.drain_once()
+        assert (first.parked, first.sent) == (1, 1)  # "other" went; "agg" waits behind its park
+        assert (await relay.drain_once()).claimed == 0
+        queue, connection = await _collect(namespace, "test.nobody_listens.v1")
+        async with connection:  # type: ignore[attr-defined]
+            await p.pool.execute("UPDATE outbox SET status = 'pending' WHERE status = 'parked'")
+            assert (await relay.drain_once()).sent == 1  # the parked row first ...
+            assert (await relay.drain_once()).sent == 1  # ... then the one behind it
+            assert len(await _drain_ids(queue)) == 1
+        assert await p.pending() == 0

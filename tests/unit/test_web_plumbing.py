@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -56,6 +57,18 @@ async def show(req: ApiRequest[None, Page]) -> SeatOut:
     """Show a thing."""
     thing = req.path_uuid("thing_id")
     raise NotFound(f"no thing {thing}", code="thing_not_found")
+
+
+@routes.get("/db/{kind}")
+async def database_refuses(req: ApiRequest[None, None]) -> SeatOut:
+    """Fail in the database the way a missing bound or a bug would."""
+    raise {
+        "range": asyncpg.exceptions.NumericValueOutOfRangeError("numeric field overflow"),
+        "unique": asyncpg.exceptions.UniqueViolationError("duplicate key"),
+        "check": asyncpg.exceptions.CheckViolationError("violates check constraint"),
+        "bug": asyncpg.exceptions.InterfaceError("the server expects 2 arguments, 1 was passed"),
+        "down": asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+    }[req.path("kind")]
 
 
 @routes.get("/boom")
@@ -218,3 +231,29 @@ async def test_the_gateways_request_id_is_kept_and_a_bad_one_replaced(
     assert kept.headers["X-Request-ID"] == "nginx-abc123"
     replaced = await client.get("/healthz", headers={"X-Request-ID": "bad id; drop table"})
     assert replaced.headers["X-Request-ID"] != "bad id; drop table"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("range", 422, "invalid_value"),
+        ("unique", 409, "conflict"),
+        ("check", 422, "constraint_violated"),
+        ("bug", 500, "internal_error"),
+        ("down", 503, "database_unavailable"),
+    ],
+)
+async def test_database_refusals_are_problems_and_only_a_lost_connection_is_a_503(
+    client: TestClient[web.Request, web.Application], kind: str, status: int, code: str
+) -> None:
+    response = await client.get(f"/db/{kind}")
+    assert response.status == status
+    assert (await response.json())["code"] == code
+
+
+def test_a_programming_error_is_not_mistaken_for_an_unreachable_database() -> None:
+    from shared.db import is_unavailable
+
+    assert not is_unavailable(asyncpg.exceptions.InterfaceError("expects 2 arguments"))
+    assert is_unavailable(asyncpg.exceptions.ConnectionDoesNotExistError("closed"))
+    assert is_unavailable(asyncpg.exceptions.CannotConnectNowError("starting up"))
