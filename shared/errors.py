@@ -65,11 +65,5 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
-class Unavailable(DomainError):
-    status = 503
-    default_code = "unavailable"
-    title = "Temporarily unavailable"
-
-
 class PermanentFailure(Exception):
     """Raised by a message handler when retrying can never help; goes straight to `.error`."""

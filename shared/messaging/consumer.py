@@ -4,36 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
-import traceback
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 from pydantic import ValidationError
 
 from shared.db import is_transient, is_unavailable
 from shared.errors import PermanentFailure
-from shared.events.catalog import MessageFaulted
 from shared.events.envelope import Envelope
 from shared.logging import bound_context, get_logger
 from shared.messaging import inbox
 from shared.messaging.context import MessageContext, child_traceparent, set_context
+from shared.messaging.failures import FailureRouter
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import (
     ATTEMPT_HEADER,
-    ORIGINAL_QUEUE_HEADER,
     ConsumerHandle,
     Delivery,
-    OutgoingMessage,
     Transport,
-    message_from_delivery,
 )
 from shared.messaging.uow import PostgresUnitOfWork
 from shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED, MESSAGES_FAILED
@@ -91,6 +84,7 @@ class Consumer:
         self.pool = pool
         self.outbox = outbox
         self.settings = settings or ConsumerSettings()
+        self.failures = FailureRouter(transport=transport, topology=topology, outbox=outbox)
         self._handle: ConsumerHandle | None = None
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -166,7 +160,7 @@ class Consumer:
         try:
             envelope = Envelope.model_validate_json(delivery.body)
         except ValidationError as exc:
-            await self._park(delivery, exc, attempts=0, envelope=None)
+            await self.failures.park(delivery, exc, attempts=0, envelope=None)
             return Outcome.INVALID
         ctx = MessageContext(
             correlation_id=envelope.correlation_id,
@@ -186,15 +180,14 @@ class Consumer:
     async def _dispatch(self, delivery: Delivery, envelope: Envelope) -> Outcome:
         entry = self.subscriptions.lookup(envelope.routing_key)
         if entry is None:
-            await self._forward(delivery, self.topology.skipped_queue)
-            log.warning("message_skipped", reason="unknown type")
+            await self.failures.skip(delivery)
             return Outcome.SKIPPED
         event_cls, handler = entry
         attempt = int(delivery.headers.get(ATTEMPT_HEADER, 0))
         try:
             event = event_cls.model_validate(envelope.data)
         except ValidationError as exc:
-            await self._park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+            await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
             return Outcome.INVALID
         started = time.perf_counter()
         try:
@@ -202,13 +195,16 @@ class Consumer:
         except _Stopping:
             return Outcome.RETURNED
         except PermanentFailure as exc:
-            await self._park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+            await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
             return Outcome.FAULTED
         except Exception as exc:
             MESSAGES_FAILED.labels(
                 self.service, self.topology.queue, envelope.routing_key, type(exc).__name__
             ).inc()
-            return await self._retry_later(delivery, envelope, exc, attempt)
+            if await self.failures.retry_later(delivery, exc, attempt):
+                return Outcome.DELAYED
+            await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+            return Outcome.FAULTED
         elapsed = time.perf_counter() - started
         HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(elapsed)
         if duplicate:
@@ -278,77 +274,6 @@ class Consumer:
         finally:
             await conn_cm.__aexit__(None, None, None)
 
-    async def _retry_later(
-        self, delivery: Delivery, envelope: Envelope, exc: Exception, attempt: int
-    ) -> Outcome:
-        tiers = self.topology.delay_tiers_ms
-        if attempt < len(tiers):
-            tier = attempt + 1
-            await self._forward(
-                delivery,
-                self.topology.retry_queue(tier),
-                **{ATTEMPT_HEADER: tier, "x-last-exception": _short(exc)},
-            )
-            log.warning("message_delayed", tier=tier, delay_ms=tiers[attempt], error=_short(exc))
-            return Outcome.DELAYED
-        await self._park(delivery, exc, attempts=attempt + 1, envelope=envelope)
-        return Outcome.FAULTED
-
-    async def _park(
-        self,
-        delivery: Delivery,
-        exc: BaseException,
-        *,
-        attempts: int,
-        envelope: Envelope | None,
-    ) -> None:
-        """Move a message to `.error` with the exception in headers and publish a fault event."""
-        await self._forward(
-            delivery,
-            self.topology.error_queue,
-            **{
-                "x-exception-type": f"{type(exc).__module__}.{type(exc).__qualname__}",
-                "x-exception-message": _short(exc, 2000),
-                "x-exception-stacktrace": "".join(traceback.format_exception(exc))[-4000:],
-                "x-attempts": attempts,
-                "x-failed-at": datetime.now(UTC).isoformat(),
-                "x-original-routing-key": delivery.routing_key,
-                ORIGINAL_QUEUE_HEADER: self.topology.queue,
-            },
-        )
-        log.error("message_faulted", error=_short(exc), attempts=attempts)
-        await self._publish_fault(delivery, exc, attempts=attempts, envelope=envelope)
-
-    async def _publish_fault(
-        self, delivery: Delivery, exc: BaseException, *, attempts: int, envelope: Envelope | None
-    ) -> None:
-        message_id = envelope.message_id if envelope else _uuid_or_none(delivery.message_id)
-        fault = MessageFaulted(
-            message_id=message_id or UUID(int=0),
-            message_type=envelope.routing_key if envelope else (delivery.type or "unknown"),
-            queue=self.topology.queue,
-            exception_type=type(exc).__name__,
-            exception_message=_short(exc, 1000),
-            attempts=attempts,
-        )
-        fault_envelope = self.outbox.envelope(fault)
-        # Nobody is obliged to listen to faults: not mandatory, but still confirmed.
-        await self.transport.publish(
-            OutgoingMessage(
-                body=fault_envelope.model_dump_json().encode(),
-                message_id=str(fault_envelope.message_id),
-                type=fault_envelope.routing_key,
-                headers=fault_envelope.headers(),
-            ),
-            routing_key=fault_envelope.routing_key,
-            mandatory=False,
-        )
-
-    async def _forward(self, delivery: Delivery, queue: str, **headers: Any) -> None:
-        await self.transport.publish(
-            message_from_delivery(delivery, **headers), routing_key=queue, to_queue=True
-        )
-
 
 async def _quietly(awaitable: Any) -> None:
     try:
@@ -356,23 +281,3 @@ async def _quietly(awaitable: Any) -> None:
     except Exception as exc:  # channel gone: the broker redelivers, the inbox de-duplicates
         log.warning("settle_failed", error=repr(exc))
 
-
-def _short(exc: BaseException, limit: int = 500) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _uuid_or_none(value: str | None) -> UUID | None:
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-def decode_body(body: bytes) -> dict[str, Any] | None:
-    """Parse a message body as a JSON object, or None (tools)."""
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from shared.ids import new_id
 
@@ -46,7 +46,3 @@ def set_context(ctx: MessageContext) -> None:
     """Make `ctx` the current context of this task."""
     _current.set(ctx)
 
-
-def with_causation(ctx: MessageContext, causation_id: str) -> MessageContext:
-    """Return the context for work caused by message `causation_id`."""
-    return replace(ctx, causation_id=causation_id)

@@ -10,7 +10,11 @@ from tests.enrollment.support import Service
 
 async def code_sent_to(svc: Service, phone: str) -> str:
     """Return the code of the newest OtpRequested event for a number (as SMS would carry)."""
-    events = [e for e in await svc.events(phone) if e["type"] == "auth.otp_requested"]
+    events = [
+        e
+        for e in await svc.events()
+        if e["type"] == "auth.otp_requested" and e["data"]["phone"] == phone
+    ]
     assert events, "no code was sent"
     return str(events[-1]["data"]["code"])
 
