@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.events.catalog import EnrollmentCompleted
+from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,20 @@ class RecordResult:
     def from_event(cls, event: EnrollmentCompleted) -> RecordResult:
         """Translate the enrollment service's event."""
         return cls(result=event)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordClassTrainers:
+    """Remember a class's current trainers (they authorise approvals and revocations)."""
+
+    class_id: UUID
+    trainer_ids: tuple[UUID, ...]
+    seq: int
+
+    @classmethod
+    def from_event(cls, event: ClassTrainersChanged) -> RecordClassTrainers:
+        """Translate the enrollment service's event."""
+        return cls(class_id=event.class_id, trainer_ids=tuple(event.trainer_ids), seq=event.seq)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.certification import handlers
-from services.certification.commands import RecordResult
+from services.certification.commands import RecordClassTrainers, RecordResult
 from services.certification.handlers.deps import Issuing
 from shared.errors import DomainError, PermanentFailure
-from shared.events.catalog import EnrollmentCompleted
+from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
 
@@ -23,6 +23,10 @@ def build_subscriptions(deps: Callable[[], Issuing]) -> Subscriptions:
                                          deps=deps())
         except DomainError as exc:  # e.g. a used-up serial range: retrying cannot help
             raise PermanentFailure(f"{exc.code}: {exc.detail}") from exc
+
+    @subs.on(ClassTrainersChanged)
+    async def on_class_trainers_changed(event: ClassTrainersChanged, ctx: HandlerContext) -> None:
+        await handlers.record_class_trainers(RecordClassTrainers.from_event(event), uow=ctx.uow)
 
     return subs
 

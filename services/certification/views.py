@@ -55,13 +55,22 @@ async def class_certificates(
 
 
 async def class_trainers(pool: asyncpg.Pool, class_id: UUID) -> list[UUID]:
-    """Return the trainers of a class as the latest results name them."""
+    """Return a class's trainers: the latest ClassTrainersChanged, else as the results name them."""
     ids = await pool.fetchval(
-        """SELECT array_agg(DISTINCT t) FROM results, unnest(trainer_ids) AS t
-           WHERE class_id = $1""",
+        """SELECT COALESCE(
+               (SELECT trainer_ids FROM class_trainers WHERE class_id = $1),
+               (SELECT array_agg(DISTINCT t) FROM results, unnest(trainer_ids) AS t
+                WHERE class_id = $1))""",
         class_id,
     )
     return list(ids or [])
+
+
+async def current_trainers(pool: asyncpg.Pool, class_id: UUID) -> list[UUID] | None:
+    """Return a class's trainers from ClassTrainersChanged, or None before any arrived."""
+    ids = await pool.fetchval("SELECT trainer_ids FROM class_trainers WHERE class_id = $1",
+                              class_id)
+    return list(ids) if ids is not None else None
 
 
 async def verification_record(

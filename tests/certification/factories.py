@@ -17,7 +17,9 @@ from shared.events.catalog import (
     IdentityDocument,
     Recipient,
 )
+from shared.events.envelope import Envelope, Event
 from shared.ids import new_id
+from shared.messaging.transport import OutgoingMessage, Transport
 
 ID_NUMBER = "460100199001011234"
 BASE_URL = "http://localhost:8080"
@@ -89,3 +91,15 @@ def settings_for(dsn: str, namespace: str, keys: Path, **changes: Any) -> Settin
     }
     values.update(changes)
     return Settings(**values)
+
+
+async def publish(transport: Transport, event: Event, envelope: Envelope | None = None) -> Envelope:
+    """Publish an event (or re-send an envelope) to the test exchange as enrollment would."""
+    envelope = envelope or Envelope.wrap(event, producer="enrollment", correlation_id="test")
+    await transport.publish(
+        OutgoingMessage(body=envelope.model_dump_json().encode(),
+                        message_id=str(envelope.message_id), type=envelope.routing_key,
+                        headers=envelope.headers()),
+        routing_key=envelope.routing_key,
+    )
+    return envelope

@@ -11,13 +11,10 @@ import pytest
 
 from services.certification.app import create_app
 from services.certification.subscriptions import subscriptions
-from shared.events.catalog import EnrollmentCompleted
-from shared.events.envelope import Envelope
 from shared.messaging.rabbit import RabbitTransport
-from shared.messaging.transport import OutgoingMessage
 from shared.service import POOL, topology_for
 from tests.certification.conftest import AiohttpClient
-from tests.certification.factories import completed, settings_for
+from tests.certification.factories import completed, publish, settings_for
 from tests.support.infra import AMQP_URL, eventually
 
 
@@ -41,18 +38,6 @@ async def observed(namespace: str) -> AsyncIterator[list[str]]:
     await connection.close()
 
 
-async def _publish(transport: RabbitTransport, event: EnrollmentCompleted,
-                   envelope: Envelope | None = None) -> Envelope:
-    envelope = envelope or Envelope.wrap(event, producer="enrollment", correlation_id="test")
-    await transport.publish(
-        OutgoingMessage(body=envelope.model_dump_json().encode(),
-                        message_id=str(envelope.message_id), type=envelope.routing_key,
-                        headers=envelope.headers()),
-        routing_key=envelope.routing_key,
-    )
-    return envelope
-
-
 async def test_duplicate_out_of_order_and_corrected_events_through_two_racing_consumers(
     pg_dsn: str, namespace: str, cert_keys: Path, observed: list[str],
     aiohttp_client: AiohttpClient,
@@ -73,16 +58,16 @@ async def test_duplicate_out_of_order_and_corrected_events_through_two_racing_co
         corrected = completed(version=1)
         correction = completed(enrollment_id=corrected.enrollment_id, version=2, passed=False)
         failing = completed(passed=False)
-        envelope = await _publish(transport, duplicated)
+        envelope = await publish(transport, duplicated)
         for _ in range(2):
-            await _publish(transport, duplicated, envelope)  # redelivered: same message id
+            await publish(transport, duplicated, envelope)  # redelivered: same message id
         for _ in range(3):
-            await _publish(transport, duplicated)  # re-sent: new message ids, same version
-        await _publish(transport, early_fail)
-        await _publish(transport, late_pass)
-        await _publish(transport, corrected)
-        await _publish(transport, correction)
-        await _publish(transport, failing)
+            await publish(transport, duplicated)  # re-sent: new message ids, same version
+        await publish(transport, early_fail)
+        await publish(transport, late_pass)
+        await publish(transport, corrected)
+        await publish(transport, correction)
+        await publish(transport, failing)
         pool = first[POOL]
 
         async def all_consumed() -> bool:

@@ -8,6 +8,7 @@ from services.certification.handlers.issuing import (
     record_result,
 )
 from services.certification.handlers.lifecycle import change_status, reissue
+from services.certification.handlers.trainers import record_class_trainers
 
 __all__ = [
     "Issuing",
@@ -15,6 +16,7 @@ __all__ = [
     "approve_many",
     "change_status",
     "issue_for_result",
+    "record_class_trainers",
     "record_result",
     "reissue",
 ]

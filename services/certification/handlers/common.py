@@ -37,6 +37,20 @@ def require_manager(actor: Principal, trainer_ids: list[UUID]) -> None:
                         code="not_class_trainer")
 
 
+async def require_class_manager(
+    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID]
+) -> None:
+    """Raise Forbidden unless the actor is an admin or a current trainer of the class.
+
+    The class's trainers are those of its latest ClassTrainersChanged; `fallback` (the
+    completion event's copy) counts only while none has arrived.
+    """
+    if actor.is_admin:
+        return
+    current = await repository.class_trainers(conn, class_id)
+    require_manager(actor, fallback if current is None else current)
+
+
 def role_of(actor: Principal | None) -> str:
     """Return the audit role of an actor (the system when there is none)."""
     return actor.role if actor else "system"

@@ -14,7 +14,7 @@ from services.certification.handlers.common import (
     issue_fields,
     issued_event,
     issued_row,
-    require_manager,
+    require_class_manager,
     role_of,
 )
 from services.certification.handlers.deps import Issuing
@@ -151,7 +151,8 @@ async def approve(
     row = await repository.lock_certificate(uow.conn, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
-    require_manager(actor, row.trainer_ids)
+    await require_class_manager(uow.conn, actor, class_id=row.class_id,
+                                fallback=row.trainer_ids)
     check_transition("approve", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     return await approve_row(uow, deps, row, actor=actor)
 
@@ -178,7 +179,8 @@ async def issue_for_result(
     result = await repository.lock_result(uow.conn, cmd.enrollment_id)
     if result is None:
         raise NotFound("no released result for this enrolment", code="result_not_found")
-    require_manager(actor, list(result.trainer_ids))
+    await require_class_manager(uow.conn, actor, class_id=result.class_info.class_id,
+                                fallback=list(result.trainer_ids))
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
     live = await repository.lock_live(uow.conn, cmd.enrollment_id)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from services.certification import repository
 from services.certification.commands import ChangeStatus, ReissueCertificate
 from services.certification.domain.certificate import check_transition
-from services.certification.handlers.common import event_fields, require_manager, role_of
+from services.certification.handlers.common import (
+    event_fields,
+    require_class_manager,
+    role_of,
+)
 from services.certification.handlers.deps import Issuing
 from services.certification.handlers.issuing import reissue_from
 from services.certification.repository import CertificateRow
@@ -27,7 +31,8 @@ async def _managed(uow: UnitOfWork, certificate_id: object, actor: Principal) ->
     row = await repository.lock_certificate(uow.conn, certificate_id)  # type: ignore[arg-type]
     if row is None:
         raise NotFound("no such certificate")
-    require_manager(actor, row.trainer_ids)
+    await require_class_manager(uow.conn, actor, class_id=row.class_id,
+                                fallback=row.trainer_ids)
     return row
 
 

@@ -29,10 +29,18 @@ async def visible_certificate(
 ) -> CertificateRow:
     """Return a certificate its holder, a trainer of its class or an admin may see."""
     row = await views.certificate(pool, certificate_id)
-    if row is None or not (row.holder_user_id == actor.user_id
-                           or may_manage(actor, row.trainer_ids)):
+    if row is None:
+        raise NotFound("no such certificate")
+    if row.holder_user_id == actor.user_id or actor.is_admin:
+        return row
+    if actor.role != "trainer" or not may_manage(actor, await _trainers(pool, row)):
         raise NotFound("no such certificate")
     return row
+
+
+async def _trainers(pool: asyncpg.Pool, row: CertificateRow) -> list[UUID]:
+    current = await views.current_trainers(pool, row.class_id)
+    return row.trainer_ids if current is None else current
 
 
 async def class_certificates(
@@ -54,7 +62,8 @@ async def audit_for(pool: asyncpg.Pool, certificate_id: UUID, actor: Principal) 
     row = await views.certificate(pool, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
-    require_manager(actor, row.trainer_ids)
+    if not actor.is_admin:
+        require_manager(actor, await _trainers(pool, row))
     return await views.audit(pool, certificate_id)
 
 
