@@ -87,12 +87,14 @@ class IssueToken(Request):
 
 
 class UpdateProfile(Request):
-    """Change one's own profile; fields left out stay as they are."""
+    """Change one's own profile; fields left out stay as they are.
+
+    Union membership is not here: it opens union-only classes, so only administrators (and
+    roster imports) record it."""
 
     name: Name | None = None
     email: Email | None = None
     locale: Locale | None = None
-    union_member: bool | None = None
     employer: ShortText | None = None
     id_type: IdType | None = None
     id_number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_no_nul)] | None = (
@@ -113,6 +115,12 @@ class CreateUser(Request):
     phone: PhoneText
     name: Name
     password: Secret
+
+
+class UpdateUser(Request):
+    """Record what an administrator vouches for about a user: union membership."""
+
+    union_member: bool
 
 
 # --- catalogue ----------------------------------------------------------------------------
@@ -219,6 +227,8 @@ class AdminEnrol(Request):
     trainee_id: UUID | None = None
     phone: PhoneText | None = None
     name: Name | None = None
+    union_member: bool | None = Field(
+        None, description="record (or clear) the trainee's union membership")
 
     @model_validator(mode="after")
     def _one_trainee(self) -> Self:

@@ -171,7 +171,7 @@ async def test_id_numbers_are_checked_encrypted_at_rest_and_shown_masked(svc: Se
     assert bad.body["code"] == "invalid_id_number"
     good = await svc.call("PATCH", "/api/v1/me", token=token, json_body={
         "name": "张三", "id_type": "resident_id", "id_number": "11010519491231002x",
-        "locale": "en", "union_member": True, "employer": "顺丰速运"})
+        "locale": "en", "employer": "顺丰速运"})
     assert good.status == 200
     assert good.body["id_number_masked"] == "1101**********002X"
     assert good.body["profile_complete"] is True

@@ -41,6 +41,55 @@ async def test_union_only_classes_refuse_non_members(svc: Service) -> None:
     assert (await svc.enrol(member, cls["id"])).status == 201
 
 
+async def test_a_trainee_who_patches_union_member_is_still_refused_a_union_only_class(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, union_members_only=True)
+    _, outsider = await svc.add_user(union_member=False)
+    patched = await svc.call("PATCH", "/api/v1/me", token=outsider,
+                             json_body={"union_member": True, "employer": "顺丰速运"})
+    assert patched.status == 200
+    assert (patched.body["union_member"], patched.body["employer"]) == (False, "顺丰速运")
+    refused = await svc.enrol(outsider, cls["id"])
+    assert refused.status == 403
+    assert refused.body["code"] == "union_members_only"
+
+
+async def test_an_administrator_records_union_membership_of_a_user(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, union_members_only=True)
+    trainee_id, token = await svc.add_user(union_member=False)
+    _, trainer = await svc.add_user("trainer", name="Trainer")
+    body = {"union_member": True}
+    by_trainer = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=trainer,
+                                json_body=body)
+    by_self = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=token,
+                             json_body=body)
+    assert (by_trainer.status, by_self.status) == (403, 403)
+    assert (await svc.enrol(token, cls["id"])).status == 403
+    marked = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=admin, json_body=body)
+    assert marked.status == 200
+    assert marked.body["union_member"] is True
+    assert (await svc.enrol(token, cls["id"])).status == 201
+
+
+async def test_an_administrator_enrolling_a_member_by_phone_records_the_membership(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, union_members_only=True)
+    plain = await svc.call("POST", f"/api/v1/classes/{cls['id']}/enrollments", token=admin,
+                           json_body={"phone": "13955550001", "name": "王五"})
+    assert (plain.status, plain.body["code"]) == (403, "union_members_only")
+    member = await svc.call("POST", f"/api/v1/classes/{cls['id']}/enrollments", token=admin,
+                            json_body={"phone": "13955550001", "name": "王五",
+                                       "union_member": True})
+    assert member.status == 201
+    assert await svc.pool.fetchval("SELECT union_member FROM users WHERE phone = $1",
+                                   "+8613955550001") is True
+
+
 async def test_a_trainee_without_a_name_is_asked_to_complete_the_profile(svc: Service) -> None:
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from services.enrollment.api.base import ADMIN, ANYONE, deps, routes
-from services.enrollment.commands import CreateUser, IssueToken, RequestOtp, UpdateProfile
+from services.enrollment.commands import (
+    CreateUser,
+    IssueToken,
+    RequestOtp,
+    UpdateProfile,
+    UpdateUser,
+)
 from services.enrollment.handlers import identity
 from services.enrollment.views import users as views
 from services.enrollment.views.models import (
@@ -12,6 +18,7 @@ from services.enrollment.views.models import (
     ProfileOut,
     TokenOut,
     UserList,
+    UserOut,
     UserQuery,
 )
 from shared.web.api import ApiRequest
@@ -43,7 +50,7 @@ async def get_me(req: ApiRequest[None, None]) -> ProfileOut:
 
 @routes.patch("/api/v1/me", body=UpdateProfile, response=ProfileOut, roles=ANYONE, tags=TAGS)
 async def update_me(req: ApiRequest[UpdateProfile, None]) -> ProfileOut:
-    """Change the caller's name, email, language, union membership, employer or ID."""
+    """Change the caller's name, email, language, employer or ID (not union membership)."""
     return await identity.update_profile(req.body, deps=deps(req), actor=req.user)
 
 
@@ -58,3 +65,11 @@ async def list_users(req: ApiRequest[None, UserQuery]) -> UserList:
 async def create_user(req: ApiRequest[CreateUser, None]) -> CreatedOut:
     """Create a trainer or administrator account with a password."""
     return CreatedOut(id=await identity.create_user(req.body, deps=deps(req)))
+
+
+@routes.patch("/api/v1/users/{user_id}", body=UpdateUser, response=UserOut, roles=ADMIN,
+              tags=TAGS, extra_statuses=(404,))
+async def update_user(req: ApiRequest[UpdateUser, None]) -> UserOut:
+    """Record a user's trade union membership (it opens union-only classes)."""
+    return await identity.update_user(req.path_uuid("user_id"), req.body, deps=deps(req),
+                                      actor=req.user)

@@ -104,6 +104,10 @@ async def enrol_by_admin(
             )
             trainee_id = user["id"]
         assert trainee_id is not None
+        if cmd.union_member is not None:
+            # An unknown trainee_id changes nothing here; book() then names it.
+            await user_repo.set_union_member(uow.conn, trainee_id, cmd.union_member,
+                                             deps.clock.now())
         return await book(
             uow, deps, class_id=class_id, trainee_id=trainee_id, via="admin",
             actor=Actor(actor.user_id, actor.role), key=None,

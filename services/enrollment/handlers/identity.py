@@ -7,7 +7,13 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from services.enrollment.commands import CreateUser, IssueToken, RequestOtp, UpdateProfile
+from services.enrollment.commands import (
+    CreateUser,
+    IssueToken,
+    RequestOtp,
+    UpdateProfile,
+    UpdateUser,
+)
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
     OtpLimits,
@@ -24,7 +30,7 @@ from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import users as repo
 from services.enrollment.security import hash_password
 from services.enrollment.views import users as views
-from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserRef
+from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, RateLimited, Unauthorized
 from shared.events.catalog import OtpRequested
@@ -155,6 +161,23 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
 
     await in_transaction(deps, work)
     return await get_profile(deps=deps, actor=actor)
+
+
+async def update_user(user_id: UUID, cmd: UpdateUser, *, deps: Deps, actor: Principal) -> UserOut:
+    """Record a user's union membership (administrators vouch for it, trainees cannot)."""
+
+    async def work(uow: UnitOfWork) -> None:
+        if not await repo.set_union_member(uow.conn, user_id, cmd.union_member,
+                                           deps.clock.now()):
+            raise NotFound("There is no such user.", code="user_not_found")
+
+    await in_transaction(deps, work)
+    log.info("union_membership_recorded", user_id=str(user_id), member=cmd.union_member,
+             by=str(actor.user_id))
+    out = await views.user(deps.pool, user_id)
+    if out is None:
+        raise NotFound("There is no such user.", code="user_not_found")
+    return out
 
 
 async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:

@@ -68,8 +68,8 @@ async def update_profile(
     conn: Conn, user_id: UUID, changes: dict[str, Any], now: datetime
 ) -> None:
     """Write the given profile columns (names come from our own code, never from input)."""
-    allowed = {"name", "email", "locale", "union_member", "employer", "id_type",
-               "id_number_encrypted", "id_number_masked"}
+    allowed = {"name", "email", "locale", "employer", "id_type", "id_number_encrypted",
+               "id_number_masked"}
     columns = [c for c in changes if c in allowed]
     if not columns:
         return
@@ -78,6 +78,14 @@ async def update_profile(
         f"UPDATE users SET updated_at = $2, {sets} WHERE id = $1",
         user_id, now, *(changes[c] for c in columns),
     )
+
+
+async def set_union_member(conn: Conn, user_id: UUID, member: bool, now: datetime) -> bool:
+    """Record a user's union membership (administrators only); return False if no such user."""
+    status = await conn.execute(
+        "UPDATE users SET union_member = $2, updated_at = $3 WHERE id = $1", user_id, member, now
+    )
+    return status != "UPDATE 0"
 
 
 async def ensure_trainee(

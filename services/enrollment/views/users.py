@@ -27,6 +27,20 @@ async def profile(conn: Conn | asyncpg.Pool, user_id: UUID) -> ProfileOut | None
     )
 
 
+def _user_out(r: asyncpg.Record) -> UserOut:
+    return UserOut(
+        id=r["id"], role=r["role"], name=r["name"], phone_masked=mask_phone(r["phone"]),
+        union_member=r["union_member"], employer=r["employer"],
+        signed_up=r["claimed_at"] is not None, created_at=r["created_at"],
+    )
+
+
+async def user(conn: Conn | asyncpg.Pool, user_id: UUID) -> UserOut | None:
+    """Return a user as administrators see them (phone masked)."""
+    r = await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+    return None if r is None else _user_out(r)
+
+
 async def list_users(conn: Conn | asyncpg.Pool, query: UserQuery) -> UserList:
     """Return a page of users, optionally by role or by name / phone digits."""
     after = None
@@ -47,13 +61,6 @@ async def list_users(conn: Conn | asyncpg.Pool, query: UserQuery) -> UserList:
     )
     page = rows[: query.limit]
     return UserList(
-        items=[
-            UserOut(
-                id=r["id"], role=r["role"], name=r["name"], phone_masked=mask_phone(r["phone"]),
-                union_member=r["union_member"], employer=r["employer"],
-                signed_up=r["claimed_at"] is not None, created_at=r["created_at"],
-            )
-            for r in page
-        ],
+        items=[_user_out(r) for r in page],
         next_cursor=encode_cursor(page[-1]["id"]) if len(rows) > query.limit else None,
     )

@@ -1,8 +1,9 @@
-// My profile: name (needed to enrol), email, message language, union membership, employer, ID.
+// My profile: name (needed to enrol), email, message language, employer, ID; union membership
+// is shown only (the organiser records it: it opens union-only classes).
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { showDone, showErrors } from '../errors.js';
-import { checkbox, field, form, read } from '../forms.js';
+import { field, form, read } from '../forms.js';
 import { formatDate, t } from '../i18n.js';
 import * as session from '../session.js';
 
@@ -30,7 +31,6 @@ export default async function profile(ctx) {
     field({ name: 'name', label: t('profile.name'), required: true, value: me.name, autocomplete: 'name', maxlength: 100 }),
     field({ name: 'email', label: t('profile.email'), type: 'email', value: me.email || '', autocomplete: 'email', hint: t('profile.email_hint') }),
     field({ name: 'locale', label: t('profile.locale'), type: 'select', value: me.locale, options: [['zh-CN', '中文'], ['en', 'English']], hint: t('profile.locale_hint') }),
-    trainee ? checkbox({ name: 'union_member', label: t('profile.union_member'), checked: me.union_member }) : null,
     trainee ? field({ name: 'employer', label: t('profile.employer'), value: me.employer || '', maxlength: 200 }) : null,
     trainee ? h('fieldset', {},
       h('legend', {}, t('profile.id')),
@@ -67,6 +67,8 @@ export default async function profile(ctx) {
     h('dl', { class: 'facts' },
       h('dt', {}, t('profile.phone')), h('dd', { class: 'phone' }, me.phone),
       h('dt', {}, t('profile.role')), h('dd', {}, t(`role.${me.role}`)),
+      trainee ? h('dt', {}, t('profile.union_member')) : null,
+      trainee ? h('dd', { class: 'union-member' }, t(me.union_member ? 'profile.union_yes' : 'profile.union_no')) : null,
       h('dt', {}, t('profile.since')), h('dd', {}, formatDate(me.created_at))),
     h('p', { class: 'profile-name' }, t('profile.shown_as'), ' ', h('strong', { class: 'name' }, me.name || '—')),
     profileForm,
