@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,6 +22,12 @@ class Settings(ServiceSettings):
     pii_at_rest_key_file: Path = Path("var/keys/pii-at-rest.key")
     # Business time zone: class days, "tomorrow" for reminders, "today" for statistics.
     timezone: str = "Asia/Shanghai"
+    # Quiet hours: the notification service holds non-critical SMS until they end, so a seat
+    # offer made then starts its acceptance period at their end (local time of the zone). Same
+    # names as notification's settings: JIANGXIN_QUIET_START / JIANGXIN_QUIET_END set both.
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    quiet_timezone: str = "Asia/Shanghai"
     # One-time codes (defaults: what SMS providers enforce per number).
     otp_ttl_s: int = 300
     otp_max_attempts: int = 5

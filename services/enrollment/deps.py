@@ -9,6 +9,7 @@ from aiohttp import web
 
 from services.enrollment.clock import Clock
 from services.enrollment.config import Settings
+from services.enrollment.domain.schedule import QuietHours
 from services.enrollment.security import PiiCiphers
 from shared.auth import TokenIssuer
 from shared.messaging.uow import UowFactory
@@ -31,6 +32,13 @@ class Deps:
     def tz(self) -> str:
         """Return the business time zone."""
         return self.settings.timezone
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        """Return when non-critical SMS wait (a seat offer's period starts at their end)."""
+        s = self.settings
+        return QuietHours(start=s.quiet_start, end=s.quiet_end,
+                          tz=s.quiet_timezone)
 
 
 DEPS = web.AppKey("enrollment_deps", Deps)

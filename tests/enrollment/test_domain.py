@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,7 +25,12 @@ from services.enrollment.domain.identity import (
 )
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.domain.results import Assessment, attendance_rate, hours_attended
-from services.enrollment.domain.schedule import class_days, local_today
+from services.enrollment.domain.schedule import (
+    QuietHours,
+    class_days,
+    local_today,
+    offer_deadline,
+)
 from services.enrollment.roster_csv import parse_roster, write_csv
 from shared.errors import DomainError, RateLimited
 
@@ -140,3 +146,32 @@ def test_roster_files_accept_chinese_headers_and_gb18030() -> None:
 def test_exported_cells_cannot_become_spreadsheet_formulas() -> None:
     text = write_csv(["a", "b", "c"], [["=HYPERLINK(1)", "+86138****8000", "-3.5"]])
     assert text.decode("utf-8-sig").splitlines()[1] == "'=HYPERLINK(1),+86138****8000,-3.5"
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NIGHT = QuietHours(start=time(21), end=time(8), tz="Asia/Shanghai")
+
+
+@pytest.mark.parametrize(("made", "expires"), [
+    (datetime(2025, 6, 2, 22, 30), datetime(2025, 6, 3, 9, 0)),   # at night: from 08:00
+    (datetime(2025, 6, 3, 3, 0), datetime(2025, 6, 3, 9, 0)),     # after midnight: same day
+    (datetime(2025, 6, 2, 21, 0), datetime(2025, 6, 3, 9, 0)),    # quiet hours start at 21:00
+    (datetime(2025, 6, 3, 7, 59), datetime(2025, 6, 3, 9, 0)),
+    (datetime(2025, 6, 3, 8, 0), datetime(2025, 6, 3, 9, 0)),     # they are over at 08:00
+    (datetime(2025, 6, 2, 20, 59), datetime(2025, 6, 2, 21, 59)),  # in the day: from now
+])
+def test_an_offer_made_in_quiet_hours_runs_from_their_end(
+    made: datetime, expires: datetime
+) -> None:
+    now = made.replace(tzinfo=SHANGHAI).astimezone(UTC)
+    assert offer_deadline(now, hours=1, quiet=NIGHT) == expires.replace(tzinfo=SHANGHAI)
+
+
+def test_quiet_hours_within_one_day_and_none_at_all() -> None:
+    early = QuietHours(start=time(0), end=time(7), tz="Asia/Shanghai")
+    at_one = datetime(2025, 6, 3, 1, 0, tzinfo=SHANGHAI)
+    assert offer_deadline(at_one, hours=2, quiet=early) == datetime(2025, 6, 3, 9, 0,
+                                                                    tzinfo=SHANGHAI)
+    never = QuietHours(start=time(21), end=time(21), tz="Asia/Shanghai")
+    late = datetime(2025, 6, 2, 23, 0, tzinfo=SHANGHAI)
+    assert offer_deadline(late, hours=2, quiet=never) == late + timedelta(hours=2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.enrollment.handlers.enrolments import expire_offers
@@ -99,6 +99,28 @@ async def test_an_expired_offer_passes_to_the_next_in_line(svc: Service) -> None
     declined = await cancel(svc, c, tc)
     assert declined["cancel_reason"] == "offer_declined"
     assert await states(svc, [d]) == [("offered", None)]
+
+
+async def test_a_seat_freed_at_night_is_offered_until_an_hour_after_quiet_hours_end(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, capacity=1, waitlist_policy="offer", offer_hours=1)
+    (a, ta), (b, tb), (c, _) = await enrol_all(svc, cls["id"], 3)
+    svc.clock.set(datetime(2025, 6, 2, 14, 30, tzinfo=UTC))  # 22:30 in Shanghai
+    await cancel(svc, a, ta)
+
+    nine_am = datetime(2025, 6, 3, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, the next day
+    offered = await svc.call("GET", f"/api/v1/enrollments/{b}", token=tb)
+    assert datetime.fromisoformat(offered.body["offer_expires_at"]) == nine_am
+    event = next(ev for ev in await svc.events(b) if ev["type"] == "enrollment.offered")
+    assert datetime.fromisoformat(event["data"]["offer_expires_at"]) == nine_am
+    svc.clock.set(datetime(2025, 6, 3, 0, 30, tzinfo=UTC))  # 08:30: the SMS has gone out
+    await expire_offers(deps=svc.deps)  # (other tests' classes share the database)
+    assert await states(svc, [b, c]) == [("offered", None), ("waitlisted", 1)]
+    svc.clock.set(nine_am)
+    await expire_offers(deps=svc.deps)
+    assert await states(svc, [b, c]) == [("cancelled", None), ("offered", None)]
 
 
 async def test_accepting_after_the_deadline_is_refused_even_before_the_job_runs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,3 +51,34 @@ def first_session_at(starts_on: date, session_start: time | None, tz: str) -> da
 def level_label(level: int | None) -> str | None:
     """Return the level as printed on a certificate, e.g. 四级/中级工."""
     return LEVEL_LABELS.get(level) if level is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """When non-critical SMS are held back (local time of `tz`); start == end means never."""
+
+    start: time
+    end: time
+    tz: str
+
+    def over_at(self, now: datetime) -> datetime:
+        """Return `now`, or the end of the quiet hours `now` falls in."""
+        zone = ZoneInfo(self.tz)
+        local = now.astimezone(zone)
+        clock = local.time()
+        if self.start == self.end:
+            return now
+        if self.start < self.end:
+            quiet, end_day = self.start <= clock < self.end, local.date()
+        else:  # the quiet hours span midnight
+            quiet = clock >= self.start or clock < self.end
+            end_day = local.date() + timedelta(days=clock >= self.start)
+        if not quiet:
+            return now
+        return datetime.combine(end_day, self.end, tzinfo=zone).astimezone(now.tzinfo)
+
+
+def offer_deadline(now: datetime, *, hours: int, quiet: QuietHours) -> datetime:
+    """Return when a seat offer made now expires: `hours` after now, or after the end of the
+    quiet hours, so the trainee has the whole period after the SMS can reach them."""
+    return quiet.over_at(now) + timedelta(hours=hours)

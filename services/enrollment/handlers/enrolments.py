@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from services.enrollment.deps import Deps
@@ -17,7 +17,7 @@ from services.enrollment.domain.enrolment import (
     require,
     seats_to_fill,
 )
-from services.enrollment.domain.schedule import local_today
+from services.enrollment.domain.schedule import local_today, offer_deadline
 from services.enrollment.handlers.access import require_enrolment_reader
 from services.enrollment.handlers.events import emit
 from services.enrollment.handlers.tx import in_transaction
@@ -68,7 +68,7 @@ async def fill_seats(
             await emit(uow, head, EnrollmentPromoted, to_status=Status.CONFIRMED, actor=system,
                        now=now, tz=deps.tz)
         else:
-            deadline = now + timedelta(hours=cls["offer_hours"])
+            deadline = offer_deadline(now, hours=cls["offer_hours"], quiet=deps.quiet_hours)
             await emit(uow, head, EnrollmentOffered, to_status=Status.OFFERED, actor=system,
                        now=now, tz=deps.tz, offer_expires_at=deadline, reason="seat_freed",
                        fields={"offer_expires_at": deadline})
