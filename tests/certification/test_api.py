@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from shared.ids import new_id
+from shared.service import POOL
 from tests.certification.conftest import CertApp
 from tests.certification.factories import BASE_URL, completed
 
@@ -174,6 +178,38 @@ async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
     mine = (await (await cert_app.client.get(
         "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
     assert [m["id"] for m in mine] == [new["id"]]
+
+
+@pytest.mark.parametrize("suspended_first", [False, True])
+async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_new(
+    cert_app: CertApp, suspended_first: bool,
+) -> None:
+    trainer = new_id()
+    await cert_app.record(completed(trainer_ids=[trainer]))
+    [old] = await cert_app.app[POOL].fetch("SELECT id, number, seq FROM certificates")
+    headers = cert_app.auth(trainer, "trainer")
+    base = f"/api/v1/certificates/{old['id']}"
+    if suspended_first:
+        assert (await cert_app.client.post(f"{base}/suspend", json={"reason": "查证中"},
+                                           headers=headers)).status == 200
+    before = await cert_app.app[POOL].fetchval("SELECT max(id) FROM outbox")
+    response = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
+                                          headers=headers)
+    new = await response.json()
+    assert response.status == 201
+    rows = await cert_app.app[POOL].fetch(
+        "SELECT routing_key, body FROM outbox WHERE id > $1 ORDER BY id", before)
+    events = [(r["routing_key"], json.loads(r["body"])["data"]) for r in rows]
+    assert [key for key, _ in events] == ["certificate.revoked.v1", "certificate.issued.v1"]
+    (_, revoked), (_, issued) = events
+    assert revoked["certificate_id"] == str(old["id"])
+    assert revoked["number"] == old["number"]
+    assert revoked["reason"] == f"reissued as {new['number']}"
+    assert revoked["seq"] == await cert_app.app[POOL].fetchval(
+        "SELECT seq FROM certificates WHERE id = $1", old["id"])
+    assert revoked["seq"] > old["seq"] + (1 if suspended_first else 0)
+    assert issued["certificate_id"] == new["id"]
+    assert issued["replaces"] == str(old["id"])
 
 
 async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(

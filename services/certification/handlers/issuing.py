@@ -199,10 +199,11 @@ async def reissue_from(
     """Replace a certificate by a new one with a new number and the same verification code."""
     assert old.code is not None
     new = new_id()
-    kind = old.revocation_kind if old.status == "revoked" else "reissued"
-    await repository.set_status(uow.conn, old.id, status="revoked",
-                                reason=old.reason if old.status == "revoked" else reason,
-                                revocation_kind=kind, replaced_by=new)
+    was_revoked = old.status == "revoked"
+    kind = old.revocation_kind if was_revoked else "reissued"
+    old_seq = await repository.set_status(uow.conn, old.id, status="revoked",
+                                          reason=old.reason if was_revoked else reason,
+                                          revocation_kind=kind, replaced_by=new)
     await repository.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor
                                else None, actor_role=role_of(actor), reason=reason,
                                details={"replaced_by": str(new)})
@@ -217,5 +218,9 @@ async def reissue_from(
     await repository.add_audit(uow.conn, new, "reissued", actor_id=actor.user_id if actor
                                else None, actor_role=role_of(actor), reason=reason,
                                details={"replaces": str(old.id)})
+    if not was_revoked:  # an already revoked one was announced when it was revoked
+        await uow.publish(CertificateRevoked(
+            **event_fields(old, deps, seq=old_seq, actor=actor),
+            reason=f"reissued as {issue.number}"))
     await uow.publish(issued_event(row, deps, seq=1, actor=actor, replaces=old.id))
     return row
