@@ -55,6 +55,20 @@ async def test_verify_by_number_or_code_shows_status_and_masked_data_only(
     assert (await unknown.json())["code"] == "certificate_not_found"
 
 
+async def test_the_credential_carries_nothing_derived_from_the_id_number(
+    cert_app: CertApp,
+) -> None:
+    item, holder, _ = await _issue(cert_app)  # the event carries the encrypted ID number
+    token = await _credential(cert_app, item, holder)
+    credential = jwt.decode(token, options={"verify_signature": False})["vc"]
+    identifiers = credential["credentialSubject"]["identifier"]
+    assert [i["identityType"] for i in identifiers] == ["name"]
+    text = json.dumps(credential, ensure_ascii=False)
+    assert "salt" not in text
+    assert ID_NUMBER not in text
+    assert "sha256" not in text
+
+
 async def test_verification_is_cacheable_with_an_etag(cert_app: CertApp) -> None:
     item, _, _ = await _issue(cert_app)
     first = await cert_app.client.get(f"/api/v1/verify/{item['code']}")

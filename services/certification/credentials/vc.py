@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -27,7 +26,6 @@ class CredentialFacts:
     title_zh: str
     holder_name: str
     holder_id: UUID | None
-    id_number: str | None  # only hashed (salted) into the credential
     course_code: str
     course_title_zh: str
     course_title_en: str
@@ -55,16 +53,10 @@ def _expiry_moment(expires_on: date) -> datetime:
 
 
 def _identifiers(facts: CredentialFacts) -> list[dict[str, Any]]:
-    ids: list[dict[str, Any]] = [
-        {"type": "IdentityObject", "identityType": "name", "hashed": False,
-         "identityHash": facts.holder_name},
-    ]
-    if facts.id_number:
-        salt = facts.certificate_id.hex
-        digest = hashlib.sha256((facts.id_number + salt).encode()).hexdigest()
-        ids.append({"type": "IdentityObject", "identityType": "nationalIdentityNumber",
-                    "hashed": True, "identityHash": f"sha256${digest}", "salt": salt})
-    return ids
+    # No ID-number hash: with the first and last four digits public, an unkeyed hash of an
+    # 18-digit ID number is reversed in seconds, and a keyed one no verifier could check.
+    return [{"type": "IdentityObject", "identityType": "name", "hashed": False,
+             "identityHash": facts.holder_name}]
 
 
 def build_credential(facts: CredentialFacts) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from shared.events.catalog import (
     CertificateIssued,
     CourseInfo,
     EnrollmentCompleted,
-    IdentityDocument,
     Recipient,
 )
 
@@ -58,8 +57,7 @@ def role_of(actor: Principal | None) -> str:
 
 async def issue_fields(
     conn: Conn, deps: Issuing, *, certificate_id: UUID, code: str,
-    holder: Recipient, course: CourseInfo, identity: IdentityDocument | None,
-    status_index: int | None = None,
+    holder: Recipient, course: CourseInfo, status_index: int | None = None,
 ) -> Issue:
     """Draw a number (and a status index unless given), sign the credential; in the transaction."""
     now = deps.clock.now()
@@ -77,7 +75,6 @@ async def issue_fields(
     facts = vc.CredentialFacts(
         certificate_id=certificate_id, number=number, title_zh=title_of(course.level),
         holder_name=holder.name, holder_id=holder.user_id,
-        id_number=deps.reveal_id(identity.number_encrypted if identity else None),
         course_code=course.code, course_title_zh=course.title_zh,
         course_title_en=course.title_en, occupation=course.occupation_name,
         work_type=course.work_type, level=course.level, level_name=level_name(course.level),

@@ -21,7 +21,7 @@ from services.certification.handlers.deps import Issuing
 from services.certification.repository import CertificateRow
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound
-from shared.events.catalog import CertificateRevoked, EnrollmentCompleted, IdentityDocument
+from shared.events.catalog import CertificateRevoked, EnrollmentCompleted
 from shared.ids import new_id
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, UowFactory
@@ -80,7 +80,7 @@ async def issue_new(
         code = new_code()
         issue = await issue_fields(uow.conn, deps, certificate_id=certificate_id, code=code,
                                    holder=result.trainee, course=result.course,
-                                   identity=result.identity, status_index=index)
+                                   status_index=index)
         index = None
         if await repository.insert_certificate(uow.conn, certificate_id=certificate_id,
                                                result=result, status="valid", code=code,
@@ -124,16 +124,11 @@ async def approve_row(
 ) -> CertificateRow:
     """Issue a pending certificate: number, signature, event."""
     assert row.code is not None
-    identity = None
-    if row.id_type and row.id_number_masked and row.id_number_encrypted:
-        identity = IdentityDocument(id_type=row.id_type,
-                                    number_masked=row.id_number_masked,
-                                    number_encrypted=row.id_number_encrypted)
     await repository.add_audit(uow.conn, row.id, action,
                                actor_id=actor.user_id if actor else None,
                                actor_role=role_of(actor))
     issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=row.code,
-                               holder=row.holder, course=row.course, identity=identity)
+                               holder=row.holder, course=row.course)
     seq = await repository.mark_issued(uow.conn, row.id, issue)
     issued = dataclasses.replace(
         row, status="valid", seq=seq, number=issue.number, issued_at=issue.issued_at,
@@ -208,8 +203,7 @@ async def reissue_from(
                                else None, actor_role=role_of(actor), reason=reason,
                                details={"replaced_by": str(new)})
     issue = await issue_fields(uow.conn, deps, certificate_id=new, code=old.code,
-                               holder=result.trainee, course=result.course,
-                               identity=result.identity)
+                               holder=result.trainee, course=result.course)
     if not await repository.insert_certificate(uow.conn, certificate_id=new, result=result,
                                                status="valid", code=old.code, issue=issue,
                                                replaces=old.id):
