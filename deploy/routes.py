@@ -17,6 +17,23 @@ NOT_FOUND = "not_found"
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """An nginx request limit per client address: `rate` a second, `burst` more at once."""
+
+    zone: str
+    rate_per_s: int
+    burst: int
+
+
+# Public, unauthenticated paths a script can hammer. Generous enough for carrier-grade NAT
+# (many phones behind one address) and for the browser and e2e tests, which all come from
+# 127.0.0.1; the services keep their own, finer limits behind these (verification buckets,
+# sign-in locks).
+VERIFY_LIMIT = RateLimit("verify", rate_per_s=10, burst=50)
+AUTH_LIMIT = RateLimit("auth", rate_per_s=5, burst=30)
+
+
+@dataclass(frozen=True)
 class Route:
     """A path (and, unless `exact`, everything below it) served by one service."""
 
@@ -24,10 +41,11 @@ class Route:
     service: str
     exact: bool = False
     upstream_path: str | None = None  # rewrite to this path at the service (operations routes)
+    limit: RateLimit | None = None  # limited per client address at the gateway
 
 
-def _owned(service: str, *paths: str) -> tuple[Route, ...]:
-    return tuple(Route(path, service) for path in paths)
+def _owned(service: str, *paths: str, limit: RateLimit | None = None) -> tuple[Route, ...]:
+    return tuple(Route(path, service, limit=limit) for path in paths)
 
 
 def _operations(service: str) -> tuple[Route, ...]:
@@ -40,9 +58,9 @@ def _operations(service: str) -> tuple[Route, ...]:
 
 
 ROUTES: tuple[Route, ...] = (
+    *_owned("enrollment", "/api/v1/auth", limit=AUTH_LIMIT),
     *_owned(
         "enrollment",
-        "/api/v1/auth",
         "/api/v1/me",
         "/api/v1/users",
         "/api/v1/courses",
@@ -55,12 +73,11 @@ ROUTES: tuple[Route, ...] = (
         "certification",
         "/api/v1/me/certificates",
         "/api/v1/certificates",
-        "/api/v1/verify",
         "/api/v1/status-lists",
         "/api/v1/results",
-        "/verify",
         "/credentials",
     ),
+    *_owned("certification", "/api/v1/verify", "/verify", limit=VERIFY_LIMIT),
     Route("/.well-known/did.json", "certification", exact=True),
     *_owned(
         "notification",
@@ -94,6 +111,11 @@ def owner_of(path: str) -> str:
     if prefixes:
         return max(prefixes, key=lambda r: len(r.path)).service
     return NOT_FOUND if path.startswith(API_PREFIX) else WEB
+
+
+def rate_limits(routes: tuple[Route, ...] = ROUTES) -> tuple[RateLimit, ...]:
+    """Return each distinct limit the routes use, in order of first use."""
+    return tuple(dict.fromkeys(r.limit for r in routes if r.limit is not None))
 
 
 def routes_of(service: str) -> tuple[Route, ...]:

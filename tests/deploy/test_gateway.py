@@ -6,6 +6,7 @@ so these tests prove where nginx sends each path and what it adds, without the r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import http.client
@@ -21,8 +22,9 @@ from typing import Any
 import pytest
 
 from deploy import gateway
+from deploy.routes import AUTH_LIMIT, VERIFY_LIMIT, RateLimit
 from services import SERVICE_NAMES
-from tests.deploy.manifests import free_port, nginx_binary
+from tests.deploy.manifests import DEPLOY, K8S, free_port, load_yaml, nginx_binary
 from tests.deploy.test_routes import DOCUMENTED
 
 SERVICE_CSP = "default-src 'none'; style-src 'self'"
@@ -73,9 +75,18 @@ class Gateway:
     process: subprocess.Popen[bytes]
 
     def request(
-        self, method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b""
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        source: str = "127.0.0.1",
     ) -> tuple[http.client.HTTPResponse, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        # `source`: another loopback address is another client to the gateway's limits.
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=10, source_address=(source, 0)
+        )
         try:
             connection.request(method, path, body=body or None, headers=headers or {})
             response = connection.getresponse()
@@ -107,7 +118,9 @@ def _web_root(directory: Path) -> Path:
     return directory
 
 
-def start_gateway(tmp: Path, ports: dict[str, int]) -> Gateway:
+def start_gateway(
+    tmp: Path, ports: dict[str, int], *, real_ip_from: tuple[str, ...] = ()
+) -> Gateway:
     """Render the local config for these upstreams and start nginx in the foreground."""
     port = free_port()
     state = tmp / "nginx"
@@ -115,6 +128,7 @@ def start_gateway(tmp: Path, ports: dict[str, int]) -> Gateway:
     config = gateway.local_config(
         state_dir=state, web_root=_web_root(tmp / "web"), ports=ports, host="127.0.0.1", port=port
     )
+    config = dataclasses.replace(config, real_ip_from=real_ip_from)
     conf = state / "nginx.conf"
     conf.write_text(gateway.render(config), encoding="utf-8")
     process = subprocess.Popen(
@@ -140,16 +154,33 @@ def stop_gateway(running: Gateway) -> None:
     running.process.communicate(timeout=10)
 
 
+@contextlib.contextmanager
+def _stand_ins() -> Iterator[dict[str, int]]:
+    ports, servers = _start_stand_ins()
+    try:
+        yield ports
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """nginx with the local config in front of the three stand-ins."""
-    ports, servers = _start_stand_ins()
-    running = start_gateway(tmp_path_factory.mktemp("gateway"), ports)
-    yield running
-    stop_gateway(running)
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with _stand_ins() as ports:
+        running = start_gateway(tmp_path_factory.mktemp("gateway"), ports)
+        yield running
+        stop_gateway(running)
+
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway of its own (limits keep state), trusting loopback as a proxy in front."""
+    with _stand_ins() as ports:
+        running = start_gateway(tmp_path, ports, real_ip_from=("127.0.0.1",))
+        yield running
+        stop_gateway(running)
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
@@ -268,3 +299,91 @@ def test_the_production_config_passes_nginx_own_check(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _burst(
+    running: Gateway,
+    path: str,
+    count: int,
+    *,
+    method: str = "GET",
+    source: str = "127.0.0.2",
+    **headers: str,
+) -> list[tuple[int, http.client.HTTPResponse, bytes]]:
+    answers = []
+    for _ in range(count):
+        response, body = running.request(method, path, headers=headers, source=source)
+        answers.append((response.status, response, body))
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "limit"),
+    [
+        ("GET", "/api/v1/verify/ABCD2345EF", VERIFY_LIMIT),
+        ("POST", "/api/v1/verify", VERIFY_LIMIT),
+        ("GET", "/verify/ABCD2345EF", VERIFY_LIMIT),
+        ("GET", "/verify?q=ABCD", VERIFY_LIMIT),
+        ("POST", "/api/v1/auth/otp", AUTH_LIMIT),
+        ("POST", "/api/v1/auth/token", AUTH_LIMIT),
+    ],
+)
+def test_a_burst_on_a_public_path_gets_429_problems_while_normal_use_passes(
+    limited: Gateway, method: str, path: str, limit: RateLimit
+) -> None:
+    # Normal use: a person checking a few certificates or signing in once or twice.
+    for _ in range(5):
+        response, _ = limited.request(method, path, source="127.0.0.3")
+        assert response.status == 200
+    answers = _burst(limited, path, 3 * (limit.burst + 1), method=method)
+    statuses = [status for status, _, _ in answers]
+    assert statuses[: limit.burst] == [200] * limit.burst  # the burst itself passes
+    refused = [(response, body) for status, response, body in answers if status == 429]
+    assert refused, statuses
+    assert set(statuses) == {200, 429}
+    for response, body in refused:
+        assert response.getheader("Content-Type") == "application/problem+json"
+        assert response.getheader("Retry-After") == "1"
+        problem = json.loads(body)
+        assert (problem["status"], problem["code"]) == (429, "rate_limited")
+    # The limited client may still use the rest of the platform; other clients that path.
+    other, _ = limited.request("GET", "/api/v1/courses", source="127.0.0.2")
+    assert other.status == 200
+    fresh, _ = limited.request(method, path, source="127.0.0.4")
+    assert fresh.status == 200
+
+
+def test_clients_behind_a_trusted_proxy_are_limited_each_by_their_own_address(
+    limited: Gateway,
+) -> None:
+    path = "/api/v1/verify/ABCD2345EF"
+    count = 3 * (VERIFY_LIMIT.burst + 1)
+    proxy = "127.0.0.1"  # the address `limited` trusts
+    flood = _burst(limited, path, count, source=proxy, **{"X-Forwarded-For": "203.0.113.7"})
+    assert 429 in [status for status, _, _ in flood]
+    # Through the same proxy, another client: its own allowance; the service learns who it is.
+    response, body = limited.request(
+        "GET", path, headers={"X-Forwarded-For": "203.0.113.8"}, source=proxy
+    )
+    assert response.status == 200
+    assert json.loads(body)["headers"]["x-forwarded-for"].startswith("203.0.113.8")
+
+
+def test_an_untrusted_peer_cannot_dodge_the_limit_with_forwarded_headers(nginx: Gateway) -> None:
+    path = "/api/v1/verify/ABCD2345EF"
+    statuses = [
+        nginx.request(
+            "GET", path, headers={"X-Forwarded-For": f"198.51.100.{n}"}, source="127.0.0.5"
+        )[0].status
+        for n in range(3 * (VERIFY_LIMIT.burst + 1))
+    ]
+    assert 429 in statuses
+
+
+def test_compose_and_kubernetes_trust_the_proxies_the_production_gateway_trusts() -> None:
+    compose = load_yaml(DEPLOY / "compose.yaml")["x-settings"]
+    settings = load_yaml(K8S / "settings.yaml")["data"]
+    production = set(gateway.production_config().real_ip_from)
+    assert production
+    for env in (compose, settings):
+        assert set(json.loads(env["JIANGXIN_TRUSTED_PROXIES"])) == production
