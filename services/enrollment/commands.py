@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
@@ -23,7 +23,38 @@ def _no_nul(value: str) -> str:
     return value
 
 
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 
+
+def _plausible_day(value: date) -> date:
+    # Far dates overflow time zone arithmetic and PostgreSQL's ranges: refuse them up front.
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError("must be within the years 2000-2100")
+    return value
+
+
+def _plausible_moment(value: datetime) -> datetime:
+    _plausible_day(value.date())
+    return value
+
+
+def _local_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("is a local time of the class: give no UTC offset")
+    return value
+
+
+def _one_decimal(value: float) -> float:
+    # The database keeps one decimal (numeric(_, 1)): refuse what it would silently round.
+    if abs(value * 10 - round(value * 10)) > 1e-6:
+        raise ValueError("may have at most one decimal")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible_moment)]
+LocalTime = Annotated[time, AfterValidator(_local_time)]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(_no_nul),
@@ -50,6 +81,10 @@ CourseCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 ]
 Score = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+PassMark = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), AfterValidator(_one_decimal)]
+CourseHours = Annotated[
+    float, Field(ge=0.5, le=10_000, allow_inf_nan=False), AfterValidator(_one_decimal)
+]
 Locale = Literal["zh-CN", "en"]
 IdType = Literal["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "other"]
 AttendanceStatus = Literal["present", "late", "excused", "absent"]
@@ -76,7 +111,7 @@ class IssueToken(Request):
     """Sign in with a code (trainees) or a password (trainers, administrators)."""
 
     phone: PhoneText
-    code: Annotated[str, StringConstraints(max_length=16)] | None = None
+    code: Annotated[str, StringConstraints(max_length=16), AfterValidator(_no_nul)] | None = None
     password: Secret | None = None
 
     @model_validator(mode="after")
@@ -132,14 +167,17 @@ class CreateCourse(Request):
     code: CourseCode
     title_zh: Title
     title_en: Title
-    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    category: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+        AfterValidator(_no_nul),
+    ]
     occupation_code: ShortText | None = None
     occupation_name: Title | None = None
     work_type: ShortText | None = None
     level: Annotated[int, Field(ge=1, le=5)] | None = None
-    required_hours: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
-    theory_pass: Score = 60
-    practical_pass: Score = 60
+    required_hours: CourseHours
+    theory_pass: PassMark = 60
+    practical_pass: PassMark = 60
     certificate_validity_months: Annotated[int, Field(ge=1, le=600)] | None = None
     issue_policy: Literal["auto", "approval"] = "auto"
     attendance_threshold: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.8
@@ -163,15 +201,15 @@ class CreateClass(Request):
     name: ShortText = ""
     trainer_ids: Annotated[list[UUID], Field(max_length=20)] = []
     capacity: Capacity
-    starts_on: date
-    ends_on: date
-    schedule_days: Annotated[list[date], Field(max_length=366)] | None = None
-    session_start: time | None = None
+    starts_on: Day
+    ends_on: Day
+    schedule_days: Annotated[list[Day], Field(max_length=366)] | None = None
+    session_start: LocalTime | None = None
     hours_per_day: HoursPerDay | None = None
     venue: Venue
     online: bool = False
-    enroll_opens_at: AwareDatetime | None = None
-    enroll_closes_at: AwareDatetime | None = None
+    enroll_opens_at: Moment | None = None
+    enroll_closes_at: Moment | None = None
     waitlist_policy: WaitlistPolicy = "auto_promote"
     offer_hours: OfferHours = 24
     union_members_only: bool = False
@@ -186,9 +224,9 @@ class UpdateClass(Request):
     trainer_ids: Annotated[list[UUID], Field(max_length=20)] | None = None
     venue: Venue | None = None
     online: bool | None = None
-    session_start: time | None = None
-    enroll_opens_at: AwareDatetime | None = None
-    enroll_closes_at: AwareDatetime | None = None
+    session_start: LocalTime | None = None
+    enroll_opens_at: Moment | None = None
+    enroll_closes_at: Moment | None = None
     waitlist_policy: WaitlistPolicy | None = None
     offer_hours: OfferHours | None = None
     union_members_only: bool | None = None
@@ -204,10 +242,10 @@ class CancelClass(Request):
 class RescheduleClass(Request):
     """Move a class to new days (and optionally a new venue); every trainee is told."""
 
-    starts_on: date
-    ends_on: date
-    schedule_days: Annotated[list[date], Field(max_length=366)] | None = None
-    session_start: time | None = None
+    starts_on: Day
+    ends_on: Day
+    schedule_days: Annotated[list[Day], Field(max_length=366)] | None = None
+    session_start: LocalTime | None = None
     venue: Venue | None = None
     online: bool | None = None
 

@@ -11,6 +11,9 @@ import pytest_asyncio
 from tests.enrollment.support import Service
 
 RANDOM_ID = "0190f3a2-7c4e-7000-8000-000000000000"
+COURSE = {"title_zh": "x", "title_en": "x", "category": "c", "required_hours": 10}
+CLASS = {"course_id": "$course", "capacity": 10, "starts_on": "2025-07-01",
+         "ends_on": "2025-07-02", "venue": "x"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -106,6 +109,50 @@ CASES: list[tuple[str, str, str, Any, int, str]] = [
                                           "enroll_opens_at": "2025-06-20T00:00:00+08:00",
                                           "enroll_closes_at": "2025-06-10T00:00:00+08:00"},
      422, "invalid_enrolment_window"),
+    ("admin", "POST", "/api/v1/courses", {**COURSE, "code": "X3", "required_hours": 0.04}, 422,
+     "validation_failed"),  # numeric(7, 1) would round it to 0
+    ("admin", "POST", "/api/v1/courses", {**COURSE, "code": "X4", "required_hours": 0.4}, 422,
+     "validation_failed"),
+    ("admin", "POST", "/api/v1/courses", {**COURSE, "code": "X5", "required_hours": 12.25},
+     422, "validation_failed"),  # one decimal at most
+    ("admin", "POST", "/api/v1/courses", {**COURSE, "code": "X6", "required_hours": 10_000.5},
+     422, "validation_failed"),
+    ("admin", "POST", "/api/v1/courses", {**COURSE, "code": "X7", "theory_pass": 59.95}, 422,
+     "validation_failed"),  # numeric(5, 1) would round it to 60
+    ("admin", "POST", "/api/v1/courses", {**COURSE, "code": "X8", "category": "a\u0000b"}, 422,
+     "validation_failed"),
+    ("admin", "POST", "/api/v1/classes", {**CLASS, "enroll_closes_at": "9999-12-31T23:30:00-05:00"},
+     422, "validation_failed"),
+    ("admin", "POST", "/api/v1/classes", {**CLASS, "enroll_opens_at": "0001-01-01T00:00:00Z"},
+     422, "validation_failed"),
+    ("admin", "POST", "/api/v1/classes", {**CLASS, "starts_on": "0001-01-01",
+                                          "ends_on": "0001-01-02"}, 422, "validation_failed"),
+    ("admin", "POST", "/api/v1/classes", {**CLASS, "starts_on": "9999-12-30",
+                                          "ends_on": "9999-12-31"}, 422, "validation_failed"),
+    ("admin", "POST", "/api/v1/classes", {**CLASS, "schedule_days": ["2025-07-01", "1999-12-31",
+                                                                     "2025-07-02"]}, 422,
+     "validation_failed"),
+    ("admin", "POST", "/api/v1/classes", {**CLASS, "session_start": "09:00:00+08:00"}, 422,
+     "validation_failed"),
+    ("admin", "POST", "/api/v1/classes", {**CLASS, "name": "班" * 201}, 422, "validation_failed"),
+    ("admin", "PATCH", "/api/v1/classes/$class", {"enroll_closes_at": "9999-12-31T23:30:00-05:00"},
+     422, "validation_failed"),
+    ("admin", "PATCH", "/api/v1/classes/$class", {"enroll_opens_at": "0001-01-01T00:00:00+08:00"},
+     422, "validation_failed"),
+    ("admin", "PATCH", "/api/v1/classes/$class", {"session_start": "09:00:00+08:00"}, 422,
+     "validation_failed"),
+    ("admin", "POST", "/api/v1/classes/$class/reschedule", {"starts_on": "2101-01-01",
+                                                            "ends_on": "2101-01-02"}, 422,
+     "validation_failed"),
+    ("admin", "POST", "/api/v1/classes/$class/reschedule", {"starts_on": "0001-01-01",
+                                                            "ends_on": "0001-01-02"}, 422,
+     "validation_failed"),
+    ("admin", "POST", "/api/v1/classes/$class/cancel", {"reason": "x" * 201}, 422,
+     "validation_failed"),
+    ("trainer", "PUT", "/api/v1/classes/$class/attendance/0001-01-01",
+     {"records": [{"enrollment_id": "$enrollment", "status": "present"}]}, 422, "invalid_date"),
+    ("trainer", "PUT", "/api/v1/classes/$class/attendance/9999-12-31",
+     {"records": [{"enrollment_id": "$enrollment", "status": "present"}]}, 422, "invalid_date"),
     ("admin", "PATCH", "/api/v1/classes/$class", {"capacity": 0}, 422, "validation_failed"),
     ("admin", "PATCH", "/api/v1/classes/$class", {"waitlist_policy": "lottery"}, 422,
      "validation_failed"),
