@@ -68,10 +68,16 @@ async def test_a_retry_after_the_enrolment_changed_still_gets_the_first_answer(
     await svc.enrol(first, cls["id"])
     original = await svc.enrol(second, cls["id"], key="k-1")
     assert original.body["status"] == "waitlisted"
-    await svc.call("POST", f"/api/v1/classes/{cls['id']}", token=admin)  # noise: 405
+    cancelled = await svc.call("POST", f"/api/v1/enrollments/{original.body['id']}/cancel",
+                               token=second)
+    assert cancelled.body["status"] == "cancelled"
     retry = await svc.enrol(second, cls["id"], key="k-1")
     assert retry.status == 201
-    assert retry.body == original.body
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.body == original.body  # the stored first answer, not the cancelled state
+    assert await svc.status_of(original.body["id"]) == ("cancelled", None)
+    without_key = await svc.enrol(second, cls["id"])  # a new request books afresh
+    assert without_key.body["id"] != original.body["id"]
 
 
 async def test_an_idempotency_key_reused_with_another_body_is_refused(svc: Service) -> None:
