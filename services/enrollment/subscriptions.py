@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.enrollment.handlers import projections
 from shared.events.catalog import (
+    CertificateEvent,
     CertificateIssued,
     CertificateReinstated,
     CertificateRevoked,
@@ -16,28 +17,14 @@ from shared.messaging.subscriptions import HandlerContext, Subscriptions
 subscriptions = Subscriptions()
 
 
-@subscriptions.on(CertificateIssued)
-async def on_certificate_issued(event: CertificateIssued, ctx: HandlerContext) -> None:
-    """Show the new certificate's number on the roster and in the export."""
+async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext) -> None:
+    """Show the certificate's number and status on the roster and in the export."""
     await projections.record_certificate(event, uow=ctx.uow)
 
 
-@subscriptions.on(CertificateRevoked)
-async def on_certificate_revoked(event: CertificateRevoked, ctx: HandlerContext) -> None:
-    """Mark the enrolment's certificate revoked."""
-    await projections.record_certificate(event, uow=ctx.uow)
-
-
-@subscriptions.on(CertificateSuspended)
-async def on_certificate_suspended(event: CertificateSuspended, ctx: HandlerContext) -> None:
-    """Mark the enrolment's certificate suspended."""
-    await projections.record_certificate(event, uow=ctx.uow)
-
-
-@subscriptions.on(CertificateReinstated)
-async def on_certificate_reinstated(event: CertificateReinstated, ctx: HandlerContext) -> None:
-    """Mark the enrolment's certificate valid again."""
-    await projections.record_certificate(event, uow=ctx.uow)
+for _certificate_event in (CertificateIssued, CertificateRevoked, CertificateSuspended,
+                           CertificateReinstated):
+    subscriptions.add(_certificate_event, on_certificate_event)
 
 
 @subscriptions.on(NotificationDelivered)
