@@ -19,7 +19,8 @@ subscriptions = Subscriptions()
 
 async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext) -> None:
     """Show the certificate's number and status on the roster and in the export."""
-    await projections.record_certificate(event, uow=ctx.uow)
+    await projections.record_certificate(event, occurred_at=ctx.envelope.occurred_at,
+                                         uow=ctx.uow)
 
 
 for _certificate_event in (CertificateIssued, CertificateRevoked, CertificateSuspended,

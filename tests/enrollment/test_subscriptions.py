@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import pytest_asyncio
@@ -46,8 +46,11 @@ async def broker(consuming: Service) -> AsyncIterator[RabbitTransport]:
     await transport.close()
 
 
-async def publish(broker: RabbitTransport, event: Event, producer: str) -> None:
+async def publish(broker: RabbitTransport, event: Event, producer: str,
+                  occurred_at: datetime | None = None) -> None:
     envelope = Envelope.wrap(event, producer=producer, correlation_id="test")
+    if occurred_at is not None:
+        envelope = envelope.model_copy(update={"occurred_at": occurred_at})
     await broker.publish(
         OutgoingMessage(body=envelope.model_dump_json().encode(),
                         message_id=str(envelope.message_id), type=envelope.type,
@@ -56,9 +59,9 @@ async def publish(broker: RabbitTransport, event: Event, producer: str) -> None:
 
 
 def certificate(enrollment_id: UUID, cert_id: UUID, seq: int, cls: type[Event],
-                **extra: object) -> Event:
+                number: str = "Y0000440100012541000001", **extra: object) -> Event:
     return cls(certificate_id=cert_id, seq=seq, enrollment_id=enrollment_id,
-               number="Y0000440100012541000001", code="K7Q2M9", verify_url="https://v/x",
+               number=number, code="K7Q2M9", verify_url="https://v/x",
                holder=Recipient(name="张三"), course_title_zh="直播销售员",
                course_title_en="Livestream", level=4, issued_on=date(2025, 6, 20), **extra)
 
@@ -85,6 +88,91 @@ async def test_certificate_numbers_and_their_status_reach_the_roster_in_seq_orde
     await eventually(revoked_shown)  # the late 'issued' (seq 1) did not undo the revocation
     mine = await svc.call("GET", f"/api/v1/enrollments/{enrolment}", token=token)
     assert mine.body["certificate_status"] == "revoked"
+
+
+OLD, NEW = "Y0000440100012541000001", "Y0000440100012541000002"
+MORNING = datetime(2025, 6, 20, 1, 0, tzinfo=UTC)
+
+
+async def enrolled(svc: Service) -> tuple[str, str, UUID]:
+    """Return (admin token, class id, enrolment id) of a new enrolment."""
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    _, token = await svc.add_user(name="张三")
+    return admin, cls["id"], UUID((await svc.enrol(token, cls["id"])).body["id"])
+
+
+async def shown(svc: Service, admin: str, class_id: str) -> tuple[str, str]:
+    roster = await svc.call("GET", f"/api/v1/classes/{class_id}/roster", token=admin)
+    entry = roster.body["items"][0]
+    return entry["certificate_number"], entry["certificate_status"]
+
+
+async def stored(svc: Service, *ids: UUID) -> list[tuple[str, str]]:
+    rows = await svc.pool.fetch("SELECT certificate_id, number, status FROM certificates "
+                                "WHERE certificate_id = ANY($1::uuid[])", list(ids))
+    by_id = {r["certificate_id"]: (r["number"], r["status"]) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def test_a_reissue_revokes_the_replaced_certificate_issued_the_same_day(
+    consuming: Service, broker: RabbitTransport,
+) -> None:
+    svc = consuming
+    admin, class_id, enrolment = await enrolled(svc)
+    old, new = new_id(), new_id()
+    await publish(broker, certificate(enrolment, old, 1, CertificateIssued, OLD),
+                  "certification", MORNING)
+    await eventually(lambda: _count(svc, old, new, 1))
+    await publish(broker, certificate(enrolment, new, 1, CertificateIssued, NEW, replaces=old),
+                  "certification", MORNING + timedelta(hours=2))
+    await eventually(lambda: _count(svc, old, new, 2))
+    # No CertificateRevoked for the old one has arrived (yet): the reissue alone replaces it.
+    assert await stored(svc, old, new) == [(OLD, "revoked"), (NEW, "valid")]
+    assert await shown(svc, admin, class_id) == (NEW, "valid")
+
+
+async def test_a_late_event_of_a_replaced_certificate_leaves_it_revoked(
+    consuming: Service, broker: RabbitTransport,
+) -> None:
+    svc = consuming
+    admin, class_id, enrolment = await enrolled(svc)
+    old, new = new_id(), new_id()
+    await publish(broker, certificate(enrolment, new, 1, CertificateIssued, NEW, replaces=old),
+                  "certification", MORNING + timedelta(hours=2))
+    await eventually(lambda: _count(svc, old, new, 1))
+    await publish(broker, certificate(enrolment, old, 1, CertificateIssued, OLD),
+                  "certification", MORNING)
+    await eventually(lambda: _count(svc, old, new, 2))
+    assert await stored(svc, old, new) == [(OLD, "revoked"), (NEW, "valid")]
+    assert await shown(svc, admin, class_id) == (NEW, "valid")
+
+
+async def test_of_two_certificates_issued_the_same_day_the_later_issued_is_shown(
+    consuming: Service, broker: RabbitTransport,
+) -> None:
+    svc = consuming
+    admin, class_id, enrolment = await enrolled(svc)
+    first, second = new_id(), new_id()
+    await publish(broker, certificate(enrolment, first, 1, CertificateIssued, OLD),
+                  "certification", MORNING)
+    await eventually(lambda: _count(svc, first, second, 1))
+    await publish(broker, certificate(enrolment, second, 1, CertificateIssued, NEW),
+                  "certification", MORNING + timedelta(minutes=5))
+    await eventually(lambda: _count(svc, first, second, 2))
+    assert await shown(svc, admin, class_id) == (NEW, "valid")
+    # The later one revoked, the earlier valid one is current.
+    await publish(broker, certificate(enrolment, second, 2, CertificateRevoked, NEW,
+                                      reason="error"), "certification")
+
+    async def earlier_shown() -> bool:
+        return await shown(svc, admin, class_id) == (OLD, "valid")
+
+    await eventually(earlier_shown)
+
+
+async def _count(svc: Service, a: UUID, b: UUID, expected: int) -> bool:
+    return len(await stored(svc, a, b)) == expected
 
 
 async def test_delivery_outcomes_show_whether_a_trainee_is_reachable(

@@ -24,14 +24,19 @@ _STATUS = {
 }
 
 
-async def record_certificate(event: CertificateEvent, *, uow: UnitOfWork) -> None:
-    """Project a certificate change onto its enrolment (later changes win by seq)."""
+async def record_certificate(
+    event: CertificateEvent, *, occurred_at: datetime, uow: UnitOfWork
+) -> None:
+    """Project a certificate change onto its enrolment (later changes win by seq); a reissue
+    revokes the certificate it replaces."""
     reason = event.reason if isinstance(event, CertificateRevoked | CertificateSuspended) else None
-    replaces = event.replaces if isinstance(event, CertificateIssued) else None
+    issued = isinstance(event, CertificateIssued)
     await repo.apply_certificate(
         uow.conn, certificate_id=event.certificate_id, enrollment_id=event.enrollment_id,
         number=event.number, status=_STATUS[type(event)], reason=reason, seq=event.seq,
-        issued_on=event.issued_on, expires_on=event.expires_on, replaces=replaces,
+        issued_on=event.issued_on, expires_on=event.expires_on,
+        replaces=event.replaces if isinstance(event, CertificateIssued) else None,
+        issued_at=occurred_at if issued else None,
     )
 
 

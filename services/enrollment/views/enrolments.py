@@ -24,10 +24,14 @@ CASE WHEN e.status = 'waitlisted' THEN (
     WHERE w.class_id = e.class_id AND w.status = 'waitlisted' AND w.booking_no <= e.booking_no)
 END"""
 
+# The current certificate of an enrolment: a valid one first, then the latest issued (issued_at
+# is the event's time: two certificates may share an issue date); the id breaks any tie.
 CERTIFICATE = """
 LEFT JOIN LATERAL (
     SELECT number, status FROM certificates ct WHERE ct.enrollment_id = e.id
-    ORDER BY (ct.status = 'valid') DESC, ct.issued_on DESC, ct.seq DESC LIMIT 1
+    ORDER BY (ct.status = 'valid') DESC, ct.issued_at DESC NULLS LAST, ct.issued_on DESC,
+             ct.seq DESC, ct.certificate_id DESC
+    LIMIT 1
 ) cert ON true"""
 
 _DETAIL = f"""
