@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from shared.events import catalog as c
 from tests.notification.conftest import StartService
 from tests.notification.harness import FakeClock, class_info, confirmed, otp, recipient
@@ -123,3 +125,41 @@ async def test_second_sign_in_code_within_a_minute_waits_for_the_limit(
     assert rows[0]["error_code"] == "otp_minute_limit"
     assert rows[0]["not_before"] > rows[0]["created_at"]
     assert rows[0]["not_before"] <= rows[0]["created_at"] + timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("course", "venue", "shown"),
+    [
+        ("ASP.NET 入门", "市职工服务中心 3楼", "ASP·NET 入门"),
+        ("育婴员", "线上 (zoom.com)", "线上 (zoom·com)"),
+    ],
+)
+async def test_a_name_that_looks_like_a_link_still_gets_its_sms_with_the_dot_defused(
+    start_service: StartService, course: str, venue: str, shown: str,
+) -> None:
+    service = await start_service()
+    envelope = await service.publish(confirmed(class_info=class_info(
+        course_title_zh=course, venue=venue)))
+    rows = await service.until_status(envelope.message_id, "delivered")
+    assert [(r["channel"], r["status"]) for r in rows] == [("sms", "delivered")]
+    [body] = [r["body"] for r in await service.pool.fetch("SELECT body FROM sink_messages")]
+    assert shown in body
+    assert rows[0]["variables"]["course_full"] == course  # email and records keep the name
+    assert await service.transport.message_count(f"{service.settings.queue_name}.error") == 0
+
+
+async def test_an_sms_that_cannot_be_made_is_refused_alone_and_the_email_goes(
+    start_service: StartService,
+) -> None:
+    # A signature this long makes every SMS pass the providers' 500 characters.
+    service = await start_service(sms_signature="签" * 480)
+    envelope = await service.publish(confirmed(class_info=class_info(
+        course_title_zh="ASP.NET 入门", venue="线上 (zoom.com)")))
+    rows = await service.until_status(envelope.message_id, "delivered")
+    assert [(r["channel"], r["status"], r["error_code"]) for r in rows] == [
+        ("sms", "failed", "template_refused"), ("email", "delivered", None)]
+    [mail] = await service.pool.fetch("SELECT subject, body FROM sink_messages")
+    assert "ASP.NET 入门" in mail["subject"]
+    assert "线上 (zoom.com)" in mail["body"]
+    assert "notification.failed.v1" in await service.announced_types(envelope.message_id)
+    assert await service.transport.message_count(f"{service.settings.queue_name}.error") == 0

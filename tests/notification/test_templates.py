@@ -14,6 +14,7 @@ from services.notification.templates.registry import (
     EmailHtml,
     TemplateError,
     TemplateRegistry,
+    defuse_links,
 )
 from services.notification.templates.variables import SPECS
 from shared.events.envelope import Event
@@ -100,12 +101,34 @@ def test_empty_or_extra_variables_are_refused_before_rendering(registry: Templat
         registry.render(spec.event_type, Channel.EMAIL, "zh-CN", missing)
 
 
-def test_link_in_an_sms_variable_is_refused(registry: TemplateRegistry) -> None:
+def test_a_link_in_an_sms_variable_is_defused_and_the_email_keeps_it(
+    registry: TemplateRegistry,
+) -> None:
     event = confirmed()
     spec = registry.spec(event.event_type)
-    values = {**spec.build(event, "zh-CN", TZ, SHANGHAI_DAY), "venue_short": "http://x.cn"}
-    with pytest.raises(TemplateError, match="link"):
-        registry.render(spec.event_type, Channel.SMS, "zh-CN", values)
+    values = {**spec.build(event, "zh-CN", TZ, SHANGHAI_DAY), "venue_short": "http://x.cn",
+              "course": "ASP.NET 入门", "venue": "线上 (meet.zoom.com)"}
+    sms = registry.render(spec.event_type, Channel.SMS, "zh-CN", values)
+    assert dict(sms.params)["venue_short"] == "x·cn"
+    assert dict(sms.params)["course"] == "ASP·NET 入门"
+    assert "x·cn" in sms.body
+    assert "http" not in sms.body
+    email = registry.render(spec.event_type, Channel.EMAIL, "zh-CN", values)
+    assert "线上 (meet.zoom.com)" in email.body
+
+
+@pytest.mark.parametrize(
+    ("name", "defused"),
+    [
+        ("ASP.NET 入门", "ASP·NET 入门"),
+        ("线上 (zoom.com)", "线上 (zoom·com)"),
+        ("https://www.example.org/a", "example·org/a"),
+        ("meet.tencent.com", "meet·tencent·com"),
+        ("育婴员 1.5 天", "育婴员 1.5 天"),
+    ],
+)
+def test_defusing_leaves_nothing_that_reads_as_a_link(name: str, defused: str) -> None:
+    assert defuse_links(name) == defused
 
 
 def test_sms_length_counts_the_signature_and_splits_at_67() -> None:

@@ -41,6 +41,8 @@ from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork
 
 log = get_logger(__name__)
+# The reason recorded when one channel's text cannot be made (e.g. the SMS passes 500 characters).
+UNRENDERABLE = "template_refused"
 
 
 async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
@@ -118,7 +120,7 @@ async def _refuse(draft: _Draft, contact: Contact, reason: str, *, uow: UnitOfWo
         uow.conn, row, content_hash="", error_code=reason
     ):
         await announce_failed(row, provider="none", reason=reason, permanent=True, uow=uow)
-        log.warning("notification_address_refused", notification_id=str(row.id),
+        log.warning("notification_refused", notification_id=str(row.id),
                     channel=contact.channel.value, recipient=row.recipient_masked, reason=reason)
     return row.id
 
@@ -127,9 +129,7 @@ async def _record_stale(draft: _Draft, plan: Plan, *, uow: UnitOfWork, deps: Dep
     if not plan.contacts:
         return []
     contact = plan.contacts[0]
-    rendered = deps.registry.render(
-        draft.spec.event_type, contact.channel, draft.person.locale, draft.variables
-    )
+    rendered = _render(draft, contact, deps)
     row = draft.row(contact, rendered, status=Status.SUPERSEDED, not_before=draft.now, fallbacks=[])
     await repository.insert_notification(
         uow.conn, row, content_hash="", error_code="out_of_order"
@@ -145,9 +145,11 @@ async def _record_plan(
     contacts = list(plan.contacts)
     while contacts:
         contact, rest = contacts[0], contacts[1:]
-        rendered = deps.registry.render(
-            draft.spec.event_type, contact.channel, draft.person.locale, draft.variables
-        )
+        rendered = _render(draft, contact, deps)
+        if rendered is None:  # this channel only: the next one may still carry the news
+            ids.append(await _refuse(draft, contact, UNRENDERABLE, uow=uow))
+            contacts = rest
+            continue
         digest = content_hash(contact.channel, contact.address, rendered.body)
         schedule = await _schedule(draft, contact, digest, uow=uow, deps=deps, release=release)
         if schedule.reason == "template_daily_limit" and rest:
@@ -168,6 +170,18 @@ async def _record_plan(
             break
         contacts = rest
     return ids
+
+
+def _render(draft: _Draft, contact: Contact, deps: Deps) -> Rendered | None:
+    """Render the message for one contact; None when that channel cannot carry it."""
+    try:
+        return deps.registry.render(
+            draft.spec.event_type, contact.channel, draft.person.locale, draft.variables
+        )
+    except TemplateError as exc:
+        log.warning("notification_not_renderable", event_type=draft.spec.event_type,
+                    channel=contact.channel.value, error=str(exc))
+        return None
 
 
 async def _schedule(

@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from services.notification import repository
-from services.notification.domain.model import Channel, LedgerRow, Status
+from services.notification.domain.model import Channel, Contact, LedgerRow, Rendered, Status
 from services.notification.domain.rules import quiet_release, zone
 from services.notification.handlers.deps import Deps
+from services.notification.templates.registry import TemplateError
 from shared.events.catalog import NotificationDelivered, NotificationFailed
 from shared.ids import new_id
 from shared.logging import bound_context, get_logger
@@ -102,10 +103,25 @@ def unsubscribe_token(channel: Channel, critical: bool) -> str | None:
 
 async def fall_back(row: LedgerRow, *, uow: UnitOfWork, deps: Deps, now: datetime) -> bool:
     """Queue the message on the next channel the person accepts; False when there is none."""
-    if not row.fallbacks:
-        return False
-    contact, rest = row.fallbacks[0], row.fallbacks[1:]
-    rendered = deps.registry.render(row.source_type, contact.channel, row.locale, row.variables)
+    fallbacks = list(row.fallbacks)
+    while fallbacks:
+        contact, rest = fallbacks[0], fallbacks[1:]
+        try:
+            rendered = deps.registry.render(row.source_type, contact.channel, row.locale,
+                                            row.variables)
+        except TemplateError as exc:  # this channel cannot carry it: try the next one
+            log.warning("notification_not_renderable", channel=contact.channel.value,
+                        error=str(exc))
+            fallbacks = rest
+            continue
+        return await _queue_fallback(row, contact, rest, rendered, uow=uow, deps=deps, now=now)
+    return False
+
+
+async def _queue_fallback(
+    row: LedgerRow, contact: Contact, rest: list[Contact], rendered: Rendered, *,
+    uow: UnitOfWork, deps: Deps, now: datetime,
+) -> bool:
     tz = zone(row.timezone, deps.policy.default_timezone)
     release = quiet_release(now, tz, deps.policy.quiet)
     deferred = release is not None and not row.critical
