@@ -180,6 +180,46 @@ async def test_smtp_4xx_is_retried_with_the_same_message_id(
     assert mail["Message-ID"] == f"<{rows[0]['id']}@jiangxin.local>"
 
 
+async def test_smtp_5xx_at_data_fails_the_email_at_once_and_falls_back_to_sms(
+    start_service: StartService, smtp: tuple[SmtpCapture, int]
+) -> None:
+    capture, port = smtp
+    capture.reject.extend([550])
+    service = await start_service(email_provider="smtp", smtp_port=port)
+    person = recipient()
+    assert person.user_id is not None
+    preferred = await service.client.put(
+        "/api/v1/me/preferences", json={"preferred": "email"},
+        headers=service.token("trainee", person.user_id))
+    assert preferred.status == 200
+    envelope = await service.publish(confirmed(trainee=person))
+    rows = await service.until_status(envelope.message_id, "delivered")
+    assert [(r["channel"], r["status"], r["error_code"], r["attempts"]) for r in rows] == [
+        ("email", "failed", "smtp_550", 1), ("sms", "delivered", None, 1)]
+    assert capture.messages == []
+    failed = [e for e in await service.drain_announced()
+              if e["type"] == "notification.failed.v1"
+              and e["data"]["source_message_id"] == str(envelope.message_id)]
+    assert [(e["data"]["channel"], e["data"]["permanent"]) for e in failed] == [("email", True)]
+
+
+async def test_smtp_5xx_at_data_is_not_retried_when_there_is_no_other_channel(
+    start_service: StartService, smtp: tuple[SmtpCapture, int]
+) -> None:
+    capture, port = smtp
+    capture.reject.extend([554])
+    service = await start_service(email_provider="smtp", smtp_port=port)
+    envelope = await service.publish(confirmed(trainee=recipient(phone=None)))
+    rows = await service.until_status(envelope.message_id, "failed")
+    assert [(r["channel"], r["error_code"], r["attempts"]) for r in rows] == [
+        ("email", "smtp_554", 1)]
+    attempts = await service.pool.fetch(
+        "SELECT outcome, code FROM notification_attempts WHERE notification_id = $1",
+        rows[0]["id"])
+    assert [(a["outcome"], a["code"]) for a in attempts] == [("permanent", "smtp_554")]
+    assert capture.messages == []
+
+
 async def test_refused_connection_fails_over_and_an_open_breaker_skips_the_dead_provider(
     start_service: StartService, tencent: FakeSms
 ) -> None:

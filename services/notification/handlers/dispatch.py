@@ -124,7 +124,7 @@ def decide(row: LedgerRow, results: Sequence[SendResult], *, deps: Deps, now: da
                            provider_message_id=last.provider_message_id)
         case Outcome.UNKNOWN:
             return replace(base, status=Status.UNKNOWN)
-        case Outcome.INVALID_RECIPIENT:
+        case Outcome.INVALID_RECIPIENT | Outcome.PERMANENT:
             return replace(base, announce="failed", permanent=True, fall_back=True)
         case Outcome.RATE_LIMITED:
             return _rate_limited(base, last, deps=deps, now=now)

@@ -20,6 +20,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"  # known not sent; this provider will not take it (config, quota)
     RATE_LIMITED = "rate_limited"  # known not sent; the recipient hit a provider limit
     INVALID_RECIPIENT = "invalid_recipient"  # known not sent; the address can never work
+    PERMANENT = "permanent"  # known not sent; this message can never go this way (SMTP 5xx)
     UNKNOWN = "unknown"  # the request may have been taken: never resend blindly
 
     @property

@@ -102,7 +102,8 @@ class SmtpEmail:
                 await client.data(mime.as_bytes())
             except aiosmtplib.SMTPResponseException as exc:
                 self._idle.append((client, True))
-                outcome = Outcome.TRANSIENT if exc.code < 500 else Outcome.REJECTED
+                # 4xx: try again later; 5xx: the server refuses this message for good.
+                outcome = Outcome.TRANSIENT if exc.code < 500 else Outcome.PERMANENT
                 return SendResult(outcome, NAME, code=f"smtp_{exc.code}", detail=exc.message)
             except (aiosmtplib.SMTPException, OSError) as exc:
                 await _close(client)
