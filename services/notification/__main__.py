@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.notification.app import create_app
 from services.notification.config import Settings
+from services.notification.runtime import StartupRefused
 from shared.logging import configure_logging
 from shared.service import run_service
 
@@ -14,7 +15,11 @@ def main() -> None:
     configure_logging(
         level=settings.log_level, fmt=settings.log_format, service=settings.service_name
     )
-    run_service(create_app(settings), settings)
+    try:
+        app = create_app(settings)
+    except StartupRefused as exc:
+        raise SystemExit(f"notification: refusing to start: {exc}") from None
+    run_service(app, settings)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from services.notification.handlers.deps import Deps
 from services.notification.runtime import (
     build_deps,
     check_provider_templates,
+    check_receipt_token,
     dispatcher_ctx,
     providers_ctx,
     uses_sink,
@@ -39,6 +40,7 @@ def create_app(
     settings = settings or Settings()
     clock = getattr(overrides, "clock", None) or SystemClock()
     deps = build_deps(settings, clock)
+    check_receipt_token(settings)
     check_provider_templates(settings)
     warn_if_sink_is_public(settings)
 

@@ -71,6 +71,25 @@ def warn_if_sink_is_public(settings: Settings) -> None:
                     hint="no SMS leaves this service: configure a real provider")
 
 
+class StartupRefused(ValueError):
+    """The configuration is unsafe or incomplete: the service must not start."""
+
+
+_REAL_SMS = ("aliyun", "tencent")
+
+
+def check_receipt_token(settings: Settings) -> None:
+    """Refuse to start when a real SMS provider's receipts could be posted by anyone."""
+    real = [p for p in settings.sms_providers if p in _REAL_SMS]
+    if real and not settings.receipt_token.get_secret_value():
+        raise StartupRefused(
+            f"JIANGXIN_NOTIFICATION_RECEIPT_TOKEN (receipt_token) is empty while SMS goes through "
+            f"{', '.join(real)}: anyone could post delivery receipts and mark messages delivered "
+            f"or failed. Set it to a long random value and give the provider the callback URL "
+            f"with ?token=<that value>."
+        )
+
+
 def check_provider_templates(settings: Settings) -> None:
     """Fail at start-up when a real SMS provider lacks an approved template for an event."""
     configured = {"aliyun": settings.aliyun_templates, "tencent": settings.tencent_templates}
@@ -86,7 +105,8 @@ def check_provider_templates(settings: Settings) -> None:
             if f"{spec.event_type}:{locale}" not in templates and spec.event_type not in templates
         ]
         if missing:
-            raise ValueError(f"{provider}: no SMS template code for {', '.join(missing)}")
+            raise StartupRefused(
+                f"{provider}: no SMS template code for {', '.join(missing)}")
 
 
 async def providers_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from tests.support.infra import AMQP_URL
 
 StartService = Callable[..., Awaitable[Service]]
 TEMPLATES = {spec.event_type: f"SMS_{i:04d}" for i, spec in enumerate(SPECS)}
+RECEIPT_TOKEN = "receipt-token-for-tests"
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def settings_for(pg_dsn: str, namespace: str, key_files: Path, **changes: Any) -
         "tencent_secret_id": fakes.TENCENT_ID, "tencent_secret_key": fakes.TENCENT_KEY,
         "tencent_sdk_app_id": "1400000001", "tencent_templates": TEMPLATES,
         "provider_timeout_s": 1.0, "provider_connect_timeout_s": 0.5,
-        "public_base_url": "http://notify.test",
+        "public_base_url": "http://notify.test", "receipt_token": RECEIPT_TOKEN,
     }
     values.update(changes)
     return Settings(**values)

@@ -136,6 +136,11 @@ class Service:
         return [e["type"] for e in events
                 if source is None or e["data"].get("source_message_id") == str(source)]
 
+    def receipts(self, provider: str) -> str:
+        """Return the receipt callback path of a provider, with the configured token."""
+        token = self.settings.receipt_token.get_secret_value()
+        return f"/api/v1/receipts/{provider}" + (f"?token={token}" if token else "")
+
     def token(self, role: str = "admin", user_id: UUID | None = None) -> dict[str, str]:
         """Return an Authorization header for a role."""
         jwt = self.issuer.mint(user_id or new_id(), role)  # type: ignore[arg-type]

@@ -64,7 +64,7 @@ async def test_receipt_outcome_carries_the_source_events_correlation(
               "err_msg": "用户接收成功", "sms_size": "1", "biz_id": "biz-1",
               "out_id": rows[0]["id"].hex}
     with json_logs() as logs:
-        answer = await service.client.post("/api/v1/receipts/aliyun", json=[report],
+        answer = await service.client.post(service.receipts("aliyun"), json=[report],
                                            headers={"X-Correlation-ID": "the-providers-call"})
         assert answer.status == 200
         delivered = await announced(service, envelope.message_id, "notification.delivered.v1")

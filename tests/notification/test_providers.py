@@ -67,7 +67,7 @@ async def test_provider_down_retries_then_fails_over_and_is_delivered_on_one_row
     receipt = [{"user_receive_time": "2026-03-02 10:00:05", "nationcode": "86",
                 "mobile": "13800138000", "report_status": "SUCCESS", "errmsg": "DELIVRD",
                 "description": "用户短信送达成功", "sid": row["provider_message_id"]}]
-    answer = await service.client.post("/api/v1/receipts/tencent", json=receipt)
+    answer = await service.client.post(service.receipts("tencent"), json=receipt)
     assert await answer.json() == {"result": 0, "errmsg": "OK"}
     rows = await service.until_status(envelope.message_id, "delivered")
     assert len(rows) == 1
@@ -92,10 +92,10 @@ async def test_slow_provider_leaves_unknown_and_a_receipt_resolves_it_without_re
               "err_msg": "用户接收成功", "sms_size": "1", "biz_id": "biz-1",
               "out_id": row["id"].hex}
     for _ in range(2):  # receipts may arrive twice
-        answer = await service.client.post("/api/v1/receipts/aliyun", json=[report])
+        answer = await service.client.post(service.receipts("aliyun"), json=[report])
         assert await answer.json() == {"code": 0, "msg": "接收成功"}
     late_failure = {**report, "success": False, "err_code": "MK:0001"}
-    await service.client.post("/api/v1/receipts/aliyun", json=[late_failure])
+    await service.client.post(service.receipts("aliyun"), json=[late_failure])
     rows = await service.until_status(envelope.message_id, "delivered")
 
     async def announced() -> bool:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from services.notification import repository
-from tests.notification.conftest import StartService
+from services.notification.app import create_app
+from services.notification.runtime import StartupRefused
+from tests.notification.conftest import TEMPLATES, StartService, settings_for
 from tests.notification.fakes import FakeSms
 from tests.notification.harness import confirmed
 
@@ -46,7 +56,7 @@ async def test_tencent_receipt_settles_a_timed_out_send_by_its_number(
     receipt = [{"user_receive_time": "2026-03-02 10:00:05", "nationcode": "86",
                 "mobile": "13800138000", "report_status": "SUCCESS", "errmsg": "DELIVRD",
                 "description": "ok", "sid": "serial-from-the-lost-answer"}]
-    answer = await service.client.post("/api/v1/receipts/tencent", json=receipt)
+    answer = await service.client.post(service.receipts("tencent"), json=receipt)
     assert answer.status == 200
     rows = await service.until_status(envelope.message_id, "delivered")
     assert len(rows) == 1
@@ -63,6 +73,38 @@ async def test_receipts_need_the_configured_token(start_service: StartService) -
     malformed = await service.client.post("/api/v1/receipts/tencent?token=s3cret",
                                           json=[{"sid": 1}])
     assert malformed.status == 422
+
+
+@pytest.mark.parametrize("providers", [("aliyun",), ("tencent",), ("sink", "tencent")])
+def test_a_real_sms_provider_without_a_receipt_token_refuses_to_start(
+    pg_dsn: str, namespace: str, key_files: Path, providers: tuple[str, ...]
+) -> None:
+    settings = settings_for(pg_dsn, namespace, key_files, sms_providers=providers,
+                            receipt_token="")
+    with pytest.raises(StartupRefused, match="JIANGXIN_NOTIFICATION_RECEIPT_TOKEN"):
+        create_app(settings)
+    create_app(settings_for(pg_dsn, namespace, key_files, sms_providers=providers))  # token set
+
+
+def test_the_sink_needs_no_receipt_token(pg_dsn: str, namespace: str, key_files: Path) -> None:
+    create_app(settings_for(pg_dsn, namespace, key_files, receipt_token=""))
+
+
+def test_the_service_process_exits_naming_the_missing_receipt_token(key_files: Path) -> None:
+    env = {
+        **os.environ,
+        "JIANGXIN_NOTIFICATION_SMS_PROVIDERS": '["aliyun"]',
+        "JIANGXIN_NOTIFICATION_ALIYUN_TEMPLATES": json.dumps(TEMPLATES),
+        "JIANGXIN_NOTIFICATION_RECEIPT_TOKEN": "",
+        "JIANGXIN_JWT_PUBLIC_KEY_FILE": str(key_files / "jwt-ed25519.pub.pem"),
+        "JIANGXIN_NOTIFICATION_HTTP_PORT": "0",
+    }
+    done = subprocess.run([sys.executable, "-m", "services.notification"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "refusing to start" in done.stderr
+    assert "JIANGXIN_NOTIFICATION_RECEIPT_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 async def test_unsubscribe_link_asks_first_and_unknown_tokens_are_not_found(
