@@ -67,6 +67,31 @@ async def test_at_23_30_local_a_reminder_waits_for_08_00_while_a_sign_in_code_go
     await service.until_status(due.message_id, "delivered")
 
 
+def offered(expires_at: datetime) -> c.EnrollmentOffered:
+    """A seat offered to a waitlisted trainee until `expires_at`."""
+    first = confirmed()
+    return c.EnrollmentOffered(enrollment_id=first.enrollment_id, seq=2, trainee=first.trainee,
+                               class_info=first.class_info, offer_expires_at=expires_at)
+
+
+async def test_at_23_30_an_offer_ending_before_08_00_goes_at_once_and_a_later_one_waits(
+    start_service: StartService,
+) -> None:
+    clock = FakeClock(LATE_EVENING)
+    service = await start_service(clock=clock)
+    urgent = await service.publish(offered(LATE_EVENING + timedelta(hours=1)))  # 00:30 local
+    at_dawn = await service.publish(offered(NEXT_MORNING))  # ends as quiet hours end
+    later = await service.publish(offered(NEXT_MORNING + timedelta(hours=2)))  # 10:00 local
+    for envelope in (urgent, at_dawn):
+        rows = await service.until_status(envelope.message_id, "delivered")
+        assert [(r["channel"], r["critical"]) for r in rows] == [("sms", True)]
+    rows = await service.until_status(later.message_id, "deferred")
+    assert (rows[0]["not_before"], rows[0]["error_code"]) == (NEXT_MORNING, "quiet_hours")
+    assert rows[0]["critical"] is False
+    clock.advance(NEXT_MORNING - LATE_EVENING)
+    await service.until_status(later.message_id, "delivered")
+
+
 async def test_cancellation_supersedes_the_deferred_reminder_and_goes_at_once_if_class_is_near(
     start_service: StartService,
 ) -> None:

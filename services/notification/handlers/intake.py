@@ -68,8 +68,11 @@ async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
     prefs = await repository.load_preferences(uow.conn, keys) or Preferences()
     plan = plan_contacts(person, prefs, channels=spec.channels, ignore_opt_out=spec.otp)
     release = quiet_release(now, tz, deps.policy.quiet)
-    release_day = (release or now).astimezone(tz).date()
-    critical = spec.otp or (spec.critical is not None and spec.critical(cmd.event, release_day))
+    goes_out = release or now
+    critical = spec.otp or (
+        spec.critical is not None
+        and spec.critical(cmd.event, goes_out, goes_out.astimezone(tz).date())
+    )
     draft = _Draft(cmd, spec, person, keys[0], variables, aggregate, seq, critical, now)
     ids = [await _refuse(draft, contact, reason, uow=uow) for contact, reason in plan.refused]
     if stale:

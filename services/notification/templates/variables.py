@@ -86,7 +86,9 @@ class CertificateReasonVars(CertificateVars):
 
 
 Builder = Callable[[Any, str, ZoneInfo, datetime], dict[str, str]]
-Critical = Callable[[Any, date], bool]
+# Whether an event's message must not wait for quiet hours to end, given when it would go out
+# (UTC) and that moment's local day.
+Critical = Callable[[Any, datetime, date], bool]
 
 
 @dataclass(frozen=True)
@@ -196,20 +198,25 @@ def _certificate_reason(e: Any, loc: str, tz: ZoneInfo, now: datetime) -> dict[s
     return {**_certificate(e, loc, tz, now), "reason": e.reason}
 
 
-def _class_soon(e: c.EnrollmentEvent, release_day: date) -> bool:
+def _class_soon(e: c.EnrollmentEvent, _release: datetime, release_day: date) -> bool:
     # The news matters before the trainee sets off: the class starts before the message would go.
     return e.class_info.starts_on <= release_day
 
 
-def _moved_soon(e: c.EnrollmentRescheduled, release_day: date) -> bool:
+def _moved_soon(e: c.EnrollmentRescheduled, _release: datetime, release_day: date) -> bool:
     return min(e.previous_starts_on, e.class_info.starts_on) <= release_day
+
+
+def _offer_ends_first(e: c.EnrollmentOffered, release: datetime, _release_day: date) -> bool:
+    # An offer whose deadline passes while the message waits would reach the trainee too late.
+    return e.offer_expires_at <= release
 
 
 SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.OtpRequested, OtpVars, _otp, channels=(Channel.SMS,), otp=True),
     EventSpec(c.EnrollmentConfirmed, EnrollmentVars, _enrollment),
     EventSpec(c.EnrollmentWaitlisted, WaitlistedVars, _waitlisted),
-    EventSpec(c.EnrollmentOffered, OfferedVars, _offered),
+    EventSpec(c.EnrollmentOffered, OfferedVars, _offered, critical=_offer_ends_first),
     EventSpec(c.EnrollmentPromoted, EnrollmentVars, _enrollment),
     EventSpec(c.EnrollmentCancelled, CancelledVars, _cancelled, critical=_class_soon),
     EventSpec(c.EnrollmentRescheduled, RescheduledVars, _rescheduled, critical=_moved_soon),
