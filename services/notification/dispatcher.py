@@ -7,10 +7,9 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-import asyncpg
-
 from services.notification.handlers import dispatch
 from services.notification.handlers.deps import Deps
+from shared.db import Listener
 from shared.logging import get_logger
 from shared.messaging.uow import UowFactory
 
@@ -39,6 +38,8 @@ class Dispatcher:
         self.dsn, self.uow, self.deps, self.settings = dsn, uow, deps, settings
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        # LISTEN makes dispatch prompt; polling every poll_s covers the time it is down.
+        self.listener = Listener(dsn, CHANNEL, self._wake.set)
         self._next_reconcile = 0.0
 
     def wake(self) -> None:
@@ -52,7 +53,7 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Loop until stopped."""
-        listener = asyncio.create_task(self._listen(), name="notification-listen")
+        listener = asyncio.create_task(self.listener.run(), name="notification-listen")
         try:
             while not self._stop.is_set():
                 self._wake.clear()
@@ -113,27 +114,3 @@ class Dispatcher:
         except TimeoutError:
             return False
         return not self._stop.is_set()
-
-    async def _listen(self) -> None:
-        # LISTEN makes dispatch prompt; polling every poll_s is the fallback when it drops.
-        while not self._stop.is_set():
-            try:
-                conn = await asyncpg.connect(self.dsn)
-                try:
-                    lost = asyncio.Event()
-                    conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                    await conn.add_listener(CHANNEL, lambda *_a: self._wake.set())
-                    self._wake.set()
-                    while not lost.is_set() and not conn.is_closed():
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(lost.wait(), 5.0)
-                            continue
-                        await asyncio.wait_for(conn.execute("SELECT 1"), 5.0)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.info("dispatch_listen_lost", error=repr(exc))
-                await self._pause(1.0)

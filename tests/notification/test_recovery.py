@@ -12,10 +12,11 @@ import pytest
 
 from services.notification import repository
 from services.notification.app import create_app
-from services.notification.runtime import StartupRefused
+from services.notification.runtime import DISPATCHER, StartupRefused
+from shared.db import Listener
 from tests.notification.conftest import TEMPLATES, StartService, settings_for
 from tests.notification.fakes import FakeSms
-from tests.notification.harness import confirmed
+from tests.notification.harness import confirmed, recipient
 
 
 async def test_send_interrupted_by_a_crash_becomes_unknown_then_failed_and_is_never_resent(
@@ -145,3 +146,30 @@ async def test_unknown_send_the_provider_never_took_is_sent_again_once(
     assert len(rows) == 1
     assert [c["answer"] for c in aliyun.calls] == ["slow", "ok"]
     assert rows[0]["attempts"] == 2
+
+
+async def test_the_dispatcher_is_woken_by_listen_and_listens_again_after_losing_it(
+    start_service: StartService,
+) -> None:
+    # Polling once an hour: only LISTEN/NOTIFY can make these messages go.
+    service = await start_service(dispatch_poll_s=3600, reconcile_interval_s=3600)
+    listener: Listener = service.client.app[DISPATCHER].listener
+
+    async def listening() -> bool:
+        return listener.listening
+
+    await service.until(listening)
+    first = await service.publish(confirmed())
+    await service.until_status(first.message_id, "delivered")
+    assert listener.connection is not None
+    lost = listener.connection.get_server_pid()
+    await service.pool.execute("SELECT pg_terminate_backend($1)", lost)  # our own LISTEN session
+
+    async def listening_again() -> bool:
+        connection = listener.connection
+        return bool(listener.listening and connection is not None
+                    and connection.get_server_pid() != lost)
+
+    await service.until(listening_again)
+    second = await service.publish(confirmed(trainee=recipient(phone="+8613700137000")))
+    await service.until_status(second.message_id, "delivered")
