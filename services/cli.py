@@ -14,7 +14,7 @@ from shared.logging import configure_logging
 
 # Which service publishes which event types (for the AsyncAPI catalogue).
 PUBLISHES = {
-    "enrollment": ("auth.", "enrollment."),
+    "enrollment": ("auth.", "enrollment.", "class."),
     "certification": ("certificate.",),
     "notification": ("notification.",),
 }

@@ -3,6 +3,7 @@
 A trainee signs in with the SMS code from the dev inbox, enrols, attends and passes; the trainer
 releases results; the certificate is issued, verifiable in public, and the trainee is told by
 SMS. One correlation id, sent with the release request, appears in all three services' logs.
+The class's trainers reach certification as `class.trainers_changed`.
 """
 
 from __future__ import annotations
@@ -249,6 +250,12 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
             return set(SERVICE_NAMES) <= services_logging(journey)
 
         await eventually(journey_everywhere, timeout=60)
+
+        async def trainers_reached_certification() -> bool:
+            # enrollment's class.trainers_changed, through its relay and RabbitMQ
+            return "certification" in services_logging("class_trainers_recorded")
+
+        await eventually(trainers_reached_certification, timeout=60)
         assert "13800138000" not in "\n".join(run.lines)  # masked in every log line
     finally:
         await run.stop_if_running(namespace, tmp_path)

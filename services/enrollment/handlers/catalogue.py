@@ -29,7 +29,7 @@ from services.enrollment.views import catalogue as views
 from services.enrollment.views.models import ClassOut, CourseOut
 from shared.auth import Principal
 from shared.errors import Conflict, InvalidState, NotFound, ValidationFailed
-from shared.events.catalog import EnrollmentCancelled, EnrollmentRescheduled
+from shared.events.catalog import ClassTrainersChanged, EnrollmentCancelled, EnrollmentRescheduled
 from shared.ids import new_id
 from shared.messaging.uow import UnitOfWork
 
@@ -74,6 +74,12 @@ def _per_day(required_hours: Decimal, days: int, given: float | None) -> Decimal
     return hours
 
 
+async def _publish_trainers(uow: UnitOfWork, class_id: UUID, trainer_ids: list[UUID]) -> None:
+    # Certification decides who may approve or revoke a class's certificates by this list.
+    seq = await repo.next_trainers_seq(uow.conn, class_id)
+    await uow.publish(ClassTrainersChanged(class_id=class_id, trainer_ids=trainer_ids, seq=seq))
+
+
 def _check_window(opens: datetime, closes: datetime) -> None:
     if closes <= opens:
         raise ValidationFailed("Enrolment must close after it opens.",
@@ -81,7 +87,8 @@ def _check_window(opens: datetime, closes: datetime) -> None:
 
 
 async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
-    """Schedule a class; enrolment opens now and closes when the class starts unless given."""
+    """Schedule a class and publish its trainers; enrolment opens now and closes when the class
+    starts unless given."""
     now = deps.clock.now()
     days = class_days(cmd.starts_on, cmd.ends_on, cmd.schedule_days)
     opens = cmd.enroll_opens_at or now
@@ -101,6 +108,7 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
             enroll_opens_at=opens, enroll_closes_at=closes,
         )
         await repo.insert_class(uow.conn, class_id, values, now)
+        await _publish_trainers(uow, class_id, values["trainer_ids"])
         out = await views.get_class(uow.conn, class_id, now)
         assert out is not None
         return out
@@ -118,7 +126,8 @@ async def _locked(uow: UnitOfWork, class_id: UUID) -> asyncpg.Record:
 
 
 async def update_class(class_id: UUID, cmd: UpdateClass, *, deps: Deps) -> ClassOut:
-    """Change a class; a larger capacity gives the new seats to the waitlist at once."""
+    """Change a class; a larger capacity gives the new seats to the waitlist at once, and a new
+    set of trainers is published (ClassTrainersChanged)."""
     changes = {k: getattr(cmd, k) for k in cmd.model_fields_set}
     changes = {k: v for k, v in changes.items() if v is not None or k not in _NON_NULL}
     now = deps.clock.now()
@@ -137,6 +146,8 @@ async def update_class(class_id: UUID, cmd: UpdateClass, *, deps: Deps) -> Class
                 code="capacity_below_taken", seats_taken=cls["seats_taken"],
             )
         await repo.update_class(uow.conn, class_id, changes)
+        if set(changes.get("trainer_ids", cls["trainer_ids"])) != set(cls["trainer_ids"]):
+            await _publish_trainers(uow, class_id, changes["trainer_ids"])
         merged = {**dict(cls.items()), **changes}
         seats = await fill_seats(uow, deps, merged, replace(Seats.of(cls), capacity=capacity),
                                  now=now)

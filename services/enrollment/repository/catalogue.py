@@ -98,6 +98,14 @@ async def class_trainers(conn: Conn, class_id: UUID) -> list[UUID] | None:
     )
 
 
+async def next_trainers_seq(conn: Conn, class_id: UUID) -> int:
+    """Count one more change of a (locked or new) class's trainers; return its seq."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "UPDATE classes SET trainers_seq = trainers_seq + 1 WHERE id = $1 RETURNING trainers_seq",
+        class_id,
+    )
+
+
 async def update_class(conn: Conn, class_id: UUID, changes: dict[str, Any]) -> None:
     """Write the given class columns (names come from our own code, never from input)."""
     columns = [c for c in changes if c in _UPDATABLE_CLASS]
