@@ -6,6 +6,8 @@ from datetime import time
 from pathlib import Path
 from typing import ClassVar
 
+from pydantic import Field
+
 from shared.config import ServiceSettings
 
 
@@ -34,6 +36,13 @@ class Settings(ServiceSettings):
     otp_per_minute: int = 1
     otp_per_hour: int = 5
     otp_per_day: int = 10
+    # Beyond one number: codes per client address within the window (many people may share one
+    # address behind a carrier's or an office's NAT), and for everybody per minute (a ceiling on
+    # SMS spending when a script tries many numbers). Refused with 429 otp_ip_rate_limited /
+    # otp_global_rate_limited. The client address: see trusted_proxies.
+    otp_per_ip: int = Field(30, ge=1)
+    otp_per_ip_window_s: int = Field(600, ge=60, le=86_400)
+    otp_global_per_minute: int = Field(1000, ge=1)
     # Password sign-in (trainers, administrators): this many failures per phone, or per client
     # address, within the window lock that phone's / address's password sign-in for lock_s.
     password_failures_per_phone: int = 5

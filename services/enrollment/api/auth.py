@@ -29,8 +29,13 @@ TAGS = ("identity",)
 @routes.post("/api/v1/auth/otp", body=RequestOtp, response=OtpOut, status=202, tags=TAGS,
              extra_statuses=(422, 429))
 async def request_otp(req: ApiRequest[RequestOtp, None]) -> OtpOut:
-    """Send a six-digit sign-in code to a mobile number (1/min, 5/h, 10/day per number)."""
-    return await identity.request_otp(req.body, deps=deps(req))
+    """Send a six-digit sign-in code to a mobile number (limited per number, client and minute).
+
+    Per number 1/min, 5/h and 10/day; per client address and for everybody per minute as
+    configured. Refusals are 429 with Retry-After."""
+    services = deps(req)
+    client = services.proxies.client_of(req.request)
+    return await identity.request_otp(req.body, deps=services, client=client)
 
 
 @routes.post("/api/v1/auth/token", body=IssueToken, response=TokenOut, tags=TAGS,

@@ -69,6 +69,20 @@ class OtpLimits:
     per_day: int = 10
 
 
+@dataclass(frozen=True, slots=True)
+class OtpCeilings:
+    """How many codes one client address may have within `client_window`, and everybody
+    together within a minute: one number's limits do not stop a script trying many numbers."""
+
+    per_client: int = 30
+    client_window: timedelta = timedelta(minutes=10)
+    per_minute_overall: int = 1000
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
 def check_otp_rate(
     sent_at: list[datetime], *, now: datetime, limits: OtpLimits
 ) -> None:
@@ -88,6 +102,33 @@ def check_otp_rate(
                 retry_after=retry_after,
                 code="otp_rate_limited",
             )
+
+
+
+def check_otp_client_rate(nth_newest: datetime | None, *, now: datetime,
+                          ceilings: OtpCeilings) -> None:
+    """Refuse a new code when the client address has had its allowance within the window.
+
+    `nth_newest` is the client's `per_client`-th newest code within the window, if any."""
+    if nth_newest is not None:
+        raise RateLimited(
+            "Too many codes requested from this network; try again later.",
+            retry_after=_seconds_until(nth_newest + ceilings.client_window, now),
+            code="otp_ip_rate_limited",
+        )
+
+
+def check_otp_overall_rate(nth_newest: datetime | None, *, now: datetime,
+                           ceilings: OtpCeilings) -> None:
+    """Refuse a new code when the service has sent its ceiling of codes within a minute.
+
+    `nth_newest` is the `per_minute_overall`-th newest code within the minute, if any."""
+    if nth_newest is not None:
+        raise RateLimited(
+            "Too many sign-in codes are being requested; try again shortly.",
+            retry_after=_seconds_until(nth_newest + timedelta(minutes=1), now),
+            code="otp_global_rate_limited",
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,10 +14,14 @@ from services.enrollment.commands import (
     UpdateProfile,
     UpdateUser,
 )
+from services.enrollment.config import Settings
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
+    OtpCeilings,
     OtpLimits,
     StoredOtp,
+    check_otp_client_rate,
+    check_otp_overall_rate,
     check_otp_rate,
     check_password_strength,
     judge_otp,
@@ -41,30 +45,59 @@ from shared.messaging.uow import UnitOfWork
 log = get_logger(__name__)
 
 
-async def request_otp(cmd: RequestOtp, *, deps: Deps) -> OtpOut:
-    """Issue a sign-in code to a mobile number, within the per-number limits."""
+def _otp_ceilings(settings: Settings) -> OtpCeilings:
+    return OtpCeilings(per_client=settings.otp_per_ip,
+                       client_window=timedelta(seconds=settings.otp_per_ip_window_s),
+                       per_minute_overall=settings.otp_global_per_minute)
+
+
+async def request_otp(cmd: RequestOtp, *, deps: Deps, client: str) -> OtpOut:
+    """Issue a sign-in code to a mobile number, within the limits per number, per client
+    address and overall."""
     phone = normalise_phone(cmd.phone, require_mobile=True)
     s = deps.settings
     limits = OtpLimits(per_minute=s.otp_per_minute, per_hour=s.otp_per_hour,
                        per_day=s.otp_per_day)
+    ceilings = _otp_ceilings(s)
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
         await repo.lock_phone(uow.conn, phone)
         sent = await repo.otp_sent_times(uow.conn, phone, since=now - timedelta(days=1))
         check_otp_rate(sent, now=now, limits=limits)
+        await _check_ceilings(uow, client, now=now, ceilings=ceilings)
         code = new_otp_code()
         expires_at = now + timedelta(seconds=s.otp_ttl_s)
-        await repo.insert_otp(uow.conn, phone=phone, code_hash=deps.ciphers.otp_hash(phone, code),
-                              now=now, expires_at=expires_at)
         user = await repo.user_by_phone(uow.conn, phone)
         locale = user["locale"] if user else (cmd.locale or "zh-CN")
+        await repo.insert_otp(uow.conn, phone=phone, code_hash=deps.ciphers.otp_hash(phone, code),
+                              now=now, expires_at=expires_at, client_ip=client)
         await uow.publish(OtpRequested(phone=phone, code=code, expires_at=expires_at,
                                        locale=locale))
 
-    await in_transaction(deps, work)
+    try:
+        await in_transaction(deps, work)
+    except RateLimited as exc:
+        log.info("otp_refused", phone=phone, client=client, reason=exc.code)
+        raise
     log.info("otp_requested", phone=phone)
     return OtpOut(expires_in=s.otp_ttl_s, resend_after=60 // max(1, s.otp_per_minute))
+
+
+async def _check_ceilings(
+    uow: UnitOfWork, client: str, *, now: datetime, ceilings: OtpCeilings
+) -> None:
+    # Locks in one order (number, address, everybody); the last is held only until commit.
+    await repo.lock_client(uow.conn, client)
+    check_otp_client_rate(
+        await repo.nth_newest_otp_of_client(uow.conn, client, n=ceilings.per_client,
+                                            since=now - ceilings.client_window),
+        now=now, ceilings=ceilings)
+    await repo.lock_otp_ceiling(uow.conn)
+    check_otp_overall_rate(
+        await repo.nth_newest_otp(uow.conn, n=ceilings.per_minute_overall,
+                                  since=now - timedelta(minutes=1)),
+        now=now, ceilings=ceilings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,36 @@ async def lock_phone(conn: Conn, phone: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", phone)
 
 
+async def lock_client(conn: Conn, client_ip: str) -> None:
+    """Serialise code requests of one client address until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 8))", client_ip)
+
+
+async def lock_otp_ceiling(conn: Conn) -> None:
+    """Serialise the issuing of codes to everybody (taken last, held briefly: until commit)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('otp-ceiling', 9))")
+
+
+async def nth_newest_otp_of_client(
+    conn: Conn, client_ip: str, *, n: int, since: datetime
+) -> datetime | None:
+    """Return when the n-th newest code since a moment was sent to a client address, if any."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT created_at FROM otp_codes WHERE client_ip = $1 AND created_at > $2 "
+        "ORDER BY created_at DESC OFFSET $3 LIMIT 1",
+        client_ip, since, n - 1,
+    )
+
+
+async def nth_newest_otp(conn: Conn, *, n: int, since: datetime) -> datetime | None:
+    """Return when the n-th newest code of everybody since a moment was sent, if any."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT created_at FROM otp_codes WHERE created_at > $1 "
+        "ORDER BY created_at DESC OFFSET $2 LIMIT 1",
+        since, n - 1,
+    )
+
+
 async def otp_sent_times(conn: Conn, phone: str, since: datetime) -> list[datetime]:
     """Return when codes were sent to a number since a moment, newest first."""
     rows = await conn.fetch(
@@ -139,15 +169,17 @@ async def otp_sent_times(conn: Conn, phone: str, since: datetime) -> list[dateti
 
 
 async def insert_otp(
-    conn: Conn, *, phone: str, code_hash: str, now: datetime, expires_at: datetime
+    conn: Conn, *, phone: str, code_hash: str, now: datetime, expires_at: datetime,
+    client_ip: str,
 ) -> None:
-    """Store a new code's hash; earlier unused codes of the number stop working."""
+    """Store a new code's hash and who asked; earlier unused codes of the number stop working."""
     await conn.execute(
         "UPDATE otp_codes SET used_at = $2 WHERE phone = $1 AND used_at IS NULL", phone, now
     )
     await conn.execute(
-        "INSERT INTO otp_codes (phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        phone, code_hash, now, expires_at,
+        "INSERT INTO otp_codes (phone, code_hash, created_at, expires_at, client_ip) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        phone, code_hash, now, expires_at, client_ip,
     )
 
 
