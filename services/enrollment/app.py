@@ -40,7 +40,7 @@ def create_app(
     )
     # Keys are read now so a missing file stops the start-up with a clear message.
     issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes(), issuer=settings.jwt_issuer,
-                         audience=settings.jwt_audience, ttl_s=settings.access_token_ttl_s)
+                         audience=settings.jwt_audience, ttl_s=settings.staff_token_ttl_s)
     ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
                                     transport=settings.pii_transport_key_file)
     proxies = TrustedProxies(settings.trusted_proxies)

@@ -19,7 +19,10 @@ class Settings(ServiceSettings):
 
     # Keys: this service signs access tokens and encrypts ID numbers.
     jwt_private_key_file: Path = Path("var/keys/jwt-ed25519.pem")
-    access_token_ttl_s: int = 7 * 24 * 3600
+    # Access-token lifetimes: trainees sign in with an SMS code, staff (trainers and
+    # administrators, who see personal data) with a password. There are no refresh tokens.
+    trainee_token_ttl_s: int = Field(12 * 3600, ge=60)
+    staff_token_ttl_s: int = Field(8 * 3600, ge=60)
     pii_transport_key_file: Path = Path("var/keys/pii-transport.key")
     pii_at_rest_key_file: Path = Path("var/keys/pii-at-rest.key")
     # Business time zone: class days, "tomorrow" for reminders, "today" for statistics.

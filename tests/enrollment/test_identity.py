@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import jwt
 import pytest
 
 from shared.auth import TokenVerifier
-from tests.enrollment.support import Service
+from tests.enrollment.conftest import StartService
+from tests.enrollment.support import Reply, Service
 
 
 async def code_sent_to(svc: Service, phone: str) -> str:
@@ -134,6 +136,44 @@ async def test_staff_sign_in_with_a_password_and_the_token_carries_their_name(
     assert good.status == 200
     assert good.body["user"] == {"id": created.body["id"], "role": "trainer", "name": "王老师"}
     assert verifier.verify(good.body["access_token"]).name == "王老师"
+
+
+def lifetime(reply: Reply) -> tuple[int, int]:
+    """Return a token answer's expires_in and its token's own exp - iat, in seconds."""
+    assert reply.status == 200, reply.body
+    claims = jwt.decode(reply.body["access_token"], options={"verify_signature": False})
+    return reply.body["expires_in"], claims["exp"] - claims["iat"]
+
+
+async def sign_in_each_role(svc: Service, base: int) -> dict[str, Reply]:
+    """Sign in a new trainee (by code), trainer and administrator (by password)."""
+    replies = {}
+    admin = await svc.admin_token()
+    for i, role in enumerate(("trainer", "admin")):
+        phone = f"+86133{base + i:08d}"
+        await svc.call("POST", "/api/v1/users", token=admin, json_body={
+            "role": role, "phone": phone, "name": role, "password": "long enough pw"})
+        replies[role] = await svc.call("POST", "/api/v1/auth/token",
+                                       json_body={"phone": phone, "password": "long enough pw"})
+    phone = f"+86133{base + 2:08d}"
+    await svc.call("POST", "/api/v1/auth/otp", json_body={"phone": phone})
+    replies["trainee"] = await svc.call("POST", "/api/v1/auth/token", json_body={
+        "phone": phone, "code": await code_sent_to(svc, phone)})
+    return replies
+
+
+async def test_trainee_tokens_last_twelve_hours_and_staff_tokens_eight(svc: Service) -> None:
+    replies = await sign_in_each_role(svc, 55_000_000)
+    assert {role: lifetime(r) for role, r in replies.items()} == {
+        "trainee": (12 * 3600, 12 * 3600), "trainer": (8 * 3600, 8 * 3600),
+        "admin": (8 * 3600, 8 * 3600)}
+
+
+async def test_token_lifetimes_are_configurable(start_service: StartService) -> None:
+    svc = await start_service(trainee_token_ttl_s=900, staff_token_ttl_s=600)
+    replies = await sign_in_each_role(svc, 56_000_000)
+    assert {role: lifetime(r) for role, r in replies.items()} == {
+        "trainee": (900, 900), "trainer": (600, 600), "admin": (600, 600)}
 
 
 async def test_staff_cannot_sign_in_with_an_sms_code(svc: Service) -> None:

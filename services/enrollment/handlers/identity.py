@@ -162,7 +162,8 @@ async def _check_code(uow: UnitOfWork, deps: Deps, phone: str, code: str) -> _Si
 
 
 def _token(deps: Deps, user: Any) -> TokenOut:
-    ttl = deps.settings.access_token_ttl_s
+    s = deps.settings
+    ttl = s.trainee_token_ttl_s if user["role"] == "trainee" else s.staff_token_ttl_s
     token = deps.issuer.mint(user["id"], user["role"], name=user["name"], ttl_s=ttl)
     return TokenOut(access_token=token, expires_in=ttl,
                     user=UserRef(id=user["id"], role=user["role"], name=user["name"]))
