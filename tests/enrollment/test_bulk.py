@@ -80,6 +80,57 @@ async def test_an_imported_trainee_claims_the_enrolment_at_first_sign_in(svc: Se
     assert [u["signed_up"] for u in listed.body["items"]] == [True]
 
 
+async def test_a_trainer_imports_into_their_own_class(svc: Service) -> None:
+    admin = await svc.admin_token()
+    trainer_id, trainer = await svc.add_user("trainer", name="王老师")
+    cls = await svc.create_class(admin, trainer_ids=[str(trainer_id)])
+    result = await import_csv(svc, trainer, cls["id"],
+                              "phone,name\n13944440001,郑一\n13944440002,郑二\n")
+    assert (result["created"], result["refused"]) == (2, 0)
+    roster = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster", token=trainer)
+    assert sorted(e["name"] for e in roster.body["items"]) == ["郑一", "郑二"]
+    events = await svc.events(result["rows"][0]["enrollment_id"])
+    assert [(e["type"], e["data"]["actor"]) for e in events] == [
+        ("enrollment.confirmed", "trainer")]
+
+
+async def test_other_trainers_and_trainees_cannot_import_into_a_class(svc: Service) -> None:
+    admin = await svc.admin_token()
+    trainer_id, _ = await svc.add_user("trainer", name="王老师")
+    _, other_trainer = await svc.add_user("trainer", name="李老师")
+    _, trainee = await svc.add_user()
+    cls = await svc.create_class(admin, trainer_ids=[str(trainer_id)])
+    for token, code in ((other_trainer, "not_class_trainer"), (trainee, None)):
+        reply = await svc.call("POST", f"/api/v1/classes/{cls['id']}/roster/import", token=token,
+                               data="phone,name\n13944440003,郑三\n".encode(),
+                               headers={"Content-Type": "text/csv"})
+        assert reply.status == 403, reply.body
+        assert reply.content_type == "application/problem+json"
+        if code:
+            assert reply.body["code"] == code
+    unread = await svc.call("POST", f"/api/v1/classes/{cls['id']}/roster/import",
+                            token=other_trainer, data=b"\x00", headers={"Content-Type": "x/y"})
+    assert unread.status == 403  # refused before the upload is read
+    assert await svc.pool.fetchval("SELECT count(*) FROM users WHERE phone = $1",
+                                   "+8613944440003") == 0
+    assert (await svc.call("GET", f"/api/v1/classes/{cls['id']}")).body["seats_left"] == 30
+
+
+async def test_only_an_administrators_import_records_union_membership(svc: Service) -> None:
+    admin = await svc.admin_token()
+    trainer_id, trainer = await svc.add_user("trainer")
+    cls = await svc.create_class(admin, trainer_ids=[str(trainer_id)])
+    union_only = await svc.create_class(admin, trainer_ids=[str(trainer_id)],
+                                        union_members_only=True)
+    roster = "phone,name,union_member\n13944440004,郑四,是\n"
+    assert (await import_csv(svc, trainer, cls["id"], roster))["created"] == 1
+    refused = await import_csv(svc, trainer, union_only["id"], roster)
+    assert [r["code"] for r in refused["rows"]] == ["union_members_only"]
+    listed = await svc.call("GET", "/api/v1/users?q=13944440004", token=admin)
+    assert [u["union_member"] for u in listed.body["items"]] == [False]
+    assert (await import_csv(svc, admin, union_only["id"], roster))["created"] == 1
+
+
 async def test_multipart_uploads_and_gb18030_files_with_chinese_headers_import(
     svc: Service,
 ) -> None:

@@ -49,15 +49,19 @@ async def export_roster(req: ApiRequest[None, ExportQuery]) -> web.Response:
         "Content-Disposition": f'attachment; filename="roster-{class_id}.csv"'})
 
 
-@routes.post("/api/v1/classes/{class_id}/roster/import", response=ImportOut, roles=ADMIN,
-             tags=TAGS, extra_statuses=(415, 422))
+@routes.post("/api/v1/classes/{class_id}/roster/import", response=ImportOut, roles=STAFF,
+             tags=TAGS, extra_statuses=(403, 404, 415, 422))
 async def import_roster(req: ApiRequest[None, None]) -> ImportOut:
-    """Import trainees from CSV (text/csv body, or multipart field `file`): header with phone
-    and name (optional email, union_member, employer, id_type, id_number); per-row results."""
+    """Import trainees from a CSV roster into a class (its trainers or admins); per-row results.
+
+    text/csv body, or multipart field `file`: header with phone and name (optional email,
+    union_member, employer, id_type, id_number). union_member is recorded only from an
+    administrator's import."""
     class_id = req.path_uuid("class_id")
+    actor = Actor(req.user.user_id, req.user.role)
+    await bulk.require_importer(class_id, deps=deps(req), actor=actor)  # before the upload
     rows = parse_roster(await _upload(req.request))
-    return await bulk.import_roster(class_id, rows, deps=deps(req),
-                                    actor=Actor(req.user.user_id, req.user.role))
+    return await bulk.import_roster(class_id, rows, deps=deps(req), actor=actor)
 
 
 async def _upload(request: web.Request) -> bytes:

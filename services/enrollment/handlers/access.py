@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+from services.enrollment.domain.enrolment import Actor
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
 
 
-def require_class_staff(actor: Principal, trainer_ids: Sequence[UUID]) -> None:
+def require_class_staff(actor: Principal | Actor, trainer_ids: Sequence[UUID]) -> None:
     """Allow administrators and the class's own trainers."""
     if actor.role == "admin":
         return
-    if actor.role == "trainer" and actor.user_id in trainer_ids:
+    user_id = actor.id if isinstance(actor, Actor) else actor.user_id
+    if actor.role == "trainer" and user_id in trainer_ids:
         return
     raise Forbidden("Only this class's trainers or an administrator may do this.",
                     code="not_class_trainer")

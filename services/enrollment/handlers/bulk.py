@@ -1,4 +1,4 @@
-"""Administrators' bulk work: import a roster (with accounts to be claimed), export one."""
+"""Bulk work of a class's staff: import a roster (with accounts to be claimed), export one."""
 
 from __future__ import annotations
 
@@ -26,15 +26,25 @@ from shared.messaging.uow import UnitOfWork
 Progress = Callable[[int], object]
 
 
+async def require_importer(class_id: UUID, *, deps: Deps, actor: Actor) -> None:
+    """Allow an administrator, or a trainer of the class, to import into it."""
+    async with deps.pool.acquire() as conn:
+        trainers = await class_repo.class_trainers(conn, class_id)
+    if trainers is None:
+        raise NotFound("There is no such class.", code="class_not_found")
+    require_class_staff(actor, trainers)
+
+
 async def import_roster(
     class_id: UUID, rows: list[RosterRow], *, deps: Deps, actor: Actor,
     progress: Progress | None = None,
 ) -> ImportOut:
     """Enrol each row's trainee (creating unclaimed accounts); one transaction per row, so one
-    bad row never undoes the others. Capacity holds: rows past it join the waitlist."""
-    async with deps.pool.acquire() as conn:
-        if await class_repo.class_trainers(conn, class_id) is None:
-            raise NotFound("There is no such class.", code="class_not_found")
+    bad row never undoes the others. Capacity holds: rows past it join the waitlist.
+
+    Administrators and the class's trainers may import; union membership in the file is
+    recorded only from an administrator's import (administrators vouch for it)."""
+    await require_importer(class_id, deps=deps, actor=actor)
     results = []
     for row in rows:
         results.append(await _import_row(class_id, row, deps=deps, actor=actor))
@@ -58,7 +68,8 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
 
         async def work(uow: UnitOfWork) -> EnrolmentOut:
             user = await user_repo.ensure_trainee(
-                uow.conn, phone=phone, name=row.name, union_member=row.union_member,
+                uow.conn, phone=phone, name=row.name,
+                union_member=row.union_member and actor.role == "admin",
                 employer=row.employer, email=row.email, now=deps.clock.now(), **id_fields)
             if user["role"] != "trainee":
                 raise InvalidState("This number belongs to a staff account.",
