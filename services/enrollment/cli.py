@@ -20,6 +20,7 @@ from services.enrollment.config import Settings
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrolment import Actor
 from services.enrollment.handlers import bulk, identity
+from services.enrollment.handlers.identity import StaffAccount
 from services.enrollment.roster_csv import parse_roster
 from services.enrollment.security import PiiCiphers
 from services.enrollment.seed import ADMIN, TRAINER, seed_demo
@@ -51,7 +52,10 @@ def register(commands: Commands) -> None:
     roster.set_defaults(func=lambda a: _run(_import_roster(a.class_id, a.file)))
 
     seed = commands.add_parser("seed-demo", help="load the demo catalogue and staff accounts")
-    seed.set_defaults(func=lambda a: _run(_seed_demo()))
+    seed.add_argument("--force", action="store_true",
+                      help="load it even into a database holding other courses, classes or "
+                           "staff (existing accounts are never changed)")
+    seed.set_defaults(func=lambda a: _run(_seed_demo(force=a.force)))
 
 
 def _run(work: Coroutine[Any, Any, int]) -> int:
@@ -104,10 +108,22 @@ async def _import_roster(class_id: UUID, file: Path) -> int:
     return 0
 
 
-async def _seed_demo() -> int:
+async def _seed_demo(*, force: bool) -> int:
     async with _deps() as deps:
-        seeded = await seed_demo(deps=deps)
+        seeded = await seed_demo(deps=deps, force=force)
+    if seeded.other_data:
+        print("--force: demo data loaded beside other data", file=sys.stderr)
     print(f"demo catalogue: {seeded.courses} course(s) and {seeded.classes} class(es) added")
-    print(f"administrator: phone {ADMIN[0]} password {ADMIN[2]}")
-    print(f"trainer:       phone {TRAINER[0]} password {TRAINER[2]}")
+    print(_account_line("administrator:", ADMIN, seeded.admin))
+    print(_account_line("trainer:      ", TRAINER, seeded.trainer))
     return 0
+
+
+def _account_line(label: str, demo: tuple[str, str, str], account: StaffAccount) -> str:
+    phone, _, password = demo
+    if account.created:
+        return f"{label} phone {phone} password {password} (created)"
+    if account.password_works:
+        return f"{label} phone {phone} password {password} (existing {account.role} account)"
+    return (f"{label} phone {phone} belongs to an existing {account.role} account with its own "
+            "password; it was left unchanged")

@@ -11,6 +11,9 @@ from services.enrollment.deps import Deps
 from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers import catalogue, identity
 from services.enrollment.repository import catalogue as repo
+from services.enrollment.repository import demo as demo_repo
+from services.enrollment.repository.demo import OtherData
+from shared.errors import Conflict
 
 ADMIN = ("+8613800138001", "演示管理员", "jiangxin-admin-demo")
 TRAINER = ("+8613800138002", "演示培训师", "jiangxin-trainer-demo")
@@ -51,16 +54,42 @@ CLASSES: list[tuple[str, int, int, int, str, dict[str, Any]]] = [
 
 @dataclass(frozen=True)
 class Seeded:
-    """What seeding created (the rest already existed)."""
+    """What seeding created (the rest already existed) and the two demo staff accounts."""
 
     courses: int
     classes: int
+    admin: identity.StaffAccount
+    trainer: identity.StaffAccount
+    other_data: OtherData
 
 
-async def seed_demo(*, deps: Deps) -> Seeded:
-    """Load the demo catalogue and staff accounts; running it again changes nothing new."""
-    await identity.ensure_staff_user("admin", *ADMIN, deps=deps)
-    trainer_id = await identity.ensure_staff_user("trainer", *TRAINER, deps=deps)
+def _not_a_demo_database(found: OtherData) -> Conflict:
+    return Conflict(
+        f"This database already holds data that is not demo data ({found.courses} course(s), "
+        f"{found.classes} class(es), {found.staff} staff account(s)). The demo adds courses, "
+        "classes and staff accounts whose passwords are published; to load it anyway, run "
+        "`jiangxin seed-demo --force`.",
+        code="not_a_demo_database", courses=found.courses, classes=found.classes,
+        staff=found.staff,
+    )
+
+
+async def seed_demo(*, deps: Deps, force: bool = False) -> Seeded:
+    """Load the demo catalogue and staff accounts; running it again changes nothing new.
+
+    A database holding other courses, classes or staff is refused unless `force`; existing
+    accounts are never changed (no password, name or role is reset)."""
+    async with deps.pool.acquire() as conn:
+        found = await demo_repo.other_data(
+            conn, course_codes=[c["code"] for c in COURSES],
+            classes=[(code, venue) for code, _, _, _, venue, _ in CLASSES],
+            staff_phones=[ADMIN[0], TRAINER[0]])
+    if found and not force:
+        raise _not_a_demo_database(found)
+    admin = await identity.ensure_staff_user("admin", *ADMIN, deps=deps)
+    trainer = await identity.ensure_staff_user("trainer", *TRAINER, deps=deps)
+    # Someone else's account on the demo trainer's number teaches nothing unless it is staff.
+    trainer_ids = [trainer.id] if trainer.role in ("trainer", "admin") else []
     courses = classes = 0
     ids: dict[str, Any] = {}
     for values in COURSES:
@@ -79,8 +108,9 @@ async def seed_demo(*, deps: Deps) -> Seeded:
                 continue
         starts = today + timedelta(days=offset)
         await catalogue.create_class(CreateClass.model_validate({
-            "course_id": ids[code], "trainer_ids": [trainer_id], "capacity": capacity,
+            "course_id": ids[code], "trainer_ids": trainer_ids, "capacity": capacity,
             "starts_on": starts, "ends_on": starts + timedelta(days=days - 1), "venue": venue,
             **extra}), deps=deps)
         classes += 1
-    return Seeded(courses=courses, classes=classes)
+    return Seeded(courses=courses, classes=classes, admin=admin, trainer=trainer,
+                  other_data=found)

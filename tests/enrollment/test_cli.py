@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 
+from tests.enrollment.conftest import StartService
 from tests.enrollment.support import Service
 
 
@@ -41,15 +43,14 @@ async def test_user_create_makes_a_trainer_who_signs_in_with_the_password(svc: S
 
 
 async def test_seed_demo_loads_the_catalogue_once_and_prints_demo_passwords(
-    svc: Service,
+    start_service: StartService,
 ) -> None:
+    svc = await start_service()
     code, out, err = await jiangxin(svc, "seed-demo")
     assert code == 0, err
     assert "7 course(s) and 8 class(es) added" in out
-    assert "jiangxin-admin-demo" in out
-    assert "jiangxin-trainer-demo" in out
-    second = await jiangxin(svc, "seed-demo")
-    assert "0 course(s) and 0 class(es) added" in second[1]
+    assert "jiangxin-admin-demo (created)" in out
+    assert "jiangxin-trainer-demo (created)" in out
     courses = await svc.call("GET", "/api/v1/courses?limit=100")
     by_code = {c["code"]: c for c in courses.body["items"]}
     assert by_code["LIVE-SALES"]["occupation_code"] == "4-01-02-07"
@@ -65,3 +66,65 @@ async def test_seed_demo_loads_the_catalogue_once_and_prints_demo_passwords(
     demo = [c for c in classes.body["items"] if c["course_id"] in seeded]
     assert len(demo) == 8
     assert {t["name"] for c in demo for t in c["trainers"]} == {"演示培训师"}
+
+    # Someone tries the demo: signs up and enrols. Seeding again is still allowed.
+    svc.clock.set(datetime.now(UTC))  # the command ran on the real clock
+    _, trainee = await svc.add_user(name="试用学员")
+    assert (await svc.enrol(trainee, demo[0]["id"])).status == 201
+    second = await jiangxin(svc, "seed-demo")
+    assert second[0] == 0, second[2]
+    assert "0 course(s) and 0 class(es) added" in second[1]
+    assert "jiangxin-admin-demo (existing admin account)" in second[1]
+    assert "jiangxin-trainer-demo (existing trainer account)" in second[1]
+
+
+async def test_seed_demo_refuses_a_database_with_other_data_unless_forced(
+    start_service: StartService,
+) -> None:
+    svc = await start_service()
+    admin = await svc.admin_token()
+    await svc.create_course(admin, code="REAL-101")
+    code, out, err = await jiangxin(svc, "seed-demo")
+    assert code == 1
+    assert "not demo data (1 course(s), 0 class(es), 1 staff account(s))" in err
+    assert "seed-demo --force" in err
+    assert "not_a_demo_database" in err
+    assert out == ""
+    assert await svc.pool.fetchval("SELECT count(*) FROM courses") == 1
+    assert await svc.pool.fetchval(
+        "SELECT count(*) FROM users WHERE phone LIKE '+86138001380%'") == 0
+
+    forced = await jiangxin(svc, "seed-demo", "--force")
+    assert forced[0] == 0, forced[2]
+    assert "7 course(s) and 8 class(es) added" in forced[1]
+    assert "--force" in forced[2]
+
+
+async def test_seed_demo_never_changes_an_existing_account_on_a_demo_number(
+    start_service: StartService,
+) -> None:
+    svc = await start_service()
+    created = await jiangxin(svc, "user", "create", "--role", "admin", "--phone",
+                             "+8613800138001", "--name", "真管理员", "--password", "my own secret")
+    assert created[0] == 0, created[2]
+    await svc.add_user(phone="+8613800138002", name="学员")  # a trainee owns the trainer's number
+    before = await svc.pool.fetch(
+        "SELECT * FROM users WHERE phone LIKE '+86138001380%' ORDER BY phone")
+
+    for _ in range(2):
+        code, out, err = await jiangxin(svc, "seed-demo")
+        assert code == 0, err
+        assert "jiangxin-admin-demo" not in out
+        assert "+8613800138001 belongs to an existing admin account with its own password" in out
+        assert "+8613800138002 belongs to an existing trainee account" in out
+    assert await svc.pool.fetch(
+        "SELECT * FROM users WHERE phone LIKE '+86138001380%' ORDER BY phone") == before
+    own = await svc.call("POST", "/api/v1/auth/token", json_body={
+        "phone": "+8613800138001", "password": "my own secret"})
+    assert own.status == 200
+    demo = await svc.call("POST", "/api/v1/auth/token", json_body={
+        "phone": "+8613800138001", "password": "jiangxin-admin-demo"})
+    assert demo.status == 401
+    classes = await svc.call("GET", "/api/v1/classes?limit=100")
+    assert len(classes.body["items"]) == 8
+    assert all(c["trainers"] == [] for c in classes.body["items"])

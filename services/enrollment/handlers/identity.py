@@ -32,7 +32,7 @@ from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.handlers import passwords
 from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import users as repo
-from services.enrollment.security import hash_password
+from services.enrollment.security import hash_password, verify_password
 from services.enrollment.views import users as views
 from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
 from shared.auth import Principal
@@ -232,25 +232,38 @@ async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
     return user_id
 
 
+@dataclass(frozen=True, slots=True)
+class StaffAccount:
+    """A staff account as `ensure_staff_user` found or made it."""
+
+    id: UUID
+    role: str
+    created: bool
+    password_works: bool
+
+
 async def ensure_staff_user(
     role: str, phone: str, name: str, password: str, *, deps: Deps
-) -> UUID:
-    """Create a staff account, or reset its name, role and password (demo seeding)."""
-    password_hash = await hash_password(password)
+) -> StaffAccount:
+    """Create a staff account unless the phone has one; an existing account is never changed
+    (demo seeding must not reset anybody's password or role)."""
+    async with deps.pool.acquire() as conn:
+        user = await repo.user_by_phone(conn, phone)
+    if user is None:
+        password_hash = await hash_password(password)
 
-    async def work(uow: UnitOfWork) -> UUID:
-        now = deps.clock.now()
-        user = await repo.user_by_phone(uow.conn, phone)
-        if user is None:
-            user_id = await repo.insert_user(uow.conn, role=role, phone=phone, name=name,
-                                             now=now, password_hash=password_hash)
-            assert user_id is not None
-            return user_id
-        await repo.set_password(uow.conn, user["id"], password_hash, name=name, role=role,
-                                now=now)
-        return user["id"]  # type: ignore[no-any-return]
+        async def work(uow: UnitOfWork) -> UUID | None:
+            return await repo.insert_user(uow.conn, role=role, phone=phone, name=name,
+                                          now=deps.clock.now(), password_hash=password_hash)
 
-    return await in_transaction(deps, work)
+        if (user_id := await in_transaction(deps, work)) is not None:
+            log.info("staff_user_created", user_id=str(user_id), role=role)
+            return StaffAccount(user_id, role, created=True, password_works=True)
+        async with deps.pool.acquire() as conn:  # created meanwhile by someone else
+            user = await repo.user_by_phone(conn, phone)
+        assert user is not None
+    works = await verify_password(user["password_hash"], password)
+    return StaffAccount(user["id"], user["role"], created=False, password_works=works)
 
 
 async def require_user(user_id: UUID, *, deps: Deps) -> None:

@@ -47,15 +47,6 @@ async def insert_user(
     )
 
 
-async def set_password(conn: Conn, user_id: UUID, password_hash: str,
-                       *, name: str, role: str, now: datetime) -> None:
-    """Reset a staff account's password, name and role (demo seeding)."""
-    await conn.execute(
-        "UPDATE users SET password_hash = $2, name = $3, role = $4, updated_at = $5 WHERE id = $1",
-        user_id, password_hash, name, role, now,
-    )
-
-
 async def claim_user(conn: Conn, user_id: UUID, now: datetime) -> None:
     """Mark an account created by a roster import as taken over by its owner."""
     await conn.execute(
