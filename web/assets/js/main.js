@@ -44,13 +44,6 @@ const NAV = {
   ],
 };
 
-/** Where a freshly signed-in user lands. */
-export function homeOf(role) {
-  if (role === 'admin') return '/admin';
-  if (role === 'trainer') return '/trainer';
-  return '/';
-}
-
 let toastTimer = null;
 /** Show a short message at the bottom of the screen (announced to screen readers). */
 export function toast(text) {

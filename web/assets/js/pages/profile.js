@@ -5,6 +5,7 @@ import { busy, h } from '../dom.js';
 import { showDone, showErrors } from '../errors.js';
 import { field, form, read } from '../forms.js';
 import { formatDate, t } from '../i18n.js';
+import { localPath, nextPath } from '../next.js';
 import * as session from '../session.js';
 
 const ID_TYPES = ['resident_id', 'passport', 'hk_macao_permit', 'taiwan_permit', 'other'];
@@ -25,7 +26,9 @@ function changes(before, after) {
 export default async function profile(ctx) {
   const me = await api.get('/api/v1/me', { signal: ctx.signal });
   const welcome = ctx.query.get('welcome') === '1';
-  const next = ctx.query.get('next') || '';
+  // After a first sign-in (welcome) or from "fill in your profile to enrol": back to where the
+  // user was going, if that is a path of this origin.
+  const next = ctx.query.get('next');
   const trainee = me.role === 'trainee';
   const profileForm = form({ id: 'profile-form' },
     field({ name: 'name', label: t('profile.name'), required: true, value: me.name, autocomplete: 'name', maxlength: 100 }),
@@ -56,7 +59,8 @@ export default async function profile(ctx) {
         const shown = document.querySelector('.profile-name .name');
         if (shown) shown.textContent = me.name || '—';
         showDone(profileForm, t('profile.saved'));
-        if (welcome && next.startsWith('/') && !next.startsWith('//')) ctx.go(next);
+        if (welcome) ctx.go(nextPath(next, me.role));
+        else if (localPath(next)) ctx.go(localPath(next));
       } catch (error) {
         showErrors(profileForm, error);
       }

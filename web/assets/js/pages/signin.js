@@ -4,15 +4,12 @@ import { busy, h, replace } from '../dom.js';
 import { showErrors } from '../errors.js';
 import { field, form, read } from '../forms.js';
 import { locale, t } from '../i18n.js';
+import { nextPath } from '../next.js';
 import * as session from '../session.js';
 
-/** Only same-site app paths may be a `next` target (no open redirects). */
-function nextPath(query, role) {
-  const next = query.get('next') || '';
-  if (next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in')) return next;
-  if (role === 'admin') return '/admin';
-  if (role === 'trainer') return '/trainer';
-  return '/';
+/** Only a path of this origin may be a `next` target (no open redirects); else home. */
+function nextOf(query, role) {
+  return nextPath(query.get('next'), role);
 }
 
 async function finish(ctx, response) {
@@ -21,12 +18,12 @@ async function finish(ctx, response) {
   if (role === 'trainee') {
     const me = await api.get('/api/v1/me');
     if (!me.profile_complete) {
-      ctx.go(`/me/profile?welcome=1&next=${encodeURIComponent(nextPath(ctx.query, role))}`);
+      ctx.go(`/me/profile?welcome=1&next=${encodeURIComponent(nextOf(ctx.query, role))}`);
       return;
     }
   }
   ctx.toast(t('signin.welcome', { name: response.user.name || '' }));
-  ctx.go(nextPath(ctx.query, role));
+  ctx.go(nextOf(ctx.query, role));
 }
 
 function inboxHint() {
@@ -133,7 +130,7 @@ function staffForm(ctx) {
 
 export default async function signIn(ctx, options) {
   if (session.current()) {
-    ctx.go(nextPath(ctx.query, session.role()), { replace: true });
+    ctx.go(nextOf(ctx.query, session.role()), { replace: true });
     return;
   }
   if (options.staff) {

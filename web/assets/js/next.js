@@ -1,0 +1,39 @@
+// Where to go after signing in: a `?next=` value is followed only when it is a path of this
+// origin (no open redirects); anything else falls back to the role's home page.
+
+const SIGN_IN = /^\/(staff\/)?sign-in(?:[/?#]|$)/;
+
+/** Where a freshly signed-in user lands. */
+export function homeOf(role) {
+  if (role === 'admin') return '/admin';
+  if (role === 'trainer') return '/trainer';
+  return '/';
+}
+
+/**
+ * Return `value` as a path of this origin (pathname + search + hash), or null. It must be an
+ * absolute path ("/me/profile"), never a scheme ("javascript:"), a host ("//evil.example"),
+ * a backslash ("/\evil.example", which browsers read as "//") or a control character (which the
+ * URL parser drops), and it must still be a single-slash path of our origin once parsed
+ * ("/.//evil.example" parses to the path "//evil.example").
+ */
+export function localPath(value) {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//')) return null;
+  if (/[\\\u0000-\u001f\u007f]/.test(value)) return null;
+  let url;
+  try {
+    url = new URL(value, location.origin);
+  } catch {
+    return null;
+  }
+  if (url.origin !== location.origin || url.username || url.password) return null;
+  if (!url.pathname.startsWith('/') || url.pathname.startsWith('//')) return null;
+  return url.pathname + url.search + url.hash;
+}
+
+/** The page to open after signing in: a same-origin `next` (not sign-in itself) or home. */
+export function nextPath(value, role) {
+  const path = localPath(value);
+  if (path && !SIGN_IN.test(path)) return path;
+  return homeOf(role);
+}
