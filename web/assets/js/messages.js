@@ -333,6 +333,7 @@ const zh = {
 
   'certs.lead': '合格学员的证书。需审核的课程在此批准；撤销和暂停会通知持证人，查验页面会显示状态。',
   'certs.none': '本班还没有证书。',
+  'certs.list_title': '本班证书',
   'certs.actions': '操作',
   'certs.reason': '原因（查验页面会显示）',
   'certs.approve': '批准',
@@ -349,6 +350,16 @@ const zh = {
   'certs.revoke': '撤销',
   'certs.revoke_confirm': '撤销证书 {number}？撤销不可恢复。',
   'certs.revoke_done': '证书已撤销。',
+  'certs.reissue': '重新发证',
+  'certs.reissue_confirm': '重新签发证书 {number}？新证书使用新编号，原证书作废，查验链接不变。',
+  'certs.reissue_done': '已重新发证，新证书编号 {number}。',
+  'certs.awaiting_title': '待发证的合格学员',
+  'certs.awaiting_lead': '成绩已发布且合格、证书尚未签发的学员。“立即发证”会马上编号并签发（需审核的证书也可在此直接签发）。',
+  'certs.released_on': '成绩发布',
+  'certs.no_certificate': '无证书',
+  'certs.issue_now': '立即发证',
+  'certs.issue_now_confirm': '现在为 {holder} 签发证书？',
+  'certs.issue_now_done': '已为 {holder} 签发证书 {number}。',
 
   'import.lead': '上传 CSV 名单（UTF-8 或 GBK），第一行为表头，至少包括 phone 和 name。没有账号的人会在首次登录时认领报名。',
   'import.sample': '下载示例文件',
@@ -585,6 +596,14 @@ const zh = {
   'error.invalid_recipient': '请输入手机号或邮箱。',
   'error.payload_too_large': '文件太大（最多 5 MB）。',
   'error.unsupported_media_type': '文件类型不支持。',
+  'error.replaced': '这张证书已被新证书替换，请刷新页面。',
+  'error.not_approveable': '这张证书当前不能批准。',
+  'error.not_suspendable': '这张证书当前不能暂停。',
+  'error.not_reinstateable': '这张证书当前不能恢复。',
+  'error.not_revokeable': '这张证书当前不能撤销。',
+  'error.not_reissueable': '这张证书当前不能重新签发。',
+  'error.code_taken': '查验码冲突，请再试一次。',
+  'error.code_exhausted': '暂时无法生成查验码，请稍后再试。',
 };
 
 const en = {
@@ -919,6 +938,7 @@ const en = {
 
   'certs.lead': 'Certificates of the trainees who passed. Approve them here when the course needs approval; revoking or suspending tells the holder and shows on the public check.',
   'certs.none': 'No certificates in this class yet.',
+  'certs.list_title': 'Certificates of this class',
   'certs.actions': 'Actions',
   'certs.reason': 'Reason (shown on the public check)',
   'certs.approve': 'Approve',
@@ -935,6 +955,16 @@ const en = {
   'certs.revoke': 'Revoke',
   'certs.revoke_confirm': 'Revoke certificate {number}? This cannot be undone.',
   'certs.revoke_done': 'Certificate revoked.',
+  'certs.reissue': 'Reissue',
+  'certs.reissue_confirm': 'Reissue certificate {number}? The new certificate gets a new number, the old one reads revoked, and the verification link stays the same.',
+  'certs.reissue_done': 'Reissued as certificate {number}.',
+  'certs.awaiting_title': 'Passed, certificate not issued yet',
+  'certs.awaiting_lead': 'Trainees whose released result is a pass but whose certificate has not been issued. "Issue now" numbers and signs it at once (also one that awaits approval).',
+  'certs.released_on': 'Results released',
+  'certs.no_certificate': 'No certificate',
+  'certs.issue_now': 'Issue now',
+  'certs.issue_now_confirm': 'Issue the certificate of {holder} now?',
+  'certs.issue_now_done': 'Certificate {number} issued to {holder}.',
 
   'import.lead': 'Upload a CSV roster (UTF-8 or GBK) with a header row that has at least phone and name. People without an account claim their enrolment when they first sign in.',
   'import.sample': 'Download a sample',
@@ -1171,6 +1201,14 @@ const en = {
   'error.invalid_recipient': 'Enter a mobile number or an email address.',
   'error.payload_too_large': 'The file is too large (5 MB at most).',
   'error.unsupported_media_type': 'This file type is not supported.',
+  'error.replaced': 'This certificate has been replaced by a newer one; reload the page.',
+  'error.not_approveable': 'This certificate cannot be approved in its current state.',
+  'error.not_suspendable': 'This certificate cannot be suspended in its current state.',
+  'error.not_reinstateable': 'This certificate cannot be reinstated in its current state.',
+  'error.not_revokeable': 'This certificate cannot be revoked in its current state.',
+  'error.not_reissueable': 'This certificate cannot be reissued in its current state.',
+  'error.code_taken': 'The verification code clashed; please try again.',
+  'error.code_exhausted': 'No verification code could be drawn; please try again later.',
 };
 
 export const MESSAGES = { 'zh-CN': zh, en };

@@ -1,8 +1,9 @@
-// A class's certificates: approve pending ones, suspend, reinstate or revoke with a reason.
+// A class's certificates: issue now for a passing result without one; approve pending ones;
+// suspend, reinstate, revoke or reissue with a reason.
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { confirm } from '../dialog.js';
-import { message, notice } from '../errors.js';
+import { message } from '../errors.js';
 import { formatDate, t } from '../i18n.js';
 import { badge } from '../views.js';
 
@@ -11,14 +12,33 @@ export function classCertificates(classId, signal) {
   return api.get('/api/v1/certificates', { query: { class_id: classId }, signal });
 }
 
+/** The certification service's released results of one class, with their live certificate. */
+function classResults(classId, signal) {
+  return api.get('/api/v1/results', { query: { class_id: classId }, signal });
+}
+
+// A certificate not issued yet: none at all, withdrawn (the result was once a fail) or held
+// for approval. "Issue now" numbers and signs it at once (for a pending one, like approving).
+const NOT_ISSUED = new Set([null, undefined, 'withdrawn', 'pending']);
+
 const ACTIONS = {
   approve: { when: ['pending'], reason: false, danger: false },
   suspend: { when: ['valid'], reason: true, danger: true },
   reinstate: { when: ['suspended'], reason: false, danger: false },
   revoke: { when: ['valid', 'suspended'], reason: true, danger: true },
+  reissue: { when: ['valid', 'suspended', 'revoked'], reason: true, danger: false },
 };
 
-function actionButton(ctx, cert, name, out) {
+/** A place in a table row for the error of that row's action (announced at once). */
+function rowError() {
+  return h('p', { class: 'field-error row-error', role: 'alert' });
+}
+
+function showRowError(box, error) {
+  box.textContent = message(error);
+}
+
+function actionButton(ctx, cert, name, errorBox) {
   const spec = ACTIONS[name];
   const button = h('button', { type: 'button', class: `small ${spec.danger ? 'danger' : 'secondary'} ${name}` }, t(`certs.${name}`));
   button.addEventListener('click', async () => {
@@ -27,28 +47,73 @@ function actionButton(ctx, cert, name, out) {
     });
     if (answer === false) return;
     await busy(button, async () => {
+      errorBox.textContent = '';
       try {
         const body = spec.reason ? { reason: answer } : undefined;
-        await api.post(`/api/v1/certificates/${encodeURIComponent(cert.id)}/${name}`, body);
-        ctx.toast(t(`certs.${name}_done`));
+        const done = await api.post(`/api/v1/certificates/${encodeURIComponent(cert.id)}/${name}`, body);
+        ctx.toast(t(`certs.${name}_done`, { number: done?.number || '' }));
         ctx.reload();
       } catch (error) {
-        out.replaceChildren(notice(error));
+        showRowError(errorBox, error);
       }
     });
   });
   return button;
 }
 
-export async function certificatesTab({ ctx, cls }) {
-  const out = h('div', { 'aria-live': 'polite' });
-  let list;
+function issueButton(ctx, result, errorBox) {
+  const button = h('button', { type: 'button', class: 'small issue-now' }, t('certs.issue_now'));
+  button.addEventListener('click', async () => {
+    if (!(await confirm(t('certs.issue_now_confirm', { holder: result.holder }), { ok: t('certs.issue_now') }))) return;
+    await busy(button, async () => {
+      errorBox.textContent = '';
+      try {
+        const cert = await api.post(`/api/v1/results/${encodeURIComponent(result.enrollment_id)}/certificate`);
+        ctx.toast(t('certs.issue_now_done', { number: cert.number || '', holder: result.holder }));
+        ctx.reload();
+      } catch (error) {
+        showRowError(errorBox, error);
+      }
+    });
+  });
+  return button;
+}
+
+/** Passing results whose certificate is not issued yet, each with "issue now". */
+function awaiting(ctx, results) {
+  const rows = results.filter((r) => r.passed && NOT_ISSUED.has(r.certificate_status)).map((r) => {
+    const errorBox = rowError();
+    return h('tr', { dataset: { enrollmentId: r.enrollment_id } },
+      h('td', { class: 'name' }, r.holder),
+      h('td', {}, formatDate(r.released_at)),
+      h('td', {}, r.certificate_status ? badge('cert_status', r.certificate_status) : t('certs.no_certificate')),
+      h('td', {}, issueButton(ctx, r, errorBox), errorBox));
+  });
+  if (!rows.length) return null;
+  return h('section', { class: 'stack', 'aria-labelledby': 'awaiting-h' },
+    h('h3', { id: 'awaiting-h' }, t('certs.awaiting_title')),
+    h('p', { class: 'muted' }, t('certs.awaiting_lead')),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'awaiting-results' },
+      h('thead', {}, h('tr', {}, [t('cert.holder'), t('certs.released_on'), t('roster.status'), t('certs.actions')]
+        .map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows))));
+}
+
+async function load(promise) {
   try {
-    list = await classCertificates(cls.id, ctx.signal);
+    return { value: await promise };
   } catch (error) {
     if (error.name === 'AbortError') throw error;
-    return h('div', {}, h('p', { class: 'notice error' }, message(error)));
+    return { error };
   }
+}
+
+export async function certificatesTab({ ctx, cls }) {
+  const out = h('div', { 'aria-live': 'polite' });
+  const [certs, results] = await Promise.all([
+    load(classCertificates(cls.id, ctx.signal)), load(classResults(cls.id, ctx.signal))]);
+  if (certs.error) return h('div', {}, h('p', { class: 'notice error', role: 'alert' }, message(certs.error)));
+  const list = certs.value;
   const pending = list.items.filter((c) => c.status === 'pending');
   const bulk = pending.length > 1 ? h('button', { type: 'button', id: 'approve-all' }, t('certs.approve_all', { n: pending.length })) : null;
   bulk?.addEventListener('click', () => busy(bulk, async () => {
@@ -57,18 +122,23 @@ export async function certificatesTab({ ctx, cls }) {
       ctx.toast(t('certs.approved_many', { ok: r.approved.length, failed: r.failed.length }));
       ctx.reload();
     } catch (error) {
-      out.replaceChildren(notice(error));
+      out.replaceChildren(h('p', { class: 'notice error', role: 'alert' }, message(error)));
     }
   }));
-  const rows = list.items.map((cert) => h('tr', { dataset: { certificateId: cert.id, status: cert.status } },
-    h('td', { class: 'name' }, cert.holder),
-    h('td', {}, h('a', { href: `/me/certificates/${encodeURIComponent(cert.id)}` }, cert.number || t('cert.not_yet'))),
-    h('td', {}, badge('cert_status', cert.status), cert.reason ? h('div', { class: 'muted' }, cert.reason) : null),
-    h('td', {}, formatDate(cert.issued_on)),
-    h('td', {}, h('div', { class: 'row' }, Object.keys(ACTIONS)
-      .filter((name) => ACTIONS[name].when.includes(cert.status))
-      .map((name) => actionButton(ctx, cert, name, out))))));
+  const rows = list.items.map((cert) => {
+    const errorBox = rowError();
+    return h('tr', { dataset: { certificateId: cert.id, status: cert.status } },
+      h('td', { class: 'name' }, cert.holder),
+      h('td', {}, h('a', { href: `/me/certificates/${encodeURIComponent(cert.id)}` }, cert.number || t('cert.not_yet'))),
+      h('td', {}, badge('cert_status', cert.status), cert.reason ? h('div', { class: 'muted' }, cert.reason) : null),
+      h('td', {}, formatDate(cert.issued_on)),
+      h('td', {}, h('div', { class: 'row' }, Object.keys(ACTIONS)
+        .filter((name) => ACTIONS[name].when.includes(cert.status))
+        .map((name) => actionButton(ctx, cert, name, errorBox))), errorBox));
+  });
   return h('div', { class: 'stack' },
+    results.error ? h('p', { class: 'notice error', role: 'alert' }, message(results.error)) : awaiting(ctx, results.value.items),
+    h('h3', {}, t('certs.list_title')),
     h('p', { class: 'muted' }, t('certs.lead')),
     bulk, out,
     rows.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'certificates' },

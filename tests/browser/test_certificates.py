@@ -1,0 +1,99 @@
+"""The trainer console's certificates: "issue now" for a passing result whose certificate is not
+issued yet, and "reissue" of an issued one; a stale page shows the service's refusal as text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.platform import Platform
+from tests.browser.steps import assess_and_release, enrol, move_to_today, set_up_class
+from tests.browser.support import (
+    DESKTOP,
+    Person,
+    Staff,
+    new_phone,
+    poll,
+    unique_tag,
+    visible_within,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_trainer_issues_a_certificate_now_and_reissues_it_while_a_stale_page_is_refused(
+    browser: Browser, platform: Platform, admin: Staff
+) -> None:
+    tag = unique_tag()
+    people = [Person.open(browser, platform.base_url, DESKTOP) for _ in range(3)]
+    admin_p, trainee, trainer = people
+    name = f"郑十一{tag}"
+    try:
+        # The course needs approval: after the release the certificate waits, not issued.
+        setup = set_up_class(admin_p, admin, tag, issue_policy="approval")
+        enrol(trainee, setup, new_phone(), name)
+        move_to_today(admin_p, setup)
+        assess_and_release(trainer, setup, name)
+
+        tab = f"/trainer/classes/{setup.class_id}/certificates"
+        awaiting = trainer.page.locator("#awaiting-results tr", has_text=name)
+
+        def listed() -> bool:
+            trainer.go(tab)
+            return visible_within(awaiting)
+
+        poll(listed, what="the released passing result among those awaiting a certificate")
+        expect(awaiting.locator(".badge")).to_have_text("待审核")
+        trainer.shot("14-certificates")
+        # The administrator opens the same tab now; it goes stale below.
+        admin_p.go(tab)
+        stale = admin_p.page.locator("#awaiting-results tr", has_text=name)
+        expect(stale.get_by_role("button", name="立即发证")).to_be_visible()
+
+        # The trainer issues it now: numbered and valid at once.
+        awaiting.get_by_role("button", name="立即发证").click()
+        trainer.confirm()
+        expect(trainer.page.locator("#toast")).to_contain_text(f"已为 {name} 签发证书")
+        row = trainer.page.locator("#certificates tr", has_text=name)
+        expect(row.locator(".badge")).to_have_text("有效")
+        expect(trainer.page.locator("#awaiting-results")).to_have_count(0)
+        number = row.locator("a").inner_text()
+        assert re.fullmatch(r"JX-\d{4}-L4-\d{6}", number), number
+
+        # The stale page asks again: the service says 409 already_issued, shown in the row.
+        stale.get_by_role("button", name="立即发证").click()
+        admin_p.confirm()
+        expect(stale.locator(".row-error")).to_have_text("证书已经签发过了。")
+
+        # Reissue: a reason is required; the new certificate has a new number, still valid.
+        admin_p.go(tab)
+        old_row = admin_p.page.locator("#certificates tr", has_text=name)
+        expect(old_row.get_by_role("button", name="重新发证")).to_be_visible()
+        trainer.page.get_by_role("button", name="English").click()
+        row = trainer.page.locator("#certificates tr", has_text=name)
+        expect(row.get_by_role("button", name="Reissue")).to_be_visible()
+        trainer.page.get_by_role("button", name="中文").click()
+        row = trainer.page.locator("#certificates tr", has_text=name)
+        row.get_by_role("button", name="重新发证").click()
+        dialog = trainer.page.locator("dialog[open]")
+        dialog.locator("button[value=ok]").click()
+        expect(dialog).to_be_visible()  # no reason, no reissue
+        trainer.confirm(reason="姓名录入有误")
+        expect(trainer.page.locator("#toast")).to_contain_text("已重新发证，新证书编号")
+        row = trainer.page.locator("#certificates tr", has_text=name)
+        expect(row.locator(".badge")).to_have_text("有效")
+        expect(row.locator("a")).not_to_have_text(number)
+        renumbered = row.locator("a").inner_text()
+        expect(trainer.page.locator("#toast")).to_contain_text(renumbered)
+
+        # The administrator's page still shows the replaced certificate: 409 replaced, as text.
+        old_row.get_by_role("button", name="重新发证").click()
+        admin_p.confirm(reason="再次重发")
+        expect(old_row.locator(".row-error")).to_have_text("这张证书已被新证书替换，请刷新页面。")
+        for person in people:
+            person.assert_clean()
+    finally:
+        for person in people:
+            person.close()
