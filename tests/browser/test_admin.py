@@ -23,14 +23,21 @@ def test_an_administrator_imports_a_roster_grows_the_class_and_cancels_it(
         setup = set_up_class(person, admin, tag)
         person.go(f"/trainer/classes/{setup.class_id}/import")
         imported, refused = new_phone(), "010-12345678"
-        csv = f"phone,name\n{imported},孙八{tag}\n{refused},座机用户\n".encode()
+        csv = (f"phone,name\n{imported},孙八{tag}\n{refused},座机用户\n"
+               f"{imported},孙八{tag}\n{new_phone()},\n").encode()
         upload = FilePayload(name="roster.csv", mimeType="text/csv", buffer=csv)
         page.get_by_label("CSV 文件").set_input_files(files=[upload])
         page.get_by_role("button", name="导入").click()
         result = page.locator("#import-result")
-        expect(result.locator(".notice")).to_have_text("新增 1 人，已报名 0 人，未导入 1 人。")
-        expect(result.locator("tr[data-result=created]")).to_contain_text("已确认")
-        expect(result.locator("tr[data-result=refused]")).to_contain_text("固定电话")
+        expect(result.locator(".notice")).to_have_text("新增 1 人，已报名 1 人，未导入 2 人。")
+        expect(result.locator("tr[data-row='2'][data-result=created]")).to_contain_text("已确认")
+        expect(result.locator("tr[data-row='3'][data-result=refused] .why")).to_contain_text(
+            "固定电话")
+        expect(result.locator("tr[data-row='4'][data-result=already_enrolled] .why")).to_have_text(
+            "这个手机号已在本班名单中。")
+        expect(result.locator("tr[data-row='5'][data-result=refused] .why")).to_have_text(
+            "缺少姓名。")
+        expect(page.locator(".union-note")).to_have_count(0)
         person.shot("13-roster-import")
 
         page.get_by_role("link", name="花名册").click()

@@ -26,6 +26,7 @@ const FIELD_OF_CODE = {
   file_required: 'file',
   invalid_csv: 'file',
   too_many_rows: 'file',
+  payload_too_large: 'file',
 };
 
 /** Return a friendly sentence for an error (ApiError or anything thrown). */

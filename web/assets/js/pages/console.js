@@ -22,7 +22,9 @@ export default async function consolePage(ctx) {
   const id = ctx.params.id;
   const tab = ctx.params.tab || 'roster';
   const admin = session.role() === 'admin';
-  const names = Object.keys(TABS).filter((name) => name !== 'import' || admin);
+  // Every tab for the class's trainers and administrators (roster import included: the
+  // enrollment service decides who may import into which class and says why not).
+  const names = Object.keys(TABS);
   if (!names.includes(tab)) {
     ctx.go(`/trainer/classes/${encodeURIComponent(id)}/roster`, { replace: true });
     return;
