@@ -11,6 +11,7 @@ export class ApiError extends Error {
   }
 }
 
+const AUTH = '/api/v1/auth/';
 let onUnauthorized = () => {};
 /** Set what happens when the token is rejected (sign out and go to sign-in). */
 export function whenUnauthorized(fn) {
@@ -71,7 +72,9 @@ export async function request(method, path, options = {}) {
   }
   if (!response.ok) {
     const error = new ApiError(response.status, await problemOf(response));
-    if (response.status === 401 && bearer) onUnauthorized(error);
+    // The token expired or was rejected, or it expired here and went unsent: sign in again.
+    // (Sign-in itself answers 401 for a wrong code or password: that stays on its form.)
+    if (response.status === 401 && !path.startsWith(AUTH)) onUnauthorized(error);
     throw error;
   }
   if (raw) return response;

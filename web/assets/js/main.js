@@ -11,8 +11,9 @@ const STAFF = ['trainer', 'admin'];
 const page = (name) => () => import(`./pages/${name}.js`);
 
 router.route('/', page('catalogue'));
-router.route('/sign-in', page('signin'));
-router.route('/staff/sign-in', page('signin'), { staff: true });
+const signInPage = page('signin');
+router.route('/sign-in', signInPage);
+router.route('/staff/sign-in', signInPage, { staff: true });
 router.route('/classes/:id', page('class'));
 router.route('/me/enrolments', page('enrolments'), { roles: ['trainee'] });
 router.route('/me/certificates', page('certificates'), { roles: ['trainee'] });
@@ -86,7 +87,7 @@ function renderTools() {
     signedIn ? h('button', {
       type: 'button', class: 'small',
       onclick: () => {
-        session.clear();
+        session.signOut();
         toast(t('signin.signed_out'));
         router.navigate('/');
       },
@@ -171,7 +172,7 @@ router.onRender(async (found) => {
   const roles = entry.options.roles;
   const who = session.role();
   if (roles && !who) {
-    router.navigate(`/sign-in?next=${encodeURIComponent(found.path)}`, { replace: true });
+    router.navigate(signInFor(found.path), { replace: true });
     return;
   }
   const ctx = context(found);
@@ -184,7 +185,8 @@ router.onRender(async (found) => {
     const module = await entry.load();
     await module.default(ctx, entry.options);
   } catch (error) {
-    if (error.name === 'AbortError' || !found.isCurrent()) return;
+    // A 401 has already sent the user to sign in (see whenUnauthorized below).
+    if (error.name === 'AbortError' || error.status === 401 || !found.isCurrent()) return;
     ctx.show(t('error.page_title'), notice(error),
       h('button', { type: 'button', class: 'secondary', onclick: () => router.render() }, t('action.retry')));
   } finally {
@@ -194,11 +196,25 @@ router.onRender(async (found) => {
   }
 });
 
+/**
+ * The sign-in page for someone going to `path`, with `path` as its `next`: staff sign in with a
+ * password, so a trainer's or administrator's expired session (or a staff-only page) leads there.
+ */
+function signInFor(path) {
+  const role = session.previousRole();
+  const roles = router.match(path.split(/[?#]/)[0])?.entry.options.roles;
+  const staff = role ? STAFF.includes(role) : Boolean(roles && !roles.includes('trainee'));
+  return `${staff ? '/staff/sign-in' : '/sign-in'}?next=${encodeURIComponent(path)}`;
+}
+
+// Any 401 from an API (an expired or rejected token, or one that expired in this tab and so was
+// not sent): forget the session and go to sign-in, coming back here afterwards.
 api.whenUnauthorized(() => {
   session.clear();
+  // Several requests of one page may fail together: only the first one leaves the page.
+  if (router.match(location.pathname)?.entry.load === signInPage) return;
   toast(t('error.session_expired'));
-  const here = location.pathname + location.search;
-  router.navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
+  router.navigate(signInFor(location.pathname + location.search + location.hash), { replace: true });
 });
 session.onChange(() => chrome());
 setLocale(locale());

@@ -3,17 +3,19 @@
 const KEY = 'jx.session';
 const listeners = new Set();
 
-function load() {
+function stored() {
   try {
-    const value = JSON.parse(sessionStorage.getItem(KEY) || 'null');
-    if (value && value.token && value.expiresAt > Date.now()) return value;
+    return JSON.parse(sessionStorage.getItem(KEY) || 'null');
   } catch {
-    /* unreadable: treat as signed out */
+    return null; /* unreadable: treat as signed out */
   }
-  return null;
 }
 
-let state = load();
+const saved = stored();
+let state = saved && saved.token && saved.expiresAt > Date.now() ? saved : null;
+// The role of the last session, kept after it ends (expired here, or rejected by a service) so
+// that the user is sent to the right sign-in page.
+let lastRole = saved?.user?.role ?? null;
 
 /** Return {token, user: {id, role, name}, expiresAt} or null. */
 export function current() {
@@ -31,8 +33,14 @@ export function role() {
   return current()?.user.role ?? null;
 }
 
+/** Return the role of the current or, after it ended, of the last session in this tab. */
+export function previousRole() {
+  return current()?.user.role ?? lastRole;
+}
+
 /** Store a token response of POST /api/v1/auth/token. */
 export function signIn(response) {
+  lastRole = response.user?.role ?? null;
   state = {
     token: response.access_token,
     user: response.user,
@@ -56,6 +64,12 @@ export function clear() {
   state = null;
   sessionStorage.removeItem(KEY);
   if (had) notify();
+}
+
+/** Sign out on purpose: forget the token and the last role too. */
+export function signOut() {
+  lastRole = null;
+  clear();
 }
 
 /** Call `fn` whenever the session changes. */
