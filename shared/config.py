@@ -43,6 +43,7 @@ class ServiceSettings(BaseSettings):
     delay_tiers_ms: tuple[int, ...] = (1_000, 10_000, 60_000)
     delivery_limit: int = 50
     relay_batch_size: int = 500
+    relay_workers: int = 2
     relay_poll_interval_s: float = 1.0
     relay_parked_retry_s: float = 60.0
     outbox_retention_hours: int = 24

@@ -182,6 +182,7 @@ async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
         transport=app[TRANSPORT],
         settings=RelaySettings(
             batch_size=settings.relay_batch_size,
+            workers=settings.relay_workers,
             poll_interval_s=settings.relay_poll_interval_s,
             parked_retry_s=settings.relay_parked_retry_s,
             retention_hours=settings.outbox_retention_hours,

@@ -70,6 +70,10 @@ class RelaySettings:
     """Batch size and the timers of the relay."""
 
     batch_size: int = 500
+    # Batches in flight at once: while one waits for its confirms, another claims and publishes.
+    # Safe for per-aggregate order: a row is claimable only when no earlier row of its aggregate
+    # is unsent, and a row claimed by another worker (or relay) is still unsent until it commits.
+    workers: int = 2
     poll_interval_s: float = 1.0
     idle_poll_interval_s: float = 5.0
     parked_retry_s: float = 60.0
@@ -117,29 +121,32 @@ class Relay:
         """Loop until stopped: drain, then wait for a notification or the poll interval."""
         listener = asyncio.create_task(self.listener.run(), name="outbox-listen")
         housekeeping = asyncio.create_task(self._housekeeping(), name="outbox-housekeeping")
-        backoff = 0.1
         try:
-            while not self._stop.is_set():
-                self._wake.clear()
-                try:
-                    result = await self.drain_once()
-                except Exception as exc:  # database down: keep trying, never crash the service
-                    log.warning("relay_drain_failed", error=repr(exc))
-                    result = DrainResult(0, 0, 0, 1)
-                if result.failed:
-                    await self._sleep(backoff)
-                    backoff = min(backoff * 2, self.settings.max_backoff_s)
-                    continue
-                backoff = 0.1
-                if result.claimed >= self.settings.batch_size or result.sent:
-                    continue
-                await self._idle()
+            await asyncio.gather(*(self._work() for _ in range(max(1, self.settings.workers))))
         finally:
             listener.cancel()
             housekeeping.cancel()
             for task in (listener, housekeeping):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+    async def _work(self) -> None:
+        backoff = 0.1
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                result = await self.drain_once()
+            except Exception as exc:  # database down: keep trying, never crash the service
+                log.warning("relay_drain_failed", error=repr(exc))
+                result = DrainResult(0, 0, 0, 1)
+            if result.failed:
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, self.settings.max_backoff_s)
+                continue
+            backoff = 0.1
+            if result.claimed >= self.settings.batch_size or result.sent:
+                continue
+            await self._idle()
 
     async def stop(self) -> None:
         """Finish the batch in hand and stop."""
@@ -149,6 +156,9 @@ class Relay:
     async def drain_once(self) -> DrainResult:
         """Claim a batch, publish it with confirms, and record each row's outcome."""
         async with self.pool.acquire() as conn, conn.transaction():
+            # Losing this transaction's commit in a database crash only re-publishes the batch,
+            # which the consumers' inboxes absorb; the rows themselves were committed durably.
+            await conn.execute("SET LOCAL synchronous_commit = off")
             rows = await conn.fetch(_CLAIM, self.settings.batch_size)
             if not rows:
                 return DrainResult(0, 0, 0, 0)
