@@ -26,6 +26,7 @@ from services.certification.domain.numbers import (
 from services.certification.handlers.deps import Issuing
 from services.certification.handlers.keys import add_key, load_keys
 from services.certification.ratelimit import TokenBuckets
+from shared.db import keep_session
 from shared.logging import get_logger
 from shared.service import POOL, SETTINGS
 from shared.web.client_ip import TrustedProxies
@@ -114,18 +115,12 @@ async def _decode_json(conn: asyncpg.Connection) -> None:
                               schema="pg_catalog")
 
 
-async def _keep_session(_conn: asyncpg.Connection) -> None:
-    # Public reads leave no session state behind, so the default reset (one more round trip
-    # per request: RESET ALL, UNLISTEN, CLOSE ALL, advisory unlock) buys nothing here.
-    return None
-
-
 async def read_pool_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the pool of the public, read-only endpoints (verification, DID, status lists)."""
     settings = app[SETTINGS]
     pool = await asyncpg.create_pool(
         settings.database_url, min_size=1, max_size=settings.db_pool_max, init=_decode_json,
-        reset=_keep_session, command_timeout=10, max_inactive_connection_lifetime=60,
+        reset=keep_session, command_timeout=10, max_inactive_connection_lifetime=60,
     )
     app[READ_POOL] = pool
     yield
