@@ -44,3 +44,9 @@ HANDLER_SECONDS = Histogram(
     ["service", "type"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
 )
+CONSUMER_BATCH_SIZE = Histogram(
+    "jiangxin_consumer_batch_messages",
+    "Messages handled in one consumer transaction (committed batches only)",
+    ["service", "queue"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ from shared.errors import PermanentFailure
 from shared.events.envelope import Envelope
 from shared.logging import bound_context, get_logger
 from shared.messaging import inbox
+from shared.messaging.batch import Batcher, BatchItem
 from shared.messaging.context import MessageContext, child_traceparent, set_context
 from shared.messaging.failures import FailureRouter
 from shared.messaging.outbox import OutboxWriter
@@ -61,6 +63,11 @@ class ConsumerSettings:
     prefetch: int = 64
     immediate_retries: int = 3
     unavailable_backoff_max_s: float = 5.0
+    # Under load, deliveries that are ready at the same moment share one transaction (one inbox
+    # statement, one commit) instead of one each; a batch that fails in any way is rolled back
+    # and every message in it goes through the one-at-a-time path with its retries. 1 disables it.
+    batch_max: int = 64
+    batch_concurrency: int = 4
 
 
 class Consumer:
@@ -89,6 +96,14 @@ class Consumer:
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._inflight: set[asyncio.Task[Any]] = set()
         self._stopping = asyncio.Event()
+        self._batcher = Batcher(
+            pool=pool,
+            outbox=outbox,
+            consumer=topology.queue,
+            service=service,
+            max_size=self.settings.batch_max,
+            concurrency=self.settings.batch_concurrency,
+        )
 
     async def start(self) -> None:
         """Declare the topology and start consuming."""
@@ -138,7 +153,7 @@ class Consumer:
 
     async def _settle(self, delivery: Delivery) -> None:
         try:
-            outcome = await self.process(delivery)
+            outcome = await self.handle(delivery)
         except asyncio.CancelledError:
             await _quietly(delivery.nack(requeue=True))
             raise
@@ -155,6 +170,38 @@ class Consumer:
             self.service, self.topology.queue, delivery.type or "?", outcome.value
         ).inc()
 
+    async def handle(self, delivery: Delivery) -> Outcome:
+        """Decide the fate of one delivery, in a batch when it can; the caller then settles it."""
+        # Only a well-formed, subscribed event can join a batch; anything else takes the
+        # one-at-a-time path, which parks, skips or retries it. A message whose handler failed
+        # in a batch counts that as its attempt; the others of that batch are handed back.
+        if self.settings.batch_max > 1 and not self._stopping.is_set():
+            item = self._batch_item(delivery)
+            if item is not None:
+                result = await self._batcher.submit(item)
+                if isinstance(result, BaseException):
+                    with self._message_context(item.envelope):
+                        return await self._failed(delivery, item.envelope, result, item.attempt)
+                if result is not None:
+                    return Outcome.HANDLED if result else Outcome.DUPLICATE
+        return await self.process(delivery)
+
+    def _batch_item(self, delivery: Delivery) -> BatchItem | None:
+        try:
+            envelope = Envelope.model_validate_json(delivery.body)
+        except ValidationError:
+            return None
+        entry = self.subscriptions.lookup(envelope.routing_key)
+        if entry is None:
+            return None
+        event_cls, handler = entry
+        try:
+            event = event_cls.model_validate(envelope.data)
+        except ValidationError:
+            return None
+        attempt = int(delivery.headers.get(ATTEMPT_HEADER, 0))
+        return BatchItem(envelope=envelope, event=event, handler=handler, attempt=attempt)
+
     async def process(self, delivery: Delivery) -> Outcome:
         """Decide the fate of one delivery; the caller acks unless it is RETURNED."""
         try:
@@ -162,12 +209,18 @@ class Consumer:
         except ValidationError as exc:
             await self.failures.park(delivery, exc, attempts=0, envelope=None)
             return Outcome.INVALID
-        ctx = MessageContext(
-            correlation_id=envelope.correlation_id,
-            causation_id=str(envelope.message_id),
-            traceparent=child_traceparent(envelope.traceparent),
+        with self._message_context(envelope):
+            return await self._dispatch(delivery, envelope)
+
+    @contextlib.contextmanager
+    def _message_context(self, envelope: Envelope) -> Iterator[None]:
+        set_context(
+            MessageContext(
+                correlation_id=envelope.correlation_id,
+                causation_id=str(envelope.message_id),
+                traceparent=child_traceparent(envelope.traceparent),
+            )
         )
-        set_context(ctx)
         with bound_context(
             message_id=str(envelope.message_id),
             message_type=envelope.routing_key,
@@ -175,7 +228,7 @@ class Consumer:
             causation_id=envelope.causation_id,
             queue=self.topology.queue,
         ):
-            return await self._dispatch(delivery, envelope)
+            yield
 
     async def _dispatch(self, delivery: Delivery, envelope: Envelope) -> Outcome:
         entry = self.subscriptions.lookup(envelope.routing_key)
@@ -194,17 +247,8 @@ class Consumer:
             duplicate = not await self._run(envelope, event, handler, attempt)
         except _Stopping:
             return Outcome.RETURNED
-        except PermanentFailure as exc:
-            await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
-            return Outcome.FAULTED
         except Exception as exc:
-            MESSAGES_FAILED.labels(
-                self.service, self.topology.queue, envelope.routing_key, type(exc).__name__
-            ).inc()
-            if await self.failures.retry_later(delivery, exc, attempt):
-                return Outcome.DELAYED
-            await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
-            return Outcome.FAULTED
+            return await self._failed(delivery, envelope, exc, attempt)
         elapsed = time.perf_counter() - started
         HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(elapsed)
         if duplicate:
@@ -212,6 +256,21 @@ class Consumer:
             return Outcome.DUPLICATE
         log.info("message_handled", ms=round(elapsed * 1000, 1))
         return Outcome.HANDLED
+
+    async def _failed(
+        self, delivery: Delivery, envelope: Envelope, exc: BaseException, attempt: int
+    ) -> Outcome:
+        """A handler failed for good this attempt: park it now, or send it to a delay tier."""
+        if isinstance(exc, PermanentFailure):
+            await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+            return Outcome.FAULTED
+        MESSAGES_FAILED.labels(
+            self.service, self.topology.queue, envelope.routing_key, type(exc).__name__
+        ).inc()
+        if await self.failures.retry_later(delivery, exc, attempt):
+            return Outcome.DELAYED
+        await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
+        return Outcome.FAULTED
 
     async def _run(self, envelope: Envelope, event: Any, handler: Any, attempt: int) -> bool:
         """Run the handler in a transaction with the inbox claim; False for a duplicate."""
@@ -280,4 +339,3 @@ async def _quietly(awaitable: Any) -> None:
         await awaitable
     except Exception as exc:  # channel gone: the broker redelivers, the inbox de-duplicates
         log.warning("settle_failed", error=repr(exc))
-

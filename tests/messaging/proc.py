@@ -52,8 +52,8 @@ class CrashBeforePublishRelay(Relay):
 class CrashAfterCommitConsumer(Consumer):
     """Dies after the handler's transaction committed, before the ack."""
 
-    async def process(self, delivery: Delivery) -> Outcome:
-        outcome = await super().process(delivery)
+    async def handle(self, delivery: Delivery) -> Outcome:
+        outcome = await super().handle(delivery)
         if outcome is Outcome.HANDLED:
             _die()
         return outcome

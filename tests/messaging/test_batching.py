@@ -1,0 +1,108 @@
+"""Messages ready together share one transaction; a batch never costs a message an effect."""
+
+from __future__ import annotations
+
+from shared.messaging.transport import OutgoingMessage, Transport
+from shared.metrics import CONSUMER_BATCH_SIZE
+from tests.messaging.harness import Pipeline, ThingHappened, pipeline
+from tests.support.infra import eventually
+
+
+async def _queue_up(p: Pipeline, transport: Transport, events: list[ThingHappened]) -> list[str]:
+    """Publish straight to the work queue before any consumer runs; return the message ids."""
+    ids = []
+    for evt in events:
+        env = p.writer.envelope(evt)
+        await transport.publish(
+            OutgoingMessage(
+                body=env.model_dump_json().encode(),
+                message_id=str(env.message_id),
+                type=env.routing_key,
+                headers=env.headers(),
+            ),
+            routing_key=env.routing_key,
+        )
+        ids.append(str(env.message_id))
+
+    async def all_queued() -> bool:
+        return await transport.message_count(p.topology.queue) == len(events)
+
+    await eventually(all_queued)
+    return ids
+
+
+def _batches(queue: str) -> tuple[float, float]:
+    """Return (committed batches, messages in them) for one queue."""
+    count = total = 0.0
+    for metric in CONSUMER_BATCH_SIZE.collect():
+        for sample in metric.samples:
+            if sample.labels.get("queue") != queue:
+                continue
+            if sample.name.endswith("_count"):
+                count += sample.value
+            elif sample.name.endswith("_sum"):
+                total += sample.value
+    return count, total
+
+
+async def test_waiting_messages_share_transactions_and_each_has_one_effect(
+    pg_dsn: str, transport: Transport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, transport, namespace) as p:
+        ids = await _queue_up(
+            p, transport, [ThingHappened(thing_id=f"b{i}", n=i) for i in range(200)]
+        )
+        await p.start_consumer(prefetch=100, batch_concurrency=1)
+
+        async def all_handled() -> bool:
+            return await p.effects() == 200
+
+        await eventually(all_handled)
+        assert await p.effects_per_message() == dict.fromkeys(ids, 1)
+        batches, messages = _batches(p.topology.queue)
+        assert messages == 200
+        assert batches < 100  # most transactions carried several messages
+
+
+async def test_a_failing_message_is_charged_once_per_attempt_and_its_batch_mates_commit(
+    pg_dsn: str, transport: Transport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, transport, namespace) as p:
+        events = [ThingHappened(thing_id=f"m{i}", n=i) for i in range(40)]
+        events.insert(20, ThingHappened(thing_id="poison", mode="fail_always"))
+        ids = await _queue_up(p, transport, events)
+        await p.start_consumer(prefetch=64, batch_concurrency=1)
+
+        async def poison_parked() -> bool:
+            return await transport.message_count(p.topology.error_queue) == 1
+
+        await eventually(poison_parked)
+        poison = ids.pop(20)
+        assert await p.effects_per_message() == dict.fromkeys(ids, 1)
+        # One handler run per attempt, as without batching: the first, then one per delay tier.
+        assert p.behaviour.attempts[poison] == 1 + len(p.topology.delay_tiers_ms)
+
+
+async def test_messages_already_in_the_inbox_are_skipped_inside_a_batch(
+    pg_dsn: str, transport: Transport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, transport, namespace) as p:
+        ids = await _queue_up(
+            p, transport, [ThingHappened(thing_id=f"d{i}", n=i) for i in range(30)]
+        )
+        seen = ids[::3]
+        await p.pool.execute(
+            "INSERT INTO inbox (consumer, message_id, message_type) "
+            "SELECT $1, unnest($2::uuid[]), 'test.thing_happened.v1'",
+            p.topology.queue,
+            seen,
+        )
+        await p.start_consumer(prefetch=64, batch_concurrency=1)
+
+        async def drained() -> bool:
+            return await transport.message_count(p.topology.queue) == 0 and await p.effects() == 20
+
+        await eventually(drained)
+        effects = await p.effects_per_message()
+        assert effects == {m: 1 for m in ids if m not in seen}
+        assert all(p.behaviour.attempts[m] == 0 for m in seen)
