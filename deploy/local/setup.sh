@@ -251,6 +251,16 @@ build_web() {
 # --- project state -------------------------------------------------------------------------
 jiangxin() { $VENV/bin/jiangxin "$@"; }
 
+# The enrolment benchmark drives HTTP load with wrk (its own aiohttp client stands in without it).
+ensure_wrk() {
+    command -v wrk >/dev/null && return 0
+    if can_apt; then
+        apt_install wrk
+    else
+        say "wrk is missing; the enrolment benchmark falls back to its aiohttp client (sudo apt-get install -y wrk)"
+    fi
+}
+
 case $MODE in
 lint)
     ensure_venv
@@ -272,6 +282,7 @@ bench)
     ensure_venv
     ensure_dependencies "$EXTRAS"
     ensure_servers
+    ensure_wrk
     jiangxin keys >/dev/null
     ;;
 run)
