@@ -19,6 +19,7 @@ from tests.browser.platform import Platform
 from tests.browser.steps import assert_shows_as_text, enrol, move_to_today, set_up_class
 from tests.browser.support import (
     DESKTOP,
+    EVENTUAL_S,
     PHONE,
     XSS_NAME,
     Person,
@@ -156,7 +157,10 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
             public.page.goto(verify_url)
             return visible_within(public.page.locator(".status", has_text="已撤销"))
 
-        poll(says_revoked, what="the verification page to show the certificate revoked")
+        # The page is public and cacheable (max-age = verify_cache_max_age_s, 30 s): this browser
+        # may show its copy from before the revocation that long, so wait past it.
+        poll(says_revoked, what="the verification page to show the certificate revoked",
+             within_s=EVENTUAL_S + 30)
         expect(public.page.locator(".status")).to_contain_text("考核材料不实")
         public.shot("10-verify-revoked")
 
