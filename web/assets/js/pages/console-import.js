@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { has, t } from '../i18n.js';
-import { formMessage, showErrors } from '../errors.js';
+import { showErrors } from '../errors.js';
 import { field, form } from '../forms.js';
 import * as session from '../session.js';
 import { badge } from '../views.js';
@@ -74,9 +74,7 @@ export async function importTab({ cls }) {
         out.replaceChildren(results(r));
         upload.reset();
       } catch (error) {
-        // A trainer, while the service still lets only administrators import.
-        if (error.code === 'role_forbidden') formMessage(upload, t('import.admins_only'));
-        else showErrors(upload, error);
+        showErrors(upload, error);
       } finally {
         progress.hidden = true;
       }

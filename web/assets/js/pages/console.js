@@ -22,8 +22,7 @@ export default async function consolePage(ctx) {
   const id = ctx.params.id;
   const tab = ctx.params.tab || 'roster';
   const admin = session.role() === 'admin';
-  // Every tab for the class's trainers and administrators (roster import included: the
-  // enrollment service decides who may import into which class and says why not).
+  // Every tab for the class's trainers and administrators (both may import a roster).
   const names = Object.keys(TABS);
   if (!names.includes(tab)) {
     ctx.go(`/trainer/classes/${encodeURIComponent(id)}/roster`, { replace: true });
