@@ -40,6 +40,8 @@ class ServiceSettings(BaseSettings):
     # Messaging
     prefetch: int = 64
     immediate_retries: int = 3
+    consumer_batch_max: int = 64  # messages sharing one consumer transaction; 1 = no batching
+    consumer_batch_concurrency: int = 1
     delay_tiers_ms: tuple[int, ...] = (1_000, 10_000, 60_000)
     delivery_limit: int = 50
     relay_batch_size: int = 500

@@ -209,7 +209,10 @@ def _consumer_ctx(subscriptions: Subscriptions) -> Any:
             pool=app[POOL],
             outbox=app[OUTBOX],
             settings=ConsumerSettings(
-                prefetch=settings.prefetch, immediate_retries=settings.immediate_retries
+                prefetch=settings.prefetch,
+                immediate_retries=settings.immediate_retries,
+                batch_max=settings.consumer_batch_max,
+                batch_concurrency=settings.consumer_batch_concurrency,
             ),
         )
         app[CONSUMER] = consumer

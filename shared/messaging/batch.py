@@ -29,6 +29,8 @@ from shared.metrics import CONSUMER_BATCH_SIZE, HANDLER_SECONDS
 
 log = get_logger(__name__)
 
+_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '500ms'"
+
 
 class _HandlerFailed(Exception):
     """One message's handler raised: the batch rolls back and that message alone is charged."""
@@ -140,6 +142,10 @@ class Batcher:
 
     async def _commit(self, items: list[BatchItem]) -> set[UUID]:
         async with self._pool.acquire() as conn, conn.transaction():
+            if len(items) > 1:
+                # A batch must not sit behind a lock for long (or in a deadlock until the server
+                # notices): give up quickly and let its messages go one by one, which wait.
+                await conn.execute(_LOCK_TIMEOUT)
             fresh = await inbox.claim_many(
                 conn,
                 consumer=self._consumer,

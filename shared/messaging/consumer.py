@@ -67,7 +67,9 @@ class ConsumerSettings:
     # statement, one commit) instead of one each; a batch that fails in any way is rolled back
     # and every message in it goes through the one-at-a-time path with its retries. 1 disables it.
     batch_max: int = 64
-    batch_concurrency: int = 4
+    # One batch in flight: messages arriving meanwhile form the next one. More would let two
+    # batches take the same hot rows (a serial-number counter) in different orders and deadlock.
+    batch_concurrency: int = 1
 
 
 class Consumer:
