@@ -8,6 +8,8 @@ Usage: python -m bench.certification_bench [--certificates 2000] [--seconds 8] [
           outbox rows, one transaction each, 16 at a time) beside raw Ed25519 signatures/s of a
           credential-sized payload (cryptography, one core); for context also plain asyncpg
           transactions of three inserts at the same concurrency (what the database gives now).
+          Then the production path: the same completion events waiting on a RabbitMQ queue,
+          issued by the service's real consumer (inbox, transactions shared by ready messages).
 - verify: GET /api/v1/verify/{code} requests/s through the real app (create_app, all
           middlewares, rate limiter set out of the way) served in a child process, beside a bare
           aiohttp handler reading the same row with asyncpg in a child process; the same
@@ -30,6 +32,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import aio_pika
 import aiohttp
 import asyncpg
 from aiohttp import web
@@ -139,6 +142,64 @@ async def issued_per_s(dsn: str, count: int, concurrency: int = 16) -> float:
         assert made == count, f"{made} certificates for {count} results"
         return count / watch.elapsed
     finally:
+        await pool.close()
+
+
+async def issued_through_consumer_per_s(dsn: str, count: int) -> float:
+    """Return certificates/s when `count` completion events wait on the service's queue (a big
+    class's results just released) and the real consumer (inbox, batching) issues them."""
+    from bench.common import AMQP_URL
+    from services.certification.subscriptions import build_subscriptions
+    from shared.messaging.consumer import Consumer, ConsumerSettings
+    from shared.messaging.rabbit import RabbitTransport
+    from shared.messaging.topology import QueueTopology
+    from shared.messaging.transport import OutgoingMessage
+
+    settings = bench_settings(dsn)
+    secret = read_fernet(settings.signing_key_secret_file, create=True)
+    assert secret is not None
+    pool = await create_pool(dsn, min_size=4, max_size=10)
+    namespace = unique("jxbench-cons").replace("_", "-")
+    transport = RabbitTransport(AMQP_URL, exchange=f"{namespace}.events")
+    await transport.connect()
+    subs = build_subscriptions(lambda: deps)
+    topology = QueueTopology(queue=f"{namespace}.certification", bindings=subs.routing_keys)
+    try:
+        await add_key(pool, secret, only_if_none=True)
+        deps = build_issuing(settings)
+        deps.keys.replace(await load_keys(pool, secret))
+        before = await pool.fetchval("SELECT count(*) FROM certificates WHERE status = 'valid'")
+        await transport.declare(topology)
+        pii = read_fernet(settings.pii_transport_key_file, create=False)
+        producer = OutboxWriter("enrollment")
+        for _ in range(count):
+            envelope = producer.envelope(completed(level=random.randint(1, 5), pii=pii))
+            await transport.publish(
+                OutgoingMessage(body=envelope.model_dump_json().encode(),
+                                message_id=str(envelope.message_id), type=envelope.routing_key,
+                                headers=envelope.headers()),
+                routing_key=envelope.routing_key)
+        consumer = Consumer(service="certification", transport=transport, topology=topology,
+                            subscriptions=subs, pool=pool, outbox=OutboxWriter("certification"),
+                            settings=ConsumerSettings(prefetch=256))
+        with Stopwatch() as watch:
+            await consumer.start()
+            while True:
+                made = await pool.fetchval(
+                    "SELECT count(*) FROM certificates WHERE status = 'valid'")
+                if made >= before + count:
+                    break
+                await asyncio.sleep(0.05)
+        await consumer.stop(grace_s=5)
+        return count / watch.elapsed
+    finally:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            for name in topology.all_queues:
+                await channel.queue_delete(name)
+            await channel.exchange_delete(f"{namespace}.events")
+        await transport.close()
         await pool.close()
 
 
@@ -275,6 +336,7 @@ async def main(certificates: int, seconds: float) -> None:
         raw_sign = raw_signatures_per_s(min(seconds, 3))
         raw_tx = await raw_transactions_per_s(dsn, min(seconds, 3))
         issued = await issued_per_s(dsn, certificates)
+        consumed = await issued_through_consumer_per_s(dsn, certificates)
         verify = await verification(dsn, seconds)
     finally:
         await remove_database(dsn)
@@ -286,6 +348,8 @@ async def main(certificates: int, seconds: float) -> None:
         ("certificates issued/s (handler)", f"{issued:,.0f}   target >= 300"),
         ("  issued / raw signing", f"{issued / raw_sign:.3f}"),
         ("  issued / raw transactions", f"{issued / raw_tx:.2f}"),
+        ("certificates issued/s (consumer)", f"{consumed:,.0f}   target >= 300"),
+        ("  consumer / raw signing", f"{consumed / raw_sign:.3f}"),
         ("bare aiohttp + 1 row reads/s", f"{verify['bare']:,.0f}"),
         ("verifications/s (real handler)", f"{verify['app']:,.0f}   target >= 2,000"),
         ("  verify / bare", f"{verify['app'] / verify['bare']:.2f}"),
@@ -295,7 +359,7 @@ async def main(certificates: int, seconds: float) -> None:
     ]
     report("certification", rows, {
         "raw_signatures_per_s": raw_sign, "raw_transactions_per_s": raw_tx,
-        "issued_per_s": issued, "verify": verify,
+        "issued_per_s": issued, "issued_via_consumer_per_s": consumed, "verify": verify,
         "pdf_ms_ttf": pdf_ttf, "pdf_ms_cid": pdf_cid, "certificates": certificates,
         "seconds": seconds,
     })
