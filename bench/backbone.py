@@ -198,16 +198,22 @@ async def pipeline_rate(pipe: Pipeline, count: int) -> float:
 
 
 async def drain_rate(pipe: Pipeline, backlog: int) -> float:
-    """Return rows/s for the relay draining a pre-filled outbox (consumer not running)."""
+    """Return rows/s for the relay (as services run it) draining a pre-filled outbox."""
     await pipe.pool.execute("TRUNCATE outbox")
     await pipe.produce(backlog, per_tx=1000)
     await pipe.pool.execute("VACUUM ANALYZE outbox")
-    relay = pipe.relay(batch_size=500)
+    relay = pipe.relay()
     with Stopwatch() as watch:
-        while (await relay.drain_once()).claimed:
-            pass
-    pending = await pipe.pool.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
-    assert pending == 0, pending
+        task = asyncio.create_task(relay.run())
+        while True:
+            left = await pipe.pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending')"
+            )
+            if not left:
+                break
+            await asyncio.sleep(0.02)
+    await relay.stop()
+    await task
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
         channel = await connection.channel()
