@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -21,8 +22,13 @@ class PhoneCheck:
     problem: str | None = None
 
 
+@functools.lru_cache(maxsize=8192)
 def check_mobile(raw: str | None, *, region: str = "CN") -> PhoneCheck:
-    """Return the E.164 form of a valid mobile number, or why it gets no SMS."""
+    """Return the E.164 form of a valid mobile number, or why it gets no SMS.
+
+    Cached: parsing with phonenumbers costs more than the rest of planning a message, and the
+    same trainee's number is checked for every event about them.
+    """
     if not raw or not raw.strip():
         return PhoneCheck(None, "no_phone")
     text = unicodedata.normalize("NFKC", raw).strip()
