@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,8 @@ NOTIFY_CHANNEL = "jiangxin_outbox"
 # taken by status, never by "id greater than the last seen", so a transaction that commits a
 # lower id late is still published.
 _CLAIM = """
-SELECT o.id, o.message_id, o.routing_key, o.body, o.headers
+SELECT o.id, o.message_id::text AS message_id, o.routing_key,
+       convert_to(o.body, 'UTF8') AS body, o.headers
 FROM outbox o
 WHERE o.status = 'pending'
   AND NOT EXISTS (
@@ -166,13 +168,14 @@ class Relay:
                 *(self._publish(row) for row in rows), return_exceptions=True
             )
             sent: list[int] = []
+            sent_keys: Counter[str] = Counter()
             parked: list[int] = []
             failed: list[int] = []
             first_error: dict[str, str] = {}
             for row, result in zip(rows, results, strict=True):
                 if result is None:
                     sent.append(row["id"])
-                    MESSAGES_PUBLISHED.labels(self.service, row["routing_key"]).inc()
+                    sent_keys[row["routing_key"]] += 1
                 elif isinstance(result, Unroutable):
                     parked.append(row["id"])
                     first_error.setdefault("parked", str(result))
@@ -180,6 +183,8 @@ class Relay:
                     failed.append(row["id"])
                     first_error.setdefault("failed", repr(result))
             await self._record(conn, sent, parked, failed, first_error)
+        for key, count in sent_keys.items():
+            MESSAGES_PUBLISHED.labels(self.service, key).inc(count)
         return DrainResult(len(rows), len(sent), len(parked), len(failed))
 
     async def _record(
@@ -208,8 +213,8 @@ class Relay:
         type_ = row["routing_key"]
         await self.transport.publish(
             OutgoingMessage(
-                body=row["body"].encode(),
-                message_id=str(row["message_id"]),
+                body=row["body"],  # bytea: the UTF-8 bytes as they go on the wire
+                message_id=row["message_id"],
                 type=type_,
                 headers=headers,
             ),
