@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import aiormq
@@ -134,6 +134,9 @@ class RabbitTransport:
             raise PublishFailed("not connected to the broker")
         # Straight to the underlying aiormq channel: the same frames as aio-pika's
         # Exchange.publish without building an aio_pika.Message per row (the relay's hot path).
+        # wait=False queues the frames and frees the channel for the next publish instead of
+        # holding it until this frame reached the socket; the confirm is awaited either way
+        # (under the same timeout, and failed when the channel closes).
         properties = aiormq.spec.Basic.Properties(
             message_id=message.message_id,
             message_type=message.type,
@@ -142,7 +145,7 @@ class RabbitTransport:
             delivery_mode=2,  # persistent
         )
         try:
-            channel = await self._channel.get_underlay_channel()
+            channel = cast(aiormq.Channel, await self._channel.get_underlay_channel())
             await channel.basic_publish(
                 message.body,
                 exchange="" if to_queue else self._exchange.name,
@@ -150,6 +153,7 @@ class RabbitTransport:
                 properties=properties,
                 mandatory=mandatory,
                 timeout=self._publish_timeout,
+                wait=False,
             )
         except aiormq.exceptions.PublishError as exc:
             raise Unroutable(f"no queue bound for {routing_key!r}") from exc
