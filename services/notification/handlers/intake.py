@@ -7,6 +7,7 @@ from uuid import UUID
 
 from services.notification import repository
 from services.notification.commands import Notify
+from services.notification.domain.contacts import check_mobile
 from services.notification.domain.model import (
     Channel,
     Contact,
@@ -58,14 +59,17 @@ async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
         raise PermanentFailure(f"cannot render {spec.event_type}: {exc}") from exc
     seq: int | None = getattr(cmd.event, "seq", None)
     aggregate = cmd.event.aggregate_id()
-    stale = False
-    if seq is not None:
-        newest = await repository.record_seq(
-            uow.conn, aggregate, seq, by=cmd.source_message_id, now=now
-        )
-        stale = newest > seq
     keys = pref_keys(person)
-    prefs = await repository.load_preferences(uow.conn, keys) or Preferences()
+    # The number an SMS would go to: its rate-limit lock is taken with the seq and preferences.
+    phone = (
+        check_mobile(person.phone).e164 if person.phone and Channel.SMS in spec.channels else None
+    )
+    newest, stored = await repository.begin_intake(
+        uow.conn, aggregate_id=aggregate, seq=seq, by=cmd.source_message_id, now=now,
+        pref_keys=keys, lock_address=phone,
+    )
+    stale = seq is not None and newest is not None and newest > seq
+    prefs = stored or Preferences()
     plan = plan_contacts(person, prefs, channels=spec.channels, ignore_opt_out=spec.otp)
     release = quiet_release(now, tz, deps.policy.quiet)
     goes_out = release or now
@@ -73,7 +77,7 @@ async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
         spec.critical is not None
         and spec.critical(cmd.event, goes_out, goes_out.astimezone(tz).date())
     )
-    draft = _Draft(cmd, spec, person, keys[0], variables, aggregate, seq, critical, now)
+    draft = _Draft(cmd, spec, person, keys[0], variables, aggregate, seq, critical, now, phone)
     ids = [await _refuse(draft, contact, reason, uow=uow) for contact, reason in plan.refused]
     if stale:
         ids += await _record_stale(draft, plan, uow=uow, deps=deps)
@@ -90,10 +94,12 @@ class _Draft:
     def __init__(
         self, cmd: Notify, spec: EventSpec, person: Person, pref_key: str,
         variables: dict[str, str], aggregate: str, seq: int | None, critical: bool, now: datetime,
+        locked: str | None,
     ) -> None:
         self.cmd, self.spec, self.person, self.pref_key = cmd, spec, person, pref_key
         self.variables, self.aggregate, self.seq = variables, aggregate, seq
         self.critical, self.now = critical, now
+        self.locked = locked  # the address whose rate-limit lock this transaction already holds
 
     def row(
         self, contact: Contact, rendered: Rendered | None, *, status: Status,
@@ -194,7 +200,8 @@ async def _schedule(
     if contact.channel is Channel.EMAIL:
         return schedule_email(now=draft.now, critical=draft.critical, quiet_until=release)
     tz = zone(draft.person.timezone, deps.policy.default_timezone)
-    await repository.lock_recipient(uow.conn, contact.address)
+    if contact.address != draft.locked:
+        await repository.lock_recipient(uow.conn, contact.address)
     recent = await repository.recent_sms(
         uow.conn, phone=contact.address, event_type=draft.spec.event_type, content_hash=digest,
         now=draft.now, day_start=local_day_start(draft.now, tz),

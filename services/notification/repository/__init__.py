@@ -2,6 +2,7 @@
 
 from services.notification.repository.ledger import (
     apply_decisions,
+    begin_intake,
     claim_due,
     claim_unknown_checks,
     expire_unknown,
@@ -13,7 +14,6 @@ from services.notification.repository.ledger import (
     lock_recipient,
     mark_stuck_unknown,
     recent_sms,
-    record_seq,
     resolve_unknown,
     settle,
     to_row,
@@ -29,6 +29,7 @@ from services.notification.repository.records import (
 __all__ = [
     "SinkRecord",
     "apply_decisions",
+    "begin_intake",
     "claim_due",
     "claim_unknown_checks",
     "expire_unknown",
@@ -43,7 +44,6 @@ __all__ = [
     "lock_recipient",
     "mark_stuck_unknown",
     "recent_sms",
-    "record_seq",
     "resolve_unknown",
     "save_preferences",
     "settle",

@@ -14,6 +14,7 @@ from services.notification.domain.model import (
     Contact,
     Decision,
     LedgerRow,
+    Preferences,
     RecentSends,
     Status,
 )
@@ -43,30 +44,48 @@ def to_row(r: asyncpg.Record) -> LedgerRow:
     )
 
 
-async def record_seq(
-    conn: Conn, aggregate_id: str, seq: int, *, by: UUID, now: datetime
-) -> int:
-    """Remember the highest seq of an aggregate and cancel pending messages about older states.
+async def begin_intake(
+    conn: Conn, *, aggregate_id: str, seq: int | None, by: UUID, now: datetime,
+    pref_keys: Sequence[str], lock_address: str | None,
+) -> tuple[int | None, Preferences | None]:
+    """Open an event's intake in one round trip; return (highest seq known, preferences).
 
-    Return the highest seq now known: above `seq` means this event is already stale.
+    With a `seq`: remember the highest seq of the aggregate and cancel pending messages about
+    older states (a returned seq above `seq` means this event is already stale). Then, after
+    that row, take the rate-limit lock of `lock_address` (as `lock_recipient`). The preferences
+    are those stored under the first of `pref_keys` that has any. The statements that read the
+    ledger under the lock come after this one, so they see what the lock waited for.
     """
-    return int(
-        await conn.fetchval(
-            """WITH newest AS (
-                   INSERT INTO aggregate_versions (aggregate_id, seq) VALUES ($1, $2)
-                   ON CONFLICT (aggregate_id) DO UPDATE
-                       SET seq = greatest(aggregate_versions.seq, excluded.seq)
-                   RETURNING seq),
-               superseded AS (
-                   UPDATE notifications SET status = 'superseded', error_code = 'superseded',
-                       related_id = $3, updated_at = $4
-                   WHERE aggregate_id = $1 AND seq < $2 AND status IN ('queued', 'deferred')
-                     AND (SELECT seq FROM newest) <= $2
-                   RETURNING 1)
-               SELECT seq FROM newest""",
-            aggregate_id, seq, by, now,
-        )
+    r = await conn.fetchrow(
+        """WITH newest AS (
+               INSERT INTO aggregate_versions (aggregate_id, seq)
+               SELECT $1, $2::integer WHERE $2::integer IS NOT NULL
+               ON CONFLICT (aggregate_id) DO UPDATE
+                   SET seq = greatest(aggregate_versions.seq, excluded.seq)
+               RETURNING seq),
+           superseded AS (
+               UPDATE notifications SET status = 'superseded', error_code = 'superseded',
+                   related_id = $3, updated_at = $4
+               WHERE aggregate_id = $1 AND seq < $2::integer AND status IN ('queued', 'deferred')
+                 AND (SELECT seq FROM newest) <= $2::integer
+               RETURNING 1),
+           locked AS (
+               SELECT pg_advisory_xact_lock(hashtext($6::text))
+               WHERE $6::text IS NOT NULL AND (SELECT count(*) FROM newest) >= 0)
+           SELECT (SELECT seq FROM newest) AS newest, (SELECT count(*) FROM locked) AS locked,
+                  p.sms, p.email, p.preferred
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+               SELECT sms, email, preferred FROM preferences WHERE pref_key = ANY($5::text[])
+               ORDER BY array_position($5::text[], pref_key) LIMIT 1) AS p ON true""",
+        aggregate_id, seq, by, now, list(pref_keys), lock_address,
     )
+    assert r is not None
+    prefs = (
+        Preferences(sms=r["sms"], email=r["email"], preferred=Channel(r["preferred"]))
+        if r["preferred"] is not None else None
+    )
+    return r["newest"], prefs
 
 
 async def lock_recipient(conn: Conn, address: str) -> None:
