@@ -11,6 +11,7 @@ from services.notification.handlers import dispatch
 from services.notification.handlers.deps import Deps
 from shared.db import Listener
 from shared.logging import get_logger
+from shared.messaging.outbox import OutboxWriter
 from shared.messaging.uow import UowFactory
 
 log = get_logger(__name__)
@@ -34,8 +35,12 @@ class DispatcherSettings:
 class Dispatcher:
     """Send due notifications; several instances may run (rows are claimed SKIP LOCKED)."""
 
-    def __init__(self, *, dsn: str, uow: UowFactory, deps: Deps, settings: DispatcherSettings):
+    def __init__(
+        self, *, dsn: str, uow: UowFactory, outbox: OutboxWriter, deps: Deps,
+        settings: DispatcherSettings,
+    ):
         self.dsn, self.uow, self.deps, self.settings = dsn, uow, deps, settings
+        self.outbox = outbox
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         # LISTEN makes dispatch prompt; polling every poll_s covers the time it is down.
@@ -82,7 +87,7 @@ class Dispatcher:
             return 0
         decisions = await dispatch.send_all(rows, deps=self.deps, limit=self.settings.concurrency)
         async with self.uow() as uow:
-            await dispatch.record(decisions, uow=uow, deps=self.deps)
+            await dispatch.record(decisions, uow=uow, deps=self.deps, outbox=self.outbox)
         return len(rows)
 
     async def reconcile_now(self) -> None:

@@ -24,7 +24,7 @@ from services.notification.providers.tencent import TencentSms
 from services.notification.templates.registry import LOCALES, TemplateRegistry
 from services.notification.templates.variables import SPECS
 from shared.logging import get_logger
-from shared.service import POOL, SETTINGS, UOW
+from shared.service import OUTBOX, POOL, SETTINGS, UOW
 
 log = get_logger(__name__)
 DISPATCHER = web.AppKey("notification_dispatcher", Dispatcher)
@@ -166,7 +166,7 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run the dispatcher task until shutdown."""
     settings = _settings(app)
     dispatcher = Dispatcher(
-        dsn=settings.database_url, uow=app[UOW], deps=app[_deps_key()],
+        dsn=settings.database_url, uow=app[UOW], outbox=app[OUTBOX], deps=app[_deps_key()],
         settings=DispatcherSettings(
             batch=settings.dispatch_batch, concurrency=settings.dispatch_concurrency,
             poll_s=settings.dispatch_poll_s, linger_s=settings.dispatch_linger_s,

@@ -18,6 +18,7 @@ from services.notification.domain.model import (
 from services.notification.domain.rules import next_morning, quiet_release, retry_at, zone
 from services.notification.handlers.deps import Deps
 from services.notification.handlers.outcomes import (
+    OutcomeBatch,
     announce_delivered,
     announce_failed,
     fall_back,
@@ -34,6 +35,7 @@ from services.notification.providers.base import (
 )
 from services.notification.templates.registry import EmailHtml
 from shared.logging import get_logger, scrub_text
+from shared.messaging.outbox import OutboxWriter
 from shared.messaging.uow import UnitOfWork
 
 log = get_logger(__name__)
@@ -146,18 +148,26 @@ def _rate_limited(base: Decision, last: SendResult, *, deps: Deps, now: datetime
     return replace(base, status=Status.DEFERRED, not_before=when)
 
 
-async def record(decisions: Sequence[Decision], *, uow: UnitOfWork, deps: Deps) -> None:
-    """Store decisions, log the calls, publish outcomes, queue fallbacks (one transaction)."""
+async def record(
+    decisions: Sequence[Decision], *, uow: UnitOfWork, deps: Deps, outbox: OutboxWriter
+) -> None:
+    """Store decisions, log the calls, publish outcomes, queue fallbacks (one transaction).
+
+    The outcome events of the whole batch go into the outbox in one statement, each carrying
+    the journey of its own row.
+    """
     now = deps.clock.now()
     updated = await repository.apply_decisions(uow.conn, decisions, now=now)
     await repository.insert_attempts(
         uow.conn, (a for d in decisions for a in d.attempts), now=now
     )
+    batch = OutcomeBatch(uow, outbox)
     for d in decisions:
         if d.row.id not in updated:
             continue  # a receipt settled it meanwhile
         with working_on(d.row):
-            await _record_one(d, uow=uow, deps=deps, now=now)
+            await _record_one(d, uow=batch, deps=deps, now=now)
+    await batch.flush()
 
 
 async def _record_one(d: Decision, *, uow: UnitOfWork, deps: Deps, now: datetime) -> None:

@@ -14,13 +14,34 @@ from services.notification.domain.rules import quiet_release, zone
 from services.notification.handlers.deps import Deps
 from services.notification.templates.registry import TemplateError
 from shared.events.catalog import NotificationDelivered, NotificationFailed
+from shared.events.envelope import Envelope, Event
 from shared.ids import new_id
 from shared.logging import bound_context, get_logger
 from shared.masking import mask_email, mask_phone
 from shared.messaging.context import MessageContext, current_context, set_context
+from shared.messaging.outbox import OutboxWriter
 from shared.messaging.uow import UnitOfWork
 
 log = get_logger(__name__)
+
+
+class OutcomeBatch:
+    """A unit of work whose events are kept, each in the journey current when it was published,
+    and written to the outbox together by `flush` (one statement for a whole dispatch batch)."""
+
+    def __init__(self, uow: UnitOfWork, outbox: OutboxWriter) -> None:
+        self.conn = uow.conn
+        self._outbox = outbox
+        self._envelopes: list[Envelope] = []
+
+    async def publish(self, *events: Event) -> None:
+        """Wrap the events now (the current journey is theirs); write them at `flush`."""
+        self._envelopes.extend(self._outbox.envelope(e) for e in events)
+
+    async def flush(self) -> None:
+        """Insert every kept event into the outbox of the open transaction."""
+        envelopes, self._envelopes = self._envelopes, []
+        await self._outbox.add_envelopes(self.conn, envelopes)
 
 
 def journey_of(row: LedgerRow) -> MessageContext:
