@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import unicodedata
 from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from alibabacloud_openapi_util.client import Client as AliyunSdk
 from tencentcloud.common.sign import Sign as TencentSdk
 
@@ -30,6 +33,33 @@ def test_only_valid_mobile_numbers_get_sms() -> None:
     assert check_mobile("call me").problem == "malformed_number"
     assert normalise_email("Zhang@Example.COM") == "Zhang@example.com"
     assert normalise_email("not-an-address") is None
+
+
+def _reference_check(raw: str) -> tuple[str | None, str | None]:
+    """check_mobile as phonenumbers alone answers it (parse, is_valid_number, number_type)."""
+    try:
+        number = phonenumbers.parse(unicodedata.normalize("NFKC", raw).strip(), "CN")
+    except phonenumbers.NumberParseException:
+        return None, "malformed_number"
+    if not phonenumbers.is_valid_number(number):
+        return None, "invalid_number"
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
+    ):
+        return None, "not_mobile"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def test_the_quick_mobile_check_answers_as_phonenumbers_does() -> None:
+    rng = random.Random(7)
+    numbers = [
+        f"{lead}{prefix}{rng.randrange(10**8):08d}"
+        for prefix in range(100, 200) for lead in ("", "+86", "+86 ", "0086") for _ in range(12)
+    ] + ["+8617951234567", "17951234567", "+861795123456", "+85261234567", "+14155552671",
+         "+8613800138000 ", "+86138001380001", "+861380013800", "+8601012345678", "01012345678"]
+    for raw in numbers:
+        check = check_mobile.__wrapped__(raw)
+        assert (check.e164, check.problem) == _reference_check(raw), raw
 
 
 def test_quiet_hours_end_at_08_00_local_and_daytime_is_free() -> None:

@@ -12,6 +12,8 @@ from phonenumbers import PhoneNumberType
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# 11 digits starting 13-19, bare or after +86, but not 179 (a prefix parse() may strip in CN).
+_CN_PLAIN = re.compile(r"(?:\+86)?(1(?:[3-689][0-9]|7[0-8])[0-9]{8})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +34,18 @@ def check_mobile(raw: str | None, *, region: str = "CN") -> PhoneCheck:
     if not raw or not raw.strip():
         return PhoneCheck(None, "no_phone")
     text = unicodedata.normalize("NFKC", raw).strip()
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return PhoneCheck(None, "malformed_number")
-    if not phonenumbers.is_valid_number(number):
+    if region == "CN" and (plain := _CN_PLAIN.fullmatch(text)):
+        # What parse() returns for this shape (no national prefix to strip), without its cost.
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(plain[1]))
+    else:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return PhoneCheck(None, "malformed_number")
+    kind = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number is False
+    if kind == PhoneNumberType.UNKNOWN:
         return PhoneCheck(None, "invalid_number")
-    if phonenumbers.number_type(number) not in _SMS_TYPES:
+    if kind not in _SMS_TYPES:
         return PhoneCheck(None, "not_mobile")
     return PhoneCheck(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
