@@ -92,6 +92,9 @@ class RecentSends:
     last_sent_at: datetime | None
 
 
+NOTHING_RECENT = RecentSends(None, 0, 0, 0, 0, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Schedule:
     """The decision for a new ledger row: its status, when it may go, and why."""

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from services.notification import repository
 from services.notification.commands import Notify
 from services.notification.domain.contacts import check_mobile
 from services.notification.domain.model import (
+    NOTHING_RECENT,
     Channel,
     Contact,
     LedgerRow,
     Person,
     Preferences,
+    RecentSends,
     Rendered,
     Schedule,
     Status,
@@ -160,16 +163,15 @@ async def _record_plan(
             contacts = rest
             continue
         digest = content_hash(contact.channel, contact.address, rendered.body)
-        schedule = await _schedule(draft, contact, digest, uow=uow, deps=deps, release=release)
-        if schedule.reason == "template_daily_limit" and rest:
-            # Rather than hit the provider's per-template limit, use the next channel now.
-            schedule = Schedule(Status.SUPPRESSED, draft.now, "template_daily_limit")
-        row = draft.row(contact, rendered, status=schedule.status, not_before=schedule.not_before,
-                        fallbacks=rest)
-        await repository.insert_notification(
-            uow.conn, row, chars=rendered.chars, segments=rendered.segments,
-            content_hash=digest, error_code=schedule.reason, related_id=schedule.related_id,
-        )
+        if contact.channel is Channel.SMS:
+            row, schedule = await _record_sms(
+                draft, contact, rendered, digest, rest, uow=uow, deps=deps, release=release
+            )
+        else:
+            schedule = schedule_email(now=draft.now, critical=draft.critical, quiet_until=release)
+            row = draft.row(contact, rendered, status=schedule.status,
+                            not_before=schedule.not_before, fallbacks=rest)
+            await _insert(row, rendered, digest, schedule, uow=uow)
         ids.append(row.id)
         log.info("notification_recorded", notification_id=str(row.id),
                  event_type=draft.spec.event_type, channel=contact.channel.value,
@@ -179,6 +181,15 @@ async def _record_plan(
             break
         contacts = rest
     return ids
+
+
+async def _insert(
+    row: LedgerRow, rendered: Rendered, digest: str, schedule: Schedule, *, uow: UnitOfWork
+) -> None:
+    await repository.insert_notification(
+        uow.conn, row, chars=rendered.chars, segments=rendered.segments, content_hash=digest,
+        error_code=schedule.reason, related_id=schedule.related_id,
+    )
 
 
 def _render(draft: _Draft, contact: Contact, deps: Deps) -> Rendered | None:
@@ -193,23 +204,48 @@ def _render(draft: _Draft, contact: Contact, deps: Deps) -> Rendered | None:
         return None
 
 
-async def _schedule(
-    draft: _Draft, contact: Contact, digest: str, *, uow: UnitOfWork, deps: Deps,
-    release: datetime | None,
-) -> Schedule:
-    if contact.channel is Channel.EMAIL:
-        return schedule_email(now=draft.now, critical=draft.critical, quiet_until=release)
-    tz = zone(draft.person.timezone, deps.policy.default_timezone)
+async def _record_sms(
+    draft: _Draft, contact: Contact, rendered: Rendered, digest: str, rest: list[Contact], *,
+    uow: UnitOfWork, deps: Deps, release: datetime | None,
+) -> tuple[LedgerRow, Schedule]:
+    """Schedule an SMS under its number's rate-limit lock and write its row.
+
+    The usual case, nothing sent to the number lately, takes one statement: the row goes in as
+    scheduled for that case unless the ledger shows otherwise; then it is scheduled with what
+    the ledger shows and written by a second statement.
+    """
     if contact.address != draft.locked:
         await repository.lock_recipient(uow.conn, contact.address)
-    recent = await repository.recent_sms(
-        uow.conn, phone=contact.address, event_type=draft.spec.event_type, content_hash=digest,
-        now=draft.now, day_start=local_day_start(draft.now, tz),
+    tz = zone(draft.person.timezone, deps.policy.default_timezone)
+    schedule = _sms_schedule(draft, NOTHING_RECENT, rest, tz=tz, deps=deps, release=release)
+    row = draft.row(contact, rendered, status=schedule.status, not_before=schedule.not_before,
+                    fallbacks=rest)
+    recent = await repository.insert_sms_unless_recent(
+        uow.conn, row, chars=rendered.chars, segments=rendered.segments, content_hash=digest,
+        error_code=schedule.reason, related_id=schedule.related_id,
+        day_start=local_day_start(draft.now, tz),
         window_s=deps.policy.limits.same_content_window_s,
     )
-    return schedule_sms(
+    if recent is None:
+        return row, schedule
+    schedule = _sms_schedule(draft, recent, rest, tz=tz, deps=deps, release=release)
+    row = draft.row(contact, rendered, status=schedule.status, not_before=schedule.not_before,
+                    fallbacks=rest)
+    await _insert(row, rendered, digest, schedule, uow=uow)
+    return row, schedule
+
+
+def _sms_schedule(
+    draft: _Draft, recent: RecentSends, rest: list[Contact], *, tz: ZoneInfo, deps: Deps,
+    release: datetime | None,
+) -> Schedule:
+    schedule = schedule_sms(
         now=draft.now, otp=draft.spec.otp, critical=draft.critical, recent=recent,
         limits=deps.policy.limits, quiet_until=release,
         morning=next_morning(draft.now, tz, deps.policy.quiet),
         expires_at=getattr(draft.cmd.event, "expires_at", None),
     )
+    if schedule.reason == "template_daily_limit" and rest:
+        # Rather than hit the provider's per-template limit, use the next channel now.
+        return Schedule(Status.SUPPRESSED, draft.now, "template_daily_limit")
+    return schedule

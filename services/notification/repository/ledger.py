@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.notification.domain.model import (
+    NOTHING_RECENT,
     Attempt,
     Channel,
     Contact,
@@ -93,34 +94,53 @@ async def lock_recipient(conn: Conn, address: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", address)
 
 
-async def recent_sms(
-    conn: Conn, *, phone: str, event_type: str, content_hash: str,
-    now: datetime, day_start: datetime, window_s: int,
-) -> RecentSends:
-    """Count this template's SMS to a number (sent or due), and find a recent twin text."""
-    r = await conn.fetchrow(
-        """WITH p AS (SELECT $4::timestamptz AS now, $5::timestamptz AS day_start)
-           SELECT
-             (SELECT id FROM notifications, p WHERE recipient = $1 AND channel = 'sms'
-                AND content_hash = $3 AND created_at > p.now - make_interval(secs => $6::int)
-                AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')
-              ORDER BY created_at DESC LIMIT 1) AS twin,
-             count(*) FILTER (WHERE created_at >= p.day_start) AS template_today,
-             count(*) FILTER (WHERE created_at > p.now - interval '1 minute') AS last_minute,
-             count(*) FILTER (WHERE created_at > p.now - interval '1 hour') AS last_hour,
-             count(*) FILTER (WHERE created_at >= p.day_start) AS today,
-             max(created_at) AS last_at
-           FROM notifications, p
-           WHERE recipient = $1 AND channel = 'sms' AND source_type = $2
-             AND created_at >= least(p.day_start, p.now - interval '1 hour')
-             AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')""",
-        phone, event_type, content_hash, now, day_start, window_s,
-    )
-    assert r is not None
+# This template's SMS to a number (sent or due) and a recent twin text, for the rate limits.
+_RECENT = """WITH p AS (SELECT {now}::timestamptz AS now, {day_start}::timestamptz AS day_start)
+    SELECT
+      (SELECT id FROM notifications, p WHERE recipient = {phone} AND channel = 'sms'
+         AND content_hash = {content_hash}
+         AND created_at > p.now - make_interval(secs => {window_s}::int)
+         AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')
+       ORDER BY created_at DESC LIMIT 1) AS twin,
+      count(*) FILTER (WHERE created_at >= p.day_start) AS template_today,
+      count(*) FILTER (WHERE created_at > p.now - interval '1 minute') AS last_minute,
+      count(*) FILTER (WHERE created_at > p.now - interval '1 hour') AS last_hour,
+      count(*) FILTER (WHERE created_at >= p.day_start) AS today,
+      max(created_at) AS last_at
+    FROM notifications, p
+    WHERE recipient = {phone} AND channel = 'sms' AND source_type = {event_type}
+      AND created_at >= least(p.day_start, p.now - interval '1 hour')
+      AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')"""
+
+_INSERT_INTO = f"""INSERT INTO notifications ({_COLUMNS}, chars, segments, content_hash,
+    error_code, related_id, updated_at, failed_at)"""
+_INSERT_VALUES = """$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32,
+    $33, $26, CASE WHEN $14::text = 'failed' THEN $26::timestamptz END"""
+_ON_CONFLICT = "ON CONFLICT (source_message_id, recipient, channel) DO NOTHING RETURNING 1"
+
+
+def _recent_sends(r: asyncpg.Record) -> RecentSends:
     return RecentSends(
         same_content_id=r["twin"], same_template_today=r["template_today"],
         last_minute=r["last_minute"], last_hour=r["last_hour"], today=r["today"],
         last_sent_at=r["last_at"],
+    )
+
+
+def _insert_args(
+    row: LedgerRow, chars: int | None, segments: int | None, content_hash: str,
+    error_code: str | None, related_id: UUID | None,
+) -> tuple[object, ...]:
+    return (
+        row.id, row.source_message_id, row.source_type, row.aggregate_id, row.seq,
+        row.channel.value, row.recipient, row.recipient_masked, row.recipient_user_id,
+        row.pref_key, row.locale, row.timezone, row.critical, row.status.value, row.not_before,
+        row.attempts, row.provider, row.provider_message_id, row.subject, row.body,
+        [list(p) for p in row.params], row.variables,
+        [{"channel": c.channel.value, "address": c.address} for c in row.fallbacks],
+        row.fallback_of, row.unsubscribe_token, row.created_at, row.correlation_id,
+        row.traceparent, chars, segments, content_hash, error_code, related_id,
     )
 
 
@@ -130,24 +150,40 @@ async def insert_notification(
     related_id: UUID | None = None,
 ) -> bool:
     """Claim the (source, recipient, channel) key; False when it was already claimed."""
-    now = row.created_at
     inserted = await conn.fetchval(
-        f"""INSERT INTO notifications ({_COLUMNS}, chars, segments, content_hash, error_code,
-               related_id, updated_at, failed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32,
-                    $33, $26, CASE WHEN $14::text = 'failed' THEN $26::timestamptz END)
-            ON CONFLICT (source_message_id, recipient, channel) DO NOTHING RETURNING 1""",
-        row.id, row.source_message_id, row.source_type, row.aggregate_id, row.seq,
-        row.channel.value, row.recipient, row.recipient_masked, row.recipient_user_id,
-        row.pref_key, row.locale, row.timezone, row.critical, row.status.value, row.not_before,
-        row.attempts, row.provider, row.provider_message_id, row.subject, row.body,
-        [list(p) for p in row.params], row.variables,
-        [{"channel": c.channel.value, "address": c.address} for c in row.fallbacks],
-        row.fallback_of, row.unsubscribe_token, now, row.correlation_id, row.traceparent, chars,
-        segments, content_hash, error_code, related_id,
+        f"{_INSERT_INTO} VALUES ({_INSERT_VALUES}) {_ON_CONFLICT}",
+        *_insert_args(row, chars, segments, content_hash, error_code, related_id),
     )
     return inserted is not None
+
+
+_INSERT_UNLESS_RECENT = f"""WITH recent AS ({_RECENT.format(
+        phone="$7", event_type="$3", content_hash="$31", now="$26", day_start="$34",
+        window_s="$35")}),
+    inserted AS (
+        {_INSERT_INTO} SELECT {_INSERT_VALUES} FROM recent
+        WHERE twin IS NULL AND template_today = 0 AND last_minute = 0 AND last_hour = 0
+          AND today = 0 AND last_at IS NULL
+        {_ON_CONFLICT})
+    SELECT recent.*, (SELECT count(*) FROM inserted) AS inserted FROM recent"""
+
+
+async def insert_sms_unless_recent(
+    conn: Conn, row: LedgerRow, *, chars: int | None, segments: int | None, content_hash: str,
+    error_code: str | None, related_id: UUID | None, day_start: datetime, window_s: int,
+) -> RecentSends | None:
+    """Insert an SMS row scheduled as if nothing was sent recently, in one round trip, when
+    that is so (None: inserted, or its key was already claimed); otherwise insert nothing and
+    return what the ledger shows (this template's SMS to the number, sent or due, and a twin
+    text within `window_s`) to schedule the row with. Hold `lock_recipient` first."""
+    r = await conn.fetchrow(
+        _INSERT_UNLESS_RECENT,
+        *_insert_args(row, chars, segments, content_hash, error_code, related_id),
+        day_start, window_s,
+    )
+    assert r is not None
+    recent = _recent_sends(r)
+    return None if recent == NOTHING_RECENT else recent
 
 
 async def claim_due(conn: Conn, *, now: datetime, limit: int) -> list[LedgerRow]:
