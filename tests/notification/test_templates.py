@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import jinja2
 import pytest
 
 from services.notification.cli import provider_text
@@ -51,6 +52,22 @@ def test_every_event_renders_on_every_channel_in_both_locales(
             assert "{{" not in body
             assert "None" not in body
 
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_sms_text_is_what_jinja_makes_of_the_template(
+    registry: TemplateRegistry, locale: str
+) -> None:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    for event in samples(locale):
+        spec = registry.spec(event.event_type)
+        variables = registry.validate(spec.event_type,
+                                      spec.build(event, locale, TZ, SHANGHAI_DAY))
+        for odd in ("", "{{ x }} \\n%s}}"):
+            values = {k: v + odd if odd else v for k, v in variables.items()}
+            sms = registry.render(spec.event_type, Channel.SMS, locale, values, validated=True)
+            jinja = env.from_string(registry.sms_source(locale, spec.event_type).strip())
+            assert sms.body == jinja.render({**values, **dict(sms.params)}), spec.event_type
 
 
 def test_english_and_chinese_texts_differ_for_every_event(registry: TemplateRegistry) -> None:

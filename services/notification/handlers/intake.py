@@ -196,7 +196,8 @@ def _render(draft: _Draft, contact: Contact, deps: Deps) -> Rendered | None:
     """Render the message for one contact; None when that channel cannot carry it."""
     try:
         return deps.registry.render(
-            draft.spec.event_type, contact.channel, draft.person.locale, draft.variables
+            draft.spec.event_type, contact.channel, draft.person.locale, draft.variables,
+            validated=True,
         )
     except TemplateError as exc:
         log.warning("notification_not_renderable", event_type=draft.spec.event_type,

@@ -59,12 +59,30 @@ class TemplateRegistry:
             autoescape=True,
         )
         self._compiled: dict[tuple[str, str, str], jinja2.Template] = {}
+        # SMS texts as (literal, name, literal, ..., literal): filled without Jinja's per-call
+        # context, only where that gives exactly what Jinja gives (checked below).
+        self._sms_pieces: dict[tuple[str, str], list[str]] = {}
         for locale, events in texts.items():
             for event_type, parts in events.items():
                 for part, source in parts.items():
                     self._compiled[(locale, event_type, part)] = self._env.from_string(
                         source.strip()
                     )
+                if (pieces := self._plain_sms(locale, event_type)) is not None:
+                    self._sms_pieces[(locale, event_type)] = pieces
+
+    def _plain_sms(self, locale: str, event_type: str) -> list[str] | None:
+        """Split an SMS text made only of literals and {{ name }}, when Jinja agrees with that."""
+        source = self._texts[locale][event_type].get("sms")
+        if source is None or any(mark in source for mark in ("{%", "{#", "#}", "%}")):
+            return None
+        text = source.strip()
+        pieces = _PLACEHOLDER.split(text)
+        if text.count("{{") != len(pieces) // 2:
+            return None
+        probe = {name: f"<{name}>" for name in pieces[1::2]}
+        jinja = self._compiled[(locale, event_type, "sms")].render(probe)
+        return pieces if _fill(pieces, probe) == jinja else None
 
     @classmethod
     def load(cls, signature: str, directory: Path = HERE) -> TemplateRegistry:
@@ -129,10 +147,14 @@ class TemplateRegistry:
             raise TemplateError(f"{event_type}: variables rejected: {_short_errors(exc)}") from exc
 
     def render(
-        self, event_type: str, channel: Channel, locale: str, variables: Mapping[str, str]
+        self, event_type: str, channel: Channel, locale: str, variables: Mapping[str, str],
+        *, validated: bool = False,
     ) -> Rendered:
-        """Render one message; raise TemplateError rather than send anything incomplete."""
-        values = self.validate(event_type, variables)
+        """Render one message; raise TemplateError rather than send anything incomplete.
+
+        `validated`: the variables come from `validate` already (not checked again).
+        """
+        values = dict(variables) if validated else self.validate(event_type, variables)
         try:
             if channel is Channel.SMS:
                 return self._render_sms(event_type, locale, values)
@@ -143,11 +165,17 @@ class TemplateRegistry:
         return Rendered(channel, body, subject=subject)
 
     def _render_sms(self, event_type: str, locale: str, values: dict[str, str]) -> Rendered:
-        template = self._template(locale, event_type, "sms")
-        source = self._source(locale, event_type, "sms")
-        names = list(dict.fromkeys(_PLACEHOLDER.findall(source)))
+        pieces = self._sms_pieces_for(locale, event_type)
+        if pieces is None:
+            source = self._source(locale, event_type, "sms")
+            names = list(dict.fromkeys(_PLACEHOLDER.findall(source)))
+        else:
+            names = list(dict.fromkeys(pieces[1::2]))
         params = [(name, defuse_links(values[name])) for name in names]
-        body = template.render({**values, **dict(params)})
+        if pieces is None:
+            body = self._template(locale, event_type, "sms").render({**values, **dict(params)})
+        else:
+            body = _fill(pieces, dict(params))
         if any(_URL.search(value) for _name, value in params):
             raise TemplateError(f"{event_type}: an SMS variable looks like a link")
         try:
@@ -155,6 +183,13 @@ class TemplateRegistry:
         except ValueError as exc:
             raise TemplateError(f"{event_type}: {exc}") from exc
         return Rendered(Channel.SMS, body, params=params, chars=chars, segments=segments)
+
+    def _sms_pieces_for(self, locale: str, event_type: str) -> list[str] | None:
+        """The plain SMS text `_template` would pick (same locale fallback), if it is plain."""
+        for loc in (locale, FALLBACK_LOCALE, DEFAULT_LOCALE):
+            if (loc, event_type, "sms") in self._compiled:
+                return self._sms_pieces.get((loc, event_type))
+        raise TemplateError(f"no sms template for {event_type}")
 
     def sms_source(self, locale: str, event_type: str) -> str:
         """Return the SMS template text as written (for registering it at a provider)."""
@@ -204,6 +239,13 @@ def defuse_links(value: str) -> str:
             start -= 1  # the whole host name: "meet.tencent.com", not just "tencent.com"
         value = value[:start] + value[start:end].replace(".", "·") + value[end:]
     return value
+
+
+def _fill(pieces: list[str], values: Mapping[str, str]) -> str:
+    """Join literals and the values of the names between them (as `{{ name }}` renders)."""
+    return "".join(
+        piece if i % 2 == 0 else str(values[piece]) for i, piece in enumerate(pieces)
+    )
 
 
 def _short_errors(exc: ValidationError) -> str:
