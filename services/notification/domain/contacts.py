@@ -61,8 +61,12 @@ def normalise_phone(raw: str, *, region: str = "CN") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_email(raw: str | None) -> str | None:
-    """Return the address with its domain lower-cased, or None when it is not an address."""
+    """Return the address with its domain lower-cased, or None when it is not an address.
+
+    Cached like `check_mobile`: planning one message asks this about the same address twice.
+    """
     if not raw:
         return None
     text = unicodedata.normalize("NFKC", raw).strip()
