@@ -84,7 +84,7 @@ async def run_service(
     dsn = await fresh_database("bench_notify", [MIGRATIONS])
     namespace = unique("bench-notify").replace("_", "-")
     settings = Settings(
-        database_url=dsn, namespace=namespace, jwt_public_key_file=key_file,
+        database_url=dsn, amqp_url=AMQP_URL, namespace=namespace, jwt_public_key_file=key_file,
         sms_providers=("sink",), email_provider="smtp" if email else "sink", smtp_port=smtp_port,
         prefetch=256, db_pool_max=20, dispatch_batch=500, dispatch_concurrency=200,
         dispatch_poll_s=0.2, log_level="WARNING", shutdown_grace_s=5, smtp_pool_size=16,
