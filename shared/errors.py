@@ -67,3 +67,7 @@ class RateLimited(DomainError):
 
 class PermanentFailure(Exception):
     """Raised by a message handler when retrying can never help; goes straight to `.error`."""
+
+
+class StartupRefused(ValueError):
+    """The configuration or stored state is unsafe or unusable: the service must not start."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import jinja2
 from aiohttp import web
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 
 from services.certification.config import Settings
 from services.certification.credentials.did import did_web
@@ -27,6 +27,7 @@ from services.certification.handlers.deps import Issuing
 from services.certification.handlers.keys import add_key, load_keys
 from services.certification.ratelimit import TokenBuckets
 from shared.db import keep_session
+from shared.errors import StartupRefused
 from shared.logging import get_logger
 from shared.service import POOL, SETTINGS
 from shared.web.client_ip import TrustedProxies
@@ -91,7 +92,17 @@ async def signing_keys_ctx(app: web.Application) -> AsyncIterator[None]:
     pool = app[POOL]
     await add_key(pool, secret, only_if_none=True)
     ring = app[DEPS].keys
-    ring.replace(await load_keys(pool, secret))
+    try:
+        ring.replace(await load_keys(pool, secret))
+    except InvalidToken:
+        secret_file = getattr(app[SETTINGS], "signing_key_secret_file", "the key file")
+        raise StartupRefused(
+            f"the credential signing keys stored in this database cannot be opened with "
+            f"{secret_file}: the database was set up with another key "
+            "file. Restore that file (from the backup of var/keys), or, on a development "
+            "machine only, drop the certification database so it starts afresh "
+            "(dropdb -h 127.0.0.1 -U postgres jiangxin_certification)"
+        ) from None
     refresh = asyncio.create_task(_refresh_keys(app), name="signing-keys-refresh")
     yield
     refresh.cancel()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.notification.app import create_app
 from services.notification.config import Settings
-from services.notification.runtime import StartupRefused
+from shared.errors import StartupRefused
 from shared.logging import configure_logging
 from shared.service import run_service
 

@@ -23,6 +23,7 @@ from services.notification.providers.smtp import SmtpEmail
 from services.notification.providers.tencent import TencentSms
 from services.notification.templates.registry import LOCALES, TemplateRegistry
 from services.notification.templates.variables import SPECS
+from shared.errors import StartupRefused
 from shared.logging import get_logger
 from shared.service import OUTBOX, POOL, SETTINGS, UOW
 
@@ -69,10 +70,6 @@ def warn_if_sink_is_public(settings: Settings) -> None:
         log.warning("sms_sink_on_public_url", public_base_url=settings.public_base_url,
                     sms_providers=list(settings.sms_providers),
                     hint="no SMS leaves this service: configure a real provider")
-
-
-class StartupRefused(ValueError):
-    """The configuration is unsafe or incomplete: the service must not start."""
 
 
 _REAL_SMS = ("aliyun", "tencent")

@@ -12,8 +12,9 @@ import pytest
 
 from services.notification import repository
 from services.notification.app import create_app
-from services.notification.runtime import DISPATCHER, StartupRefused
+from services.notification.runtime import DISPATCHER
 from shared.db import Listener
+from shared.errors import StartupRefused
 from tests.notification.conftest import TEMPLATES, StartService, settings_for
 from tests.notification.fakes import FakeSms
 from tests.notification.harness import confirmed, recipient
