@@ -19,9 +19,9 @@ import asyncpg
 
 from shared.db import is_transient, is_unavailable
 from shared.events.envelope import Envelope
-from shared.logging import bound_context, get_logger
+from shared.logging import get_logger
 from shared.messaging import inbox
-from shared.messaging.context import MessageContext, child_traceparent, set_context
+from shared.messaging.context import handling
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.subscriptions import Handler, HandlerContext
 from shared.messaging.uow import PostgresUnitOfWork
@@ -157,19 +157,7 @@ class Batcher:
                 if envelope.message_id not in fresh or envelope.message_id in handled:
                     continue
                 handled.add(envelope.message_id)
-                set_context(
-                    MessageContext(
-                        correlation_id=envelope.correlation_id,
-                        causation_id=str(envelope.message_id),
-                        traceparent=child_traceparent(envelope.traceparent),
-                    )
-                )
-                with bound_context(
-                    message_id=str(envelope.message_id),
-                    message_type=envelope.routing_key,
-                    correlation_id=envelope.correlation_id,
-                    queue=self._consumer,
-                ):
+                with handling(envelope, queue=self._consumer):
                     uow = PostgresUnitOfWork(conn, self._outbox)
                     try:
                         await item.handler(

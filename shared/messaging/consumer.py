@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,10 +15,10 @@ from pydantic import ValidationError
 from shared.db import is_transient, is_unavailable
 from shared.errors import PermanentFailure
 from shared.events.envelope import Envelope
-from shared.logging import bound_context, get_logger
+from shared.logging import get_logger
 from shared.messaging import inbox
 from shared.messaging.batch import Batcher, BatchItem
-from shared.messaging.context import MessageContext, child_traceparent, set_context
+from shared.messaging.context import handling
 from shared.messaging.failures import FailureRouter
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
@@ -182,7 +181,7 @@ class Consumer:
             if item is not None:
                 result = await self._batcher.submit(item)
                 if isinstance(result, BaseException):
-                    with self._message_context(item.envelope):
+                    with handling(item.envelope, queue=self.topology.queue):
                         return await self._failed(delivery, item.envelope, result, item.attempt)
                 if result is not None:
                     return Outcome.HANDLED if result else Outcome.DUPLICATE
@@ -211,26 +210,8 @@ class Consumer:
         except ValidationError as exc:
             await self.failures.park(delivery, exc, attempts=0, envelope=None)
             return Outcome.INVALID
-        with self._message_context(envelope):
+        with handling(envelope, queue=self.topology.queue):
             return await self._dispatch(delivery, envelope)
-
-    @contextlib.contextmanager
-    def _message_context(self, envelope: Envelope) -> Iterator[None]:
-        set_context(
-            MessageContext(
-                correlation_id=envelope.correlation_id,
-                causation_id=str(envelope.message_id),
-                traceparent=child_traceparent(envelope.traceparent),
-            )
-        )
-        with bound_context(
-            message_id=str(envelope.message_id),
-            message_type=envelope.routing_key,
-            correlation_id=envelope.correlation_id,
-            causation_id=envelope.causation_id,
-            queue=self.topology.queue,
-        ):
-            yield
 
     async def _dispatch(self, delivery: Delivery, envelope: Envelope) -> Outcome:
         entry = self.subscriptions.lookup(envelope.routing_key)

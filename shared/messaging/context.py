@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared.ids import new_id
+from shared.logging import bound_context
+
+if TYPE_CHECKING:
+    from shared.events.envelope import Envelope
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +53,23 @@ def set_context(ctx: MessageContext) -> None:
     """Make `ctx` the current context of this task."""
     _current.set(ctx)
 
+
+
+@contextmanager
+def handling(envelope: Envelope, *, queue: str) -> Iterator[None]:
+    """Handle one message in its journey: events it emits and log lines it writes carry it."""
+    set_context(
+        MessageContext(
+            correlation_id=envelope.correlation_id,
+            causation_id=str(envelope.message_id),
+            traceparent=child_traceparent(envelope.traceparent),
+        )
+    )
+    with bound_context(
+        message_id=str(envelope.message_id),
+        message_type=envelope.routing_key,
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.causation_id,
+        queue=queue,
+    ):
+        yield
