@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,23 +93,26 @@ class Platform:
             cwd=self.workdir, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        # The reader sets this on the ready line, or when the output ends (the supervisor died).
+        settled = threading.Event()
+        self._reader = threading.Thread(target=self._read, args=(settled,), daemon=True)
         self._reader.start()
-        deadline = time.monotonic() + ready_within_s
-        while not any(READY_LINE in line for line in self.lines):
-            if self.process.poll() is not None:
-                raise AssertionError(f"make run's supervisor exited:\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"platform not ready in {ready_within_s:.0f}s:\n{self.log_tail()}"
-                )
-            time.sleep(0.1)
+        if not settled.wait(ready_within_s):
+            raise AssertionError(
+                f"platform not ready in {ready_within_s:.0f}s:\n{self.log_tail()}"
+            )
+        if not any(READY_LINE in line for line in self.lines):
+            raise AssertionError(f"make run's supervisor exited:\n{self.log_tail()}")
 
-    def _read(self) -> None:
+    def _read(self, settled: threading.Event) -> None:
         assert self.process is not None
         assert self.process.stdout is not None
         for raw in self.process.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.lines.append(line)
+            if READY_LINE in line:
+                settled.set()
+        settled.set()
 
     def stop(self) -> None:
         """Stop it like Ctrl-C does, then drop its databases and queues."""
@@ -170,8 +172,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             for name, value in sorted(platform.env.items()):
                 if name.startswith("JIANGXIN_") or name == "PYTHONPATH":
                     print(f"  export {name}={value}")
-            while platform.process is not None and platform.process.poll() is None:
-                time.sleep(0.5)
+            if platform.process is not None:
+                platform.process.wait()
         except KeyboardInterrupt:
             pass
         finally:
