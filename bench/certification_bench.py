@@ -26,7 +26,6 @@ import dataclasses
 import json
 import multiprocessing
 import random
-import socket
 import statistics
 import time
 from datetime import date
@@ -37,7 +36,15 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from bench.common import Stopwatch, fresh_database, remove_database, report, unique
+from bench.common import (
+    Stopwatch,
+    free_port,
+    fresh_database,
+    remove_database,
+    report,
+    unique,
+    wait_up,
+)
 from services.certification import handlers, pdf
 from services.certification.app import MIGRATIONS, create_app
 from services.certification.commands import RecordResult
@@ -206,12 +213,6 @@ async def issued_through_consumer_per_s(dsn: str, count: int) -> float:
 # --- verification ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def serve_app(dsn: str, port: int) -> None:
     """Child process: the real certification app."""
     configure_logging(level="WARNING", fmt="console")
@@ -239,20 +240,6 @@ def serve_bare(dsn: str, port: int) -> None:
         return app
 
     web.run_app(make(), host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-async def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 async def requests_per_s(base: str, codes: list[str], seconds: float,
@@ -288,12 +275,12 @@ async def verification(dsn: str, seconds: float) -> dict[str, float]:
     figures: dict[str, float] = {}
     context = multiprocessing.get_context("spawn")
     for name, target in (("app", serve_app), ("bare", serve_bare)):
-        port = _free_port()
+        port = free_port()
         child = context.Process(target=target, args=(dsn, port), daemon=True)
         child.start()
         try:
             base = f"http://127.0.0.1:{port}"
-            await _wait_up(f"{base}/api/v1/verify/{codes[0]}")
+            await wait_up(f"{base}/api/v1/verify/{codes[0]}")
             await requests_per_s(base, codes, min(1.0, seconds / 4))  # warm up
             rate, failed = await requests_per_s(base, codes, seconds)
             figures[name], figures[f"{name}_failed"] = rate, failed

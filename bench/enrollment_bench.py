@@ -27,9 +27,7 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,16 @@ import aio_pika
 import aiohttp
 import asyncpg
 
-from bench.common import AMQP_URL, PG_BASE, remove_database, report, unique
+from bench.common import (
+    AMQP_URL,
+    PG_BASE,
+    cpu_seconds,
+    free_port,
+    remove_database,
+    report,
+    unique,
+    wait_up,
+)
 from bench.enrollment_load import Load, flash_sale, run_aiohttp, run_wrk
 from services.enrollment.app import MIGRATIONS
 from shared.auth import TokenIssuer, write_keypair
@@ -51,13 +58,6 @@ KEYS = Path("var/bench/enrollment-keys")
 CLASSES = 64
 
 # --- set-up -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bench_keys() -> Path:
@@ -85,22 +85,6 @@ def service_env(dsn: str, port: int, keys: Path, *, relay: bool, namespace: str)
         "DB_POOL_MAX": "10",
     }
     return {**os.environ, **{f"JIANGXIN_ENROLLMENT_{k}": v for k, v in values.items()}}
-
-
-async def wait_up(url: str, timeout: float = 30.0) -> None:
-    """Wait until a server answers."""
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while True:
-            try:
-                async with http.get(url) as resp:
-                    if resp.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up")
-            await asyncio.sleep(0.1)
 
 
 async def insert_trainees(pool: asyncpg.Pool, count: int, first_phone: int) -> list[UUID]:
@@ -233,12 +217,6 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.wait_for(proc.wait(), 30)
         await remove_database(dsn)
         await delete_exchange(f"{namespace}.events")
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU time a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ms(seconds: float, load: Load) -> float:
