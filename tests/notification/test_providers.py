@@ -246,3 +246,36 @@ async def test_refused_connection_fails_over_and_an_open_breaker_skips_the_dead_
     assert by_source[second.message_id] == [
         ("aliyun", "transient", "circuit_open"), ("tencent", "accepted", "")]
     assert len(tencent.calls) == 2
+
+
+def test_mime_with_header_classes_made_once_is_byte_for_byte_the_standard_policy() -> None:
+    """`smtp.POLICY` only caches header classes: the bytes must equal email.policy.default's."""
+    from email.message import EmailMessage as MimeMessage
+    from uuid import uuid4
+
+    from services.notification.providers import smtp
+    from services.notification.providers.base import EmailMessage
+
+    message = EmailMessage(
+        id=uuid4(), to="trainee@example.com", subject="报名成功：育婴员（五级）" * 3,
+        text="王小明，您好！\n您已报名育婴员培训。" * 9, html="<p>王小明，您好！</p>" * 9,
+        message_id="<abc@jiangxin.local>",
+        unsubscribe_url="https://example.com/api/v1/notifications/unsubscribe/t", event_type="x",
+    )
+    made = [smtp.build_mime(message, sender="匠心培训 <noreply@jiangxin.local>")]
+    original = smtp.POLICY
+    smtp.POLICY = policy.default
+    try:
+        made.append(smtp.build_mime(message, sender="匠心培训 <noreply@jiangxin.local>"))
+    finally:
+        smtp.POLICY = original
+
+    def stable(mime: MimeMessage) -> bytes:
+        raw = mime.as_bytes()
+        return re.sub(rb"=+\d+==", b"BOUNDARY", re.sub(rb"Date: [^\n]*\n", b"", raw))
+
+    assert made[0].policy is not policy.default
+    assert stable(made[0]) == stable(made[1])
+    assert message_from_bytes(made[0].as_bytes(), policy=policy.default)["Subject"] == (
+        message.subject
+    )
