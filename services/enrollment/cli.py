@@ -103,7 +103,7 @@ async def _import_roster(class_id: UUID, file: Path) -> int:
     print(f"created {result.created}, already enrolled {result.already_enrolled}, "
           f"refused {result.refused}")
     for row in result.rows:
-        if row.result == "refused":
+        if row.detail:  # refused, or enrolled with a note (an existing account kept its details)
             print(f"  line {row.row} {row.phone_masked}: {row.code} - {row.detail}")
     return 0
 

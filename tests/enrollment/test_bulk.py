@@ -171,6 +171,7 @@ async def test_the_export_lists_attendance_scores_and_masks_personal_data(svc: S
 async def test_the_cli_imports_a_roster_with_a_progress_bar(svc: Service, tmp_path: Any) -> None:
     admin = await svc.admin_token()
     cls = await svc.create_class(admin, capacity=3)
+    await svc.add_user(name="本人", phone="+8613944440000")
     file = tmp_path / "roster.csv"
     file.write_text("phone,name\n" + "".join(f"1394444{i:04d},学员{i}\n" for i in range(5)),
                     encoding="utf-8")
@@ -187,5 +188,71 @@ async def test_the_cli_imports_a_roster_with_a_progress_bar(svc: Service, tmp_pa
     assert proc.returncode == 0, err.decode()
     assert "created 5, already enrolled 0, refused 0" in out.decode()
     assert "5/5" in err.decode()  # tqdm's bar
+    assert "line 2 +86139****0000: existing_account_kept" in out.decode()
+    kept = await svc.pool.fetchval("SELECT name FROM users WHERE phone = '+8613944440000'")
+    assert kept == "本人"
     detail = await svc.call("GET", f"/api/v1/classes/{cls['id']}")
     assert (detail.body["seats_left"], detail.body["waitlist_length"]) == (0, 2)
+
+
+async def profile_of(svc: Service, token: str) -> dict[str, Any]:
+    reply = await svc.call("GET", "/api/v1/me", token=token)
+    assert reply.status == 200, reply.body
+    return reply.body  # type: ignore[no-any-return]
+
+
+async def test_a_trainers_import_enrols_an_existing_account_but_never_changes_its_details(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    trainer_id, trainer = await svc.add_user("trainer", name="王老师")
+    cls = await svc.create_class(admin, trainer_ids=[str(trainer_id)])
+    _, own = await svc.add_user(name="本人", phone="+8613966660001")
+    _, nameless = await svc.add_user(name="", phone="+8613966660002")
+    before = [await profile_of(svc, t) for t in (own, nameless)]
+    roster = ("phone,name,email,employer,union_member,id_type,id_number\n"
+              "13966660001,冒名,trainer@example.com,某公司,是,resident_id,110101199003071233\n"
+              "13966660002,起名,trainer@example.com,某公司,是,resident_id,110101199003071233\n")
+    result = await import_csv(svc, trainer, cls["id"], roster)
+    assert [await profile_of(svc, t) for t in (own, nameless)] == before
+    assert (before[0]["email"], before[0]["id_number_masked"]) == (None, None)
+    assert [(r["result"], r["status"], r["code"]) for r in result["rows"]] == [
+        ("created", "confirmed", "existing_account_kept"),
+        ("refused", None, "profile_incomplete"),  # the trainee names themselves, not the file
+    ]
+    assert "kept" in result["rows"][0]["detail"]
+
+
+async def test_a_later_import_keeps_the_details_of_an_account_made_by_an_earlier_one(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    trainer_id, trainer = await svc.add_user("trainer", name="王老师")
+    first = await svc.create_class(admin)
+    second = await svc.create_class(admin, trainer_ids=[str(trainer_id)])
+    await import_csv(svc, admin, first["id"],
+                     "phone,name,email\n13966660003,原名,own@example.com\n")
+    result = await import_csv(svc, trainer, second["id"],
+                              "phone,name,email,employer\n13966660003,改名,x@example.com,某公司\n")
+    assert [r["code"] for r in result["rows"]] == ["existing_account_kept"]
+    row = await svc.pool.fetchrow("SELECT name, email, employer, claimed_at FROM users "
+                                  "WHERE phone = '+8613966660003'")
+    assert row is not None
+    assert dict(row) == {"name": "原名", "email": "own@example.com", "employer": None,
+                         "claimed_at": None}
+
+
+async def test_a_new_account_takes_the_imported_details(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    result = await import_csv(
+        svc, admin, cls["id"],
+        "手机号,姓名,邮箱,工作单位,证件类型,证件号码\n"
+        "13966660004,新学员,New.One@Example.com,美团,身份证,440304198510124565\n")
+    assert [(r["result"], r["code"]) for r in result["rows"]] == [("created", None)]
+    user_id = await svc.pool.fetchval("SELECT id FROM users WHERE phone = '+8613966660004'")
+    profile = await profile_of(svc, svc.token(user_id, "trainee"))
+    assert {k: profile[k] for k in ("name", "email", "employer", "id_type",
+                                    "id_number_masked")} == {
+        "name": "新学员", "email": "New.One@Example.com", "employer": "美团",
+        "id_type": "resident_id", "id_number_masked": "4403**********4565"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.enrollment.support import Service
+from tests.enrollment.test_bulk import import_csv
 
 
 async def test_enrolment_before_the_window_opens_is_refused(svc: Service) -> None:
@@ -88,6 +89,23 @@ async def test_an_administrator_enrolling_a_member_by_phone_records_the_membersh
     assert member.status == 201
     assert await svc.pool.fetchval("SELECT union_member FROM users WHERE phone = $1",
                                    "+8613955550001") is True
+
+
+async def test_an_administrator_enrolling_an_existing_number_keeps_the_accounts_name(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    await svc.add_user(name="本人", phone="+8613955550002")
+    await import_csv(svc, admin, cls["id"], "phone,name\n13955550003,导入名\n")  # unclaimed
+    other = await svc.create_class(admin)
+    for phone in ("13955550002", "13955550003"):
+        reply = await svc.call("POST", f"/api/v1/classes/{other['id']}/enrollments",
+                               token=admin, json_body={"phone": phone, "name": "别人"})
+        assert reply.status == 201, reply.body
+    names = await svc.pool.fetch("SELECT name FROM users WHERE phone = ANY($1) ORDER BY phone",
+                                 ["+8613955550002", "+8613955550003"])
+    assert [r["name"] for r in names] == ["本人", "导入名"]
 
 
 async def test_a_trainee_without_a_name_is_asked_to_complete_the_profile(svc: Service) -> None:

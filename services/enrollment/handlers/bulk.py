@@ -42,8 +42,10 @@ async def import_roster(
     """Enrol each row's trainee (creating unclaimed accounts); one transaction per row, so one
     bad row never undoes the others. Capacity holds: rows past it join the waitlist.
 
-    Administrators and the class's trainers may import; union membership in the file is
-    recorded only from an administrator's import (administrators vouch for it)."""
+    The file's details (name, email, employer, ID) go only into accounts the import creates;
+    an existing account is enrolled as it is, and its row says so. Administrators and the
+    class's trainers may import; union membership in the file is recorded only from an
+    administrator's import (administrators vouch for it, on any account)."""
     await require_importer(class_id, deps=deps, actor=actor)
     results = []
     for row in rows:
@@ -59,6 +61,7 @@ async def import_roster(
 
 async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Actor) -> ImportRowOut:
     masked = mask_phone(row.phone)
+    union_member = row.union_member and actor.role == "admin"
     try:
         phone = normalise_phone(row.phone, require_mobile=True)
         masked = mask_phone(phone)
@@ -66,18 +69,22 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
             raise ValidationFailed("The name is missing.", code="name_required")
         id_fields = _id_fields(deps, row)
 
-        async def work(uow: UnitOfWork) -> EnrolmentOut:
+        async def work(uow: UnitOfWork) -> tuple[EnrolmentOut, bool]:
+            now = deps.clock.now()
             user = await user_repo.ensure_trainee(
-                uow.conn, phone=phone, name=row.name,
-                union_member=row.union_member and actor.role == "admin",
-                employer=row.employer, email=row.email, now=deps.clock.now(), **id_fields)
+                uow.conn, phone=phone, name=row.name, union_member=union_member,
+                employer=row.employer, email=row.email, now=now, **id_fields)
             if user["role"] != "trainee":
                 raise InvalidState("This number belongs to a staff account.",
                                    code="not_a_trainee")
-            return await book(uow, deps, class_id=class_id, trainee_id=user["id"], via="bulk",
-                              actor=actor, key=None)
+            if union_member and not user["created"]:
+                # Not a profile detail: administrators vouch for membership on any account.
+                await user_repo.set_union_member(uow.conn, user["id"], True, now)
+            out = await book(uow, deps, class_id=class_id, trainee_id=user["id"], via="bulk",
+                             actor=actor, key=None)
+            return out, user["created"]
 
-        out = await in_transaction(deps, work)
+        out, created = await in_transaction(deps, work)
     except Conflict as exc:
         if exc.code != "already_enrolled":
             return _refused(row, masked, exc)
@@ -87,7 +94,15 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
         return _refused(row, masked, exc)
     return ImportRowOut(row=row.line, phone_masked=masked, result="created",
                         enrollment_id=out.id, status=out.status,
-                        waitlist_position=out.waitlist_position)
+                        waitlist_position=out.waitlist_position,
+                        code=None if created else "existing_account_kept",
+                        detail=None if created else _kept_detail(union_member))
+
+
+def _kept_detail(union_recorded: bool) -> str:
+    detail = ("This number already has an account: it was enrolled and kept its own details "
+              "(the file's name, email, employer and ID were not applied)")
+    return detail + ("; its union membership was recorded." if union_recorded else ".")
 
 
 def _refused(row: RosterRow, masked: str, exc: DomainError) -> ImportRowOut:

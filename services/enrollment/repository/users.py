@@ -84,30 +84,29 @@ async def ensure_trainee(
     employer: str | None, email: str | None, id_type: str | None,
     id_number_encrypted: str | None, id_number_masked: str | None, now: datetime,
 ) -> asyncpg.Record:
-    """Return the account of a phone number, creating an unclaimed trainee if there is none.
+    """Return the account of a phone number (id, role, name, created), creating an unclaimed
+    trainee with the given details if there is none.
 
-    An unclaimed account takes the imported details; a claimed one only gains union membership
-    and missing fields (its owner's own entries win)."""
+    An existing account is never changed, claimed or not: its details are its owner's, and
+    whoever enrols a phone number cannot know (or vouch) that they are the same person's. An
+    account created by an earlier import and never claimed keeps that import's details too:
+    a later importer (perhaps another class's trainer) must not rename someone already on
+    other rosters; the trainee corrects their own details after signing in."""
     row = await conn.fetchrow(
         """INSERT INTO users (id, role, phone, name, union_member, employer, email, id_type,
                               id_number_encrypted, id_number_masked, created_at, updated_at)
            VALUES ($1, 'trainee', $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-           ON CONFLICT (phone) DO UPDATE SET
-             name = CASE WHEN users.claimed_at IS NULL OR users.name = ''
-                         THEN EXCLUDED.name ELSE users.name END,
-             union_member = users.union_member OR EXCLUDED.union_member,
-             employer = coalesce(users.employer, EXCLUDED.employer),
-             email = coalesce(users.email, EXCLUDED.email),
-             id_type = coalesce(users.id_type, EXCLUDED.id_type),
-             id_number_encrypted = coalesce(users.id_number_encrypted,
-                                            EXCLUDED.id_number_encrypted),
-             id_number_masked = coalesce(users.id_number_masked, EXCLUDED.id_number_masked),
-             updated_at = EXCLUDED.updated_at
-           RETURNING id, role, name""",
+           ON CONFLICT (phone) DO NOTHING
+           RETURNING id, role, name, true AS created""",
         new_id(), phone, name, union_member, employer, email, id_type,
         id_number_encrypted, id_number_masked, now,
     )
-    assert row is not None  # an upsert always returns its row
+    if row is None:
+        # A separate statement: its snapshot sees an account committed while the insert waited.
+        row = await conn.fetchrow(
+            "SELECT id, role, name, false AS created FROM users WHERE phone = $1", phone
+        )
+    assert row is not None  # the insert found this phone taken; accounts are never deleted
     return row
 
 

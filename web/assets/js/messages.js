@@ -382,6 +382,8 @@ const zh = {
   'import.why.union_members_only': '本班只面向工会会员，这一行的学员未登记为会员。',
   'import.why.enrolment_closed': '这个班次已经结束或停止报名。',
   'import.why.class_cancelled': '这个班次已经取消。',
+  'import.why.existing_account_kept': '这个手机号已有账号：已报名，账号保留本人资料，文件中的姓名、邮箱、单位和证件未采用。',
+  'import.why.profile_incomplete': '这个手机号的账号还没有填写姓名，需学员本人在个人资料中填写后才能报名。',
 
   'dash.title': '概览',
   'dash.enrolment': '报名',
@@ -997,6 +999,8 @@ const en = {
   'import.why.union_members_only': 'This class is for union members only and this trainee is not recorded as one.',
   'import.why.enrolment_closed': 'This class is over or closed to enrolment.',
   'import.why.class_cancelled': 'This class has been cancelled.',
+  'import.why.existing_account_kept': 'This number already has an account: enrolled, and the account kept its own details (the file’s name, email, employer and ID were not applied).',
+  'import.why.profile_incomplete': 'This number’s account has no name yet; the trainee must add it in their profile before they can be enrolled.',
 
   'dash.title': 'Dashboard',
   'dash.enrolment': 'Enrolment',
