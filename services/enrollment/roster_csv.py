@@ -84,9 +84,11 @@ def _row(line: int, cells: dict[str, str]) -> RosterRow:
         return value[:200] or None
 
     id_type = cell("id_type")
+    # Whole, not cut to 200: a cut address could still look valid but reach someone else.
+    email = cells.get("email", "").strip() or None
     return RosterRow(
         line=line, phone=cell("phone") or "", name=cell("name") or "",
-        email=cell("email"), union_member=(cell("union_member") or "").lower() in _TRUE,
+        email=email, union_member=(cell("union_member") or "").lower() in _TRUE,
         employer=cell("employer"), id_type=_ID_TYPES.get(id_type or "", id_type),
         id_number=cell("id_number"),
     )

@@ -256,3 +256,20 @@ async def test_a_new_account_takes_the_imported_details(svc: Service) -> None:
                                     "id_number_masked")} == {
         "name": "新学员", "email": "New.One@Example.com", "employer": "美团",
         "id_type": "resident_id", "id_number_masked": "4403**********4565"}
+
+
+async def test_a_row_with_a_bad_email_is_refused_with_its_reason_and_the_rest_import(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    result = await import_csv(svc, admin, cls["id"],
+                              "phone,name,email\n13966660005,甲,not-an-address\n"
+                              "13966660006,乙,two@at@example.com\n13966660007,丙,ok@example.com\n"
+                              f"13966660008,丁,{'x' * 250}@example.com\n")
+    assert [(r["result"], r["code"]) for r in result["rows"]] == [
+        ("refused", "invalid_email"), ("refused", "invalid_email"), ("created", None),
+        ("refused", "invalid_email")]  # too long: refused whole, never cut to a valid-looking one
+    assert "email" in result["rows"][0]["detail"].lower()
+    assert await svc.pool.fetchval("SELECT count(*) FROM users WHERE phone = ANY($1)",
+                                   ["+8613966660005", "+8613966660006", "+8613966660008"]) == 0

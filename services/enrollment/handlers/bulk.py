@@ -6,6 +6,10 @@ from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from services.enrollment.commands import Email
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrolment import Actor
 from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
@@ -24,6 +28,7 @@ from shared.masking import mask_id_number, mask_phone
 from shared.messaging.uow import UnitOfWork
 
 Progress = Callable[[int], object]
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 
 
 async def require_importer(class_id: UUID, *, deps: Deps, actor: Actor) -> None:
@@ -67,13 +72,16 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
         masked = mask_phone(phone)
         if not row.name:
             raise ValidationFailed("The name is missing.", code="name_required")
+        # Checked even when the account exists (and the values go unused): a bad cell is the
+        # importer's to fix, and they learn of it now rather than when it would matter.
+        email = _email(row)
         id_fields = _id_fields(deps, row)
 
         async def work(uow: UnitOfWork) -> tuple[EnrolmentOut, bool]:
             now = deps.clock.now()
             user = await user_repo.ensure_trainee(
                 uow.conn, phone=phone, name=row.name, union_member=union_member,
-                employer=row.employer, email=row.email, now=now, **id_fields)
+                employer=row.employer, email=email, now=now, **id_fields)
             if user["role"] != "trainee":
                 raise InvalidState("This number belongs to a staff account.",
                                    code="not_a_trainee")
@@ -110,13 +118,22 @@ def _refused(row: RosterRow, masked: str, exc: DomainError) -> ImportRowOut:
                         detail=exc.detail)
 
 
+def _email(row: RosterRow) -> str | None:
+    if row.email is None:
+        return None
+    try:
+        return _EMAIL.validate_python(row.email)  # the rule of PATCH /api/v1/me
+    except PydanticValidationError:
+        raise ValidationFailed("The email address is not valid.", code="invalid_email") from None
+
+
 def _id_fields(deps: Deps, row: RosterRow) -> dict[str, str | None]:
     if not row.id_number:
         return {"id_type": None, "id_number_encrypted": None, "id_number_masked": None}
     id_type = row.id_type or "resident_id"
     if id_type not in ID_TYPES:
         raise ValidationFailed("Unknown ID type.", code="invalid_id_type")
-    number = normalise_id_number(id_type, row.id_number)
+    number = normalise_id_number(id_type, row.id_number)  # the rule of PATCH /api/v1/me
     return {"id_type": id_type, "id_number_encrypted": deps.ciphers.seal(number),
             "id_number_masked": mask_id_number(number)}
 
