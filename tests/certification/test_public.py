@@ -182,6 +182,18 @@ async def test_the_published_did_document_and_status_lists_verify_a_credential_o
     assert missing.status == 404
 
 
+async def test_a_status_list_number_that_is_not_ascii_digits_is_not_found_never_an_error(
+    cert_app: CertApp,
+) -> None:
+    await _issue(cert_app)
+    # Unicode digits pass str.isdigit(): "²" would not parse, "٠" and "０" would alias list 0.
+    for number in ("²", "٠", "０", "0²", "9" * 10, "9" * 4000):
+        response = await cert_app.client.get(f"/api/v1/status-lists/revocation-{number}")
+        assert response.status == 404, number
+        assert response.content_type == "application/problem+json"
+        assert (await response.json())["code"] == "status_list_not_found"
+
+
 async def test_new_credentials_use_the_newest_key_and_old_ones_still_verify(
     cert_app: CertApp,
 ) -> None:

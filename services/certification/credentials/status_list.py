@@ -36,7 +36,8 @@ def list_id(purpose: Purpose, list_number: int) -> str:
 def parse_list_id(text: str) -> tuple[Purpose, int] | None:
     """Return (purpose, number) of a list id, or None when it is not one."""
     purpose, _, number = text.rpartition("-")
-    if purpose not in PURPOSES or not number.isdigit() or len(number) > 9:
+    # isdigit() alone takes "²" (int() refuses it) and "٠" or "０" (int() reads them as 0).
+    if purpose not in PURPOSES or not (number.isascii() and number.isdigit()) or len(number) > 9:
         return None
     return purpose, int(number)
 
