@@ -180,18 +180,19 @@ async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
     assert [m["id"] for m in mine] == [new["id"]]
 
 
-@pytest.mark.parametrize("suspended_first", [False, True])
+@pytest.mark.parametrize("reinstated_first", [False, True])
 async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_new(
-    cert_app: CertApp, suspended_first: bool,
+    cert_app: CertApp, reinstated_first: bool,
 ) -> None:
     trainer = new_id()
     await cert_app.record(completed(trainer_ids=[trainer]))
     [old] = await cert_app.app[POOL].fetch("SELECT id, number, seq FROM certificates")
     headers = cert_app.auth(trainer, "trainer")
     base = f"/api/v1/certificates/{old['id']}"
-    if suspended_first:
+    if reinstated_first:
         assert (await cert_app.client.post(f"{base}/suspend", json={"reason": "查证中"},
                                            headers=headers)).status == 200
+        assert (await cert_app.client.post(f"{base}/reinstate", headers=headers)).status == 200
     before = await cert_app.app[POOL].fetchval("SELECT max(id) FROM outbox")
     response = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
                                           headers=headers)
@@ -207,9 +208,79 @@ async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_ne
     assert revoked["reason"] == f"reissued as {new['number']}"
     assert revoked["seq"] == await cert_app.app[POOL].fetchval(
         "SELECT seq FROM certificates WHERE id = $1", old["id"])
-    assert revoked["seq"] > old["seq"] + (1 if suspended_first else 0)
+    assert revoked["seq"] > old["seq"] + (2 if reinstated_first else 0)
     assert issued["certificate_id"] == new["id"]
     assert issued["replaces"] == str(old["id"])
+
+
+async def _refused_reissue(cert: CertApp, certificate: object, trainer: UUID, code: str) -> None:
+    """Ask a trainer's reissue; assert a 409 `code` that changed nothing and announced nothing."""
+    pool = cert.app[POOL]
+    before = await pool.fetch("SELECT id, status, seq, replaced_by FROM certificates ORDER BY id")
+    outbox = await pool.fetchval("SELECT count(*) FROM outbox")
+    response = await cert.client.post(f"/api/v1/certificates/{certificate}/reissue",
+                                      json={"reason": "重新发证"},
+                                      headers=cert.auth(trainer, "trainer"))
+    assert response.status == 409
+    assert response.content_type == "application/problem+json"
+    assert (await response.json())["code"] == code
+    after = await pool.fetch("SELECT id, status, seq, replaced_by FROM certificates ORDER BY id")
+    assert [dict(r) for r in after] == [dict(r) for r in before]
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == outbox
+
+
+async def test_a_certificate_revoked_because_the_result_turned_to_failed_is_not_reissued(
+    cert_app: CertApp,
+) -> None:
+    trainer, enrollment = new_id(), new_id()
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer]))
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer], version=2,
+                                    passed=False))
+    [cert] = await cert_app.app[POOL].fetch(
+        "SELECT id, code, status, revocation_kind FROM certificates")
+    assert (cert["status"], cert["revocation_kind"]) == ("revoked", "result_corrected")
+    # The same answer as issuing directly for that result.
+    await _refused_reissue(cert_app, cert["id"], trainer, "result_not_passed")
+    direct = await cert_app.client.post(f"/api/v1/results/{enrollment}/certificate",
+                                        headers=cert_app.auth(trainer, "trainer"))
+    assert (await direct.json())["code"] == "result_not_passed"
+    verified = await (await cert_app.client.get(f"/api/v1/verify/{cert['code']}")).json()
+    assert verified["status"] == "revoked"
+
+
+async def test_a_trainer_cannot_reissue_a_certificate_a_person_revoked(
+    cert_app: CertApp,
+) -> None:
+    trainer = new_id()
+    await cert_app.record(completed(trainer_ids=[trainer]))
+    [cert] = await cert_app.app[POOL].fetch("SELECT id, code FROM certificates")
+    revoked = await cert_app.client.post(
+        f"/api/v1/certificates/{cert['id']}/revoke", json={"reason": "证件造假"},
+        headers=cert_app.auth(new_id(), "admin"))
+    assert revoked.status == 200
+    await _refused_reissue(cert_app, cert["id"], trainer, "not_reissueable")
+    verified = await (await cert_app.client.get(f"/api/v1/verify/{cert['code']}")).json()
+    assert (verified["status"], verified["reason"]) == ("revoked", "证件造假")
+
+
+async def test_a_suspended_certificate_is_reinstated_before_it_can_be_reissued(
+    cert_app: CertApp,
+) -> None:
+    trainer = new_id()
+    await cert_app.record(completed(trainer_ids=[trainer]))
+    [cert] = await cert_app.app[POOL].fetch("SELECT id, code FROM certificates")
+    base = f"/api/v1/certificates/{cert['id']}"
+    headers = cert_app.auth(trainer, "trainer")
+    assert (await cert_app.client.post(f"{base}/suspend", json={"reason": "核查中"},
+                                       headers=headers)).status == 200
+    await _refused_reissue(cert_app, cert["id"], trainer, "not_reissueable")
+    verified = await (await cert_app.client.get(f"/api/v1/verify/{cert['code']}")).json()
+    assert verified["status"] == "suspended"
+    assert (await cert_app.client.post(f"{base}/reinstate", headers=headers)).status == 200
+    reissued = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
+                                          headers=headers)
+    assert reissued.status == 201
+    assert (await reissued.json())["status"] == "valid"
 
 
 async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(

@@ -117,8 +117,16 @@ async def test_the_latest_class_trainers_decide_whatever_order_the_events_arrive
     await running.consumed(6)
     assert (await client.post(f"/api/v1/certificates/{two}/approve", headers=current)).status \
         == 403
-    reissued = await client.post(f"/api/v1/certificates/{one}/reissue",
-                                 json={"reason": "name corrected"}, headers=stale)
+    # Still suspended: reinstated first (by a current trainer), then reissued.
+    reissue = f"/api/v1/certificates/{one}/reissue"
+    refused = await client.post(reissue, json={"reason": "name corrected"}, headers=stale)
+    assert refused.status == 409
+    assert (await refused.json())["code"] == "not_reissueable"
+    assert (await client.post(f"/api/v1/certificates/{one}/reinstate",
+                              headers=current)).status == 403
+    assert (await client.post(f"/api/v1/certificates/{one}/reinstate",
+                              headers=stale)).status == 200
+    reissued = await client.post(reissue, json={"reason": "name corrected"}, headers=stale)
     assert reissued.status == 201
     assert (await client.post(f"/api/v1/certificates/{two}/approve", headers=stale)).status \
         == 200

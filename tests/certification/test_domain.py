@@ -10,6 +10,7 @@ from services.certification.domain.certificate import (
     Decision,
     Live,
     add_months,
+    check_reissue,
     check_transition,
     decide,
     expiry,
@@ -136,6 +137,21 @@ def test_transitions_refuse_impossible_actions() -> None:
             check_transition(action, status)  # type: ignore[arg-type]
     with pytest.raises(InvalidState):
         check_transition("revoke", "valid", replaced=True)
+
+
+def test_only_a_valid_certificate_of_a_passing_result_is_reissued_by_a_person() -> None:
+    check_reissue("valid", passed=True)
+    for status, passed, code in [
+        ("valid", False, "result_not_passed"), ("revoked", False, "result_not_passed"),
+        ("suspended", True, "not_reissueable"), ("revoked", True, "not_reissueable"),
+        ("pending", True, "not_reissueable"), ("withdrawn", True, "not_reissueable"),
+    ]:
+        with pytest.raises(InvalidState) as refused:
+            check_reissue(status, passed=passed)  # type: ignore[arg-type]
+        assert refused.value.code == code, (status, passed)
+    with pytest.raises(InvalidState) as stale:
+        check_reissue("revoked", passed=False, replaced=True)
+    assert stale.value.code == "replaced"
 
 
 def test_expiry_is_the_day_before_the_anniversary_and_expired_only_after_it() -> None:

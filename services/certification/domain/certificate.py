@@ -74,7 +74,13 @@ _ALLOWED: dict[Action, tuple[Status, ...]] = {
     "revoke": ("valid", "suspended"),
     "suspend": ("valid",),
     "reinstate": ("suspended",),
-    "reissue": ("valid", "suspended", "revoked"),
+    # A suspended one is reinstated first; a revoked one stays revoked (a person's revocation
+    # stands, and one for a failed result is undone only by a passing correction).
+    "reissue": ("valid",),
+}
+_HINTS: dict[tuple[Action, Status], str] = {
+    ("reissue", "suspended"): ": reinstate it first",
+    ("reissue", "revoked"): ": a revoked certificate stays revoked",
 }
 
 
@@ -83,7 +89,20 @@ def check_transition(action: Action, status: Status, *, replaced: bool = False) 
     if replaced:
         raise InvalidState("this certificate was replaced by a newer one", code="replaced")
     if status not in _ALLOWED[action]:
-        raise InvalidState(f"cannot {action} a {status} certificate", code=f"not_{action}able")
+        hint = _HINTS.get((action, status), "")
+        raise InvalidState(f"cannot {action} a {status} certificate{hint}",
+                           code=f"not_{action}able")
+
+
+def check_reissue(status: Status, *, passed: bool, replaced: bool = False) -> None:
+    """Raise InvalidState unless a person may reissue a certificate whose latest result is `passed`.
+
+    The result comes before the status, as when issuing directly: a failed result gets no
+    certificate. A replaced one still says so first: the caller is looking at a stale page.
+    """
+    if not passed and not replaced:
+        raise InvalidState("the latest released result is not a pass", code="result_not_passed")
+    check_transition("reissue", status, replaced=replaced)
 
 
 def add_months(day: date, months: int) -> date:

@@ -193,6 +193,7 @@ async def reissue_from(
 ) -> CertificateRow:
     """Replace a certificate by a new one with a new number and the same verification code."""
     assert old.code is not None
+    assert result.passed, "the callers checked it: a valid certificate needs a passing result"
     new = new_id()
     was_revoked = old.status == "revoked"
     kind = old.revocation_kind if was_revoked else "reissued"

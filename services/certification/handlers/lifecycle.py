@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.certification import repository
 from services.certification.commands import ChangeStatus, ReissueCertificate
-from services.certification.domain.certificate import check_transition
+from services.certification.domain.certificate import check_reissue, check_transition
 from services.certification.handlers.common import (
     event_fields,
     require_class_manager,
@@ -64,12 +64,12 @@ async def change_status(
 async def reissue(
     cmd: ReissueCertificate, *, uow: UnitOfWork, deps: Issuing, actor: Principal
 ) -> CertificateRow:
-    """Replace a certificate by a new one: new number, same verification URL, event to holder."""
+    """Replace a valid certificate of a passing result: new number, same verification URL."""
     row = await _managed(uow, cmd.certificate_id, actor)
-    check_transition("reissue", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     result = await repository.lock_result(uow.conn, row.enrollment_id)
     if result is None:
         raise NotFound("the result of this certificate is unknown", code="result_not_found")
+    check_reissue(row.status, passed=result.passed, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     new = await reissue_from(uow, deps, row, result, actor=actor, reason=cmd.reason)
     log.info("certificate_reissued", certificate_id=str(new.id), replaces=str(row.id))
     return new
