@@ -1,5 +1,6 @@
 """The trainer console's certificates: "issue now" for a passing result whose certificate is not
-issued yet, and "reissue" of an issued one; a stale page shows the service's refusal as text."""
+issued yet, and "reissue" of a valid one (not of a suspended one); a stale page shows the
+service's refusal as text."""
 
 from __future__ import annotations
 
@@ -92,6 +93,13 @@ def test_a_trainer_issues_a_certificate_now_and_reissues_it_while_a_stale_page_i
         old_row.get_by_role("button", name="重新发证").click()
         admin_p.confirm(reason="再次重发")
         expect(old_row.locator(".row-error")).to_have_text("这张证书已被新证书替换，请刷新页面。")
+
+        # Suspended, the certificate offers reinstatement, never a reissue (valid ones only).
+        row.get_by_role("button", name="暂停").click()
+        trainer.confirm(reason="核查中")
+        expect(row.locator(".badge")).to_have_text("已暂停")
+        expect(row.get_by_role("button", name="恢复")).to_be_visible()
+        expect(row.get_by_role("button", name="重新发证")).to_have_count(0)
         for person in people:
             person.assert_clean()
     finally:

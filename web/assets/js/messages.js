@@ -614,7 +614,7 @@ const zh = {
   'error.not_suspendable': '这张证书当前不能暂停。',
   'error.not_reinstateable': '这张证书当前不能恢复。',
   'error.not_revokeable': '这张证书当前不能撤销。',
-  'error.not_reissueable': '这张证书当前不能重新签发。',
+  'error.not_reissueable': '只有有效的证书可以重新签发；暂停的证书请先恢复，已撤销的证书不能重新签发。',
   'error.code_taken': '查验码冲突，请再试一次。',
   'error.code_exhausted': '暂时无法生成查验码，请稍后再试。',
 };
@@ -1232,7 +1232,7 @@ const en = {
   'error.not_suspendable': 'This certificate cannot be suspended in its current state.',
   'error.not_reinstateable': 'This certificate cannot be reinstated in its current state.',
   'error.not_revokeable': 'This certificate cannot be revoked in its current state.',
-  'error.not_reissueable': 'This certificate cannot be reissued in its current state.',
+  'error.not_reissueable': 'Only a valid certificate can be reissued: reinstate a suspended one first; a revoked one cannot be reissued.',
   'error.code_taken': 'The verification code clashed; please try again.',
   'error.code_exhausted': 'No verification code could be drawn; please try again later.',
 };

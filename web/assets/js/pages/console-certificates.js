@@ -26,7 +26,8 @@ const ACTIONS = {
   suspend: { when: ['valid'], reason: true, danger: true },
   reinstate: { when: ['suspended'], reason: false, danger: false },
   revoke: { when: ['valid', 'suspended'], reason: true, danger: true },
-  reissue: { when: ['valid', 'suspended', 'revoked'], reason: true, danger: false },
+  // The service reissues only a valid one: a suspended one is reinstated first, a revoked one stays.
+  reissue: { when: ['valid'], reason: true, danger: false },
 };
 
 /** A place in a table row for the error of that row's action (announced at once). */
