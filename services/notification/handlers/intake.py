@@ -68,9 +68,10 @@ async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
         check_mobile(person.phone).e164 if person.phone and Channel.SMS in spec.channels else None
     )
     newest, stored = await repository.begin_intake(
-        uow.conn, aggregate_id=aggregate, seq=seq, by=cmd.source_message_id, now=now,
-        pref_keys=keys, lock_address=phone,
+        uow.conn, aggregate_id=aggregate, seq=seq, changes_state=not spec.informational,
+        by=cmd.source_message_id, now=now, pref_keys=keys, lock_address=phone,
     )
+    # Stale: a newer state is known (informational news never counts as one).
     stale = seq is not None and newest is not None and newest > seq
     prefs = stored or Preferences()
     plan = plan_contacts(person, prefs, channels=spec.channels, ignore_opt_out=spec.otp)

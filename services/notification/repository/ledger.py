@@ -46,29 +46,37 @@ def to_row(r: asyncpg.Record) -> LedgerRow:
 
 
 async def begin_intake(
-    conn: Conn, *, aggregate_id: str, seq: int | None, by: UUID, now: datetime,
-    pref_keys: Sequence[str], lock_address: str | None,
+    conn: Conn, *, aggregate_id: str, seq: int | None, changes_state: bool, by: UUID,
+    now: datetime, pref_keys: Sequence[str], lock_address: str | None,
 ) -> tuple[int | None, Preferences | None]:
-    """Open an event's intake in one round trip; return (highest seq known, preferences).
+    """Open an event's intake in one round trip; return (newest state seq known, preferences).
 
-    With a `seq`: remember the highest seq of the aggregate and cancel pending messages about
-    older states (a returned seq above `seq` means this event is already stale). Then, after
-    that row, take the rate-limit lock of `lock_address` (as `lock_recipient`). The preferences
-    are those stored under the first of `pref_keys` that has any. The statements that read the
-    ledger under the lock come after this one, so they see what the lock waited for.
+    With a `seq` of an event that `changes_state`: remember the newest state of the aggregate
+    and cancel pending messages about older seqs (a returned seq above `seq` means this event
+    is already stale). An informational event only reads the newest state (locking it against a
+    state event being taken in at the same time) and touches nothing. Then, after that row,
+    take the rate-limit lock of `lock_address` (as `lock_recipient`). The preferences are those
+    stored under the first of `pref_keys` that has any. The statements that read the ledger
+    under the lock come after this one, so they see what the lock waited for.
     """
     r = await conn.fetchrow(
-        """WITH newest AS (
+        """WITH bumped AS (
                INSERT INTO aggregate_versions (aggregate_id, seq)
-               SELECT $1, $2::integer WHERE $2::integer IS NOT NULL
+               SELECT $1, $2::integer WHERE $2::integer IS NOT NULL AND $7::boolean
                ON CONFLICT (aggregate_id) DO UPDATE
                    SET seq = greatest(aggregate_versions.seq, excluded.seq)
                RETURNING seq),
+           known AS (
+               SELECT seq FROM aggregate_versions
+               WHERE aggregate_id = $1 AND $2::integer IS NOT NULL AND NOT $7::boolean
+               FOR SHARE),
+           newest AS (SELECT seq FROM bumped UNION ALL SELECT seq FROM known),
            superseded AS (
                UPDATE notifications SET status = 'superseded', error_code = 'superseded',
                    related_id = $3, updated_at = $4
-               WHERE aggregate_id = $1 AND seq < $2::integer AND status IN ('queued', 'deferred')
-                 AND (SELECT seq FROM newest) <= $2::integer
+               WHERE $7::boolean AND aggregate_id = $1 AND seq < $2::integer
+                 AND status IN ('queued', 'deferred')
+                 AND (SELECT seq FROM bumped) <= $2::integer
                RETURNING 1),
            locked AS (
                SELECT pg_advisory_xact_lock(hashtext($6::text))
@@ -79,7 +87,7 @@ async def begin_intake(
            LEFT JOIN LATERAL (
                SELECT sms, email, preferred FROM preferences WHERE pref_key = ANY($5::text[])
                ORDER BY array_position($5::text[], pref_key) LIMIT 1) AS p ON true""",
-        aggregate_id, seq, by, now, list(pref_keys), lock_address,
+        aggregate_id, seq, by, now, list(pref_keys), lock_address, changes_state,
     )
     assert r is not None
     prefs = (

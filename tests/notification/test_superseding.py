@@ -1,0 +1,117 @@
+"""Only news that changes an enrolment's state supersedes older pending messages or makes an
+event stale; reminders and reschedules (informational) never cancel what is still to go."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.notification.templates.variables import SPECS
+from shared.events import catalog as c
+from tests.notification.conftest import StartService
+from tests.notification.harness import FakeClock, confirmed
+
+TEN_PM = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 22:00 in Asia/Shanghai
+NEXT_MORNING = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
+
+
+def _common(first: c.EnrollmentConfirmed, seq: int) -> dict[str, Any]:
+    return {"enrollment_id": first.enrollment_id, "seq": seq, "trainee": first.trainee,
+            "class_info": first.class_info}
+
+
+def offered(first: c.EnrollmentConfirmed, seq: int) -> c.EnrollmentOffered:
+    """A seat offered until noon tomorrow (local): the message may wait for the morning."""
+    return c.EnrollmentOffered(**_common(first, seq),
+                               offer_expires_at=datetime(2026, 3, 3, 4, 0, tzinfo=UTC))
+
+
+def promoted(first: c.EnrollmentConfirmed, seq: int) -> c.EnrollmentPromoted:
+    """The trainee moved off the waitlist into a seat."""
+    return c.EnrollmentPromoted(**_common(first, seq))
+
+
+def rescheduled(first: c.EnrollmentConfirmed, seq: int) -> c.EnrollmentRescheduled:
+    """The class moved a week later (far enough away for the message to wait for morning)."""
+    info = first.class_info
+    moved = info.model_copy(update={"starts_on": date(2026, 3, 16), "ends_on": date(2026, 3, 20),
+                                    "first_session_at": datetime(2026, 3, 16, 1, 0, tzinfo=UTC)})
+    return c.EnrollmentRescheduled(
+        **{**_common(first, seq), "class_info": moved},
+        previous_starts_on=info.starts_on, previous_ends_on=info.ends_on,
+        previous_venue=info.venue,
+    )
+
+
+def reminder(first: c.EnrollmentConfirmed, seq: int) -> c.EnrollmentReminderDue:
+    """The day-before reminder."""
+    return c.EnrollmentReminderDue(**_common(first, seq))
+
+
+def cancelled(first: c.EnrollmentConfirmed, seq: int) -> c.EnrollmentCancelled:
+    """The trainee cancelled."""
+    return c.EnrollmentCancelled(**_common(first, seq), reason="by_trainee")
+
+
+Maker = Callable[[c.EnrollmentConfirmed, int], c.EnrollmentEvent]
+
+
+def test_reminders_and_reschedules_are_the_informational_events() -> None:
+    assert {s.event_type for s in SPECS if s.informational} == {
+        c.EnrollmentRescheduled.event_type, c.EnrollmentReminderDue.event_type}
+
+
+@pytest.mark.parametrize(("state", "news"), [(offered, rescheduled), (promoted, reminder)])
+async def test_news_at_night_does_not_cancel_the_deferred_message_about_a_new_state(
+    start_service: StartService, state: Maker, news: Maker,
+) -> None:
+    clock = FakeClock(TEN_PM)
+    service = await start_service(clock=clock)
+    first = confirmed()
+    news_of_state = await service.publish(state(first, 2))
+    await service.until_status(news_of_state.message_id, "deferred")
+    clock.advance(timedelta(minutes=30))
+    later = await service.publish(news(first, 3))
+    await service.until_status(later.message_id, "deferred")
+    [row] = await service.rows(news_of_state.message_id)
+    assert (row["status"], row["error_code"]) == ("deferred", "quiet_hours")
+    clock.advance(NEXT_MORNING - TEN_PM)
+    for envelope in (news_of_state, later):
+        await service.until_status(envelope.message_id, "delivered")
+    assert await service.pool.fetchval("SELECT count(*) FROM sink_messages") == 2
+
+
+async def test_a_delayed_state_event_is_not_stale_behind_a_later_reschedule(
+    start_service: StartService,
+) -> None:
+    # The offer's intake failed once and waited in a delay tier; the reschedule came first.
+    service = await start_service()
+    first = confirmed()
+    moved = await service.publish(rescheduled(first, 3))
+    await service.until_status(moved.message_id, "delivered")
+    offer = await service.publish(offered(first, 2))
+    rows = await service.until_status(offer.message_id, "delivered")
+    assert [(r["status"], r["error_code"]) for r in rows] == [("delivered", None)]
+
+
+async def test_a_state_event_still_supersedes_pending_news_and_makes_older_news_stale(
+    start_service: StartService,
+) -> None:
+    service = await start_service(clock=FakeClock(TEN_PM))
+    first = confirmed()
+    moved = await service.publish(rescheduled(first, 3))
+    await service.until_status(moved.message_id, "deferred")
+    stop = await service.publish(cancelled(first, 4))
+    rows = await service.until_status(moved.message_id, "superseded")
+    assert rows[0]["related_id"] == stop.message_id
+    late = await service.publish(reminder(first, 2))  # older than the cancellation
+    rows = await service.until_status(late.message_id, "superseded")
+    assert rows[0]["error_code"] == "out_of_order"
+    late_offer = await service.publish(offered(first, 1))
+    rows = await service.until_status(late_offer.message_id, "superseded")
+    assert rows[0]["error_code"] == "out_of_order"
+    [row] = await service.rows(stop.message_id)
+    assert row["status"] == "deferred"
