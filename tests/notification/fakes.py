@@ -136,6 +136,8 @@ def tencent_app(fake: FakeSms) -> web.Application:
                   "SessionContext": payload["SessionContext"]}
         if answer == "bad_number":
             status.update(Code="InvalidParameterValue.IncorrectPhoneNumber", SerialNo="")
+        if answer.startswith("LimitExceeded."):  # a per-number limit, scripted by its code
+            status.update(Code=answer, Message="limit", SerialNo="")
         return web.json_response({"Response": {"SendStatusSet": [status], "RequestId": "r"}})
 
     app = web.Application()

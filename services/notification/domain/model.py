@@ -141,6 +141,12 @@ class LedgerRow:
     # The source event's journey (None on rows written before it was kept).
     correlation_id: str | None = None
     traceparent: str | None = None
+    # After this moment the message is useless and is never sent (a sign-in code's expiry).
+    expires_at: datetime | None = None
+
+    def expired(self, at: datetime) -> bool:
+        """Tell whether the message must not go out at `at` any more."""
+        return self.expires_at is not None and at >= self.expires_at
 
 
 @dataclass(frozen=True, slots=True)

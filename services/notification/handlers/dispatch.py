@@ -45,10 +45,15 @@ _LIMIT_WAIT = {
     "LimitExceeded.PhoneNumberThirtySecondLimit": timedelta(minutes=1),
     "LimitExceeded.PhoneNumberOneHourLimit": timedelta(hours=1),
 }
+# The error code of a row given up because it would go out after its expiry (a sign-in code).
+EXPIRED = "expired"
 
 
 async def send(row: LedgerRow, *, deps: Deps) -> Decision:
     """Call the providers for one claimed row (never inside a transaction) and decide."""
+    now = deps.clock.now()
+    if row.expired(now):  # held back by a retry, a limit or an outage: too late now
+        return _expired(Decision(row=row, status=Status.FAILED, not_before=now))
     if row.channel is Channel.SMS:
         results = await _send_sms(row, deps)
     else:
@@ -136,16 +141,30 @@ def decide(row: LedgerRow, results: Sequence[SendResult], *, deps: Deps, now: da
     if not row.critical:
         tz = zone(row.timezone, deps.policy.default_timezone)
         when = quiet_release(when, tz, deps.policy.quiet) or when
+    if row.expired(when):
+        return _expired(base)
     return replace(base, status=Status.QUEUED, not_before=when)
 
 
 def _rate_limited(base: Decision, last: SendResult, *, deps: Deps, now: datetime) -> Decision:
-    if base.row.fallbacks:
+    row = base.row
+    if row.fallbacks:
         return replace(base, status=Status.SUPPRESSED, fall_back=True)
     wait = _LIMIT_WAIT.get(last.code)
-    tz = zone(base.row.timezone, deps.policy.default_timezone)
+    if wait is None and row.critical:
+        # A critical message must go at once or not at all: never wait for the next morning.
+        return replace(base, announce="failed")
+    tz = zone(row.timezone, deps.policy.default_timezone)
     when = now + wait if wait else next_morning(now, tz, deps.policy.quiet)
+    if row.expired(when):
+        return _expired(base)
     return replace(base, status=Status.DEFERRED, not_before=when)
+
+
+def _expired(base: Decision) -> Decision:
+    """Give a row up: by the time it could go, it has expired (nothing is sent)."""
+    return replace(base, status=Status.FAILED, error_code=EXPIRED, announce="failed",
+                   permanent=True, fall_back=False)
 
 
 async def record(

@@ -104,6 +104,8 @@ class _Draft:
         self.variables, self.aggregate, self.seq = variables, aggregate, seq
         self.critical, self.now = critical, now
         self.locked = locked  # the address whose rate-limit lock this transaction already holds
+        # A sign-in code's expiry: kept with its rows, none of them goes out after it.
+        self.expires_at: datetime | None = getattr(cmd.event, "expires_at", None)
 
     def row(
         self, contact: Contact, rendered: Rendered | None, *, status: Status,
@@ -123,7 +125,7 @@ class _Draft:
             variables=self.variables, fallbacks=fallbacks, fallback_of=None,
             unsubscribe_token=unsubscribe_token(contact.channel, self.critical),
             created_at=self.now, correlation_id=self.cmd.correlation_id,
-            traceparent=self.cmd.traceparent,
+            traceparent=self.cmd.traceparent, expires_at=self.expires_at,
         )
 
 
@@ -245,7 +247,7 @@ def _sms_schedule(
         now=draft.now, otp=draft.spec.otp, critical=draft.critical, recent=recent,
         limits=deps.policy.limits, quiet_until=release,
         morning=next_morning(draft.now, tz, deps.policy.quiet),
-        expires_at=getattr(draft.cmd.event, "expires_at", None),
+        expires_at=draft.expires_at,
     )
     if schedule.reason == "template_daily_limit" and rest:
         # Rather than hit the provider's per-template limit, use the next channel now.

@@ -158,6 +158,7 @@ async def _queue_fallback(
         params=rendered.params, variables=row.variables, fallbacks=rest, fallback_of=row.id,
         unsubscribe_token=unsubscribe_token(contact.channel, row.critical), created_at=now,
         correlation_id=row.correlation_id, traceparent=row.traceparent,
+        expires_at=row.expires_at,
     )
     created = await repository.insert_notification(
         uow.conn, new, chars=rendered.chars, segments=rendered.segments,

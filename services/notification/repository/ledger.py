@@ -24,7 +24,7 @@ from shared.db import Conn
 _COLUMNS = """id, source_message_id, source_type, aggregate_id, seq, channel, recipient,
  recipient_masked, recipient_user_id, pref_key, locale, timezone, critical, status, not_before,
  attempts, provider, provider_message_id, subject, body, params, variables, fallbacks,
- fallback_of, unsubscribe_token, created_at, correlation_id, traceparent"""
+ fallback_of, unsubscribe_token, created_at, correlation_id, traceparent, expires_at"""
 
 
 def to_row(r: asyncpg.Record) -> LedgerRow:
@@ -41,7 +41,7 @@ def to_row(r: asyncpg.Record) -> LedgerRow:
         fallbacks=[Contact(Channel(f["channel"]), f["address"]) for f in r["fallbacks"]],
         fallback_of=r["fallback_of"], unsubscribe_token=r["unsubscribe_token"],
         created_at=r["created_at"], correlation_id=r["correlation_id"],
-        traceparent=r["traceparent"],
+        traceparent=r["traceparent"], expires_at=r["expires_at"],
     )
 
 
@@ -123,8 +123,8 @@ _RECENT = """WITH p AS (SELECT {now}::timestamptz AS now, {day_start}::timestamp
 _INSERT_INTO = f"""INSERT INTO notifications ({_COLUMNS}, chars, segments, content_hash,
     error_code, related_id, updated_at, failed_at)"""
 _INSERT_VALUES = """$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32,
-    $33, $26, CASE WHEN $14::text = 'failed' THEN $26::timestamptz END"""
+    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
+    $34, $26, CASE WHEN $14::text = 'failed' THEN $26::timestamptz END"""
 _ON_CONFLICT = "ON CONFLICT (source_message_id, recipient, channel) DO NOTHING RETURNING 1"
 
 
@@ -148,7 +148,7 @@ def _insert_args(
         [list(p) for p in row.params], row.variables,
         [{"channel": c.channel.value, "address": c.address} for c in row.fallbacks],
         row.fallback_of, row.unsubscribe_token, row.created_at, row.correlation_id,
-        row.traceparent, chars, segments, content_hash, error_code, related_id,
+        row.traceparent, row.expires_at, chars, segments, content_hash, error_code, related_id,
     )
 
 
@@ -166,8 +166,8 @@ async def insert_notification(
 
 
 _INSERT_UNLESS_RECENT = f"""WITH recent AS ({_RECENT.format(
-        phone="$7", event_type="$3", content_hash="$31", now="$26", day_start="$34",
-        window_s="$35")}),
+        phone="$7", event_type="$3", content_hash="$32", now="$26", day_start="$35",
+        window_s="$36")}),
     inserted AS (
         {_INSERT_INTO} SELECT {_INSERT_VALUES} FROM recent
         WHERE twin IS NULL AND template_today = 0 AND last_minute = 0 AND last_hour = 0
