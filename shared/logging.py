@@ -6,7 +6,8 @@ import logging
 import re
 import sys
 import weakref
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import structlog
@@ -104,6 +105,19 @@ def get_logger(name: str | None = None) -> Any:
 
 
 bind_context = structlog.contextvars.bind_contextvars
-bound_context = structlog.contextvars.bound_contextvars
+
+
+@contextmanager
+def bound_context(**values: Any) -> Iterator[None]:
+    """Bind key-values to the log lines of a block, then put back what was bound before."""
+    # structlog's bound_contextvars copies the whole context to save the old values; the
+    # tokens of ContextVar.set restore the same state without that (once per request).
+    tokens = structlog.contextvars.bind_contextvars(**values)
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
 clear_context = structlog.contextvars.clear_contextvars
 get_context = structlog.contextvars.get_contextvars

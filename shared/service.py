@@ -29,14 +29,8 @@ from shared.messaging.uow import UowFactory, uow_factory
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
 from shared.web.api import VERIFIER, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, ReadinessCheck, add_health_routes
-from shared.web.middleware import (
-    SERVICE_NAME,
-    context_middleware,
-    metrics_middleware,
-    security_headers_middleware,
-)
+from shared.web.middleware import SERVICE_NAME, request_middleware
 from shared.web.ops import ops_routes
-from shared.web.problem import problem_middleware
 
 log = get_logger(__name__)
 
@@ -94,12 +88,7 @@ def create_service_app(
     """Build the aiohttp app every service shares; the caller adds its own keys and contexts."""
     overrides = overrides or Overrides()
     app = web.Application(
-        middlewares=[
-            context_middleware,
-            metrics_middleware,
-            security_headers_middleware,
-            problem_middleware,
-        ],
+        middlewares=[request_middleware],
         client_max_size=4 << 20,
     )
     app[SERVICE_NAME] = settings.service_name

@@ -1,4 +1,4 @@
-"""Request context (ids bound to logs and outgoing events), metrics and security headers."""
+"""The one middleware of every service: journey ids, problem+json, metrics, security headers."""
 
 from __future__ import annotations
 
@@ -7,70 +7,99 @@ import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from prometheus_client import Counter, Histogram
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from shared.ids import new_id
-from shared.logging import bound_context, get_logger
+from shared.logging import get_logger
 from shared.messaging.context import MessageContext, child_traceparent, set_context
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.web.problem import problem_for
 
 log = get_logger(__name__)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 SERVICE_NAME = web.AppKey("service_name", str)
-
-
-def _route_label(request: web.Request) -> str:
-    resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else "unmatched"
-
-
-@web.middleware
-async def context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bind request_id and correlation_id to logs; events written here carry them."""
-    # Keep the gateway's request id so nginx and service logs can be joined.
-    forwarded = request.headers.get("X-Request-ID", "")
-    request_id = forwarded if _SAFE_ID.match(forwarded) else str(new_id())
-    incoming = request.headers.get("X-Correlation-ID", "")
-    correlation_id = incoming if _SAFE_ID.match(incoming) else request_id
-    set_context(
-        MessageContext(
-            correlation_id=correlation_id,
-            traceparent=child_traceparent(request.headers.get("traceparent")),
-        )
-    )
-    with bound_context(request_id=request_id, correlation_id=correlation_id):
-        response = await handler(request)
-        response.headers["X-Request-ID"] = request_id
-        response.headers["X-Correlation-ID"] = correlation_id
-        return response
+# Label children by their label values: prometheus_client's labels() validates and locks on
+# every call. Routes are templates, so these stay small; past the bound nothing is kept.
+_MAX_CHILDREN = 2000
+_counters: dict[tuple[str, str, str, int], Counter] = {}
+_histograms: dict[tuple[str, str], Histogram] = {}
 
 
 @web.middleware
-async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count requests and time them per route template (not per raw path)."""
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Serve a request in its journey; answer errors as problem+json; count, time, harden."""
     started = time.perf_counter()
+    request_id, correlation_id = _start_journey(request)
+    # The ids are bound to log lines until the response leaves (reset: the connection's task
+    # serves its next request with what was bound before).
+    tokens = bind_contextvars(request_id=request_id, correlation_id=correlation_id)
     status = 500
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            problem = problem_for(exc)
+            if problem is None:
+                raise
+            response = problem
         status = response.status
+        _add_headers(request, response, request_id, correlation_id)
         return response
     except web.HTTPException as exc:
         status = exc.status
         raise
     finally:
-        service = request.app[SERVICE_NAME]
-        route = _route_label(request)
-        HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-        HTTP_LATENCY.labels(service, route).observe(time.perf_counter() - started)
-        if status >= 500:
-            log.warning("request_served", method=request.method, route=route, status=status)
+        _observe(request, status, time.perf_counter() - started)
+        reset_contextvars(**tokens)
 
 
-@web.middleware
-async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Add headers that keep browsers from sniffing or framing API responses."""
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+def _start_journey(request: web.Request) -> tuple[str, str]:
+    # Keep the gateway's request id so nginx and service logs can be joined.
+    headers = request.headers
+    forwarded = headers.get("X-Request-ID", "")
+    request_id = forwarded if forwarded and _SAFE_ID.match(forwarded) else str(new_id())
+    incoming = headers.get("X-Correlation-ID", "")
+    correlation_id = incoming if incoming and _SAFE_ID.match(incoming) else request_id
+    set_context(
+        MessageContext(
+            correlation_id=correlation_id,
+            traceparent=child_traceparent(headers.get("traceparent")),
+        )
+    )
+    return request_id, correlation_id
+
+
+def _add_headers(
+    request: web.Request, response: web.StreamResponse, request_id: str, correlation_id: str
+) -> None:
+    # Keep browsers from sniffing or framing API responses; give the caller the journey ids.
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
     if request.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+        headers.setdefault("Cache-Control", "no-store")
+    headers["X-Request-ID"] = request_id
+    headers["X-Correlation-ID"] = correlation_id
+
+
+def _observe(request: web.Request, status: int, seconds: float) -> None:
+    # Count and time per route template (not per raw path).
+    service = request.app[SERVICE_NAME]
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    method = request.method
+    counter = _counters.get((service, method, route, status))
+    if counter is None:
+        counter = HTTP_REQUESTS.labels(service, method, route, str(status))
+        if len(_counters) < _MAX_CHILDREN:
+            _counters[(service, method, route, status)] = counter
+    histogram = _histograms.get((service, route))
+    if histogram is None:
+        histogram = HTTP_LATENCY.labels(service, route)
+        if len(_histograms) < _MAX_CHILDREN:
+            _histograms[(service, route)] = histogram
+    counter.inc()
+    histogram.observe(seconds)
+    if status >= 500:
+        log.warning("request_served", method=method, route=route, status=status)

@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
 from shared.db import is_unavailable
@@ -66,49 +65,53 @@ def validation_problem(exc: ValidationError, *, where: str = "body") -> web.Resp
     )
 
 
-@web.middleware
-async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Catch errors from handlers and answer with problem+json instead of a traceback."""
-    try:
-        return await handler(request)
-    except DomainError as exc:
+def problem_for(exc: Exception) -> web.Response | None:
+    """Return the problem+json answer to an error a handler raised; None to let it through."""
+    if isinstance(exc, DomainError):
         extra = dict(exc.extra)
         if isinstance(exc, RateLimited):
             extra["retry_after"] = exc.retry_after
         return problem_response(exc.status, exc.code, exc.title, exc.detail, **extra)
-    except ValidationError as exc:
+    if isinstance(exc, ValidationError):
         return validation_problem(exc)
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            return None  # a redirect is aiohttp's to send
         code = _HTTP_CODES.get(exc.status, "http_error")
         return problem_response(exc.status, code, exc.reason, exc.text or "")
-    except asyncpg.DataError as exc:
+    return _database_problem(exc) or _unexpected(exc)
+
+
+def _database_problem(exc: Exception) -> web.Response | None:
+    if isinstance(exc, asyncpg.DataError):
         # A value the handler let through but the database refused (e.g. out of range):
         # a missing bound in a command model, still the caller's input, never a 500.
         log.warning("database_refused_value", error=repr(exc))
         return problem_response(422, "invalid_value", "Invalid input", "A value is out of range.")
-    except asyncpg.UniqueViolationError as exc:
+    if isinstance(exc, asyncpg.UniqueViolationError):
         log.warning("database_unique_violation", constraint=getattr(exc, "constraint_name", None))
         return problem_response(409, "conflict", "Conflict", "This already exists.")
-    except asyncpg.IntegrityConstraintViolationError as exc:
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
         log.warning(
             "database_constraint_violation", constraint=getattr(exc, "constraint_name", None)
         )
         return problem_response(
             422, "constraint_violated", "Invalid input", "A value breaks a rule of the data."
         )
-    except Exception as exc:
-        if is_unavailable(exc) or isinstance(exc, OSError | asyncpg.PostgresConnectionError):
-            log.warning("database_unavailable", error=repr(exc))
-            return _unavailable()
-        log.exception("request_failed")
-        return problem_response(
-            500,
-            "internal_error",
-            "Internal error",
-            "Something went wrong on our side; it has been logged.",
-        )
+    return None
+
+
+def _unexpected(exc: Exception) -> web.Response:
+    if is_unavailable(exc) or isinstance(exc, OSError | asyncpg.PostgresConnectionError):
+        log.warning("database_unavailable", error=repr(exc))
+        return _unavailable()
+    log.exception("request_failed")  # called while the error is being handled: traceback kept
+    return problem_response(
+        500,
+        "internal_error",
+        "Internal error",
+        "Something went wrong on our side; it has been logged.",
+    )
 
 
 def _unavailable() -> web.Response:

@@ -14,15 +14,13 @@ from pytest_aiohttp import AiohttpClient
 from shared.auth import TokenIssuer, TokenVerifier
 from shared.errors import Conflict, NotFound, RateLimited
 from shared.ids import new_id
+from shared.logging import get_logger
 from shared.web.api import VERIFIER, ApiRequest, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, add_health_routes
-from shared.web.middleware import (
-    SERVICE_NAME,
-    context_middleware,
-    metrics_middleware,
-    security_headers_middleware,
-)
-from shared.web.problem import problem_middleware
+from shared.web.middleware import SERVICE_NAME, request_middleware
+from tests.support.logs import json_logs, log_lines
+
+log = get_logger(__name__)
 
 
 class Seat(BaseModel):
@@ -74,21 +72,27 @@ async def database_refuses(req: ApiRequest[None, None]) -> SeatOut:
 @routes.get("/boom")
 async def boom(_req: ApiRequest[None, None]) -> SeatOut:
     """Fail unexpectedly."""
+    log.info("about_to_fail")
     raise RuntimeError("secret internals")
+
+
+@routes.get("/api/v1/taken")
+async def taken(_req: ApiRequest[None, None]) -> SeatOut:
+    """Refuse under /api/."""
+    raise Conflict("already booked", code="already_enrolled")
+
+
+@routes.get("/elsewhere")
+async def elsewhere(_req: ApiRequest[None, None]) -> SeatOut:
+    """Redirect."""
+    raise web.HTTPFound("/healthz")
 
 
 @pytest.fixture
 async def client(
     aiohttp_client: AiohttpClient, verifier: TokenVerifier
 ) -> TestClient[web.Request, web.Application]:
-    app = web.Application(
-        middlewares=[
-            context_middleware,
-            metrics_middleware,
-            security_headers_middleware,
-            problem_middleware,
-        ]
-    )
+    app = web.Application(middlewares=[request_middleware])
     app[SERVICE_NAME] = "unit"
     app[VERIFIER] = verifier
     app[READINESS] = {}
@@ -257,3 +261,47 @@ def test_a_programming_error_is_not_mistaken_for_an_unreachable_database() -> No
     assert not is_unavailable(asyncpg.exceptions.InterfaceError("expects 2 arguments"))
     assert is_unavailable(asyncpg.exceptions.ConnectionDoesNotExistError("closed"))
     assert is_unavailable(asyncpg.exceptions.CannotConnectNowError("starting up"))
+
+
+async def test_every_answer_problems_too_carries_security_and_journey_headers(
+    client: TestClient[web.Request, web.Application], issuer: TokenIssuer
+) -> None:
+    journey = {"X-Request-ID": "req-1", "X-Correlation-ID": "journey-7"}
+    for response in (
+        await client.get("/api/v1/taken", headers=journey),
+        await client.post("/seats", json={"class_id": "c1", "count": 1},
+                          headers={**_auth(issuer), **journey}),
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert (response.headers["X-Request-ID"], response.headers["X-Correlation-ID"]) == (
+            "req-1", "journey-7")
+    api = await client.get("/api/v1/taken")
+    assert (api.status, api.headers["Cache-Control"]) == (409, "no-store")
+    assert api.headers["X-Correlation-ID"] == api.headers["X-Request-ID"]
+    assert "Cache-Control" not in (await client.get("/healthz")).headers
+
+
+async def test_a_redirect_is_sent_as_it_is_and_counted(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    response = await client.get("/elsewhere", allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (302, "/healthz")
+    metrics = await (await client.get("/metrics")).text()
+    assert 'route="/elsewhere",service="unit",status="302"} 1.0' in metrics
+
+
+async def test_a_failed_request_is_logged_and_counted_with_its_ids_then_unbound(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    with json_logs() as buffer:
+        response = await client.get("/boom", headers={"X-Request-ID": "req-9"})
+        lines = log_lines(buffer)
+    assert response.status == 500
+    events = {line["event"]: line for line in lines}
+    for event in ("about_to_fail", "request_failed", "request_served"):
+        assert events[event]["request_id"] == "req-9"
+        assert events[event]["correlation_id"] == "req-9"
+    assert events["request_served"]["status"] == 500
+    metrics = await (await client.get("/metrics")).text()
+    assert 'route="/boom",service="unit",status="500"}' in metrics
