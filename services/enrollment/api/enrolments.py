@@ -22,7 +22,7 @@ async def enrol(req: ApiRequest[Enrol, None]) -> web.Response:
     Send an Idempotency-Key header to retry safely: the same key returns the same answer."""
     key = booking.idempotency_key(
         req.header("Idempotency-Key"), user_id=req.user.user_id, method="POST",
-        path="/api/v1/enrollments", body=req.body.model_dump_json(),
+        path="/api/v1/enrollments", body=req.body,
     )
     answer = await booking.enrol_self(req.body, deps=deps(req), actor=req.user, key=key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None

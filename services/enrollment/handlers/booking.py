@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
+from pydantic import BaseModel
 
 from services.enrollment.commands import AdminEnrol, Enrol
 from services.enrollment.deps import Deps
@@ -46,7 +47,7 @@ class IdempotencyKey:
 
 
 def idempotency_key(
-    header: str | None, *, user_id: UUID, method: str, path: str, body: str
+    header: str | None, *, user_id: UUID, method: str, path: str, body: BaseModel
 ) -> IdempotencyKey | None:
     """Validate an Idempotency-Key header and fingerprint the request it belongs to."""
     if header is None:
@@ -56,7 +57,7 @@ def idempotency_key(
             "Idempotency-Key must be 1-200 visible ASCII characters.",
             code="invalid_idempotency_key",
         )
-    digest = hashlib.sha256(f"{method} {path}\n{body}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{method} {path}\n{body.model_dump_json()}".encode()).hexdigest()
     return IdempotencyKey(user_id, header, digest)
 
 
