@@ -82,13 +82,15 @@ class Dispatcher:
     async def dispatch_once(self) -> int:
         """Claim one batch, send it, record it; return how many rows were handled."""
         async with self.uow() as uow:
-            rows = await dispatch.claim(uow=uow, deps=self.deps, limit=self.settings.batch)
+            rows, overtaken = await dispatch.claim(
+                uow=uow, deps=self.deps, limit=self.settings.batch
+            )
         if not rows:
-            return 0
+            return overtaken
         decisions = await dispatch.send_all(rows, deps=self.deps, limit=self.settings.concurrency)
         async with self.uow() as uow:
             await dispatch.record(decisions, uow=uow, deps=self.deps, outbox=self.outbox)
-        return len(rows)
+        return len(rows) + overtaken
 
     async def reconcile_now(self) -> None:
         """Resolve interrupted and long-unknown rows; ask providers that can answer."""

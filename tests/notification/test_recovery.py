@@ -29,7 +29,7 @@ async def test_send_interrupted_by_a_crash_becomes_unknown_then_failed_and_is_ne
     await intake.until_status(envelope.message_id, "queued")
     async with intake.pool.acquire() as conn, conn.transaction():
         # A dispatcher claims the row and dies before recording whether it called Aliyun.
-        claimed = await repository.claim_due(conn, now=intake.clock.now(), limit=10)
+        claimed, _ = await repository.claim_due(conn, now=intake.clock.now(), limit=10)
     assert [r.source_message_id for r in claimed] == [envelope.message_id]
     await start_service(
         sms_providers=("aliyun",), aliyun_endpoint=aliyun.url, run_consumers=False,

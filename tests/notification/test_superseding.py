@@ -115,3 +115,26 @@ async def test_a_state_event_still_supersedes_pending_news_and_makes_older_news_
     assert rows[0]["error_code"] == "out_of_order"
     [row] = await service.rows(stop.message_id)
     assert row["status"] == "deferred"
+
+
+async def test_the_dispatcher_never_sends_a_message_a_newer_state_has_overtaken(
+    start_service: StartService,
+) -> None:
+    # Two instances take in an offer (seq 2) and a cancellation (seq 3) of one enrolment at the
+    # same moment: the cancellation's intake cannot see the offer's row, still uncommitted, so
+    # the offer stays queued. Here the cancellation is recorded the way its intake leaves it.
+    intake = await start_service(run_dispatcher=False)
+    first = confirmed()
+    offer = await intake.publish(offered(first, 2))
+    await intake.until_status(offer.message_id, "queued")
+    await intake.pool.execute(
+        "UPDATE aggregate_versions SET seq = 3 WHERE aggregate_id = $1",
+        str(first.enrollment_id),
+    )
+    await start_service(run_consumers=False)
+    rows = await intake.until_status(offer.message_id, "superseded")
+    assert [(r["error_code"], r["attempts"]) for r in rows] == [("superseded", 0)]
+    assert await intake.pool.fetchval("SELECT count(*) FROM sink_messages") == 0
+    # A message about the newest state itself still goes out.
+    news = await intake.publish(reminder(first, 4))
+    await intake.until_status(news.message_id, "delivered")

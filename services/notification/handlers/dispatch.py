@@ -231,9 +231,16 @@ async def _send_safely(row: LedgerRow, *, deps: Deps) -> Decision:
         return decide(row, [failure], deps=deps, now=deps.clock.now())
 
 
-async def claim(*, uow: UnitOfWork, deps: Deps, limit: int) -> list[LedgerRow]:
-    """Claim due rows (`sending`); the caller commits before any provider call."""
-    return await repository.claim_due(uow.conn, now=deps.clock.now(), limit=limit)
+async def claim(*, uow: UnitOfWork, deps: Deps, limit: int) -> tuple[list[LedgerRow], int]:
+    """Claim due rows (`sending`) and how many were overtaken by a newer state (superseded).
+
+    The caller commits before any provider call.
+    """
+    rows, overtaken = await repository.claim_due(uow.conn, now=deps.clock.now(), limit=limit)
+    for row in overtaken:
+        with working_on(row):
+            log.info("notification_overtaken", seq=row.seq, recipient=row.recipient_masked)
+    return rows, len(overtaken)
 
 
 async def reconcile(

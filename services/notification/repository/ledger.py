@@ -194,19 +194,35 @@ async def insert_sms_unless_recent(
     return None if recent == NOTHING_RECENT else recent
 
 
-async def claim_due(conn: Conn, *, now: datetime, limit: int) -> list[LedgerRow]:
-    """Move due rows to `sending` (the caller commits before calling any provider)."""
+async def claim_due(
+    conn: Conn, *, now: datetime, limit: int
+) -> tuple[list[LedgerRow], list[LedgerRow]]:
+    """Claim a batch of due rows: (to send, now `sending`; overtaken, now `superseded`).
+
+    A row about an older state of its aggregate than the newest one taken in is overtaken: it
+    is superseded here instead of sent. Intake supersedes such rows too, but it cannot see a row
+    an older event is committing at the same moment; this is the check that always sees it.
+    The caller commits before calling any provider.
+    """
     records = await conn.fetch(
-        f"""UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1,
-               updated_at = $1
-            FROM (SELECT id FROM notifications
-                  WHERE status IN ('queued', 'deferred') AND not_before <= $1
-                  ORDER BY not_before LIMIT $2 FOR UPDATE SKIP LOCKED) due
+        f"""WITH due AS (
+               SELECT d.id, coalesce(d.seq < v.seq, false) AS overtaken
+               FROM notifications d
+               LEFT JOIN aggregate_versions v ON v.aggregate_id = d.aggregate_id
+               WHERE d.status IN ('queued', 'deferred') AND d.not_before <= $1
+               ORDER BY d.not_before LIMIT $2 FOR UPDATE OF d SKIP LOCKED)
+            UPDATE notifications n
+            SET status = CASE WHEN due.overtaken THEN 'superseded' ELSE 'sending' END,
+                attempts = n.attempts + CASE WHEN due.overtaken THEN 0 ELSE 1 END,
+                error_code = CASE WHEN due.overtaken THEN 'superseded' ELSE n.error_code END,
+                updated_at = $1
+            FROM due
             WHERE n.id = due.id
-            RETURNING {", ".join("n." + c.strip() for c in _COLUMNS.split(","))}""",
+            RETURNING due.overtaken, {", ".join("n." + c.strip() for c in _COLUMNS.split(","))}""",
         now, limit,
     )
-    return [to_row(r) for r in records]
+    claimed = [to_row(r) for r in records if not r["overtaken"]]
+    return claimed, [to_row(r) for r in records if r["overtaken"]]
 
 
 async def apply_decisions(
