@@ -273,3 +273,17 @@ async def test_a_row_with_a_bad_email_is_refused_with_its_reason_and_the_rest_im
     assert "email" in result["rows"][0]["detail"].lower()
     assert await svc.pool.fetchval("SELECT count(*) FROM users WHERE phone = ANY($1)",
                                    ["+8613966660005", "+8613966660006", "+8613966660008"]) == 0
+
+
+async def test_a_row_whose_name_breaks_the_profile_rule_is_refused_with_its_reason(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    result = await import_csv(svc, admin, cls["id"],
+                              f"phone,name\n13966660011,{'长' * 101}\n13966660012,{'名' * 100}\n"
+                              "13966660013, \n")
+    assert [(r["result"], r["code"]) for r in result["rows"]] == [
+        ("refused", "invalid_name"), ("created", None), ("refused", "name_required")]
+    assert await svc.pool.fetchval("SELECT count(*) FROM users WHERE phone = $1",
+                                   "+8613966660011") == 0

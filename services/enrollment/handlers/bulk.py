@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from services.enrollment.commands import Email
+from services.enrollment.commands import Email, Name
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrolment import Actor
 from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
@@ -29,6 +29,7 @@ from shared.messaging.uow import UnitOfWork
 
 Progress = Callable[[int], object]
 _EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
 
 
 async def require_importer(class_id: UUID, *, deps: Deps, actor: Actor) -> None:
@@ -70,8 +71,7 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
     try:
         phone = normalise_phone(row.phone, require_mobile=True)
         masked = mask_phone(phone)
-        if not row.name:
-            raise ValidationFailed("The name is missing.", code="name_required")
+        name = _name(row)
         # Checked even when the account exists (and the values go unused): a bad cell is the
         # importer's to fix, and they learn of it now rather than when it would matter.
         email = _email(row)
@@ -80,7 +80,7 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
         async def work(uow: UnitOfWork) -> tuple[EnrolmentOut, bool]:
             now = deps.clock.now()
             user = await user_repo.ensure_trainee(
-                uow.conn, phone=phone, name=row.name, union_member=union_member,
+                uow.conn, phone=phone, name=name, union_member=union_member,
                 employer=row.employer, email=email, now=now, **id_fields)
             if user["role"] != "trainee":
                 raise InvalidState("This number belongs to a staff account.",
@@ -116,6 +116,16 @@ def _kept_detail(union_recorded: bool) -> str:
 def _refused(row: RosterRow, masked: str, exc: DomainError) -> ImportRowOut:
     return ImportRowOut(row=row.line, phone_masked=masked, result="refused", code=exc.code,
                         detail=exc.detail)
+
+
+def _name(row: RosterRow) -> str:
+    if not row.name:
+        raise ValidationFailed("The name is missing.", code="name_required")
+    try:
+        return _NAME.validate_python(row.name)  # the rule of PATCH /api/v1/me
+    except PydanticValidationError:
+        raise ValidationFailed("The name must be at most 100 characters.",
+                               code="invalid_name") from None
 
 
 def _email(row: RosterRow) -> str | None:

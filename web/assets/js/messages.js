@@ -384,6 +384,7 @@ const zh = {
   'import.why.class_cancelled': '这个班次已经取消。',
   'import.why.existing_account_kept': '这个手机号已有账号：已报名，账号保留本人资料，文件中的姓名、邮箱、单位和证件未采用。',
   'import.why.invalid_email': '邮箱地址格式不正确，请核对后重新导入这一行。',
+  'import.why.invalid_name': '姓名不能超过 100 个字，请核对后重新导入这一行。',
   'import.why.profile_incomplete': '这个手机号的账号还没有填写姓名，需学员本人在个人资料中填写后才能报名。',
 
   'dash.title': '概览',
@@ -1002,6 +1003,7 @@ const en = {
   'import.why.class_cancelled': 'This class has been cancelled.',
   'import.why.existing_account_kept': 'This number already has an account: enrolled, and the account kept its own details (the file’s name, email, employer and ID were not applied).',
   'import.why.invalid_email': 'The email address is not valid; correct it and import this row again.',
+  'import.why.invalid_name': 'The name may have at most 100 characters; correct it and import this row again.',
   'import.why.profile_incomplete': 'This number’s account has no name yet; the trainee must add it in their profile before they can be enrolled.',
 
   'dash.title': 'Dashboard',
