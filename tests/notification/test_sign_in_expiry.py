@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from services.notification.runtime import DISPATCHER
 from tests.notification.conftest import StartService
 from tests.notification.fakes import FakeSms
 from tests.notification.harness import Service, otp
-
-SETTLE_S = 0.5  # ten dispatcher polls: long enough for a wrongly due row to be sent
 
 
 async def _sms_service(
@@ -21,6 +19,21 @@ async def _sms_service(
     return await start_service(
         sms_providers=(provider,), **{f"{provider}_endpoint": fake.url}, **changes
     )
+
+
+async def _dispatched(service: Service) -> None:
+    """Wake the dispatcher and wait until no row is due or mid-send: a row wrongly due after
+    the clock moved has been sent by then, and the provider's calls show it."""
+    service.client.app[DISPATCHER].wake()
+
+    async def nothing_due() -> bool:
+        due = await service.pool.fetchval(
+            "SELECT count(*) FROM notifications WHERE status = 'sending'"
+            " OR (status IN ('queued', 'deferred') AND not_before <= $1)",
+            service.clock.now())
+        return int(due) == 0
+
+    await service.until(nothing_due)
 
 
 async def _failed_reasons(service: Service, source: object) -> list[str]:
@@ -50,7 +63,7 @@ async def test_a_rate_limited_sign_in_code_fails_at_once_and_never_goes_out_late
     assert [(r["status"], r["error_code"]) for r in rows] == [("failed", code)]
     assert rows[0]["expires_at"] is not None
     service.clock.advance(timedelta(days=1))  # past the next morning and any limit
-    await asyncio.sleep(SETTLE_S)
+    await _dispatched(service)
     assert len(fake.calls) == 1
     assert [r["status"] for r in await service.rows(envelope.message_id)] == ["failed"]
     assert await _failed_reasons(service, envelope.message_id) == [code]
@@ -79,7 +92,7 @@ async def test_a_retry_that_would_come_after_the_expiry_is_given_up_at_once(
     rows = await service.until_status(envelope.message_id, "failed")
     assert [(r["error_code"], r["attempts"]) for r in rows] == [("expired", 1)]
     service.clock.advance(timedelta(minutes=10))
-    await asyncio.sleep(SETTLE_S)
+    await _dispatched(service)
     assert len(aliyun.calls) == 1
     assert await _failed_reasons(service, envelope.message_id) == ["expired"]
 
@@ -101,6 +114,6 @@ async def test_a_retry_due_before_the_expiry_but_picked_up_after_it_is_not_sent(
     service.clock.advance(timedelta(minutes=10))  # e.g. the dispatcher was down meanwhile
     rows = await service.until_status(envelope.message_id, "failed")
     assert [(r["error_code"], r["attempts"]) for r in rows] == [("expired", 2)]
-    await asyncio.sleep(SETTLE_S)
+    await _dispatched(service)
     assert len(aliyun.calls) == 1
     assert await _failed_reasons(service, envelope.message_id) == ["expired"]
