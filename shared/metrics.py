@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
@@ -50,3 +52,21 @@ CONSUMER_BATCH_SIZE = Histogram(
     ["service", "queue"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
+
+
+_MAX_CHILDREN = 5000
+_children: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+
+def child(metric: Any, *labels: str) -> Any:
+    """Return `metric.labels(*labels)`, remembered: prometheus_client's labels() validates and
+    takes a lock on every call, and hot paths ask for the same few children over and over.
+    Label values here are bounded (routes are templates, types are event types); past the bound
+    nothing more is remembered."""
+    key = (metric, labels)
+    found = _children.get(key)
+    if found is None:
+        found = metric.labels(*labels)
+        if len(_children) < _MAX_CHILDREN:
+            _children[key] = found
+    return found

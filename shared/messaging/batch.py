@@ -25,7 +25,7 @@ from shared.messaging.context import handling
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.subscriptions import Handler, HandlerContext
 from shared.messaging.uow import PostgresUnitOfWork
-from shared.metrics import CONSUMER_BATCH_SIZE, HANDLER_SECONDS
+from shared.metrics import CONSUMER_BATCH_SIZE, HANDLER_SECONDS, child
 
 log = get_logger(__name__)
 
@@ -110,7 +110,7 @@ class Batcher:
             started = time.perf_counter()
             handled = await self._commit(items)
             elapsed = time.perf_counter() - started
-            CONSUMER_BATCH_SIZE.labels(self._service, self._consumer).observe(len(items))
+            child(CONSUMER_BATCH_SIZE, self._service, self._consumer).observe(len(items))
         except BaseException as exc:
             if isinstance(exc, _HandlerFailed):
                 exc.item.done.set_result(exc.error)
@@ -126,7 +126,7 @@ class Batcher:
         for item in items:
             was_handled = item.envelope.message_id in handled
             if was_handled:
-                HANDLER_SECONDS.labels(self._service, item.envelope.routing_key).observe(
+                child(HANDLER_SECONDS, self._service, item.envelope.routing_key).observe(
                     elapsed / len(items)
                 )
             log.info(

@@ -30,7 +30,7 @@ from shared.messaging.transport import (
     Transport,
 )
 from shared.messaging.uow import PostgresUnitOfWork
-from shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED, MESSAGES_FAILED
+from shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED, MESSAGES_FAILED, child
 
 log = get_logger(__name__)
 
@@ -167,8 +167,9 @@ class Consumer:
                 await _quietly(delivery.nack(requeue=True))
             else:
                 await _quietly(delivery.ack())
-        MESSAGES_CONSUMED.labels(
-            self.service, self.topology.queue, delivery.type or "?", outcome.value
+        child(
+            MESSAGES_CONSUMED, self.service, self.topology.queue, delivery.type or "?",
+            outcome.value,
         ).inc()
 
     async def handle(self, delivery: Delivery) -> Outcome:
@@ -233,7 +234,7 @@ class Consumer:
         except Exception as exc:
             return await self._failed(delivery, envelope, exc, attempt)
         elapsed = time.perf_counter() - started
-        HANDLER_SECONDS.labels(self.service, envelope.routing_key).observe(elapsed)
+        child(HANDLER_SECONDS, self.service, envelope.routing_key).observe(elapsed)
         if duplicate:
             log.info("message_duplicate_skipped")
             return Outcome.DUPLICATE

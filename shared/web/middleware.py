@@ -7,23 +7,16 @@ import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from prometheus_client import Counter, Histogram
-from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from shared.ids import new_id
-from shared.logging import get_logger
+from shared.logging import bound_context, get_logger
 from shared.messaging.context import MessageContext, child_traceparent, set_context
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, child
 from shared.web.problem import problem_for
 
 log = get_logger(__name__)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 SERVICE_NAME = web.AppKey("service_name", str)
-# Label children by their label values: prometheus_client's labels() validates and locks on
-# every call. Routes are templates, so these stay small; past the bound nothing is kept.
-_MAX_CHILDREN = 2000
-_counters: dict[tuple[str, str, str, int], Counter] = {}
-_histograms: dict[tuple[str, str], Histogram] = {}
 
 
 @web.middleware
@@ -31,27 +24,25 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     """Serve a request in its journey; answer errors as problem+json; count, time, harden."""
     started = time.perf_counter()
     request_id, correlation_id = _start_journey(request)
-    # The ids are bound to log lines until the response leaves (reset: the connection's task
-    # serves its next request with what was bound before).
-    tokens = bind_contextvars(request_id=request_id, correlation_id=correlation_id)
-    status = 500
-    try:
+    # The ids are bound to log lines until the response leaves.
+    with bound_context(request_id=request_id, correlation_id=correlation_id):
+        status = 500
         try:
-            response = await handler(request)
-        except Exception as exc:
-            problem = problem_for(exc)
-            if problem is None:
-                raise
-            response = problem
-        status = response.status
-        _add_headers(request, response, request_id, correlation_id)
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        _observe(request, status, time.perf_counter() - started)
-        reset_contextvars(**tokens)
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                problem = problem_for(exc)
+                if problem is None:
+                    raise
+                response = problem
+            status = response.status
+            _add_headers(request, response, request_id, correlation_id)
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            _observe(request, status, time.perf_counter() - started)
 
 
 def _start_journey(request: web.Request) -> tuple[str, str]:
@@ -89,17 +80,7 @@ def _observe(request: web.Request, status: int, seconds: float) -> None:
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else "unmatched"
     method = request.method
-    counter = _counters.get((service, method, route, status))
-    if counter is None:
-        counter = HTTP_REQUESTS.labels(service, method, route, str(status))
-        if len(_counters) < _MAX_CHILDREN:
-            _counters[(service, method, route, status)] = counter
-    histogram = _histograms.get((service, route))
-    if histogram is None:
-        histogram = HTTP_LATENCY.labels(service, route)
-        if len(_histograms) < _MAX_CHILDREN:
-            _histograms[(service, route)] = histogram
-    counter.inc()
-    histogram.observe(seconds)
+    child(HTTP_REQUESTS, service, method, route, str(status)).inc()
+    child(HTTP_LATENCY, service, route).observe(seconds)
     if status >= 500:
         log.warning("request_served", method=method, route=route, status=status)
