@@ -103,6 +103,22 @@ async def wait_up(url: str, timeout: float = 60.0) -> None:
             await asyncio.sleep(0.1)
 
 
+def listeners(port: int) -> int:
+    """Return how many sockets listen on this TCP port (one per process with SO_REUSEPORT)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines
+               if (f := line.split())[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port)
+
+
+async def wait_listening(port: int, count: int, timeout: float = 60.0) -> None:
+    """Wait until `count` processes listen on a shared port (each listens once it is ready)."""
+    deadline = time.monotonic() + timeout
+    while listeners(port) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} processes did not come up on port {port}")
+        await asyncio.sleep(0.1)
+
+
 def cpu_seconds(pid: int) -> float:
     """Return the user + system CPU time a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

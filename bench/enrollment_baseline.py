@@ -1,6 +1,7 @@
 """The baseline of the enrollment benchmark: a bare aiohttp handler doing the seat transaction.
 
 Usage (started by bench/enrollment_bench.py): python -m bench.enrollment_baseline PORT DSN
+(several processes may share PORT: SO_REUSEPORT, as the service's JIANGXIN_HTTP_REUSE_PORT).
 
 POST /enrol {"class_id", "trainee_id"}: one asyncpg transaction with the same seat UPDATE as
 the service, an enrolment row and an outbox row of the same size; no auth, no checks.
@@ -67,7 +68,8 @@ def serve_baseline(dsn: str, port: int) -> None:
     app = web.Application()
     app.router.add_post("/enrol", enrol)
     app.cleanup_ctx.append(pool_ctx)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(app, host="127.0.0.1", port=port, reuse_port=True, print=None,
+               access_log=None)
 
 
 def _event_body(enrollment_id: UUID, status: str) -> str:

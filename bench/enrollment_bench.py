@@ -2,7 +2,8 @@
 asyncpg handler doing the same seat transaction, in the same run; then a flash sale.
 
 Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--flash 10000]
-                                        [--seats 200] [--flash-concurrency 1000] [--relay]
+                                        [--seats 200] [--flash-concurrency 1000]
+                                        [--processes 1,2] [--relay]
 
 - service:  `python -m services.enrollment` in a child process (all middlewares, JWT check,
             eligibility read, seat UPDATE under the class row lock, enrolment + audit rows,
@@ -10,12 +11,16 @@ Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--fla
             measured by bench/backbone.py); jobs and consumers are off.
 - baseline: a bare aiohttp handler in a child process: one transaction with the same seat
             UPDATE, an enrolment row and an outbox row of the same size, no auth, no checks.
+- processes: each side is measured with 1, then 2 processes (--processes) sharing its port
+            (SO_REUSEPORT: JIANGXIN_HTTP_REUSE_PORT for the service), one per core as a
+            2-core machine would run them; CPU per request adds up all of a side's processes.
 - load:     wrk (2 threads, --connections) with a Lua script giving every request a new
             trainee, spread over 64 classes; falls back to an aiohttp client without wrk.
             After a 1 s warm-up of each, the two sides alternate A B B A (--seconds / 2 each)
             so drift of the shared machine falls on both; also reports the server processes'
             CPU time per request (/proc), which noise from other processes does not inflate.
-            BENCH_PROFILE=FILE runs the service under cProfile (for finding hot spots).
+            BENCH_PROFILE=FILE runs the service under cProfile (for finding hot spots; use
+            it with --processes 1).
 - flash:    --flash trainees enrol at once (--flash-concurrency connections, each with an
             Idempotency-Key) into one class of --seats seats; every request must be answered
             (201, no 5xx), exactly --seats confirmed and the waitlist numbered 1..N.
@@ -45,9 +50,9 @@ from bench.common import (
     remove_database,
     report,
     unique,
-    wait_up,
+    wait_listening,
 )
-from bench.enrollment_load import Load, flash_sale, run_aiohttp, run_wrk
+from bench.enrollment_load import Drive, Load, flash_sale, run_aiohttp, run_wrk
 from services.enrollment.app import MIGRATIONS
 from shared.auth import TokenIssuer, write_keypair
 from shared.db import ensure_database
@@ -75,7 +80,8 @@ def bench_keys() -> Path:
 def service_env(dsn: str, port: int, keys: Path, *, relay: bool, namespace: str) -> dict[str, str]:
     """Return the environment of the service child process."""
     values = {
-        "HTTP_PORT": str(port), "DATABASE_URL": dsn, "NAMESPACE": namespace,
+        "HTTP_PORT": str(port), "HTTP_REUSE_PORT": "true", "DATABASE_URL": dsn,
+        "NAMESPACE": namespace,
         "JWT_PUBLIC_KEY_FILE": str(keys / "jwt-ed25519.pub.pem"),
         "JWT_PRIVATE_KEY_FILE": str(keys / "jwt-ed25519.pem"),
         "PII_TRANSPORT_KEY_FILE": str(keys / "pii-transport.key"),
@@ -125,16 +131,23 @@ async def main(args: argparse.Namespace) -> None:
     namespace = unique("jxbench").replace("_", "-")
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get(
         "BENCH_PROFILE") else []
-    service = await asyncio.create_subprocess_exec(
-        sys.executable, *profile, "-m", "services.enrollment",
-        env=service_env(dsn, service_port, keys, relay=args.relay, namespace=namespace))
-    baseline = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.enrollment_baseline", str(baseline_port), dsn)
+    env = service_env(dsn, service_port, keys, relay=args.relay, namespace=namespace)
+    procs: dict[str, list[asyncio.subprocess.Process]] = {"service": [], "baseline": []}
+
+    async def add_processes(count: int) -> None:
+        """Start processes until each side has `count`, all listening on the side's port."""
+        while len(procs["service"]) < count:
+            procs["service"].append(await asyncio.create_subprocess_exec(
+                sys.executable, *profile, "-m", "services.enrollment", env=env))
+            procs["baseline"].append(await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.enrollment_baseline", str(baseline_port), dsn))
+        await wait_listening(service_port, count)
+        await wait_listening(baseline_port, count)
+
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     try:
         s_url, b_url = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{baseline_port}"
-        await wait_up(s_url + "/healthz")
-        await wait_up(b_url + "/")
+        await add_processes(1)
         admin = new_id()
         await pool.execute(
             "INSERT INTO users (id, role, phone, name, created_at, updated_at) "
@@ -154,13 +167,13 @@ async def main(args: argparse.Namespace) -> None:
                        for _ in range(2 * CLASSES)]
             flash_class = (await api(http, s_url, admin_token, "/api/v1/classes",
                                      {**klass, "capacity": args.seats}))["id"]
-        # Service and baseline alternate (warm-up, then A B B A) so drift of the shared machine
-        # falls on both; every request uses a trainee no earlier request used.
+        # Every request uses a trainee no earlier request used: three chunks per side and count.
         slice_s = args.seconds / 2
         per_run = int(max(slice_s, 1.0) * 4000)
-        s_ids = await insert_trainees(pool, 3 * per_run, 0)
-        b_ids = await insert_trainees(pool, 3 * per_run, 3 * per_run)
-        f_ids = await insert_trainees(pool, args.flash, 6 * per_run)
+        chunks = 3 * len(args.processes)
+        s_ids = await insert_trainees(pool, chunks * per_run, 0)
+        b_ids = await insert_trainees(pool, chunks * per_run, chunks * per_run)
+        f_ids = await insert_trainees(pool, args.flash, 2 * chunks * per_run)
         s_lines = [f"{issuer.mint(t, 'trainee', name='学员', ttl_s=7200)} "
                    f"{classes[k % CLASSES]}" for k, t in enumerate(s_ids)]
         b_lines = [f"{t} {classes[CLASSES + k % CLASSES]}" for k, t in enumerate(b_ids)]
@@ -169,54 +182,75 @@ async def main(args: argparse.Namespace) -> None:
         client = "wrk" if drive is run_wrk else "aiohttp"
         print(f"load: {client}, {args.connections} connections, {args.seconds:.0f} s per side",
               flush=True)
-        sides = {"service": (s_url, s_lines, service.pid), "baseline": (b_url, b_lines,
-                                                                        baseline.pid)}
-        runs: dict[str, list[Load]] = {"service": [], "baseline": []}
-        cpu: dict[str, float] = {"service": 0.0, "baseline": 0.0}
-        for n, side in enumerate(["service", "baseline", "service", "baseline", "baseline",
-                                  "service"]):
-            url, lines, pid = sides[side]
-            chunk = lines[(n // 2) * per_run:(n // 2 + 1) * per_run]
-            warm_up = n < 2
-            before = cpu_seconds(pid)
-            load = await drive(url, chunk, mode=side, seconds=1.0 if warm_up else slice_s,
-                               connections=args.connections)
-            if not warm_up:
-                runs[side].append(load)
-                cpu[side] += cpu_seconds(pid) - before
-        s_load, b_load = combine(runs["service"]), combine(runs["baseline"])
+        rows = [("client", f"{client}, {args.connections} connections, relay "
+                           f"{'on' if args.relay else 'off'}")]
+        raw: dict[str, Any] = {"args": vars(args), "client": client, "runs": {}}
+        for n, count in enumerate(args.processes):
+            await add_processes(count)
+            lines = {"service": s_lines[3 * n * per_run:], "baseline": b_lines[3 * n * per_run:]}
+            s_load, b_load, cpu = await measure(
+                drive, {"service": s_url, "baseline": b_url}, lines, procs,
+                per_run=per_run, slice_s=slice_s, connections=args.connections)
+            ratio = s_load.rps / b_load.rps if b_load.rps else 0.0
+            each = f"{count} process{'es' if count > 1 else ''} each"
+            rows += [
+                (f"service enrol, {each}", f"{s_load.rps:,.0f} req/s  p50 {s_load.p50_ms:.1f} ms"
+                                           f"  p99 {s_load.p99_ms:.1f} ms  errors "
+                                           f"{s_load.errors}"),
+                (f"bare handler, {each}", f"{b_load.rps:,.0f} req/s  p50 {b_load.p50_ms:.1f} ms"
+                                          f"  p99 {b_load.p99_ms:.1f} ms  errors "
+                                          f"{b_load.errors}"),
+                (f"ratio, {each}", f"{ratio:.2f}x"),
+                (f"CPU per request, {each}", f"service {cpu_ms(cpu['service'], s_load):.2f} ms,"
+                                             f" baseline {cpu_ms(cpu['baseline'], b_load):.2f}"
+                                             " ms (all its processes)"),
+            ]
+            raw["runs"][count] = {"service": vars(s_load), "baseline": vars(b_load),
+                                  "cpu_seconds": cpu, "ratio": ratio}
         flash = await flash_sale(s_url, f_tokens, flash_class,
                                  concurrency=args.flash_concurrency, seats=args.seats)
-        ratio = s_load.rps / b_load.rps if b_load.rps else 0.0
-        rows = [
-            ("client", f"{client}, {args.connections} connections, relay "
-                       f"{'on' if args.relay else 'off'}"),
-            ("service enrol", f"{s_load.rps:,.0f} req/s  p50 {s_load.p50_ms:.1f} ms  "
-                              f"p99 {s_load.p99_ms:.1f} ms  errors {s_load.errors}"),
-            ("bare aiohttp+asyncpg", f"{b_load.rps:,.0f} req/s  p50 {b_load.p50_ms:.1f} ms  "
-                                     f"p99 {b_load.p99_ms:.1f} ms  errors {b_load.errors}"),
-            ("ratio service/baseline", f"{ratio:.2f}x"),
-            ("server CPU per request", f"service {cpu_ms(cpu['service'], s_load):.2f} ms, "
-                                       f"baseline {cpu_ms(cpu['baseline'], b_load):.2f} ms"),
-            ("flash sale", f"{flash.requests:,} enrolments into {args.seats} seats answered in "
-                           f"{flash.seconds:.1f} s ({flash.requests / flash.seconds:,.0f}/s, "
-                           f"p99 {flash.p99_ms:,.0f} ms, {args.flash_concurrency} sockets)"),
+        rows += [
+            (f"flash sale, {len(procs['service'])} service processes",
+             f"{flash.requests:,} enrolments into {args.seats} seats answered in "
+             f"{flash.seconds:.1f} s ({flash.requests / flash.seconds:,.0f}/s, "
+             f"p99 {flash.p99_ms:,.0f} ms, {args.flash_concurrency} sockets)"),
             ("flash sale outcome", f"statuses {flash.statuses}, confirmed {flash.confirmed}, "
                                    f"waitlist 1..{args.flash - args.seats} "
                                    f"{'exact' if flash.positions_ok else 'WRONG'}"),
         ]
-        report("enrollment", rows, {"service": vars(s_load), "baseline": vars(b_load),
-                                    "cpu_seconds": cpu,
-                                    "ratio": ratio, "flash": vars(flash), "args": vars(args),
-                                    "client": client})
+        raw["flash"] = vars(flash)
+        report("enrollment", rows, raw)
     finally:
         await pool.close()
-        for proc in (service, baseline):
+        everyone = procs["service"] + procs["baseline"]
+        for proc in everyone:
             proc.terminate()
-        for proc in (service, baseline):
+        for proc in everyone:
             await asyncio.wait_for(proc.wait(), 30)
         await remove_database(dsn)
         await delete_exchange(f"{namespace}.events")
+
+
+async def measure(
+    drive: Drive, urls: dict[str, str], lines: dict[str, list[str]],
+    procs: dict[str, list[asyncio.subprocess.Process]], *, per_run: int, slice_s: float,
+    connections: int,
+) -> tuple[Load, Load, dict[str, float]]:
+    """Warm each side up for 1 s, then alternate A B B A (slice_s each) so drift of the shared
+    machine falls on both; return both loads and each side's server CPU seconds."""
+    runs: dict[str, list[Load]] = {"service": [], "baseline": []}
+    cpu: dict[str, float] = {"service": 0.0, "baseline": 0.0}
+    for n, side in enumerate(["service", "baseline", "service", "baseline", "baseline",
+                              "service"]):
+        chunk = lines[side][(n // 2) * per_run:(n // 2 + 1) * per_run]
+        warm_up = n < 2
+        before = sum(cpu_seconds(p.pid) for p in procs[side])
+        load = await drive(urls[side], chunk, mode=side, seconds=1.0 if warm_up else slice_s,
+                           connections=connections)
+        if not warm_up:
+            runs[side].append(load)
+            cpu[side] += sum(cpu_seconds(p.pid) for p in procs[side]) - before
+    return combine(runs["service"]), combine(runs["baseline"]), cpu
 
 
 def cpu_ms(seconds: float, load: Load) -> float:
@@ -241,6 +275,14 @@ async def delete_exchange(name: str) -> None:
         await channel.exchange_delete(name)
 
 
+def counts(text: str) -> list[int]:
+    """Parse "1,2" into increasing process counts."""
+    values = sorted({int(x) for x in text.split(",")})
+    if not values or values[0] < 1:
+        raise argparse.ArgumentTypeError("process counts are positive integers")
+    return values
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -249,6 +291,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--flash", type=int, default=10_000)
     parser.add_argument("--seats", type=int, default=200)
     parser.add_argument("--flash-concurrency", type=int, default=1000)
+    parser.add_argument("--processes", type=counts, default=[1, 2],
+                        help="processes per side, measured in turn (comma-separated)")
     parser.add_argument("--relay", action="store_true", help="run the outbox relay too")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
     return parser.parse_args(argv)

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -66,6 +66,13 @@ class Load:
     def rps(self) -> float:
         """Return requests per second."""
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+class Drive(Protocol):
+    """A load driver: run_wrk or run_aiohttp."""
+
+    async def __call__(self, url: str, lines: list[str], *, mode: str, seconds: float,
+                       connections: int) -> Load: ...
 
 
 async def run_wrk(url: str, lines: list[str], *, mode: str, seconds: float,

@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 0
+    # Let several processes of one service listen on the same port (Linux SO_REUSEPORT; the
+    # kernel spreads connections over them): one process per core on a single machine.
+    http_reuse_port: bool = False
     database_url: str = ""
     db_pool_min: int = 2
     db_pool_max: int = 10

@@ -260,6 +260,7 @@ def run_service(app: web.Application, settings: ServiceSettings) -> None:
         app,
         host=settings.http_host,
         port=settings.http_port,
+        reuse_port=settings.http_reuse_port or None,
         print=None,
         access_log=None,
         shutdown_timeout=settings.shutdown_grace_s,
