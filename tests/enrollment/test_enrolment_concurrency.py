@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from tests.enrollment.support import Service
 
@@ -89,6 +89,18 @@ async def test_an_idempotency_key_reused_with_another_body_is_refused(svc: Servi
     reused = await svc.enrol(token, other["id"], key="same-key")
     assert reused.status == 422
     assert reused.body["code"] == "idempotency_key_reused"
+
+
+async def test_a_refused_request_does_not_keep_its_key(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    _, token = await svc.add_user()
+    missing = await svc.enrol(token, str(uuid4()), key="first-try")
+    assert missing.status == 404
+    assert missing.body["code"] == "class_not_found"
+    booked = await svc.enrol(token, cls["id"], key="first-try")
+    assert booked.status == 201
+    assert booked.headers.get("Idempotent-Replayed") is None
 
 
 async def test_keys_belong_to_their_user(svc: Service) -> None:

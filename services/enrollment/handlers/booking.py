@@ -16,6 +16,7 @@ from services.enrollment.domain.enrolment import Actor, ClassWindow, Status, Via
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.handlers.events import audit_of, class_info, recipient
 from services.enrollment.handlers.tx import in_transaction
+from services.enrollment.repository import Row
 from services.enrollment.repository import enrolments as repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views.models import EnrolmentOut
@@ -67,26 +68,35 @@ async def enrol_self(
     """Enrol the caller in a class; a retry with the same Idempotency-Key gets the same answer."""
 
     async def work(uow: UnitOfWork) -> Answer:
-        if key is not None:
-            stored = await repo.claim_idempotency_key(
-                uow.conn, user_id=key.user_id, key=key.key, fingerprint=key.fingerprint
+        if key is None:
+            ctx = await repo.booking_context(uow.conn, cmd.class_id, actor.user_id)
+        else:
+            claimed, ctx = await repo.claim_key_and_read_context(
+                uow.conn, user_id=key.user_id, key=key.key, fingerprint=key.fingerprint,
+                class_id=cmd.class_id, trainee_id=actor.user_id,
             )
-            if stored is not None:
-                if stored.fingerprint != key.fingerprint:
-                    raise ValidationFailed(
-                        "This Idempotency-Key was already used for a different request.",
-                        code="idempotency_key_reused",
-                    )
-                # Stored by the database as JSON; re-serialised so a replay reads the same.
-                replay = EnrolmentOut.model_validate_json(stored.body).model_dump_json()
-                return Answer(replay, stored.status, replayed=True)
-        out = await book(
-            uow, deps, class_id=cmd.class_id, trainee_id=actor.user_id, via="self",
+            if not claimed:
+                return await _replay(uow, key)
+        out = await book_in_context(
+            uow, deps, ctx, class_id=cmd.class_id, trainee_id=actor.user_id, via="self",
             actor=Actor(actor.user_id, actor.role), key=key,
         )
         return Answer(out.model_dump_json(), 201, replayed=False)
 
     return await in_transaction(deps, work)
+
+
+async def _replay(uow: UnitOfWork, key: IdempotencyKey) -> Answer:
+    """Answer a retry with what the request holding its Idempotency-Key stored."""
+    stored = await repo.stored_response(uow.conn, user_id=key.user_id, key=key.key)
+    if stored.fingerprint != key.fingerprint:
+        raise ValidationFailed(
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
+        )
+    # Stored by the database as JSON; re-serialised so a replay reads the same.
+    replay = EnrolmentOut.model_validate_json(stored.body).model_dump_json()
+    return Answer(replay, stored.status, replayed=True)
 
 
 async def enrol_by_admin(
@@ -122,8 +132,17 @@ async def book(
     key: IdempotencyKey | None,
 ) -> EnrolmentOut:
     """Check eligibility, take a seat or waitlist place under the class lock, record, announce."""
-    now = deps.clock.now()
     ctx = await repo.booking_context(uow.conn, class_id, trainee_id)
+    return await book_in_context(uow, deps, ctx, class_id=class_id, trainee_id=trainee_id,
+                                 via=via, actor=actor, key=key)
+
+
+async def book_in_context(
+    uow: UnitOfWork, deps: Deps, ctx: Row | None, *, class_id: UUID, trainee_id: UUID, via: Via,
+    actor: Actor, key: IdempotencyKey | None,
+) -> EnrolmentOut:
+    """Book with the class, course and trainee already read (None: one of them is missing)."""
+    now = deps.clock.now()
     if ctx is None:
         await _explain_missing(uow, trainee_id, via)
         raise NotFound("There is no such class.", code="class_not_found")

@@ -42,6 +42,17 @@ FROM classes c JOIN courses co ON co.id = c.course_id CROSS JOIN users u
 WHERE c.id = $1 AND u.id = $2
 """
 
+# The key's claim runs whether or not the class and trainee exist (a data-modifying WITH
+# always runs to completion); the LEFT JOIN returns one row either way.
+_CLAIM_AND_CONTEXT = f"""
+WITH claim AS (
+    INSERT INTO idempotency_keys (user_id, key, fingerprint) VALUES ($3, $4, $5)
+    ON CONFLICT DO NOTHING RETURNING true AS claimed
+)
+SELECT coalesce((SELECT claimed FROM claim), false) AS claimed, ctx.*
+FROM (SELECT 1) AS one LEFT JOIN ({_BOOKING_CONTEXT}) AS ctx ON true
+"""
+
 # Seats and waitlist change only under the class row lock taken by this statement's UPDATE
 # and held until commit, so booking numbers follow the commit order. A seat is free only when
 # nobody waits: nobody jumps the queue. One statement books, records the enrolment, its first
@@ -222,20 +233,23 @@ class StoredResponse:
     body: str
 
 
-async def claim_idempotency_key(
-    conn: Conn, *, user_id: UUID, key: str, fingerprint: str
-) -> StoredResponse | None:
-    """Claim a key for this transaction, or return what an earlier request stored under it.
+async def claim_key_and_read_context(
+    conn: Conn, *, user_id: UUID, key: str, fingerprint: str, class_id: UUID, trainee_id: UUID
+) -> tuple[bool, asyncpg.Record | None]:
+    """Claim an Idempotency-Key for this transaction and read the booking context, in one
+    round trip: (claimed, context). Not claimed: an earlier request holds the key (see
+    `stored_response`); the context is then not to be used.
 
     A concurrent request with the same key waits on the primary key until the first one
-    commits (then its response is returned) or rolls back (then this one does the work)."""
-    claimed = await conn.fetchval(
-        "INSERT INTO idempotency_keys (user_id, key, fingerprint) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING true",
-        user_id, key, fingerprint,
-    )
-    if claimed:
-        return None
+    commits (then it is not claimed) or rolls back (then this one does the work)."""
+    row = await conn.fetchrow(_CLAIM_AND_CONTEXT, class_id, trainee_id, user_id, key,
+                              fingerprint)
+    assert row is not None
+    return bool(row["claimed"]), row if row["class_id"] is not None else None
+
+
+async def stored_response(conn: Conn, *, user_id: UUID, key: str) -> StoredResponse:
+    """Return what the request that claimed this key stored under it."""
     row = await conn.fetchrow(
         "SELECT fingerprint, status, response FROM idempotency_keys "
         "WHERE user_id = $1 AND key = $2",
