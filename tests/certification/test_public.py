@@ -254,3 +254,18 @@ async def test_the_public_page_switches_to_english(cert_app: CertApp) -> None:
     form = await cert_app.client.get("/verify")
     assert form.status == 200
     assert 'name="q"' in await form.text()
+
+
+async def test_the_public_page_writes_the_revocation_reason_with_each_languages_punctuation(
+    cert_app: CertApp,
+) -> None:
+    item, _, trainer = await _issue(cert_app)
+    await cert_app.client.post(f"/api/v1/certificates/{item['id']}/reissue",
+                               json={"reason": "姓名有误"},
+                               headers=cert_app.auth(trainer, "trainer"))
+    chinese = await (await cert_app.client.get(f"/verify/{item['number']}")).text()
+    assert "已撤销：姓名有误" in chinese
+    assert "已补发新证书：JX-" in chinese
+    english = await (await cert_app.client.get(f"/verify/{item['number']}?lang=en")).text()
+    assert "Revoked: 姓名有误" in english
+    assert "Reissued as JX-" in english
