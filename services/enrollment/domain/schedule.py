@@ -41,6 +41,19 @@ def start_of_day(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
 
 
+def default_enrol_close(starts_on: date, opens: datetime, tz: str) -> datetime:
+    """Return when enrolment closes by default: at the start of the first class day, or (for a
+    class starting today) a minute after it opens, so a window that already passed is closed
+    for self-service instead of invalid (administrators and imports still enrol)."""
+    return max(start_of_day(starts_on, tz), opens + timedelta(minutes=1))
+
+
+def check_not_in_past(starts_on: date, today: date) -> None:
+    """Refuse a first class day before today."""
+    if starts_on < today:
+        raise ValidationFailed("A class cannot start in the past.", code="invalid_schedule")
+
+
 def first_session_at(starts_on: date, session_start: time | None, tz: str) -> datetime | None:
     """Return when the first session begins, if the class has a start time."""
     if session_start is None:

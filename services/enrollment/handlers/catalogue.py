@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
@@ -19,7 +19,13 @@ from services.enrollment.commands import (
 )
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrolment import LIVE, Actor, Status, frees_seat
-from services.enrollment.domain.schedule import class_days, local_today, start_of_day
+from services.enrollment.domain.schedule import (
+    check_not_in_past,
+    class_days,
+    default_enrol_close,
+    local_today,
+    start_of_day,
+)
 from services.enrollment.handlers.enrolments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.handlers.tx import in_transaction
@@ -91,8 +97,9 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
     starts unless given."""
     now = deps.clock.now()
     days = class_days(cmd.starts_on, cmd.ends_on, cmd.schedule_days)
+    check_not_in_past(cmd.starts_on, local_today(now, deps.tz))
     opens = cmd.enroll_opens_at or now
-    closes = cmd.enroll_closes_at or start_of_day(cmd.starts_on, deps.tz)
+    closes = cmd.enroll_closes_at or default_enrol_close(cmd.starts_on, opens, deps.tz)
     _check_window(opens, closes)
     class_id = new_id()
 
@@ -199,8 +206,7 @@ async def reschedule_class(
     async def work(uow: UnitOfWork) -> ClassOut:
         cls = await _locked(uow, class_id)
         _check_not_started(cls["starts_on"], local_today(now, deps.tz))
-        if cmd.starts_on < local_today(now, deps.tz):
-            raise ValidationFailed("A class cannot move into the past.", code="invalid_schedule")
+        check_not_in_past(cmd.starts_on, local_today(now, deps.tz))
         per_day = cls["hours_per_day"] * len(cls["class_days"]) / len(days)
         await repo.reschedule(
             uow.conn, class_id, starts_on=cmd.starts_on, ends_on=cmd.ends_on, days=days,
@@ -213,8 +219,8 @@ async def reschedule_class(
         if cls["enroll_closes_at"] == start_of_day(cls["starts_on"], deps.tz):
             # The window closed at the old start by default: keep it closing at the start.
             await repo.update_class(uow.conn, class_id, {
-                "enroll_closes_at": max(start_of_day(cmd.starts_on, deps.tz),
-                                        cls["enroll_opens_at"] + timedelta(minutes=1))})
+                "enroll_closes_at": default_enrol_close(cmd.starts_on, cls["enroll_opens_at"],
+                                                        deps.tz)})
         rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
         for row in rows:
             await emit(uow, row, EnrollmentRescheduled, to_status=row["status"], actor=who,
