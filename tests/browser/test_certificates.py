@@ -13,6 +13,7 @@ from tests.browser.platform import Platform
 from tests.browser.steps import assess_and_release, enrol, move_to_today, set_up_class
 from tests.browser.support import (
     DESKTOP,
+    PHONE,
     Person,
     Staff,
     new_phone,
@@ -62,6 +63,21 @@ def test_a_trainer_issues_a_certificate_now_and_reissues_it_while_a_stale_page_i
         expect(trainer.page.locator("#awaiting-results")).to_have_count(0)
         number = row.locator("a").inner_text()
         assert re.fullmatch(r"JX-\d{4}-L4-\d{6}", number), number
+
+        # On a phone the list is one block per certificate, each action label on one line.
+        on_phone = Person.open(browser, platform.base_url, PHONE)
+        people.append(on_phone)
+        on_phone.sign_in_staff(setup.trainer)
+        on_phone.go(tab)
+        phone_row = on_phone.page.locator("#certificates tr", has_text=name)
+        expect(phone_row.get_by_role("button", name="重新发证")).to_be_visible()
+        assert on_phone.page.evaluate(
+            "() => { const t = document.getElementById('certificates');"
+            " return t.scrollWidth <= t.parentElement.clientWidth; }"), "the table scrolls sideways"
+        for button in phone_row.get_by_role("button").all():
+            box = button.bounding_box()
+            assert box is not None
+            assert box["height"] < 48, (button.inner_text(), box)
 
         # The stale page asks again: the service says 409 already_issued, shown in the row.
         stale.get_by_role("button", name="立即发证").click()

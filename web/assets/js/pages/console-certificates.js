@@ -85,16 +85,16 @@ function awaiting(ctx, results) {
   const rows = results.filter((r) => r.passed && NOT_ISSUED.has(r.certificate_status)).map((r) => {
     const errorBox = rowError();
     return h('tr', { dataset: { enrollmentId: r.enrollment_id } },
-      h('td', { class: 'name' }, r.holder),
-      h('td', {}, formatDate(r.released_at)),
-      h('td', {}, r.certificate_status ? badge('cert_status', r.certificate_status) : t('certs.no_certificate')),
+      h('th', { scope: 'row', class: 'name' }, r.holder),
+      h('td', { 'data-label': t('certs.released_on') }, formatDate(r.released_at)),
+      h('td', { 'data-label': t('roster.status') }, r.certificate_status ? badge('cert_status', r.certificate_status) : t('certs.no_certificate')),
       h('td', {}, issueButton(ctx, r, errorBox), errorBox));
   });
   if (!rows.length) return null;
   return h('section', { class: 'stack', 'aria-labelledby': 'awaiting-h' },
     h('h3', { id: 'awaiting-h' }, t('certs.awaiting_title')),
     h('p', { class: 'muted' }, t('certs.awaiting_lead')),
-    h('div', { class: 'table-wrap' }, h('table', { id: 'awaiting-results' },
+    h('div', { class: 'table-wrap' }, h('table', { id: 'awaiting-results', class: 'stack-table' },
       h('thead', {}, h('tr', {}, [t('cert.holder'), t('certs.released_on'), t('roster.status'), t('certs.actions')]
         .map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows))));
@@ -129,10 +129,10 @@ export async function certificatesTab({ ctx, cls }) {
   const rows = list.items.map((cert) => {
     const errorBox = rowError();
     return h('tr', { dataset: { certificateId: cert.id, status: cert.status } },
-      h('td', { class: 'name' }, cert.holder),
-      h('td', {}, h('a', { href: `/me/certificates/${encodeURIComponent(cert.id)}` }, cert.number || t('cert.not_yet'))),
-      h('td', {}, badge('cert_status', cert.status), cert.reason ? h('div', { class: 'muted' }, cert.reason) : null),
-      h('td', {}, formatDate(cert.issued_on)),
+      h('th', { scope: 'row', class: 'name' }, cert.holder),
+      h('td', { 'data-label': t('cert.number') }, h('a', { href: `/me/certificates/${encodeURIComponent(cert.id)}` }, cert.number || t('cert.not_yet'))),
+      h('td', { 'data-label': t('roster.status') }, h('span', {}, badge('cert_status', cert.status), cert.reason ? h('span', { class: 'muted' }, ` ${cert.reason}`) : null)),
+      h('td', { 'data-label': t('cert.issued_on') }, formatDate(cert.issued_on)),
       h('td', {}, h('div', { class: 'row' }, Object.keys(ACTIONS)
         .filter((name) => ACTIONS[name].when.includes(cert.status))
         .map((name) => actionButton(ctx, cert, name, errorBox))), errorBox));
@@ -142,7 +142,7 @@ export async function certificatesTab({ ctx, cls }) {
     h('h3', {}, t('certs.list_title')),
     h('p', { class: 'muted' }, t('certs.lead')),
     bulk, out,
-    rows.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'certificates' },
+    rows.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'certificates', class: 'stack-table' },
       h('thead', {}, h('tr', {}, [t('cert.holder'), t('cert.number'), t('roster.status'), t('cert.issued_on'), t('certs.actions')]
         .map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows))) : h('p', { class: 'notice' }, t('certs.none')));
