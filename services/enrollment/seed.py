@@ -40,8 +40,8 @@ COURSES: list[dict[str, Any]] = [
 ]
 # (course code, days from today, class days, capacity, venue, extras)
 CLASSES: list[tuple[str, int, int, int, str, dict[str, Any]]] = [
-    ("LIVE-SALES", 7, 5, 30, "市工人文化宫 3楼 直播实训室", {"name": "2025年第1期（免费）"}),
-    ("LIVE-SALES", 21, 5, 30, "线上（腾讯会议）", {"name": "线上班", "online": True,
+    ("LIVE-SALES", 7, 10, 30, "市工人文化宫 3楼 直播实训室", {"name": "第1期（免费）"}),
+    ("LIVE-SALES", 21, 10, 30, "线上（腾讯会议）", {"name": "线上班", "online": True,
                                                   "waitlist_policy": "offer", "offer_hours": 12}),
     ("CHILDCARE", 10, 8, 40, "市妇女儿童活动中心 201", {}),
     ("ELDER-CARE", 14, 9, 35, "区职工服务中心 养老实训基地", {"union_members_only": True}),

@@ -66,6 +66,11 @@ async def test_seed_demo_loads_the_catalogue_once_and_prints_demo_passwords(
     demo = [c for c in classes.body["items"] if c["course_id"] in seeded]
     assert len(demo) == 8
     assert {t["name"] for c in demo for t in c["trainers"]} == {"演示培训师"}
+    # Plausible school days: no class is taught for more than 9 hours a day, and no class
+    # name carries a year that its dates may contradict.
+    assert max(c["hours_per_day"] for c in demo) <= 9, [(c["course"]["code"], c["hours_per_day"])
+                                                        for c in demo]
+    assert not any("年" in c["name"] for c in demo), [c["name"] for c in demo]
 
     # Someone tries the demo: signs up and enrols. Seeding again is still allowed.
     svc.clock.set(datetime.now(UTC))  # the command ran on the real clock
