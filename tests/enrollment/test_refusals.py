@@ -177,3 +177,29 @@ async def test_admins_enrol_outside_the_window_but_never_past_capacity(svc: Serv
     assert (by_phone.body["status"], by_phone.body["waitlist_position"]) == ("waitlisted", 2)
     via = [ev["data"]["via"] for ev in await svc.events(first.body["id"])]
     assert via == ["admin"]
+
+
+async def test_an_admin_enrolling_a_new_number_without_a_name_is_asked_for_the_name(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    path = f"/api/v1/classes/{cls['id']}/enrollments"
+    nameless = await svc.call("POST", path, token=admin, json_body={"phone": "13912345601"})
+    assert (nameless.status, nameless.body["code"]) == (422, "name_required")
+    assert "your profile" not in nameless.body["detail"]
+    named = await svc.call("POST", path, token=admin,
+                           json_body={"phone": "13912345601", "name": "新学员"})
+    assert named.body["status"] == "confirmed"
+
+
+async def test_an_admin_enrolling_a_nameless_account_is_told_the_trainee_must_add_it(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    trainee_id, _ = await svc.add_user(name="")
+    refused = await svc.call("POST", f"/api/v1/classes/{cls['id']}/enrollments", token=admin,
+                             json_body={"trainee_id": str(trainee_id)})
+    assert (refused.status, refused.body["code"]) == (409, "profile_incomplete")
+    assert "your profile" not in refused.body["detail"]

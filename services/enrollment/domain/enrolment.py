@@ -128,7 +128,10 @@ def check_can_enrol(
         )
     if not has_name:
         raise InvalidState(
-            "Add your name to your profile before enrolling.", code="profile_incomplete"
+            "Add your name to your profile before enrolling." if via == "self"
+            else "This trainee has not added a name yet; they must add it in their profile "
+            "before they can be enrolled.",
+            code="profile_incomplete",
         )
 
 

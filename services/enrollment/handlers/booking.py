@@ -113,6 +113,12 @@ async def enrol_by_admin(
                 email=None, id_type=None, id_number_encrypted=None, id_number_masked=None,
                 now=deps.clock.now(),
             )
+            if user["created"] and not user["name"]:
+                # Rolled back with the rest: no nameless account is left behind.
+                raise ValidationFailed(
+                    "No account has this number yet: give the trainee's name.",
+                    code="name_required",
+                )
             trainee_id = user["id"]
         assert trainee_id is not None
         if cmd.union_member is not None:
