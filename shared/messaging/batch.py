@@ -5,6 +5,10 @@ aggregate at a time (its per-aggregate chain sees to that), so a batch never reo
 aggregate. A batch either commits whole (every inbox row and every effect) or not at all; when
 it fails for any reason, each of its messages is handed back (`None`) and goes through the
 consumer's one-at-a-time path with its immediate retries, delay tiers and `.error`.
+
+A subscription may give its handler a `prepare`: it runs once for the batch's new messages of
+that handler, after the inbox claim, so their common statements go out once for all of them.
+If it fails, the batch fails: every message is handed back, and none is charged for it.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.db import is_transient, is_unavailable
+from shared.db import Conn, is_transient, is_unavailable
 from shared.events.envelope import Envelope
 from shared.logging import get_logger
 from shared.messaging import inbox
 from shared.messaging.context import handling
 from shared.messaging.outbox import OutboxWriter
-from shared.messaging.subscriptions import Handler, HandlerContext
+from shared.messaging.subscriptions import Handler, HandlerContext, Prepare
 from shared.messaging.uow import PostgresUnitOfWork
 from shared.metrics import CONSUMER_BATCH_SIZE, HANDLER_SECONDS, child
 
@@ -48,6 +52,7 @@ class BatchItem:
     event: Any
     handler: Handler
     attempt: int
+    prepare: Prepare | None
     # True: handled here; False: a duplicate (already in the inbox); None: not done, do it
     # alone; an exception: its handler raised it (not a passing database problem) in this batch.
     done: asyncio.Future[bool | BaseException | None] = field(
@@ -151,21 +156,44 @@ class Batcher:
                 consumer=self._consumer,
                 messages=[(i.envelope.message_id, i.envelope.routing_key) for i in items],
             )
-            handled: set[UUID] = set()
+            todo: list[BatchItem] = []
             for item in items:
+                if item.envelope.message_id in fresh:
+                    fresh.discard(item.envelope.message_id)
+                    todo.append(item)
+            prepared = await self._prepare(conn, todo)
+            for item in todo:
                 envelope = item.envelope
-                if envelope.message_id not in fresh or envelope.message_id in handled:
-                    continue
-                handled.add(envelope.message_id)
                 with handling(envelope, queue=self._consumer):
                     uow = PostgresUnitOfWork(conn, self._outbox)
+                    ctx = HandlerContext(
+                        envelope=envelope, uow=uow, attempt=item.attempt,
+                        prepared=prepared.get(envelope.message_id),
+                    )
                     try:
-                        await item.handler(
-                            item.event,
-                            HandlerContext(envelope=envelope, uow=uow, attempt=item.attempt),
-                        )
+                        await item.handler(item.event, ctx)
                     except Exception as exc:
                         if is_transient(exc) or is_unavailable(exc) or conn.is_closed():
                             raise  # everyone retries on their own, with the usual waits
                         raise _HandlerFailed(item, exc) from exc
-        return handled
+        return {item.envelope.message_id for item in todo}
+
+    async def _prepare(self, conn: Conn, todo: list[BatchItem]) -> dict[UUID, object]:
+        """Run each `prepare` once for its messages; return what each message's handler gets."""
+        groups: dict[Prepare, list[BatchItem]] = {}
+        for item in todo:
+            if item.prepare is not None:
+                groups.setdefault(item.prepare, []).append(item)
+        prepared: dict[UUID, object] = {}
+        for prepare, group in groups.items():
+            if len(group) < 2:  # alone, a message takes the one-at-a-time statements
+                continue
+            uow = PostgresUnitOfWork(conn, self._outbox)
+            results = await prepare([
+                (i.event, HandlerContext(envelope=i.envelope, uow=uow, attempt=i.attempt))
+                for i in group
+            ])
+            if len(results) != len(group):
+                raise RuntimeError(f"prepare gave {len(results)} results for {len(group)}")
+            prepared.update(zip((i.envelope.message_id for i in group), results, strict=True))
+        return prepared

@@ -202,7 +202,10 @@ class Consumer:
         except ValidationError:
             return None
         attempt = int(delivery.headers.get(ATTEMPT_HEADER, 0))
-        return BatchItem(envelope=envelope, event=event, handler=handler, attempt=attempt)
+        return BatchItem(
+            envelope=envelope, event=event, handler=handler, attempt=attempt,
+            prepare=self.subscriptions.prepare_of(envelope.routing_key),
+        )
 
     async def process(self, delivery: Delivery) -> Outcome:
         """Decide the fate of one delivery; the caller acks unless it is RETURNED."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -17,10 +17,16 @@ class HandlerContext:
     envelope: Envelope
     uow: PostgresUnitOfWork
     attempt: int
+    # In a batch: what the subscription's `prepare` returned for this message (else None).
+    prepared: object = None
 
 
 EventT = TypeVar("EventT", bound=Event)
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+# Runs once for the messages of a batch, in its transaction, before their handlers: set-based
+# work for all of them, one result per message (handed to its handler as `ctx.prepared`). It
+# publishes nothing and must leave any message it cannot do to its handler (result None).
+Prepare = Callable[[Sequence[tuple[Any, HandlerContext]]], Awaitable[Sequence[object]]]
 
 
 async def _ignore(_event: Event, _ctx: HandlerContext) -> None:
@@ -32,6 +38,7 @@ class Subscriptions:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[type[Event], Handler]] = {}
+        self._prepare: dict[str, Prepare] = {}
 
     def on(
         self, event_cls: type[EventT]
@@ -49,12 +56,16 @@ class Subscriptions:
 
         return register
 
-    def add(self, event_cls: type[Event], handler: Handler) -> None:
-        """Register a handler; one per event class and version."""
+    def add(
+        self, event_cls: type[Event], handler: Handler, *, prepare: Prepare | None = None
+    ) -> None:
+        """Register a handler, and optionally its batch `prepare`; one per event class."""
         key = event_cls.routing_key()
         if key in self._entries:
             raise ValueError(f"{key} already has a handler")
         self._entries[key] = (event_cls, handler)
+        if prepare is not None:
+            self._prepare[key] = prepare
 
     def ignore(self, *event_classes: type[Event]) -> None:
         """Consume these events on purpose without any effect (recorded in the inbox)."""
@@ -64,6 +75,10 @@ class Subscriptions:
     def lookup(self, routing_key: str) -> tuple[type[Event], Handler] | None:
         """Return the event class and handler for a routing key, if subscribed."""
         return self._entries.get(routing_key)
+
+    def prepare_of(self, routing_key: str) -> Prepare | None:
+        """Return the batch `prepare` of a routing key's handler, if it has one."""
+        return self._prepare.get(routing_key)
 
     @property
     def routing_keys(self) -> tuple[str, ...]:
