@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from services.notification.commands import Notify
-from services.notification.handlers import intake
+from services.notification.handlers import intake, intake_batch
 from services.notification.handlers.deps import Deps
 from services.notification.templates.variables import SPECS
 from shared.events.catalog import EnrollmentAttended, EnrollmentNoShow
@@ -18,16 +18,24 @@ def build_subscriptions(deps: Callable[[], Deps]) -> Subscriptions:
     subs = Subscriptions()
 
     async def on_event(event: Event, ctx: HandlerContext) -> None:
-        envelope = ctx.envelope
-        cmd = Notify(source_message_id=envelope.message_id, event=event,
-                     correlation_id=envelope.correlation_id, traceparent=envelope.traceparent)
-        await intake.notify(cmd, uow=ctx.uow, deps=deps())
+        opened = ctx.prepared if isinstance(ctx.prepared, intake.Opened) else None
+        await intake.notify(_notify(event, ctx), uow=ctx.uow, deps=deps(), opened=opened)
+
+    async def prepare(batch: Sequence[tuple[Event, HandlerContext]]) -> Sequence[object]:
+        cmds = [_notify(event, ctx) for event, ctx in batch]
+        return await intake_batch.prepare_many(cmds, uow=batch[0][1].uow, deps=deps())
 
     for spec in SPECS:
-        subs.add(spec.event_cls, on_event)
+        subs.add(spec.event_cls, on_event, prepare=prepare)
     # Attendance facts concern trainers and records, not the trainee's phone.
     subs.ignore(EnrollmentAttended, EnrollmentNoShow)
     return subs
+
+
+def _notify(event: Event, ctx: HandlerContext) -> Notify:
+    envelope = ctx.envelope
+    return Notify(source_message_id=envelope.message_id, event=event,
+                  correlation_id=envelope.correlation_id, traceparent=envelope.traceparent)
 
 
 def _unbound() -> Deps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -49,8 +50,35 @@ log = get_logger(__name__)
 UNRENDERABLE = "template_refused"
 
 
-async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
-    """Record the messages an event calls for; the dispatcher sends them after commit."""
+async def notify(
+    cmd: Notify, *, uow: UnitOfWork, deps: Deps, opened: Opened | None = None
+) -> list[UUID]:
+    """Record the messages an event calls for; the dispatcher sends them after commit.
+
+    `opened`: this event's intake as a batch's `prepare_many` already opened it.
+    """
+    if opened is None or opened.draft.cmd.source_message_id != cmd.source_message_id:
+        opened = await open_intake(cmd, uow=uow, deps=deps)
+    draft, plan = opened.draft, opened.plan
+    ids = [await _refuse(draft, contact, reason, uow=uow) for contact, reason in plan.refused]
+    if opened.stale:
+        ids += await _record_stale(draft, plan, uow=uow, deps=deps)
+    else:
+        ids += await _record_plan(draft, plan, uow=uow, deps=deps, tried=opened.first_sms)
+    if not ids:
+        log.info("notification_unreachable", event_type=draft.spec.event_type)
+    return ids
+
+
+async def open_intake(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> Opened:
+    """Draft an event's messages and open its intake (newest state, preferences, locks)."""
+    draft = draft_of(cmd, deps)
+    newest, stored = await repository.begin_intake(uow.conn, intake_key(draft))
+    return opened_from(draft, newest, stored)
+
+
+def draft_of(cmd: Notify, deps: Deps) -> Draft:
+    """Render the event's variables and gather what its rows share; no I/O."""
     spec = deps.registry.spec(cmd.event.event_type)
     now = deps.clock.now()
     person = person_of(cmd.event, deps.policy.default_timezone)
@@ -60,49 +88,52 @@ async def notify(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
         variables = deps.registry.validate(spec.event_type, built)
     except (TemplateError, KeyError, ValueError) as exc:
         raise PermanentFailure(f"cannot render {spec.event_type}: {exc}") from exc
-    seq: int | None = getattr(cmd.event, "seq", None)
-    aggregate = cmd.event.aggregate_id()
-    keys = pref_keys(person)
     # The number an SMS would go to: its rate-limit lock is taken with the seq and preferences.
     phone = (
         check_mobile(person.phone).e164 if person.phone and Channel.SMS in spec.channels else None
     )
-    newest, stored = await repository.begin_intake(
-        uow.conn, aggregate_id=aggregate, seq=seq, changes_state=not spec.informational,
-        by=cmd.source_message_id, now=now, pref_keys=keys, lock_address=phone,
-    )
-    # Stale: a newer state is known (informational news never counts as one).
-    stale = seq is not None and newest is not None and newest > seq
-    prefs = stored or Preferences()
-    plan = plan_contacts(person, prefs, channels=spec.channels, ignore_opt_out=spec.otp)
     release = quiet_release(now, tz, deps.policy.quiet)
     goes_out = release or now
     critical = spec.otp or (
         spec.critical is not None
         and spec.critical(cmd.event, goes_out, goes_out.astimezone(tz).date())
     )
-    draft = _Draft(cmd, spec, person, keys[0], variables, aggregate, seq, critical, now, phone)
-    ids = [await _refuse(draft, contact, reason, uow=uow) for contact, reason in plan.refused]
-    if stale:
-        ids += await _record_stale(draft, plan, uow=uow, deps=deps)
-    else:
-        ids += await _record_plan(draft, plan, uow=uow, deps=deps, release=release)
-    if not ids:
-        log.info("notification_unreachable", event_type=spec.event_type)
-    return ids
+    return Draft(
+        cmd, spec, person, pref_keys(person), variables, cmd.event.aggregate_id(),
+        getattr(cmd.event, "seq", None), critical, now, phone, tz, release,
+    )
 
 
-class _Draft:
+def intake_key(draft: Draft) -> repository.IntakeKey:
+    """Return what opening this draft's intake takes."""
+    return repository.IntakeKey(
+        aggregate_id=draft.aggregate, seq=draft.seq, changes_state=not draft.spec.informational,
+        by=draft.cmd.source_message_id, now=draft.now, pref_keys=draft.keys,
+        lock_address=draft.locked,
+    )
+
+
+def opened_from(draft: Draft, newest: int | None, stored: Preferences | None) -> Opened:
+    """Decide staleness and plan the contacts from what opening the intake returned."""
+    # Stale: a newer state is known (informational news never counts as one).
+    stale = draft.seq is not None and newest is not None and newest > draft.seq
+    plan = plan_contacts(draft.person, stored or Preferences(), channels=draft.spec.channels,
+                         ignore_opt_out=draft.spec.otp)
+    return Opened(draft, stale, plan)
+
+
+class Draft:
     """What every row of one event shares."""
 
     def __init__(
-        self, cmd: Notify, spec: EventSpec, person: Person, pref_key: str,
+        self, cmd: Notify, spec: EventSpec, person: Person, keys: list[str],
         variables: dict[str, str], aggregate: str, seq: int | None, critical: bool, now: datetime,
-        locked: str | None,
+        locked: str | None, tz: ZoneInfo, release: datetime | None,
     ) -> None:
-        self.cmd, self.spec, self.person, self.pref_key = cmd, spec, person, pref_key
+        self.cmd, self.spec, self.person, self.keys = cmd, spec, person, keys
+        self.pref_key = keys[0]
         self.variables, self.aggregate, self.seq = variables, aggregate, seq
-        self.critical, self.now = critical, now
+        self.critical, self.now, self.tz, self.release = critical, now, tz, release
         self.locked = locked  # the address whose rate-limit lock this transaction already holds
         # A sign-in code's expiry: kept with its rows, none of them goes out after it.
         self.expires_at: datetime | None = getattr(cmd.event, "expires_at", None)
@@ -129,7 +160,7 @@ class _Draft:
         )
 
 
-async def _refuse(draft: _Draft, contact: Contact, reason: str, *, uow: UnitOfWork) -> UUID:
+async def _refuse(draft: Draft, contact: Contact, reason: str, *, uow: UnitOfWork) -> UUID:
     row = draft.row(contact, None, status=Status.FAILED, not_before=draft.now, fallbacks=[])
     if await repository.insert_notification(
         uow.conn, row, content_hash="", error_code=reason
@@ -140,7 +171,7 @@ async def _refuse(draft: _Draft, contact: Contact, reason: str, *, uow: UnitOfWo
     return row.id
 
 
-async def _record_stale(draft: _Draft, plan: Plan, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
+async def _record_stale(draft: Draft, plan: Plan, *, uow: UnitOfWork, deps: Deps) -> list[UUID]:
     if not plan.contacts:
         return []
     contact = plan.contacts[0]
@@ -154,13 +185,13 @@ async def _record_stale(draft: _Draft, plan: Plan, *, uow: UnitOfWork, deps: Dep
 
 
 async def _record_plan(
-    draft: _Draft, plan: Plan, *, uow: UnitOfWork, deps: Deps, release: datetime | None
+    draft: Draft, plan: Plan, *, uow: UnitOfWork, deps: Deps, tried: SmsTry | None
 ) -> list[UUID]:
     ids: list[UUID] = []
     contacts = list(plan.contacts)
     while contacts:
         contact, rest = contacts[0], contacts[1:]
-        rendered = _render(draft, contact, deps)
+        rendered = tried.rendered if tried else _render(draft, contact, deps)
         if rendered is None:  # this channel only: the next one may still carry the news
             ids.append(await _refuse(draft, contact, UNRENDERABLE, uow=uow))
             contacts = rest
@@ -168,13 +199,16 @@ async def _record_plan(
         digest = content_hash(contact.channel, contact.address, rendered.body)
         if contact.channel is Channel.SMS:
             row, schedule = await _record_sms(
-                draft, contact, rendered, digest, rest, uow=uow, deps=deps, release=release
+                draft, contact, rendered, digest, rest, uow=uow, deps=deps, tried=tried
             )
         else:
-            schedule = schedule_email(now=draft.now, critical=draft.critical, quiet_until=release)
+            schedule = schedule_email(
+                now=draft.now, critical=draft.critical, quiet_until=draft.release
+            )
             row = draft.row(contact, rendered, status=schedule.status,
                             not_before=schedule.not_before, fallbacks=rest)
             await _insert(row, rendered, digest, schedule, uow=uow)
+        tried = None
         ids.append(row.id)
         log.info("notification_recorded", notification_id=str(row.id),
                  event_type=draft.spec.event_type, channel=contact.channel.value,
@@ -195,7 +229,7 @@ async def _insert(
     )
 
 
-def _render(draft: _Draft, contact: Contact, deps: Deps) -> Rendered | None:
+def _render(draft: Draft, contact: Contact, deps: Deps, *, quiet: bool = False) -> Rendered | None:
     """Render the message for one contact; None when that channel cannot carry it."""
     try:
         return deps.registry.render(
@@ -203,36 +237,70 @@ def _render(draft: _Draft, contact: Contact, deps: Deps) -> Rendered | None:
             validated=True,
         )
     except TemplateError as exc:
-        log.warning("notification_not_renderable", event_type=draft.spec.event_type,
-                    channel=contact.channel.value, error=str(exc))
+        if not quiet:
+            log.warning("notification_not_renderable", event_type=draft.spec.event_type,
+                        channel=contact.channel.value, error=str(exc))
         return None
 
 
+def first_sms(opened: Opened, deps: Deps) -> SmsTry | None:
+    """Draft the plan's first message when it is an SMS to the locked number; None when the
+    plan starts otherwise (its handler records it the usual way)."""
+    draft, contacts = opened.draft, opened.plan.contacts
+    if opened.stale or not contacts or contacts[0].channel is not Channel.SMS:
+        return None
+    contact = contacts[0]
+    if contact.address != draft.locked:
+        return None
+    rendered = _render(draft, contact, deps, quiet=True)  # its handler says why, if it must
+    if rendered is None:
+        return None
+    digest = content_hash(contact.channel, contact.address, rendered.body)
+    return _draft_sms(draft, contact, rendered, digest, list(contacts[1:]), deps)
+
+
+def sms_insert(draft: Draft, tried: SmsTry) -> repository.SmsInsert:
+    """Return what offering a drafted SMS to the ledger takes."""
+    return repository.SmsInsert(
+        row=tried.row, chars=tried.rendered.chars, segments=tried.rendered.segments,
+        content_hash=tried.digest, error_code=tried.schedule.reason,
+        related_id=tried.schedule.related_id, day_start=local_day_start(draft.now, draft.tz),
+    )
+
+
+def _draft_sms(
+    draft: Draft, contact: Contact, rendered: Rendered, digest: str, rest: list[Contact],
+    deps: Deps,
+) -> SmsTry:
+    schedule = _sms_schedule(draft, NOTHING_RECENT, rest, deps=deps)
+    row = draft.row(contact, rendered, status=schedule.status, not_before=schedule.not_before,
+                    fallbacks=rest)
+    return SmsTry(rendered, digest, row, schedule)
+
+
 async def _record_sms(
-    draft: _Draft, contact: Contact, rendered: Rendered, digest: str, rest: list[Contact], *,
-    uow: UnitOfWork, deps: Deps, release: datetime | None,
+    draft: Draft, contact: Contact, rendered: Rendered, digest: str, rest: list[Contact], *,
+    uow: UnitOfWork, deps: Deps, tried: SmsTry | None,
 ) -> tuple[LedgerRow, Schedule]:
     """Schedule an SMS under its number's rate-limit lock and write its row.
 
     The usual case, nothing sent to the number lately, takes one statement: the row goes in as
     scheduled for that case unless the ledger shows otherwise; then it is scheduled with what
-    the ledger shows and written by a second statement.
+    the ledger shows and written by a second statement. A batch's `prepare_many` may have made
+    the first statement already for this SMS (`tried`, with its outcome).
     """
-    if contact.address != draft.locked:
-        await repository.lock_recipient(uow.conn, contact.address)
-    tz = zone(draft.person.timezone, deps.policy.default_timezone)
-    schedule = _sms_schedule(draft, NOTHING_RECENT, rest, tz=tz, deps=deps, release=release)
-    row = draft.row(contact, rendered, status=schedule.status, not_before=schedule.not_before,
-                    fallbacks=rest)
-    recent = await repository.insert_sms_unless_recent(
-        uow.conn, row, chars=rendered.chars, segments=rendered.segments, content_hash=digest,
-        error_code=schedule.reason, related_id=schedule.related_id,
-        day_start=local_day_start(draft.now, tz),
-        window_s=deps.policy.limits.same_content_window_s,
-    )
+    if tried is None:
+        if contact.address != draft.locked:
+            await repository.lock_recipient(uow.conn, contact.address)
+        tried = _draft_sms(draft, contact, rendered, digest, rest, deps)
+        recent = await repository.insert_sms_unless_recent(
+            uow.conn, sms_insert(draft, tried), window_s=deps.policy.limits.same_content_window_s
+        )
+    else:
+        recent = tried.recent
     if recent is None:
-        return row, schedule
-    schedule = _sms_schedule(draft, recent, rest, tz=tz, deps=deps, release=release)
+        return tried.row, tried.schedule
+    schedule = _sms_schedule(draft, recent, rest, deps=deps)
     row = draft.row(contact, rendered, status=schedule.status, not_before=schedule.not_before,
                     fallbacks=rest)
     await _insert(row, rendered, digest, schedule, uow=uow)
@@ -240,16 +308,39 @@ async def _record_sms(
 
 
 def _sms_schedule(
-    draft: _Draft, recent: RecentSends, rest: list[Contact], *, tz: ZoneInfo, deps: Deps,
-    release: datetime | None,
+    draft: Draft, recent: RecentSends, rest: list[Contact], *, deps: Deps
 ) -> Schedule:
     schedule = schedule_sms(
         now=draft.now, otp=draft.spec.otp, critical=draft.critical, recent=recent,
-        limits=deps.policy.limits, quiet_until=release,
-        morning=next_morning(draft.now, tz, deps.policy.quiet),
+        limits=deps.policy.limits, quiet_until=draft.release,
+        morning=next_morning(draft.now, draft.tz, deps.policy.quiet),
         expires_at=draft.expires_at,
     )
     if schedule.reason == "template_daily_limit" and rest:
         # Rather than hit the provider's per-template limit, use the next channel now.
         return Schedule(Status.SUPPRESSED, draft.now, "template_daily_limit")
     return schedule
+
+
+@dataclass(frozen=True, slots=True)
+class SmsTry:
+    """A plan's first SMS, drafted as if nothing went to its number lately."""
+
+    rendered: Rendered
+    digest: str
+    row: LedgerRow
+    schedule: Schedule
+    # Once offered to the ledger: None if it went in (or its key was taken), else what the
+    # ledger shows about the number, to schedule it with.
+    recent: RecentSends | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """An event's intake once opened: its draft, whether it is stale, its plan."""
+
+    draft: Draft
+    stale: bool
+    plan: Plan
+    # The plan's first SMS as a batch already offered it to the ledger.
+    first_sms: SmsTry | None = None

@@ -1,8 +1,17 @@
 """All writing SQL of the notification service."""
 
+from services.notification.repository.intake import (
+    IntakeKey,
+    SmsInsert,
+    begin_intake,
+    begin_intake_many,
+    insert_notification,
+    insert_sms_unless_recent,
+    insert_sms_unless_recent_many,
+    lock_recipient,
+)
 from services.notification.repository.ledger import (
     apply_decisions,
-    begin_intake,
     claim_due,
     claim_unknown_checks,
     expire_unknown,
@@ -10,9 +19,6 @@ from services.notification.repository.ledger import (
     find_for_receipt,
     get_row,
     insert_attempts,
-    insert_notification,
-    insert_sms_unless_recent,
-    lock_recipient,
     mark_stuck_unknown,
     resolve_unknown,
     settle,
@@ -27,9 +33,12 @@ from services.notification.repository.records import (
 )
 
 __all__ = [
+    "IntakeKey",
     "SinkRecord",
+    "SmsInsert",
     "apply_decisions",
     "begin_intake",
+    "begin_intake_many",
     "claim_due",
     "claim_unknown_checks",
     "expire_unknown",
@@ -41,6 +50,7 @@ __all__ = [
     "insert_receipt",
     "insert_sink_messages",
     "insert_sms_unless_recent",
+    "insert_sms_unless_recent_many",
     "load_preferences",
     "lock_recipient",
     "mark_stuck_unknown",

@@ -9,14 +9,11 @@ from uuid import UUID
 import asyncpg
 
 from services.notification.domain.model import (
-    NOTHING_RECENT,
     Attempt,
     Channel,
     Contact,
     Decision,
     LedgerRow,
-    Preferences,
-    RecentSends,
     Status,
 )
 from shared.db import Conn
@@ -43,155 +40,6 @@ def to_row(r: asyncpg.Record) -> LedgerRow:
         created_at=r["created_at"], correlation_id=r["correlation_id"],
         traceparent=r["traceparent"], expires_at=r["expires_at"],
     )
-
-
-async def begin_intake(
-    conn: Conn, *, aggregate_id: str, seq: int | None, changes_state: bool, by: UUID,
-    now: datetime, pref_keys: Sequence[str], lock_address: str | None,
-) -> tuple[int | None, Preferences | None]:
-    """Open an event's intake in one round trip; return (newest state seq known, preferences).
-
-    With a `seq` of an event that `changes_state`: remember the newest state of the aggregate
-    and cancel pending messages about older seqs (a returned seq above `seq` means this event
-    is already stale). An informational event only reads the newest state (locking it against a
-    state event being taken in at the same time) and touches nothing. Then, after that row,
-    take the rate-limit lock of `lock_address` (as `lock_recipient`). The preferences are those
-    stored under the first of `pref_keys` that has any. The statements that read the ledger
-    under the lock come after this one, so they see what the lock waited for.
-    """
-    r = await conn.fetchrow(
-        """WITH bumped AS (
-               INSERT INTO aggregate_versions (aggregate_id, seq)
-               SELECT $1, $2::integer WHERE $2::integer IS NOT NULL AND $7::boolean
-               ON CONFLICT (aggregate_id) DO UPDATE
-                   SET seq = greatest(aggregate_versions.seq, excluded.seq)
-               RETURNING seq),
-           known AS (
-               SELECT seq FROM aggregate_versions
-               WHERE aggregate_id = $1 AND $2::integer IS NOT NULL AND NOT $7::boolean
-               FOR SHARE),
-           newest AS (SELECT seq FROM bumped UNION ALL SELECT seq FROM known),
-           superseded AS (
-               UPDATE notifications SET status = 'superseded', error_code = 'superseded',
-                   related_id = $3, updated_at = $4
-               WHERE $7::boolean AND aggregate_id = $1 AND seq < $2::integer
-                 AND status IN ('queued', 'deferred')
-                 AND (SELECT seq FROM bumped) <= $2::integer
-               RETURNING 1),
-           locked AS (
-               SELECT pg_advisory_xact_lock(hashtext($6::text))
-               WHERE $6::text IS NOT NULL AND (SELECT count(*) FROM newest) >= 0)
-           SELECT (SELECT seq FROM newest) AS newest, (SELECT count(*) FROM locked) AS locked,
-                  p.sms, p.email, p.preferred
-           FROM (SELECT 1) AS one
-           LEFT JOIN LATERAL (
-               SELECT sms, email, preferred FROM preferences WHERE pref_key = ANY($5::text[])
-               ORDER BY array_position($5::text[], pref_key) LIMIT 1) AS p ON true""",
-        aggregate_id, seq, by, now, list(pref_keys), lock_address, changes_state,
-    )
-    assert r is not None
-    prefs = (
-        Preferences(sms=r["sms"], email=r["email"], preferred=Channel(r["preferred"]))
-        if r["preferred"] is not None else None
-    )
-    return r["newest"], prefs
-
-
-async def lock_recipient(conn: Conn, address: str) -> None:
-    """Serialise rate-limit decisions for one address until the transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", address)
-
-
-# This template's SMS to a number (sent or due) and a recent twin text, for the rate limits.
-_RECENT = """WITH p AS (SELECT {now}::timestamptz AS now, {day_start}::timestamptz AS day_start)
-    SELECT
-      (SELECT id FROM notifications, p WHERE recipient = {phone} AND channel = 'sms'
-         AND content_hash = {content_hash}
-         AND created_at > p.now - make_interval(secs => {window_s}::int)
-         AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')
-       ORDER BY created_at DESC LIMIT 1) AS twin,
-      count(*) FILTER (WHERE created_at >= p.day_start) AS template_today,
-      count(*) FILTER (WHERE created_at > p.now - interval '1 minute') AS last_minute,
-      count(*) FILTER (WHERE created_at > p.now - interval '1 hour') AS last_hour,
-      count(*) FILTER (WHERE created_at >= p.day_start) AS today,
-      max(created_at) AS last_at
-    FROM notifications, p
-    WHERE recipient = {phone} AND channel = 'sms' AND source_type = {event_type}
-      AND created_at >= least(p.day_start, p.now - interval '1 hour')
-      AND status NOT IN ('failed', 'superseded', 'coalesced', 'suppressed')"""
-
-_INSERT_INTO = f"""INSERT INTO notifications ({_COLUMNS}, chars, segments, content_hash,
-    error_code, related_id, updated_at, failed_at)"""
-_INSERT_VALUES = """$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-    $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33,
-    $34, $26, CASE WHEN $14::text = 'failed' THEN $26::timestamptz END"""
-_ON_CONFLICT = "ON CONFLICT (source_message_id, recipient, channel) DO NOTHING RETURNING 1"
-
-
-def _recent_sends(r: asyncpg.Record) -> RecentSends:
-    return RecentSends(
-        same_content_id=r["twin"], same_template_today=r["template_today"],
-        last_minute=r["last_minute"], last_hour=r["last_hour"], today=r["today"],
-        last_sent_at=r["last_at"],
-    )
-
-
-def _insert_args(
-    row: LedgerRow, chars: int | None, segments: int | None, content_hash: str,
-    error_code: str | None, related_id: UUID | None,
-) -> tuple[object, ...]:
-    return (
-        row.id, row.source_message_id, row.source_type, row.aggregate_id, row.seq,
-        row.channel.value, row.recipient, row.recipient_masked, row.recipient_user_id,
-        row.pref_key, row.locale, row.timezone, row.critical, row.status.value, row.not_before,
-        row.attempts, row.provider, row.provider_message_id, row.subject, row.body,
-        [list(p) for p in row.params], row.variables,
-        [{"channel": c.channel.value, "address": c.address} for c in row.fallbacks],
-        row.fallback_of, row.unsubscribe_token, row.created_at, row.correlation_id,
-        row.traceparent, row.expires_at, chars, segments, content_hash, error_code, related_id,
-    )
-
-
-async def insert_notification(
-    conn: Conn, row: LedgerRow, *, chars: int | None = None,
-    segments: int | None = None, content_hash: str, error_code: str | None = None,
-    related_id: UUID | None = None,
-) -> bool:
-    """Claim the (source, recipient, channel) key; False when it was already claimed."""
-    inserted = await conn.fetchval(
-        f"{_INSERT_INTO} VALUES ({_INSERT_VALUES}) {_ON_CONFLICT}",
-        *_insert_args(row, chars, segments, content_hash, error_code, related_id),
-    )
-    return inserted is not None
-
-
-_INSERT_UNLESS_RECENT = f"""WITH recent AS ({_RECENT.format(
-        phone="$7", event_type="$3", content_hash="$32", now="$26", day_start="$35",
-        window_s="$36")}),
-    inserted AS (
-        {_INSERT_INTO} SELECT {_INSERT_VALUES} FROM recent
-        WHERE twin IS NULL AND template_today = 0 AND last_minute = 0 AND last_hour = 0
-          AND today = 0 AND last_at IS NULL
-        {_ON_CONFLICT})
-    SELECT recent.*, (SELECT count(*) FROM inserted) AS inserted FROM recent"""
-
-
-async def insert_sms_unless_recent(
-    conn: Conn, row: LedgerRow, *, chars: int | None, segments: int | None, content_hash: str,
-    error_code: str | None, related_id: UUID | None, day_start: datetime, window_s: int,
-) -> RecentSends | None:
-    """Insert an SMS row scheduled as if nothing was sent recently, in one round trip, when
-    that is so (None: inserted, or its key was already claimed); otherwise insert nothing and
-    return what the ledger shows (this template's SMS to the number, sent or due, and a twin
-    text within `window_s`) to schedule the row with. Hold `lock_recipient` first."""
-    r = await conn.fetchrow(
-        _INSERT_UNLESS_RECENT,
-        *_insert_args(row, chars, segments, content_hash, error_code, related_id),
-        day_start, window_s,
-    )
-    assert r is not None
-    recent = _recent_sends(r)
-    return None if recent == NOTHING_RECENT else recent
 
 
 async def claim_due(

@@ -1,0 +1,141 @@
+"""Events waiting together are taken in by one consumer batch (two statements for all of
+them) with the same effects, once each, as one at a time: rate limits, duplicates, poison."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from services.notification.subscriptions import subscriptions
+from shared.events.envelope import Envelope, Event
+from shared.ids import new_id
+from shared.messaging.rabbit import RabbitTransport
+from shared.messaging.transport import OutgoingMessage
+from shared.metrics import CONSUMER_BATCH_SIZE
+from shared.service import topology_for
+from tests.notification.conftest import StartService, settings_for
+from tests.notification.harness import Service, class_info, confirmed, otp, recipient
+from tests.support.infra import AMQP_URL, eventually
+
+
+async def _queue_up(
+    pg_dsn: str, namespace: str, key_files: Path, envelopes: list[Envelope]
+) -> None:
+    """Publish to the work queue before any instance consumes it, so the events form batches."""
+    settings = settings_for(pg_dsn, namespace, key_files)
+    transport = RabbitTransport(AMQP_URL, exchange=settings.exchange_name)
+    await transport.connect()
+    try:
+        await transport.declare(topology_for(settings, subscriptions))
+        for env in envelopes:
+            await transport.publish(
+                OutgoingMessage(body=env.model_dump_json().encode(), message_id=str(env.message_id),
+                                type=env.routing_key, headers=env.headers()),
+                routing_key=env.routing_key,
+            )
+
+        async def queued() -> bool:
+            return await transport.message_count(settings.queue_name) == len(envelopes)
+
+        await eventually(queued)
+    finally:
+        await transport.close()
+
+
+def _wrap(event: Event) -> Envelope:
+    return Envelope.wrap(event, producer="test", correlation_id=str(new_id()))
+
+
+def _batches(queue: str) -> tuple[float, float]:
+    """Return (committed batches, messages in them) of one queue."""
+    count = total = 0.0
+    for metric in CONSUMER_BATCH_SIZE.collect():
+        for sample in metric.samples:
+            if sample.labels.get("queue") != queue:
+                continue
+            if sample.name.endswith("_count"):
+                count += sample.value
+            elif sample.name.endswith("_sum"):
+                total += sample.value
+    return count, total
+
+
+async def _until_settled(service: Service, count: int) -> None:
+    """Wait until `count` source events have rows and none of them is still to go."""
+    async def settled() -> bool:
+        return await service.pool.fetchval(
+            "SELECT count(DISTINCT source_message_id) FILTER (WHERE status NOT IN "
+            "('queued', 'sending')) = $1 AND count(*) FILTER (WHERE status IN "
+            "('queued', 'sending')) = 0 FROM notifications", count) is True
+
+    await service.until(settled)
+
+
+async def test_waiting_events_are_taken_in_by_batches_and_each_sends_one_sms(
+    start_service: StartService, pg_dsn: str, namespace: str, key_files: Path
+) -> None:
+    events = [_wrap(confirmed(trainee=recipient(phone=f"+86138{i:08d}"))) for i in range(40)]
+    await _queue_up(pg_dsn, namespace, key_files, events)
+    service = await start_service()
+    await _until_settled(service, 40)
+    batches, messages = _batches(service.settings.queue_name)
+    assert batches < messages == 40  # the batches committed with their prepare, not one by one
+    rows = await service.rows()
+    assert Counter(r["source_message_id"] for r in rows) == {e.message_id: 1 for e in events}
+    assert {(r["channel"], r["status"]) for r in rows} == {("sms", "delivered")}
+    assert all(r["params"] and r["variables"] and r["fallbacks"] for r in rows)
+    sunk = await service.pool.fetch("SELECT recipient, count(*) AS n FROM sink_messages "
+                                    "GROUP BY recipient")
+    assert len(sunk) == 40
+    assert {r["n"] for r in sunk} == {1}
+
+
+async def test_rate_limits_in_a_batch_see_earlier_sends_and_each_other(
+    start_service: StartService, pg_dsn: str, namespace: str, key_files: Path
+) -> None:
+    person = recipient()
+    service = await start_service(same_template_per_day=2)
+    for title in ("育婴员", "养老护理员"):
+        sent = await service.publish(confirmed(trainee=person,
+                                               class_info=class_info(course_title_zh=title)))
+        await service.until_status(sent.message_id, "delivered")
+    await service.client.close()  # nobody consumes while the next events queue up
+    third = _wrap(confirmed(trainee=person, class_info=class_info(course_title_zh="咖啡师")))
+    codes = [_wrap(otp(phone="+8613900139000", code=c)) for c in ("111111", "222222")]
+    others = [_wrap(confirmed(trainee=recipient(phone=f"+86137{i:08d}"))) for i in range(20)]
+    await _queue_up(pg_dsn, namespace, key_files, [third, *codes, *others])
+    service = await start_service(same_template_per_day=2)
+    rows = await service.until_status(third.message_id, "delivered")
+    assert [(r["channel"], r["status"], r["error_code"]) for r in rows] == [
+        ("sms", "suppressed", "template_daily_limit"), ("email", "delivered", None)]
+    first, second = [await service.until_status(c.message_id, "delivered", "deferred")
+                     for c in codes]
+    assert sorted((r["status"], r["error_code"]) for r in [*first, *second]) == [
+        ("deferred", "otp_minute_limit"), ("delivered", None)]
+    for other in others:
+        await service.until_status(other.message_id, "delivered")
+
+
+async def test_duplicates_and_a_poison_event_in_batches_of_two_instances_change_nothing_else(
+    start_service: StartService, pg_dsn: str, namespace: str, key_files: Path
+) -> None:
+    events = [_wrap(confirmed(trainee=recipient(phone=f"+86136{i:08d}"))) for i in range(60)]
+    poison = _wrap(confirmed(class_info=class_info(venue="  ")))
+    # Every event twice (a redelivery or a relay's duplicate), the poison in the middle.
+    await _queue_up(pg_dsn, namespace, key_files, [*events[:30], poison, *events, *events[30:]])
+    first = await start_service()
+    await start_service()
+    error_queue = f"{first.settings.queue_name}.error"
+
+    async def parked() -> bool:
+        return await first.transport.message_count(error_queue) == 1
+
+    await first.until(parked)
+    await _until_settled(first, 60)
+    rows = await first.rows()
+    assert Counter(r["source_message_id"] for r in rows) == {e.message_id: 1 for e in events}
+    assert {(r["channel"], r["status"]) for r in rows} == {("sms", "delivered")}
+    assert await first.rows(poison.message_id) == []
+    assert await first.pool.fetchval("SELECT count(*) FROM sink_messages") == 60
+    faults = [e for e in await first.drain_announced() if e["type"] == "message.faulted.v1"]
+    assert [f["data"]["message_id"] for f in faults] == [str(poison.message_id)]
