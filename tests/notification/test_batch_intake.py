@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from services.notification import repository
+from services.notification.domain.model import Channel, Preferences
+from services.notification.repository import IntakeKey
 from services.notification.subscriptions import subscriptions
 from shared.events.envelope import Envelope, Event
 from shared.ids import new_id
@@ -139,3 +143,55 @@ async def test_duplicates_and_a_poison_event_in_batches_of_two_instances_change_
     assert await first.pool.fetchval("SELECT count(*) FROM sink_messages") == 60
     faults = [e for e in await first.drain_announced() if e["type"] == "message.faulted.v1"]
     assert [f["data"]["message_id"] for f in faults] == [str(poison.message_id)]
+
+
+async def test_opening_intakes_together_answers_and_changes_what_one_by_one_would(
+    start_service: StartService,
+) -> None:
+    service = await start_service(run_dispatcher=False)
+    now = service.clock.now()
+    keys = [
+        IntakeKey(aggregate_id="a", seq=3, changes_state=True, by=new_id(), now=now,
+                  pref_keys=["user:x", "phone:+8613800000001"], lock_address="+8613800000001"),
+        IntakeKey(aggregate_id="b", seq=1, changes_state=False, by=new_id(), now=now,
+                  pref_keys=["user:y"], lock_address=None),
+        IntakeKey(aggregate_id="c", seq=None, changes_state=True, by=new_id(), now=now,
+                  pref_keys=["anonymous"], lock_address="+8613800000002"),
+    ]
+
+    async def arrange(conn: Any) -> None:
+        await conn.execute("DELETE FROM notifications; DELETE FROM aggregate_versions; "
+                           "DELETE FROM preferences")
+        await conn.execute("INSERT INTO aggregate_versions VALUES ('a', 2), ('b', 5)")
+        for key, prefs in (("phone:+8613800000001", Preferences(sms=False)),
+                           ("user:y", Preferences(preferred=Channel.EMAIL))):
+            await repository.save_preferences(conn, key, prefs, user_id=None, now=now)
+        for seq, status in ((1, "queued"), (2, "deferred"), (2, "delivered"), (4, "queued")):
+            await conn.execute(
+                "INSERT INTO notifications (id, source_message_id, source_type, aggregate_id, "
+                "seq, channel, recipient, recipient_masked, pref_key, locale, timezone, status, "
+                "not_before, body, content_hash, created_at, updated_at) VALUES ($1, $2, 't', "
+                "'a', $3, 'sms', $4, 'm', 'k', 'zh-CN', 'Asia/Shanghai', $5, $6, '', '', $6, $6)",
+                new_id(), new_id(), seq, f"+86138{seq:08d}{status}", status, now)
+
+    async def state(conn: Any) -> list[Any]:
+        return [
+            *await conn.fetch("SELECT * FROM aggregate_versions ORDER BY aggregate_id"),
+            *await conn.fetch("SELECT seq, status, error_code, related_id FROM notifications "
+                              "ORDER BY seq, status"),
+        ]
+
+    async with service.pool.acquire() as conn:
+        async with conn.transaction():
+            await arrange(conn)
+            alone = [await repository.begin_intake(conn, key) for key in keys]
+            after_alone = await state(conn)
+        async with conn.transaction():
+            await arrange(conn)
+            together = await repository.begin_intake_many(conn, keys)
+            after_together = await state(conn)
+    assert together == alone == [(3, Preferences(sms=False)),
+                                 (5, Preferences(preferred=Channel.EMAIL)), (None, None)]
+    assert after_together == after_alone
+    assert [r["status"] for r in after_alone[2:]] == [
+        "superseded", "delivered", "superseded", "queued"]
