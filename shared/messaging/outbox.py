@@ -9,9 +9,12 @@ from shared.db import Conn
 from shared.events.envelope import Envelope, Event
 from shared.messaging.context import child_traceparent, current_context
 
+# Headers travel as JSON text and become jsonb objects here (a jsonb[] parameter would go
+# through the pool's jsonb codec and store each already-encoded header as a JSON string).
 _INSERT = """
 INSERT INTO outbox (message_id, aggregate_id, routing_key, body, headers)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+SELECT m, a, r, b, h::jsonb
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(m, a, r, b, h)
 """
 
 

@@ -208,7 +208,7 @@ class Relay:
 
     async def _publish(self, row: asyncpg.Record) -> None:
         headers: dict[str, Any] = row["headers"]
-        if isinstance(headers, str):
+        if isinstance(headers, str):  # rows written before the outbox stored headers as objects
             headers = json.loads(headers)
         type_ = row["routing_key"]
         await self.transport.publish(

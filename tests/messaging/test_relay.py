@@ -283,3 +283,31 @@ async def test_a_parked_row_holds_back_later_rows_of_its_aggregate(
             assert (await relay.drain_once()).sent == 1  # ... then the one behind it
             assert len(await _drain_ids(queue)) == 1
         assert await p.pending() == 0
+
+
+async def test_outbox_headers_are_json_objects_and_older_string_headers_still_publish(
+    pg_dsn: str, transport: Transport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, transport, namespace) as p:
+        [envelope] = await p.emit(ThingHappened(thing_id="new-row"))
+        row = await p.pool.fetchrow(
+            "SELECT jsonb_typeof(headers) AS kind, headers->>'x-correlation-id' AS corr "
+            "FROM outbox WHERE message_id = $1", envelope.message_id)
+        assert row is not None
+        assert (row["kind"], row["corr"]) == ("object", envelope.correlation_id)
+        # A row written by an earlier release kept its headers as a JSON string.
+        [old] = await p.emit(ThingHappened(thing_id="old-row"))
+        await p.pool.execute(
+            "UPDATE outbox SET headers = to_jsonb(headers::text) WHERE message_id = $1",
+            old.message_id)
+        assert await p.pool.fetchval(
+            "SELECT jsonb_typeof(headers) FROM outbox WHERE message_id = $1",
+            old.message_id) == "string"
+        p.start_relay()
+        await p.start_consumer()
+
+        async def both_handled() -> bool:
+            return await p.effects() == 2
+
+        await eventually(both_handled)
+        assert await p.pending() == 0
