@@ -98,7 +98,15 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
             assert_shows_as_text(trainer.page, XSS_NAME)
         trainer.shot("07-roster")
 
+        # Releasing before any attendance is taken today is refused, naming the day.
+        trainer.page.get_by_role("link", name="成绩").click()
+        trainer.page.get_by_role("button", name="发布成绩").click()
+        trainer.confirm()
+        expect(trainer.page.locator("#release-error")).to_have_text(re.compile(
+            r"^这些日期还没有登记考勤：\d{4}年\d{1,2}月\d{1,2}日。"))
+
         trainer.page.get_by_role("link", name="考勤").click()
+        expect(trainer.page.locator("#attendance-form")).to_be_visible()  # left the scores tab
         trainer.page.get_by_label(name_b).select_option("present")
         trainer.page.get_by_role("button", name="保存考勤").click()
         expect(trainer.page.locator("#attendance-form .form-message")).to_contain_text("已保存")

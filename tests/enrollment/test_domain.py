@@ -24,7 +24,13 @@ from services.enrollment.domain.identity import (
     resident_id_check_char,
 )
 from services.enrollment.domain.phones import normalise_phone
-from services.enrollment.domain.results import Assessment, attendance_rate, hours_attended
+from services.enrollment.domain.results import (
+    Assessment,
+    attendance_rate,
+    check_releasable,
+    days_without_attendance,
+    hours_attended,
+)
 from services.enrollment.domain.schedule import (
     QuietHours,
     class_days,
@@ -122,6 +128,19 @@ def test_passing_needs_attendance_and_both_pass_marks() -> None:
     assert not assess("1", None, "100").passed
     assert assess("1", "80", "80").fingerprint(Decimal(40)) != assess(
         "1", "81", "80").fingerprint(Decimal(40))
+
+
+def test_results_wait_for_the_last_class_day_and_for_attendance_on_every_day() -> None:
+    days = [date(2025, 6, d) for d in (9, 10, 12)]
+    for today, code in ((date(2025, 6, 8), "class_not_started"),
+                        (date(2025, 6, 11), "class_not_finished")):
+        with pytest.raises(DomainError) as refused:
+            check_releasable(today, starts_on=days[0], ends_on=days[-1])
+        assert refused.value.code == code
+    check_releasable(date(2025, 6, 12), starts_on=days[0], ends_on=days[-1])
+    marks = [{days[0]: "absent"}, {days[0]: "present", days[2]: "excused"}]
+    assert days_without_attendance(days, marks, today=date(2025, 6, 12)) == [days[1]]
+    assert days_without_attendance(days, marks, today=date(2025, 6, 9)) == []
 
 
 def test_class_days_default_to_every_day_and_must_span_the_range() -> None:

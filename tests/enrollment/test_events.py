@@ -33,15 +33,20 @@ async def test_each_transition_has_one_audit_row_and_one_event_with_increasing_s
     start = date.fromisoformat(auto["starts_on"])
     svc.clock.set(datetime.combine(start - timedelta(days=1), datetime.min.time(), UTC))
     assert await send_reminders(deps=svc.deps) == 3
-    svc.clock.set(datetime.combine(start, datetime.min.time(), UTC) + timedelta(hours=4))
-    await svc.call("PUT", f"/api/v1/classes/{auto['id']}/attendance/{start}", token=trainer,
-                   json_body={"records": [{"enrollment_id": e[1], "status": "present"},
-                                          {"enrollment_id": e[2], "status": "present"}]})
+    # The last class day (results are released once it has begun); attendance on every day.
+    days = [date.fromisoformat(d) for d in auto["schedule_days"]]
+    svc.clock.set(datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(hours=4))
+    for day in days:
+        await svc.call("PUT", f"/api/v1/classes/{auto['id']}/attendance/{day}", token=trainer,
+                       json_body={"records": [{"enrollment_id": e[1], "status": "present"},
+                                              {"enrollment_id": e[2], "status": "present"}]})
     await svc.call("PUT", f"/api/v1/enrollments/{e[1]}/result", token=trainer,
                    json_body={"theory_score": 80, "practical_score": 80})
     await svc.call("PUT", f"/api/v1/enrollments/{e[2]}/result", token=trainer,
                    json_body={"theory_score": 80, "practical_score": 80})
-    await svc.call("POST", f"/api/v1/classes/{auto['id']}/release-results", token=trainer)
+    released = await svc.call("POST", f"/api/v1/classes/{auto['id']}/release-results",
+                              token=trainer)
+    assert released.status == 200, released.body
 
     history = defaultdict(list)
     for row in await svc.pool.fetch(

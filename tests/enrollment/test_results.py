@@ -164,3 +164,56 @@ async def test_attendance_is_refused_for_future_days_and_foreign_enrolments(
                                                    "status": "present"}]})
     assert reply.status == 422
     assert reply.body["code"] == "unknown_enrollment"
+
+
+async def test_release_is_refused_until_the_last_class_day_has_begun_in_shanghai(
+    svc: Service,
+) -> None:
+    w = await setup_class(svc)
+    first, last = w["days"][0], w["days"][-1]
+    url = f"/api/v1/classes/{w['class']['id']}/release-results"
+    everyone = {0: "present", 1: "present", 2: "excused", 3: "present"}
+    svc.clock.set(datetime.combine(first, datetime.min.time(), UTC) + timedelta(hours=4))
+    await mark(svc, w, first, everyone)
+    for i in range(4):
+        await score(svc, w, i, 80, 80)
+    early = await svc.call("POST", url, token=w["trainer"])
+    assert early.status == 409
+    assert early.content_type == "application/problem+json"
+    assert early.body["code"] == "class_not_finished"
+    assert early.body["ends_on"] == last.isoformat()
+    # 23:30 in Shanghai on the day before the last one is still too early.
+    svc.clock.set(datetime.combine(last, datetime.min.time(), UTC) - timedelta(hours=8, minutes=30))
+    for day in w["days"][1:-1]:
+        await mark(svc, w, day, everyone)
+    eve = await svc.call("POST", url, token=w["trainer"])
+    assert (eve.status, eve.body["code"]) == (409, "class_not_finished")
+    released_kinds = {"enrollment.completed", "enrollment.no_show"}
+    for i in w["ids"]:
+        assert [e for e in await svc.events(i) if e["type"] in released_kinds] == []
+    # 01:00 in Shanghai on the last day (17:00 UTC the day before): the exam day has begun.
+    svc.clock.set(datetime.combine(last, datetime.min.time(), UTC) - timedelta(hours=7))
+    await mark(svc, w, last, everyone)
+    released = await release(svc, w)
+    assert (released["completed"], released["no_show"]) == (3, 1)
+    done = [await events_of(svc, w["ids"][i], "enrollment.completed") for i in (0, 1, 3)]
+    assert [d[0]["passed"] for d in done] == [True, True, True]
+
+
+async def test_release_is_refused_while_a_class_day_has_no_attendance_taken(
+    svc: Service,
+) -> None:
+    w = await setup_class(svc)
+    taken = [w["days"][0], w["days"][2], w["days"][4]]
+    for day in taken:
+        await mark(svc, w, day, {0: "present", 1: "excused"})
+    await score(svc, w, 0, 80, 80)
+    url = f"/api/v1/classes/{w['class']['id']}/release-results"
+    refused = await svc.call("POST", url, token=w["trainer"])
+    assert refused.status == 409
+    assert refused.body["code"] == "attendance_incomplete"
+    assert refused.body["dates"] == [w["days"][1].isoformat(), w["days"][3].isoformat()]
+    for day in (w["days"][1], w["days"][3]):
+        await mark(svc, w, day, {0: "present", 1: "excused"})
+    released = await release(svc, w)
+    assert (released["completed"], released["no_show"]) == (1, 3)

@@ -96,7 +96,10 @@ async def enter_result(req: ApiRequest[EnterResult, None]) -> EnrolmentDetail:
 @routes.post("/api/v1/classes/{class_id}/release-results", response=ReleaseOut, roles=STAFF,
              tags=TAGS, extra_statuses=(409,))
 async def release_results(req: ApiRequest[None, None]) -> ReleaseOut:
-    """Release results: one completion event per enrolment; corrections get result_version+1."""
+    """Release results: one completion event per enrolment; corrections get result_version+1.
+
+    409 `class_not_finished` before the last class day (local date), `attendance_incomplete`
+    while a class day has no attendance taken, `results_incomplete` while scores are missing."""
     return await results.release_results(req.path_uuid("class_id"), deps=deps(req),
                                          actor=req.user)
 

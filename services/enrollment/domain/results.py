@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from shared.errors import ValidationFailed
+from shared.errors import InvalidState, ValidationFailed
 
 ATTENDANCE_STATUSES = ("present", "late", "excused", "absent")
 # A late arrival still attended the day; an excused absence does not add hours.
@@ -33,6 +33,24 @@ def check_class_day(day: date, days: Iterable[date]) -> None:
     """Refuse attendance for a date that is not one of the class days."""
     if day not in set(days):
         raise ValidationFailed("That date is not a day of this class.", code="not_a_class_day")
+
+
+def check_releasable(today: date, *, starts_on: date, ends_on: date) -> None:
+    """Refuse a release before the last class day has begun (local date): every day still to
+    come would count as an absence, and a trainee failed that way cannot be put right."""
+    if today < starts_on:
+        raise InvalidState("The class has not started yet.", code="class_not_started")
+    if today < ends_on:
+        raise InvalidState("Results can be released once the last class day has begun.",
+                           code="class_not_finished", ends_on=ends_on.isoformat())
+
+
+def days_without_attendance(
+    days: Iterable[date], marks: Iterable[Mapping[date, str]], *, today: date
+) -> list[date]:
+    """Return the class days up to today on which nobody's attendance was taken."""
+    taken = {day for per_trainee in marks for day in per_trainee}
+    return [d for d in days if d <= today and d not in taken]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from services.enrollment.domain.results import (
     Assessment,
     attendance_rate,
     check_class_day,
+    check_releasable,
+    days_without_attendance,
     hours_attended,
 )
 from services.enrollment.domain.schedule import local_today
@@ -117,12 +119,13 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
 
     async def work(uow: UnitOfWork) -> ReleaseOut:
         cls = await _staff_lock(uow, class_id, actor)
-        if local_today(now, deps.tz) < cls["starts_on"]:
-            raise InvalidState("The class has not started yet.", code="class_not_started")
+        today = local_today(now, deps.tz)
+        check_releasable(today, starts_on=cls["starts_on"], ends_on=cls["ends_on"])
         course = await class_repo.course_by_id(uow.conn, cls["course_id"])
         assert course is not None
         rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(ON_ROSTER))
         marks = await repo.class_marks(uow.conn, class_id)
+        _check_attendance_taken(cls, [marks.get(r["id"], {}) for r in rows], today)
         assessed = [(r, *_assess(r, cls, marks.get(r["id"], {}))) for r in rows]
         missing = [str(r["id"]) for r, a, hours in assessed
                    if hours > 0 and a.eligible and not a.scored]
@@ -139,6 +142,14 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
                           unchanged=tally.unchanged)
 
     return await in_transaction(deps, work)
+
+
+def _check_attendance_taken(cls: Row, marks: list[dict[date, str]], today: date) -> None:
+    # A day nobody was marked on would count every trainee absent: attendance was not taken.
+    unmarked = days_without_attendance(cls["class_days"], marks, today=today) if marks else []
+    if unmarked:
+        raise InvalidState("Attendance has not been taken on some class days.",
+                           code="attendance_incomplete", dates=[d.isoformat() for d in unmarked])
 
 
 def _assess(

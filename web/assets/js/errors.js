@@ -1,7 +1,7 @@
 // Problem+json -> friendly text in the user's language; 422 field errors next to the fields.
 import { ApiError } from './api.js';
 import { h, replace } from './dom.js';
-import { has, t } from './i18n.js';
+import { formatDate, formatList, has, t } from './i18n.js';
 
 // Domain codes that are about one field of the form that was sent.
 const FIELD_OF_CODE = {
@@ -29,10 +29,17 @@ const FIELD_OF_CODE = {
   payload_too_large: 'file',
 };
 
+// A problem's dates (ends_on, dates[]) read as dates of the user's language, lists as lists.
+function friendly(value) {
+  if (Array.isArray(value)) return formatList(value.map(friendly));
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDate(value) : value;
+}
+
 /** Return a friendly sentence for an error (ApiError or anything thrown). */
 export function message(error) {
   if (!(error instanceof ApiError)) return t('error.generic');
-  const vars = { ...error.problem, retry: error.problem.retry_after ?? '' };
+  const vars = Object.fromEntries(Object.entries(error.problem).map(([k, v]) => [k, friendly(v)]));
+  vars.retry = error.problem.retry_after ?? '';
   if (has(`error.${error.code}`)) return t(`error.${error.code}`, vars);
   if (error.status === 0) return t('error.network_error');
   if (error.status >= 500) return t('error.server');

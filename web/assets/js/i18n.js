@@ -66,6 +66,11 @@ export function formatDate(value, { withTime = false, weekday = false } = {}) {
   return new Intl.DateTimeFormat(current, options).format(date);
 }
 
+/** Join texts as a list of the active locale (a、b和c / a, b, and c). */
+export function formatList(values) {
+  return new Intl.ListFormat(current, { type: 'conjunction' }).format(values.map(String));
+}
+
 /** Format a number for the active locale. */
 export function formatNumber(value, digits = 0) {
   if (value === null || value === undefined || value === '') return '—';

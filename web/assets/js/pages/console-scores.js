@@ -82,7 +82,7 @@ function releaseBox(ctx, cls, sheet) {
           t('scores.released', { completed: r.completed, corrected: r.corrected, no_show: r.no_show, unchanged: r.unchanged })));
         ctx.toast(t('scores.released_toast'));
       } catch (error) {
-        out.replaceChildren(h('p', { class: 'notice error', role: 'alert' }, message(error)));
+        out.replaceChildren(h('p', { class: 'notice error', role: 'alert', id: 'release-error' }, message(error)));
         for (const id of error.problem?.enrollment_ids || []) {
           const row = sheet.querySelector(`tr[data-enrollment-id="${CSS.escape(id)}"]`);
           if (row) rowError(row, t('scores.missing'));
