@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -157,15 +158,55 @@ async def test_the_export_lists_attendance_scores_and_masks_personal_data(svc: S
     assert isinstance(masked.body, bytes)
     assert masked.body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(masked.body.decode("utf-8-sig"))))
-    assert [r["name"] for r in rows] == ["陈一", "陈二", "陈五"]
-    assert rows[0]["phone"] == "+86139****0001"
-    assert rows[0]["id_number"] == "1101**********002X"
+    assert [r["姓名"] for r in rows] == ["陈一", "陈二", "陈五"]
+    assert rows[0]["手机号"] == "+86139****0001"
+    assert rows[0]["证件号码"] == "1101**********002X"
     assert cls["schedule_days"][0] in rows[0]
     full = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster.csv?unmasked=true",
                           token=admin)
     assert isinstance(full.body, bytes)
     first = next(csv.DictReader(io.StringIO(full.body.decode("utf-8-sig"))))
-    assert (first["phone"], first["id_number"]) == ("+8613911110001", "11010519491231002X")
+    assert (first["手机号"], first["证件号码"]) == ("+8613911110001", "11010519491231002X")
+
+
+async def export_rows(svc: Service, token: str, class_id: str, query: str = "") -> list[list[str]]:
+    reply = await svc.call("GET", f"/api/v1/classes/{class_id}/roster.csv{query}", token=token)
+    assert reply.status == 200, reply.body
+    assert reply.body.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the BOM
+    return list(csv.reader(io.StringIO(reply.body.decode("utf-8-sig"))))
+
+
+async def test_the_export_speaks_chinese_by_default_and_english_on_request(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    days = cls["schedule_days"]
+    await import_csv(svc, admin, cls["id"], ROSTER)
+    roster = (await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster", token=admin)).body
+    first, second = (e["enrollment_id"] for e in roster["items"][:2])
+    svc.clock.set(datetime.fromisoformat(f"{days[0]}T02:00:00+00:00"))
+    await svc.call("PUT", f"/api/v1/classes/{cls['id']}/attendance/{days[0]}", token=admin,
+                   json_body={"records": [{"enrollment_id": first, "status": "present"},
+                                          {"enrollment_id": second, "status": "excused"}]})
+    await svc.call("PUT", f"/api/v1/enrollments/{first}/result", token=admin,
+                   json_body={"theory_score": 85, "practical_score": 90.5})
+    header, *rows = await export_rows(svc, admin, cls["id"])
+    assert header == ["报名编号", "姓名", "手机号", "证件类型", "证件号码", "状态", "出勤学时",
+                      "出勤率（%）", "可参加考核", "理论成绩", "实操成绩", "考核结果", "证书编号",
+                      "证书状态", *days]
+    assert rows[0][1:] == ["陈一", "+86139****0001", "居民身份证", "1101**********002X",
+                           "已签到", "8", "20", "否", "85", "90.5", "", "", "", "出勤",
+                           "", "", "", ""]
+    assert rows[1][3:14] == ["", "", "已确认", "0", "0", "否", "", "", "", "", ""]
+    assert rows[1][14] == "请假"
+    header, *rows = await export_rows(svc, admin, cls["id"], "?lang=en")
+    assert header[:14] == ["Enrolment ID", "Name", "Mobile", "ID type", "ID number", "Status",
+                           "Hours attended", "Attendance (%)", "May sit the exam",
+                           "Theory score", "Practical score", "Result", "Certificate number",
+                           "Certificate status"]
+    assert header[14:] == days
+    assert rows[0][3:15] == ["Resident ID card", "1101**********002X", "Attended", "8", "20",
+                             "No", "85", "90.5", "", "", "", "Present"]
+    assert rows[1][14] == "Excused"
 
 
 async def test_the_cli_imports_a_roster_with_a_progress_bar(svc: Service, tmp_path: Any) -> None:

@@ -41,10 +41,12 @@ async def get_roster(req: ApiRequest[None, None]) -> RosterOut:
 async def export_roster(req: ApiRequest[None, ExportQuery]) -> web.Response:
     """Export roster, attendance per day, scores and certificate numbers as CSV (UTF-8 BOM).
 
-    `unmasked=true` (administrators only) writes full phone and ID numbers for the authorities."""
+    Chinese headers and values by default, English with `lang=en`; numbers stay numbers and
+    dates ISO. `unmasked=true` (administrators only) writes full phone and ID numbers for the
+    authorities."""
     class_id = req.path_uuid("class_id")
     data = await bulk.export_roster(class_id, deps=deps(req), actor=req.user,
-                                    unmasked=req.query.unmasked)
+                                    unmasked=req.query.unmasked, lang=req.query.lang)
     return web.Response(body=data, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="roster-{class_id}.csv"'})
 

@@ -20,6 +20,7 @@ from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.roster_csv import RosterRow, write_csv
+from services.enrollment.roster_export import WORDS, ExportLang, header_of, line_of
 from services.enrollment.views import roster as roster_views
 from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowOut, RosterOut
 from shared.auth import Principal
@@ -148,11 +149,6 @@ def _id_fields(deps: Deps, row: RosterRow) -> dict[str, str | None]:
             "id_number_masked": mask_id_number(number)}
 
 
-EXPORT_HEADER = ("enrollment_id", "name", "phone", "id_type", "id_number", "status",
-                 "hours_attended", "attendance_rate", "exam_eligible", "theory_score",
-                 "practical_score", "passed", "certificate_number", "certificate_status")
-
-
 async def get_roster(class_id: UUID, *, deps: Deps, actor: Principal) -> RosterOut:
     """Return a class's roster to its trainers or an administrator."""
     return (await _roster(class_id, deps=deps, actor=actor)).out
@@ -170,7 +166,7 @@ async def _roster(class_id: UUID, *, deps: Deps, actor: Principal) -> roster_vie
 
 
 async def export_roster(
-    class_id: UUID, *, deps: Deps, actor: Principal, unmasked: bool
+    class_id: UUID, *, deps: Deps, actor: Principal, unmasked: bool, lang: ExportLang = "zh-CN"
 ) -> bytes:
     """Return a class's roster, attendance per day, scores and certificate numbers as CSV.
 
@@ -178,7 +174,7 @@ async def export_roster(
     roster = await _roster(class_id, deps=deps, actor=actor)
     full = unmasked and actor.role == "admin"
     days: list[date] = roster.out.schedule_days
-    header = [*EXPORT_HEADER, *(d.isoformat() for d in days)]
+    words = WORDS[lang]
     lines = []
     for r in roster.rows:
         e = r.entry
@@ -186,10 +182,6 @@ async def export_roster(
             continue
         number = (deps.ciphers.open(r.id_number_encrypted)
                   if full and r.id_number_encrypted else r.id_number_masked)
-        lines.append([
-            e.enrollment_id, e.name, r.phone if full else e.phone_masked, r.id_type, number,
-            e.status, e.hours_attended, e.attendance_rate, e.exam_eligible, e.theory_score,
-            e.practical_score, e.passed, e.certificate_number, e.certificate_status,
-            *(e.attendance.get(d, "") for d in days),
-        ])
-    return write_csv(header, lines)
+        lines.append(line_of(words, e, phone=r.phone if full else e.phone_masked,
+                             id_type=r.id_type, id_number=number, days=days))
+    return write_csv(header_of(words, days), lines)

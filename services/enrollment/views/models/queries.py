@@ -62,3 +62,6 @@ class ExportQuery(Query):
     """Roster export options."""
 
     unmasked: bool = False
+    lang: Literal["zh-CN", "en"] = Field(
+        "zh-CN", description="headers and values in Chinese (default) or English, as ?lang=en "
+        "of the verification page")

@@ -2,7 +2,7 @@
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { notice } from '../errors.js';
-import { formatDate, formatNumber, t } from '../i18n.js';
+import { formatDate, formatNumber, locale, t } from '../i18n.js';
 import { badge } from '../views.js';
 
 function statusCell(entry) {
@@ -21,7 +21,8 @@ export async function rosterTab({ cls, roster }) {
   const holder = h('div', {});
   exportButton.addEventListener('click', () => busy(exportButton, async () => {
     try {
-      await api.download(`/api/v1/classes/${encodeURIComponent(cls.id)}/roster.csv`, `roster-${cls.id}.csv`, 'text/csv');
+      const lang = locale() === 'en' ? '?lang=en' : ''; // the file speaks the page's language
+      await api.download(`/api/v1/classes/${encodeURIComponent(cls.id)}/roster.csv${lang}`, `roster-${cls.id}.csv`, 'text/csv');
     } catch (error) {
       holder.replaceChildren(notice(error));
     }
