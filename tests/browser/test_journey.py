@@ -96,6 +96,11 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
         expect(row_b.locator(".phone")).to_have_text(re.compile(r"\*{4}"))
         if hostile:
             assert_shows_as_text(trainer.page, XSS_NAME)
+        # The caption's words are on screen, also where the table is wider than a phone.
+        left, right = roster.locator("caption").evaluate(
+            "c => { const r = document.createRange(); r.selectNodeContents(c);"
+            " const b = r.getBoundingClientRect(); return [b.left, b.right]; }")
+        assert 0 <= left < right <= viewport.options["viewport"]["width"], (left, right)
         trainer.shot("07-roster")
 
         # Releasing before any attendance is taken today is refused, naming the day.
