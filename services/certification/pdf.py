@@ -107,11 +107,12 @@ def draw_qr(pdf: Canvas, url: str, *, x: float, y: float, size: float) -> None:
 def _rows(cert: PrintedCertificate) -> list[tuple[str, str]]:
     en = cert.locale == "en"
     id_label = ID_TYPES.get(cert.id_type or "", ("证件号码", "ID number"))[1 if en else 0]
-    occupation = f"{cert.occupation}（{cert.work_type or '--'}）"
+    work_type = cert.work_type or "--"
+    occupation = f"{cert.occupation} ({work_type})" if en else f"{cert.occupation}（{work_type}）"
     rows = [
         ("Name" if en else "姓　　名", cert.holder_name),
         (id_label, cert.id_number or "--"),
-        ("Occupation (work type)" if en else "职业（工种）", occupation),
+        ("Occupation (type of work)" if en else "职业（工种）", occupation),
     ]
     if cert.level:
         rows.append(("Skill level" if en else "职业技能等级", cert.level_name or str(cert.level)))

@@ -137,6 +137,11 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
         expect(cert.locator(".badge").first).to_have_text("有效")
         number = cert.locator(".cert-number").inner_text()
         b.shot("05-my-certificates")
+        expect(cert.locator(".facts")).to_contain_text("职业（工种）咖啡师（咖啡师）")
+        b.page.get_by_role("button", name="English").click()
+        expect(cert.locator(".facts")).to_contain_text("Occupation (type of work)咖啡师 (咖啡师)")
+        b.page.get_by_role("button", name="中文").click()
+        expect(cert.locator(".facts")).to_contain_text("职业（工种）")
         with b.page.expect_download() as download:
             cert.get_by_role("button", name="下载 PDF").click()
         pdf = download.value

@@ -87,6 +87,9 @@ def test_english_layout_for_holders_who_prefer_english() -> None:
     assert "职业技能等级证书" in text
     assert "Certificate No." in text
     assert "Level 4 / Intermediate worker" in text
+    assert "Occupation (type of work)" in text
+    assert "育婴员 (育婴员)" in text
+    assert "（" not in text
 
 
 def test_the_qr_widget_encodes_exactly_the_verification_url() -> None:

@@ -256,6 +256,17 @@ async def test_the_public_page_switches_to_english(cert_app: CertApp) -> None:
     assert 'name="q"' in await form.text()
 
 
+async def test_the_public_page_writes_occupation_and_work_type_with_each_languages_brackets(
+    cert_app: CertApp,
+) -> None:
+    item, _, _ = await _issue(cert_app)
+    chinese = await (await cert_app.client.get(f"/verify/{item['code']}")).text()
+    assert "<dt>职业（工种）</dt><dd>育婴员（育婴员）</dd>" in chinese
+    english = await (await cert_app.client.get(f"/verify/{item['code']}?lang=en")).text()
+    assert "<dt>Occupation (type of work)</dt><dd>育婴员 (育婴员)</dd>" in english
+    assert "（" not in english
+
+
 async def test_the_public_page_writes_the_revocation_reason_with_each_languages_punctuation(
     cert_app: CertApp,
 ) -> None:

@@ -15,7 +15,7 @@ export function certFacts(cert) {
   const rows = [
     [t('cert.holder'), h('span', { class: 'holder' }, cert.holder)],
     cert.id_number ? [t('cert.id_number'), cert.id_number] : null,
-    [t('cert.occupation'), `${cert.occupation || '--'}（${cert.work_type || '--'}）`],
+    [t('cert.occupation'), t('cert.occupation_value', { occupation: cert.occupation || '--', work_type: cert.work_type || '--' })],
     cert.level ? [t('cert.level'), levelText(cert.level, cert.level_name)] : [t('cert.course'), pick(cert.course, cert.course_en)],
     cert.level ? [t('cert.course'), pick(cert.course, cert.course_en)] : [t('cert.hours'), formatNumber(cert.hours, 1)],
     [t('cert.number'), h('span', { class: 'cert-number' }, cert.number || t('cert.not_yet'))],
