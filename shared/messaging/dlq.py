@@ -70,16 +70,21 @@ def origin_queue(parking_queue: str, delivery: Delivery) -> str:
 async def replay(
     transport: Transport, queue: str, *, limit: int | None = None, message_id: str | None = None
 ) -> int:
-    """Send parked messages back to their work queue with a fresh attempt count."""
+    """Send parked messages back to their work queue with a fresh attempt count.
+
+    Only the messages parked when the replay begins are taken: one that fails again is parked
+    behind them and waits for the next replay instead of going round for ever."""
     replayed = 0
-    skipped: list[Delivery] = []
+    held: list[Delivery] = []
     try:
-        while limit is None or replayed < limit:
+        for _ in range(await transport.message_count(queue)):
+            if limit is not None and replayed >= limit:
+                break
             delivery = await transport.get(queue)
             if delivery is None:
                 break
             if message_id is not None and delivery.message_id != message_id:
-                skipped.append(delivery)
+                held.append(delivery)
                 continue
             message = message_from_delivery(delivery, **{ATTEMPT_HEADER: 0, "x-replayed": True})
             await transport.publish(
@@ -88,6 +93,6 @@ async def replay(
             await delivery.ack()  # only after the broker confirmed the copy
             replayed += 1
     finally:
-        for delivery in skipped:
+        for delivery in held:
             await delivery.nack(requeue=True)
     return replayed
