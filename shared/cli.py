@@ -68,7 +68,9 @@ def register(commands: Commands, services: Mapping[str, ServiceInfo]) -> None:
     p.add_argument("--dir", type=Path, default=Path("docs"))
     p.set_defaults(func=lambda a: _events_doc(services, a.dir))
 
-    p = commands.add_parser("dlq", help="inspect or replay a service's .error/.skipped queue")
+    p = commands.add_parser(
+        "dlq", help="inspect, replay or discard a service's .error/.skipped messages"
+    )
     dlq_commands = p.add_subparsers(dest="action", required=True)
     q = dlq_commands.add_parser("list", help="show parked messages (they stay parked)")
     q.add_argument("queue", help="e.g. jiangxin.notification.error")
@@ -82,6 +84,10 @@ def register(commands: Commands, services: Mapping[str, ServiceInfo]) -> None:
     q.set_defaults(
         func=lambda a: asyncio.run(_dlq_replay(services, a.queue, a.limit, a.message_id))
     )
+    q = dlq_commands.add_parser("discard", help="delete a parked message that can never succeed")
+    q.add_argument("queue")
+    q.add_argument("--message-id", required=True)
+    q.set_defaults(func=lambda a: asyncio.run(_dlq_discard(services, a.queue, a.message_id)))
 
 
 async def _migrate(services: Mapping[str, ServiceInfo], names: Sequence[str]) -> None:
@@ -213,3 +219,16 @@ async def _dlq_replay(
     finally:
         await transport.close()
     print(f"replayed {count} message(s) from {queue}")
+
+
+async def _dlq_discard(services: Mapping[str, ServiceInfo], queue: str, message_id: str) -> int:
+    from shared.service import new_transport
+
+    transport = new_transport(_service_of_queue(services, queue).settings(), role="cli")
+    await transport.connect()
+    try:
+        count = await dlq.discard(transport, queue, message_id=message_id)
+    finally:
+        await transport.close()
+    print(f"discarded {count} message(s) from {queue}")
+    return 0 if count else 1

@@ -96,3 +96,23 @@ async def replay(
         for delivery in held:
             await delivery.nack(requeue=True)
     return replayed
+
+
+async def discard(transport: Transport, queue: str, *, message_id: str) -> int:
+    """Delete the parked messages with this id (a message that can never succeed)."""
+    discarded = 0
+    held: list[Delivery] = []
+    try:
+        for _ in range(await transport.message_count(queue)):
+            delivery = await transport.get(queue)
+            if delivery is None:
+                break
+            if delivery.message_id != message_id:
+                held.append(delivery)
+                continue
+            await delivery.ack()
+            discarded += 1
+    finally:
+        for delivery in held:
+            await delivery.nack(requeue=True)
+    return discarded

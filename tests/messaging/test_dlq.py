@@ -1,4 +1,4 @@
-"""Replaying parked messages takes only what was parked when the command began."""
+"""Replaying or discarding parked messages takes only what was parked when the command began."""
 
 from __future__ import annotations
 
@@ -57,3 +57,12 @@ async def test_replay_of_messages_that_fail_again_ends_and_counts_each_once(
         "m1",
         "m2",
     ]
+
+
+async def test_discard_removes_only_the_named_message(transport: Transport, namespace: str) -> None:
+    topology = await _parked(transport, namespace, ["m1", "m2", "m3"])
+
+    assert await dlq.discard(transport, topology.error_queue, message_id="m2") == 1
+    assert await dlq.discard(transport, topology.error_queue, message_id="m2") == 0
+    left = await dlq.list_parked(transport, topology.error_queue)
+    assert sorted(m.message_id for m in left) == ["m1", "m3"]
