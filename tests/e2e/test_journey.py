@@ -14,6 +14,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -232,7 +233,19 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
                     "certificate.issued",
                 } <= kinds
 
-            await eventually(told_by_sms, timeout=90)
+            try:
+                await eventually(told_by_sms, timeout=90)
+            except AssertionError:
+                # Say where each message stands, so a failure on CI can be read afterwards.
+                ledger = await api.call(
+                    "GET", f"/api/v1/notifications?recipient={quote(phone)}", token=admin
+                )
+                rows = [(n["event_type"], n["channel"], n["status"], n["attempts"])
+                        for n in ledger["items"]]
+                tail = [x for x in run.lines if x.startswith("notification")][-40:]
+                raise AssertionError(
+                    f"SMS missing; ledger {rows}; notification log:\n" + "\n".join(tail)
+                ) from None
 
             async def roster_has_number() -> bool:
                 roster = await api.call(
