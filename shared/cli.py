@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, TypeAlias
 from uuid import UUID
 
+from aiormq.exceptions import ChannelPreconditionFailed
+
 from shared.auth import ROLES, TokenIssuer, write_keypair
 from shared.config import ServiceSettings
 from shared.db import ensure_database
@@ -111,7 +113,14 @@ async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:
         await transport.connect()
         try:
             topology = topology_for(settings, info.subscriptions)
-            await transport.declare(topology)
+            try:
+                await transport.declare(topology)
+            except ChannelPreconditionFailed as exc:
+                raise SystemExit(
+                    f"{topology.queue}: the broker keeps these queues with other arguments "
+                    f"({exc}); see 'Changing the delay tiers or the delivery limit' in "
+                    "docs/operations.md"
+                ) from None
             print(f"{topology.queue}: {len(topology.bindings)} binding(s)")
         finally:
             await transport.close()
