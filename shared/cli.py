@@ -212,8 +212,11 @@ async def _dlq_list(
         return
     print(f"{len(parked)} message(s) in {queue}")
     for m in parked:
-        print(f"- {m.message_id} {m.type} attempts={m.attempts} at {m.failed_at}")
-        print(f"    {m.exception_type}: {m.exception_message}")
+        print(f"- {m.message_id} {m.type} attempts={m.attempts} at {m.failed_at or '?'}")
+        if m.skip_reason:
+            print(f"    skipped: {m.skip_reason}")
+        elif m.exception_type:
+            print(f"    {m.exception_type}: {m.exception_message}")
 
 
 async def _dlq_replay(

@@ -25,6 +25,7 @@ class ParkedMessage:
     attempts: int
     failed_at: str
     body: str
+    skip_reason: str = ""  # `.skipped`: why no handler took it
 
 
 def describe(delivery: Delivery) -> ParkedMessage:
@@ -38,6 +39,7 @@ def describe(delivery: Delivery) -> ParkedMessage:
         attempts=int(headers.get("x-attempts", 0) or 0),
         failed_at=str(headers.get("x-failed-at", "")),
         body=delivery.body.decode("utf-8", "replace"),
+        skip_reason=str(headers.get("x-skip-reason", "")),
     )
 
 

@@ -89,8 +89,17 @@ class FailureRouter:
         await self._publish_fault(delivery, exc, attempts=attempts, envelope=envelope)
 
     async def skip(self, delivery: Delivery) -> None:
-        """Move a message of an unknown type to `.skipped`."""
-        await self.forward(delivery, self.topology.skipped_queue)
+        """Move a message of an unknown type to `.skipped`, saying why and when."""
+        await self.forward(
+            delivery,
+            self.topology.skipped_queue,
+            **{
+                "x-skip-reason": f"no handler for {delivery.type or delivery.routing_key}",
+                "x-failed-at": datetime.now(UTC).isoformat(),
+                "x-original-routing-key": delivery.routing_key,
+                ORIGINAL_QUEUE_HEADER: self.topology.queue,
+            },
+        )
         log.warning("message_skipped", reason="unknown type")
 
     async def forward(self, delivery: Delivery, queue: str, **headers: Any) -> None:

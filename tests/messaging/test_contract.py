@@ -212,6 +212,10 @@ async def test_unknown_type_goes_to_skipped(
         await eventually(skipped)
         assert await transport.message_count(p.topology.error_queue) == 0
         assert await p.effects() == 0
+        [parked] = await dlq.list_parked(transport, p.topology.skipped_queue)
+        assert parked.message_id == str(env.message_id)
+        assert parked.skip_reason == f"no handler for {env.routing_key}"
+        assert parked.failed_at  # when it was parked
 
 
 async def test_replay_from_error_after_a_fix_gives_exactly_one_effect(
