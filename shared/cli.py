@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -21,6 +22,7 @@ from shared.events.asyncapi import asyncapi_document
 from shared.events.schemas import write_schemas
 from shared.messaging import dlq
 from shared.messaging.subscriptions import Subscriptions
+from shared.messaging.transport import Transport
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -196,17 +198,24 @@ def _service_of_queue(services: Mapping[str, ServiceInfo], queue: str) -> Servic
     return next(iter(services.values()))
 
 
-async def _dlq_list(
-    services: Mapping[str, ServiceInfo], queue: str, limit: int, as_json: bool
-) -> None:
+@asynccontextmanager
+async def _broker_for(services: Mapping[str, ServiceInfo], queue: str) -> AsyncIterator[Transport]:
+    """Connect to the broker as the service owning this parking queue; close afterwards."""
     from shared.service import new_transport
 
     transport = new_transport(_service_of_queue(services, queue).settings(), role="cli")
     await transport.connect()
     try:
-        parked = await dlq.list_parked(transport, queue, limit=limit)
+        yield transport
     finally:
         await transport.close()
+
+
+async def _dlq_list(
+    services: Mapping[str, ServiceInfo], queue: str, limit: int, as_json: bool
+) -> None:
+    async with _broker_for(services, queue) as transport:
+        parked = await dlq.list_parked(transport, queue, limit=limit)
     if as_json:
         print(json.dumps([asdict(m) for m in parked], ensure_ascii=False, indent=2))
         return
@@ -222,25 +231,13 @@ async def _dlq_list(
 async def _dlq_replay(
     services: Mapping[str, ServiceInfo], queue: str, limit: int | None, message_id: str | None
 ) -> None:
-    from shared.service import new_transport
-
-    transport = new_transport(_service_of_queue(services, queue).settings(), role="cli")
-    await transport.connect()
-    try:
+    async with _broker_for(services, queue) as transport:
         count = await dlq.replay(transport, queue, limit=limit, message_id=message_id)
-    finally:
-        await transport.close()
     print(f"replayed {count} message(s) from {queue}")
 
 
 async def _dlq_discard(services: Mapping[str, ServiceInfo], queue: str, message_id: str) -> int:
-    from shared.service import new_transport
-
-    transport = new_transport(_service_of_queue(services, queue).settings(), role="cli")
-    await transport.connect()
-    try:
+    async with _broker_for(services, queue) as transport:
         count = await dlq.discard(transport, queue, message_id=message_id)
-    finally:
-        await transport.close()
     print(f"discarded {count} message(s) from {queue}")
     return 0 if count else 1

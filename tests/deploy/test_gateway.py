@@ -13,7 +13,6 @@ import http.client
 import json
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +25,7 @@ from deploy.routes import AUTH_LIMIT, VERIFY_LIMIT, RateLimit
 from services import SERVICE_NAMES
 from tests.deploy.manifests import DEPLOY, K8S, free_port, load_yaml, nginx_binary
 from tests.deploy.test_routes import DOCUMENTED
+from tests.support.infra import eventually_sync
 
 SERVICE_CSP = "default-src 'none'; style-src 'self'"
 
@@ -137,15 +137,18 @@ def start_gateway(
         stderr=subprocess.PIPE,
     )
     running = Gateway(port, process)
-    deadline = time.monotonic() + 10
-    while True:
+
+    def listening() -> bool:
+        # nginx gives no readiness signal: it is ready once it answers (or dead if it exited).
         try:
             running.request("GET", "/index.html")
-            return running
+            return True
         except OSError:
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "nginx did not start listening"
-            time.sleep(0.05)
+            return False
+
+    eventually_sync(listening, timeout=10)
+    return running
 
 
 def stop_gateway(running: Gateway) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 from shared.messaging.transport import OutgoingMessage, Transport
-from shared.metrics import CONSUMER_BATCH_SIZE
 from tests.messaging.harness import Pipeline, ThingHappened, pipeline
 from tests.support.infra import eventually
+from tests.support.metrics import consumer_batches
 
 
 async def _queue_up(p: Pipeline, transport: Transport, events: list[ThingHappened]) -> list[str]:
@@ -35,19 +35,6 @@ async def _queue_up(p: Pipeline, transport: Transport, events: list[ThingHappene
     return ids
 
 
-def _batches(queue: str) -> tuple[float, float]:
-    """Return (committed batches, messages in them) for one queue."""
-    count = total = 0.0
-    for metric in CONSUMER_BATCH_SIZE.collect():
-        for sample in metric.samples:
-            if sample.labels.get("queue") != queue:
-                continue
-            if sample.name.endswith("_count"):
-                count += sample.value
-            elif sample.name.endswith("_sum"):
-                total += sample.value
-    return count, total
-
 
 async def test_waiting_messages_share_transactions_and_each_has_one_effect(
     pg_dsn: str, transport: Transport, namespace: str
@@ -63,7 +50,7 @@ async def test_waiting_messages_share_transactions_and_each_has_one_effect(
 
         await eventually(all_handled)
         assert await p.effects_per_message() == dict.fromkeys(ids, 1)
-        batches, messages = _batches(p.topology.queue)
+        batches, messages = consumer_batches(p.topology.queue)
         assert messages == 200
         assert batches < 100  # most transactions carried several messages
 

@@ -15,11 +15,11 @@ from shared.events.envelope import Envelope, Event
 from shared.ids import new_id
 from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.transport import OutgoingMessage
-from shared.metrics import CONSUMER_BATCH_SIZE
 from shared.service import topology_for
 from tests.notification.conftest import StartService, settings_for
 from tests.notification.harness import Service, class_info, confirmed, otp, recipient
 from tests.support.infra import AMQP_URL, eventually
+from tests.support.metrics import consumer_batches
 
 
 async def _queue_up(
@@ -50,19 +50,6 @@ def _wrap(event: Event) -> Envelope:
     return Envelope.wrap(event, producer="test", correlation_id=str(new_id()))
 
 
-def _batches(queue: str) -> tuple[float, float]:
-    """Return (committed batches, messages in them) of one queue."""
-    count = total = 0.0
-    for metric in CONSUMER_BATCH_SIZE.collect():
-        for sample in metric.samples:
-            if sample.labels.get("queue") != queue:
-                continue
-            if sample.name.endswith("_count"):
-                count += sample.value
-            elif sample.name.endswith("_sum"):
-                total += sample.value
-    return count, total
-
 
 async def _until_settled(service: Service, count: int) -> None:
     """Wait until `count` source events have rows and none of them is still to go."""
@@ -82,7 +69,7 @@ async def test_waiting_events_are_taken_in_by_batches_and_each_sends_one_sms(
     await _queue_up(pg_dsn, namespace, key_files, events)
     service = await start_service()
     await _until_settled(service, 40)
-    batches, messages = _batches(service.settings.queue_name)
+    batches, messages = consumer_batches(service.settings.queue_name)
     assert batches < messages == 40  # the batches committed with their prepare, not one by one
     rows = await service.rows()
     assert Counter(r["source_message_id"] for r in rows) == {e.message_id: 1 for e in events}

@@ -57,6 +57,17 @@ async def list_queues(prefix: str) -> list[str]:
     return [n for n in out.decode().split() if n.startswith(prefix)]
 
 
+def eventually_sync(
+    check: Callable[[], bool], *, timeout: float = 15.0, interval: float = 0.05
+) -> None:
+    """`eventually` for code without an event loop (threads, subprocess helpers)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
 async def eventually(
     check: Callable[[], Awaitable[bool]], *, timeout: float = 15.0, interval: float = 0.05
 ) -> None:
