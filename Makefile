@@ -7,7 +7,7 @@ SETUP := deploy/local/setup.sh
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not faults" -x'
 PYTEST_ARGS ?=
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
-BENCHES := backbone enrollment_bench certification_bench notification_bench
+BENCHES := backbone enrollment_bench certification_bench notification_bench pipeline
 
 .PHONY: help run test lint bench gateway-config clean distclean
 
