@@ -1,7 +1,7 @@
 """Pipeline benchmark: enrolments per second from HTTP 201 to SMS in the sink, and enrol-to-SMS
 latency, for the whole platform beside a raw chain doing the same work, in the same run.
 
-Usage: python -m bench.pipeline [--seconds 20] [--connections 32] [--latency-seconds 15]
+Usage: python -m bench.pipeline [--seconds 20] [--connections 32] [--latency-seconds 20]
                                 [--warmup 200] [--log-level INFO] [--profile DIR]
 
 - platform: `python -m services.<name>` for enrollment, certification and notification, one
@@ -15,17 +15,21 @@ Usage: python -m bench.pipeline [--seconds 20] [--connections 32] [--latency-sec
             same process (claim, publish persistent + mandatory with confirms, mark sent), and a
             bare consumer process (INSERT the SMS row, ack); own databases and queue.
 - sustained: wrk (or an aiohttp client) with --connections drives enrolments of new trainees
-            over 64 roomy classes for --seconds; then the backlog drains. The rate is enrolments
-            / (last SMS written - first request): SMS delivered per second, backlog included.
-- latency:  an open-loop client enrols at half the side's sustained rate for
-            --latency-seconds; latency = the SMS row's time in the sink - the client's send time.
-- CPU:      per process (/proc) over the sustained phase until drained, with the PostgreSQL
-            sessions of the side's databases; per enrolment. Peak RSS is each process's VmHWM.
-            The machine's busy time, the RabbitMQ node's (shared) and the driver's are printed to
-            show how loaded the machine was.
-- --profile DIR records each service with py-spy (speedscope) during the platform's sustained
-            phase and prints bench/profile_summary.py's summary (figures then run slower).
-Sides run: warm-up of each, sustained platform, sustained raw, latency raw, latency platform.
+            over 64 roomy classes; then the backlog drains. The rate is enrolments / (last SMS
+            written - first request): SMS delivered per second, backlog included.
+- latency:  an open-loop client enrols at half the side's sustained rate; latency = the SMS
+            row's time in the sink - the client's send time. The platform's is also split into
+            stages by the timestamps its tables keep (bench/pipeline_stages.py).
+- CPU:      per process (/proc) over the sustained drives until drained, with the PostgreSQL
+            sessions of the side's databases; per enrolment. "Capacity from CPU" is what the
+            side would sustain with every core to itself (cores / CPU per enrolment, RabbitMQ's
+            included): unlike the measured rate, other load on the machine hardly moves it.
+            Peak RSS is each process's VmHWM. The machine's busy time, the RabbitMQ node's
+            (shared) and the driver's show how loaded the machine was.
+- order:    a warm-up of each side, then each measure in two halves of its --seconds, A B B A
+            (sustained: platform first; latency: raw first) so drift falls on both sides.
+- --profile DIR records each service with py-spy (speedscope) during the platform's first
+            sustained half and prints bench/profile_summary.py's summary (figures run slower).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from bench.common import (
     fresh_database,
     listening_pid,
     peak_rss_mb,
+    percentile,
     remove_database,
     report,
     unique,
@@ -66,7 +71,7 @@ from bench.pipeline_platform import (
     start_raw,
 )
 from bench.pipeline_raw import RAW_SINK
-from bench.pipeline_stages import explain
+from bench.pipeline_stages import describe, stages
 from bench.profile_summary import show
 from services import SERVICE_NAMES
 from services.enrollment.app import MIGRATIONS as ENROLLMENT_MIGRATIONS
@@ -130,21 +135,25 @@ async def main(args: argparse.Namespace) -> None:
 
 
 async def measure(args: argparse.Namespace, platform: Side, raw: Side) -> dict[str, Any]:
-    """Warm both sides up, then: sustained platform, sustained raw, latency raw, latency
-    platform (so drift of the shared machine falls on both)."""
+    """Warm both sides up, then measure each in two halves, A B B A (sustained: platform first;
+    latency: raw first), so drift of the shared machine falls on both."""
     drive = run_wrk if shutil.which("wrk") and not args.aiohttp_client else run_aiohttp
     broker = listening_pid(int(AMQP_URL.rsplit(":", 1)[1].split("/")[0]))
     for side in (platform, raw):
         await latency(side, rate=100, seconds=args.warmup / 100)
-    profilers = start_profilers(args.profile, platform.pids) if args.profile else []
-    kw: dict[str, Any] = {"seconds": args.seconds, "connections": args.connections,
+    kw: dict[str, Any] = {"seconds": args.seconds / 2, "connections": args.connections,
                           "per_s_max": PER_S_MAX, "broker_pid": broker}
+    profilers = start_profilers(args.profile, platform.pids) if args.profile else []
     p_sus = await sustained(platform, drive, **kw)
     await stop_profilers(profilers)
     r_sus = await sustained(raw, drive, **kw)
-    r_lat = await latency(raw, rate=r_sus.per_s / 2, seconds=args.latency_seconds)
-    p_lat = await latency(platform, rate=p_sus.per_s / 2, seconds=args.latency_seconds,
-                          explain=explain)
+    r_sus += await sustained(raw, drive, **kw)
+    p_sus += await sustained(platform, drive, **kw)
+    r_rate, p_rate, half = r_sus.per_s / 2, p_sus.per_s / 2, args.latency_seconds / 2
+    r_lat = await latency(raw, rate=r_rate, seconds=half)
+    p_lat = await latency(platform, rate=p_rate, seconds=half, explain=stages)
+    p_lat += await latency(platform, rate=p_rate, seconds=half, explain=stages)
+    r_lat += await latency(raw, rate=r_rate, seconds=half)
     return {"client": "wrk" if drive is run_wrk else "aiohttp", "platform": (p_sus, p_lat),
             "raw": (r_sus, r_lat)}
 
@@ -184,22 +193,28 @@ def rows_for(figures: dict[str, Any], rss: dict[str, float]) -> list[tuple[str, 
     """Return the report's rows: the ratios first, the absolute figures beside them."""
     (p, pl), (r, rl) = figures["platform"], figures["raw"]
     p_cpu, r_cpu = (s.cpu.side_total * 1000 / s.enrolled for s in (p, r))
+    cores = os.cpu_count() or 1
+    # What the side would sustain with every core to itself: CPU-bound, RabbitMQ included.
+    p_cap, r_cap = (cores * s.enrolled / (s.cpu.side_total + s.cpu.broker) for s in (p, r))
     rows = [
         ("sustained enrol->SMS, platform/raw", f"{ratio(p.per_s, r.per_s)}  "
          f"({p.per_s:,.0f} / {r.per_s:,.0f} enrolments/s)"),
+        ("CPU per enrolment, platform/raw", f"{ratio(p_cpu, r_cpu)}  ({p_cpu:.2f} / {r_cpu:.2f} "
+         "ms: processes + their PostgreSQL sessions)"),
+        ("capacity from CPU, platform/raw", f"{ratio(p_cap, r_cap)}  ({p_cap:,.0f} / "
+         f"{r_cap:,.0f}/s: {cores} cores / CPU per enrolment with RabbitMQ's)"),
         ("p50 enrol->SMS at half rate, plat/raw", f"{ratio(pl.p50_ms, rl.p50_ms)}  "
          f"({pl.p50_ms:,.1f} ms at {pl.rate:,.0f}/s / {rl.p50_ms:,.1f} ms at {rl.rate:,.0f}/s)"),
         ("p99 enrol->SMS at half rate, plat/raw", f"{ratio(pl.p99_ms, rl.p99_ms)}  "
          f"({pl.p99_ms:,.1f} ms / {rl.p99_ms:,.1f} ms)"),
-        ("CPU per enrolment, platform/raw", f"{ratio(p_cpu, r_cpu)}  ({p_cpu:.2f} / {r_cpu:.2f} "
-         "ms: processes + their PostgreSQL sessions)"),
+        ("platform latency by stage, p50/p99 ms", describe(pl.stages)),
     ]
-    rows.append(("platform latency by stage, p50/p99 ms", pl.stages))
     for name, s, lat in (("platform", p, pl), ("raw", r, rl)):
-        rows.append((f"{name} drive", f"{s.enrolled:,} in {s.drive_s:.0f} s "
+        rows.append((f"{name} drives", f"{s.enrolled:,} in {s.drive_s:.0f} s "
                      f"({s.enrolled / s.drive_s:,.0f} HTTP 201/s, {s.errors} errors; "
-                     f"{s.during_drive_per_s:,.0f} SMS/s meanwhile), drained {s.drain_s:.1f} s "
-                     f"later; latency run {lat.sent:,} sent, {lat.errors} errors"))
+                     f"{s.delivered_in_drive / s.drive_s:,.0f} SMS/s meanwhile), drained "
+                     f"{s.drain_s:.1f} s after; latency runs {lat.sent:,} sent, {lat.errors} "
+                     "errors"))
     rows.append(("process", "CPU ms/enrolment   % of a core   peak RSS"))
     for s in (p, r):
         shared = {"RabbitMQ node (shared, not in totals)": s.cpu.broker}
@@ -210,7 +225,7 @@ def rows_for(figures: dict[str, Any], rss: dict[str, float]) -> list[tuple[str, 
     for name, s in (("platform", p), ("raw", r)):
         cores = (os.cpu_count() or 1) * s.cpu.seconds
         others = s.cpu.machine_busy - s.cpu.side_total - s.cpu.broker - s.cpu.driver
-        rows.append((f"machine during {name} drive", (
+        rows.append((f"machine during {name} drives", (
             f"{s.cpu.machine_busy / cores:.0%} of {os.cpu_count()} cores busy, steal "
             f"{s.cpu.machine_steal / cores:.0%}: this side {s.cpu.side_total / cores:.0%}, "
             f"RabbitMQ node {s.cpu.broker / cores:.0%}, driver {s.cpu.driver / cores:.0%}, "
@@ -222,7 +237,8 @@ def print_report(args: argparse.Namespace, figures: dict[str, Any], rss: dict[st
                  loads: list[float]) -> None:
     """Print the table, then the profiles' summaries; save the raw figures."""
     rows = [("client", f"{figures['client']}, {args.connections} connections, {args.seconds:.0f}"
-                       f" s drive; logs {args.log_level}"), *rows_for(figures, rss),
+                       f" s drive per side; services log at {args.log_level}"),
+            *rows_for(figures, rss),
             ("load average 1/5/15 min", "before {:.1f} {:.1f} {:.1f}, after {:.1f} {:.1f} {:.1f}"
              .format(*loads)),
             ("log lines above info", ", ".join(f"{k} {len(v)}" for k, v in
@@ -233,7 +249,11 @@ def print_report(args: argparse.Namespace, figures: dict[str, Any], rss: dict[st
         s: Sustained
         lat: Latency
         s, lat = figures[side]
-        raw[side] = {"sustained": {**vars(s), "cpu": vars(s.cpu)}, "latency": vars(lat)}
+        raw[side] = {"sustained": {**vars(s), "cpu": vars(s.cpu), "per_s": s.per_s},
+                     "latency": {"rate": lat.rate, "sent": lat.sent, "errors": lat.errors,
+                                 "p50_ms": lat.p50_ms, "p99_ms": lat.p99_ms,
+                                 "stages_p50_ms": {k: percentile(v, 50)
+                                                   for k, v in lat.stages.items()}}}
     report("pipeline", rows, raw)
     for name, lines in figures["complaints"].items():
         for line in lines[:3]:
@@ -248,9 +268,11 @@ def print_report(args: argparse.Namespace, figures: dict[str, Any], rss: dict[st
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="closed-loop drive")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="closed-loop drive per side, in two halves")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--latency-seconds", type=float, default=15.0)
+    parser.add_argument("--latency-seconds", type=float, default=20.0,
+                        help="open-loop drive per side, in two halves")
     parser.add_argument("--warmup", type=int, default=200, help="enrolments per side, unmeasured")
     parser.add_argument("--log-level", default="INFO", help="the services' log level")
     parser.add_argument("--profile", type=Path, help="directory for py-spy profiles")

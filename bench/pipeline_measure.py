@@ -61,6 +61,13 @@ class Cpu:
         """Return the CPU seconds of the side's processes and PostgreSQL sessions."""
         return sum(self.processes.values())
 
+    def __add__(self, other: Cpu) -> Cpu:
+        return Cpu(self.seconds + other.seconds,
+                   {k: v + other.processes.get(k, 0.0) for k, v in self.processes.items()},
+                   self.machine_busy + other.machine_busy,
+                   self.machine_steal + other.machine_steal, self.driver + other.driver,
+                   self.broker + other.broker)
+
 
 class CpuMeter:
     """Read every counter at the start of a phase; `stop` returns what each one used."""
@@ -130,15 +137,27 @@ async def delivered(side: Side, start: Marks) -> list[tuple[str, float]]:
 
 @dataclass(frozen=True)
 class Sustained:
-    """A closed-loop drive, then the backlog drained."""
+    """Closed-loop drives, each followed by its backlog draining."""
 
     enrolled: int
     drive_s: float
+    span_s: float  # from the first request to the last SMS
+    delivered_in_drive: int  # SMS written before the drive ended
+    drain_s: float  # the longest wait from the end of a drive to its last SMS
     errors: int
-    per_s: float  # SMS delivered per second from the first request to the last SMS
-    during_drive_per_s: float  # SMS delivered per second while the drive lasted
-    drain_s: float  # from the end of the drive to the last SMS
     cpu: Cpu
+
+    @property
+    def per_s(self) -> float:
+        """Return SMS delivered per second from the first request to the last SMS."""
+        return self.enrolled / self.span_s
+
+    def __add__(self, other: Sustained) -> Sustained:
+        return Sustained(self.enrolled + other.enrolled, self.drive_s + other.drive_s,
+                         self.span_s + other.span_s,
+                         self.delivered_in_drive + other.delivered_in_drive,
+                         max(self.drain_s, other.drain_s), self.errors + other.errors,
+                         self.cpu + other.cpu)
 
 
 async def sustained(side: Side, drive: Drive, *, seconds: float, connections: int,
@@ -154,24 +173,37 @@ async def sustained(side: Side, drive: Drive, *, seconds: float, connections: in
     await wait_drained(side, start, enrolled)
     cpu = meter.stop()
     times = [at for _, at in await delivered(side, start)]
-    last = max(times)
-    return Sustained(enrolled, ended - began, load.errors, enrolled / (last - began),
-                     sum(at <= ended for at in times) / (ended - began), last - ended, cpu)
+    return Sustained(enrolled, ended - began, max(times) - began,
+                     sum(at <= ended for at in times), max(times) - ended, load.errors, cpu)
 
 
 @dataclass(frozen=True)
 class Latency:
-    """Enrol-to-SMS latency of an open-loop drive at a fixed arrival rate."""
+    """Enrol-to-SMS latencies (ms) of open-loop drives at a fixed arrival rate."""
 
     rate: float
     sent: int
     errors: int
-    p50_ms: float
-    p99_ms: float
-    stages: str = ""  # where the time went, when the side can tell
+    ms: list[float]
+    stages: dict[str, list[float]]  # where the time went, when the side can tell
+
+    @property
+    def p50_ms(self) -> float:
+        """Return the median latency."""
+        return percentile(self.ms, 50)
+
+    @property
+    def p99_ms(self) -> float:
+        """Return the 99th percentile latency."""
+        return percentile(self.ms, 99)
+
+    def __add__(self, other: Latency) -> Latency:
+        return Latency(self.rate, self.sent + other.sent, self.errors + other.errors,
+                       self.ms + other.ms, {k: v + other.stages.get(k, [])
+                                            for k, v in self.stages.items()})
 
 
-Explain = Callable[[Side, Marks, dict[str, float]], Awaitable[str]]
+Explain = Callable[[Side, Marks, dict[str, float]], Awaitable[dict[str, list[float]]]]
 
 
 async def latency(side: Side, *, rate: float, seconds: float,
@@ -184,5 +216,5 @@ async def latency(side: Side, *, rate: float, seconds: float,
     await wait_drained(side, start, accepted)
     ms = [(at - run.sent_at[key]) * 1000 for key, at in await delivered(side, start)
           if key in run.sent_at]
-    return Latency(rate, len(batch.lines), len(batch.lines) - accepted, percentile(ms, 50),
-                   percentile(ms, 99), await explain(side, start, run.sent_at) if explain else "")
+    return Latency(rate, len(batch.lines), len(batch.lines) - accepted, ms,
+                   await explain(side, start, run.sent_at) if explain else {})

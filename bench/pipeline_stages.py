@@ -53,8 +53,3 @@ def describe(durations: dict[str, list[float]]) -> str:
     """Return the stages' p50 / p99 as one line."""
     return ", ".join(f"{name} {percentile(v, 50):.0f}/{percentile(v, 99):.0f}"
                      for name, v in durations.items())
-
-
-async def explain(side: Side, start: Marks, sent_at: dict[str, float]) -> str:
-    """Return the stages' p50 / p99 (ms) of the platform's SMS since `start`."""
-    return describe(await stages(side, start, sent_at))
