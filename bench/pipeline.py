@@ -116,6 +116,7 @@ async def main(args: argparse.Namespace) -> None:
                    procs.pids(RAW), {database_name(d) for d in raw_dsns},
                    await raw_trainees(pools[2], classes, count), False)
         load_before = os.getloadavg()
+        procs.mark_logs()
         figures = await measure(args, platform, raw)
         rss = {name: peak_rss_mb(proc.pid) for name, proc in procs.children.items()}
         figures["complaints"] = procs.complaints()
@@ -241,8 +242,8 @@ def print_report(args: argparse.Namespace, figures: dict[str, Any], rss: dict[st
             *rows_for(figures, rss),
             ("load average 1/5/15 min", "before {:.1f} {:.1f} {:.1f}, after {:.1f} {:.1f} {:.1f}"
              .format(*loads)),
-            ("log lines above info", ", ".join(f"{k} {len(v)}" for k, v in
-                                               figures["complaints"].items()))]
+            ("log lines above info, measuring",
+             ", ".join(f"{k} {len(v)}" for k, v in figures["complaints"].items()))]
     raw: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "rss_mb": rss,
                            "loadavg": loads, "log_lines_above_info": figures["complaints"]}
     for side in ("platform", "raw"):

@@ -31,19 +31,32 @@ class Processes:
 
     workdir: Path
     children: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
+    log_marks: dict[str, int] = field(default_factory=dict)
 
     async def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         """Start one child with its output going to <workdir>/<name>.log."""
-        with (self.workdir / f"{name}.log").open("wb") as log:
+        with self._log(name).open("wb") as log:
             self.children[name] = await asyncio.create_subprocess_exec(
                 sys.executable, *argv, env=env, cwd=self.workdir, stdin=asyncio.subprocess.DEVNULL,
                 stdout=log, stderr=asyncio.subprocess.STDOUT)
 
+    def mark_logs(self) -> None:
+        """Remember where each child's log ends now (start-up lines are not complaints)."""
+        self.log_marks = {name: self._log(name).stat().st_size for name in self.children}
+
     def complaints(self) -> dict[str, list[str]]:
-        """Return each child's log lines that are not JSON at level info or debug."""
-        return {name: [line for line in (self.workdir / f"{name}.log").read_text(
-                    errors="replace").splitlines() if not _quiet(line)]
-                for name in self.children}
+        """Return each child's log lines since mark_logs that are not JSON at level info or
+        debug."""
+        found = {}
+        for name in self.children:
+            with self._log(name).open("rb") as log:
+                log.seek(self.log_marks.get(name, 0))
+                lines = log.read().decode(errors="replace").splitlines()
+            found[name] = [line for line in lines if not _quiet(line)]
+        return found
+
+    def _log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
 
     def pids(self, names: tuple[str, ...]) -> dict[str, int]:
         """Return the pids of the named children."""
