@@ -166,7 +166,7 @@ def start_profilers(directory: Path, pids: dict[str, int]) -> list[asyncio.Task[
 
     async def record(name: str, pid: int) -> int:
         proc = await asyncio.create_subprocess_exec(
-            spy, "record", "--pid", str(pid), "--format", "speedscope", "--rate", "100",
+            spy, "record", "--pid", str(pid), "--format", "speedscope", "--rate", "100", "--gil",
             "--output", str(directory / f"{name}.speedscope.json"),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         try:

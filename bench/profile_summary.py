@@ -2,9 +2,13 @@
 
 Usage: python -m bench.profile_summary FILE.speedscope.json [...] [--top 12]
 
-py-spy samples only threads that are running or waiting for a core (no --idle). Each stack is
-cut to the task step the event loop was running (below `Handle._run`), so that "incl." means
-"work done inside this code". For each file it prints, per area (shared messaging code, service
+bench/pipeline.py records with `--gil`: only samples of a thread holding the GIL, so a sample is
+Python work on a core or waiting for one; time in system calls that release the GIL (socket
+send, epoll) is left out (on a loaded 2-core machine, a process that wakes its peer with a
+loopback send is often preempted right there, and without --gil a third of the samples land
+on `socket.send` while /proc shows under a tenth of the CPU as system time). Each stack is cut
+to the task step the event loop was running (below `Handle._run`), so that "incl." means "work
+done inside this code". For each file it prints, per area (shared messaging code, service
 code, logging, pydantic, asyncpg, the AMQP client, aiohttp, ...), the share of samples whose
 innermost frame is in that area ("self") and the share whose task step passes through it
 ("incl."), then the functions of our code (shared/, services/) with the largest inclusive share
@@ -26,12 +30,12 @@ AMQP = "AMQP client (aio-pika, aiormq, pamqp)"
 AIOHTTP = "aiohttp (with multidict, yarl)"
 CRYPTO = "JWT and crypto"
 LOOP = "asyncio event loop"
+SOCKETS = "socket transport (asyncio send/recv)"
 # First match wins: the more specific paths come first. Sending and receiving on sockets is
-# mostly the kernel's work for whichever client asked (asyncpg, aiormq, aiohttp).
+# done for whichever client asked (asyncpg, aiormq, aiohttp).
 AREAS = (
-    ("/asyncio/selector_events.py:_SelectorSocketTransport.write", "socket send/recv (kernel)"),
-    ("/asyncio/selector_events.py:_SelectorSocketTransport._read_ready",
-     "socket send/recv (kernel)"),
+    ("/asyncio/selector_events.py:_SelectorSocketTransport.write", SOCKETS),
+    ("/asyncio/selector_events.py:_SelectorSocketTransport._read_ready", SOCKETS),
     ("/shared/messaging/", "shared messaging code"),
     ("/shared/logging", LOGGING),
     ("/structlog/", LOGGING),
