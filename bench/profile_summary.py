@@ -11,8 +11,9 @@ to the task step the event loop was running (below `Handle._run`), so that "incl
 done inside this code". For each file it prints, per area (shared messaging code, service
 code, logging, pydantic, asyncpg, the AMQP client, aiohttp, ...), the share of samples whose
 innermost frame is in that area ("self") and the share whose task step passes through it
-("incl."), then the functions of our code (shared/, services/) with the largest inclusive share
-and the library functions with the largest self share.
+("incl."), what the task steps ran (their outermost function of ours: a request middleware, the
+consumer's batch loop, the relay, ...), the functions of our code (shared/, services/) with
+the largest inclusive share and the library functions with the largest self share.
 """
 
 from __future__ import annotations
@@ -98,10 +99,19 @@ def stacks(path: Path) -> Iterator[list[Frame]]:
 
 
 def task_step(stack: list[Frame]) -> list[Frame]:
-    """Return the frames below the event loop's running callback (the task step), or the whole
-    stack when the loop itself was running."""
+    """Return the frames below the event loop's running callback (the task step), or only the
+    innermost frame when the loop itself was running."""
     steps = [n for n, f in enumerate(stack) if f.name == "Handle._run" and "/asyncio/" in f.file]
-    return stack[steps[-1] + 1:] or stack[-1:] if steps else stack
+    return (stack[steps[-1] + 1:] if steps else []) or stack[-1:]
+
+
+def entry(step: list[Frame]) -> str:
+    """Name what a task step was doing: its outermost function of ours, else the area of its
+    outermost frame (the loop itself, a library's protocol callback)."""
+    ours = next((f for f in step if f.ours), None)
+    if ours is None:
+        return f"{step[0].area} (no frame of ours)"
+    return str(ours).rsplit(":", 1)[0] + ")"
 
 
 @dataclass
@@ -113,6 +123,7 @@ class Summary:
     area_incl: Counter[str] = field(default_factory=Counter)
     ours_incl: Counter[Frame] = field(default_factory=Counter)
     lib_self: Counter[Frame] = field(default_factory=Counter)
+    entries: Counter[str] = field(default_factory=Counter)
 
 
 def summarise(path: Path) -> Summary:
@@ -125,6 +136,7 @@ def summarise(path: Path) -> Summary:
         out.area_self[stack[-1].area] += 1
         out.area_incl.update({frame.area for frame in stack})
         out.ours_incl.update({frame for frame in stack if frame.ours})
+        out.entries[entry(stack)] += 1
         if not stack[-1].ours:
             out.lib_self[stack[-1]] += 1
     return out
@@ -137,6 +149,8 @@ def show(path: Path, top: int) -> list[str]:
     lines = [f"== {path.name}: {s.total:,.0f} samples", f"  {'area':<45} {'self':>6} {'incl.':>6}"]
     for area, weight in s.area_self.most_common():
         lines.append(f"  {area:<45} {weight * pct:5.1f}% {s.area_incl[area] * pct:5.1f}%")
+    lines.append("  task steps by what they run (outermost function of ours):")
+    lines += [f"    {w * pct:5.1f}%  {name}" for name, w in s.entries.most_common(top)]
     lines.append("  our functions by inclusive share:")
     lines += [f"    {w * pct:5.1f}%  {f}" for f, w in s.ours_incl.most_common(top)]
     lines.append("  library functions by self share:")
