@@ -1,9 +1,11 @@
-"""RabbitMQ transport on aio-pika: robust connection, confirms, mandatory, quorum queues."""
+"""RabbitMQ transport on aio-pika: robust connection (over a cluster's nodes), confirms, mandatory,
+quorum queues."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any, cast
 
 import aio_pika
@@ -12,11 +14,11 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustChannel,
-    AbstractRobustConnection,
     AbstractRobustExchange,
 )
 
 from shared.logging import get_logger
+from shared.messaging.failover import FailoverConnection, broker_urls, connect_failover
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import (
     Delivery,
@@ -27,6 +29,8 @@ from shared.messaging.transport import (
 )
 
 log = get_logger(__name__)
+
+CANCEL_TIMEOUT_S = 5.0
 
 
 class RabbitDelivery:
@@ -71,30 +75,42 @@ class RabbitConsumer:
 
     def __init__(self, channel: AbstractRobustChannel, queue: AbstractQueue, tag: str) -> None:
         self._channel, self._queue, self._tag = channel, queue, tag
+        self._cancelled = False
 
     async def cancel(self) -> None:
+        if self._cancelled:
+            return
+        self._cancelled = True
+        # A robust channel waits for the connection to come back before it cancels; while the
+        # broker is unreachable that holds a shutdown for ever, and the broker has dropped the
+        # consumer with the connection anyway.
         with contextlib.suppress(Exception):
-            await self._queue.cancel(self._tag)
+            await asyncio.wait_for(self._queue.cancel(self._tag), CANCEL_TIMEOUT_S)
 
 
 class RabbitTransport:
-    """Publish and consume on one durable topic exchange with a robust connection."""
+    """Publish and consume on one durable topic exchange with a robust connection.
+
+    `url` is one broker or the nodes of a cluster (a list, or one comma-separated string): the
+    connection moves to the next node when its node fails, and restores the channel, the
+    exchange and every consumer there.
+    """
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         *,
         exchange: str,
         connection_name: str = "jiangxin",
         publish_timeout: float = 10.0,
         reconnect_interval: float = 1.0,
     ) -> None:
-        self._url = url
+        self._urls = broker_urls(url)
         self._exchange_name = exchange
         self._connection_name = connection_name
         self._publish_timeout = publish_timeout
         self._reconnect_interval = reconnect_interval
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: FailoverConnection | None = None
         self._channel: AbstractRobustChannel | None = None
         self._exchange: AbstractRobustExchange | None = None
         self._ready = asyncio.Event()
@@ -102,8 +118,8 @@ class RabbitTransport:
 
     async def connect(self) -> None:
         """Connect (retrying until the broker answers) and declare the exchange."""
-        connection = await aio_pika.connect_robust(
-            self._url,
+        connection = await connect_failover(
+            self._urls,
             client_properties={"connection_name": self._connection_name},
             reconnect_interval=self._reconnect_interval,
             fail_fast=False,
@@ -115,7 +131,7 @@ class RabbitTransport:
         )
         self._channel = channel
         self._ready.set()
-        log.info("broker_connected", exchange=self._exchange_name)
+        log.info("broker_connected", exchange=self._exchange_name, node=connection.node)
 
     async def wait_ready(self) -> None:
         """Wait until the first connection succeeded."""

@@ -111,7 +111,7 @@ def _run_service(args: argparse.Namespace) -> None:
         database_url=args.dsn,
         namespace=args.namespace,
         http_port=args.port,
-        amqp_url=AMQP_URL,
+        amqp_url=args.amqp_url,
         jwt_public_key_file=Path(args.public_key),
         migrate_on_start=False,
         shutdown_grace_s=10,
@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--crash", default="")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--public-key", default="")
+    parser.add_argument("--amqp-url", default=AMQP_URL, help="a URL or a comma-separated list")
     args = parser.parse_args()
     configure_logging(level="WARNING")
     if args.role == "service":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -57,6 +59,21 @@ async def list_queues(prefix: str) -> list[str]:
     return [n for n in out.decode().split() if n.startswith(prefix)]
 
 
+def free_ports(count: int, low: int, high: int) -> list[int]:
+    """Return `count` ports in [low, high) that nothing listens on right now."""
+    found: list[int] = []
+    for port in random.sample(range(low, high), high - low):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == count:
+            return found
+    raise AssertionError(f"fewer than {count} free ports in {low}-{high}")
+
+
 def eventually_sync(
     check: Callable[[], bool], *, timeout: float = 15.0, interval: float = 0.05
 ) -> None:
@@ -88,6 +105,7 @@ __all__ = [
     "delete_queues",
     "drop_database",
     "eventually",
+    "free_ports",
     "list_queues",
     "unique_name",
 ]

@@ -1,0 +1,128 @@
+"""On a three-node RabbitMQ cluster (private, started here): quorum queues replicated on every
+node, and a service given the nodes' list that outlives the node it is connected to."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from services.cli import services
+from shared.messaging.outbox import OutboxWriter
+from shared.service import topology_for
+from tests.deploy.manifests import REPO, free_port
+from tests.messaging.harness import EFFECTS_DDL, ThingHappened
+from tests.support.cluster import RabbitCluster, rabbit_cluster
+from tests.support.infra import eventually
+
+SERVICE_CONNECTION = "test-service"  # what the shared runtime names the service's connection
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[RabbitCluster]:
+    """Three nodes of this run's own, stopped and deleted after the module."""
+    with rabbit_cluster(3) as started:
+        yield started
+
+
+async def test_every_queue_jiangxin_topology_declares_is_a_quorum_queue_on_all_three_nodes(
+    cluster: RabbitCluster, namespace: str
+) -> None:
+    env = {**os.environ, "JIANGXIN_AMQP_URL": cluster.urls, "JIANGXIN_NAMESPACE": namespace}
+    await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "services.cli", "topology"], env=env, cwd=REPO,
+        check=True, capture_output=True, timeout=120,
+    )
+    expected = {
+        queue
+        for info in services().values() if info.subscriptions.routing_keys
+        for queue in topology_for(info.settings(namespace=namespace),
+                                  info.subscriptions).all_queues
+    }
+    nodes = {f"{node.name}@localhost" for node in cluster.nodes}
+    found = {name: kind for name, kind in (await cluster.queues(on=3)).items()
+             if name.startswith(f"{namespace}.")}
+    assert set(found) == expected
+    for name, (kind, members) in found.items():
+        assert (name, kind, members) == (name, "quorum", nodes)
+
+
+@asynccontextmanager
+async def service_process(dsn: str, namespace: str, urls: str, key: Path) -> AsyncIterator[int]:
+    """Run the shared service runtime (tests.messaging.proc) on the cluster; yield its port."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.messaging.proc", "--role", "service", "--port", str(port),
+        "--dsn", dsn, "--namespace", namespace, "--public-key", str(key), "--amqp-url", urls,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def ready() -> bool:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                        return response.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            await eventually(ready, timeout=60, interval=0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise AssertionError("the service did not stop within 30 s of SIGTERM") from None
+
+
+async def _emit(pool: asyncpg.Pool, first: int, count: int) -> None:
+    # Into the service's own outbox: its relay publishes them, its consumer handles each and
+    # emits an echo through the outbox again, which it consumes in turn.
+    async with pool.acquire() as conn, conn.transaction():
+        await OutboxWriter("test").add(conn, *(
+            ThingHappened(thing_id=f"t{i}", n=i, mode="emit") for i in range(first, first + count)
+        ))
+
+
+async def _effects_reach(pool: asyncpg.Pool, count: int) -> None:
+    async def reached() -> bool:
+        return int(await pool.fetchval("SELECT count(*) FROM effects")) >= count
+
+    await eventually(reached, timeout=90, interval=0.2)
+
+
+async def test_a_service_given_the_nodes_keeps_consuming_and_publishing_when_its_node_stops(
+    cluster: RabbitCluster, pg_dsn: str, namespace: str, key_files: Path
+) -> None:
+    pool = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=2)
+    assert pool is not None
+    await pool.execute(EFFECTS_DDL)
+    key = key_files / "jwt-ed25519.pub.pem"
+    stopped: int | None = None
+    try:
+        async with service_process(pg_dsn, namespace, cluster.urls, key):
+            await _emit(pool, 0, 20)
+            await _effects_reach(pool, 40)  # each thing and its echo
+            stopped = await cluster.node_of_connection(SERVICE_CONNECTION)
+            await cluster.arun("stop-node", str(stopped))
+            await _emit(pool, 20, 20)
+            await _effects_reach(pool, 80)
+            survivor = 1 if stopped != 1 else 2
+            assert await cluster.node_of_connection(SERVICE_CONNECTION, on=survivor) != stopped
+        rows = await pool.fetch("SELECT thing_id, count(*) AS c FROM effects GROUP BY 1")
+        expected = {f"t{i}" for i in range(40)} | {f"echo:t{i}" for i in range(40)}
+        assert {r["thing_id"]: r["c"] for r in rows} == dict.fromkeys(expected, 1)
+    finally:
+        await pool.close()
+        if stopped is not None:
+            await cluster.arun("start-node", str(stopped))
