@@ -26,6 +26,10 @@ class Settings(ServiceSettings):
     province_code: str = Field("36", pattern=r"^\d{2}$")
     site_code: str = Field("000001", pattern=r"^\d{6}$")
     internal_number_prefix: str = Field("JX", pattern=r"^[A-Z]{1,6}$")
+    # Where public verification, status lists and the DID document read: a streaming replica
+    # of database_url (CloudNativePG's `-ro` service; deploy/local/pg-replica.sh locally).
+    # Empty: they read the primary like everything else. Writes always go to database_url.
+    read_database_url: str = ""
     # Fernet key of the PII transport (ID numbers arrive encrypted under it and stay so at rest).
     pii_transport_key_file: Path = Path("var/keys/pii-transport.key")
     # Fernet key that encrypts the credential signing keys stored in the database

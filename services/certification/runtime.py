@@ -127,11 +127,18 @@ async def _decode_json(conn: asyncpg.Connection) -> None:
 
 
 async def read_pool_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Open the pool of the public, read-only endpoints (verification, DID, status lists)."""
+    """Open the pool of the public, read-only endpoints (verification, DID, status lists).
+
+    It reads the replica when one is configured. No connection is opened before the first
+    request: a replica still replaying the database the primary just created, or down for a
+    while, never stops the service from starting.
+    """
     settings = app[SETTINGS]
+    replica = getattr(settings, "read_database_url", "")
     pool = await asyncpg.create_pool(
-        settings.database_url, min_size=1, max_size=settings.db_pool_max, init=_decode_json,
-        reset=keep_session, command_timeout=10, max_inactive_connection_lifetime=60,
+        replica or settings.database_url, min_size=0, max_size=settings.db_pool_max,
+        init=_decode_json, reset=keep_session, command_timeout=10,
+        max_inactive_connection_lifetime=60,
     )
     app[READ_POOL] = pool
     yield

@@ -89,14 +89,20 @@ def make_cert_app(
         # No broker here (in-memory transport), so the namespace is never declared.
         namespace = unique_name("jxcert").replace("_", "-")
         settings = settings_for(pg_dsn, namespace, cert_keys, **changes)
-        clock = FakeClock()
-        app = create_app(settings, overrides=Overrides(transport=InMemoryTransport()),
-                         clock=clock)
-        client = await aiohttp_client(app)
-        pii = Fernet(settings.pii_transport_key_file.read_bytes())
-        return CertApp(app, client, settings, clock, issuer, pii)
+        return await start_cert_app(settings, issuer, aiohttp_client)
 
     return make
+
+
+async def start_cert_app(
+    settings: Settings, issuer: TokenIssuer, aiohttp_client: AiohttpClient
+) -> CertApp:
+    """Start the certification app with these settings, an in-memory broker and a test clock."""
+    clock = FakeClock()
+    app = create_app(settings, overrides=Overrides(transport=InMemoryTransport()), clock=clock)
+    client = await aiohttp_client(app)
+    pii = Fernet(settings.pii_transport_key_file.read_bytes())
+    return CertApp(app, client, settings, clock, issuer, pii)
 
 
 @pytest.fixture
