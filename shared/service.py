@@ -41,6 +41,7 @@ OUTBOX = web.AppKey("outbox", OutboxWriter)
 UOW: web.AppKey[UowFactory] = web.AppKey("uow_factory")
 RELAY = web.AppKey("relay", Relay)
 CONSUMER = web.AppKey("consumer", Consumer)
+TOPOLOGY = web.AppKey("topology", QueueTopology)
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,11 @@ def create_service_app(
     app.cleanup_ctx.append(_broker_ctx(overrides.transport))
     if settings.run_relay:
         app.cleanup_ctx.append(_relay_ctx)
-    if settings.run_consumers and subscriptions.routing_keys:
-        app.cleanup_ctx.append(_consumer_ctx(subscriptions))
+    if subscriptions.routing_keys:
+        # Known to every instance, consuming or not: an HTTP-only one still reports the depths.
+        app[TOPOLOGY] = topology_for(settings, subscriptions)
+        if settings.run_consumers:
+            app.cleanup_ctx.append(_consumer_ctx(subscriptions))
     return app
 
 
@@ -194,7 +198,7 @@ def _consumer_ctx(subscriptions: Subscriptions) -> Any:
         consumer = Consumer(
             service=settings.service_name,
             transport=app[TRANSPORT],
-            topology=topology_for(settings, subscriptions),
+            topology=app[TOPOLOGY],
             subscriptions=subscriptions,
             pool=app[POOL],
             outbox=app[OUTBOX],

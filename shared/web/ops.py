@@ -37,12 +37,12 @@ def ops_routes(service: str) -> ApiRoutes:
     @routes.get(f"/api/v1/ops/{service}/queues", response=OpsQueues, roles={"admin"}, tags=("ops",))
     async def queue_depths(req: ApiRequest[None, None]) -> OpsQueues:
         """Show messages waiting in the work, retry, error and skipped queues and the outbox."""
-        from shared.service import CONSUMER, RELAY, TRANSPORT
+        from shared.service import RELAY, TOPOLOGY, TRANSPORT
 
         transport = req.app[TRANSPORT]
         depths: list[QueueDepth] = []
-        consumer = req.app.get(CONSUMER)
-        names = consumer.topology.all_queues if consumer is not None else []
+        topology = req.app.get(TOPOLOGY)
+        names = topology.all_queues if topology is not None else []
         for name in names:
             try:
                 depths.append(QueueDepth(name=name, messages=await transport.message_count(name)))
