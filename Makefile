@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
 BENCHES := backbone enrollment_bench certification_bench notification_bench pipeline
 
-.PHONY: help run test lint bench gateway-config clean distclean
+.PHONY: help run test lint bench gateway-config k8s-topology clean distclean
 
 help:
 	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint       ruff and mypy only"
 	@echo "make bench      run every runnable bench/*.py (takes minutes)"
 	@echo "make gateway-config  regenerate deploy/nginx/nginx.conf from deploy/routes.py"
+	@echo "make k8s-topology    regenerate deploy/k8s/base/rabbitmq-topology.yaml from the subscriptions"
 	@echo "make clean      remove caches and generated files (keeps .venv and var/keys)"
 	@echo "make distclean  also remove .venv and var/"
 
@@ -44,6 +45,10 @@ bench:
 gateway-config:
 	@$(SETUP) lint
 	$(PY) -m deploy.gateway production
+
+k8s-topology:
+	@$(SETUP) lint
+	$(PY) -m deploy.k8s_topology
 
 clean:
 	rm -rf var/nginx var/run .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info

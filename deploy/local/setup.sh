@@ -2,7 +2,7 @@
 # Prepare this checkout on a Debian machine; safe to run again and again (`make` calls it).
 #
 #   deploy/local/setup.sh run     venv + deps, servers, nginx, keys, web build, migrate, topology
-#   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, keys
+#   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, kubectl, keys
 #   deploy/local/setup.sh bench   venv + deps, servers, keys
 #   deploy/local/setup.sh lint    venv + deps
 #   deploy/local/setup.sh servers only check (and start or install) PostgreSQL and RabbitMQ
@@ -252,6 +252,12 @@ build_web() {
 jiangxin() { $VENV/bin/jiangxin "$@"; }
 
 # The enrolment benchmark drives HTTP load with wrk (its own aiohttp client stands in without it).
+ensure_kubectl() {
+    # The Kubernetes tests build deploy/k8s with kubectl's kustomize, as it is applied.
+    kubectl kustomize --help >/dev/null 2>&1 && return 0
+    die "kubectl (1.27 or newer: its kustomize builds deploy/k8s in the tests) is missing. Install it from Kubernetes' own apt repository (package kubectl) or a Kubernetes release; Debian's kubernetes-client is too old"
+}
+
 ensure_wrk() {
     command -v wrk >/dev/null && return 0
     if can_apt; then
@@ -276,6 +282,7 @@ test)
     ensure_servers
     ensure_nginx
     ensure_browser
+    ensure_kubectl
     jiangxin keys >/dev/null
     ;;
 bench)

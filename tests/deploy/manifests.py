@@ -15,23 +15,12 @@ from deploy.gateway import REPO, settings_class
 from services import SERVICE_NAMES
 
 DEPLOY = REPO / "deploy"
-K8S = DEPLOY / "k8s"
 WORKDIR = "/app"  # the image's working directory: relative paths in settings start here
 
 
 def load_yaml(path: Path) -> Any:
     """Parse one YAML document."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def k8s_documents() -> Iterator[dict[str, Any]]:
-    """Yield every Kubernetes object in deploy/k8s (all documents of all manifests)."""
-    for path in sorted(K8S.glob("*.yaml")):
-        if path.name == "kustomization.yaml":
-            continue
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if document:
-                yield document
 
 
 def settings_field(env_name: str, service: str) -> str | None:
@@ -87,6 +76,5 @@ def process_alive(pid: int) -> bool:
         return False
 
 
-__all__ = ["DEPLOY", "K8S", "REPO", "SERVICE_NAMES", "WORKDIR", "free_port", "k8s_documents",
-           "key_files", "load_yaml", "nginx_binary", "process_alive", "settings_field",
-           "unknown_settings"]
+__all__ = ["DEPLOY", "REPO", "SERVICE_NAMES", "WORKDIR", "free_port", "key_files", "load_yaml",
+           "nginx_binary", "process_alive", "settings_field", "unknown_settings"]

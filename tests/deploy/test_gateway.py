@@ -23,7 +23,8 @@ import pytest
 from deploy import gateway
 from deploy.routes import AUTH_LIMIT, VERIFY_LIMIT, RateLimit
 from services import SERVICE_NAMES
-from tests.deploy.manifests import DEPLOY, K8S, free_port, load_yaml, nginx_binary
+from tests.deploy.kube import K8S
+from tests.deploy.manifests import DEPLOY, free_port, load_yaml, nginx_binary
 from tests.deploy.test_routes import DOCUMENTED
 from tests.support.infra import eventually_sync
 
@@ -385,7 +386,7 @@ def test_an_untrusted_peer_cannot_dodge_the_limit_with_forwarded_headers(nginx: 
 
 def test_compose_and_kubernetes_trust_the_proxies_the_production_gateway_trusts() -> None:
     compose = load_yaml(DEPLOY / "compose.yaml")["x-settings"]
-    settings = load_yaml(K8S / "settings.yaml")["data"]
+    settings = load_yaml(K8S / "base" / "settings.yaml")["data"]
     production = set(gateway.production_config().real_ip_from)
     assert production
     for env in (compose, settings):

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Make, once, the Secrets that no operator makes: each service's key files (a service mounts only
+# its own) and the notification service's provider credentials. An existing Secret is never
+# replaced: tokens, encrypted ID numbers and signing keys depend on the keys it holds.
+#
+#   deploy/k8s/secrets.sh [KEYS_DIR] [NAMESPACE]     defaults: deploy/k8s/keys, jiangxin
+#
+# KEYS_DIR is filled by `jiangxin keys --dir KEYS_DIR` (only missing files are made); back it up
+# with the databases. The provider credentials come from deploy/k8s/notification.env (copy
+# notification.env.example); without it the Secret is empty and messages stay in the sink.
+set -euo pipefail
+
+HERE="$(dirname "${BASH_SOURCE[0]}")"
+KEYS="${1:-$HERE/keys}"
+NAMESPACE="${2:-jiangxin}"
+
+exists() { kubectl -n "$NAMESPACE" get secret "$1" >/dev/null 2>&1; }
+
+key_secret() {  # key_secret NAME FILE...: a Secret of key files from KEYS_DIR
+    local name="$1"; shift
+    if exists "$name"; then echo "$name: exists, kept"; return; fi
+    local args=()
+    for file in "$@"; do args+=("--from-file=$file=$KEYS/$file"); done
+    kubectl -n "$NAMESPACE" create secret generic "$name" "${args[@]}"
+}
+
+# The checkout's own command when `jiangxin` is not on the PATH (venv not activated).
+JIANGXIN="$(command -v jiangxin || echo "$HERE/../../.venv/bin/jiangxin")"
+"$JIANGXIN" keys --dir "$KEYS"
+kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
+# What each service's settings read (docs/operations.md, "Keys on Kubernetes").
+key_secret enrollment-keys jwt-ed25519.pem jwt-ed25519.pub.pem pii-transport.key pii-at-rest.key
+key_secret certification-keys jwt-ed25519.pub.pem pii-transport.key credential-signing.key
+key_secret notification-keys jwt-ed25519.pub.pem
+if exists notification-providers; then
+    echo "notification-providers: exists, kept (kubectl -n $NAMESPACE delete secret notification-providers, then run again, to change it)"
+elif [ -f "$HERE/notification.env" ]; then
+    kubectl -n "$NAMESPACE" create secret generic notification-providers --from-env-file="$HERE/notification.env"
+else
+    kubectl -n "$NAMESPACE" create secret generic notification-providers
+fi
