@@ -53,9 +53,9 @@ class Tick(Event):
     sent_at: float = 0.0
 
 
-async def raw_aio_pika(count: int) -> float:
+async def raw_aio_pika(count: int, url: str = AMQP_URL) -> float:
     """Return messages/s for publish-with-confirms + consume-with-ack through one queue."""
-    connection = await aio_pika.connect(AMQP_URL)
+    connection = await aio_pika.connect(url)
     async with connection:
         pub = await connection.channel(publisher_confirms=True)
         sub = await connection.channel()

@@ -38,8 +38,10 @@ from aiohttp import web
 
 from bench.common import (
     Stopwatch,
+    cpu_seconds,
     free_port,
     fresh_database,
+    pg_backends,
     remove_database,
     report,
     unique,
@@ -51,7 +53,7 @@ from services.certification.commands import RecordResult
 from services.certification.config import Settings
 from services.certification.handlers.keys import add_key, load_keys
 from services.certification.runtime import build_issuing, read_fernet
-from shared.db import create_pool
+from shared.db import create_pool, database_name
 from shared.logging import configure_logging
 from shared.messaging.memory import InMemoryTransport
 from shared.messaging.outbox import OutboxWriter
@@ -282,12 +284,31 @@ async def verification(dsn: str, seconds: float) -> dict[str, float]:
             base = f"http://127.0.0.1:{port}"
             await wait_up(f"{base}/api/v1/verify/{codes[0]}")
             await requests_per_s(base, codes, min(1.0, seconds / 4))  # warm up
+            assert child.pid is not None
+            sessions = pg_backends({database_name(dsn)})  # the server's pool, open after warm-up
+            before = _cpu(child.pid, sessions)
             rate, failed = await requests_per_s(base, codes, seconds)
+            server_s, database_s = (a - b for a, b in zip(_cpu(child.pid, sessions), before,
+                                                           strict=True))
             figures[name], figures[f"{name}_failed"] = rate, failed
+            figures[f"{name}_cpu_ms"] = server_s * 1000 / (rate * seconds)
+            figures[f"{name}_pg_cpu_ms"] = database_s * 1000 / (rate * seconds)
         finally:
             child.terminate()
             child.join(10)
     return figures
+
+
+def _cpu(server: int, sessions: list[int]) -> tuple[float, float]:
+    """Return the CPU seconds so far of the server process and of its PostgreSQL sessions."""
+    return cpu_seconds(server), sum(_alive_cpu(pid) for pid in sessions)
+
+
+def _alive_cpu(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # a session that ended counts nothing more
+        return 0.0
 
 
 # --- pdf ------------------------------------------------------------------------------------
@@ -340,6 +361,10 @@ async def main(certificates: int, seconds: float) -> None:
         ("bare aiohttp + 1 row reads/s", f"{verify['bare']:,.0f}"),
         ("verifications/s (real handler)", f"{verify['app']:,.0f}   target >= 2,000"),
         ("  verify / bare", f"{verify['app'] / verify['bare']:.2f}"),
+        ("CPU per verification, app", f"{verify['app_cpu_ms']:.2f} ms server"
+                                       f" + {verify['app_pg_cpu_ms']:.2f} ms PostgreSQL"),
+        ("CPU per verification, bare", f"{verify['bare_cpu_ms']:.2f} ms server"
+                                        f" + {verify['bare_pg_cpu_ms']:.2f} ms PostgreSQL"),
         ("failed requests (app, bare)", f"{verify['app_failed']:.0f}, {verify['bare_failed']:.0f}"),
         ("PDF ms (TrueType CJK embedded)", f"{pdf_ttf:.1f}   target <= 50"),
         ("PDF ms (built-in STSong-Light)", f"{pdf_cid:.1f}"),
