@@ -47,6 +47,8 @@ psql_at() {  # psql_at PORT SQL: one value
 init_primary() {
     mkdir -p "$DIR"
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$DIR"; fi
+    as_postgres test -w "$DIR" ||
+        die "the postgres user cannot write to $DIR: set JIANGXIN_PG_REPLICA_DIR to a directory it can (e.g. under /tmp)"
     as_postgres "$PG_BIN/initdb" -D "$PRIMARY" -U postgres --auth=trust --encoding=UTF8 \
         --locale=C.UTF-8 >/dev/null
     cat >> "$PRIMARY/postgresql.conf" <<EOF

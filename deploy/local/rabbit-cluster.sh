@@ -62,6 +62,8 @@ write_config() {  # own listener (the machine's rabbitmq.conf pins 5672), no plu
     local entry="$1" dir
     dir="$(node_dir "$entry")"
     mkdir -p "$dir/mnesia" "$dir/log"
+    as_rabbitmq test -x "$DIR" ||
+        die "the rabbitmq user cannot reach $DIR: set JIANGXIN_RABBIT_CLUSTER_DIR to a directory it can (e.g. under /tmp)"
     echo "[]." > "$dir/enabled_plugins"
     cat > "$dir/rabbitmq.conf" <<EOF
 listeners.tcp.default = 127.0.0.1:$(field "$entry" 2)

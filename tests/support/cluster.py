@@ -10,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from deploy.gateway import REPO
 from shared.ids import new_id
 from tests.support.infra import free_ports
 
 SCRIPT = REPO / "deploy" / "local" / "rabbit-cluster.sh"
-CLUSTERS_DIR = REPO / "var" / "test-clusters"
+# Under /tmp, not the checkout: the nodes run as the rabbitmq user, who may not reach a checkout
+# in a private home directory.
+CLUSTERS_DIR = Path(tempfile.gettempdir()) / "jiangxin-test-clusters"
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from deploy.gateway import REPO
 from shared.ids import new_id
 from tests.support.infra import free_ports
 
 SCRIPT = REPO / "deploy" / "local" / "pg-replica.sh"
-REPLICAS_DIR = REPO / "var" / "test-replicas"
+# Under /tmp, not the checkout: the servers run as the postgres user, who may not reach a
+# checkout in a private home directory.
+REPLICAS_DIR = Path(tempfile.gettempdir()) / "jiangxin-test-replicas"
 
 
 @dataclass(frozen=True)
