@@ -152,3 +152,16 @@ def test_the_gateway_takes_requests_from_the_ingress_and_reaches_the_http_pods_o
         ("namespace:ingress-nginx", "TCP", gateway.GATEWAY_PORT)}
     http = {(name, "TCP", port) for name, port in gateway.default_ports().items()}
     assert _peers(objects, policy["egress"], "to") == http | DNS_PORTS
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_each_database_takes_every_connection_its_pods_may_open_at_their_autoscalers_maximum(
+    objects: Objects, service: str
+) -> None:
+    pool = int(objects["ConfigMap"]["jiangxin-settings"]["data"]["JIANGXIN_DB_POOL_MAX"])
+    pods = (objects["HorizontalPodAutoscaler"][service]["spec"]["maxReplicas"]
+            + objects["ScaledObject"][f"{service}-worker"]["spec"]["maxReplicaCount"])
+    # Each pod: its pool, the relay's LISTEN connection and one to spare (an operator's psql).
+    needed = pods * (pool + 2)
+    cluster = objects["Cluster"][f"{service}-db"]["spec"]
+    assert int(cluster["postgresql"]["parameters"]["max_connections"]) >= needed
