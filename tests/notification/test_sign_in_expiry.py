@@ -37,9 +37,17 @@ async def _dispatched(service: Service) -> None:
 
 
 async def _failed_reasons(service: Service, source: object) -> list[str]:
-    events = await service.drain_announced()
-    return [e["data"]["reason"] for e in events if e["type"] == "notification.failed.v1"
-            and e["data"]["source_message_id"] == str(source)]
+    # The failure is announced through the outbox and the relay, a moment after the row fails.
+    async def reasons() -> list[str]:
+        events = await service.drain_announced()
+        return [e["data"]["reason"] for e in events if e["type"] == "notification.failed.v1"
+                and e["data"]["source_message_id"] == str(source)]
+
+    async def announced() -> bool:
+        return bool(await reasons())
+
+    await service.until(announced)
+    return await reasons()
 
 
 @pytest.mark.parametrize(
