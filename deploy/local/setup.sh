@@ -2,7 +2,7 @@
 # Prepare this checkout on a Debian machine; safe to run again and again (`make` calls it).
 #
 #   deploy/local/setup.sh run     venv + deps, servers, nginx, keys, web build, migrate, topology
-#   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, keys
+#   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, node+npm, keys
 #   deploy/local/setup.sh bench   venv + deps, servers, keys
 #   deploy/local/setup.sh lint    venv + deps
 #   deploy/local/setup.sh servers only check (and start or install) PostgreSQL and RabbitMQ
@@ -238,12 +238,15 @@ ensure_browser() {
     apt_install "${missing[@]}"
 }
 
+ensure_node() { # ensure_node WHY
+    command -v node >/dev/null && command -v npm >/dev/null && return 0
+    can_apt || die "$1 needs Node.js and npm. Install them: sudo apt-get install -y nodejs npm"
+    apt_install nodejs npm
+}
+
 build_web() {
     [[ -f web/package.json ]] || return 0
-    if ! command -v npm >/dev/null; then
-        can_apt || die "web/ has a build step and needs npm: sudo apt-get install -y nodejs npm"
-        apt_install nodejs npm
-    fi
+    ensure_node "web/ has a build step and"
     say "building the web front (web/)"
     (cd web && { [[ -f package-lock.json ]] && npm ci --no-audit --no-fund || npm install --no-audit --no-fund; } && npm run build) >&2
 }
@@ -276,6 +279,8 @@ test)
     ensure_servers
     ensure_nginx
     ensure_browser
+    # The suite runs npm tools as their users would: the AsyncAPI parser, a VC verifier.
+    ensure_node "The test suite (the official AsyncAPI parser, did-jwt-vc)"
     jiangxin keys >/dev/null
     ;;
 bench)

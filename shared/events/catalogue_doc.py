@@ -29,6 +29,13 @@ def _fields(schema: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _shared_parts(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return the schemas events refer to that are neither an event nor the envelope."""
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    whole = {"Envelope", *doc["components"]["messages"]}
+    return {name: schema for name, schema in schemas.items() if name not in whole}
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     """Return docs/events.md for an AsyncAPI document made by `asyncapi_document`."""
     operations = doc["operations"].values()
@@ -48,7 +55,6 @@ def render_markdown(doc: dict[str, Any]) -> str:
         "| routing key | published by | consumed by | meaning |",
         "|---|---|---|---|",
     ]
-    defs: dict[str, Any] = {}
     for channel_id, channel in doc["channels"].items():
         ref = f"#/channels/{channel_id}"
         senders = sorted(
@@ -74,7 +80,6 @@ def render_markdown(doc: dict[str, Any]) -> str:
     for channel in doc["channels"].values():
         name = next(iter(channel["messages"]))
         schema = doc["components"]["schemas"][name]
-        defs.update(schema.get("$defs", {}))
         lines += [
             "",
             f"## {channel['address']}",
@@ -83,6 +88,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
             "",
         ]
         lines += ["| field | type | notes |", "|---|---|---|", *_fields(schema)]
+    defs = _shared_parts(doc)
     if defs:
         lines += ["", "## Shared parts"]
         for def_name in sorted(defs):
