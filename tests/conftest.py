@@ -17,6 +17,9 @@ from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.topology import QueueTopology
 from tests.support.infra import create_database, delete_queues, drop_database, list_queues
 
+# Every log line of the run is scanned for unmasked personal data; a hit fails the run.
+pytest_plugins = ["tests.support.log_guard"]
+
 
 @pytest.fixture
 async def pg_dsn() -> AsyncIterator[str]:
@@ -100,8 +103,9 @@ def verifier(keypair: tuple[bytes, bytes]) -> TokenVerifier:
 def _quiet_logs() -> None:
     """Configure logging once: warnings and errors only, so failures stay readable."""
     from shared.logging import configure_logging
+    from tests.support.logs import SUITE_LEVEL
 
-    configure_logging(level="WARNING", fmt="console")
+    configure_logging(level=SUITE_LEVEL, fmt="console")
 
 
 @pytest.fixture(autouse=True, scope="session")
