@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -103,11 +104,26 @@ async def wait_up(url: str, timeout: float = 60.0) -> None:
             await asyncio.sleep(0.1)
 
 
+def listening_inodes(port: int) -> list[str]:
+    """Return the socket inodes listening on this TCP port (one per process with SO_REUSEPORT)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return [f[9] for line in lines
+            if (f := line.split())[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port]
+
+
 def listeners(port: int) -> int:
     """Return how many sockets listen on this TCP port (one per process with SO_REUSEPORT)."""
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(1 for line in lines
-               if (f := line.split())[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port)
+    return len(listening_inodes(port))
+
+
+def listening_pid(port: int) -> int | None:
+    """Return the process listening on this TCP port, if this user may see its sockets."""
+    wanted = {f"socket:[{inode}]" for inode in listening_inodes(port)}
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) in wanted for fd in fd_dir.iterdir()):
+                return int(fd_dir.parent.name)
+    return None
 
 
 async def wait_listening(port: int, count: int, timeout: float = 60.0) -> None:
@@ -123,3 +139,32 @@ def cpu_seconds(pid: int) -> float:
     """Return the user + system CPU time a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Return the peak resident set size of a live process in MiB (VmHWM, Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pg_backends(databases: set[str]) -> list[int]:
+    """Return the PostgreSQL server processes serving sessions on these databases."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().decode(errors="replace").split()
+        except OSError:
+            continue
+        if title[:1] == ["postgres:"] and databases.intersection(title):
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def machine_cpu() -> tuple[float, float, float]:
+    """Return the whole machine's busy, idle and steal CPU seconds so far (/proc/stat)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle, steal = ticks[3] + ticks[4], ticks[7]
+    return (sum(ticks[:8]) - idle - steal) / hz, idle / hz, steal / hz

@@ -39,8 +39,8 @@ INSERT INTO outbox (message_id, aggregate_id, routing_key, body) VALUES ($1, $2,
 """
 
 
-def serve_baseline(dsn: str, port: int) -> None:
-    """Serve POST /enrol with one bare asyncpg transaction per request (child process)."""
+def baseline_app(dsn: str) -> web.Application:
+    """Return the bare app: POST /enrol, one asyncpg transaction per request."""
 
     async def enrol(request: web.Request) -> web.Response:
         body = await request.json()
@@ -54,7 +54,8 @@ def serve_baseline(dsn: str, port: int) -> None:
             await conn.execute(_BASE_ENROL, enrollment_id, class_id, trainee_id, status,
                                seat["bookings"])
             await conn.execute(_BASE_OUTBOX, new_id(), str(enrollment_id),
-                               f"enrollment.{status}.v1", _event_body(enrollment_id, status))
+                               f"enrollment.{status}.v1",
+                               _event_body(enrollment_id, status, trainee_id))
         return web.json_response({"id": str(enrollment_id), "status": status,
                                   "waitlist_position": None if confirmed
                                   else seat["waitlist_length"]}, status=201)
@@ -68,18 +69,23 @@ def serve_baseline(dsn: str, port: int) -> None:
     app = web.Application()
     app.router.add_post("/enrol", enrol)
     app.cleanup_ctx.append(pool_ctx)
+    return app
+
+
+def serve_baseline(app: web.Application, port: int) -> None:
+    """Serve the bare app on `port` (shared with other processes) until stopped."""
     web.run_app(app, host="127.0.0.1", port=port, reuse_port=True, print=None,
                access_log=None)
 
 
-def _event_body(enrollment_id: UUID, status: str) -> str:
+def _event_body(enrollment_id: UUID, status: str, trainee_id: UUID) -> str:
     """An envelope of the size the service writes (about 1 KB)."""
     return json.dumps({
         "message_id": str(new_id()), "type": f"enrollment.{status}", "version": 1,
         "occurred_at": datetime.now(UTC).isoformat(), "producer": "enrollment",
         "correlation_id": str(new_id()), "aggregate_id": str(enrollment_id),
         "data": {"enrollment_id": str(enrollment_id), "seq": 1, "actor": "trainee",
-                 "trainee": {"user_id": str(new_id()), "name": "学员", "phone": "+8613800138000",
+                 "trainee": {"user_id": str(trainee_id), "name": "学员", "phone": "+8613800138000",
                              "email": None, "locale": "zh-CN", "timezone": "Asia/Shanghai"},
                  "class_info": {"class_id": str(new_id()), "course_id": str(new_id()),
                                 "course_code": "LIVE-SALES",
@@ -91,4 +97,4 @@ def _event_body(enrollment_id: UUID, status: str) -> str:
 
 
 if __name__ == "__main__":
-    serve_baseline(sys.argv[2], int(sys.argv[1]))
+    serve_baseline(baseline_app(sys.argv[2]), int(sys.argv[1]))

@@ -106,6 +106,26 @@ async def insert_trainees(pool: asyncpg.Pool, count: int, first_phone: int) -> l
     return ids
 
 
+async def create_classes(url: str, issuer: TokenIssuer, pool: asyncpg.Pool,
+                         capacities: list[int]) -> list[str]:
+    """Create an administrator, a course and one class per capacity through the API."""
+    admin = new_id()
+    await pool.execute(
+        "INSERT INTO users (id, role, phone, name, created_at, updated_at) "
+        "VALUES ($1, 'admin', '+8613800138999', 'bench', now(), now())", admin)
+    token = issuer.mint(admin, "admin", ttl_s=7200)
+    starts = (datetime.now(UTC) + timedelta(days=7)).date()
+    async with aiohttp.ClientSession() as http:
+        course = await api(http, url, token, "/api/v1/courses", {
+            "code": "BENCH", "title_zh": "互联网营销师（直播销售员）",
+            "title_en": "Internet marketing: livestream sales", "category": "ecommerce",
+            "level": 4, "required_hours": 80})
+        klass = {"course_id": course["id"], "starts_on": starts.isoformat(),
+                 "ends_on": (starts + timedelta(days=4)).isoformat(), "venue": "市工人文化宫"}
+        return [(await api(http, url, token, "/api/v1/classes",
+                           {**klass, "capacity": capacity}))["id"] for capacity in capacities]
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -149,25 +169,8 @@ async def main(args: argparse.Namespace) -> None:
     try:
         s_url, b_url = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{baseline_port}"
         await add_processes(1)
-        admin = new_id()
-        await pool.execute(
-            "INSERT INTO users (id, role, phone, name, created_at, updated_at) "
-            "VALUES ($1, 'admin', '+8613800138999', 'bench', now(), now())", admin)
-        admin_token = issuer.mint(admin, "admin", ttl_s=7200)
-        starts = (datetime.now(UTC) + timedelta(days=7)).date()
-        async with aiohttp.ClientSession() as http:
-            course = await api(http, s_url, admin_token, "/api/v1/courses", {
-                "code": "BENCH", "title_zh": "互联网营销师（直播销售员）",
-                "title_en": "Internet marketing: livestream sales", "category": "ecommerce",
-                "level": 4, "required_hours": 80})
-            klass = {"course_id": course["id"], "capacity": 100_000,
-                     "starts_on": starts.isoformat(),
-                     "ends_on": (starts + timedelta(days=4)).isoformat(),
-                     "venue": "市工人文化宫"}
-            classes = [(await api(http, s_url, admin_token, "/api/v1/classes", klass))["id"]
-                       for _ in range(2 * CLASSES)]
-            flash_class = (await api(http, s_url, admin_token, "/api/v1/classes",
-                                     {**klass, "capacity": args.seats}))["id"]
+        *classes, flash_class = await create_classes(
+            s_url, issuer, pool, [100_000] * 2 * CLASSES + [args.seats])
         # Every request uses a trainee no earlier request used: three chunks per side and count.
         slice_s = args.seconds / 2
         per_run = int(max(slice_s, 1.0) * 4000)

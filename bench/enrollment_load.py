@@ -95,6 +95,15 @@ async def run_wrk(url: str, lines: list[str], *, mode: str, seconds: float,
                 r["status_errors"] + r["socket_errors"])
 
 
+def enrol_request(mode: str, line: str) -> tuple[str, dict[str, Any]]:
+    """Return the path and aiohttp arguments of one enrolment (as WRK_SCRIPT builds it)."""
+    auth, class_id = line.split()
+    if mode == "service":
+        return "/api/v1/enrollments", {"json": {"class_id": class_id},
+                                       "headers": {"Authorization": f"Bearer {auth}"}}
+    return "/enrol", {"json": {"class_id": class_id, "trainee_id": auth}}
+
+
 async def run_aiohttp(url: str, lines: list[str], *, mode: str, seconds: float,
                       connections: int) -> Load:
     """The same load as run_wrk, from an aiohttp client (when wrk is not installed)."""
@@ -106,13 +115,7 @@ async def run_aiohttp(url: str, lines: list[str], *, mode: str, seconds: float,
     async def worker(http: aiohttp.ClientSession) -> None:
         nonlocal errors
         while time.perf_counter() < deadline:
-            auth, class_id = next(cursor).split()
-            if mode == "service":
-                kw: dict[str, Any] = {"json": {"class_id": class_id},
-                                      "headers": {"Authorization": f"Bearer {auth}"}}
-                path = "/api/v1/enrollments"
-            else:
-                kw, path = {"json": {"class_id": class_id, "trainee_id": auth}}, "/enrol"
+            path, kw = enrol_request(mode, next(cursor))
             started = time.perf_counter()
             async with http.post(url + path, **kw) as resp:
                 await resp.read()
@@ -165,3 +168,38 @@ async def flash_sale(url: str, tokens: list[str], class_id: str, *, concurrency:
     return Flash(len(replies), watch.elapsed, dict(statuses), confirmed,
                  positions == list(range(1, len(tokens) - seats + 1)),
                  percentile(latencies, 99) * 1e3)
+
+
+@dataclass
+class OpenLoop:
+    """What an open-loop run sent: each request's send time (epoch s) by key, and statuses."""
+
+    sent_at: dict[str, float]
+    statuses: dict[int, int]
+    seconds: float
+
+
+async def open_loop(url: str, lines: list[str], keys: list[str], *, mode: str,
+                    rate: float) -> OpenLoop:
+    """Send one enrolment per line at a fixed arrival rate, never waiting for answers."""
+    sent_at: dict[str, float] = {}
+    statuses: Counter[int] = Counter()
+    connector = aiohttp.TCPConnector(limit=512)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def one(line: str, key: str) -> None:
+            path, kw = enrol_request(mode, line)
+            sent_at[key] = time.time()
+            async with http.post(url + path, **kw) as resp:
+                await resp.read()
+                statuses[resp.status] += 1
+
+        tasks = []
+        with Stopwatch() as watch:
+            for n, (line, key) in enumerate(zip(lines, keys, strict=True)):
+                delay = watch.started + n / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(line, key)))
+            await asyncio.gather(*tasks)
+    return OpenLoop(sent_at, dict(statuses), watch.elapsed)
