@@ -13,12 +13,15 @@ def asyncapi_document(
     *,
     producers: Mapping[str, str],
     consumers: Mapping[str, Sequence[str]],
+    orderings: Mapping[str, Mapping[str, str]] | None = None,
     exchange: str = "jiangxin.events",
 ) -> dict[str, Any]:
     """Return an AsyncAPI 3.0 document: one channel per routing key on the topic exchange.
 
     `producers` maps a type prefix (e.g. "enrollment.") to the service that publishes it;
-    `consumers` maps each service to the routing keys its queue binds.
+    `consumers` maps each service to the routing keys its queue binds; `orderings` gives, per
+    service and routing key, its rule for events arriving out of order (the receive
+    operation's description).
     """
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -75,6 +78,7 @@ def asyncapi_document(
                     "channel": {"$ref": f"#/channels/{channel_id}"},
                     "summary": f"{service} consumes {key} from its queue",
                     "tags": [{"name": service}],
+                    **_described((orderings or {}).get(service, {}).get(key)),
                 }
     return {
         "asyncapi": "3.0.0",
@@ -92,6 +96,10 @@ def asyncapi_document(
         "operations": dict(sorted(operations.items())),
         "components": {"messages": messages, "schemas": schemas},
     }
+
+
+def _described(ordering: str | None) -> dict[str, str]:
+    return {"description": f"Ordering: {ordering}"} if ordering else {}
 
 
 def _envelope_schema() -> dict[str, Any]:
