@@ -16,7 +16,6 @@ not part of it (the trainee who failed in the end holds no valid certificate eit
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -37,11 +36,14 @@ from tests.support.interleaving import (
     Brokers,
     Deliverer,
     Plan,
-    connected_brokers,
     plan_of,
+    rabbitmq_brokers,
     run_plans,
     start_apps,
     wrap_all,
+)
+from tests.support.interleaving import (
+    memory_broker as memory_broker,  # the fixture
 )
 
 Policy = Literal["auto", "approval"]
@@ -131,14 +133,6 @@ async def _announced(pool: asyncpg.Pool, enrolment: UUID) -> tuple[list[str], li
             sorted(r["id"] for r in rows if r["routing_key"] == "certificate.revoked.v1"))
 
 
-@pytest.fixture
-async def memory() -> AsyncIterator[InMemoryTransport]:
-    """One in-process broker shared by every instance."""
-    broker = InMemoryTransport()
-    yield broker
-    await broker.close()
-
-
 async def start_instances(
     count: int, brokers: Brokers, *, pg_dsn: str, namespace: str, cert_keys: Path,
     aiohttp_client: AiohttpClient,
@@ -163,11 +157,12 @@ async def run(deliverer: Deliverer, count: int, *, per_round: int) -> None:
 
 @pytest.mark.parametrize("instances", [2, 3])
 async def test_results_in_any_order_through_racing_instances_end_as_in_order_delivery(
-    instances: int, pg_dsn: str, namespace: str, cert_keys: Path, memory: InMemoryTransport,
+    instances: int, pg_dsn: str, namespace: str, cert_keys: Path, memory_broker: InMemoryTransport,
     aiohttp_client: AiohttpClient,
 ) -> None:
-    deliverer = await start_instances(instances, [memory], pg_dsn=pg_dsn, namespace=namespace,
-                                      cert_keys=cert_keys, aiohttp_client=aiohttp_client)
+    deliverer = await start_instances(instances, [memory_broker], pg_dsn=pg_dsn,
+                                      namespace=namespace, cert_keys=cert_keys,
+                                      aiohttp_client=aiohttp_client)
     await run(deliverer, 100, per_round=20)
 
 
@@ -178,11 +173,7 @@ async def test_results_in_any_order_through_racing_instances_on_rabbitmq_end_as_
     instances: int, pg_dsn: str, namespace: str, cert_keys: Path,
     aiohttp_client: AiohttpClient,
 ) -> None:
-    brokers = await connected_brokers(namespace, instances)
-    try:
+    async with rabbitmq_brokers(namespace, instances) as brokers:
         deliverer = await start_instances(instances, brokers, pg_dsn=pg_dsn, namespace=namespace,
                                           cert_keys=cert_keys, aiohttp_client=aiohttp_client)
         await run(deliverer, 1_000, per_round=50)
-    finally:
-        for broker in brokers:
-            await broker.close()

@@ -12,7 +12,7 @@ nothing parked in `.error`.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -39,10 +39,13 @@ from tests.support.interleaving import (
     ChaosTransport,
     Deliverer,
     Plan,
-    connected_brokers,
     plan_of,
+    rabbitmq_brokers,
     run_plans,
     wrap_all,
+)
+from tests.support.interleaving import (
+    memory_broker as memory_broker,  # the fixture
 )
 
 MORNING = datetime(2026, 3, 20, 1, 0, tzinfo=UTC)
@@ -185,14 +188,6 @@ async def problems_of(pool: asyncpg.Pool, plan: Plan, made: Made) -> list[str]:
     return found
 
 
-@pytest.fixture
-async def memory() -> AsyncIterator[InMemoryTransport]:
-    """One in-process broker shared by every instance."""
-    broker = InMemoryTransport()
-    yield broker
-    await broker.close()
-
-
 @dataclass
 class Instances:
     """Enrollment consumers on their own pools, as separate processes would be."""
@@ -239,9 +234,9 @@ async def run(deliverer: Deliverer, count: int, *, per_round: int) -> None:
 
 @pytest.mark.parametrize("count", [2, 3])
 async def test_certificates_and_reports_in_any_order_through_racing_consumers_end_as_in_order(
-    count: int, pg_dsn: str, namespace: str, memory: InMemoryTransport,
+    count: int, pg_dsn: str, namespace: str, memory_broker: InMemoryTransport,
 ) -> None:
-    instances = await start_instances(count, [memory], pg_dsn=pg_dsn, namespace=namespace)
+    instances = await start_instances(count, [memory_broker], pg_dsn=pg_dsn, namespace=namespace)
     try:
         await run(instances.deliverer, 100, per_round=20)
     finally:
@@ -254,11 +249,9 @@ async def test_certificates_and_reports_in_any_order_through_racing_consumers_en
 async def test_certificates_and_reports_in_any_order_on_rabbitmq_end_as_in_order(
     count: int, pg_dsn: str, namespace: str,
 ) -> None:
-    brokers = await connected_brokers(namespace, count)
-    instances = await start_instances(count, brokers, pg_dsn=pg_dsn, namespace=namespace)
-    try:
-        await run(instances.deliverer, 1_000, per_round=50)
-    finally:
-        await instances.stop()
-        for broker in brokers:
-            await broker.close()
+    async with rabbitmq_brokers(namespace, count) as brokers:
+        instances = await start_instances(count, brokers, pg_dsn=pg_dsn, namespace=namespace)
+        try:
+            await run(instances.deliverer, 1_000, per_round=50)
+        finally:
+            await instances.stop()

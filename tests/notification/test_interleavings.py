@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,11 +39,14 @@ from tests.support.interleaving import (
     Brokers,
     Deliverer,
     Plan,
-    connected_brokers,
     plan_of,
+    rabbitmq_brokers,
     run_plans,
     start_apps,
     wrap_all,
+)
+from tests.support.interleaving import (
+    memory_broker as memory_broker,  # the fixture
 )
 
 _NUMBERS = itertools.count(1)  # a phone number per aggregate: no rate limit is shared
@@ -92,14 +95,6 @@ async def claim_problems(pool: asyncpg.Pool, clock: FakeClock, made: Made) -> li
     return wrong + [f"claim overtook {row.aggregate_id} seq {row.seq}" for row in overtaken]
 
 
-@pytest.fixture
-async def memory() -> AsyncIterator[InMemoryTransport]:
-    """One in-process broker shared by every instance."""
-    broker = InMemoryTransport()
-    yield broker
-    await broker.close()
-
-
 async def start_instances(
     count: int, brokers: Brokers, *, clock: FakeClock, pg_dsn: str, namespace: str,
     key_files: Path, aiohttp_client: AiohttpClient,
@@ -130,11 +125,11 @@ async def run(deliverer: Deliverer, clock: FakeClock, count: int, *, per_round: 
 
 @pytest.mark.parametrize("instances", [2, 3])
 async def test_histories_in_any_order_through_racing_instances_end_as_in_order_delivery(
-    instances: int, pg_dsn: str, namespace: str, key_files: Path, memory: InMemoryTransport,
+    instances: int, pg_dsn: str, namespace: str, key_files: Path, memory_broker: InMemoryTransport,
     aiohttp_client: AiohttpClient,
 ) -> None:
     clock = FakeClock()
-    deliverer = await start_instances(instances, [memory], clock=clock, pg_dsn=pg_dsn,
+    deliverer = await start_instances(instances, [memory_broker], clock=clock, pg_dsn=pg_dsn,
                                       namespace=namespace, key_files=key_files,
                                       aiohttp_client=aiohttp_client)
     await run(deliverer, clock, 100, per_round=20)
@@ -147,13 +142,9 @@ async def test_histories_in_any_order_through_racing_instances_on_rabbitmq_end_a
     instances: int, pg_dsn: str, namespace: str, key_files: Path,
     aiohttp_client: AiohttpClient,
 ) -> None:
-    brokers = await connected_brokers(namespace, instances)
-    try:
+    async with rabbitmq_brokers(namespace, instances) as brokers:
         clock = FakeClock()
         deliverer = await start_instances(instances, brokers, clock=clock, pg_dsn=pg_dsn,
                                           namespace=namespace, key_files=key_files,
                                           aiohttp_client=aiohttp_client)
         await run(deliverer, clock, 1_000, per_round=50)
-    finally:
-        for broker in brokers:
-            await broker.close()

@@ -54,29 +54,32 @@ async def _status(service: Service, aggregate: Aggregate, seq: int) -> tuple[str
     return row["status"], row["error_code"]
 
 
+async def _both_taken_in(
+    service: Service, aggregate: Aggregate, older: str, newer: str, *, newer_first: bool
+) -> list[tuple[str, str | None]]:
+    """Take in `older` (seq 1) and `newer` (seq 2) in the given order; return their rows."""
+    events = [event_of(older, aggregate, 1), event_of(newer, aggregate, 2)]
+    for event in reversed(events) if newer_first else events:
+        await _take_in(service, event)
+    return [await _status(service, aggregate, seq) for seq in (1, 2)]
+
+
 async def _pending_then_newer(
     service: Service, aggregate: Aggregate, older: str, newer: str
 ) -> str | None:
-    await _take_in(service, event_of(older, aggregate, 1))
-    await _take_in(service, event_of(newer, aggregate, 2))
-    expected = "superseded" if newer in pointless_once(older) else "queued"
-    got = [await _status(service, aggregate, seq) for seq in (1, 2)]
-    if got != [(expected, None if expected == "queued" else "superseded"), ("queued", None)]:
-        return f"{older} then {newer}: {got}"
-    return None
+    got = await _both_taken_in(service, aggregate, older, newer, newer_first=False)
+    pointless = newer in pointless_once(older)
+    expected = ("superseded", "superseded") if pointless else ("queued", None)
+    return f"{older} then {newer}: {got}" if got != [expected, ("queued", None)] else None
 
 
 async def _newer_then_late_older(
     service: Service, aggregate: Aggregate, older: str, newer: str
 ) -> str | None:
-    await _take_in(service, event_of(newer, aggregate, 2))
-    await _take_in(service, event_of(older, aggregate, 1))
+    got = await _both_taken_in(service, aggregate, older, newer, newer_first=True)
     pointless = newer in pointless_once(older)
     expected = ("superseded", "out_of_order") if pointless else ("queued", None)
-    got = [await _status(service, aggregate, seq) for seq in (1, 2)]
-    if got != [expected, ("queued", None)]:
-        return f"{newer} before {older}: {got}"
-    return None
+    return f"{newer} before {older}: {got}" if got != [expected, ("queued", None)] else None
 
 
 async def _claimed_after_unseen_newer(

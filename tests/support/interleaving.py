@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import asyncpg
+import pytest
 from aiohttp import web
 
 from shared.events.envelope import Envelope, Event
+from shared.messaging.memory import InMemoryTransport
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import (
     ConsumerHandle,
@@ -272,13 +275,26 @@ async def start_apps(
     return Deliverer(brokers[0], topology, chaos, pool, instances)
 
 
-async def connected_brokers(namespace: str, count: int) -> list[Transport]:
-    """Return `count` RabbitMQ connections on the test's exchange (one per instance)."""
+@asynccontextmanager
+async def rabbitmq_brokers(namespace: str, count: int) -> AsyncIterator[list[Transport]]:
+    """Yield `count` RabbitMQ connections on the test's exchange (one per instance)."""
     from shared.messaging.rabbit import RabbitTransport
     from tests.support.infra import AMQP_URL
 
     brokers = [RabbitTransport(AMQP_URL, exchange=f"{namespace}.events",
                                connection_name=f"interleaving-{i}") for i in range(count)]
-    for broker in brokers:
-        await broker.connect()
-    return list(brokers)
+    try:
+        for broker in brokers:
+            await broker.connect()
+        yield list(brokers)
+    finally:
+        for broker in brokers:
+            await broker.close()
+
+
+@pytest.fixture
+async def memory_broker() -> AsyncIterator[InMemoryTransport]:
+    """One in-process broker shared by every instance."""
+    broker = InMemoryTransport()
+    yield broker
+    await broker.close()
