@@ -176,4 +176,7 @@ async def test_results_in_any_order_through_racing_instances_on_rabbitmq_end_as_
     async with rabbitmq_brokers(namespace, instances) as brokers:
         deliverer = await start_instances(instances, brokers, pg_dsn=pg_dsn, namespace=namespace,
                                           cert_keys=cert_keys, aiohttp_client=aiohttp_client)
-        await run(deliverer, 1_000, per_round=50)
+        try:
+            await run(deliverer, 1_000, per_round=50)
+        finally:
+            await deliverer.stop_instances()

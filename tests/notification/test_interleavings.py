@@ -147,4 +147,7 @@ async def test_histories_in_any_order_through_racing_instances_on_rabbitmq_end_a
         deliverer = await start_instances(instances, brokers, clock=clock, pg_dsn=pg_dsn,
                                           namespace=namespace, key_files=key_files,
                                           aiohttp_client=aiohttp_client)
-        await run(deliverer, clock, 1_000, per_round=50)
+        try:
+            await run(deliverer, clock, 1_000, per_round=50)
+        finally:
+            await deliverer.stop_instances()

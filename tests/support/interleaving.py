@@ -176,6 +176,12 @@ class Deliverer:
     chaos: Chaos
     pool: asyncpg.Pool  # the consuming service's database (its inbox)
     instances: Sequence[ChaosTransport]
+    clients: Sequence[Any] = ()  # the instances' test clients, when they are apps
+
+    async def stop_instances(self) -> None:
+        """Stop the apps (consumers first) while their broker connections are still open."""
+        for client in self.clients:
+            await client.close()
 
     async def deliver(self, plans: Sequence[Plan], *, timeout: float = 120) -> None:
         """Publish the plans one after another and wait until all is handled and acked."""
@@ -260,11 +266,11 @@ async def start_apps(
 ) -> Deliverer:
     """Start `count` instances of a service app, the i-th on brokers[i] (or the only one),
     and return what delivers plans to them once every one is consuming."""
-    chaos, instances, pool = Chaos(), [], None
+    chaos, instances, clients, pool = Chaos(), [], [], None
     for i in range(count):
         instances.append(ChaosTransport(brokers[i % len(brokers)], chaos))
         app = make_app(instances[-1])
-        await aiohttp_client(app)
+        clients.append(await aiohttp_client(app))
         pool = pool or app[POOL]
 
         async def consuming(app: web.Application = app) -> bool:
@@ -272,7 +278,7 @@ async def start_apps(
 
         await eventually(consuming)
     assert pool is not None
-    return Deliverer(brokers[0], topology, chaos, pool, instances)
+    return Deliverer(brokers[0], topology, chaos, pool, instances, clients)
 
 
 @asynccontextmanager
