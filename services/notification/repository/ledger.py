@@ -50,8 +50,9 @@ async def claim_due(
 
     A row is overtaken when a newer event of its aggregate that makes it pointless has been
     taken in (domain/superseding.py): it is superseded here instead of sent. Intake supersedes
-    such rows too, but it cannot see a row an older event is committing at the same moment;
-    this is the check that always sees it. The caller commits before calling any provider.
+    such rows too, but not a fallback row the dispatcher adds while an intake runs (it takes no
+    aggregate lock); this is the check that sees every row. The caller commits before calling
+    any provider.
     """
     records = await conn.fetch(
         f"""WITH due AS (
