@@ -37,6 +37,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Note that a test which stops servers ran, so the session checks they are back."""
     if item.get_closest_marker("faults") is not None:
         _FAULT_TESTS_RAN.append(item.nodeid)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave `long` tests out unless the -m expression names them (e.g. `-m long`)."""
+    if "long" in (config.option.markexpr or ""):
+        return
+    long_tests = [item for item in items if item.get_closest_marker("long") is not None]
+    if long_tests:
+        config.hook.pytest_deselected(items=long_tests)
+        items[:] = [item for item in items if item.get_closest_marker("long") is None]
+
+
 _DECLARED: dict[str, set[str]] = defaultdict(set)
 
 

@@ -11,12 +11,29 @@ from shared.errors import DomainError, PermanentFailure
 from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
+# A result is a full snapshot of the enrolment's outcome: the newest version alone decides.
+RESULT_ORDERING = (
+    "By `result_version` per enrolment. The highest version decides at once: a certificate is "
+    "valid iff it passes (issued, held for approval, or reissued if our own correction revoked "
+    "it), and one issued for an earlier pass is revoked (a pending one withdrawn) when it "
+    "fails. An equal or older version arriving later is ignored: recorded in the inbox, no "
+    "effect. A gap is not waited for (version 3 applies though 2 never came): each version is "
+    "a full snapshot, and waiting would only show the trainee an issued-then-revoked history. "
+    "At most one live certificate per enrolment (a unique index), never two issued for one "
+    "version."
+)
+TRAINERS_ORDERING = (
+    "By `seq` per class (the full list of trainers). A larger seq replaces the list at once; "
+    "an equal or older one arriving later is ignored. A gap is not waited for: each list is "
+    "complete."
+)
+
 
 def build_subscriptions(deps: Callable[[], Issuing]) -> Subscriptions:
     """Return the subscriptions, their handlers reaching the app's issuer through `deps`."""
     subs = Subscriptions()
 
-    @subs.on(EnrollmentCompleted)
+    @subs.on(EnrollmentCompleted, ordering=RESULT_ORDERING)
     async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContext) -> None:
         try:
             await handlers.record_result(RecordResult.from_event(event), uow=ctx.uow,
@@ -24,7 +41,7 @@ def build_subscriptions(deps: Callable[[], Issuing]) -> Subscriptions:
         except DomainError as exc:  # e.g. a used-up serial range: retrying cannot help
             raise PermanentFailure(f"{exc.code}: {exc.detail}") from exc
 
-    @subs.on(ClassTrainersChanged)
+    @subs.on(ClassTrainersChanged, ordering=TRAINERS_ORDERING)
     async def on_class_trainers_changed(event: ClassTrainersChanged, ctx: HandlerContext) -> None:
         await handlers.record_class_trainers(RecordClassTrainers.from_event(event), uow=ctx.uow)
 

@@ -19,12 +19,15 @@ def asyncapi_document(
     *,
     producers: Mapping[str, str],
     consumers: Mapping[str, Sequence[str]],
+    orderings: Mapping[str, Mapping[str, str]] | None = None,
     exchange: str = "jiangxin.events",
 ) -> dict[str, Any]:
     """Return an AsyncAPI 3.0 document: one channel per routing key on the topic exchange.
 
     `producers` maps a type prefix (e.g. "enrollment.") to the service that publishes it;
-    `consumers` maps each service to the routing keys its queue binds.
+    `consumers` maps each service to the routing keys its queue binds; `orderings` gives, per
+    service and routing key, its rule for events arriving out of order (the receive
+    operation's description).
     """
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -40,7 +43,8 @@ def asyncapi_document(
             operations[f"{producer}_publishes_{channel_id}"] = _send(producer, cls)
         for service, keys in consumers.items():
             if key in keys:
-                operations[f"{service}_receives_{channel_id}"] = _receive(service, cls)
+                operations[f"{service}_receives_{channel_id}"] = _receive(
+                    service, cls, (orderings or {}).get(service, {}).get(key))
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -114,7 +118,7 @@ def _send(producer: str, cls: type[Event]) -> dict[str, Any]:
     }
 
 
-def _receive(service: str, cls: type[Event]) -> dict[str, Any]:
+def _receive(service: str, cls: type[Event], ordering: str | None) -> dict[str, Any]:
     # Acknowledged only after the inbox row and the handler's effects are committed.
     return {
         "action": "receive",
@@ -122,6 +126,7 @@ def _receive(service: str, cls: type[Event]) -> dict[str, Any]:
         "summary": f"{service} consumes {cls.routing_key()} from its queue",
         "tags": [{"name": service}],
         "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDINGS}},
+        **_described(ordering),
     }
 
 
@@ -153,3 +158,7 @@ def _envelope_schema() -> dict[str, Any]:
     schema = Envelope.model_json_schema(mode="serialization")
     schema["description"] = "Metadata around every event's data"
     return schema
+
+
+def _described(ordering: str | None) -> dict[str, str]:
+    return {"description": f"Ordering: {ordering}"} if ordering else {}
