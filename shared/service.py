@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from shared.auth import TokenVerifier
@@ -25,22 +24,16 @@ from shared.messaging.relay import Relay, RelaySettings
 from shared.messaging.subscriptions import Subscriptions
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import Transport
-from shared.messaging.uow import UowFactory, uow_factory
+from shared.messaging.uow import uow_factory
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
 from shared.web.api import VERIFIER, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, ReadinessCheck, add_health_routes
+from shared.web.keys import CONSUMER, OUTBOX, POOL, RELAY, SETTINGS, TRANSPORT, UOW
 from shared.web.middleware import SERVICE_NAME, request_middleware
 from shared.web.ops import ops_routes
 
 log = get_logger(__name__)
 
-SETTINGS = web.AppKey("settings", ServiceSettings)
-POOL = web.AppKey("db_pool", asyncpg.Pool)
-TRANSPORT = web.AppKey("transport", Transport)
-OUTBOX = web.AppKey("outbox", OutboxWriter)
-UOW: web.AppKey[UowFactory] = web.AppKey("uow_factory")
-RELAY = web.AppKey("relay", Relay)
-CONSUMER = web.AppKey("consumer", Consumer)
 
 
 @dataclass(frozen=True)

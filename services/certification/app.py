@@ -9,7 +9,6 @@ from aiohttp import web
 from services.certification import pdf
 from services.certification.api import routes
 from services.certification.config import Settings
-from services.certification.domain.certificate import Clock
 from services.certification.pages import add_pages
 from services.certification.ratelimit import TokenBuckets
 from services.certification.runtime import (
@@ -26,6 +25,7 @@ from services.certification.runtime import (
     templates,
 )
 from services.certification.subscriptions import build_subscriptions
+from shared.clock import Clock
 from shared.service import Overrides, create_service_app
 from shared.web.client_ip import TrustedProxies
 

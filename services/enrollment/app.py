@@ -8,15 +8,16 @@ from pathlib import Path
 from aiohttp import web
 
 from services.enrollment.api import routes
-from services.enrollment.clock import Clock, SystemClock
 from services.enrollment.config import Settings
 from services.enrollment.deps import DEPS, Deps
 from services.enrollment.jobs import jobs_ctx
 from services.enrollment.security import PiiCiphers
 from services.enrollment.subscriptions import subscriptions
 from shared.auth import TokenIssuer
-from shared.service import POOL, UOW, Overrides, create_service_app
+from shared.clock import Clock, SystemClock
+from shared.service import Overrides, create_service_app
 from shared.web.client_ip import TrustedProxies
+from shared.web.keys import POOL, UOW
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

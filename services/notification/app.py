@@ -8,7 +8,6 @@ from pathlib import Path
 from aiohttp import web
 
 from services.notification.api import DEPS, DEV_INBOX, RECEIPT_TOKEN, routes
-from services.notification.clock import Clock, SystemClock
 from services.notification.config import Settings
 from services.notification.handlers.deps import Deps
 from services.notification.runtime import (
@@ -21,6 +20,7 @@ from services.notification.runtime import (
     warn_if_sink_is_public,
 )
 from services.notification.subscriptions import build_subscriptions
+from shared.clock import Clock, SystemClock
 from shared.service import Overrides, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -12,7 +12,8 @@ import pytest
 from services.certification.app import create_app
 from services.certification.subscriptions import subscriptions
 from shared.messaging.rabbit import RabbitTransport
-from shared.service import POOL, topology_for
+from shared.service import topology_for
+from shared.web.keys import POOL
 from tests.certification.conftest import AiohttpClient
 from tests.certification.factories import completed, publish, settings_for
 from tests.support.infra import AMQP_URL, eventually

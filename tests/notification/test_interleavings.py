@@ -27,13 +27,14 @@ from shared.events.envelope import Event
 from shared.messaging.memory import InMemoryTransport
 from shared.service import topology_for
 from tests.notification.conftest import settings_for
-from tests.notification.harness import FakeClock
+from tests.notification.harness import SHANGHAI_DAY
 from tests.notification.histories import (
     Aggregate,
     canonical_to_send,
     new_aggregate,
     random_history,
 )
+from tests.support.clock import FakeClock
 from tests.support.interleaving import (
     AiohttpClient,
     Brokers,
@@ -128,7 +129,7 @@ async def test_histories_in_any_order_through_racing_instances_end_as_in_order_d
     instances: int, pg_dsn: str, namespace: str, key_files: Path, memory_broker: InMemoryTransport,
     aiohttp_client: AiohttpClient,
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(SHANGHAI_DAY, flowing=True)
     deliverer = await start_instances(instances, [memory_broker], clock=clock, pg_dsn=pg_dsn,
                                       namespace=namespace, key_files=key_files,
                                       aiohttp_client=aiohttp_client)
@@ -143,7 +144,7 @@ async def test_histories_in_any_order_through_racing_instances_on_rabbitmq_end_a
     aiohttp_client: AiohttpClient,
 ) -> None:
     async with rabbitmq_brokers(namespace, instances) as brokers:
-        clock = FakeClock()
+        clock = FakeClock(SHANGHAI_DAY, flowing=True)
         deliverer = await start_instances(instances, brokers, clock=clock, pg_dsn=pg_dsn,
                                           namespace=namespace, key_files=key_files,
                                           aiohttp_client=aiohttp_client)

@@ -14,7 +14,8 @@ import pytest
 from services.notification.domain.superseding import pointless_once
 from shared.events import catalog as c
 from tests.notification.conftest import StartService
-from tests.notification.harness import FakeClock, confirmed
+from tests.notification.harness import confirmed
+from tests.support.clock import FakeClock
 
 TEN_PM = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 22:00 in Asia/Shanghai
 NEXT_MORNING = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
@@ -93,7 +94,7 @@ def test_a_confirmation_is_pointless_once_the_seat_is_gone_or_the_class_is_over_
 async def test_news_at_night_does_not_cancel_the_deferred_message_about_a_new_state(
     start_service: StartService, state: Maker, news: Maker,
 ) -> None:
-    clock = FakeClock(TEN_PM)
+    clock = FakeClock(TEN_PM, flowing=True)
     service = await start_service(clock=clock)
     first = confirmed()
     news_of_state = await service.publish(state(first, 2))
@@ -125,7 +126,7 @@ async def test_a_delayed_state_event_is_not_stale_behind_a_later_reschedule(
 async def test_a_state_event_still_supersedes_pending_news_and_makes_older_news_stale(
     start_service: StartService,
 ) -> None:
-    service = await start_service(clock=FakeClock(TEN_PM))
+    service = await start_service(clock=FakeClock(TEN_PM, flowing=True))
     first = confirmed()
     moved = await service.publish(rescheduled(first, 3))
     await service.until_status(moved.message_id, "deferred")
@@ -171,7 +172,7 @@ async def test_results_out_before_the_confirmation_went_out_supersede_it_and_go_
     # Booked at 22:00, the confirmation waits for the morning; the results come out first
     # (a compressed class, or enrolments recorded after the fact): the class is over, so only
     # the results are sent, and they tell the trainee they took part.
-    clock = FakeClock(TEN_PM)
+    clock = FakeClock(TEN_PM, flowing=True)
     service = await start_service(clock=clock)
     first = confirmed()
     booking = await service.publish(first)

@@ -17,7 +17,7 @@ from services.notification.templates.variables import SPECS
 from shared.events import catalog as c
 from shared.events.envelope import Event
 from shared.ids import new_id
-from shared.service import UOW
+from shared.web.keys import UOW
 from tests.notification.conftest import StartService
 from tests.notification.harness import Service
 from tests.notification.histories import (

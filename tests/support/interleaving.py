@@ -31,7 +31,7 @@ from shared.messaging.transport import (
     OutgoingMessage,
     Transport,
 )
-from shared.service import CONSUMER, POOL
+from shared.web.keys import CONSUMER, POOL
 from tests.support.infra import eventually
 
 DUPLICATE_RATE = 0.3  # published again with the same message id
