@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,10 @@ from shared.web.ops import ops_routes
 
 log = get_logger(__name__)
 
+
+
+# A resource's lifecycle, as aiohttp's cleanup_ctx takes it.
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,15 @@ def create_service_app(
     title: str,
     description: str = "",
     overrides: Overrides | None = None,
+    resources: Sequence[CleanupContext] = (),
+    deps_of: Callable[[web.Application], object] | None = None,
 ) -> web.Application:
-    """Build the aiohttp app every service shares; the caller adds its own keys and contexts."""
+    """Build the aiohttp app every service shares.
+
+    `resources`: the service's own cleanup contexts (its deps, keys, jobs), entered after the
+    database and the broker and before the relay and the consumer, so nothing is consumed
+    before they exist. `deps_of`: what every subscription handler gets as `ctx.deps`.
+    """
     overrides = overrides or Overrides()
     app = web.Application(
         middlewares=[request_middleware],
@@ -102,10 +113,11 @@ def create_service_app(
     app[READINESS] = {}
     app.cleanup_ctx.append(_database_ctx(migration_dirs(migrations)))
     app.cleanup_ctx.append(_broker_ctx(overrides.transport))
+    app.cleanup_ctx.extend(resources)
     if settings.run_relay:
         app.cleanup_ctx.append(_relay_ctx)
     if settings.run_consumers and subscriptions.routing_keys:
-        app.cleanup_ctx.append(_consumer_ctx(subscriptions))
+        app.cleanup_ctx.append(_consumer_ctx(subscriptions, deps_of))
     return app
 
 
@@ -181,7 +193,9 @@ async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning("relay_stop_timed_out")
 
 
-def _consumer_ctx(subscriptions: Subscriptions) -> Any:
+def _consumer_ctx(
+    subscriptions: Subscriptions, deps_of: Callable[[web.Application], object] | None
+) -> Any:
     async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         consumer = Consumer(
@@ -197,6 +211,7 @@ def _consumer_ctx(subscriptions: Subscriptions) -> Any:
                 batch_max=settings.consumer_batch_max,
                 batch_concurrency=settings.consumer_batch_concurrency,
             ),
+            deps=deps_of(app) if deps_of is not None else None,
         )
         app[CONSUMER] = consumer
         add_readiness_check(app, "consumer", consumer.is_consuming)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.enrollment.deps import Deps
 from services.enrollment.handlers import projections
 from shared.events.catalog import (
     CertificateEvent,
@@ -30,7 +31,7 @@ REACHABILITY_ORDERING = (
 )
 
 
-async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext) -> None:
+async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext[Deps]) -> None:
     """Show the certificate's number and status on the roster and in the export."""
     await projections.record_certificate(event, occurred_at=ctx.envelope.occurred_at,
                                          uow=ctx.uow)
@@ -42,12 +43,14 @@ for _certificate_event in (CertificateIssued, CertificateRevoked, CertificateSus
 
 
 @subscriptions.on(NotificationDelivered, ordering=REACHABILITY_ORDERING)
-async def on_notification_delivered(event: NotificationDelivered, ctx: HandlerContext) -> None:
+async def on_notification_delivered(
+    event: NotificationDelivered, ctx: HandlerContext[Deps]
+) -> None:
     """Remember that the trainee was reached on this channel."""
     await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)
 
 
 @subscriptions.on(NotificationFailed, ordering=REACHABILITY_ORDERING)
-async def on_notification_failed(event: NotificationFailed, ctx: HandlerContext) -> None:
+async def on_notification_failed(event: NotificationFailed, ctx: HandlerContext[Deps]) -> None:
     """Remember that the trainee could not be reached on this channel."""
     await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from services.notification.commands import Notify
 from services.notification.domain import superseding
@@ -16,23 +16,17 @@ from shared.messaging.subscriptions import HandlerContext, Subscriptions
 SPEC_BY_TYPE = {spec.event_type: spec for spec in SPECS}
 
 
-def build_subscriptions(deps: Callable[[], Deps]) -> Subscriptions:
-    """Subscribe every trainee-facing event to the intake use case."""
-    subs = Subscriptions()
+async def on_event(event: Event, ctx: HandlerContext[Deps]) -> None:
+    """Record the messages a trainee-facing event calls for."""
+    opened = ctx.prepared if isinstance(ctx.prepared, intake.Opened) else None
+    await intake.notify(_notify(event, ctx), uow=ctx.uow, deps=ctx.deps, opened=opened)
 
-    async def on_event(event: Event, ctx: HandlerContext) -> None:
-        opened = ctx.prepared if isinstance(ctx.prepared, intake.Opened) else None
-        await intake.notify(_notify(event, ctx), uow=ctx.uow, deps=deps(), opened=opened)
 
-    async def prepare(batch: Sequence[tuple[Event, HandlerContext]]) -> Sequence[object]:
-        cmds = [_notify(event, ctx) for event, ctx in batch]
-        return await intake_batch.prepare_many(cmds, uow=batch[0][1].uow, deps=deps())
-
-    for spec in SPECS:
-        subs.add(spec.event_cls, on_event, prepare=prepare, ordering=ordering_of(spec.event_type))
-    # Attendance facts concern trainers and records, not the trainee's phone.
-    subs.ignore(EnrollmentAttended, EnrollmentNoShow)
-    return subs
+async def prepare(batch: Sequence[tuple[Event, HandlerContext[Deps]]]) -> Sequence[object]:
+    """Open the intake of a batch's events with set-based statements."""
+    cmds = [_notify(event, ctx) for event, ctx in batch]
+    ctx = batch[0][1]
+    return await intake_batch.prepare_many(cmds, uow=ctx.uow, deps=ctx.deps)
 
 
 def ordering_of(event_type: str) -> str:
@@ -60,15 +54,15 @@ def _names(event_types: frozenset[str], last: str) -> str:
     return f"{', '.join(names[:-1])} {last} {names[-1]}" if len(names) > 1 else names[0]
 
 
-def _notify(event: Event, ctx: HandlerContext) -> Notify:
+def _notify(event: Event, ctx: HandlerContext[Deps]) -> Notify:
     envelope = ctx.envelope
     return Notify(source_message_id=envelope.message_id, event=event,
                   correlation_id=envelope.correlation_id, traceparent=envelope.traceparent)
 
 
-def _unbound() -> Deps:
-    raise RuntimeError("the notification subscriptions run only inside create_app")
-
-
-# The module-level set describes the topology (CLI); create_app binds its own to real deps.
-subscriptions = build_subscriptions(_unbound)
+subscriptions = Subscriptions()
+for _spec in SPECS:
+    subscriptions.add(_spec.event_cls, on_event, prepare=prepare,
+                      ordering=ordering_of(_spec.event_type))
+# Attendance facts concern trainers and records, not the trainee's phone.
+subscriptions.ignore(EnrollmentAttended, EnrollmentNoShow)

@@ -91,8 +91,10 @@ class Consumer:
         pool: asyncpg.Pool,
         outbox: OutboxWriter,
         settings: ConsumerSettings | None = None,
+        deps: object = None,
     ) -> None:
         self.service = service
+        self.deps = deps  # what every handler gets as ctx.deps
         self.transport = transport
         self.topology = topology
         self.subscriptions = subscriptions
@@ -111,6 +113,7 @@ class Consumer:
             service=service,
             max_size=self.settings.batch_max,
             concurrency=self.settings.batch_concurrency,
+            deps=deps,
         )
 
     async def start(self) -> None:
@@ -311,7 +314,8 @@ class Consumer:
                 if claimed:
                     uow = PostgresUnitOfWork(conn, self.outbox)
                     await handler(
-                        event, HandlerContext(envelope=envelope, uow=uow, attempt=attempt)
+                        event,
+                        HandlerContext(envelope=envelope, uow=uow, attempt=attempt, deps=self.deps),
                     )
             except BaseException as exc:
                 with contextlib.suppress(Exception):

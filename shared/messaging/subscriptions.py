@@ -4,32 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from shared.events.envelope import Envelope, Event
 from shared.messaging.uow import PostgresUnitOfWork
 
+D = TypeVar("D")
+
 
 @dataclass(frozen=True, slots=True)
-class HandlerContext:
-    """What a subscriber gets beside the event: the envelope and the open unit of work."""
+class HandlerContext(Generic[D]):
+    """What a subscriber gets beside the event: envelope, open unit of work, the app's deps."""
 
     envelope: Envelope
     uow: PostgresUnitOfWork
     attempt: int
+    # The service's dependencies (its deps.Deps), built once in create_app.
+    deps: D
     # In a batch: what the subscription's `prepare` returned for this message (else None).
     prepared: object = None
 
 
 EventT = TypeVar("EventT", bound=Event)
-Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+Handler = Callable[[Any, HandlerContext[Any]], Awaitable[None]]
 # Runs once for the messages of a batch, in its transaction, before their handlers: set-based
 # work for all of them, one result per message (handed to its handler as `ctx.prepared`). It
 # publishes nothing and must leave any message it cannot do to its handler (result None).
-Prepare = Callable[[Sequence[tuple[Any, HandlerContext]]], Awaitable[Sequence[object]]]
+Prepare = Callable[[Sequence[tuple[Any, HandlerContext[Any]]]], Awaitable[Sequence[object]]]
 
 
-async def _ignore(_event: Event, _ctx: HandlerContext) -> None:
+async def _ignore(_event: Event, _ctx: HandlerContext[Any]) -> None:
     return None
 
 
@@ -44,14 +48,14 @@ class Subscriptions:
     def on(
         self, event_cls: type[EventT], *, ordering: str = ""
     ) -> Callable[
-        [Callable[[EventT, HandlerContext], Awaitable[None]]],
-        Callable[[EventT, HandlerContext], Awaitable[None]],
+        [Callable[[EventT, HandlerContext[Any]], Awaitable[None]]],
+        Callable[[EventT, HandlerContext[Any]], Awaitable[None]],
     ]:
         """Register the decorated coroutine as the handler of `event_cls` (see `add`)."""
 
         def register(
-            fn: Callable[[EventT, HandlerContext], Awaitable[None]],
-        ) -> Callable[[EventT, HandlerContext], Awaitable[None]]:
+            fn: Callable[[EventT, HandlerContext[Any]], Awaitable[None]],
+        ) -> Callable[[EventT, HandlerContext[Any]], Awaitable[None]]:
             self.add(event_cls, fn, ordering=ordering)
             return fn
 

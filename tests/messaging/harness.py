@@ -78,7 +78,7 @@ def build_subscriptions(behaviour: Behaviour) -> Subscriptions:
     subs = Subscriptions()
 
     @subs.on(ThingHappened)
-    async def record(evt: ThingHappened, ctx: HandlerContext) -> None:
+    async def record(evt: ThingHappened, ctx: HandlerContext[None]) -> None:
         key = str(ctx.envelope.message_id)
         behaviour.attempts[key] += 1
         behaviour.tiers.setdefault(key, []).append(ctx.attempt)
@@ -104,7 +104,7 @@ def build_subscriptions(behaviour: Behaviour) -> Subscriptions:
             await ctx.uow.publish(ThingEchoed(thing_id=evt.thing_id, n=evt.n))
 
     @subs.on(ThingEchoed)
-    async def echo(evt: ThingEchoed, ctx: HandlerContext) -> None:
+    async def echo(evt: ThingEchoed, ctx: HandlerContext[None]) -> None:
         await ctx.uow.conn.execute(
             "INSERT INTO effects (message_id, thing_id, n) VALUES ($1, $2, $3)",
             ctx.envelope.message_id,
