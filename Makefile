@@ -9,17 +9,25 @@ PYTEST_ARGS ?=
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
 BENCHES := backbone enrollment_bench certification_bench notification_bench pipeline
 
+# The static checks of `make lint`, also run by `make test`: Python (ruff, mypy) and the web
+# front's ES modules (tsc on their JSDoc types, eslint; configured in web/).
+define LINT
+$(VENV)/bin/ruff check .
+$(VENV)/bin/mypy
+cd web && npm run --silent lint
+endef
+
 .PHONY: help run test lint bench gateway-config k8s-topology clean distclean
 
 help:
 	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
-	@echo "make test       set up, then ruff, mypy and the whole pytest suite"
-	@echo "make lint       ruff and mypy only"
+	@echo "make test       set up, then the checks of make lint and the whole pytest suite"
+	@echo "make lint       ruff and mypy; tsc and eslint on web/"
 	@echo "make bench      run every runnable bench/*.py (takes minutes)"
 	@echo "make gateway-config  regenerate deploy/nginx/nginx.conf from deploy/routes.py"
 	@echo "make k8s-topology    regenerate deploy/k8s/base/rabbitmq-topology.yaml from the subscriptions"
 	@echo "make clean      remove caches and generated files (keeps .venv and var/keys)"
-	@echo "make distclean  also remove .venv and var/"
+	@echo "make distclean  also remove .venv, var/ and web/node_modules"
 
 run:
 	@$(SETUP) run
@@ -27,14 +35,12 @@ run:
 
 test:
 	@$(SETUP) test
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+	$(LINT)
 	$(PY) -m pytest -p no:cacheprovider -p deploy.local.pytest_no_skips $(PYTEST_ARGS)
 
 lint:
 	@$(SETUP) lint
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+	$(LINT)
 
 bench:
 	@$(SETUP) bench
@@ -55,4 +61,4 @@ clean:
 	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var web/node_modules

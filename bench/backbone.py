@@ -95,7 +95,7 @@ def _subscriptions(effects: dict[str, Any]) -> Subscriptions:
     subs = Subscriptions()
 
     @subs.on(Tick)
-    async def on_tick(tick: Tick, ctx: HandlerContext) -> None:
+    async def on_tick(tick: Tick, ctx: HandlerContext[None]) -> None:
         await ctx.uow.conn.execute(
             "INSERT INTO bench_effects (message_id, n) VALUES ($1, $2)",
             ctx.envelope.message_id,

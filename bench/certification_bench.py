@@ -158,7 +158,7 @@ async def issued_through_consumer_per_s(dsn: str, count: int) -> float:
     """Return certificates/s when `count` completion events wait on the service's queue (a big
     class's results just released) and the real consumer (inbox, batching) issues them."""
     from bench.common import AMQP_URL
-    from services.certification.subscriptions import build_subscriptions
+    from services.certification.subscriptions import subscriptions as subs
     from shared.messaging.consumer import Consumer, ConsumerSettings
     from shared.messaging.rabbit import RabbitTransport
     from shared.messaging.topology import QueueTopology
@@ -171,7 +171,6 @@ async def issued_through_consumer_per_s(dsn: str, count: int) -> float:
     namespace = unique("jxbench-cons").replace("_", "-")
     transport = RabbitTransport(AMQP_URL, exchange=f"{namespace}.events")
     await transport.connect()
-    subs = build_subscriptions(lambda: deps)
     topology = QueueTopology(queue=f"{namespace}.certification", bindings=subs.routing_keys)
     try:
         await add_key(pool, secret, only_if_none=True)
@@ -190,7 +189,7 @@ async def issued_through_consumer_per_s(dsn: str, count: int) -> float:
                 routing_key=envelope.routing_key)
         consumer = Consumer(service="certification", transport=transport, topology=topology,
                             subscriptions=subs, pool=pool, outbox=OutboxWriter("certification"),
-                            settings=ConsumerSettings(prefetch=256))
+                            settings=ConsumerSettings(prefetch=256), deps=deps)
         with Stopwatch() as watch:
             await consumer.start()
             while True:

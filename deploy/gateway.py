@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import pwd
 import sys
@@ -29,6 +30,16 @@ PRODUCTION_CONFIG = DEPLOY / "nginx" / "nginx.conf"
 PLACEHOLDER_WEB = DEPLOY / "nginx" / "placeholder"
 PRODUCTION_WEB_ROOT = "/usr/share/nginx/html"
 GATEWAY_PORT = 8080
+# web/'s development files (npm packages, their manifest, tool configuration) live in the web
+# root that `make run` serves but are no part of the site: the gateway answers 404 for them. A
+# name ending in / is a folder.
+WEB_DEVELOPMENT_PATHS = (
+    "/node_modules/",
+    "/package.json",
+    "/package-lock.json",
+    "/tsconfig.json",
+    "/eslint.config.js",
+)
 # Where an ingress or load balancer in front of the production gateway may be (the same ranges
 # Compose and Kubernetes give the services as JIANGXIN_TRUSTED_PROXIES).
 PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
@@ -109,6 +120,7 @@ def render(config: GatewayConfig) -> str:
         listen=config.listen,
         web_root=config.web_root,
         locations=locations(),
+        web_development_paths=WEB_DEVELOPMENT_PATHS,
         limits=rate_limits(),
         real_ip_from=config.real_ip_from,
     )
@@ -163,10 +175,18 @@ def local_config(
     )
 
 
+def has_build_step(repo: Path = REPO) -> bool:
+    """Tell whether web/ is built (its package.json has a `build` script) or served as it is."""
+    manifest = repo / "web" / "package.json"
+    if not manifest.exists():
+        return False
+    return bool(json.loads(manifest.read_text(encoding="utf-8")).get("scripts", {}).get("build"))
+
+
 def web_root(repo: Path = REPO) -> Path:
     """Return the folder the gateway serves: web/'s build output, web/ itself, or a placeholder."""
     web = repo / "web"
-    if (web / "package.json").exists():
+    if has_build_step(repo):
         return web / "dist"
     if web.is_dir():
         return web

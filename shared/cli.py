@@ -163,7 +163,12 @@ def asyncapi_for(services: Mapping[str, ServiceInfo]) -> dict[str, Any]:
     """Return the AsyncAPI document of the whole platform."""
     producers = {prefix: info.name for info in services.values() for prefix in info.publishes}
     consumers = {info.name: info.subscriptions.routing_keys for info in services.values()}
-    return asyncapi_document(producers=producers, consumers=consumers)
+    orderings = {
+        info.name: {k: rule for k in info.subscriptions.routing_keys
+                    if (rule := info.subscriptions.ordering_of(k))}
+        for info in services.values()
+    }
+    return asyncapi_document(producers=producers, consumers=consumers, orderings=orderings)
 
 
 def _asyncapi(services: Mapping[str, ServiceInfo], output: Path | None) -> None:

@@ -42,7 +42,7 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "jiangxin"
     # Messaging
     prefetch: int = 64
-    immediate_retries: int = 3
+    immediate_retries: int = 10  # in-place tries of a lost lock race (jittered backoff)
     consumer_batch_max: int = 64  # messages sharing one consumer transaction; 1 = no batching
     consumer_batch_concurrency: int = 1
     delay_tiers_ms: tuple[int, ...] = (1_000, 10_000, 60_000)

@@ -6,7 +6,7 @@ import logging
 import re
 import sys
 import weakref
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -42,10 +42,22 @@ def _mask_personal_data(
     return masked
 
 
+# Callables that also receive every piece of log output (the test suite scans them).
+_taps: list[Callable[[str], object]] = []
+
+
+def tap_log_output(tap: Callable[[str], object]) -> Callable[[], None]:
+    """Hand every piece of log output this process writes to `tap` too; return its remover."""
+    _taps.append(tap)
+    return lambda: _taps.remove(tap)
+
+
 class _CurrentStderr:
     """Write to whatever sys.stderr is now (tests and tools swap it; a stale one may be closed)."""
 
     def write(self, text: str) -> int:
+        for tap in _taps:
+            tap(text)
         return sys.stderr.write(text)
 
     def flush(self) -> None:

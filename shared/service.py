@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from shared.auth import TokenVerifier
@@ -25,23 +24,20 @@ from shared.messaging.relay import Relay, RelaySettings
 from shared.messaging.subscriptions import Subscriptions
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import Transport
-from shared.messaging.uow import UowFactory, uow_factory
+from shared.messaging.uow import uow_factory
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
 from shared.web.api import VERIFIER, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, ReadinessCheck, add_health_routes
+from shared.web.keys import CONSUMER, OUTBOX, POOL, RELAY, SETTINGS, TOPOLOGY, TRANSPORT, UOW
 from shared.web.middleware import SERVICE_NAME, request_middleware
 from shared.web.ops import ops_routes
 
 log = get_logger(__name__)
 
-SETTINGS = web.AppKey("settings", ServiceSettings)
-POOL = web.AppKey("db_pool", asyncpg.Pool)
-TRANSPORT = web.AppKey("transport", Transport)
-OUTBOX = web.AppKey("outbox", OutboxWriter)
-UOW: web.AppKey[UowFactory] = web.AppKey("uow_factory")
-RELAY = web.AppKey("relay", Relay)
-CONSUMER = web.AppKey("consumer", Consumer)
-TOPOLOGY = web.AppKey("topology", QueueTopology)
+
+
+# A resource's lifecycle, as aiohttp's cleanup_ctx takes it.
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 
 @dataclass(frozen=True)
@@ -85,8 +81,15 @@ def create_service_app(
     title: str,
     description: str = "",
     overrides: Overrides | None = None,
+    resources: Sequence[CleanupContext] = (),
+    deps_of: Callable[[web.Application], object] | None = None,
 ) -> web.Application:
-    """Build the aiohttp app every service shares; the caller adds its own keys and contexts."""
+    """Build the aiohttp app every service shares.
+
+    `resources`: the service's own cleanup contexts (its deps, keys, jobs), entered after the
+    database and the broker and before the relay and the consumer, so nothing is consumed
+    before they exist. `deps_of`: what every subscription handler gets as `ctx.deps`.
+    """
     overrides = overrides or Overrides()
     app = web.Application(
         middlewares=[request_middleware],
@@ -110,13 +113,14 @@ def create_service_app(
     app[READINESS] = {}
     app.cleanup_ctx.append(_database_ctx(migration_dirs(migrations)))
     app.cleanup_ctx.append(_broker_ctx(overrides.transport))
+    app.cleanup_ctx.extend(resources)
     if settings.run_relay:
         app.cleanup_ctx.append(_relay_ctx)
     if subscriptions.routing_keys:
         # Known to every instance, consuming or not: an HTTP-only one still reports the depths.
         app[TOPOLOGY] = topology_for(settings, subscriptions)
         if settings.run_consumers:
-            app.cleanup_ctx.append(_consumer_ctx(subscriptions))
+            app.cleanup_ctx.append(_consumer_ctx(subscriptions, deps_of))
     return app
 
 
@@ -192,7 +196,9 @@ async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning("relay_stop_timed_out")
 
 
-def _consumer_ctx(subscriptions: Subscriptions) -> Any:
+def _consumer_ctx(
+    subscriptions: Subscriptions, deps_of: Callable[[web.Application], object] | None
+) -> Any:
     async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         consumer = Consumer(
@@ -208,6 +214,7 @@ def _consumer_ctx(subscriptions: Subscriptions) -> Any:
                 batch_max=settings.consumer_batch_max,
                 batch_concurrency=settings.consumer_batch_concurrency,
             ),
+            deps=deps_of(app) if deps_of is not None else None,
         )
         app[CONSUMER] = consumer
         add_readiness_check(app, "consumer", consumer.is_consuming)

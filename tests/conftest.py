@@ -17,6 +17,9 @@ from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.topology import QueueTopology
 from tests.support.infra import create_database, delete_queues, drop_database, list_queues
 
+# Every log line of the run is scanned for unmasked personal data; a hit fails the run.
+pytest_plugins = ["tests.support.log_guard"]
+
 
 @pytest.fixture
 async def pg_dsn() -> AsyncIterator[str]:
@@ -34,6 +37,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Note that a test which stops servers ran, so the session checks they are back."""
     if item.get_closest_marker("faults") is not None:
         _FAULT_TESTS_RAN.append(item.nodeid)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave `long` tests out unless the -m expression names them (e.g. `-m long`)."""
+    if "long" in (config.option.markexpr or ""):
+        return
+    long_tests = [item for item in items if item.get_closest_marker("long") is not None]
+    if long_tests:
+        config.hook.pytest_deselected(items=long_tests)
+        items[:] = [item for item in items if item.get_closest_marker("long") is None]
+
+
 _DECLARED: dict[str, set[str]] = defaultdict(set)
 
 
@@ -100,8 +115,9 @@ def verifier(keypair: tuple[bytes, bytes]) -> TokenVerifier:
 def _quiet_logs() -> None:
     """Configure logging once: warnings and errors only, so failures stay readable."""
     from shared.logging import configure_logging
+    from tests.support.logs import SUITE_LEVEL
 
-    configure_logging(level="WARNING", fmt="console")
+    configure_logging(level=SUITE_LEVEL, fmt="console")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,9 +2,10 @@
 # Prepare this checkout on a Debian machine; safe to run again and again (`make` calls it).
 #
 #   deploy/local/setup.sh run     venv + deps, servers, nginx, keys, web build, migrate, topology
-#   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, kubectl, keys
+#   deploy/local/setup.sh test    venv + deps, web/'s npm packages, servers, nginx, browser
+#                                 packages, node+npm, kubectl, keys
 #   deploy/local/setup.sh bench   venv + deps, servers, keys
-#   deploy/local/setup.sh lint    venv + deps
+#   deploy/local/setup.sh lint    venv + deps, web/'s npm packages (tsc, eslint)
 #   deploy/local/setup.sh servers only check (and start or install) PostgreSQL and RabbitMQ
 #
 # The servers checked are JIANGXIN_TEST_PG and JIANGXIN_TEST_AMQP (defaults below), the same
@@ -238,14 +239,36 @@ ensure_browser() {
     apt_install "${missing[@]}"
 }
 
-build_web() {
+ensure_node() { # ensure_node WHY
+    command -v node >/dev/null && command -v npm >/dev/null && return 0
+    can_apt || die "$1 needs Node.js and npm. Install them: sudo apt-get install -y nodejs npm"
+    apt_install nodejs npm
+}
+
+# web/'s npm packages (the type checker and linter `make lint` runs; a build tool if web/ ever
+# has a build step) from its package-lock.json, installed again only when the lock file or the
+# manifest changes (like the venv's stamp above).
+ensure_web_packages() {
     [[ -f web/package.json ]] || return 0
-    if ! command -v npm >/dev/null; then
-        can_apt || die "web/ has a build step and needs npm: sudo apt-get install -y nodejs npm"
-        apt_install nodejs npm
+    ensure_node "web/ (tsc and eslint, its checks)"
+    local stamp=web/node_modules/.jiangxin-installed wanted
+    wanted=$(cat web/package.json web/package-lock.json | sha256sum | cut -d' ' -f1)
+    if [[ -f $stamp && $(<"$stamp") == "$wanted" ]]; then
+        return 0
     fi
+    say "installing web/'s npm packages (npm ci)"
+    (cd web && npm ci --no-audit --no-fund) >&2
+    echo "$wanted" >"$stamp"
+}
+
+# web/ is built when its package.json has a `build` script (deploy/gateway.py has_build_step);
+# otherwise the gateway serves it as it is.
+build_web() {
+    $VENV/bin/python -c 'import sys; from deploy.gateway import has_build_step; sys.exit(not has_build_step())' ||
+        return 0
+    ensure_web_packages
     say "building the web front (web/)"
-    (cd web && { [[ -f package-lock.json ]] && npm ci --no-audit --no-fund || npm install --no-audit --no-fund; } && npm run build) >&2
+    (cd web && npm run build) >&2
 }
 
 # --- project state -------------------------------------------------------------------------
@@ -271,6 +294,7 @@ case $MODE in
 lint)
     ensure_venv
     ensure_dependencies "$EXTRAS"
+    ensure_web_packages
     ;;
 servers)
     ensure_venv
@@ -279,9 +303,12 @@ servers)
 test)
     ensure_venv
     ensure_dependencies "$EXTRAS"
+    ensure_web_packages
     ensure_servers
     ensure_nginx
     ensure_browser
+    # The suite runs npm tools as their users would: the AsyncAPI parser, a VC verifier.
+    ensure_node "The test suite (the official AsyncAPI parser, did-jwt-vc)"
     ensure_kubectl
     jiangxin keys >/dev/null
     ;;

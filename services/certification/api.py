@@ -32,8 +32,8 @@ from services.certification.models import (
     VerifyOut,
 )
 from services.certification.runtime import DEPS, LIMITER, PDF_FONT, PROXIES, READ_POOL
-from shared.service import POOL, SETTINGS, UOW
 from shared.web.api import ApiRequest, ApiRoutes
+from shared.web.keys import POOL, SETTINGS, UOW
 
 routes = ApiRoutes()
 MANAGERS = {"trainer", "admin"}

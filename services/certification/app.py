@@ -9,7 +9,6 @@ from aiohttp import web
 from services.certification import pdf
 from services.certification.api import routes
 from services.certification.config import Settings
-from services.certification.domain.certificate import Clock
 from services.certification.pages import add_pages
 from services.certification.ratelimit import TokenBuckets
 from services.certification.runtime import (
@@ -25,7 +24,8 @@ from services.certification.runtime import (
     signing_keys_ctx,
     templates,
 )
-from services.certification.subscriptions import build_subscriptions
+from services.certification.subscriptions import subscriptions
+from shared.clock import Clock
 from shared.service import Overrides, create_service_app
 from shared.web.client_ip import TrustedProxies
 
@@ -38,17 +38,16 @@ def create_app(
 ) -> web.Application:
     """Build the certification service's aiohttp application."""
     settings = settings or Settings()
-    holder: list[web.Application] = []
     app = create_service_app(
         settings,
         routes=routes,
-        subscriptions=build_subscriptions(lambda: holder[0][DEPS]),
+        subscriptions=subscriptions,
         migrations=MIGRATIONS,
         title="Jiangxin certification API",
         description="Certification: issue, sign, render, verify and revoke certificates",
         overrides=overrides,
+        deps_of=lambda app: app[DEPS],
     )
-    holder.append(app)
     app[DEPS] = build_issuing(settings, clock=clock)
     secret = read_fernet(settings.signing_key_secret_file, create=True)
     assert secret is not None

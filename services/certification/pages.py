@@ -11,7 +11,7 @@ from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
 from services.certification.runtime import DEPS, LIMITER, PROXIES, READ_POOL, TEMPLATES
 from shared.errors import NotFound
-from shared.service import SETTINGS
+from shared.web.keys import SETTINGS
 
 TEXTS: dict[str, dict[str, Any]] = {
     "zh": {

@@ -16,7 +16,6 @@ from cryptography.fernet import Fernet, InvalidToken
 from services.certification.config import Settings
 from services.certification.credentials.did import did_web
 from services.certification.credentials.keys import KeyRing
-from services.certification.domain.certificate import Clock, SystemClock
 from services.certification.domain.numbers import (
     AssessmentBodyNumbers,
     InternalNumbers,
@@ -26,11 +25,12 @@ from services.certification.domain.numbers import (
 from services.certification.handlers.deps import Issuing
 from services.certification.handlers.keys import add_key, load_keys
 from services.certification.ratelimit import TokenBuckets
+from shared.clock import Clock, SystemClock
 from shared.db import keep_session
 from shared.errors import StartupRefused
 from shared.logging import get_logger
-from shared.service import POOL, SETTINGS
 from shared.web.client_ip import TrustedProxies
+from shared.web.keys import POOL, SETTINGS
 
 log = get_logger(__name__)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from services.certification import handlers
 from services.certification.commands import RecordClassTrainers, RecordResult
 from services.certification.handlers.deps import Issuing
@@ -11,30 +9,39 @@ from shared.errors import DomainError, PermanentFailure
 from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
-
-def build_subscriptions(deps: Callable[[], Issuing]) -> Subscriptions:
-    """Return the subscriptions, their handlers reaching the app's issuer through `deps`."""
-    subs = Subscriptions()
-
-    @subs.on(EnrollmentCompleted)
-    async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContext) -> None:
-        try:
-            await handlers.record_result(RecordResult.from_event(event), uow=ctx.uow,
-                                         deps=deps())
-        except DomainError as exc:  # e.g. a used-up serial range: retrying cannot help
-            raise PermanentFailure(f"{exc.code}: {exc.detail}") from exc
-
-    @subs.on(ClassTrainersChanged)
-    async def on_class_trainers_changed(event: ClassTrainersChanged, ctx: HandlerContext) -> None:
-        await handlers.record_class_trainers(RecordClassTrainers.from_event(event), uow=ctx.uow)
-
-    return subs
+# A result is a full snapshot of the enrolment's outcome: the newest version alone decides.
+RESULT_ORDERING = (
+    "By `result_version` per enrolment. The highest version decides at once: a certificate is "
+    "valid iff it passes (issued, held for approval, or reissued if our own correction revoked "
+    "it), and one issued for an earlier pass is revoked (a pending one withdrawn) when it "
+    "fails. An equal or older version arriving later is ignored: recorded in the inbox, no "
+    "effect. A gap is not waited for (version 3 applies though 2 never came): each version is "
+    "a full snapshot, and waiting would only show the trainee an issued-then-revoked history. "
+    "At most one live certificate per enrolment (a unique index), never two issued for one "
+    "version."
+)
+TRAINERS_ORDERING = (
+    "By `seq` per class (the full list of trainers). A larger seq replaces the list at once; "
+    "an equal or older one arriving later is ignored. A gap is not waited for: each list is "
+    "complete."
+)
 
 
-def _not_bound() -> Issuing:
-    raise RuntimeError("use the subscriptions of an app built by create_app")
+subscriptions = Subscriptions()
 
 
-# The catalogue's view (topology, AsyncAPI); each app builds its own bound copy in create_app,
-# because a HandlerContext carries no app resources.
-subscriptions = build_subscriptions(_not_bound)
+@subscriptions.on(EnrollmentCompleted, ordering=RESULT_ORDERING)
+async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContext[Issuing]) -> None:
+    """Apply a released or corrected result to the enrolment's certificate."""
+    try:
+        await handlers.record_result(RecordResult.from_event(event), uow=ctx.uow, deps=ctx.deps)
+    except DomainError as exc:  # e.g. a used-up serial range: retrying cannot help
+        raise PermanentFailure(f"{exc.code}: {exc.detail}") from exc
+
+
+@subscriptions.on(ClassTrainersChanged, ordering=TRAINERS_ORDERING)
+async def on_class_trainers_changed(
+    event: ClassTrainersChanged, ctx: HandlerContext[Issuing]
+) -> None:
+    """Remember who may manage the class's certificates."""
+    await handlers.record_class_trainers(RecordClassTrainers.from_event(event), uow=ctx.uow)

@@ -8,15 +8,16 @@ from pathlib import Path
 from aiohttp import web
 
 from services.enrollment.api import routes
-from services.enrollment.clock import Clock, SystemClock
 from services.enrollment.config import Settings
 from services.enrollment.deps import DEPS, Deps
 from services.enrollment.jobs import jobs_ctx
 from services.enrollment.security import PiiCiphers
 from services.enrollment.subscriptions import subscriptions
 from shared.auth import TokenIssuer
-from shared.service import POOL, UOW, Overrides, create_service_app
+from shared.clock import Clock, SystemClock
+from shared.service import Overrides, create_service_app
 from shared.web.client_ip import TrustedProxies
+from shared.web.keys import POOL, UOW
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,7 +30,16 @@ def create_app(
 ) -> web.Application:
     """Build the enrollment service's aiohttp application."""
     settings = settings or Settings()
-    app = create_service_app(
+    # Keys are read now so a missing file stops the start-up with a clear message.
+    issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes(), issuer=settings.jwt_issuer,
+                         audience=settings.jwt_audience, ttl_s=settings.staff_token_ttl_s)
+    ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
+                                    transport=settings.pii_transport_key_file)
+    proxies = TrustedProxies(settings.trusted_proxies)
+    resources = [_deps_ctx(settings, clock or SystemClock(), issuer, ciphers, proxies)]
+    if settings.run_jobs:
+        resources.append(jobs_ctx)
+    return create_service_app(
         settings,
         routes=routes,
         subscriptions=subscriptions,
@@ -37,17 +47,9 @@ def create_app(
         title="Jiangxin enrollment API",
         description="Enrollment: identity, catalogue, classes, enrolment, attendance and results",
         overrides=overrides,
+        resources=resources,
+        deps_of=lambda app: app[DEPS],
     )
-    # Keys are read now so a missing file stops the start-up with a clear message.
-    issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes(), issuer=settings.jwt_issuer,
-                         audience=settings.jwt_audience, ttl_s=settings.staff_token_ttl_s)
-    ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
-                                    transport=settings.pii_transport_key_file)
-    proxies = TrustedProxies(settings.trusted_proxies)
-    app.cleanup_ctx.append(_deps_ctx(settings, clock or SystemClock(), issuer, ciphers, proxies))
-    if settings.run_jobs:
-        app.cleanup_ctx.append(jobs_ctx)
-    return app
 
 
 def _deps_ctx(

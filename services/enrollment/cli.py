@@ -14,7 +14,6 @@ from uuid import UUID
 from tqdm import tqdm
 
 from services.enrollment.app import MIGRATIONS
-from services.enrollment.clock import SystemClock
 from services.enrollment.commands import CreateUser
 from services.enrollment.config import Settings
 from services.enrollment.deps import Deps
@@ -25,6 +24,7 @@ from services.enrollment.roster_csv import parse_roster
 from services.enrollment.security import PiiCiphers
 from services.enrollment.seed import ADMIN, TRAINER, seed_demo
 from shared.auth import TokenIssuer
+from shared.clock import SystemClock
 from shared.db import create_pool, ensure_database
 from shared.errors import DomainError
 from shared.messaging.outbox import OutboxWriter

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import asyncpg
 from aiohttp import web
 
-from services.enrollment.clock import Clock
 from services.enrollment.config import Settings
 from services.enrollment.domain.schedule import QuietHours
 from services.enrollment.security import PiiCiphers
 from shared.auth import TokenIssuer
+from shared.clock import Clock
 from shared.messaging.uow import UowFactory
 from shared.web.client_ip import TrustedProxies
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.enrollment.deps import Deps
 from services.enrollment.handlers import projections
 from shared.events.catalog import (
     CertificateEvent,
@@ -16,8 +17,21 @@ from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
 subscriptions = Subscriptions()
 
+CERTIFICATE_ORDERING = (
+    "By `seq` per certificate. The projection keeps the certificate's state of the largest seq; "
+    "an older one arriving later changes nothing, except that an `issued` still dates the "
+    "certificate (`issued_at`) and links what it `replaces`. A certificate replaced by a "
+    "reissue shows revoked whichever of the two arrives first. A gap is not waited for: the "
+    "newest state applies at once."
+)
+REACHABILITY_ORDERING = (
+    "By (`occurred_at`, `message_id`) per trainee and channel: the latest report says whether "
+    "the trainee is reachable there; an older one arriving later changes nothing (a tie goes "
+    "to the larger message id, a UUIDv7). A gap is not waited for."
+)
 
-async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext) -> None:
+
+async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext[Deps]) -> None:
     """Show the certificate's number and status on the roster and in the export."""
     await projections.record_certificate(event, occurred_at=ctx.envelope.occurred_at,
                                          uow=ctx.uow)
@@ -25,16 +39,18 @@ async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext) -> 
 
 for _certificate_event in (CertificateIssued, CertificateRevoked, CertificateSuspended,
                            CertificateReinstated):
-    subscriptions.add(_certificate_event, on_certificate_event)
+    subscriptions.add(_certificate_event, on_certificate_event, ordering=CERTIFICATE_ORDERING)
 
 
-@subscriptions.on(NotificationDelivered)
-async def on_notification_delivered(event: NotificationDelivered, ctx: HandlerContext) -> None:
+@subscriptions.on(NotificationDelivered, ordering=REACHABILITY_ORDERING)
+async def on_notification_delivered(
+    event: NotificationDelivered, ctx: HandlerContext[Deps]
+) -> None:
     """Remember that the trainee was reached on this channel."""
-    await projections.record_delivery(event, occurred_at=ctx.envelope.occurred_at, uow=ctx.uow)
+    await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)
 
 
-@subscriptions.on(NotificationFailed)
-async def on_notification_failed(event: NotificationFailed, ctx: HandlerContext) -> None:
+@subscriptions.on(NotificationFailed, ordering=REACHABILITY_ORDERING)
+async def on_notification_failed(event: NotificationFailed, ctx: HandlerContext[Deps]) -> None:
     """Remember that the trainee could not be reached on this channel."""
-    await projections.record_delivery(event, occurred_at=ctx.envelope.occurred_at, uow=ctx.uow)
+    await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)

@@ -19,8 +19,8 @@ from services.notification.handlers.deps import Deps
 from services.notification.pages import inbox_page, unsubscribe_page
 from services.notification.providers import aliyun, tencent
 from shared.errors import NotFound, Unauthorized, ValidationFailed
-from shared.service import POOL, UOW
 from shared.web.api import ANY_ROLE, ApiRequest, ApiRoutes
+from shared.web.keys import POOL, UOW
 
 routes = ApiRoutes()
 DEPS = web.AppKey("notification_deps", Deps)

@@ -8,9 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.notification.api import DEPS, DEV_INBOX, RECEIPT_TOKEN, routes
-from services.notification.clock import Clock, SystemClock
 from services.notification.config import Settings
-from services.notification.handlers.deps import Deps
 from services.notification.runtime import (
     build_deps,
     check_provider_templates,
@@ -20,7 +18,8 @@ from services.notification.runtime import (
     uses_sink,
     warn_if_sink_is_public,
 )
-from services.notification.subscriptions import build_subscriptions
+from services.notification.subscriptions import subscriptions
+from shared.clock import Clock, SystemClock
 from shared.service import Overrides, create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -43,18 +42,15 @@ def create_app(
     check_receipt_token(settings)
     check_provider_templates(settings)
     warn_if_sink_is_public(settings)
-
-    def current_deps() -> Deps:
-        return deps
-
     app = create_service_app(
         settings,
         routes=routes,
-        subscriptions=build_subscriptions(current_deps),
+        subscriptions=subscriptions,
         migrations=MIGRATIONS,
         title="Jiangxin notification API",
         description="Notification: SMS and email for every trainee-facing event",
         overrides=overrides,
+        deps_of=lambda app: app[DEPS],
     )
     app[DEPS] = deps
     app[DEV_INBOX] = settings.dev_inbox and uses_sink(settings)

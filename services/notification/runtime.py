@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from services.notification.clock import Clock
 from services.notification.config import Settings
 from services.notification.dispatcher import Dispatcher, DispatcherSettings
 from services.notification.domain.model import Channel
@@ -23,9 +22,10 @@ from services.notification.providers.smtp import SmtpEmail
 from services.notification.providers.tencent import TencentSms
 from services.notification.templates.registry import LOCALES, TemplateRegistry
 from services.notification.templates.variables import SPECS
+from shared.clock import Clock
 from shared.errors import StartupRefused
 from shared.logging import get_logger
-from shared.service import OUTBOX, POOL, SETTINGS, UOW
+from shared.web.keys import OUTBOX, POOL, SETTINGS, UOW
 
 log = get_logger(__name__)
 DISPATCHER = web.AppKey("notification_dispatcher", Dispatcher)

@@ -29,6 +29,26 @@ def _fields(schema: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _shared_parts(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return the schemas events refer to that are neither an event nor the envelope."""
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    whole = {"Envelope", *doc["components"]["messages"]}
+    return {name: schema for name, schema in schemas.items() if name not in whole}
+
+
+def _orderings(operations: Any, ref: str) -> list[str]:
+    """Each consumer's rule for this event arriving out of order, from its subscription."""
+    rules = sorted(
+        (op["tags"][0]["name"], op["description"])
+        for op in operations
+        if op["channel"]["$ref"] == ref and op["action"] == "receive" and "description" in op
+    )
+    if not rules:
+        return []
+    return ["", "| consumer | order |", "|---|---|",
+            *(f"| {service} | {rule.removeprefix('Ordering: ')} |" for service, rule in rules)]
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     """Return docs/events.md for an AsyncAPI document made by `asyncapi_document`."""
     operations = doc["operations"].values()
@@ -45,10 +65,18 @@ def render_markdown(doc: dict[str, Any]) -> str:
         "key `<type>.v<version>`. Within a version fields are only ever added; consumers ignore",
         "fields they do not know.",
         "",
+        "Delivery order is no guarantee: several instances of a service compete for its queue, and",
+        "redeliveries and delay tiers overtake, so a newer event of an aggregate can be handled",
+        "before an older one. Each consumer therefore decides by the version or sequence the event",
+        "carries; under each event, the **order** table says, per consumer, which field orders it,",
+        "what an older one arriving after a newer one does, and whether a gap (a newer one first)",
+        "is waited for. The rules come from the services' subscriptions (`ordering=`), and a",
+        "randomised test per consumer delivers shuffled, duplicated and redelivered histories",
+        "through two and three instances and expects the state of in-order delivery.",
+        "",
         "| routing key | published by | consumed by | meaning |",
         "|---|---|---|---|",
     ]
-    defs: dict[str, Any] = {}
     for channel_id, channel in doc["channels"].items():
         ref = f"#/channels/{channel_id}"
         senders = sorted(
@@ -71,10 +99,9 @@ def render_markdown(doc: dict[str, Any]) -> str:
             f"| [`{channel['address']}`](#{channel['address'].replace('.', '')}) | "
             f"{', '.join(senders) or 'any service'} | {', '.join(receivers) or '—'} | {summary} |"
         )
-    for channel in doc["channels"].values():
+    for channel_id, channel in doc["channels"].items():
         name = next(iter(channel["messages"]))
         schema = doc["components"]["schemas"][name]
-        defs.update(schema.get("$defs", {}))
         lines += [
             "",
             f"## {channel['address']}",
@@ -83,6 +110,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
             "",
         ]
         lines += ["| field | type | notes |", "|---|---|---|", *_fields(schema)]
+        lines += _orderings(operations, f"#/channels/{channel_id}")
+    defs = _shared_parts(doc)
     if defs:
         lines += ["", "## Shared parts"]
         for def_name in sorted(defs):

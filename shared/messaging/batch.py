@@ -77,8 +77,10 @@ class Batcher:
         service: str,
         max_size: int,
         concurrency: int,
+        deps: object = None,
     ) -> None:
         self._pool = pool
+        self._deps = deps
         self._outbox = outbox
         self._consumer = consumer
         self._service = service
@@ -167,7 +169,7 @@ class Batcher:
                 with handling(envelope, queue=self._consumer):
                     uow = PostgresUnitOfWork(conn, self._outbox)
                     ctx = HandlerContext(
-                        envelope=envelope, uow=uow, attempt=item.attempt,
+                        envelope=envelope, uow=uow, attempt=item.attempt, deps=self._deps,
                         prepared=prepared.get(envelope.message_id),
                     )
                     try:
@@ -190,7 +192,8 @@ class Batcher:
                 continue
             uow = PostgresUnitOfWork(conn, self._outbox)
             results = await prepare([
-                (i.event, HandlerContext(envelope=i.envelope, uow=uow, attempt=i.attempt))
+                (i.event, HandlerContext(envelope=i.envelope, uow=uow, attempt=i.attempt,
+                                         deps=self._deps))
                 for i in group
             ])
             if len(results) != len(group):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,7 +61,13 @@ class ConsumerSettings:
     """How hard to try before giving up on a message."""
 
     prefetch: int = 64
-    immediate_retries: int = 3
+    # A lost lock race (deadlock, serialization failure, lock timeout) is tried again in place,
+    # after a random pause below a cap that doubles each time (full jitter), this many times
+    # before the message takes a delay tier: two instances racing for one aggregate's rows must
+    # not leave the loser waiting out a tier's TTL for a lock released milliseconds later.
+    immediate_retries: int = 10
+    lock_retry_base_s: float = 0.01
+    lock_retry_cap_s: float = 0.25
     unavailable_backoff_max_s: float = 5.0
     # Under load, deliveries that are ready at the same moment share one transaction (one inbox
     # statement, one commit) instead of one each; a batch that fails in any way is rolled back
@@ -84,8 +91,10 @@ class Consumer:
         pool: asyncpg.Pool,
         outbox: OutboxWriter,
         settings: ConsumerSettings | None = None,
+        deps: object = None,
     ) -> None:
         self.service = service
+        self.deps = deps  # what every handler gets as ctx.deps
         self.transport = transport
         self.topology = topology
         self.subscriptions = subscriptions
@@ -104,6 +113,7 @@ class Consumer:
             service=service,
             max_size=self.settings.batch_max,
             concurrency=self.settings.batch_concurrency,
+            deps=deps,
         )
 
     async def start(self) -> None:
@@ -276,9 +286,11 @@ class Consumer:
             except Exception as exc:
                 if not is_transient(exc) or immediate >= self.settings.immediate_retries:
                     raise
+                pause = lock_race_pause(immediate, self.settings)
                 immediate += 1
-                log.info("transient_error_retrying", error=type(exc).__name__, retry=immediate)
-                await asyncio.sleep(0.005 * immediate)
+                log.info("transient_error_retrying", error=type(exc).__name__, retry=immediate,
+                         pause_ms=round(pause * 1000, 1))
+                await asyncio.sleep(pause)
 
     async def _run_once(self, envelope: Envelope, event: Any, handler: Any, attempt: int) -> bool:
         try:
@@ -302,7 +314,8 @@ class Consumer:
                 if claimed:
                     uow = PostgresUnitOfWork(conn, self.outbox)
                     await handler(
-                        event, HandlerContext(envelope=envelope, uow=uow, attempt=attempt)
+                        event,
+                        HandlerContext(envelope=envelope, uow=uow, attempt=attempt, deps=self.deps),
                     )
             except BaseException as exc:
                 with contextlib.suppress(Exception):
@@ -319,6 +332,12 @@ class Consumer:
             return claimed
         finally:
             await conn_cm.__aexit__(None, None, None)
+
+
+def lock_race_pause(retry: int, settings: ConsumerSettings) -> float:
+    """Return how long to wait before trying a lost lock race again (retry 0 is the first)."""
+    ceiling = min(settings.lock_retry_cap_s, settings.lock_retry_base_s * 2**retry)
+    return random.uniform(0, ceiling)  # spreads the racers apart; not a secret
 
 
 async def _quietly(awaitable: Any) -> None:

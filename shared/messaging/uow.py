@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import asyncpg
 
-from shared.db import Conn
+from shared.db import Conn, is_transient
 from shared.events.envelope import Event
+from shared.logging import get_logger
 from shared.messaging.outbox import OutboxWriter
+
+log = get_logger(__name__)
 
 
 class UnitOfWork(Protocol):
@@ -48,3 +51,21 @@ def uow_factory(pool: asyncpg.Pool, outbox: OutboxWriter) -> UowFactory:
             yield PostgresUnitOfWork(conn, outbox)
 
     return open_uow
+
+
+T = TypeVar("T")
+# A deadlock or serialization failure is retried this many times in all (first try included).
+_ATTEMPTS = 4
+
+
+async def in_transaction(uows: UowFactory, work: Callable[[PostgresUnitOfWork], Awaitable[T]]) -> T:
+    """Run `work` in one transaction; repeat it after a deadlock or serialization failure."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            async with uows() as uow:
+                return await work(uow)
+        except Exception as exc:
+            if not is_transient(exc) or attempt == _ATTEMPTS:
+                raise
+            log.info("transaction_retried", error=type(exc).__name__, attempt=attempt)
+    raise AssertionError("unreachable")

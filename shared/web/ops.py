@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from shared.web.api import ApiRequest, ApiRoutes
+from shared.web.keys import RELAY, TOPOLOGY, TRANSPORT
 
 
 class QueueDepth(BaseModel):
@@ -37,8 +38,6 @@ def ops_routes(service: str) -> ApiRoutes:
     @routes.get(f"/api/v1/ops/{service}/queues", response=OpsQueues, roles={"admin"}, tags=("ops",))
     async def queue_depths(req: ApiRequest[None, None]) -> OpsQueues:
         """Show messages waiting in the work, retry, error and skipped queues and the outbox."""
-        from shared.service import RELAY, TOPOLOGY, TRANSPORT
-
         transport = req.app[TRANSPORT]
         depths: list[QueueDepth] = []
         topology = req.app.get(TOPOLOGY)

@@ -23,6 +23,7 @@ from pathlib import Path
 from services import SERVICE_NAMES
 from shared.ids import new_id
 from tests.support.infra import PG_BASE, delete_queues, drop_database, list_queues
+from tests.support.log_guard import process_log, record_output, remember_delivered
 
 REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "Jiangxin is ready"
@@ -80,6 +81,7 @@ class Platform:
             cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=120,
             check=False,
         )
+        record_output(f"jiangxin-{args[0]}", done.stderr)  # its log; stdout is the answer
         if done.returncode != 0:
             raise AssertionError(f"jiangxin {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
         return done.stdout
@@ -107,11 +109,13 @@ class Platform:
     def _read(self, settled: threading.Event) -> None:
         assert self.process is not None
         assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            line = raw.decode(errors="replace").rstrip("\n")
-            self.lines.append(line)
-            if READY_LINE in line:
-                settled.set()
+        with process_log("make-run") as log:
+            for raw in self.process.stdout:
+                line = raw.decode(errors="replace").rstrip("\n")
+                self.lines.append(line)
+                log.write(line + "\n")
+                if READY_LINE in line:
+                    settled.set()
         settled.set()
 
     def stop(self) -> None:
@@ -134,6 +138,7 @@ class Platform:
         cleaner.join()
 
     async def _clean(self) -> None:
+        await remember_delivered(self.databases["notification"])
         for url in self.databases.values():
             await drop_database(url)
         await delete_queues(await list_queues(self.namespace + "."),

@@ -155,6 +155,12 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
         if hostile:
             assert_shows_as_text(b.page, XSS_NAME)
 
+        # B's class page says B completed it and offers nothing to do (and shows nothing else).
+        b.go(f"/classes/{setup.class_id}")
+        expect(b.page.locator("#my-status")).to_have_text("已结业")
+        expect(b.page.locator("#enrol .actions")).to_have_count(0)
+        assert "null" not in b.page.locator("#enrol").inner_text()
+
         public.page.goto(verify_url)
         expect(public.page.locator(".status")).to_contain_text("有效")
         expect(public.page.get_by_text(number)).to_be_visible()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,26 +23,16 @@ from services.certification.runtime import DEPS
 from shared.auth import TokenIssuer
 from shared.events.catalog import EnrollmentCompleted
 from shared.messaging.memory import InMemoryTransport
-from shared.service import UOW, Overrides
+from shared.service import Overrides
+from shared.web.keys import UOW
 from tests.certification.factories import settings_for
+from tests.support.clock import FakeClock
 from tests.support.infra import unique_name
 
 AiohttpClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
 
-class FakeClock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self.current = now or datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        """Return the test's current time."""
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        """Move time forward."""
-        self.current += timedelta(**delta)
+CERT_START = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -98,7 +88,7 @@ async def start_cert_app(
     settings: Settings, issuer: TokenIssuer, aiohttp_client: AiohttpClient
 ) -> CertApp:
     """Start the certification app with these settings, an in-memory broker and a test clock."""
-    clock = FakeClock()
+    clock = FakeClock(CERT_START)
     app = create_app(settings, overrides=Overrides(transport=InMemoryTransport()), clock=clock)
     client = await aiohttp_client(app)
     pii = Fernet(settings.pii_transport_key_file.read_bytes())

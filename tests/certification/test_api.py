@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from shared.ids import new_id
-from shared.service import POOL
+from shared.web.keys import POOL
 from tests.certification.conftest import CertApp
 from tests.certification.factories import BASE_URL, completed
 

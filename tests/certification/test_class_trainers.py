@@ -17,7 +17,8 @@ from shared.auth import TokenIssuer
 from shared.events.catalog import ClassTrainersChanged
 from shared.ids import new_id
 from shared.messaging.rabbit import RabbitTransport
-from shared.service import POOL, topology_for
+from shared.service import topology_for
+from shared.web.keys import POOL
 from tests.certification.conftest import AiohttpClient
 from tests.certification.factories import completed, publish, settings_for
 from tests.support.infra import AMQP_URL, eventually

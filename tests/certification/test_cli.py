@@ -12,6 +12,7 @@ from typing import Any
 from shared.ids import new_id
 from tests.certification.conftest import CertApp
 from tests.certification.factories import completed
+from tests.support.log_guard import record_output
 
 
 async def _jiangxin(*args: str) -> tuple[int, dict[str, Any]]:
@@ -20,6 +21,7 @@ async def _jiangxin(*args: str) -> tuple[int, dict[str, Any]]:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
+    record_output("jiangxin", err)  # its log; stdout is the command's answer
     assert proc.returncode is not None
     return proc.returncode, json.loads(out or err)
 
@@ -89,6 +91,7 @@ async def test_credential_keys_rotate_adds_a_key_and_retires_the_old_one(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
+    record_output("jiangxin", err)  # its log; stdout is the command's answer
     assert proc.returncode == 0, err.decode()
     lines = out.decode().splitlines()
     assert lines[0] == "new signing key: key-2"

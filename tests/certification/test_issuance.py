@@ -12,7 +12,7 @@ import pytest
 
 from services.certification.domain.numbers import validate_national
 from shared.ids import new_id
-from shared.service import POOL
+from shared.web.keys import POOL
 from tests.certification.conftest import CertApp, MakeApp
 from tests.certification.factories import completed
 

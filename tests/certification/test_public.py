@@ -199,7 +199,7 @@ async def test_new_credentials_use_the_newest_key_and_old_ones_still_verify(
 ) -> None:
     from services.certification.handlers.keys import load_keys, rotate
     from services.certification.runtime import DEPS, SIGNING_SECRET
-    from shared.service import POOL
+    from shared.web.keys import POOL
 
     first, holder, _ = await _issue(cert_app)
     old_token = await _credential(cert_app, first, holder)

@@ -116,6 +116,11 @@ def _web_root(directory: Path) -> Path:
     directory.mkdir()
     (directory / "index.html").write_text("<!doctype html><title>spa</title>", encoding="utf-8")
     (directory / "app.js").write_text("console.log('jiangxin');" * 100, encoding="utf-8")
+    # web/'s development files, as a checkout has them after `make lint`.
+    (directory / "node_modules" / "eslint").mkdir(parents=True)
+    (directory / "node_modules" / "eslint" / "package.json").write_text("{}", encoding="utf-8")
+    for name in ("package.json", "package-lock.json", "tsconfig.json", "eslint.config.js"):
+        (directory / name).write_text("{}", encoding="utf-8")
     return directory
 
 
@@ -221,6 +226,38 @@ def test_web_paths_fall_back_to_the_single_page_app_but_missing_files_are_404(
     response, _ = nginx.request("GET", "/app.js")
     assert response.status == 200
     assert response.getheader("Content-Type", "").startswith("application/javascript")
+
+
+def test_web_development_files_are_not_served(nginx: Gateway) -> None:
+    for path in (
+        "/node_modules/eslint/package.json",
+        "/package.json",
+        "/package-lock.json",
+        "/tsconfig.json",
+        "/eslint.config.js",
+    ):
+        response, _ = nginx.request("GET", path)
+        assert response.status == 404, path
+
+
+def test_every_development_file_of_web_is_refused_by_the_gateway() -> None:
+    site = {"index.html", "assets"}  # what the pages load; the rest is for tools
+    refused = {path.strip("/") for path in gateway.WEB_DEVELOPMENT_PATHS}
+    present = {entry.name for entry in (gateway.REPO / "web").iterdir()}
+    assert present - site <= refused
+    assert "node_modules" in refused
+
+
+def test_web_is_served_as_it_is_unless_its_package_json_has_a_build_script(
+    tmp_path: Path,
+) -> None:
+    web = tmp_path / "web"
+    web.mkdir()
+    assert gateway.web_root(tmp_path) == web
+    (web / "package.json").write_text('{"scripts": {"lint": "tsc"}}', encoding="utf-8")
+    assert gateway.web_root(tmp_path) == web
+    (web / "package.json").write_text('{"scripts": {"build": "vite build"}}', encoding="utf-8")
+    assert gateway.web_root(tmp_path) == web / "dist"
 
 
 def test_pages_carry_the_security_headers(nginx: Gateway) -> None:

@@ -58,4 +58,5 @@ def test_ci_runs_make_test_and_make_test_runs_lint_types_and_every_test() -> Non
     assert "deploy/local/setup.sh test" in plan
     assert "ruff check ." in plan
     assert "mypy" in plan
+    assert "cd web && npm run --silent lint" in plan  # tsc and eslint (web/package.json)
     assert "pytest -p no:cacheprovider -p deploy.local.pytest_no_skips" in plan

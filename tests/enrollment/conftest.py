@@ -21,12 +21,12 @@ from shared.ids import new_id
 from tests.conftest import _DECLARED, SESSION_PREFIX
 from tests.enrollment.support import (
     START,
-    FakeClock,
     Service,
     running_service,
     settings_for,
     write_keys,
 )
+from tests.support.clock import FakeClock
 from tests.support.infra import PG_BASE, delete_queues, drop_database, unique_name
 
 StartService = Callable[..., Awaitable[Service]]
@@ -59,7 +59,7 @@ class _Instances:
     async def start(self, clock: FakeClock | None = None, **settings: Any) -> Service:
         return await self.stack.enter_async_context(running_service(
             settings_for(self.dsn, self.namespace, self.keys, **settings),
-            clock=clock or FakeClock(), issuer=self.issuer, keys=self.keys,
+            clock=clock or FakeClock(START), issuer=self.issuer, keys=self.keys,
         ))
 
     async def close(self) -> None:

@@ -21,27 +21,9 @@ from services.enrollment.config import Settings
 from services.enrollment.deps import DEPS, Deps
 from shared.auth import Role, TokenIssuer
 from shared.ids import new_id
+from tests.support.clock import FakeClock
 
 START = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        """Return the current fake instant."""
-        return self._now
-
-    def advance(self, **delta: float) -> None:
-        """Move time forward."""
-        self._now += timedelta(**delta)
-
-    def set(self, when: datetime) -> None:
-        """Jump to an instant."""
-        self._now = when
 
 
 def write_keys(directory: Path) -> None:

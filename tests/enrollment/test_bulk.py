@@ -14,6 +14,7 @@ import aiohttp
 
 from tests.enrollment.support import Service
 from tests.enrollment.test_identity import code_sent_to
+from tests.support.log_guard import record_output
 
 ROSTER = """phone,name,union_member,employer,id_type,id_number
 13911110001,陈一,是,顺丰速运,resident_id,11010519491231002X
@@ -226,6 +227,7 @@ async def test_the_cli_imports_a_roster_with_a_progress_bar(svc: Service, tmp_pa
         sys.executable, "-m", "services.cli", "import-roster", cls["id"], str(file), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
+    record_output("jiangxin", err)  # its log; stdout is the command's answer
     assert proc.returncode == 0, err.decode()
     assert "created 5, already enrolled 0, refused 0" in out.decode()
     assert "5/5" in err.decode()  # tqdm's bar

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import Service
+from tests.support.log_guard import record_output
 
 
 async def jiangxin(svc: Service, *args: str) -> tuple[int, str, str]:
@@ -23,6 +24,7 @@ async def jiangxin(svc: Service, *args: str) -> tuple[int, str, str]:
         sys.executable, "-m", "services.cli", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
+    record_output("jiangxin", err)  # its log; stdout is the command's answer
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
 

@@ -8,7 +8,8 @@ from collections import Counter
 from services.enrollment.handlers import jobs
 from services.enrollment.security import verify_password
 from tests.enrollment.conftest import StartService
-from tests.enrollment.support import FakeClock, Reply, Service, phone_of
+from tests.enrollment.support import START, Reply, Service, phone_of
+from tests.support.clock import FakeClock
 
 PASSWORD = "correct horse battery"
 TRAINER = "+8613312300001"
@@ -122,7 +123,7 @@ async def test_forwarded_for_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(
 
 
 async def test_instances_on_one_database_share_the_counts(start_service: StartService) -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     first = await start_service(clock=clock)
     second = await start_service(clock=clock)
     await add_trainer(first)

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from services.enrollment.handlers.jobs import send_reminders
 from tests.enrollment.conftest import StartService
-from tests.enrollment.support import FakeClock, Service
+from tests.enrollment.support import START, Service
+from tests.support.clock import FakeClock
 from tests.support.infra import eventually
 
 
@@ -45,7 +46,7 @@ async def test_confirmed_trainees_get_one_reminder_the_day_before_in_shanghai_ti
 async def test_two_instances_running_the_job_together_send_each_reminder_once(
     start_service: StartService,
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     one = await start_service(clock)
     two = await start_service(clock)
     admin = await one.admin_token()
@@ -62,7 +63,7 @@ async def test_two_instances_running_the_job_together_send_each_reminder_once(
 
 
 async def test_the_reminder_job_runs_in_the_background(start_service: StartService) -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     svc = await start_service(clock, run_jobs=True, reminder_check_interval_s=0.05)
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)

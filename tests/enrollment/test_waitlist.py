@@ -7,7 +7,8 @@ from typing import Any
 
 from services.enrollment.handlers.enrolments import expire_offers
 from tests.enrollment.conftest import StartService
-from tests.enrollment.support import FakeClock, Service
+from tests.enrollment.support import START, Service
+from tests.support.clock import FakeClock
 from tests.support.infra import eventually
 
 
@@ -137,7 +138,7 @@ async def test_accepting_after_the_deadline_is_refused_even_before_the_job_runs(
 
 
 async def test_the_offer_expiry_job_runs_in_the_background(start_service: StartService) -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     svc = await start_service(clock, run_jobs=True, offer_check_interval_s=0.05)
     admin = await svc.admin_token()
     cls = await svc.create_class(admin, capacity=1, waitlist_policy="offer", offer_hours=1)

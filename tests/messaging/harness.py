@@ -22,7 +22,9 @@ from shared.messaging.subscriptions import HandlerContext, Subscriptions
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import Transport
 
-Mode = Literal["ok", "fail_always", "fail_times", "permanent", "deadlock_once", "emit"]
+Mode = Literal[
+    "ok", "fail_always", "fail_times", "permanent", "deadlock_once", "lock_lost_times", "emit"
+]
 
 
 @event("test.thing_happened", 1, aggregate="thing_id")
@@ -66,6 +68,8 @@ class Behaviour:
     """Per-message attempt counts kept outside the database (they survive rollbacks)."""
 
     attempts: Counter[str] = field(default_factory=Counter)
+    # The delivery attempt (delay tiers taken) each handler call saw, per message.
+    tiers: dict[str, list[int]] = field(default_factory=dict)
     hold: asyncio.Event | None = None
 
 
@@ -74,9 +78,10 @@ def build_subscriptions(behaviour: Behaviour) -> Subscriptions:
     subs = Subscriptions()
 
     @subs.on(ThingHappened)
-    async def record(evt: ThingHappened, ctx: HandlerContext) -> None:
+    async def record(evt: ThingHappened, ctx: HandlerContext[None]) -> None:
         key = str(ctx.envelope.message_id)
         behaviour.attempts[key] += 1
+        behaviour.tiers.setdefault(key, []).append(ctx.attempt)
         if behaviour.hold is not None:
             await behaviour.hold.wait()
         await ctx.uow.conn.execute(
@@ -93,11 +98,13 @@ def build_subscriptions(behaviour: Behaviour) -> Subscriptions:
             raise PermanentFailure("cannot ever work")
         if evt.mode == "deadlock_once" and behaviour.attempts[key] == 1:
             raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected (injected)")
+        if evt.mode == "lock_lost_times" and behaviour.attempts[key] <= evt.times:
+            raise asyncpg.exceptions.LockNotAvailableError("lock timeout (injected)")
         if evt.mode == "emit":
             await ctx.uow.publish(ThingEchoed(thing_id=evt.thing_id, n=evt.n))
 
     @subs.on(ThingEchoed)
-    async def echo(evt: ThingEchoed, ctx: HandlerContext) -> None:
+    async def echo(evt: ThingEchoed, ctx: HandlerContext[None]) -> None:
         await ctx.uow.conn.execute(
             "INSERT INTO effects (message_id, thing_id, n) VALUES ($1, $2, $3)",
             ctx.envelope.message_id,

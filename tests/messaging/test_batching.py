@@ -107,7 +107,7 @@ def _with_prepare(p: Pipeline, *, fail_with: str) -> tuple[list[int], dict[str, 
     got: dict[str, object] = {}
     subs = Subscriptions()
 
-    async def prepare(batch: Sequence[tuple[Any, HandlerContext]]) -> list[object]:
+    async def prepare(batch: Sequence[tuple[Any, HandlerContext[None]]]) -> list[object]:
         if any(evt.thing_id == fail_with for evt, _ in batch):
             sizes.append(-len(batch))
             raise RuntimeError("prepare refused this batch")
@@ -115,7 +115,7 @@ def _with_prepare(p: Pipeline, *, fail_with: str) -> tuple[list[int], dict[str, 
         await batch[0][1].uow.conn.execute("SELECT 1")  # in the batch's transaction
         return [f"prepared:{evt.thing_id}" for evt, _ in batch]
 
-    async def record(evt: ThingHappened, ctx: HandlerContext) -> None:
+    async def record(evt: ThingHappened, ctx: HandlerContext[None]) -> None:
         got[str(ctx.envelope.message_id)] = ctx.prepared
         p.behaviour.attempts[str(ctx.envelope.message_id)] += 1
         await ctx.uow.conn.execute(

@@ -119,6 +119,22 @@ async def test_injected_deadlock_is_retried_at_once_with_one_effect(
         assert await transport.message_count(p.topology.retry_queue(1)) == 0
 
 
+async def test_a_message_losing_many_lock_races_is_retried_in_place_not_in_a_delay_tier(
+    pg_dsn: str, transport: Transport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, transport, namespace) as p:
+        await p.start_consumer()
+        env = p.writer.envelope(ThingHappened(thing_id="l", mode="lock_lost_times", times=7))
+        await transport.publish(_message(env), routing_key=env.routing_key)
+
+        async def handled() -> bool:
+            return await p.effects() == 1
+
+        await eventually(handled)
+        assert p.behaviour.tiers[str(env.message_id)] == [0] * 8  # never through a delay tier
+        assert await transport.message_count(p.topology.error_queue) == 0
+
+
 async def test_flaky_handler_succeeds_through_the_delay_tiers(
     pg_dsn: str, transport: Transport, namespace: str
 ) -> None:

@@ -111,6 +111,16 @@ def test_every_published_event_has_a_consumer_so_nothing_is_parked_as_unroutable
     assert missing == [], f"events nobody consumes (the relay would park them): {missing}"
 
 
+def test_every_subscription_of_every_service_says_how_it_orders_its_events() -> None:
+    # docs/events.md shows these rules beside each event; a consumer without one would leave a
+    # reader guessing what a late or early event does.
+    silent = sorted(
+        f"{info.name}: {key}" for info in services().values()
+        for key in info.subscriptions.routing_keys if not info.subscriptions.ordering_of(key)
+    )
+    assert silent == []
+
+
 def test_the_committed_event_catalogue_and_asyncapi_document_are_current() -> None:
     from pathlib import Path
 

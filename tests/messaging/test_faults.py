@@ -17,8 +17,9 @@ from shared.auth import TokenVerifier
 from shared.config import ServiceSettings
 from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.subscriptions import Subscriptions
-from shared.service import TRANSPORT, UOW, Overrides, create_service_app
+from shared.service import Overrides, create_service_app
 from shared.web.api import ApiRequest, ApiRoutes
+from shared.web.keys import TRANSPORT, UOW
 from tests.messaging.harness import ThingHappened, pipeline
 from tests.support.faults import (
     broker_stopped,

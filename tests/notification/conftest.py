@@ -19,7 +19,8 @@ from shared.db import create_pool
 from shared.messaging.rabbit import RabbitTransport
 from shared.service import topology_for
 from tests.notification import fakes
-from tests.notification.harness import FakeClock, Service
+from tests.notification.harness import SHANGHAI_DAY, Service
+from tests.support.clock import FakeClock
 from tests.support.infra import AMQP_URL
 
 StartService = Callable[..., Awaitable[Service]]
@@ -93,7 +94,7 @@ async def start_service(
     async def start(clock: FakeClock | None = None, **changes: Any) -> Service:
         settings = settings_for(pg_dsn, namespace, key_files, **changes)
         await transport.declare(topology_for(settings, subscriptions))
-        clock = clock or FakeClock()
+        clock = clock or FakeClock(SHANGHAI_DAY, flowing=True)
         app = create_app(settings, overrides=NotificationOverrides(clock=clock))
         client = await aiohttp_client(app)
         return Service(client, settings, pool, transport, observer, clock, issuer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,22 +20,10 @@ from shared.events.envelope import Envelope, Event
 from shared.ids import new_id
 from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.transport import OutgoingMessage
+from tests.support.clock import FakeClock
 from tests.support.infra import eventually
 
 SHANGHAI_DAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
-
-
-class FakeClock:
-    """Real time flowing from a chosen start; `advance` jumps ahead (quiet-hours tests)."""
-
-    def __init__(self, start: datetime = SHANGHAI_DAY) -> None:
-        self._start, self._t0, self._offset = start, time.monotonic(), timedelta(0)
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._t0) + self._offset
-
-    def advance(self, delta: timedelta) -> None:
-        self._offset += delta
 
 
 def recipient(**changes: Any) -> c.Recipient:

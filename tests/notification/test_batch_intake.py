@@ -138,34 +138,40 @@ async def test_opening_intakes_together_answers_and_changes_what_one_by_one_woul
     service = await start_service(run_dispatcher=False)
     now = service.clock.now()
     keys = [
-        IntakeKey(aggregate_id="a", seq=3, changes_state=True, by=new_id(), now=now,
-                  pref_keys=["user:x", "phone:+8613800000001"], lock_address="+8613800000001"),
-        IntakeKey(aggregate_id="b", seq=1, changes_state=False, by=new_id(), now=now,
-                  pref_keys=["user:y"], lock_address=None),
-        IntakeKey(aggregate_id="c", seq=None, changes_state=True, by=new_id(), now=now,
-                  pref_keys=["anonymous"], lock_address="+8613800000002"),
+        IntakeKey(aggregate_id="a", seq=3, event_type="enrollment.cancelled", by=new_id(),
+                  now=now, pref_keys=["user:x", "phone:+8613800000001"],
+                  lock_address="+8613800000001"),
+        IntakeKey(aggregate_id="b", seq=1, event_type="enrollment.reminder_due", by=new_id(),
+                  now=now, pref_keys=["user:y"], lock_address=None),
+        IntakeKey(aggregate_id="c", seq=None, event_type="auth.otp_requested", by=new_id(),
+                  now=now, pref_keys=["anonymous"], lock_address="+8613800000002"),
     ]
 
     async def arrange(conn: Any) -> None:
-        await conn.execute("DELETE FROM notifications; DELETE FROM aggregate_versions; "
+        await conn.execute("DELETE FROM notifications; DELETE FROM aggregate_news; "
                            "DELETE FROM preferences")
-        await conn.execute("INSERT INTO aggregate_versions VALUES ('a', 2), ('b', 5)")
+        # b's reminder is stale behind its cancellation (5), not behind a promotion (7).
+        await conn.execute("INSERT INTO aggregate_news VALUES ('a', 'enrollment.confirmed', 2), "
+                           "('b', 'enrollment.cancelled', 5), ('b', 'enrollment.promoted', 7)")
         for key, prefs in (("phone:+8613800000001", Preferences(sms=False)),
                            ("user:y", Preferences(preferred=Channel.EMAIL))):
             await repository.save_preferences(conn, key, prefs, user_id=None, now=now)
-        for seq, status in ((1, "queued"), (2, "deferred"), (2, "delivered"), (4, "queued")):
+        for seq, kind, status in ((1, "confirmed", "queued"), (2, "confirmed", "deferred"),
+                                  (2, "confirmed", "delivered"), (4, "confirmed", "queued"),
+                                  (1, "cancelled", "queued")):
             await conn.execute(
                 "INSERT INTO notifications (id, source_message_id, source_type, aggregate_id, "
                 "seq, channel, recipient, recipient_masked, pref_key, locale, timezone, status, "
-                "not_before, body, content_hash, created_at, updated_at) VALUES ($1, $2, 't', "
-                "'a', $3, 'sms', $4, 'm', 'k', 'zh-CN', 'Asia/Shanghai', $5, $6, '', '', $6, $6)",
-                new_id(), new_id(), seq, f"+86138{seq:08d}{status}", status, now)
+                "not_before, body, content_hash, created_at, updated_at) VALUES ($1, $2, $3, "
+                "'a', $4, 'sms', $5, 'm', 'k', 'zh-CN', 'Asia/Shanghai', $6, $7, '', '', $7, $7)",
+                new_id(), new_id(), f"enrollment.{kind}", seq, f"+86138{seq:08d}{status}{kind}",
+                status, now)
 
     async def state(conn: Any) -> list[Any]:
         return [
-            *await conn.fetch("SELECT * FROM aggregate_versions ORDER BY aggregate_id"),
-            *await conn.fetch("SELECT seq, status, error_code, related_id FROM notifications "
-                              "ORDER BY seq, status"),
+            *await conn.fetch("SELECT * FROM aggregate_news ORDER BY aggregate_id, event_type"),
+            *await conn.fetch("SELECT seq, source_type, status, error_code, related_id "
+                              "FROM notifications ORDER BY seq, source_type, status"),
         ]
 
     async with service.pool.acquire() as conn:
@@ -177,8 +183,16 @@ async def test_opening_intakes_together_answers_and_changes_what_one_by_one_woul
             await arrange(conn)
             together = await repository.begin_intake_many(conn, keys)
             after_together = await state(conn)
-    assert together == alone == [(3, Preferences(sms=False)),
+    assert together == alone == [(None, Preferences(sms=False)),
                                  (5, Preferences(preferred=Channel.EMAIL)), (None, None)]
     assert after_together == after_alone
-    assert [r["status"] for r in after_alone[2:]] == [
-        "superseded", "delivered", "superseded", "queued"]
+    assert [(r["aggregate_id"], r["event_type"], r["seq"]) for r in after_alone[:5]] == [
+        ("a", "enrollment.cancelled", 3), ("a", "enrollment.confirmed", 2),
+        ("b", "enrollment.cancelled", 5), ("b", "enrollment.promoted", 7),
+        ("b", "enrollment.reminder_due", 1)]
+    # The cancellation (3) supersedes the older pending confirmations only: not a delivered
+    # one, not a newer one, not an older message it does not make pointless.
+    assert [(r["seq"], r["source_type"], r["status"]) for r in after_alone[5:]] == [
+        (1, "enrollment.cancelled", "queued"), (1, "enrollment.confirmed", "superseded"),
+        (2, "enrollment.confirmed", "delivered"), (2, "enrollment.confirmed", "superseded"),
+        (4, "enrollment.confirmed", "queued")]

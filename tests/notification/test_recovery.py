@@ -18,6 +18,7 @@ from shared.errors import StartupRefused
 from tests.notification.conftest import TEMPLATES, StartService, settings_for
 from tests.notification.fakes import FakeSms
 from tests.notification.harness import confirmed, recipient
+from tests.support.log_guard import record_output
 
 
 async def test_send_interrupted_by_a_crash_becomes_unknown_then_failed_and_is_never_resent(
@@ -103,6 +104,7 @@ def test_the_service_process_exits_naming_the_missing_receipt_token(key_files: P
     }
     done = subprocess.run([sys.executable, "-m", "services.notification"], env=env,
                           capture_output=True, text=True, timeout=60, check=False)
+    record_output("notification", done.stdout, done.stderr)
     assert done.returncode == 1
     assert "refusing to start" in done.stderr
     assert "JIANGXIN_NOTIFICATION_RECEIPT_TOKEN" in done.stderr

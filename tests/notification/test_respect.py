@@ -8,7 +8,8 @@ import pytest
 
 from shared.events import catalog as c
 from tests.notification.conftest import StartService
-from tests.notification.harness import FakeClock, class_info, confirmed, otp, recipient
+from tests.notification.harness import class_info, confirmed, otp, recipient
+from tests.support.clock import FakeClock
 
 LATE_EVENING = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Asia/Shanghai
 NEXT_MORNING = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai
@@ -54,7 +55,7 @@ async def test_missing_variable_sends_nothing_parks_the_event_and_raises_a_fault
 async def test_at_23_30_local_a_reminder_waits_for_08_00_while_a_sign_in_code_goes_at_once(
     start_service: StartService,
 ) -> None:
-    clock = FakeClock(LATE_EVENING)
+    clock = FakeClock(LATE_EVENING, flowing=True)
     service = await start_service(clock=clock)
     first = confirmed()
     due = await service.publish(reminder(first, seq=1))
@@ -77,7 +78,7 @@ def offered(expires_at: datetime) -> c.EnrollmentOffered:
 async def test_at_23_30_an_offer_ending_before_08_00_goes_at_once_and_a_later_one_waits(
     start_service: StartService,
 ) -> None:
-    clock = FakeClock(LATE_EVENING)
+    clock = FakeClock(LATE_EVENING, flowing=True)
     service = await start_service(clock=clock)
     urgent = await service.publish(offered(LATE_EVENING + timedelta(hours=1)))  # 00:30 local
     at_dawn = await service.publish(offered(NEXT_MORNING))  # ends as quiet hours end
@@ -95,7 +96,7 @@ async def test_at_23_30_an_offer_ending_before_08_00_goes_at_once_and_a_later_on
 async def test_cancellation_supersedes_the_deferred_reminder_and_goes_at_once_if_class_is_near(
     start_service: StartService,
 ) -> None:
-    service = await start_service(clock=FakeClock(LATE_EVENING))
+    service = await start_service(clock=FakeClock(LATE_EVENING, flowing=True))
     first = confirmed()
     due = await service.publish(reminder(first, seq=2))
     await service.until_status(due.message_id, "deferred")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,10 @@ from typing import Any
 import structlog
 
 from shared.logging import configure_logging
+
+# The level tests log at outside json_logs(); JIANGXIN_TEST_LOG_LEVEL=INFO lets the personal-data
+# scan (tests/support/log_guard.py) read every line the product logs in production too.
+SUITE_LEVEL = os.environ.get("JIANGXIN_TEST_LOG_LEVEL", "WARNING")
 
 
 @contextmanager
@@ -25,7 +30,7 @@ def json_logs() -> Iterator[io.StringIO]:
     finally:
         sys.stderr = real
         structlog.contextvars.clear_contextvars()
-        configure_logging(level="WARNING", fmt="console")
+        configure_logging(level=SUITE_LEVEL, fmt="console")
 
 
 def log_lines(buffer: io.StringIO) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import pytest
 from services import SERVICE_NAMES
 from tests.deploy.manifests import REPO, free_port, nginx_binary, process_alive
 from tests.support.infra import PG_BASE, drop_database, unique_name
+from tests.support.log_guard import process_log, remember_delivered
 
 READY_LINE = "Jiangxin is ready"
 
@@ -106,6 +107,7 @@ async def databases() -> AsyncIterator[dict[str, str]]:
     prefix = unique_name("jx_run")
     urls = {name: f"{PG_BASE}/{prefix}_{name}" for name in SERVICE_NAMES}
     yield urls
+    await remember_delivered(urls["notification"])
     for url in urls.values():
         await drop_database(url)
 
@@ -156,8 +158,10 @@ async def start_run(
 
     async def read() -> None:
         assert process.stdout is not None
-        async for raw in process.stdout:
-            run.lines.append(raw.decode(errors="replace").rstrip("\n"))
+        with process_log("make-run") as log:
+            async for raw in process.stdout:
+                run.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                log.write(run.lines[-1] + "\n")
 
     run.reader = asyncio.create_task(read())
     return run

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from enum import Enum
-from typing import Literal, Protocol
+from typing import Literal
 
 from shared.errors import InvalidState
 from shared.masking import mask_id_number, mask_name
@@ -15,22 +15,6 @@ Status = Literal["pending", "withdrawn", "valid", "suspended", "revoked"]
 PublicStatus = Literal["valid", "revoked", "suspended", "expired"]
 RevocationKind = Literal["manual", "result_corrected", "reissued"]
 Action = Literal["approve", "revoke", "suspend", "reinstate", "reissue"]
-
-
-class Clock(Protocol):
-    """Tell the time (injected so that expiry can be tested)."""
-
-    def now(self) -> datetime:
-        """Return the current time, timezone-aware."""
-        ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def now(self) -> datetime:
-        """Return the current UTC time."""
-        return datetime.now(UTC)
 
 
 class Decision(Enum):

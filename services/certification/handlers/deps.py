@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from cryptography.fernet import Fernet, InvalidToken
 
 from services.certification.credentials.keys import KeyRing
-from services.certification.domain.certificate import Clock
 from services.certification.domain.numbers import NumberGenerator
+from shared.clock import Clock
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

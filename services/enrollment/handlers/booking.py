@@ -15,7 +15,6 @@ from services.enrollment.deps import Deps
 from services.enrollment.domain.enrolment import Actor, ClassWindow, Status, Via, check_can_enrol
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.handlers.events import audit_of, class_info, recipient
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import Row
 from services.enrollment.repository import enrolments as repo
 from services.enrollment.repository import users as user_repo
@@ -24,7 +23,7 @@ from shared.auth import Principal
 from shared.errors import Conflict, InvalidState, NotFound, Unauthorized, ValidationFailed
 from shared.events.catalog import EnrollmentConfirmed, EnrollmentWaitlisted
 from shared.ids import new_id
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -83,7 +82,7 @@ async def enrol_self(
         )
         return Answer(out.model_dump_json(), 201, replayed=False)
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 async def _replay(uow: UnitOfWork, key: IdempotencyKey) -> Answer:
@@ -130,7 +129,7 @@ async def enrol_by_admin(
             actor=Actor(actor.user_id, actor.role), key=None,
         )
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 async def book(

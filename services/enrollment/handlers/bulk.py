@@ -16,7 +16,6 @@ from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.booking import book
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.roster_csv import RosterRow, write_csv
@@ -26,7 +25,7 @@ from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowO
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound, ValidationFailed
 from shared.masking import mask_id_number, mask_phone
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 Progress = Callable[[int], object]
 _EMAIL: TypeAdapter[str] = TypeAdapter(Email)
@@ -93,7 +92,7 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
                              actor=actor, key=None)
             return out, user["created"]
 
-        out, created = await in_transaction(deps, work)
+        out, created = await in_transaction(deps.uows, work)
     except Conflict as exc:
         if exc.code != "already_enrolled":
             return _refused(row, masked, exc)

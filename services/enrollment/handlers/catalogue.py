@@ -28,7 +28,6 @@ from services.enrollment.domain.schedule import (
 )
 from services.enrollment.handlers.enrolments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import catalogue as repo
 from services.enrollment.repository import enrolments as enrolment_repo
 from services.enrollment.views import catalogue as views
@@ -37,7 +36,7 @@ from shared.auth import Principal
 from shared.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from shared.events.catalog import ClassTrainersChanged, EnrollmentCancelled, EnrollmentRescheduled
 from shared.ids import new_id
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 _NON_NULL = frozenset({"name", "capacity", "trainer_ids", "venue", "online", "enroll_opens_at",
                        "enroll_closes_at", "waitlist_policy", "offer_hours",
@@ -61,7 +60,7 @@ async def create_course(cmd: CreateCourse, *, deps: Deps) -> CourseOut:
         assert course is not None
         return course
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 async def _check_trainers(uow: UnitOfWork, ids: Sequence[UUID]) -> None:
@@ -120,7 +119,7 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
         assert out is not None
         return out
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 async def _locked(uow: UnitOfWork, class_id: UUID) -> asyncpg.Record:
@@ -164,7 +163,7 @@ async def update_class(class_id: UUID, cmd: UpdateClass, *, deps: Deps) -> Class
         assert out is not None
         return out
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 async def cancel_class(
@@ -192,7 +191,7 @@ async def cancel_class(
         assert out is not None
         return out
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 async def reschedule_class(
@@ -232,7 +231,7 @@ async def reschedule_class(
         assert out is not None
         return out
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 def _check_not_started(starts_on: date, today: date) -> None:

@@ -20,7 +20,6 @@ from services.enrollment.domain.enrolment import (
 from services.enrollment.domain.schedule import local_today, offer_deadline
 from services.enrollment.handlers.access import require_enrolment_reader
 from services.enrollment.handlers.events import emit
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrolments as repo
@@ -30,7 +29,7 @@ from shared.auth import Principal
 from shared.errors import InvalidState, NotFound
 from shared.events.catalog import EnrollmentCancelled, EnrollmentOffered, EnrollmentPromoted
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 
@@ -99,7 +98,7 @@ async def cancel(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> Enrolm
         await class_repo.save_counters(uow.conn, cls["id"], seats_taken=seats.taken,
                                        waitlist_length=seats.waiting)
 
-    await in_transaction(deps, work)
+    await in_transaction(deps.uows, work)
     return await _read(deps, enrollment_id)
 
 
@@ -126,7 +125,7 @@ async def accept(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> Enrolm
                    actor=Actor(actor.user_id, actor.role), now=now, tz=deps.tz,
                    reason="offer_accepted")
 
-    await in_transaction(deps, work)
+    await in_transaction(deps.uows, work)
     return await _read(deps, enrollment_id)
 
 
@@ -152,7 +151,7 @@ async def expire_offers(*, deps: Deps) -> int:
                                            waitlist_length=seats.waiting)
             return len(rows)
 
-        expired += await in_transaction(deps, work)
+        expired += await in_transaction(deps.uows, work)
     if expired:
         log.info("offers_expired", count=expired)
     return expired

@@ -30,7 +30,6 @@ from services.enrollment.domain.identity import (
 )
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.handlers import passwords
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import users as repo
 from services.enrollment.security import hash_password, verify_password
 from services.enrollment.views import users as views
@@ -40,7 +39,7 @@ from shared.errors import Conflict, NotFound, RateLimited, Unauthorized
 from shared.events.catalog import OtpRequested
 from shared.logging import get_logger
 from shared.masking import mask_id_number
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 
@@ -76,7 +75,7 @@ async def request_otp(cmd: RequestOtp, *, deps: Deps, client: str) -> OtpOut:
                                        locale=locale))
 
     try:
-        await in_transaction(deps, work)
+        await in_transaction(deps.uows, work)
     except RateLimited as exc:
         log.info("otp_refused", phone=phone, client=client, reason=exc.code)
         raise
@@ -116,7 +115,8 @@ async def issue_token(cmd: IssueToken, *, deps: Deps, client: str) -> TokenOut:
         return _token(deps, user)
     phone = normalise_phone(cmd.phone, require_mobile=True)
     assert cmd.code is not None
-    result = await in_transaction(deps, lambda uow: _check_code(uow, deps, phone, cmd.code or ""))
+    code = cmd.code or ""
+    result = await in_transaction(deps.uows, lambda uow: _check_code(uow, deps, phone, code))
     if result.outcome == "wrong":
         raise Unauthorized("The code is not correct.", code="invalid_code",
                            attempts_left=result.attempts_left)
@@ -193,7 +193,7 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
     async def work(uow: UnitOfWork) -> None:
         await repo.update_profile(uow.conn, actor.user_id, changes, deps.clock.now())
 
-    await in_transaction(deps, work)
+    await in_transaction(deps.uows, work)
     return await get_profile(deps=deps, actor=actor)
 
 
@@ -205,7 +205,7 @@ async def update_user(user_id: UUID, cmd: UpdateUser, *, deps: Deps, actor: Prin
                                            deps.clock.now()):
             raise NotFound("There is no such user.", code="user_not_found")
 
-    await in_transaction(deps, work)
+    await in_transaction(deps.uows, work)
     log.info("union_membership_recorded", user_id=str(user_id), member=cmd.union_member,
              by=str(actor.user_id))
     out = await views.user(deps.pool, user_id)
@@ -227,7 +227,7 @@ async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
             raise Conflict("An account with this phone number exists.", code="phone_taken")
         return user_id
 
-    user_id = await in_transaction(deps, work)
+    user_id = await in_transaction(deps.uows, work)
     log.info("staff_user_created", user_id=str(user_id), role=cmd.role)
     return user_id
 
@@ -256,7 +256,7 @@ async def ensure_staff_user(
             return await repo.insert_user(uow.conn, role=role, phone=phone, name=name,
                                           now=deps.clock.now(), password_hash=password_hash)
 
-        if (user_id := await in_transaction(deps, work)) is not None:
+        if (user_id := await in_transaction(deps.uows, work)) is not None:
             log.info("staff_user_created", user_id=str(user_id), role=role)
             return StaffAccount(user_id, role, created=True, password_works=True)
         async with deps.pool.acquire() as conn:  # created meanwhile by someone else

@@ -9,14 +9,13 @@ from services.enrollment.deps import Deps
 from services.enrollment.domain.enrolment import Actor
 from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.events import emit
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrolments as repo
 from services.enrollment.repository import passwords as password_repo
 from services.enrollment.repository import users as user_repo
 from shared.events.catalog import EnrollmentReminderDue
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 
@@ -40,7 +39,7 @@ async def send_reminders(*, deps: Deps) -> int:
                            actor=Actor.system(), now=now, tz=deps.tz, reason="class_tomorrow")
             return len(ids)
 
-        sent += await in_transaction(deps, work)
+        sent += await in_transaction(deps.uows, work)
     if sent:
         log.info("reminders_sent", count=sent, day=tomorrow.isoformat())
     return sent

@@ -14,13 +14,12 @@ from services.enrollment.domain.identity import (
     check_password_attempt,
     locks_after_failure,
 )
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import passwords as repo
 from services.enrollment.repository import users
 from services.enrollment.security import verify_password
 from shared.errors import RateLimited, Unauthorized
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 
@@ -50,16 +49,17 @@ async def check_password(phone: str, password: str, *, client: str, deps: Deps) 
     a wrong password: the answer, its timing class and the locks never tell whether it exists.
     """
     attempt = _Attempt(phone, deps.ciphers.phone_key(phone), client, limits_of(deps.settings))
-    await in_transaction(deps, lambda uow: _admit(uow, attempt, deps.clock.now()))
+    await in_transaction(deps.uows, lambda uow: _admit(uow, attempt, deps.clock.now()))
     async with deps.pool.acquire() as conn:
         user = await users.user_by_phone(conn, phone)
     stored = user["password_hash"] if user is not None else None
     if await verify_password(stored, password) and user is not None:
+        now = deps.clock.now()
         await in_transaction(
-            deps, lambda uow: repo.forget_phone(uow.conn, attempt.phone_key, now=deps.clock.now())
+            deps.uows, lambda uow: repo.forget_phone(uow.conn, attempt.phone_key, now=now)
         )
         return user
-    await in_transaction(deps, lambda uow: _fail(uow, attempt, deps.clock.now()))
+    await in_transaction(deps.uows, lambda uow: _fail(uow, attempt, deps.clock.now()))
     log.info("password_sign_in_failed", phone=phone, client=client)
     raise Unauthorized("The phone number or password is not correct.", code="invalid_credentials")
 

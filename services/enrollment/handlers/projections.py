@@ -14,6 +14,7 @@ from shared.events.catalog import (
     NotificationDelivered,
     NotificationFailed,
 )
+from shared.events.envelope import Envelope
 from shared.messaging.uow import UnitOfWork
 
 _STATUS = {
@@ -41,9 +42,9 @@ async def record_certificate(
 
 
 async def record_delivery(
-    event: NotificationDelivered | NotificationFailed, *, occurred_at: datetime, uow: UnitOfWork
+    event: NotificationDelivered | NotificationFailed, *, envelope: Envelope, uow: UnitOfWork
 ) -> None:
-    """Remember whether the last message on a channel reached the trainee."""
+    """Remember whether the latest message on a channel reached the trainee."""
     if event.recipient_user_id is None:
         return
     failed = isinstance(event, NotificationFailed)
@@ -51,5 +52,6 @@ async def record_delivery(
         uow.conn, user_id=event.recipient_user_id, channel=event.channel, delivered=not failed,
         permanent=event.permanent if isinstance(event, NotificationFailed) else False,
         reason=event.reason if isinstance(event, NotificationFailed) else None,
-        source_type=event.source_type, occurred_at=occurred_at,
+        source_type=event.source_type, occurred_at=envelope.occurred_at,
+        message_id=envelope.message_id,
     )

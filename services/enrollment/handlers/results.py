@@ -21,7 +21,6 @@ from services.enrollment.domain.results import (
 from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.events import emit
-from services.enrollment.handlers.tx import in_transaction
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrolments as enrolment_repo
@@ -36,7 +35,7 @@ from shared.events.catalog import (
     EnrollmentNoShow,
     IdentityDocument,
 )
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 
 async def _staff_lock(uow: UnitOfWork, class_id: UUID, actor: Principal) -> Row:
@@ -76,7 +75,7 @@ async def mark_attendance(
             await emit(uow, row, EnrollmentAttended, to_status=Status.ATTENDED, actor=who,
                        now=now, tz=deps.tz)
 
-    await in_transaction(deps, work)
+    await in_transaction(deps.uows, work)
     return AttendanceOut(
         class_id=class_id, date=day,
         records=[{"enrollment_id": str(i), "status": s} for i, s in marks.items()],
@@ -100,7 +99,7 @@ async def enter_result(
         await repo.set_scores(uow.conn, enrollment_id, theory=cmd.theory_score,
                               practical=cmd.practical_score, now=deps.clock.now())
 
-    await in_transaction(deps, work)
+    await in_transaction(deps.uows, work)
 
 
 @dataclass
@@ -141,7 +140,7 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
                           corrected=tally.corrected, no_show=tally.no_show,
                           unchanged=tally.unchanged)
 
-    return await in_transaction(deps, work)
+    return await in_transaction(deps.uows, work)
 
 
 def _check_attendance_taken(cls: Row, marks: list[dict[date, str]], today: date) -> None:

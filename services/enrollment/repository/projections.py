@@ -50,17 +50,20 @@ async def apply_certificate(
 
 async def apply_reachability(
     conn: Conn, *, user_id: UUID, channel: str, delivered: bool, permanent: bool,
-    reason: str | None, source_type: str, occurred_at: datetime,
+    reason: str | None, source_type: str, occurred_at: datetime, message_id: UUID,
 ) -> None:
-    """Record the latest delivery outcome of a channel (an older report never wins)."""
+    """Record the latest delivery outcome of a channel: the report with the largest
+    (occurred_at, message_id) wins, whatever order the reports arrive in."""
     await conn.execute(
         """INSERT INTO reachability (user_id, channel, delivered, permanent, reason, source_type,
-                                     occurred_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                     occurred_at, message_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (user_id, channel) DO UPDATE SET
                delivered = EXCLUDED.delivered, permanent = EXCLUDED.permanent,
                reason = EXCLUDED.reason, source_type = EXCLUDED.source_type,
-               occurred_at = EXCLUDED.occurred_at
-           WHERE reachability.occurred_at <= EXCLUDED.occurred_at""",
-        user_id, channel, delivered, permanent, reason, source_type, occurred_at,
+               occurred_at = EXCLUDED.occurred_at, message_id = EXCLUDED.message_id
+           WHERE (reachability.occurred_at, coalesce(reachability.message_id, $9))
+                 < (EXCLUDED.occurred_at, EXCLUDED.message_id)""",
+        user_id, channel, delivered, permanent, reason, source_type, occurred_at, message_id,
+        UUID(int=0),
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.notification.clock import Clock
 from services.notification.domain.rules import Limits, QuietHours
 from services.notification.providers.base import EmailProvider, SmsProvider
 from services.notification.providers.breaker import CircuitBreaker
 from services.notification.templates.registry import TemplateRegistry
+from shared.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -71,10 +71,10 @@ async def notify(
 
 
 async def open_intake(cmd: Notify, *, uow: UnitOfWork, deps: Deps) -> Opened:
-    """Draft an event's messages and open its intake (newest state, preferences, locks)."""
+    """Draft an event's messages and open its intake (newer news known, preferences, locks)."""
     draft = draft_of(cmd, deps)
-    newest, stored = await repository.begin_intake(uow.conn, intake_key(draft))
-    return opened_from(draft, newest, stored)
+    overtaking, stored = await repository.begin_intake(uow.conn, intake_key(draft))
+    return opened_from(draft, overtaking, stored)
 
 
 def draft_of(cmd: Notify, deps: Deps) -> Draft:
@@ -107,16 +107,16 @@ def draft_of(cmd: Notify, deps: Deps) -> Draft:
 def intake_key(draft: Draft) -> repository.IntakeKey:
     """Return what opening this draft's intake takes."""
     return repository.IntakeKey(
-        aggregate_id=draft.aggregate, seq=draft.seq, changes_state=not draft.spec.informational,
+        aggregate_id=draft.aggregate, seq=draft.seq, event_type=draft.spec.event_type,
         by=draft.cmd.source_message_id, now=draft.now, pref_keys=draft.keys,
         lock_address=draft.locked,
     )
 
 
-def opened_from(draft: Draft, newest: int | None, stored: Preferences | None) -> Opened:
+def opened_from(draft: Draft, overtaking: int | None, stored: Preferences | None) -> Opened:
     """Decide staleness and plan the contacts from what opening the intake returned."""
-    # Stale: a newer state is known (informational news never counts as one).
-    stale = draft.seq is not None and newest is not None and newest > draft.seq
+    # Stale: a newer event that makes this one pointless is known (domain/superseding.py).
+    stale = draft.seq is not None and overtaking is not None and overtaking > draft.seq
     plan = plan_contacts(draft.person, stored or Preferences(), channels=draft.spec.channels,
                          ignore_opt_out=draft.spec.otp)
     return Opened(draft, stale, plan)

@@ -43,10 +43,10 @@ async def prepare_many(
         return out
     keys = [intake_key(d) for d in drafts if d is not None]
     begun = await repository.begin_intake_many(uow.conn, keys)
-    for i, (newest, stored) in zip(chosen, begun, strict=True):
+    for i, (overtaking, stored) in zip(chosen, begun, strict=True):
         draft = drafts[i]
         assert draft is not None
-        out[i] = opened_from(draft, newest, stored)
+        out[i] = opened_from(draft, overtaking, stored)
     tries = {i: t for i in chosen if (t := first_sms(_opened(out[i]), deps)) is not None}
     if tries:
         recents = await repository.insert_sms_unless_recent_many(

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.notification.domain import superseding
 from services.notification.domain.model import (
     NOTHING_RECENT,
     Channel,
@@ -33,57 +34,75 @@ class IntakeKey:
 
     aggregate_id: str
     seq: int | None
-    changes_state: bool
+    event_type: str
     by: UUID
     now: datetime
     pref_keys: Sequence[str]
     lock_address: str | None
 
 
-async def begin_intake(conn: Conn, key: IntakeKey) -> tuple[int | None, Preferences | None]:
-    """Open an event's intake in one round trip; return (newest state seq known, preferences).
+# The superseding table (domain/superseding.py) as two SQL arrays: message type, newer type.
+_RULE = "unnest($%d::text[], $%d::text[]) AS r(pending, newer)"
+# Intakes of one aggregate take turns, in a statement of their own before the rest, so that
+# the rest sees what the previous turn committed (a statement sees what was committed when it
+# began, not what committed while it waited for a lock). Two int4 keys: a key space the
+# one-bigint rate-limit locks never meet. Several aggregates are taken in order.
+_LOCK_AGGREGATES = """SELECT count(pg_advisory_xact_lock(1, hashtext(a)))
+    FROM (SELECT DISTINCT a FROM unnest($1::text[]) AS a ORDER BY a) AS ordered"""
 
-    With a `seq` of an event that `changes_state`: remember the newest state of the aggregate
-    and cancel pending messages about older seqs (a returned seq above `seq` means this event
-    is already stale). An informational event only reads the newest state (locking it against a
-    state event being taken in at the same time) and touches nothing. Then, after that row,
-    take the rate-limit lock of `lock_address` (as `lock_recipient`). The preferences are those
-    stored under the first of `pref_keys` that has any. The statements that read the ledger
-    under the lock come after this one, so they see what the lock waited for.
+
+async def lock_aggregates(conn: Conn, aggregate_ids: Sequence[str]) -> None:
+    """Wait for this transaction's turn at each aggregate (until the transaction ends)."""
+    if aggregate_ids:
+        await conn.execute(_LOCK_AGGREGATES, sorted(set(aggregate_ids)))
+
+
+_BEGIN = f"""WITH recorded AS (
+        INSERT INTO aggregate_news (aggregate_id, event_type, seq)
+        SELECT $1, $7, $2::integer WHERE $2::integer IS NOT NULL
+        ON CONFLICT (aggregate_id, event_type) DO UPDATE
+            SET seq = greatest(aggregate_news.seq, excluded.seq)
+        RETURNING seq),
+    overtaking AS (
+        SELECT max(a.seq) AS seq FROM aggregate_news a JOIN {_RULE % (8, 9)}
+            ON r.newer = a.event_type AND r.pending = $7
+        WHERE a.aggregate_id = $1 AND $2::integer IS NOT NULL),
+    superseded AS (
+        UPDATE notifications n SET status = 'superseded', error_code = 'superseded',
+            related_id = $3, updated_at = $4
+        FROM {_RULE % (8, 9)}
+        WHERE r.newer = $7 AND n.source_type = r.pending AND n.aggregate_id = $1
+          AND n.seq < $2::integer AND n.status IN ('queued', 'deferred')),
+    locked AS (
+        SELECT pg_advisory_xact_lock(hashtext($6::text))
+        WHERE $6::text IS NOT NULL AND (SELECT count(*) FROM recorded) >= 0)
+    SELECT (SELECT seq FROM overtaking) AS overtaking, (SELECT count(*) FROM locked) AS locked,
+           p.sms, p.email, p.preferred
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (
+        SELECT sms, email, preferred FROM preferences WHERE pref_key = ANY($5::text[])
+        ORDER BY array_position($5::text[], pref_key) LIMIT 1) AS p ON true"""
+
+
+async def begin_intake(conn: Conn, key: IntakeKey) -> tuple[int | None, Preferences | None]:
+    """Open an event's intake; return (overtaking seq, preferences).
+
+    With a `seq`: wait for the aggregate's turn (`lock_aggregates`), then remember `seq` as the
+    newest of its type for the aggregate, supersede pending messages about older seqs that this
+    event makes pointless, and return the highest seq known of the types that make this event
+    pointless (above `seq`: it is stale). Then take the rate-limit lock of `lock_address` (as
+    `lock_recipient`). The preferences are those stored under the first of `pref_keys` that has
+    any. The statements that read the ledger under the lock come after this one, so they see
+    what the lock waited for.
     """
+    if key.seq is not None:
+        await lock_aggregates(conn, [key.aggregate_id])
     r = await conn.fetchrow(
-        """WITH bumped AS (
-               INSERT INTO aggregate_versions (aggregate_id, seq)
-               SELECT $1, $2::integer WHERE $2::integer IS NOT NULL AND $7::boolean
-               ON CONFLICT (aggregate_id) DO UPDATE
-                   SET seq = greatest(aggregate_versions.seq, excluded.seq)
-               RETURNING seq),
-           known AS (
-               SELECT seq FROM aggregate_versions
-               WHERE aggregate_id = $1 AND $2::integer IS NOT NULL AND NOT $7::boolean
-               FOR SHARE),
-           newest AS (SELECT seq FROM bumped UNION ALL SELECT seq FROM known),
-           superseded AS (
-               UPDATE notifications SET status = 'superseded', error_code = 'superseded',
-                   related_id = $3, updated_at = $4
-               WHERE $7::boolean AND aggregate_id = $1 AND seq < $2::integer
-                 AND status IN ('queued', 'deferred')
-                 AND (SELECT seq FROM bumped) <= $2::integer
-               RETURNING 1),
-           locked AS (
-               SELECT pg_advisory_xact_lock(hashtext($6::text))
-               WHERE $6::text IS NOT NULL AND (SELECT count(*) FROM newest) >= 0)
-           SELECT (SELECT seq FROM newest) AS newest, (SELECT count(*) FROM locked) AS locked,
-                  p.sms, p.email, p.preferred
-           FROM (SELECT 1) AS one
-           LEFT JOIN LATERAL (
-               SELECT sms, email, preferred FROM preferences WHERE pref_key = ANY($5::text[])
-               ORDER BY array_position($5::text[], pref_key) LIMIT 1) AS p ON true""",
-        key.aggregate_id, key.seq, key.by, key.now, list(key.pref_keys), key.lock_address,
-        key.changes_state,
+        _BEGIN, key.aggregate_id, key.seq, key.by, key.now, list(key.pref_keys),
+        key.lock_address, key.event_type, *superseding.pairs(),
     )
     assert r is not None
-    return r["newest"], _preferences(r)
+    return r["overtaking"], _preferences(r)
 
 
 def _preferences(r: asyncpg.Record) -> Preferences | None:
@@ -204,61 +223,63 @@ def _sms_args(s: SmsInsert) -> tuple[object, ...]:
     )
 
 
-_BEGIN_MANY = """WITH input AS (
-        SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::boolean[], $5::uuid[],
+_BEGIN_MANY = f"""WITH input AS (
+        SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::uuid[],
                              $6::timestamptz[], $7::text[])
-            AS i(idx, aggregate_id, seq, changes_state, by_id, now, lock_address)),
-    bumped AS (
-        INSERT INTO aggregate_versions AS v (aggregate_id, seq)
-        SELECT aggregate_id, seq FROM input WHERE seq IS NOT NULL AND changes_state
-        ORDER BY aggregate_id
-        ON CONFLICT (aggregate_id) DO UPDATE SET seq = greatest(v.seq, excluded.seq)
-        RETURNING aggregate_id, seq),
-    known AS (
-        SELECT v.aggregate_id, v.seq FROM aggregate_versions v JOIN input i USING (aggregate_id)
-        WHERE i.seq IS NOT NULL AND NOT i.changes_state
-        ORDER BY v.aggregate_id
-        FOR SHARE OF v),
-    newest AS (SELECT aggregate_id, seq FROM bumped UNION ALL SELECT aggregate_id, seq FROM known),
+            AS i(idx, aggregate_id, seq, event_type, by_id, now, lock_address)),
+    recorded AS (
+        INSERT INTO aggregate_news AS a (aggregate_id, event_type, seq)
+        SELECT aggregate_id, event_type, seq FROM input WHERE seq IS NOT NULL
+        ORDER BY aggregate_id, event_type
+        ON CONFLICT (aggregate_id, event_type) DO UPDATE SET seq = greatest(a.seq, excluded.seq)
+        RETURNING 1),
+    overtaking AS (
+        SELECT i.idx, max(a.seq) AS seq
+        FROM input i JOIN {_RULE % (11, 12)} ON r.pending = i.event_type
+        JOIN aggregate_news a ON a.aggregate_id = i.aggregate_id AND a.event_type = r.newer
+        WHERE i.seq IS NOT NULL
+        GROUP BY i.idx),
     superseded AS (
         UPDATE notifications n SET status = 'superseded', error_code = 'superseded',
             related_id = i.by_id, updated_at = i.now
-        FROM input i JOIN bumped b USING (aggregate_id)
-        WHERE i.changes_state AND n.aggregate_id = i.aggregate_id AND n.seq < i.seq
-          AND n.status IN ('queued', 'deferred') AND b.seq <= i.seq
-        RETURNING 1),
+        FROM input i JOIN {_RULE % (11, 12)} ON r.newer = i.event_type
+        WHERE n.source_type = r.pending AND n.aggregate_id = i.aggregate_id AND n.seq < i.seq
+          AND n.status IN ('queued', 'deferred')),
     locked AS (
         SELECT pg_advisory_xact_lock(hashtext(a.lock_address))
         FROM (SELECT DISTINCT lock_address FROM input WHERE lock_address IS NOT NULL
               ORDER BY lock_address) AS a
-        WHERE (SELECT count(*) FROM newest) >= 0),
+        WHERE (SELECT count(*) FROM recorded) >= 0),
     prefs AS (
         SELECT DISTINCT ON (k.idx) k.idx, p.sms, p.email, p.preferred
         FROM unnest($8::int[], $9::text[], $10::int[]) AS k(idx, pref_key, rank)
         JOIN preferences p USING (pref_key)
         ORDER BY k.idx, k.rank)
-    SELECT i.idx, nw.seq AS newest, (SELECT count(*) FROM locked) AS locked,
+    SELECT i.idx, o.seq AS overtaking, (SELECT count(*) FROM locked) AS locked,
            p.sms, p.email, p.preferred
     FROM input i
-    LEFT JOIN newest nw ON nw.aggregate_id = i.aggregate_id AND i.seq IS NOT NULL
+    LEFT JOIN overtaking o USING (idx)
     LEFT JOIN prefs p USING (idx)"""
 
 
 async def begin_intake_many(
     conn: Conn, keys: Sequence[IntakeKey]
 ) -> list[tuple[int | None, Preferences | None]]:
-    """Open several events' intake in one round trip, as `begin_intake` each; distinct
-    aggregates and lock addresses only. Locks are taken in address order."""
+    """Open several events' intake as `begin_intake` each (two round trips for all of them);
+    distinct aggregates and lock addresses only. Locks are taken in aggregate, then address
+    order."""
+    await lock_aggregates(conn, [k.aggregate_id for k in keys if k.seq is not None])
     flat = [(i, key, rank) for i, k in enumerate(keys) for rank, key in enumerate(k.pref_keys)]
     records = await conn.fetch(
         _BEGIN_MANY, list(range(len(keys))), [k.aggregate_id for k in keys],
-        [k.seq for k in keys], [k.changes_state for k in keys], [k.by for k in keys],
+        [k.seq for k in keys], [k.event_type for k in keys], [k.by for k in keys],
         [k.now for k in keys], [k.lock_address for k in keys],
         [f[0] for f in flat], [f[1] for f in flat], [f[2] for f in flat],
+        *superseding.pairs(),
     )
     out: list[tuple[int | None, Preferences | None]] = [(None, None)] * len(keys)
     for r in records:
-        out[r["idx"]] = (r["newest"], _preferences(r))
+        out[r["idx"]] = (r["overtaking"], _preferences(r))
     return out
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.notification.domain import superseding
 from services.notification.domain.model import (
     Attempt,
     Channel,
@@ -47,16 +48,20 @@ async def claim_due(
 ) -> tuple[list[LedgerRow], list[LedgerRow]]:
     """Claim a batch of due rows: (to send, now `sending`; overtaken, now `superseded`).
 
-    A row about an older state of its aggregate than the newest one taken in is overtaken: it
-    is superseded here instead of sent. Intake supersedes such rows too, but it cannot see a row
-    an older event is committing at the same moment; this is the check that always sees it.
-    The caller commits before calling any provider.
+    A row is overtaken when a newer event of its aggregate that makes it pointless has been
+    taken in (domain/superseding.py): it is superseded here instead of sent. Intake supersedes
+    such rows too, but not a fallback row the dispatcher adds while an intake runs (it takes no
+    aggregate lock); this is the check that sees every row. The caller commits before calling
+    any provider.
     """
     records = await conn.fetch(
         f"""WITH due AS (
-               SELECT d.id, coalesce(d.seq < v.seq, false) AS overtaken
+               SELECT d.id, EXISTS (
+                   SELECT 1 FROM unnest($3::text[], $4::text[]) AS r(pending, newer)
+                   JOIN aggregate_news a ON a.event_type = r.newer
+                   WHERE r.pending = d.source_type AND a.aggregate_id = d.aggregate_id
+                     AND a.seq > d.seq) AS overtaken
                FROM notifications d
-               LEFT JOIN aggregate_versions v ON v.aggregate_id = d.aggregate_id
                WHERE d.status IN ('queued', 'deferred') AND d.not_before <= $1
                ORDER BY d.not_before LIMIT $2 FOR UPDATE OF d SKIP LOCKED)
             UPDATE notifications n
@@ -67,7 +72,7 @@ async def claim_due(
             FROM due
             WHERE n.id = due.id
             RETURNING due.overtaken, {", ".join("n." + c.strip() for c in _COLUMNS.split(","))}""",
-        now, limit,
+        now, limit, *superseding.pairs(),
     )
     claimed = [to_row(r) for r in records if not r["overtaken"]]
     return claimed, [to_row(r) for r in records if r["overtaken"]]

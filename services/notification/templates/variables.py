@@ -101,9 +101,6 @@ class EventSpec:
     channels: tuple[Channel, ...] = (Channel.SMS, Channel.EMAIL)
     critical: Critical | None = None
     otp: bool = False
-    # News about an enrolment that does not change its state (its seq still advances): it
-    # supersedes no pending message and is stale only behind a newer state event.
-    informational: bool = False
 
     @property
     def event_type(self) -> str:
@@ -222,9 +219,8 @@ SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.EnrollmentOffered, OfferedVars, _offered, critical=_offer_ends_first),
     EventSpec(c.EnrollmentPromoted, EnrollmentVars, _enrollment),
     EventSpec(c.EnrollmentCancelled, CancelledVars, _cancelled, critical=_class_soon),
-    EventSpec(c.EnrollmentRescheduled, RescheduledVars, _rescheduled, critical=_moved_soon,
-              informational=True),
-    EventSpec(c.EnrollmentReminderDue, ReminderVars, _reminder, informational=True),
+    EventSpec(c.EnrollmentRescheduled, RescheduledVars, _rescheduled, critical=_moved_soon),
+    EventSpec(c.EnrollmentReminderDue, ReminderVars, _reminder),
     EventSpec(c.EnrollmentCompleted, CompletedVars, _completed),
     EventSpec(c.CertificateIssued, CertificateVars, _certificate),
     EventSpec(c.CertificateRevoked, CertificateReasonVars, _certificate_reason),

@@ -1,7 +1,26 @@
+// @ts-check
 // The one way the pages talk to the services: same origin, JSON, Bearer token, problem+json.
 import * as session from './session.js';
 
+/** @typedef {import('./types.js').Problem} Problem */
+
+/**
+ * @typedef {object} RequestOptions
+ * @property {unknown} [body]  JSON-able, or FormData (sent as it is)
+ * @property {Record<string, string | number | boolean | null | undefined>} [query]  empty values are left out
+ * @property {AbortSignal} [signal]
+ * @property {string} [idempotencyKey]
+ * @property {boolean} [raw]  resolve to the Response itself (e.g. for a PDF)
+ * @property {string} [accept]
+ * @property {number} [retries]  network failures only; needs a safe method or an idempotency key
+ */
+
+/** An API's problem+json answer (or a network failure: status 0, code network_error). */
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {Problem} problem
+   */
   constructor(status, problem) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.status = status;
@@ -11,21 +30,41 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Tell whether `error` is the rejection of an aborted fetch (the user navigated away).
+ * @param {unknown} error
+ */
+export function isAbort(error) {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
 const AUTH = '/api/v1/auth/';
+/** @type {(error: ApiError) => void} */
 let onUnauthorized = () => {};
-/** Set what happens when the token is rejected (sign out and go to sign-in). */
+/**
+ * Set what happens when the token is rejected (sign out and go to sign-in).
+ * @param {(error: ApiError) => void} fn
+ */
 export function whenUnauthorized(fn) {
   onUnauthorized = fn;
 }
 
+/**
+ * @param {string} path
+ * @param {RequestOptions['query']} query
+ */
 function url(path, query) {
   const u = new URL(path, location.origin);
   for (const [key, value] of Object.entries(query || {})) {
-    if (value !== undefined && value !== null && value !== '') u.searchParams.set(key, value);
+    if (value !== undefined && value !== null && value !== '') u.searchParams.set(key, String(value));
   }
   return u.pathname + u.search;
 }
 
+/**
+ * @param {Response} response
+ * @returns {Promise<Problem>}
+ */
 async function problemOf(response) {
   const type = response.headers.get('Content-Type') || '';
   if (type.includes('json')) {
@@ -42,14 +81,20 @@ async function problemOf(response) {
  * Call the API. Options: body (JSON-able or FormData), query, signal, idempotencyKey,
  * raw (return the Response, e.g. for a PDF), retries (network failures only; needs a
  * safe method or an idempotency key).
+ * @param {string} method
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ * @returns {Promise<any>} the JSON answer (null for an empty 202/204), or the Response if `raw`
  */
 export async function request(method, path, options = {}) {
   const { body, query, signal, idempotencyKey, raw = false, accept } = options;
   const retries = options.retries ?? (method === 'GET' || idempotencyKey ? 2 : 0);
+  /** @type {Record<string, string>} */
   const headers = { Accept: accept || 'application/json' };
   const bearer = session.token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  /** @type {BodyInit | undefined} */
   let payload;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) {
@@ -64,10 +109,12 @@ export async function request(method, path, options = {}) {
       });
       break;
     } catch (error) {
-      if (error.name === 'AbortError') throw error;
+      if (isAbort(error)) throw error;
       // A shaky mobile connection: try again (the same Idempotency-Key makes it safe).
       if (attempt >= retries) throw new ApiError(0, { code: 'network_error' });
-      await new Promise((resolve) => setTimeout(resolve, 400 * (attempt + 1)));
+      await new Promise((resolve) => {
+        setTimeout(resolve, 400 * (attempt + 1));
+      });
     }
   }
   if (!response.ok) {
@@ -85,9 +132,14 @@ export async function request(method, path, options = {}) {
   return response.json();
 }
 
+/** @type {(path: string, options?: RequestOptions) => Promise<any>} */
 export const get = (path, options) => request('GET', path, options);
+/** @typedef {(path: string, body?: unknown, options?: RequestOptions) => Promise<any>} Send */
+/** @type {Send} */
 export const post = (path, body, options = {}) => request('POST', path, { ...options, body });
+/** @type {Send} */
 export const put = (path, body, options = {}) => request('PUT', path, { ...options, body });
+/** @type {Send} */
 export const patch = (path, body, options = {}) => request('PATCH', path, { ...options, body });
 
 /** Return a fresh Idempotency-Key. */
@@ -97,8 +149,15 @@ export function newKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Download a protected file with the Authorization header, then save it under `filename`. */
+/**
+ * Download a protected file with the Authorization header, then save it under `filename`.
+ * @param {string} path
+ * @param {string} filename  empty: the name the service gives (Content-Disposition)
+ * @param {string} [accept]
+ * @returns {Promise<Blob>}
+ */
 export async function download(path, filename, accept) {
+  /** @type {Response} */
   const response = await request('GET', path, { raw: true, accept });
   const blob = await response.blob();
   const disposition = response.headers.get('Content-Disposition') || '';

@@ -1,18 +1,27 @@
+// @ts-check
 // A certificate: its facts and what the holder can do with it (PDF, verify link, share).
 import * as api from './api.js';
-import { busy, h } from './dom.js';
+import { append, busy, h } from './dom.js';
 import { message } from './errors.js';
 import { formatDate, formatNumber, locale, pick, t } from './i18n.js';
 import { badge, levelText } from './views.js';
 
-/** The document title: 职业技能等级证书 or 培训合格证书 (English names when asked). */
+/** @typedef {import('./types.js').CertificateOut} CertificateOut */
+
+/**
+ * The document title: 职业技能等级证书 or 培训合格证书 (English names when asked).
+ * @param {CertificateOut} cert
+ */
 export function certTitle(cert) {
   return locale() === 'en' ? t(`cert.kind.${cert.kind}`) : cert.title;
 }
 
-/** The facts printed on the certificate, as a definition list. */
+/**
+ * The facts printed on the certificate, as a definition list.
+ * @param {CertificateOut} cert
+ */
 export function certFacts(cert) {
-  const rows = [
+  const rows = /** @type {([string, import('./dom.js').Child] | null)[]} */ ([
     [t('cert.holder'), h('span', { class: 'holder' }, cert.holder)],
     cert.id_number ? [t('cert.id_number'), cert.id_number] : null,
     [t('cert.occupation'), t('cert.occupation_value', { occupation: cert.occupation || '--', work_type: cert.work_type || '--' })],
@@ -23,26 +32,33 @@ export function certFacts(cert) {
     [t('cert.issued_on'), formatDate(cert.issued_on)],
     cert.expires_on ? [t('cert.expires_on'), formatDate(cert.expires_on)] : null,
     [t('cert.issuer'), cert.issuer],
-  ].filter(Boolean);
+  ]).filter((row) => row !== null);
   return h('dl', { class: 'facts' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
-/** The status line, with the reason when revoked or suspended. */
+/**
+ * The status line, with the reason when revoked or suspended.
+ * @param {CertificateOut} cert
+ */
 export function certStatus(cert) {
   return h('p', { class: 'cert-status' }, badge('cert_status', cert.status), ' ',
     cert.status === 'pending' ? t('cert.pending_text') : '',
     cert.reason && cert.status !== 'valid' ? t('cert.reason', { reason: cert.reason }) : '');
 }
 
-async function share(cert, toast) {
-  const url = cert.verify_url;
+/**
+ * @param {CertificateOut} cert
+ * @param {string} url  its verification link
+ * @param {(text: string) => void} toast
+ */
+async function share(cert, url, toast) {
   const text = t('cert.share_text', { number: cert.number || '' });
   if (navigator.share) {
     try {
       await navigator.share({ title: certTitle(cert), text, url });
       return;
     } catch (error) {
-      if (error.name === 'AbortError') return;
+      if (api.isAbort(error)) return;
     }
   }
   try {
@@ -53,11 +69,15 @@ async function share(cert, toast) {
   }
 }
 
-/** PDF, verification link, share and credential buttons for an issued certificate. */
+/**
+ * PDF, verification link, share and credential buttons for an issued certificate.
+ * @param {CertificateOut} cert
+ * @param {{toast: (text: string) => void}} page
+ */
 export function certActions(cert, { toast }) {
   if (!cert.number || cert.status === 'pending' || cert.status === 'withdrawn') return null;
   const out = h('div', { class: 'row actions' });
-  const report = (error) => {
+  const report = (/** @type {unknown} */ error) => {
     out.querySelector('.notice')?.remove();
     out.append(h('p', { class: 'notice error', role: 'alert' }, message(error)));
   };
@@ -84,9 +104,11 @@ export function certActions(cert, { toast }) {
       report(error);
     }
   }));
-  out.append(pdf,
-    cert.verify_url ? h('a', { class: 'button secondary verify-link', href: cert.verify_url, dataset: { external: '' } }, t('cert.verify')) : null,
-    cert.verify_url ? h('button', { type: 'button', class: 'plain', onclick: () => share(cert, toast) }, t('cert.share')) : null,
-    credential);
-  return out;
+  const url = cert.verify_url;
+  // append() skips the nulls of a certificate without a verification link; out.append() would
+  // show them as the text "null".
+  return append(out, [pdf,
+    url ? h('a', { class: 'button secondary verify-link', href: url, dataset: { external: '' } }, t('cert.verify')) : null,
+    url ? h('button', { type: 'button', class: 'plain', onclick: () => share(cert, url, toast) }, t('cert.share')) : null,
+    credential]);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // In-page confirmation (an HTML <dialog>, never window.confirm), optionally asking for a reason.
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
@@ -5,6 +6,9 @@ import { t } from './i18n.js';
 /**
  * Ask before doing something that cannot be undone. Resolves to false when cancelled, true
  * when confirmed, or the entered text when `reason` is set (a label for the reason field).
+ * @param {string} text
+ * @param {{ok?: string, danger?: boolean, reason?: string | null, required?: boolean}} [options]
+ * @returns {Promise<boolean | string>}
  */
 export function confirm(text, { ok = t('action.confirm'), danger = false, reason = null, required = false } = {}) {
   return new Promise((resolve) => {
@@ -18,9 +22,9 @@ export function confirm(text, { ok = t('action.confirm'), danger = false, reason
         h('div', { class: 'row' },
           h('button', { type: 'submit', value: 'ok', class: danger ? 'danger' : '' }, ok),
           h('button', { type: 'submit', value: 'cancel', class: 'plain', formnovalidate: true }, t('action.cancel')))));
-    const form = dialog.querySelector('form');
+    const form = /** @type {HTMLFormElement} */ (dialog.querySelector('form'));
     form.addEventListener('submit', (event) => {
-      if (event.submitter?.value === 'ok' && input && required && !input.value.trim()) {
+      if (/** @type {HTMLButtonElement | null} */ (event.submitter)?.value === 'ok' && input && required && !input.value.trim()) {
         event.preventDefault();
         error.textContent = t('validation.missing');
         input.setAttribute('aria-invalid', 'true');
@@ -35,6 +39,6 @@ export function confirm(text, { ok = t('action.confirm'), danger = false, reason
     });
     document.body.append(dialog);
     dialog.showModal();
-    (input || dialog.querySelector('button[value=ok]')).focus();
+    (input || /** @type {HTMLButtonElement} */ (dialog.querySelector('button[value=ok]'))).focus();
   });
 }

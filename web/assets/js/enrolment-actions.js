@@ -1,3 +1,4 @@
+// @ts-check
 // Buttons on an enrolment: accept an offered seat before its deadline, or cancel.
 import * as api from './api.js';
 import { busy, h } from './dom.js';
@@ -7,11 +8,15 @@ import { t } from './i18n.js';
 
 const CANCELLABLE = new Set(['confirmed', 'waitlisted', 'offered']);
 
-/** Return the action buttons for an enrolment; `after(updated)` runs when one succeeded. */
+/**
+ * Return the action buttons for an enrolment; `after(updated)` runs when one succeeded.
+ * @param {import('./types.js').EnrolmentState} item
+ * @param {{toast: (text: string) => void, after: (updated: unknown) => void}} page
+ */
 export function enrolmentActions(item, { toast, after }) {
   const buttons = [];
   const out = h('div', { class: 'row actions' });
-  const fail = (error) => {
+  const fail = (/** @type {unknown} */ error) => {
     out.querySelector('.notice')?.remove();
     out.append(h('p', { class: 'notice error', role: 'alert' }, message(error)));
   };

@@ -1,9 +1,13 @@
+// @ts-check
 // Problem+json -> friendly text in the user's language; 422 field errors next to the fields.
 import { ApiError } from './api.js';
 import { h, replace } from './dom.js';
 import { formatDate, formatList, has, t } from './i18n.js';
 
+/** @typedef {import('./types.js').ValidationError} ValidationError */
+
 // Domain codes that are about one field of the form that was sent.
+/** @type {Record<string, string>} */
 const FIELD_OF_CODE = {
   invalid_phone: 'phone',
   phone_not_mobile: 'phone',
@@ -30,12 +34,19 @@ const FIELD_OF_CODE = {
 };
 
 // A problem's dates (ends_on, dates[]) read as dates of the user's language, lists as lists.
+/**
+ * @param {unknown} value
+ * @returns {unknown}
+ */
 function friendly(value) {
   if (Array.isArray(value)) return formatList(value.map(friendly));
   return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDate(value) : value;
 }
 
-/** Return a friendly sentence for an error (ApiError or anything thrown). */
+/**
+ * Return a friendly sentence for an error (ApiError or anything thrown).
+ * @param {unknown} error
+ */
 export function message(error) {
   if (!(error instanceof ApiError)) return t('error.generic');
   const vars = Object.fromEntries(Object.entries(error.problem).map(([k, v]) => [k, friendly(v)]));
@@ -51,18 +62,27 @@ export function message(error) {
     : t('error.generic');
 }
 
-/** Return a friendly text for one pydantic error of a 422 `errors[]` entry. */
+/**
+ * Return a friendly text for one pydantic error of a 422 `errors[]` entry.
+ * @param {ValidationError} entry
+ */
 function fieldMessage(entry) {
   const key = `validation.${entry.type}`;
   return has(key) ? t(key) : t('validation.other', { msg: entry.msg || '' });
 }
 
-/** Return a notice element for an error, for pages (not forms). */
+/**
+ * Return a notice element for an error, for pages (not forms).
+ * @param {unknown} error
+ */
 export function notice(error) {
   return h('div', { class: 'notice error', role: 'alert' }, message(error));
 }
 
-/** Remove the field errors and the form-level message of `form`. */
+/**
+ * Remove the field errors and the form-level message of `form`.
+ * @param {HTMLFormElement} form
+ */
 export function clearErrors(form) {
   for (const el of form.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute('aria-invalid');
   for (const el of form.querySelectorAll('.field-error')) el.textContent = '';
@@ -73,6 +93,11 @@ export function clearErrors(form) {
   }
 }
 
+/**
+ * @param {HTMLFormElement} form
+ * @param {string} name
+ * @param {string} text
+ */
 function setFieldError(form, name, text) {
   const control = form.elements.namedItem(name);
   const input = control instanceof RadioNodeList ? control[0] : control;
@@ -84,10 +109,15 @@ function setFieldError(form, name, text) {
   return true;
 }
 
-/** Show an error on a form: 422 entries next to their fields, everything else on top. */
+/**
+ * Show an error on a form: 422 entries next to their fields, everything else on top.
+ * @param {HTMLFormElement} form
+ * @param {unknown} error
+ */
 export function showErrors(form, error) {
   clearErrors(form);
   let placed = 0;
+  /** @type {Element | RadioNodeList | null} */
   let first = null;
   if (error instanceof ApiError) {
     for (const entry of error.errors) {
@@ -104,16 +134,21 @@ export function showErrors(form, error) {
       first = form.elements.namedItem(field);
     }
   }
+  /** @type {HTMLElement | null} */
   const top = form.querySelector('.form-message');
   if (top) {
     top.className = 'form-message notice error';
     replace(top, placed ? t('error.check_fields') : message(error));
   }
-  const target = first instanceof RadioNodeList ? first[0] : first;
+  const target = /** @type {HTMLElement | null} */ (first instanceof RadioNodeList ? first[0] : first);
   (target || top)?.focus?.();
 }
 
-/** Show a success line on top of a form. */
+/**
+ * Show a success line on top of a form.
+ * @param {HTMLFormElement} form
+ * @param {string} text
+ */
 export function showDone(form, text) {
   clearErrors(form);
   const top = form.querySelector('.form-message');
@@ -123,8 +158,14 @@ export function showDone(form, text) {
   }
 }
 
-/** Put a sentence on top of a form without touching its field errors. */
+/**
+ * Put a sentence on top of a form without touching its field errors.
+ * @param {HTMLFormElement} form
+ * @param {string} text
+ * @param {'error' | 'ok'} [kind]
+ */
 export function formMessage(form, text, kind = 'error') {
+  /** @type {HTMLElement | null} */
   const top = form.querySelector('.form-message');
   if (!top) return;
   top.className = `form-message notice ${kind}`;

@@ -1,14 +1,27 @@
+// @ts-check
 // zh-CN by default, English on request; the choice is remembered in localStorage.
 import { MESSAGES } from './messages.js';
 
+/** @typedef {'zh-CN' | 'en'} Locale */
+
+/** @type {readonly Locale[]} */
 export const LOCALES = ['zh-CN', 'en'];
 const KEY = 'jx.locale';
 let current = read();
 
+/**
+ * @param {unknown} value
+ * @returns {value is Locale}
+ */
+function isLocale(value) {
+  return LOCALES.some((known) => known === value);
+}
+
+/** @returns {Locale} */
 function read() {
   try {
     const saved = localStorage.getItem(KEY);
-    return LOCALES.includes(saved) ? saved : 'zh-CN';
+    return isLocale(saved) ? saved : 'zh-CN';
   } catch {
     return 'zh-CN';
   }
@@ -19,9 +32,12 @@ export function locale() {
   return current;
 }
 
-/** Switch the locale, remember it and set <html lang>. */
+/**
+ * Switch the locale, remember it and set <html lang>.
+ * @param {string} next
+ */
 export function setLocale(next) {
-  current = LOCALES.includes(next) ? next : 'zh-CN';
+  current = isLocale(next) ? next : 'zh-CN';
   try {
     localStorage.setItem(KEY, current);
   } catch {
@@ -30,26 +46,42 @@ export function setLocale(next) {
   document.documentElement.lang = current;
 }
 
-/** Translate `key`, filling {name} placeholders from `vars`; falls back to Chinese, then the key. */
+/**
+ * Translate `key`, filling {name} placeholders from `vars`; falls back to Chinese, then the key.
+ * @param {string} key
+ * @param {Record<string, unknown>} [vars]
+ * @returns {string}
+ */
 export function t(key, vars) {
   const text = MESSAGES[current][key] ?? MESSAGES['zh-CN'][key] ?? key;
   if (!vars) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
 
-/** Tell whether a translation exists for `key`. */
+/**
+ * Tell whether a translation exists for `key`.
+ * @param {string} key
+ */
 export function has(key) {
   return key in MESSAGES[current] || key in MESSAGES['zh-CN'];
 }
 
-/** Pick the Chinese or English variant of a bilingual field pair. */
+/**
+ * Pick the Chinese or English variant of a bilingual field pair.
+ * @param {string} zh
+ * @param {string} en
+ */
 export function pick(zh, en) {
   return current === 'en' ? en || zh : zh || en;
 }
 
 const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Format an ISO date (2025-06-01) or datetime for the active locale. */
+/**
+ * Format an ISO date (2025-06-01) or datetime for the active locale.
+ * @param {string | null | undefined} value
+ * @param {{withTime?: boolean, weekday?: boolean}} [options]
+ */
 export function formatDate(value, { withTime = false, weekday = false } = {}) {
   if (!value) return '—';
   let date;
@@ -60,18 +92,26 @@ export function formatDate(value, { withTime = false, weekday = false } = {}) {
     date = new Date(value);
   }
   if (Number.isNaN(date.getTime())) return String(value);
+  /** @type {Intl.DateTimeFormatOptions} */
   const options = { year: 'numeric', month: 'short', day: 'numeric' };
   if (weekday) options.weekday = 'short';
   if (withTime) Object.assign(options, { hour: '2-digit', minute: '2-digit' });
   return new Intl.DateTimeFormat(current, options).format(date);
 }
 
-/** Join texts as a list of the active locale (a、b和c / a, b, and c). */
+/**
+ * Join texts as a list of the active locale (a、b和c / a, b, and c).
+ * @param {unknown[]} values
+ */
 export function formatList(values) {
   return new Intl.ListFormat(current, { type: 'conjunction' }).format(values.map(String));
 }
 
-/** Format a number for the active locale. */
+/**
+ * Format a number for the active locale.
+ * @param {number | string | null | undefined} value
+ * @param {number} [digits]
+ */
 export function formatNumber(value, digits = 0) {
   if (value === null || value === undefined || value === '') return '—';
   return new Intl.NumberFormat(current, { maximumFractionDigits: digits }).format(Number(value));
@@ -80,6 +120,6 @@ export function formatNumber(value, digits = 0) {
 /** Return today's date as YYYY-MM-DD in the browser's time zone. */
 export function today() {
   const now = new Date();
-  const pad = (n) => String(n).padStart(2, '0');
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The application shell: navigation by role, language switch, routes, toasts, dev inbox link.
 import * as api from './api.js';
 import { h, replace } from './dom.js';
@@ -6,9 +7,27 @@ import { locale, setLocale, t } from './i18n.js';
 import * as router from './router.js';
 import * as session from './session.js';
 
-const main = document.getElementById('main');
+/** @typedef {import('./types.js').Role} Role */
+/**
+ * The context each page module gets (see context() below).
+ * @typedef {object} PageContext
+ * @property {Record<string, string>} params  the route's :parameters
+ * @property {URLSearchParams} query
+ * @property {string} path  pathname and search
+ * @property {AbortSignal} signal  aborted when the user navigates away
+ * @property {HTMLElement} main
+ * @property {(text: string) => void} toast
+ * @property {(to: string, options?: {replace?: boolean}) => void} go
+ * @property {() => void} reload
+ * @property {(title: string, ...nodes: import('./dom.js').Child[]) => void} show
+ * @property {(fn: () => unknown, ms: number) => void} every
+ * @property {() => boolean} isCurrent
+ */
+
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+/** @type {Role[]} */
 const STAFF = ['trainer', 'admin'];
-const page = (name) => () => import(`./pages/${name}.js`);
+const page = (/** @type {string} */ name) => () => import(`./pages/${name}.js`);
 
 router.route('/', page('catalogue'));
 const signInPage = page('signin');
@@ -30,6 +49,7 @@ router.route('/admin/classes', page('admin-classes'), { roles: ['admin'] });
 router.route('/admin/users', page('admin-users'), { roles: ['admin'] });
 router.route('/admin/messages', page('admin-messages'), { roles: ['admin'] });
 
+/** @type {Record<Role | 'anonymous', [string, string][]>} */
 const NAV = {
   anonymous: [['/', 'nav.catalogue'], ['/sign-in', 'nav.sign_in']],
   trainee: [
@@ -45,10 +65,14 @@ const NAV = {
   ],
 };
 
-let toastTimer = null;
-/** Show a short message at the bottom of the screen (announced to screen readers). */
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let toastTimer;
+/**
+ * Show a short message at the bottom of the screen (announced to screen readers).
+ * @param {string} text
+ */
 export function toast(text) {
-  const box = document.getElementById('toast');
+  const box = /** @type {HTMLElement} */ (document.getElementById('toast'));
   box.textContent = text;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
@@ -57,11 +81,11 @@ export function toast(text) {
 }
 
 function renderNav() {
-  const nav = document.getElementById('nav');
+  const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
   nav.setAttribute('aria-label', t('nav.label'));
   const items = NAV[session.role() || 'anonymous'];
   const here = location.pathname;
-  const matches = (href) => (href === '/' ? here === '/' || here.startsWith('/classes/')
+  const matches = (/** @type {string} */ href) => (href === '/' ? here === '/' || here.startsWith('/classes/')
     : here === href || here.startsWith(`${href}/`));
   // The longest matching item is the current one (/admin/classes is not also /admin).
   const current = items.map(([href]) => href).filter(matches).sort((x, y) => y.length - x.length)[0];
@@ -70,7 +94,7 @@ function renderNav() {
 }
 
 function renderTools() {
-  const tools = document.getElementById('tools');
+  const tools = /** @type {HTMLElement} */ (document.getElementById('tools'));
   const other = locale() === 'en' ? 'zh-CN' : 'en';
   const signedIn = session.current();
   replace(tools,
@@ -94,6 +118,7 @@ function renderTools() {
     }, t('nav.sign_out')) : null);
 }
 
+/** @type {Promise<boolean> | null} */
 let inboxProbe = null;
 /** Ask once per tab whether the notification service runs with the dev inbox (local runs). */
 function devInboxAvailable() {
@@ -114,7 +139,7 @@ function devInboxAvailable() {
 
 async function renderFooter() {
   const inbox = await devInboxAvailable();
-  const foot = document.getElementById('foot');
+  const foot = /** @type {HTMLElement} */ (document.getElementById('foot'));
   replace(foot,
     inbox ? h('a', { href: '/dev/inbox', dataset: { external: '' }, class: 'dev-inbox' }, t('foot.dev_inbox')) : null,
     h('a', { href: '/verify', dataset: { external: '' } }, t('foot.verify')),
@@ -124,13 +149,17 @@ async function renderFooter() {
 
 function chrome() {
   document.documentElement.lang = locale();
-  document.querySelector('.skip').textContent = t('skip');
+  /** @type {HTMLElement} */ (document.querySelector('.skip')).textContent = t('skip');
   renderNav();
   renderTools();
   renderFooter();
 }
 
-/** The context each page module gets. */
+/**
+ * The context each page module gets.
+ * @param {import('./router.js').Found} found
+ * @returns {PageContext}
+ */
 function context(found) {
   return {
     params: found.params,
@@ -176,7 +205,7 @@ router.onRender(async (found) => {
     return;
   }
   const ctx = context(found);
-  if (roles && !roles.includes(who)) {
+  if (roles && who && !roles.includes(who)) {
     ctx.show(t('error.forbidden_title'), h('p', {}, t('error.forbidden')));
     return;
   }
@@ -186,7 +215,7 @@ router.onRender(async (found) => {
     await module.default(ctx, entry.options);
   } catch (error) {
     // A 401 has already sent the user to sign in (see whenUnauthorized below).
-    if (error.name === 'AbortError' || error.status === 401 || !found.isCurrent()) return;
+    if (api.isAbort(error) || (error instanceof api.ApiError && error.status === 401) || !found.isCurrent()) return;
     ctx.show(t('error.page_title'), notice(error),
       h('button', { type: 'button', class: 'secondary', onclick: () => router.render() }, t('action.retry')));
   } finally {
@@ -199,6 +228,7 @@ router.onRender(async (found) => {
 /**
  * The sign-in page for someone going to `path`, with `path` as its `next`: staff sign in with a
  * password, so a trainer's or administrator's expired session (or a staff-only page) leads there.
+ * @param {string} path
  */
 function signInFor(path) {
   const role = session.previousRole();

@@ -1,6 +1,8 @@
+// @ts-check
 // Every text of the web front, in Chinese (the default) and English. Keys must match in both;
 // tests/browser/test_static.py checks that they do and that every key used in the code exists.
 
+/** @type {Record<string, string>} */
 const zh = {
   'app.name': '匠心',
   skip: '跳到正文',
@@ -623,6 +625,7 @@ const zh = {
   'error.code_exhausted': '暂时无法生成查验码，请稍后再试。',
 };
 
+/** @type {Record<string, string>} */
 const en = {
   'app.name': 'Jiangxin',
   skip: 'Skip to content',
@@ -1245,4 +1248,5 @@ const en = {
   'error.code_exhausted': 'No verification code could be drawn; please try again later.',
 };
 
+/** @type {Record<import('./i18n.js').Locale, Record<string, string>>} */
 export const MESSAGES = { 'zh-CN': zh, en };

@@ -1,8 +1,21 @@
+// @ts-check
 // The signed-in user: the access token lives in sessionStorage (this tab only), never in a
 // cookie or a URL, and goes out only as `Authorization: Bearer`.
 const KEY = 'jx.session';
+
+/** @typedef {import('./types.js').Role} Role */
+/** @typedef {import('./types.js').TokenOut} TokenOut */
+/**
+ * @typedef {object} Session
+ * @property {string} token
+ * @property {import('./types.js').UserRef} user
+ * @property {number} expiresAt  ms since the epoch
+ */
+
+/** @type {Set<(state: Session | null) => void>} */
 const listeners = new Set();
 
+/** @returns {Session | null} what this tab stored (not checked) */
 function stored() {
   try {
     return JSON.parse(sessionStorage.getItem(KEY) || 'null');
@@ -12,12 +25,17 @@ function stored() {
 }
 
 const saved = stored();
+/** @type {Session | null} */
 let state = saved && saved.token && saved.expiresAt > Date.now() ? saved : null;
 // The role of the last session, kept after it ends (expired here, or rejected by a service) so
 // that the user is sent to the right sign-in page.
+/** @type {Role | null} */
 let lastRole = saved?.user?.role ?? null;
 
-/** Return {token, user: {id, role, name}, expiresAt} or null. */
+/**
+ * Return {token, user: {id, role, name}, expiresAt} or null.
+ * @returns {Session | null}
+ */
 export function current() {
   if (state && state.expiresAt <= Date.now()) clear();
   return state;
@@ -38,7 +56,10 @@ export function previousRole() {
   return current()?.user.role ?? lastRole;
 }
 
-/** Store a token response of POST /api/v1/auth/token. */
+/**
+ * Store a token response of POST /api/v1/auth/token.
+ * @param {TokenOut} response
+ */
 export function signIn(response) {
   lastRole = response.user?.role ?? null;
   state = {
@@ -50,7 +71,10 @@ export function signIn(response) {
   notify();
 }
 
-/** Remember a changed display name (after editing one's profile). */
+/**
+ * Remember a changed display name (after editing one's profile).
+ * @param {string} name
+ */
 export function rename(name) {
   if (!state) return;
   state = { ...state, user: { ...state.user, name } };
@@ -72,7 +96,10 @@ export function signOut() {
   clear();
 }
 
-/** Call `fn` whenever the session changes. */
+/**
+ * Call `fn` whenever the session changes.
+ * @param {(state: Session | null) => void} fn
+ */
 export function onChange(fn) {
   listeners.add(fn);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Classes: schedule a class, change its capacity, reschedule or cancel it.
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
@@ -7,10 +8,26 @@ import { checkbox, field, form, read } from '../forms.js';
 import { t, today } from '../i18n.js';
 import { badge, courseTitle, dateRange, seatsText, venueText } from '../views.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../forms.js').FormValue} FormValue */
+/** @typedef {import('../types.js').ClassOut} ClassOut */
+/** @typedef {import('../types.js').CourseOut} CourseOut */
+/** @typedef {import('../types.js').UserOut} UserOut */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/**
+ * A datetime-local field's value as an ISO instant in the browser's zone; empty: undefined.
+ * @param {unknown} value
+ */
 function isoFromLocal(value) {
-  return value ? new Date(value).toISOString() : undefined;
+  return value ? new Date(String(value)).toISOString() : undefined;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {CourseOut[]} courses
+ * @param {UserOut[]} trainers
+ */
 function classForm(ctx, courses, trainers) {
   const chosen = ctx.query.get('course_id') || '';
   const create = form({ id: 'create-class' },
@@ -36,6 +53,7 @@ function classForm(ctx, courses, trainers) {
   create.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(create.querySelector('button[type=submit]'), async () => {
+      /** @type {Record<string, FormValue | undefined>} */
       const body = read(create);
       body.enroll_opens_at = isoFromLocal(body.enroll_opens_at);
       body.enroll_closes_at = isoFromLocal(body.enroll_closes_at);
@@ -53,6 +71,10 @@ function classForm(ctx, courses, trainers) {
   return create;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {ClassOut} cls
+ */
 function capacityForm(ctx, cls) {
   const edit = form({ class: 'stack capacity-form' },
     field({ name: 'capacity', label: t('classes.capacity'), type: 'number', min: 1, step: 1, value: cls.capacity, convert: 'int', required: true }),
@@ -72,6 +94,10 @@ function capacityForm(ctx, cls) {
   return edit;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {ClassOut} cls
+ */
 function rescheduleForm(ctx, cls) {
   const move = form({ class: 'stack reschedule-form' },
     h('div', { class: 'grid2' },
@@ -94,6 +120,10 @@ function rescheduleForm(ctx, cls) {
   return move;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {ClassOut} cls
+ */
 function cancelButton(ctx, cls) {
   const button = h('button', { type: 'button', class: 'danger small cancel-class' }, t('classes.cancel'));
   button.addEventListener('click', async () => {
@@ -113,6 +143,11 @@ function cancelButton(ctx, cls) {
   return button;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {ClassOut} cls
+ * @param {boolean} highlight  the class just created
+ */
 function classCard(ctx, cls, highlight) {
   const live = cls.status !== 'cancelled';
   return h('article', { class: `card admin-class${highlight ? ' highlight' : ''}`, dataset: { classId: cls.id } },
@@ -133,8 +168,10 @@ function classCard(ctx, cls, highlight) {
     live ? h('p', {}, cancelButton(ctx, cls)) : h('p', { class: 'muted' }, cls.cancel_reason || ''));
 }
 
+/** @param {PageContext} ctx */
 export default async function classes(ctx) {
   const courseId = ctx.query.get('course_id') || '';
+  /** @type {[List<CourseOut>, List<UserOut>, List<ClassOut>]} */
   const [courses, trainers, list] = await Promise.all([
     api.get('/api/v1/courses', { query: { limit: 100 }, signal: ctx.signal }),
     api.get('/api/v1/users', { query: { role: 'trainer', limit: 100 }, signal: ctx.signal }),

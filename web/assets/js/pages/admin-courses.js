@@ -1,3 +1,4 @@
+// @ts-check
 // Courses: the catalogue's courses and a form to publish a new one.
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
@@ -6,6 +7,11 @@ import { field, form, read } from '../forms.js';
 import { formatNumber, t } from '../i18n.js';
 import { levelText } from '../views.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').CourseOut} CourseOut */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/** @param {PageContext} ctx */
 function courseForm(ctx) {
   const levels = [['', t('level.training')], ...[5, 4, 3, 2, 1].map((n) => [String(n), t(`level.${n}`)])];
   const create = form({ id: 'create-course' },
@@ -43,7 +49,9 @@ function courseForm(ctx) {
   return create;
 }
 
+/** @param {PageContext} ctx */
 export default async function courses(ctx) {
+  /** @type {List<CourseOut>} */
   const list = await api.get('/api/v1/courses', { query: { limit: 100 }, signal: ctx.signal });
   const rows = list.items.map((c) => h('tr', { dataset: { courseId: c.id } },
     h('td', {}, h('code', {}, c.code)),

@@ -1,3 +1,4 @@
+// @ts-check
 // Messages sent to one phone number or email address (administrators see the text).
 import * as api from '../api.js';
 import { h } from '../dom.js';
@@ -6,6 +7,11 @@ import { field } from '../forms.js';
 import { formatDate, t } from '../i18n.js';
 import { badge } from '../views.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').NotificationItem} NotificationItem */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/** @param {PageContext} ctx */
 export default async function adminMessages(ctx) {
   const recipient = ctx.query.get('recipient') || '';
   const search = h('form', { class: 'filters', role: 'search', id: 'recipient-form' },
@@ -13,11 +19,12 @@ export default async function adminMessages(ctx) {
     h('div', { class: 'field' }, h('button', { type: 'submit' }, t('admsg.find'))));
   search.addEventListener('submit', (event) => {
     event.preventDefault();
-    const value = search.elements.namedItem('recipient').value.trim();
+    const value = /** @type {HTMLInputElement} */ (search.elements.namedItem('recipient')).value.trim();
     ctx.go(value ? `/admin/messages?recipient=${encodeURIComponent(value)}` : '/admin/messages');
   });
   let body;
   try {
+    /** @type {List<NotificationItem>} */
     const list = await api.get('/api/v1/notifications', { query: { recipient, limit: 100 }, signal: ctx.signal });
     body = list.items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'notifications' },
       h('thead', {}, h('tr', {}, [t('admsg.time'), t('admsg.event'), t('admsg.channel'), t('admsg.to'), t('admsg.status'), t('admsg.body')]
@@ -30,7 +37,7 @@ export default async function adminMessages(ctx) {
         h('td', {}, badge('delivery', m.status), m.attempts > 1 ? ` ×${m.attempts}` : '', m.error_code ? h('div', { class: 'muted' }, m.error_code) : null),
         h('td', {}, m.subject ? h('strong', {}, m.subject) : null, h('pre', {}, m.body))))))) : h('p', { class: 'notice' }, t('messages.none'));
   } catch (error) {
-    if (error.name === 'AbortError') throw error;
+    if (api.isAbort(error)) throw error;
     body = notice(error);
   }
   ctx.show(t('admsg.title'), search, body);

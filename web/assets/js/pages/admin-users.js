@@ -1,3 +1,4 @@
+// @ts-check
 // Users: find people, create trainer and administrator accounts.
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
@@ -5,6 +6,11 @@ import { showDone, showErrors } from '../errors.js';
 import { field, form, read } from '../forms.js';
 import { formatDate, t } from '../i18n.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').UserOut} UserOut */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/** @param {UserOut[]} items */
 function table(items) {
   if (!items.length) return h('p', { class: 'notice' }, t('users.none'));
   return h('div', { class: 'table-wrap' }, h('table', { id: 'users' },
@@ -18,9 +24,11 @@ function table(items) {
       h('td', {}, formatDate(u.created_at)))))));
 }
 
+/** @param {PageContext} ctx */
 export default async function users(ctx) {
   const role = ctx.query.get('role') || '';
   const q = ctx.query.get('q') || '';
+  /** @type {List<UserOut>} */
   const list = await api.get('/api/v1/users', { query: { role, q, limit: 50 }, signal: ctx.signal });
   const filters = h('form', { class: 'filters', role: 'search' },
     field({ name: 'q', label: t('users.search'), type: 'search', value: q }),
@@ -28,7 +36,7 @@ export default async function users(ctx) {
     h('div', { class: 'field' }, h('button', { type: 'submit' }, t('catalogue.apply'))));
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
-    const data = read(filters);
+    const data = /** @type {Record<string, string>} */ (read(filters)); // a search box and a select
     ctx.go(`/admin/users?${new URLSearchParams(data)}`);
   });
   const create = form({ id: 'create-user' },

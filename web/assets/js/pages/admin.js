@@ -1,25 +1,38 @@
+// @ts-check
 // The administrator's dashboard: enrolments today, seats filled, notifications, error queues.
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { message } from '../errors.js';
 import { formatNumber, t } from '../i18n.js';
 
+/** @typedef {import('../types.js').OpsQueues} OpsQueues */
+
+/**
+ * @param {string} label
+ * @param {string} value
+ * @param {string} [id]
+ */
 function stat(label, value, id) {
   return h('div', { class: 'stat', id },
     h('span', { class: 'value' }, value), h('span', { class: 'label' }, label));
 }
 
+/** @param {PromiseSettledResult<unknown>} result */
 function failed(result) {
-  return h('p', { class: 'notice error' }, message(result.reason));
+  return h('p', { class: 'notice error' }, message(result.status === 'rejected' ? result.reason : undefined));
 }
 
 const SERVICES = ['enrollment', 'certification', 'notification'];
 
-/** Messages parked in each service's .error queue, plus what waits in queues and outboxes. */
+/**
+ * Messages parked in each service's .error queue, plus what waits in queues and outboxes.
+ * @param {PromiseSettledResult<OpsQueues>[]} results
+ */
 function queues(results) {
+  /** @type {(state: OpsQueues, suffix: string) => number | null} null: a depth is unknown */
   const parked = (state, suffix) => state.queues.filter((q) => q.name.endsWith(suffix))
-    .reduce((sum, q) => (sum === null || q.messages === null ? null : sum + q.messages), 0);
-  const waiting = (state) => state.queues.filter((q) => !/\.(error|skipped)$/.test(q.name))
+    .reduce((/** @type {number | null} */ sum, q) => (sum === null || q.messages === null ? null : sum + q.messages), 0);
+  const waiting = (/** @type {OpsQueues} */ state) => state.queues.filter((q) => !/\.(error|skipped)$/.test(q.name))
     .reduce((sum, q) => sum + (q.messages ?? 0), 0);
   const rows = results.map((result, i) => {
     if (result.status !== 'fulfilled') {
@@ -40,14 +53,17 @@ function queues(results) {
     h('tbody', {}, rows)));
 }
 
+/** @param {import('../main.js').PageContext} ctx */
 export default async function dashboard(ctx) {
   const [enrol, notes, ...ops] = await Promise.allSettled([
     api.get('/api/v1/admin/stats', { signal: ctx.signal }),
     api.get('/api/v1/notifications/stats', { signal: ctx.signal }),
     ...SERVICES.map((name) => api.get(`/api/v1/ops/${name}/queues`, { signal: ctx.signal })),
   ]);
-  const e = enrol.value;
-  const n = notes.value;
+  /** @type {import('../types.js').StatsOut | undefined} */
+  const e = enrol.status === 'fulfilled' ? enrol.value : undefined;
+  /** @type {import('../types.js').NotificationStats | undefined} */
+  const n = notes.status === 'fulfilled' ? notes.value : undefined;
   const filled = e && e.seats_capacity ? `${formatNumber((e.seats_filled / e.seats_capacity) * 100)}%` : '—';
   ctx.show(t('dash.title'),
     h('h2', {}, t('dash.enrolment')),

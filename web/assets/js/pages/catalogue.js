@@ -1,3 +1,4 @@
+// @ts-check
 // The catalogue: classes to enrol in, filtered by category, "open for enrolment" and text.
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
@@ -6,10 +7,20 @@ import { checkbox, field } from '../forms.js';
 import { has, t } from '../i18n.js';
 import { classCard } from '../views.js';
 
+/** @typedef {import('../types.js').ClassOut} ClassOut */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/**
+ * The categories of the courses (the first 500).
+ * @param {AbortSignal} signal
+ */
 async function categories(signal) {
+  /** @type {Set<string>} */
   const found = new Set();
+  /** @type {string | null | undefined} */
   let cursor = null;
   for (let page = 0; page < 5; page += 1) {
+    /** @type {List<import('../types.js').CourseOut>} */
     const list = await api.get('/api/v1/courses', { query: { limit: 100, cursor }, signal });
     for (const course of list.items) found.add(course.category);
     cursor = list.next_cursor;
@@ -18,6 +29,11 @@ async function categories(signal) {
   return [...found].sort();
 }
 
+/**
+ * @typedef {{q: string, category: string, open: boolean}} Filters
+ * @param {URLSearchParams} params
+ * @returns {Filters}
+ */
 function filtersOf(params) {
   return {
     q: params.get('q') || '',
@@ -26,13 +42,19 @@ function filtersOf(params) {
   };
 }
 
+/**
+ * @param {Filters} filters
+ * @param {string | null} [cursor]
+ */
 function classQuery(filters, cursor) {
   const { q, category, open } = filters;
   return { q, category, open: open ? 'true' : undefined, limit: 20, cursor };
 }
 
+/** @param {import('../main.js').PageContext} ctx */
 export default async function catalogue(ctx) {
   let current = filtersOf(ctx.query);
+  /** @type {[string[], List<ClassOut>]} */
   const [cats, first] = await Promise.all([
     categories(ctx.signal),
     api.get('/api/v1/classes', { query: classQuery(current), signal: ctx.signal }),
@@ -52,8 +74,10 @@ export default async function catalogue(ctx) {
   const list = h('div', { class: 'cards three', id: 'class-list' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('catalogue.more'));
   const problem = h('div', {});
+  /** @type {string | null | undefined} */
   let cursor = null;
   let shown = 0;
+  /** @type {(page: List<ClassOut>, options?: {append?: boolean}) => void} */
   const draw = (page, { append = false } = {}) => {
     if (!append) {
       list.replaceChildren();
@@ -72,6 +96,7 @@ export default async function catalogue(ctx) {
 
   // Filtering replaces only the list (the form keeps what is being typed) and the address, so
   // the back button and a shared link give the same list.
+  /** @type {AbortController | null} */
   let loading = null;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -93,7 +118,7 @@ export default async function catalogue(ctx) {
         draw(page);
       })
       .catch((error) => {
-        if (error.name !== 'AbortError') problem.replaceChildren(notice(error));
+        if (!api.isAbort(error)) problem.replaceChildren(notice(error));
       })
       .finally(() => {
         if (!signal.aborted) list.removeAttribute('aria-busy');

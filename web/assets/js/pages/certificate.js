@@ -1,3 +1,4 @@
+// @ts-check
 // One certificate in full (holder, trainers and administrators may open it).
 import * as api from '../api.js';
 import { h } from '../dom.js';
@@ -5,7 +6,11 @@ import { t } from '../i18n.js';
 import * as session from '../session.js';
 import { certActions, certFacts, certStatus, certTitle } from '../certificate-view.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+
+/** @param {PageContext} ctx */
 export default async function certificate(ctx) {
+  /** @type {import('../types.js').CertificateOut} */
   const cert = await api.get(`/api/v1/certificates/${encodeURIComponent(ctx.params.id)}`, { signal: ctx.signal });
   const back = session.role() === 'trainee' ? ['/me/certificates', t('nav.certificates')]
     : [`/trainer/classes/${encodeURIComponent(cert.class_id)}/certificates`, t('console.tab.certificates')];

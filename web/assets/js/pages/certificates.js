@@ -1,3 +1,4 @@
+// @ts-check
 // My certificates, and the ones still being issued after a passing result.
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
@@ -5,6 +6,15 @@ import { t } from '../i18n.js';
 import { certActions, certFacts, certStatus, certTitle } from '../certificate-view.js';
 import { courseTitle } from '../views.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').CertificateOut} CertificateOut */
+/** @typedef {import('../types.js').EnrolmentDetail} EnrolmentDetail */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/**
+ * @param {CertificateOut} cert
+ * @param {PageContext} ctx
+ */
 function card(cert, ctx) {
   return h('article', { class: 'card certificate', dataset: { certificateId: cert.id, status: cert.status } },
     h('div', { class: 'spread' },
@@ -14,7 +24,12 @@ function card(cert, ctx) {
     certActions(cert, { toast: ctx.toast }));
 }
 
+/**
+ * My certificates, and my passing enrolments that have none yet.
+ * @param {AbortSignal} signal
+ */
 async function load(signal) {
+  /** @type {[List<CertificateOut>, List<EnrolmentDetail>]} */
   const [certs, enrolments] = await Promise.all([
     api.get('/api/v1/me/certificates', { signal }),
     api.get('/api/v1/me/enrollments', { signal }),
@@ -24,6 +39,7 @@ async function load(signal) {
   return { certs: certs.items, waiting };
 }
 
+/** @param {PageContext} ctx */
 export default async function certificates(ctx) {
   let data = await load(ctx.signal);
   const box = h('div', { class: 'stack', id: 'certificates' });

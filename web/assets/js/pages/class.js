@@ -1,22 +1,35 @@
+// @ts-check
 // One class: schedule, venue, live seats left; enrol, see the waitlist position, accept, cancel.
 import * as api from '../api.js';
-import { busy, h, replace } from '../dom.js';
+import { append, busy, h, replace } from '../dom.js';
 import { message } from '../errors.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
 import * as session from '../session.js';
 import { enrolmentActions } from '../enrolment-actions.js';
 import { badge, courseTitle, dateRange, enrolmentLine, levelText, openBadge, seatsText, venueText } from '../views.js';
 
+/** @typedef {import('../types.js').ClassOut} ClassOut */
+/** @typedef {import('../types.js').EnrolmentDetail} EnrolmentDetail */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
 const LIVE = new Set(['confirmed', 'waitlisted', 'offered', 'attended', 'completed', 'no_show']);
 
+/**
+ * My live enrolment in the class, if I am a trainee and have one.
+ * @param {string} classId
+ * @param {AbortSignal} signal
+ * @returns {Promise<EnrolmentDetail | null>}
+ */
 async function mine(classId, signal) {
   if (session.role() !== 'trainee') return null;
+  /** @type {List<EnrolmentDetail>} */
   const list = await api.get('/api/v1/me/enrollments', { signal });
   return list.items.find((e) => e.class_id === classId && LIVE.has(e.status)) || null;
 }
 
+/** @param {ClassOut} cls */
 function facts(cls) {
-  const rows = [
+  const rows = /** @type {([string, import('../dom.js').Child] | null)[]} */ ([
     [t('class.when'), dateRange(cls.starts_on, cls.ends_on)],
     [t('class.days'), h('ul', { class: 'meta' }, cls.schedule_days.map((d) => h('li', {}, formatDate(d, { weekday: true }))))],
     cls.session_start ? [t('class.starts_at'), cls.session_start.slice(0, 5)] : null,
@@ -26,10 +39,11 @@ function facts(cls) {
     [t('class.window'), `${formatDate(cls.enroll_opens_at, { withTime: true })} – ${formatDate(cls.enroll_closes_at, { withTime: true })}`],
     [t('class.policy'), t(`class.policy.${cls.waitlist_policy}`, { h: cls.offer_hours })],
     cls.union_members_only ? [t('class.eligibility'), t('class.union_only')] : null,
-  ].filter(Boolean);
+  ]).filter((row) => row !== null);
   return h('dl', { class: 'facts' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+/** @param {ClassOut} cls */
 function seatsBox(cls) {
   return h('div', { class: 'card', id: 'seats' },
     h('p', { class: `seats ${cls.seats_left > 0 ? '' : 'none'}`.trim(), 'aria-live': 'polite', id: 'seats-left' }, seatsText(cls)),
@@ -37,6 +51,7 @@ function seatsBox(cls) {
     h('p', { class: 'muted' }, t('class.waitlist_length', { n: cls.waitlist_length })));
 }
 
+/** @param {import('../types.js').EnrolmentState} result */
 function resultNotice(result) {
   if (result.status === 'confirmed') {
     return h('div', { class: 'notice ok', role: 'status', id: 'enrol-result' },
@@ -51,6 +66,12 @@ function resultNotice(result) {
   return h('div', { class: 'notice', role: 'status', id: 'enrol-result' }, enrolmentLine(result));
 }
 
+/**
+ * @param {import('../main.js').PageContext} ctx
+ * @param {ClassOut} cls
+ * @param {EnrolmentDetail | null} current  my live enrolment in it
+ * @param {() => void} refreshSeats
+ */
 function enrolArea(ctx, cls, current, refreshSeats) {
   const area = h('section', { class: 'card', id: 'enrol', 'aria-labelledby': 'enrol-h' },
     h('h2', { id: 'enrol-h' }, t('enrol.heading')));
@@ -63,17 +84,18 @@ function enrolArea(ctx, cls, current, refreshSeats) {
   }
   if (who !== 'trainee') {
     area.append(h('p', { class: 'muted' }, t('enrol.staff_cannot')));
-    if (cls.trainers.some((x) => x.id === session.current().user.id) || who === 'admin') {
+    if (cls.trainers.some((x) => x.id === session.current()?.user.id) || who === 'admin') {
       area.append(h('a', { class: 'button secondary', href: `/trainer/classes/${encodeURIComponent(cls.id)}` }, t('console.open')));
     }
     return area;
   }
   if (current) {
-    area.append(
+    // append() skips the null of an enrolment with no actions (completed); area.append() would
+    // show it as the text "null".
+    return append(area, [
       h('p', {}, badge('status', current.status), ' ', h('span', { class: 'big', id: 'my-status' }, enrolmentLine(current))),
       enrolmentActions(current, { toast: ctx.toast, after: refresh }),
-      h('p', {}, h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))));
-    return area;
+      h('p', {}, h('a', { href: '/me/enrolments' }, t('enrol.see_mine')))]);
   }
   if (!cls.open_for_enrolment) {
     area.append(h('p', {}, openBadge(cls)));
@@ -91,8 +113,9 @@ function enrolArea(ctx, cls, current, refreshSeats) {
       button.remove();
       refreshSeats();
     } catch (error) {
-      const extra = error.code === 'already_enrolled' ? h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))
-        : error.code === 'profile_incomplete' ? h('a', { href: `/me/profile?next=${encodeURIComponent(`/classes/${cls.id}`)}` }, t('nav.profile')) : null;
+      const code = error instanceof api.ApiError ? error.code : null;
+      const extra = code === 'already_enrolled' ? h('a', { href: '/me/enrolments' }, t('enrol.see_mine'))
+        : code === 'profile_incomplete' ? h('a', { href: `/me/profile?next=${encodeURIComponent(`/classes/${cls.id}`)}` }, t('nav.profile')) : null;
       replace(outcome, h('div', { class: 'notice error', role: 'alert' }, message(error), ' ', extra));
     }
   }));
@@ -100,8 +123,10 @@ function enrolArea(ctx, cls, current, refreshSeats) {
   return area;
 }
 
+/** @param {import('../main.js').PageContext} ctx */
 export default async function classPage(ctx) {
   const id = ctx.params.id;
+  /** @type {[ClassOut, EnrolmentDetail | null]} */
   const [cls, current] = await Promise.all([
     api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal }),
     mine(id, ctx.signal),
@@ -110,14 +135,15 @@ export default async function classPage(ctx) {
   // Live seats: free classes fill in minutes, so keep the count fresh while the page is open.
   const refreshSeats = async () => {
     try {
+      /** @type {ClassOut} */
       const now = await api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal, retries: 0 });
-      const line = seats.querySelector('#seats-left');
+      const line = /** @type {HTMLElement} */ (seats.querySelector('#seats-left'));
       line.textContent = seatsText(now);
       line.className = `seats ${now.seats_left > 0 ? '' : 'none'}`.trim();
-      const meter = seats.querySelector('meter');
+      const meter = /** @type {HTMLMeterElement} */ (seats.querySelector('meter'));
       meter.max = now.capacity;
       meter.value = now.capacity - now.seats_left;
-      seats.querySelector('.muted').textContent = t('class.waitlist_length', { n: now.waitlist_length });
+      /** @type {HTMLElement} */ (seats.querySelector('.muted')).textContent = t('class.waitlist_length', { n: now.waitlist_length });
     } catch {
       /* keep the last figures; the next tick tries again */
     }

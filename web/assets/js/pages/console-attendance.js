@@ -1,3 +1,4 @@
+// @ts-check
 // Attendance for one class day: present, late, excused or absent per trainee holding a seat.
 import * as api from '../api.js';
 import { busy, h, uid } from '../dom.js';
@@ -5,9 +6,15 @@ import { formMessage, showDone, showErrors } from '../errors.js';
 import { form } from '../forms.js';
 import { formatDate, t, today } from '../i18n.js';
 
+/** @typedef {import('./console.js').Tab} Tab */
+
 export const ON_ROSTER = new Set(['confirmed', 'attended', 'completed', 'no_show']);
 const MARKS = ['present', 'late', 'excused', 'absent'];
 
+/**
+ * @param {string[]} days
+ * @param {string | null} asked
+ */
 function defaultDay(days, asked) {
   if (asked && days.includes(asked)) return asked;
   const now = today();
@@ -16,6 +23,7 @@ function defaultDay(days, asked) {
   return past.length ? past[past.length - 1] : days[0];
 }
 
+/** @param {Tab} tab */
 export async function attendanceTab({ ctx, cls, roster, base }) {
   const days = roster.schedule_days;
   const day = defaultDay(days, ctx.query.get('day'));
@@ -25,8 +33,9 @@ export async function attendanceTab({ ctx, cls, roster, base }) {
     h('label', { for: dayId }, t('attendance.day')),
     h('select', { id: dayId, name: 'day' }, days.map((d) => h('option', { value: d, selected: d === day },
       formatDate(d, { weekday: true }) + (d > today() ? ` (${t('attendance.future')})` : '')))));
-  picker.querySelector('select').addEventListener('change', (event) => {
-    ctx.go(`${base}/attendance?day=${encodeURIComponent(event.target.value)}`);
+  const select = /** @type {HTMLSelectElement} */ (picker.querySelector('select'));
+  select.addEventListener('change', () => {
+    ctx.go(`${base}/attendance?day=${encodeURIComponent(select.value)}`);
   });
   if (!seated.length) return h('div', {}, picker, h('p', { class: 'notice' }, t('attendance.nobody')));
 
@@ -46,12 +55,13 @@ export async function attendanceTab({ ctx, cls, roster, base }) {
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'plain', id: 'all-present' }, t('attendance.all_present')),
       h('button', { type: 'submit' }, t('attendance.save'))));
-  sheet.querySelector('#all-present').addEventListener('click', () => {
-    for (const select of sheet.querySelectorAll('select.mark')) if (!select.value) select.value = 'present';
+  const marks = () => /** @type {NodeListOf<HTMLSelectElement>} */ (sheet.querySelectorAll('select.mark'));
+  /** @type {HTMLElement} */ (sheet.querySelector('#all-present')).addEventListener('click', () => {
+    for (const mark of marks()) if (!mark.value) mark.value = 'present';
   });
   sheet.addEventListener('submit', (event) => {
     event.preventDefault();
-    const records = [...sheet.querySelectorAll('select.mark')]
+    const records = [...marks()]
       .filter((s) => s.value).map((s) => ({ enrollment_id: s.name, status: s.value }));
     if (!records.length) {
       formMessage(sheet, t('attendance.nothing'));

@@ -1,3 +1,4 @@
+// @ts-check
 // A class's certificates: issue now for a passing result without one; approve pending ones;
 // suspend, reinstate, revoke or reissue with a reason.
 import * as api from '../api.js';
@@ -7,12 +8,28 @@ import { message } from '../errors.js';
 import { formatDate, t } from '../i18n.js';
 import { badge } from '../views.js';
 
-/** The certification service's list of one class's certificates. */
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('./console.js').Tab} Tab */
+/** @typedef {import('../types.js').CertificateOut} CertificateOut */
+/** @typedef {import('../types.js').ReleasedResult} ReleasedResult */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/**
+ * The certification service's list of one class's certificates.
+ * @param {string} classId
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<List<CertificateOut>>}
+ */
 export function classCertificates(classId, signal) {
   return api.get('/api/v1/certificates', { query: { class_id: classId }, signal });
 }
 
-/** The certification service's released results of one class, with their live certificate. */
+/**
+ * The certification service's released results of one class, with their live certificate.
+ * @param {string} classId
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<List<ReleasedResult>>}
+ */
 function classResults(classId, signal) {
   return api.get('/api/v1/results', { query: { class_id: classId }, signal });
 }
@@ -21,6 +38,7 @@ function classResults(classId, signal) {
 // for approval. "Issue now" numbers and signs it at once (for a pending one, like approving).
 const NOT_ISSUED = new Set([null, undefined, 'withdrawn', 'pending']);
 
+/** @type {Record<string, {when: string[], reason: boolean, danger: boolean}>} */
 const ACTIONS = {
   approve: { when: ['pending'], reason: false, danger: false },
   suspend: { when: ['valid'], reason: true, danger: true },
@@ -35,10 +53,20 @@ function rowError() {
   return h('p', { class: 'field-error row-error', role: 'alert' });
 }
 
+/**
+ * @param {HTMLElement} box
+ * @param {unknown} error
+ */
 function showRowError(box, error) {
   box.textContent = message(error);
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {CertificateOut} cert
+ * @param {string} name  one of ACTIONS
+ * @param {HTMLElement} errorBox
+ */
 function actionButton(ctx, cert, name, errorBox) {
   const spec = ACTIONS[name];
   const button = h('button', { type: 'button', class: `small ${spec.danger ? 'danger' : 'secondary'} ${name}` }, t(`certs.${name}`));
@@ -62,6 +90,11 @@ function actionButton(ctx, cert, name, errorBox) {
   return button;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {ReleasedResult} result
+ * @param {HTMLElement} errorBox
+ */
 function issueButton(ctx, result, errorBox) {
   const button = h('button', { type: 'button', class: 'small issue-now' }, t('certs.issue_now'));
   button.addEventListener('click', async () => {
@@ -80,7 +113,11 @@ function issueButton(ctx, result, errorBox) {
   return button;
 }
 
-/** Passing results whose certificate is not issued yet, each with "issue now". */
+/**
+ * Passing results whose certificate is not issued yet, each with "issue now".
+ * @param {PageContext} ctx
+ * @param {ReleasedResult[]} results
+ */
 function awaiting(ctx, results) {
   const rows = results.filter((r) => r.passed && NOT_ISSUED.has(r.certificate_status)).map((r) => {
     const errorBox = rowError();
@@ -100,25 +137,33 @@ function awaiting(ctx, results) {
       h('tbody', {}, rows))));
 }
 
+/**
+ * Settle `promise` to its value or its error (an abort still throws).
+ * @template T
+ * @param {Promise<T>} promise
+ * @returns {Promise<{value: T} | {error: unknown}>}
+ */
 async function load(promise) {
   try {
     return { value: await promise };
   } catch (error) {
-    if (error.name === 'AbortError') throw error;
+    if (api.isAbort(error)) throw error;
     return { error };
   }
 }
 
+/** @param {Tab} tab */
 export async function certificatesTab({ ctx, cls }) {
   const out = h('div', { 'aria-live': 'polite' });
   const [certs, results] = await Promise.all([
     load(classCertificates(cls.id, ctx.signal)), load(classResults(cls.id, ctx.signal))]);
-  if (certs.error) return h('div', {}, h('p', { class: 'notice error', role: 'alert' }, message(certs.error)));
+  if ('error' in certs) return h('div', {}, h('p', { class: 'notice error', role: 'alert' }, message(certs.error)));
   const list = certs.value;
   const pending = list.items.filter((c) => c.status === 'pending');
   const bulk = pending.length > 1 ? h('button', { type: 'button', id: 'approve-all' }, t('certs.approve_all', { n: pending.length })) : null;
   bulk?.addEventListener('click', () => busy(bulk, async () => {
     try {
+      /** @type {import('../types.js').BulkApproveOut} */
       const r = await api.post('/api/v1/certificates/approve', { ids: pending.map((c) => c.id) });
       ctx.toast(t('certs.approved_many', { ok: r.approved.length, failed: r.failed.length }));
       ctx.reload();
@@ -138,7 +183,7 @@ export async function certificatesTab({ ctx, cls }) {
         .map((name) => actionButton(ctx, cert, name, errorBox))), errorBox));
   });
   return h('div', { class: 'stack' },
-    results.error ? h('p', { class: 'notice error', role: 'alert' }, message(results.error)) : awaiting(ctx, results.value.items),
+    'error' in results ? h('p', { class: 'notice error', role: 'alert' }, message(results.error)) : awaiting(ctx, results.value.items),
     h('h3', {}, t('certs.list_title')),
     h('p', { class: 'muted' }, t('certs.lead')),
     bulk, out,

@@ -1,3 +1,4 @@
+// @ts-check
 // Roster import from CSV (the class's trainers and administrators): upload, then one result per
 // row: created, already enrolled, or refused and why.
 import * as api from '../api.js';
@@ -8,6 +9,9 @@ import { field, form } from '../forms.js';
 import * as session from '../session.js';
 import { badge } from '../views.js';
 
+/** @typedef {import('./console.js').Tab} Tab */
+/** @typedef {import('../types.js').ImportRowOut} ImportRowOut */
+
 const SAMPLE = 'phone,name,email,union_member,employer,id_type,id_number\n13800138000,张三,,true,某某物流公司,,\n';
 // The gateway refuses bodies over 5 MB; say so before uploading.
 const MAX_BYTES = 5 * 1024 * 1024;
@@ -17,7 +21,10 @@ function sampleLink() {
   return h('a', { href, download: 'roster-sample.csv' }, t('import.sample'));
 }
 
-/** Why a row was not added, in the words of someone importing (not of the trainee). */
+/**
+ * Why a row was not added, in the words of someone importing (not of the trainee).
+ * @param {ImportRowOut} row
+ */
 function why(row) {
   if (!row.code) return '';
   if (has(`import.why.${row.code}`)) return t(`import.why.${row.code}`);
@@ -25,8 +32,10 @@ function why(row) {
   return row.detail || row.code;
 }
 
+/** @type {Record<string, string>} */
 const TONE = { created: 'ok', refused: 'bad', already_enrolled: '' };
 
+/** @param {import('../types.js').ImportOut} r */
 function results(r) {
   return h('div', { class: 'stack', id: 'import-result' },
     h('p', { class: `notice ${r.refused ? 'warn' : 'ok'}`, role: 'status' },
@@ -43,6 +52,7 @@ function results(r) {
         h('td', { class: 'why' }, why(row))))))) : h('p', { class: 'notice' }, t('import.no_rows')));
 }
 
+/** @param {Tab} tab */
 export async function importTab({ cls }) {
   const progress = h('progress', { hidden: true, 'aria-label': t('import.uploading') });
   const out = h('div', { 'aria-live': 'polite' });
@@ -55,7 +65,7 @@ export async function importTab({ cls }) {
     progress);
   upload.addEventListener('submit', (event) => {
     event.preventDefault();
-    const file = upload.elements.namedItem('file').files[0];
+    const file = /** @type {HTMLInputElement} */ (upload.elements.namedItem('file')).files?.[0];
     if (!file) {
       showErrors(upload, new api.ApiError(422, { code: 'file_required' }));
       return;

@@ -1,3 +1,4 @@
+// @ts-check
 // The roster: seat holders, offers and the waitlist, with masked contact and status.
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
@@ -5,17 +6,23 @@ import { notice } from '../errors.js';
 import { formatDate, formatNumber, locale, t } from '../i18n.js';
 import { badge } from '../views.js';
 
+/** @typedef {import('./console.js').Tab} Tab */
+/** @typedef {import('../types.js').RosterEntry} RosterEntry */
+
+/** @param {RosterEntry} entry */
 function statusCell(entry) {
   const extra = entry.status === 'waitlisted' && entry.waitlist_position ? ` #${entry.waitlist_position}`
     : entry.status === 'offered' && entry.offer_expires_at ? ` → ${formatDate(entry.offer_expires_at, { withTime: true })}` : '';
   return h('td', {}, badge('status', entry.status), extra);
 }
 
+/** @param {RosterEntry} entry */
 function reach(entry) {
   if (entry.reachable === null || entry.reachable === undefined) return '—';
   return entry.reachable ? t('roster.reachable') : t('roster.unreachable', { why: entry.unreachable_reason || '' });
 }
 
+/** @param {Tab} tab */
 export async function rosterTab({ cls, roster }) {
   const exportButton = h('button', { type: 'button', class: 'secondary small' }, t('roster.export'));
   const holder = h('div', {});

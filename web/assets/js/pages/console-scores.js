@@ -1,3 +1,4 @@
+// @ts-check
 // Theory and practical scores (0-100, validated here and by the service), then release results.
 import * as api from '../api.js';
 import { busy, h, uid } from '../dom.js';
@@ -7,6 +8,12 @@ import { form } from '../forms.js';
 import { formatDate, formatNumber, has, t } from '../i18n.js';
 import { ON_ROSTER } from './console-attendance.js';
 
+/** @typedef {import('./console.js').Tab} Tab */
+
+/**
+ * @param {import('../types.js').RosterEntry} entry
+ * @param {'theory' | 'practical'} kind
+ */
 function scoreInput(entry, kind) {
   const id = uid(kind);
   const value = entry[`${kind}_score`];
@@ -21,7 +28,10 @@ function scoreInput(entry, kind) {
     }));
 }
 
-/** Return a problem with a score input, or null. */
+/**
+ * Return a problem with a score input, or null.
+ * @param {HTMLInputElement} input
+ */
 function invalid(input) {
   if (input.value === '') return null;
   const value = Number(input.value);
@@ -30,8 +40,12 @@ function invalid(input) {
   return null;
 }
 
+/**
+ * @param {HTMLElement} row
+ * @param {string | null} text
+ */
 function rowError(row, text) {
-  row.querySelector('.field-error').textContent = text || '';
+  /** @type {HTMLElement} */ (row.querySelector('.field-error')).textContent = text || '';
   const inputs = [...row.querySelectorAll('input')];
   const culprits = inputs.filter((i) => invalid(i));
   for (const input of inputs) {
@@ -41,6 +55,11 @@ function rowError(row, text) {
   }
 }
 
+/**
+ * Save one row's scores if they changed.
+ * @param {HTMLElement} row
+ * @returns {Promise<'unchanged' | 'invalid' | 'saved' | 'failed'>}
+ */
 async function save(row) {
   const inputs = [...row.querySelectorAll('input')];
   const changed = inputs.filter((i) => i.value !== i.dataset.original);
@@ -50,22 +69,29 @@ async function save(row) {
     rowError(row, problems[0]);
     return 'invalid';
   }
+  /** @type {Record<string, number>} */
   const body = {};
   for (const input of inputs) if (input.value !== '') body[input.name] = Number(input.value);
   try {
-    await api.put(`/api/v1/enrollments/${encodeURIComponent(row.dataset.enrollmentId)}/result`, body);
+    await api.put(`/api/v1/enrollments/${encodeURIComponent(String(row.dataset.enrollmentId))}/result`, body);
     for (const input of inputs) input.dataset.original = input.value;
     rowError(row, '');
-    row.querySelector('.saved').textContent = t('scores.row_saved');
+    /** @type {HTMLElement} */ (row.querySelector('.saved')).textContent = t('scores.row_saved');
     return 'saved';
   } catch (error) {
-    const field = error.errors?.[0]?.loc?.[1];
-    const text = field ? `${t(`scores.${field}`)}: ${has(`validation.${error.errors[0].type}`) ? t(`validation.${error.errors[0].type}`) : t('scores.range')}` : message(error);
+    const entry = error instanceof api.ApiError ? error.errors[0] : undefined;
+    const field = entry?.loc?.[1];
+    const text = field ? `${t(`scores.${field}`)}: ${has(`validation.${entry?.type}`) ? t(`validation.${entry?.type}`) : t('scores.range')}` : message(error);
     rowError(row, text);
     return 'failed';
   }
 }
 
+/**
+ * @param {import('../main.js').PageContext} ctx
+ * @param {import('../types.js').ClassOut} cls
+ * @param {HTMLFormElement} sheet
+ */
 function releaseBox(ctx, cls, sheet) {
   const box = h('section', { class: 'card', 'aria-labelledby': 'release-h' },
     h('h3', { id: 'release-h' }, t('scores.release_title')),
@@ -77,13 +103,15 @@ function releaseBox(ctx, cls, sheet) {
     if (!(await confirm(t('scores.release_confirm'), { ok: t('scores.release') }))) return;
     await busy(button, async () => {
       try {
+        /** @type {import('../types.js').ReleaseOut} */
         const r = await api.post(`/api/v1/classes/${encodeURIComponent(cls.id)}/release-results`);
         out.replaceChildren(h('p', { class: 'notice ok', id: 'release-result' },
           t('scores.released', { completed: r.completed, corrected: r.corrected, no_show: r.no_show, unchanged: r.unchanged })));
         ctx.toast(t('scores.released_toast'));
       } catch (error) {
         out.replaceChildren(h('p', { class: 'notice error', role: 'alert', id: 'release-error' }, message(error)));
-        for (const id of error.problem?.enrollment_ids || []) {
+        for (const id of (error instanceof api.ApiError && error.problem.enrollment_ids) || []) {
+          /** @type {HTMLElement | null} */
           const row = sheet.querySelector(`tr[data-enrollment-id="${CSS.escape(id)}"]`);
           if (row) rowError(row, t('scores.missing'));
         }
@@ -94,9 +122,11 @@ function releaseBox(ctx, cls, sheet) {
   return box;
 }
 
+/** @param {Tab} tab */
 export async function scoresTab({ ctx, cls, roster }) {
   const seated = roster.items.filter((e) => ON_ROSTER.has(e.status));
   if (!seated.length) return h('p', { class: 'notice' }, t('attendance.nobody'));
+  /** @type {import('../types.js').CourseOut} */
   const course = await api.get(`/api/v1/courses/${encodeURIComponent(cls.course_id)}`, { signal: ctx.signal });
   const rows = seated.map((entry) => h('tr', { dataset: { enrollmentId: entry.enrollment_id } },
     h('th', { scope: 'row', class: 'name' }, entry.name || entry.phone_masked),
@@ -113,10 +143,11 @@ export async function scoresTab({ ctx, cls, roster }) {
       h('tbody', {}, rows))),
     h('button', { type: 'submit' }, t('scores.save')));
   sheet.addEventListener('input', (event) => {
-    if (event.target.matches('input[type=number]')) {
-      const row = event.target.closest('tr');
-      row.querySelector('.saved').textContent = '';
-      const problem = invalid(event.target);
+    const input = event.target;
+    if (input instanceof HTMLInputElement && input.matches('input[type=number]')) {
+      const row = /** @type {HTMLTableRowElement} */ (input.closest('tr'));
+      /** @type {HTMLElement} */ (row.querySelector('.saved')).textContent = '';
+      const problem = invalid(input);
       rowError(row, problem);
     }
   });
@@ -124,7 +155,7 @@ export async function scoresTab({ ctx, cls, roster }) {
     event.preventDefault();
     busy(sheet.querySelector('button[type=submit]'), async () => {
       const outcomes = [];
-      for (const row of sheet.querySelectorAll('tbody tr')) outcomes.push(await save(row));
+      for (const row of /** @type {NodeListOf<HTMLTableRowElement>} */ (sheet.querySelectorAll('tbody tr'))) outcomes.push(await save(row));
       const bad = outcomes.filter((o) => o === 'invalid' || o === 'failed').length;
       const saved = outcomes.filter((o) => o === 'saved').length;
       if (bad) formMessage(sheet, t('scores.some_failed', { n: bad }));

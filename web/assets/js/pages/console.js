@@ -1,3 +1,4 @@
+// @ts-check
 // One class in the trainer console: roster, attendance, scores and results, certificates, import.
 import * as api from '../api.js';
 import { h } from '../dom.js';
@@ -10,6 +11,20 @@ import { importTab } from './console-import.js';
 import { rosterTab } from './console-roster.js';
 import { scoresTab } from './console-scores.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').ClassOut} ClassOut */
+/** @typedef {import('../types.js').RosterOut} RosterOut */
+
+/**
+ * What each tab of the console gets; it returns the tab's content.
+ * @typedef {object} Tab
+ * @property {PageContext} ctx
+ * @property {ClassOut} cls
+ * @property {RosterOut} roster
+ * @property {string} base  the console's path for this class
+ */
+
+/** @type {Record<string, (tab: Tab) => Promise<HTMLElement>>} */
 const TABS = {
   roster: rosterTab,
   attendance: attendanceTab,
@@ -18,6 +33,7 @@ const TABS = {
   import: importTab,
 };
 
+/** @param {PageContext} ctx */
 export default async function consolePage(ctx) {
   const id = ctx.params.id;
   const tab = ctx.params.tab || 'roster';
@@ -29,6 +45,7 @@ export default async function consolePage(ctx) {
     return;
   }
   const base = `/trainer/classes/${encodeURIComponent(id)}`;
+  /** @type {[ClassOut, RosterOut]} */
   const [cls, roster] = await Promise.all([
     api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal }),
     api.get(`/api/v1/classes/${encodeURIComponent(id)}/roster`, { signal: ctx.signal }),

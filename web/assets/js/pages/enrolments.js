@@ -1,3 +1,4 @@
+// @ts-check
 // My enrolments: where each stands (waitlist position, offer deadline), results, history.
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
@@ -5,8 +6,13 @@ import { formatDate, formatNumber, has, t } from '../i18n.js';
 import { enrolmentActions } from '../enrolment-actions.js';
 import { badge, courseTitle, dateRange, enrolmentLine, venueText } from '../views.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').EnrolmentDetail} EnrolmentDetail */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
 const MOVING = new Set(['waitlisted', 'offered', 'confirmed', 'attended']);
 
+/** @param {import('../types.js').HistoryEntry[]} items */
 function history(items) {
   return h('details', { class: 'history' },
     h('summary', {}, t('enrol.history')),
@@ -17,6 +23,7 @@ function history(items) {
       ' · ', has(`actor.${entry.actor_role}`) ? t(`actor.${entry.actor_role}`) : entry.actor_role))));
 }
 
+/** @param {EnrolmentDetail} item */
 function result(item) {
   const r = item.result;
   if (!r || (r.theory_score === null && r.practical_score === null && r.passed === null)) return null;
@@ -26,6 +33,10 @@ function result(item) {
     ' · ', h('strong', {}, outcome));
 }
 
+/**
+ * @param {EnrolmentDetail} item
+ * @param {PageContext} ctx
+ */
 function card(item, ctx) {
   const cls = item.class_info;
   return h('article', { class: 'card enrolment', dataset: { enrollmentId: item.id, status: item.status } },
@@ -46,7 +57,9 @@ function card(item, ctx) {
     history(item.history || []));
 }
 
+/** @param {PageContext} ctx */
 export default async function enrolments(ctx) {
+  /** @type {List<EnrolmentDetail>} */
   let data = await api.get('/api/v1/me/enrollments', { signal: ctx.signal });
   const list = h('div', { class: 'stack', id: 'enrolments' });
   const draw = () => {
@@ -68,14 +81,16 @@ export default async function enrolments(ctx) {
       if (text === last || document.querySelector('dialog[open]')) return;
       // Keep the keyboard focus on the same control of the same enrolment after redrawing.
       const focused = list.contains(document.activeElement) ? document.activeElement : null;
-      const cardId = focused?.closest('[data-enrollment-id]')?.dataset.enrollmentId;
+      /** @type {HTMLElement | null | undefined} */
+      const focusedCard = focused?.closest('[data-enrollment-id]');
+      const cardId = focusedCard?.dataset.enrollmentId;
       const role = focused ? `${focused.tagName}.${[...focused.classList].join('.')}` : null;
       data = fresh;
       last = text;
       draw();
       if (cardId && role) {
         const again = list.querySelector(`[data-enrollment-id="${CSS.escape(cardId)}"] ${role.toLowerCase().replace(/\.$/, '')}`);
-        (again || list).focus?.();
+        /** @type {HTMLElement} */ (again || list).focus?.();
       }
     } catch {
       /* try again at the next tick */

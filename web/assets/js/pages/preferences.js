@@ -1,3 +1,4 @@
+// @ts-check
 // Notification preferences: which channels may be used, and which comes first.
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
@@ -5,7 +6,11 @@ import { showDone, showErrors } from '../errors.js';
 import { checkbox, form, radios, read } from '../forms.js';
 import { t } from '../i18n.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+
+/** @param {PageContext} ctx */
 export default async function preferences(ctx) {
+  /** @type {import('../types.js').PreferencesOut} */
   const prefs = await api.get('/api/v1/me/preferences', { signal: ctx.signal });
   const prefsForm = form({ id: 'preferences-form' },
     h('p', { class: 'muted' }, t('prefs.lead')),

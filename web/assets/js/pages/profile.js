@@ -1,3 +1,4 @@
+// @ts-check
 // My profile: name (needed to enrol), email, message language, employer, ID; union membership
 // is shown only (the organiser records it: it opens union-only classes).
 import * as api from '../api.js';
@@ -8,9 +9,18 @@ import { formatDate, t } from '../i18n.js';
 import { localPath, nextPath } from '../next.js';
 import * as session from '../session.js';
 
+/** @typedef {import('../forms.js').FormValue} FormValue */
+/** @typedef {import('../types.js').ProfileOut} ProfileOut */
+
 const ID_TYPES = ['resident_id', 'passport', 'hk_macao_permit', 'taiwan_permit', 'other'];
 
+/**
+ * What to send: the fields that changed, and a new ID number with its type.
+ * @param {Record<string, unknown>} before
+ * @param {Record<string, FormValue>} after
+ */
 function changes(before, after) {
+  /** @type {Record<string, FormValue>} */
   const out = {};
   for (const [key, value] of Object.entries(after)) {
     if (key === 'id_number' || key === 'id_type') continue;
@@ -23,7 +33,9 @@ function changes(before, after) {
   return out;
 }
 
+/** @param {import('../main.js').PageContext} ctx */
 export default async function profile(ctx) {
+  /** @type {ProfileOut} */
   const me = await api.get('/api/v1/me', { signal: ctx.signal });
   const welcome = ctx.query.get('welcome') === '1';
   // After a first sign-in (welcome) or from "fill in your profile to enrol": back to where the
@@ -49,18 +61,20 @@ export default async function profile(ctx) {
       if (body.email === '') delete body.email;
       if (body.employer === '' && !me.employer) delete body.employer;
       try {
+        /** @type {ProfileOut} */
         const saved = Object.keys(body).length ? await api.patch('/api/v1/me', body) : me;
         Object.assign(me, saved);
         session.rename(saved.name);
-        const idInput = profileForm.elements.namedItem('id_number');
+        const idInput = /** @type {HTMLInputElement | null} */ (profileForm.elements.namedItem('id_number'));
         if (idInput) idInput.value = '';
         const onFile = profileForm.querySelector('fieldset .muted');
         if (onFile && me.id_number_masked) onFile.textContent = t('profile.id_on_file', { masked: me.id_number_masked });
         const shown = document.querySelector('.profile-name .name');
         if (shown) shown.textContent = me.name || '—';
         showDone(profileForm, t('profile.saved'));
+        const local = localPath(next);
         if (welcome) ctx.go(nextPath(next, me.role));
-        else if (localPath(next)) ctx.go(localPath(next));
+        else if (local) ctx.go(local);
       } catch (error) {
         showErrors(profileForm, error);
       }

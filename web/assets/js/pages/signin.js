@@ -1,3 +1,4 @@
+// @ts-check
 // Sign in: trainees with phone + SMS code; trainers and administrators with phone + password.
 import * as api from '../api.js';
 import { busy, h, replace } from '../dom.js';
@@ -7,15 +8,27 @@ import { locale, t } from '../i18n.js';
 import { nextPath } from '../next.js';
 import * as session from '../session.js';
 
-/** Only a path of this origin may be a `next` target (no open redirects); else home. */
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').OtpOut} OtpOut */
+
+/**
+ * Only a path of this origin may be a `next` target (no open redirects); else home.
+ * @param {URLSearchParams} query
+ * @param {string | null} role
+ */
 function nextOf(query, role) {
   return nextPath(query.get('next'), role);
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {import('../types.js').TokenOut} response
+ */
 async function finish(ctx, response) {
   session.signIn(response);
   const role = response.user.role;
   if (role === 'trainee') {
+    /** @type {import('../types.js').ProfileOut} */
     const me = await api.get('/api/v1/me');
     if (!me.profile_complete) {
       ctx.go(`/me/profile?welcome=1&next=${encodeURIComponent(nextOf(ctx.query, role))}`);
@@ -32,6 +45,11 @@ function inboxHint() {
     h('a', { href: '/dev/inbox', target: '_blank', rel: 'noopener' }, t('foot.dev_inbox')));
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {string} phone
+ * @param {OtpOut | null} sent
+ */
 function codeStep(ctx, phone, sent) {
   let wait = Number(sent?.resend_after ?? 60);
   const resend = h('button', { type: 'button', class: 'plain', disabled: true });
@@ -62,6 +80,7 @@ function codeStep(ctx, phone, sent) {
       h('button', { type: 'button', class: 'plain', onclick: () => ctx.reload() }, t('signin.other_phone'))));
   resend.addEventListener('click', () => busy(resend, async () => {
     try {
+      /** @type {OtpOut | null} */
       const again = await api.post('/api/v1/auth/otp', { phone, locale: locale() });
       wait = Number(again?.resend_after ?? 60);
       tick();
@@ -85,6 +104,10 @@ function codeStep(ctx, phone, sent) {
   return codeForm;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {HTMLElement} holder  where the code step replaces this form
+ */
 function traineeForm(ctx, holder) {
   const phoneForm = form({ id: 'phone-form' },
     field({
@@ -99,8 +122,8 @@ function traineeForm(ctx, holder) {
       const { phone = '' } = read(phoneForm);
       try {
         const sent = await api.post('/api/v1/auth/otp', { phone, locale: locale() });
-        replace(holder, codeStep(ctx, phone, sent));
-        holder.querySelector('input[name=code]').focus();
+        replace(holder, codeStep(ctx, String(phone), sent));
+        /** @type {HTMLInputElement} */ (holder.querySelector('input[name=code]')).focus();
       } catch (error) {
         showErrors(phoneForm, error);
       }
@@ -109,6 +132,7 @@ function traineeForm(ctx, holder) {
   return phoneForm;
 }
 
+/** @param {PageContext} ctx */
 function staffForm(ctx) {
   const staff = form({ id: 'staff-form' },
     field({ name: 'phone', label: t('signin.phone'), type: 'tel', required: true, autocomplete: 'username', inputmode: 'tel' }),
@@ -128,6 +152,10 @@ function staffForm(ctx) {
   return staff;
 }
 
+/**
+ * @param {PageContext} ctx
+ * @param {import('../router.js').RouteOptions} options
+ */
 export default async function signIn(ctx, options) {
   if (session.current()) {
     ctx.go(nextOf(ctx.query, session.role()), { replace: true });

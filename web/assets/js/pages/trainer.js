@@ -1,10 +1,17 @@
+// @ts-check
 // The trainer console's start: the classes I teach.
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { badge, courseTitle, dateRange, levelText, venueText } from '../views.js';
 
+/** @typedef {import('../main.js').PageContext} PageContext */
+/** @typedef {import('../types.js').ClassOut} ClassOut */
+/** @template T @typedef {import('../types.js').List<T>} List */
+
+/** @param {PageContext} ctx */
 export default async function trainer(ctx) {
+  /** @type {List<ClassOut>} */
   const list = await api.get('/api/v1/me/classes', { query: { include_cancelled: 'true', limit: 100 }, signal: ctx.signal });
   const cards = list.items.map((cls) => h('article', { class: 'card', dataset: { classId: cls.id } },
     h('div', { class: 'spread' },

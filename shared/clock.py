@@ -1,4 +1,4 @@
-"""The service's notion of now, injectable so tests can move time."""
+"""The clock port: real time in production, a clock the tests move in tests/support/clock.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """Return the current instant."""
+        ...
 
 
 class SystemClock:
