@@ -102,8 +102,10 @@ class RabbitCluster:
 def rabbit_cluster(size: int = 3) -> Iterator[RabbitCluster]:
     """Start a cluster of `size` nodes of its own; stop it and delete its data afterwards."""
     name = f"jxq{new_id().hex[-6:]}"
-    # Distribution ports stay below 30000: the CLI tools talk from the dist port + 10000.
-    amqp, dist = free_ports(size, 40000, 45000), free_ports(size, 21000, 29000)
+    # Below the kernel's ephemeral ports (32768 up), which a client socket may take between our
+    # check and the node's listen; distribution ports below 22000: the CLI tools talk from the
+    # dist port + 10000.
+    amqp, dist = free_ports(size, 12000, 17000), free_ports(size, 17000, 22000)
     cluster = RabbitCluster(name, tuple(
         Node(f"{name}n{i}", amqp[i], dist[i]) for i in range(size)
     ))

@@ -62,7 +62,7 @@ class PgReplica:
 @contextmanager
 def pg_replica() -> Iterator[PgReplica]:
     """Start a primary and its standby; stop both and delete their data afterwards."""
-    primary, standby = free_ports(2, 45000, 50000)
+    primary, standby = free_ports(2, 22000, 27000)  # below the ephemeral ports, as the cluster's
     replica = PgReplica(str(REPLICAS_DIR / f"pg{new_id().hex[-8:]}"), primary, standby)
     try:
         replica.run("start")
