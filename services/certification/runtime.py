@@ -16,13 +16,13 @@ from cryptography.fernet import Fernet, InvalidToken
 from services.certification.config import Settings
 from services.certification.credentials.did import did_web
 from services.certification.credentials.keys import KeyRing
+from services.certification.deps import Deps
 from services.certification.domain.numbers import (
     AssessmentBodyNumbers,
     InternalNumbers,
     NationalNumbers,
     NumberGenerator,
 )
-from services.certification.handlers.deps import Issuing
 from services.certification.handlers.keys import add_key, load_keys
 from services.certification.ratelimit import TokenBuckets
 from shared.clock import Clock, SystemClock
@@ -34,7 +34,7 @@ from shared.web.keys import POOL, SETTINGS
 
 log = get_logger(__name__)
 
-DEPS = web.AppKey("issuing", Issuing)
+DEPS = web.AppKey("issuing", Deps)
 LIMITER = web.AppKey("verify_limiter", TokenBuckets)
 PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
@@ -65,13 +65,13 @@ def read_fernet(path: Path, *, create: bool) -> Fernet | None:
     return Fernet(path.read_bytes().strip())
 
 
-def build_issuing(settings: Settings, *, clock: Clock | None = None) -> Issuing:
+def build_issuing(settings: Settings, *, clock: Clock | None = None) -> Deps:
     """Return the issuer's tools from settings (the key ring is filled on start)."""
     pii = read_fernet(settings.pii_transport_key_file, create=False)
     if pii is None:
         log.warning("pii_transport_key_missing", path=str(settings.pii_transport_key_file))
     base_url = settings.public_base_url.rstrip("/")
-    return Issuing(
+    return Deps(
         clock=clock or SystemClock(), keys=KeyRing(), numbers=number_generator(settings),
         did=did_web(base_url), base_url=base_url, org_name=settings.org_name,
         org_name_en=settings.org_name_en, status_list_size=settings.status_list_size, pii=pii,

@@ -7,10 +7,10 @@ from uuid import UUID
 from services.certification import repository
 from services.certification.credentials import vc
 from services.certification.credentials.status_list import ListPosition, status_entries
+from services.certification.deps import Deps
 from services.certification.domain.certificate import expiry
 from services.certification.domain.levels import level_name, title_of
 from services.certification.domain.numbers import NumberingError
-from services.certification.handlers.deps import Issuing
 from services.certification.repository import CertificateRow, Issue
 from shared.auth import Principal
 from shared.db import Conn
@@ -56,7 +56,7 @@ def role_of(actor: Principal | None) -> str:
 
 
 async def issue_fields(
-    conn: Conn, deps: Issuing, *, certificate_id: UUID, code: str,
+    conn: Conn, deps: Deps, *, certificate_id: UUID, code: str,
     holder: Recipient, course: CourseInfo, status_index: int | None = None,
 ) -> Issue:
     """Draw a number (and a status index unless given), sign the credential; in the transaction."""
@@ -92,7 +92,7 @@ async def issue_fields(
     )
 
 
-def event_fields(row: CertificateRow, deps: Issuing, *, seq: int,
+def event_fields(row: CertificateRow, deps: Deps, *, seq: int,
                  actor: Principal | None) -> dict[str, object]:
     """Return the fields every certificate event carries."""
     assert row.number is not None
@@ -107,7 +107,7 @@ def event_fields(row: CertificateRow, deps: Issuing, *, seq: int,
     }
 
 
-def issued_event(row: CertificateRow, deps: Issuing, *, seq: int, actor: Principal | None,
+def issued_event(row: CertificateRow, deps: Deps, *, seq: int, actor: Principal | None,
                  replaces: UUID | None = None) -> CertificateEvent:
     """Return the CertificateIssued event of a just-issued certificate."""
     return CertificateIssued(**event_fields(row, deps, seq=seq, actor=actor),

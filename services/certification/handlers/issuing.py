@@ -7,6 +7,7 @@ from uuid import UUID
 
 from services.certification import repository
 from services.certification.commands import ApproveCertificates, IssueForResult, RecordResult
+from services.certification.deps import Deps
 from services.certification.domain.certificate import Decision, Live, check_transition, decide
 from services.certification.domain.codes import new_code
 from services.certification.handlers.common import (
@@ -17,7 +18,6 @@ from services.certification.handlers.common import (
     require_class_manager,
     role_of,
 )
-from services.certification.handlers.deps import Issuing
 from services.certification.repository import CertificateRow
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound
@@ -30,7 +30,7 @@ log = get_logger(__name__)
 _CODE_ATTEMPTS = 5
 
 
-async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Issuing) -> Decision:
+async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> Decision:
     """Apply a released or corrected result: issue, hold, withdraw, revoke or reissue."""
     result = cmd.result
     first = await repository.record_result(uow.conn, result)
@@ -62,7 +62,7 @@ async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Issuing) ->
 
 
 async def issue_new(
-    uow: UnitOfWork, deps: Issuing, result: EnrollmentCompleted, live: CertificateRow | None,
+    uow: UnitOfWork, deps: Deps, result: EnrollmentCompleted, live: CertificateRow | None,
     *, actor: Principal | None,
 ) -> CertificateRow:
     """Issue a valid certificate for a passing result (reusing a withdrawn row)."""
@@ -107,7 +107,7 @@ async def _hold(uow: UnitOfWork, result: EnrollmentCompleted, live: CertificateR
 
 
 async def _revoke_for_correction(
-    uow: UnitOfWork, deps: Issuing, live: CertificateRow, result: EnrollmentCompleted
+    uow: UnitOfWork, deps: Deps, live: CertificateRow, result: EnrollmentCompleted
 ) -> None:
     reason = f"result corrected to failed (version {result.result_version})"
     seq = await repository.set_status(uow.conn, live.id, status="revoked", reason=reason,
@@ -119,7 +119,7 @@ async def _revoke_for_correction(
 
 
 async def approve_row(
-    uow: UnitOfWork, deps: Issuing, row: CertificateRow, *, actor: Principal | None,
+    uow: UnitOfWork, deps: Deps, row: CertificateRow, *, actor: Principal | None,
     action: str = "approved",
 ) -> CertificateRow:
     """Issue a pending certificate: number, signature, event."""
@@ -140,7 +140,7 @@ async def approve_row(
 
 
 async def approve(
-    certificate_id: UUID, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+    certificate_id: UUID, *, uow: UnitOfWork, deps: Deps, actor: Principal
 ) -> CertificateRow:
     """Approve one pending certificate (a trainer of its class or an admin)."""
     row = await repository.lock_certificate(uow.conn, certificate_id)
@@ -153,7 +153,7 @@ async def approve(
 
 
 async def approve_many(
-    cmd: ApproveCertificates, *, uows: UowFactory, deps: Issuing, actor: Principal
+    cmd: ApproveCertificates, *, uows: UowFactory, deps: Deps, actor: Principal
 ) -> tuple[list[CertificateRow], list[tuple[UUID, DomainError]]]:
     """Approve each certificate in its own transaction; report the ones that failed and why."""
     approved: list[CertificateRow] = []
@@ -168,7 +168,7 @@ async def approve_many(
 
 
 async def issue_for_result(
-    cmd: IssueForResult, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+    cmd: IssueForResult, *, uow: UnitOfWork, deps: Deps, actor: Principal
 ) -> CertificateRow:
     """Issue directly for a released, passing result (approving a pending one if held)."""
     result = await repository.lock_result(uow.conn, cmd.enrollment_id)
@@ -188,7 +188,7 @@ async def issue_for_result(
 
 
 async def reissue_from(
-    uow: UnitOfWork, deps: Issuing, old: CertificateRow, result: EnrollmentCompleted,
+    uow: UnitOfWork, deps: Deps, old: CertificateRow, result: EnrollmentCompleted,
     *, actor: Principal | None, reason: str,
 ) -> CertificateRow:
     """Replace a certificate by a new one with a new number and the same verification code."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from services.certification import repository
 from services.certification.commands import ChangeStatus, ReissueCertificate
+from services.certification.deps import Deps
 from services.certification.domain.certificate import check_reissue, check_transition
 from services.certification.handlers.common import (
     event_fields,
     require_class_manager,
     role_of,
 )
-from services.certification.handlers.deps import Issuing
 from services.certification.handlers.issuing import reissue_from
 from services.certification.repository import CertificateRow
 from shared.auth import Principal
@@ -37,7 +37,7 @@ async def _managed(uow: UnitOfWork, certificate_id: object, actor: Principal) ->
 
 
 async def change_status(
-    cmd: ChangeStatus, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+    cmd: ChangeStatus, *, uow: UnitOfWork, deps: Deps, actor: Principal
 ) -> CertificateRow:
     """Revoke, suspend or reinstate a certificate; record who, when and why; tell the holder."""
     row = await _managed(uow, cmd.certificate_id, actor)
@@ -62,7 +62,7 @@ async def change_status(
 
 
 async def reissue(
-    cmd: ReissueCertificate, *, uow: UnitOfWork, deps: Issuing, actor: Principal
+    cmd: ReissueCertificate, *, uow: UnitOfWork, deps: Deps, actor: Principal
 ) -> CertificateRow:
     """Replace a valid certificate of a passing result: new number, same verification URL."""
     row = await _managed(uow, cmd.certificate_id, actor)

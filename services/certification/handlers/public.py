@@ -19,16 +19,16 @@ from services.certification.credentials.status_list import (
     status_list_credential,
 )
 from services.certification.credentials.verify import CredentialInvalid, verify_signature
+from services.certification.deps import Deps
 from services.certification.domain.codes import normalise_code
 from services.certification.domain.numbers import looks_like_number
-from services.certification.handlers.deps import Issuing
 from services.certification.models import VerifyOut
 from shared.errors import NotFound, ValidationFailed
 
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
-async def lookup(pool: asyncpg.Pool, deps: Issuing, number_or_code: str) -> VerifyOut:
+async def lookup(pool: asyncpg.Pool, deps: Deps, number_or_code: str) -> VerifyOut:
     """Return the public view of an issued certificate by its number or short code."""
     text = number_or_code.strip().upper()
     if looks_like_number(text):
@@ -42,7 +42,7 @@ async def lookup(pool: asyncpg.Pool, deps: Issuing, number_or_code: str) -> Veri
     return views.present_public(record, today=deps.today(), base_url=deps.base_url)
 
 
-async def published_document(pool: asyncpg.Pool, deps: Issuing) -> dict[str, Any]:
+async def published_document(pool: asyncpg.Pool, deps: Deps) -> dict[str, Any]:
     """Return the DID document with every key ever used (rotation keeps old ones)."""
     keys = [
         SigningKey(kid=r["kid"], seq=r["seq"], public=public_from_jwk(r["public_jwk"]),
@@ -67,7 +67,7 @@ def credential_token(credential: str | dict[str, Any]) -> str:
 
 
 async def verify_posted(
-    pool: asyncpg.Pool, deps: Issuing, credential: str | dict[str, Any]
+    pool: asyncpg.Pool, deps: Deps, credential: str | dict[str, Any]
 ) -> VerifyOut:
     """Check a credential's signature against our DID document, then its current status."""
     token = credential_token(credential)
@@ -89,7 +89,7 @@ async def verify_posted(
 
 
 async def status_list(
-    pool: asyncpg.Pool, deps: Issuing, list_ref: str
+    pool: asyncpg.Pool, deps: Deps, list_ref: str
 ) -> tuple[dict[str, Any], str]:
     """Return (credential, signed VC-JWT) of one status list."""
     parsed = parse_list_id(list_ref)

@@ -8,10 +8,10 @@ from uuid import UUID
 import asyncpg
 
 from services.certification import pdf, views
+from services.certification.deps import Deps
 from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import level_name
 from services.certification.handlers.common import may_manage, require_manager
-from services.certification.handlers.deps import Issuing
 from services.certification.models import AuditEntry, CertificateOut, ResultOut
 from services.certification.repository import CertificateRow
 from shared.auth import Principal
@@ -83,7 +83,7 @@ def issued_only(row: CertificateRow) -> None:
 
 
 async def render_pdf(
-    row: CertificateRow, *, deps: Issuing, actor: Principal, font: str
+    row: CertificateRow, *, deps: Deps, actor: Principal, font: str
 ) -> bytes:
     """Render the printable certificate; only the holder's own copy shows the full ID number."""
     issued_only(row)
@@ -109,6 +109,6 @@ async def render_pdf(
     return await asyncio.to_thread(pdf.render, printed, font=font)
 
 
-def present(row: CertificateRow, deps: Issuing) -> CertificateOut:
+def present(row: CertificateRow, deps: Deps) -> CertificateOut:
     """Return the API view of a certificate."""
     return views.present(row, today=deps.today(), base_url=deps.base_url)

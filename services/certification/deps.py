@@ -1,4 +1,4 @@
-"""What the use cases need besides the unit of work: clock, keys, numbering, identity."""
+"""What the use cases of the certification service receive: clock, keys, numbering, identity."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
-class Issuing:
+class Deps:
     """The issuer's identity and tools, built once per app in create_app."""
 
     clock: Clock
