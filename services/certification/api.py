@@ -21,6 +21,7 @@ from services.certification.commands import (
     ReissueCertificate,
 )
 from services.certification.handlers import public, reads
+from services.certification.keys import DEPS, LIMITER, PDF_FONT, PROXIES, READ_POOL, SETTINGS
 from services.certification.models import (
     ApprovalFailure,
     AuditList,
@@ -31,9 +32,8 @@ from services.certification.models import (
     ResultList,
     VerifyOut,
 )
-from services.certification.runtime import DEPS, LIMITER, PDF_FONT, PROXIES, READ_POOL
 from shared.web.api import ApiRequest, ApiRoutes
-from shared.web.keys import POOL, SETTINGS, UOW
+from shared.web.keys import POOL, UOW
 
 routes = ApiRoutes()
 MANAGERS = {"trainer", "admin"}
@@ -70,7 +70,7 @@ def limit_rate(req: ApiRequest[Any, Any]) -> None:
 def cacheable(req: ApiRequest[Any, Any], body: bytes, content_type: str) -> web.Response:
     """Answer with a short public cache lifetime and an ETag (304 when it still matches)."""
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    max_age = req.app[SETTINGS].verify_cache_max_age_s  # type: ignore[attr-defined]
+    max_age = req.app[SETTINGS].verify_cache_max_age_s
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
     if etag in (req.header("If-None-Match") or ""):
         return web.Response(status=304, headers=headers)

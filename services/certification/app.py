@@ -9,15 +9,18 @@ from aiohttp import web
 from services.certification import pdf
 from services.certification.api import routes
 from services.certification.config import Settings
-from services.certification.pages import add_pages
-from services.certification.ratelimit import TokenBuckets
-from services.certification.runtime import (
+from services.certification.keys import (
     DEPS,
     LIMITER,
     PDF_FONT,
     PROXIES,
+    SETTINGS,
     SIGNING_SECRET,
     TEMPLATES,
+)
+from services.certification.pages import add_pages
+from services.certification.ratelimit import TokenBuckets
+from services.certification.runtime import (
     build_issuing,
     read_fernet,
     read_pool_ctx,
@@ -48,6 +51,7 @@ def create_app(
         overrides=overrides,
         deps_of=lambda app: app[DEPS],
     )
+    app[SETTINGS] = settings
     app[DEPS] = build_issuing(settings, clock=clock)
     secret = read_fernet(settings.signing_key_secret_file, create=True)
     assert secret is not None

@@ -9,9 +9,8 @@ from aiohttp import web
 
 from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
-from services.certification.runtime import DEPS, LIMITER, PROXIES, READ_POOL, TEMPLATES
+from services.certification.keys import DEPS, LIMITER, PROXIES, READ_POOL, SETTINGS, TEMPLATES
 from shared.errors import NotFound
-from shared.web.keys import SETTINGS
 
 TEXTS: dict[str, dict[str, Any]] = {
     "zh": {
@@ -70,7 +69,7 @@ async def _page(request: web.Request, query: str) -> web.Response:
                 cert["level_name"] = level_name(found.level, locale="en")
             context["cert"] = cert
     html = app[TEMPLATES].get_template("verify.html.j2").render(context)
-    max_age = app[SETTINGS].verify_cache_max_age_s if status == 200 else 0  # type: ignore[attr-defined]
+    max_age = app[SETTINGS].verify_cache_max_age_s if status == 200 else 0
     return web.Response(text=html, status=status, content_type="text/html", headers={
         "Cache-Control": f"public, max-age={max_age}",
         # The look comes from the web front's stylesheet on the same origin (/assets/app.css).

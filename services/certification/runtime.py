@@ -1,4 +1,4 @@
-"""The certification app's resources (AppKeys) and their lifecycles (cleanup contexts)."""
+"""The certification app's resources and their lifecycles (cleanup contexts)."""
 
 from __future__ import annotations
 
@@ -24,24 +24,14 @@ from services.certification.domain.numbers import (
     NumberGenerator,
 )
 from services.certification.handlers.keys import add_key, load_keys
-from services.certification.ratelimit import TokenBuckets
+from services.certification.keys import DEPS, READ_POOL, SETTINGS, SIGNING_SECRET
 from shared.clock import Clock, SystemClock
 from shared.db import keep_session
 from shared.errors import StartupRefused
 from shared.logging import get_logger
-from shared.web.client_ip import TrustedProxies
-from shared.web.keys import POOL, SETTINGS
+from shared.web.keys import POOL
 
 log = get_logger(__name__)
-
-DEPS = web.AppKey("issuing", Deps)
-LIMITER = web.AppKey("verify_limiter", TokenBuckets)
-PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
-SIGNING_SECRET = web.AppKey("signing_secret", Fernet)
-PDF_FONT = web.AppKey("pdf_font", str)
-READ_POOL = web.AppKey("public_read_pool", asyncpg.Pool)
-
 
 def number_generator(settings: Settings) -> NumberGenerator:
     """Return the national generator for an assessment body, the internal one otherwise."""
@@ -95,10 +85,9 @@ async def signing_keys_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         ring.replace(await load_keys(pool, secret))
     except InvalidToken:
-        secret_file = getattr(app[SETTINGS], "signing_key_secret_file", "the key file")
         raise StartupRefused(
             f"the credential signing keys stored in this database cannot be opened with "
-            f"{secret_file}: the database was set up with another key "
+            f"{app[SETTINGS].signing_key_secret_file}: the database was set up with another key "
             "file. Restore that file (from the backup of var/keys), or, on a development "
             "machine only, drop the certification database so it starts afresh "
             "(dropdb -h 127.0.0.1 -U postgres jiangxin_certification)"
@@ -112,7 +101,7 @@ async def signing_keys_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _refresh_keys(app: web.Application) -> None:
     # Another instance (or `jiangxin credential-keys rotate`) may have added a key.
-    interval = float(getattr(app[SETTINGS], "key_refresh_s", 60.0))
+    interval = app[SETTINGS].key_refresh_s
     while True:
         await asyncio.sleep(interval)
         try:

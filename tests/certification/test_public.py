@@ -198,7 +198,7 @@ async def test_new_credentials_use_the_newest_key_and_old_ones_still_verify(
     cert_app: CertApp,
 ) -> None:
     from services.certification.handlers.keys import load_keys, rotate
-    from services.certification.runtime import DEPS, SIGNING_SECRET
+    from services.certification.keys import DEPS, SIGNING_SECRET
     from shared.web.keys import POOL
 
     first, holder, _ = await _issue(cert_app)
