@@ -21,7 +21,7 @@ from services.certification.commands import (
     ReissueCertificate,
 )
 from services.certification.handlers import public, reads
-from services.certification.keys import DEPS, LIMITER, PDF_FONT, PROXIES, READ_POOL, SETTINGS
+from services.certification.keys import DEPS, LIMITER, PROXIES, READ_POOL, SETTINGS
 from services.certification.models import (
     ApprovalFailure,
     AuditList,
@@ -103,8 +103,7 @@ async def get_pdf(req: ApiRequest[None, None]) -> web.Response:
     """Download the printable A4 certificate (PDF)."""
     row = await reads.visible_certificate(req.app[POOL], req.path_uuid("certificate_id"),
                                           req.user)
-    body = await reads.render_pdf(row, deps=req.app[DEPS], actor=req.user,
-                                  font=req.app[PDF_FONT])
+    body = await reads.render_pdf(row, deps=req.app[DEPS], actor=req.user)
     return web.Response(body=body, content_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="certificate-{row.number}.pdf"'})
 

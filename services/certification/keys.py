@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncpg
 import jinja2
 from aiohttp import web
-from cryptography.fernet import Fernet
 
 from services.certification.config import Settings
 from services.certification.deps import Deps
@@ -18,6 +17,4 @@ DEPS = web.AppKey("certification_deps", Deps)
 LIMITER = web.AppKey("verify_limiter", TokenBuckets)
 PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
-SIGNING_SECRET = web.AppKey("signing_secret", Fernet)
-PDF_FONT = web.AppKey("pdf_font", str)
 READ_POOL = web.AppKey("public_read_pool", asyncpg.Pool)

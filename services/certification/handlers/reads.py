@@ -83,7 +83,7 @@ def issued_only(row: CertificateRow) -> None:
 
 
 async def render_pdf(
-    row: CertificateRow, *, deps: Deps, actor: Principal, font: str
+    row: CertificateRow, *, deps: Deps, actor: Principal
 ) -> bytes:
     """Render the printable certificate; only the holder's own copy shows the full ID number."""
     issued_only(row)
@@ -106,7 +106,7 @@ async def render_pdf(
         verify_url=deps.verify_url(row.code),
         status_note=(note[1] if locale == "en" else note[0]) if note else None,
     )
-    return await asyncio.to_thread(pdf.render, printed, font=font)
+    return await asyncio.to_thread(pdf.render, printed, font=deps.pdf_font)
 
 
 def present(row: CertificateRow, deps: Deps) -> CertificateOut:
