@@ -21,7 +21,7 @@ from services.certification.commands import (
     ReissueCertificate,
 )
 from services.certification.handlers import public, reads
-from services.certification.keys import DEPS, LIMITER, PROXIES, READ_POOL, SETTINGS
+from services.certification.keys import DEPS, LIMITER, PROXIES, SETTINGS
 from services.certification.models import (
     ApprovalFailure,
     AuditList,
@@ -33,7 +33,6 @@ from services.certification.models import (
     VerifyOut,
 )
 from shared.web.api import ApiRequest, ApiRoutes
-from shared.web.keys import POOL, UOW
 
 routes = ApiRoutes()
 MANAGERS = {"trainer", "admin"}
@@ -84,7 +83,7 @@ def cacheable(req: ApiRequest[Any, Any], body: bytes, content_type: str) -> web.
 async def my_certificates(req: ApiRequest[None, None]) -> CertificateList:
     """List the caller's own certificates (pending ones included) with their links."""
     deps = req.app[DEPS]
-    rows = await reads.holder_certificates(req.app[POOL], req.user.user_id)
+    rows = await reads.holder_certificates(deps, req.user.user_id)
     return CertificateList(items=[reads.present(r, deps) for r in rows])
 
 
@@ -92,7 +91,7 @@ async def my_certificates(req: ApiRequest[None, None]) -> CertificateList:
             tags=TAGS)
 async def get_certificate(req: ApiRequest[None, None]) -> CertificateOut:
     """Show one certificate to its holder, a trainer of its class or an admin."""
-    row = await reads.visible_certificate(req.app[POOL], req.path_uuid("certificate_id"),
+    row = await reads.visible_certificate(req.app[DEPS], req.path_uuid("certificate_id"),
                                           req.user)
     return reads.present(row, req.app[DEPS])
 
@@ -101,7 +100,7 @@ async def get_certificate(req: ApiRequest[None, None]) -> CertificateOut:
             content_types=("application/pdf",))
 async def get_pdf(req: ApiRequest[None, None]) -> web.Response:
     """Download the printable A4 certificate (PDF)."""
-    row = await reads.visible_certificate(req.app[POOL], req.path_uuid("certificate_id"),
+    row = await reads.visible_certificate(req.app[DEPS], req.path_uuid("certificate_id"),
                                           req.user)
     body = await reads.render_pdf(row, deps=req.app[DEPS], actor=req.user)
     return web.Response(body=body, content_type="application/pdf", headers={
@@ -112,7 +111,7 @@ async def get_pdf(req: ApiRequest[None, None]) -> web.Response:
             roles=ANYONE, tags=TAGS)
 async def get_credential(req: ApiRequest[None, None]) -> CredentialOut:
     """Return the signed Open Badges 3.0 credential (VC-JWT)."""
-    row = await reads.visible_certificate(req.app[POOL], req.path_uuid("certificate_id"),
+    row = await reads.visible_certificate(req.app[DEPS], req.path_uuid("certificate_id"),
                                           req.user)
     reads.issued_only(row)
     assert row.credential is not None
@@ -123,7 +122,7 @@ async def get_credential(req: ApiRequest[None, None]) -> CredentialOut:
             tags=TAGS)
 async def get_audit(req: ApiRequest[None, None]) -> AuditList:
     """Show who did what to a certificate, when and why."""
-    items = await reads.audit_for(req.app[POOL], req.path_uuid("certificate_id"), req.user)
+    items = await reads.audit_for(req.app[DEPS], req.path_uuid("certificate_id"), req.user)
     return AuditList(items=items)
 
 
@@ -131,9 +130,9 @@ async def get_audit(req: ApiRequest[None, None]) -> AuditList:
             roles=MANAGERS, tags=TAGS)
 async def class_certificates(req: ApiRequest[None, ClassQuery]) -> CertificateList:
     """List a class's certificates: pending approvals and issued (trainer of the class, admin)."""
-    rows = await reads.class_certificates(req.app[POOL], req.query.class_id,
-                                          status=req.query.status, actor=req.user)
     deps = req.app[DEPS]
+    rows = await reads.class_certificates(deps, req.query.class_id, status=req.query.status,
+                                          actor=req.user)
     return CertificateList(items=[reads.present(r, deps) for r in rows])
 
 
@@ -141,7 +140,7 @@ async def class_certificates(req: ApiRequest[None, ClassQuery]) -> CertificateLi
             tags=TAGS)
 async def class_results(req: ApiRequest[None, ResultQuery]) -> ResultList:
     """List a class's released results with their certificate (to issue for passes directly)."""
-    items = await reads.class_results(req.app[POOL], req.query.class_id, actor=req.user)
+    items = await reads.class_results(req.app[DEPS], req.query.class_id, actor=req.user)
     return ResultList(items=items)
 
 
@@ -150,8 +149,7 @@ async def class_results(req: ApiRequest[None, ResultQuery]) -> ResultList:
 async def issue_for_result(req: ApiRequest[None, None]) -> CertificateOut:
     """Issue now for a released, passing result (trainer of the class, admin)."""
     cmd = IssueForResult(enrollment_id=req.path_uuid("enrollment_id"))
-    async with req.app[UOW]() as uow:
-        row = await handlers.issue_for_result(cmd, uow=uow, deps=req.app[DEPS], actor=req.user)
+    row = await handlers.issue_for_result(cmd, deps=req.app[DEPS], actor=req.user)
     return reads.present(row, req.app[DEPS])
 
 
@@ -159,9 +157,8 @@ async def issue_for_result(req: ApiRequest[None, None]) -> CertificateOut:
              roles=MANAGERS, tags=TAGS)
 async def approve(req: ApiRequest[None, None]) -> CertificateOut:
     """Approve a pending certificate: it is numbered, signed and issued."""
-    async with req.app[UOW]() as uow:
-        row = await handlers.approve(req.path_uuid("certificate_id"), uow=uow,
-                                     deps=req.app[DEPS], actor=req.user)
+    row = await handlers.approve(req.path_uuid("certificate_id"), deps=req.app[DEPS],
+                                 actor=req.user)
     return reads.present(row, req.app[DEPS])
 
 
@@ -171,7 +168,7 @@ async def approve_many(req: ApiRequest[BulkApproveBody, None]) -> BulkApproveOut
     """Approve many pending certificates; each succeeds or fails on its own."""
     deps = req.app[DEPS]
     approved, failed = await handlers.approve_many(
-        ApproveCertificates(tuple(req.body.ids)), uows=req.app[UOW], deps=deps, actor=req.user)
+        ApproveCertificates(tuple(req.body.ids)), deps=deps, actor=req.user)
     return BulkApproveOut(
         approved=[reads.present(r, deps) for r in approved],
         failed=[ApprovalFailure(id=i, code=e.code, detail=e.detail) for i, e in failed],
@@ -181,8 +178,7 @@ async def approve_many(req: ApiRequest[BulkApproveBody, None]) -> BulkApproveOut
 async def _change(req: ApiRequest[Any, None], action: str, reason: str | None) -> CertificateOut:
     cmd = ChangeStatus(certificate_id=req.path_uuid("certificate_id"), action=action,  # type: ignore[arg-type]
                        reason=reason)
-    async with req.app[UOW]() as uow:
-        row = await handlers.change_status(cmd, uow=uow, deps=req.app[DEPS], actor=req.user)
+    row = await handlers.change_status(cmd, deps=req.app[DEPS], actor=req.user)
     return reads.present(row, req.app[DEPS])
 
 
@@ -213,8 +209,7 @@ async def reissue(req: ApiRequest[ReasonBody, None]) -> CertificateOut:
     """Replace a certificate: new number, same verification URL; the old one reads revoked."""
     cmd = ReissueCertificate(certificate_id=req.path_uuid("certificate_id"),
                              reason=req.body.reason)
-    async with req.app[UOW]() as uow:
-        row = await handlers.reissue(cmd, uow=uow, deps=req.app[DEPS], actor=req.user)
+    row = await handlers.reissue(cmd, deps=req.app[DEPS], actor=req.user)
     return reads.present(row, req.app[DEPS])
 
 
@@ -225,7 +220,7 @@ async def reissue(req: ApiRequest[ReasonBody, None]) -> CertificateOut:
 async def verify(req: ApiRequest[None, None]) -> web.Response:
     """Check a certificate by number or short code: status and masked holder data."""
     limit_rate(req)
-    out = await public.lookup(req.app[READ_POOL], req.app[DEPS], req.path("number_or_code"))
+    out = await public.lookup(req.app[DEPS], req.path("number_or_code"))
     return cacheable(req, out.model_dump_json().encode(), "application/json")
 
 
@@ -233,13 +228,13 @@ async def verify(req: ApiRequest[None, None]) -> web.Response:
 async def verify_credential(req: ApiRequest[VerifyBody, None]) -> VerifyOut:
     """Check a credential's signature and its current status."""
     limit_rate(req)
-    return await public.verify_posted(req.app[READ_POOL], req.app[DEPS], req.body.credential)
+    return await public.verify_posted(req.app[DEPS], req.body.credential)
 
 
 @routes.get("/.well-known/did.json", tags=PUBLIC)
 async def did_document(req: ApiRequest[None, None]) -> web.Response:
     """Publish the issuer's DID document (every key, retired ones included)."""
-    document = await public.published_document(req.app[READ_POOL], req.app[DEPS])
+    document = await public.published_document(req.app[DEPS])
     return cacheable(req, json.dumps(document).encode(), "application/json")
 
 
@@ -247,8 +242,7 @@ async def did_document(req: ApiRequest[None, None]) -> web.Response:
             content_types=("application/vc+jwt", "application/json"))
 async def status_list(req: ApiRequest[None, None]) -> web.Response:
     """Publish a Bitstring Status List credential (VC-JWT; JSON when Accept asks for it)."""
-    credential, token = await public.status_list(req.app[READ_POOL], req.app[DEPS],
-                                                 req.path("list_id"))
+    credential, token = await public.status_list(req.app[DEPS], req.path("list_id"))
     accept = req.header("Accept") or ""
     if "json" in accept and "jwt" not in accept:
         return cacheable(req, json.dumps(credential).encode(), "application/json")

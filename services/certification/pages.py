@@ -9,7 +9,7 @@ from aiohttp import web
 
 from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
-from services.certification.keys import DEPS, LIMITER, PROXIES, READ_POOL, SETTINGS, TEMPLATES
+from services.certification.keys import DEPS, LIMITER, PROXIES, SETTINGS, TEMPLATES
 from shared.errors import NotFound
 
 TEXTS: dict[str, dict[str, Any]] = {
@@ -59,7 +59,7 @@ async def _page(request: web.Request, query: str) -> web.Response:
     status = 200
     if query:
         try:
-            found = await public.lookup(app[READ_POOL], app[DEPS], query)
+            found = await public.lookup(app[DEPS], query)
         except NotFound:
             context["not_found"], status = True, 404
         else:

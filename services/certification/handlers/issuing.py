@@ -24,7 +24,7 @@ from shared.errors import Conflict, DomainError, InvalidState, NotFound
 from shared.events.catalog import CertificateRevoked, EnrollmentCompleted
 from shared.ids import new_id
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork, UowFactory
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 _CODE_ATTEMPTS = 5
@@ -139,10 +139,14 @@ async def approve_row(
     return issued
 
 
-async def approve(
-    certificate_id: UUID, *, uow: UnitOfWork, deps: Deps, actor: Principal
-) -> CertificateRow:
+async def approve(certificate_id: UUID, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Approve one pending certificate (a trainer of its class or an admin)."""
+    return await in_transaction(deps.uows, lambda uow: _approve(uow, deps, certificate_id, actor))
+
+
+async def _approve(
+    uow: UnitOfWork, deps: Deps, certificate_id: UUID, actor: Principal
+) -> CertificateRow:
     row = await repository.lock_certificate(uow.conn, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
@@ -153,24 +157,27 @@ async def approve(
 
 
 async def approve_many(
-    cmd: ApproveCertificates, *, uows: UowFactory, deps: Deps, actor: Principal
+    cmd: ApproveCertificates, *, deps: Deps, actor: Principal
 ) -> tuple[list[CertificateRow], list[tuple[UUID, DomainError]]]:
     """Approve each certificate in its own transaction; report the ones that failed and why."""
     approved: list[CertificateRow] = []
     failed: list[tuple[UUID, DomainError]] = []
     for certificate_id in dict.fromkeys(cmd.certificate_ids):
         try:
-            async with uows() as uow:
-                approved.append(await approve(certificate_id, uow=uow, deps=deps, actor=actor))
+            approved.append(await approve(certificate_id, deps=deps, actor=actor))
         except DomainError as exc:
             failed.append((certificate_id, exc))
     return approved, failed
 
 
-async def issue_for_result(
-    cmd: IssueForResult, *, uow: UnitOfWork, deps: Deps, actor: Principal
-) -> CertificateRow:
+async def issue_for_result(cmd: IssueForResult, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Issue directly for a released, passing result (approving a pending one if held)."""
+    return await in_transaction(deps.uows, lambda uow: _issue_for_result(uow, deps, cmd, actor))
+
+
+async def _issue_for_result(
+    uow: UnitOfWork, deps: Deps, cmd: IssueForResult, actor: Principal
+) -> CertificateRow:
     result = await repository.lock_result(uow.conn, cmd.enrollment_id)
     if result is None:
         raise NotFound("no released result for this enrolment", code="result_not_found")

@@ -21,7 +21,7 @@ from shared.events.catalog import (
     CertificateSuspended,
 )
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 _NEW_STATUS = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
@@ -36,10 +36,14 @@ async def _managed(uow: UnitOfWork, certificate_id: object, actor: Principal) ->
     return row
 
 
-async def change_status(
-    cmd: ChangeStatus, *, uow: UnitOfWork, deps: Deps, actor: Principal
-) -> CertificateRow:
+async def change_status(cmd: ChangeStatus, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Revoke, suspend or reinstate a certificate; record who, when and why; tell the holder."""
+    return await in_transaction(deps.uows, lambda uow: _change_status(uow, deps, cmd, actor))
+
+
+async def _change_status(
+    uow: UnitOfWork, deps: Deps, cmd: ChangeStatus, actor: Principal
+) -> CertificateRow:
     row = await _managed(uow, cmd.certificate_id, actor)
     check_transition(cmd.action, row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     status = _NEW_STATUS[cmd.action]
@@ -61,10 +65,14 @@ async def change_status(
     return await repository.lock_certificate(uow.conn, row.id) or row
 
 
-async def reissue(
-    cmd: ReissueCertificate, *, uow: UnitOfWork, deps: Deps, actor: Principal
-) -> CertificateRow:
+async def reissue(cmd: ReissueCertificate, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Replace a valid certificate of a passing result: new number, same verification URL."""
+    return await in_transaction(deps.uows, lambda uow: _reissue(uow, deps, cmd, actor))
+
+
+async def _reissue(
+    uow: UnitOfWork, deps: Deps, cmd: ReissueCertificate, actor: Principal
+) -> CertificateRow:
     row = await _managed(uow, cmd.certificate_id, actor)
     result = await repository.lock_result(uow.conn, row.enrollment_id)
     if result is None:
