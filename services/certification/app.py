@@ -14,6 +14,7 @@ from services.certification import pdf
 from services.certification.api import routes
 from services.certification.config import Settings
 from services.certification.deps import Secrets, build_deps
+from services.certification.domain.ratelimit import TokenBuckets
 from services.certification.jobs import signing_keys_ctx
 from services.certification.keys import (
     DEPS,
@@ -24,7 +25,6 @@ from services.certification.keys import (
     TEMPLATES,
 )
 from services.certification.pages import add_pages
-from services.certification.ratelimit import TokenBuckets
 from services.certification.subscriptions import subscriptions
 from shared.clock import Clock, SystemClock
 from shared.db import keep_session

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from services.certification.config import Settings
 from services.certification.deps import Deps
-from services.certification.ratelimit import TokenBuckets
+from services.certification.domain.ratelimit import TokenBuckets
 from shared.web.client_ip import TrustedProxies
 
 # The same settings object as shared.web.keys.SETTINGS, typed as this service's Settings.

@@ -7,9 +7,10 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from services.certification.api.base import limit_rate
 from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
-from services.certification.keys import DEPS, LIMITER, PROXIES, SETTINGS, TEMPLATES
+from services.certification.keys import DEPS, SETTINGS, TEMPLATES
 from shared.errors import NotFound
 
 TEXTS: dict[str, dict[str, Any]] = {
@@ -51,7 +52,7 @@ def _switch_url(path: str, query: str, en: bool) -> str:
 
 async def _page(request: web.Request, query: str) -> web.Response:
     app = request.app
-    app[LIMITER].take(app[PROXIES].client_of(request))
+    limit_rate(request)
     en = request.query.get("lang") == "en"
     context: dict[str, Any] = {"en": en, "t": TEXTS["en" if en else "zh"], "query": query,
                                "switch_url": _switch_url(request.path, query, en),

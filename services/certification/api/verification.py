@@ -9,10 +9,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field
 
-from services.certification.api.base import PUBLIC, routes
+from services.certification.api.base import PUBLIC, limit_rate, routes
 from services.certification.commands import Body
 from services.certification.handlers import public
-from services.certification.keys import DEPS, LIMITER, PROXIES, SETTINGS
+from services.certification.keys import DEPS, SETTINGS
 from services.certification.models import VerifyOut
 from shared.web.api import ApiRequest
 
@@ -21,12 +21,6 @@ class VerifyBody(Body):
     """A credential as GET /credential returns it (or just its `credential` string)."""
 
     credential: str | dict[str, Any] = Field(description="the vc+jwt string or the whole object")
-
-
-def limit_rate(req: ApiRequest[Any, Any]) -> None:
-    """Take a token from the caller's bucket (public endpoints)."""
-    client = req.app[PROXIES].client_of(req.request)
-    req.app[LIMITER].take(client)
 
 
 def cacheable(req: ApiRequest[Any, Any], body: bytes, content_type: str) -> web.Response:
@@ -42,7 +36,7 @@ def cacheable(req: ApiRequest[Any, Any], body: bytes, content_type: str) -> web.
 @routes.get("/api/v1/verify/{number_or_code}", response=VerifyOut, tags=PUBLIC)
 async def verify(req: ApiRequest[None, None]) -> web.Response:
     """Check a certificate by number or short code: status and masked holder data."""
-    limit_rate(req)
+    limit_rate(req.request)
     out = await public.lookup(req.app[DEPS], req.path("number_or_code"))
     return cacheable(req, out.model_dump_json().encode(), "application/json")
 
@@ -50,7 +44,7 @@ async def verify(req: ApiRequest[None, None]) -> web.Response:
 @routes.post("/api/v1/verify", body=VerifyBody, response=VerifyOut, tags=PUBLIC)
 async def verify_credential(req: ApiRequest[VerifyBody, None]) -> VerifyOut:
     """Check a credential's signature and its current status."""
-    limit_rate(req)
+    limit_rate(req.request)
     return await public.verify_posted(req.app[DEPS], req.body.credential)
 
 
