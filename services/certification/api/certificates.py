@@ -11,7 +11,12 @@ from services.certification.api.base import ANYONE, MANAGERS, TAGS, routes
 from services.certification.commands import Body
 from services.certification.handlers import reads
 from services.certification.keys import DEPS
-from services.certification.models import AuditList, CertificateList, CertificateOut, CredentialOut
+from services.certification.views.models import (
+    AuditList,
+    CertificateList,
+    CertificateOut,
+    CredentialOut,
+)
 from shared.web.api import ApiRequest
 
 

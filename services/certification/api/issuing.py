@@ -14,7 +14,7 @@ from services.certification.commands import (
 )
 from services.certification.handlers import reads
 from services.certification.keys import DEPS
-from services.certification.models import (
+from services.certification.views.models import (
     ApprovalFailure,
     BulkApproveOut,
     CertificateOut,

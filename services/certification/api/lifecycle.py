@@ -9,7 +9,7 @@ from services.certification.api.base import MANAGERS, TAGS, routes
 from services.certification.commands import ChangeStatus, ReasonBody, ReissueCertificate
 from services.certification.handlers import reads
 from services.certification.keys import DEPS
-from services.certification.models import CertificateOut
+from services.certification.views.models import CertificateOut
 from shared.web.api import ApiRequest
 
 

@@ -13,7 +13,7 @@ from services.certification.api.base import PUBLIC, limit_rate, routes
 from services.certification.commands import Body
 from services.certification.handlers import public
 from services.certification.keys import DEPS, SETTINGS
-from services.certification.models import VerifyOut
+from services.certification.views.models import VerifyOut
 from shared.web.api import ApiRequest
 
 

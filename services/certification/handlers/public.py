@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from services.certification import views
 from services.certification.credentials import vc
 from services.certification.credentials.did import did_document
 from services.certification.credentials.keys import SigningKey, public_from_jwk
@@ -20,7 +19,8 @@ from services.certification.credentials.verify import CredentialInvalid, verify_
 from services.certification.deps import Deps
 from services.certification.domain.codes import normalise_code
 from services.certification.domain.numbers import looks_like_number
-from services.certification.models import VerifyOut
+from services.certification.views import verification as views
+from services.certification.views.models import VerifyOut
 from shared.errors import NotFound, ValidationFailed
 
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")

@@ -7,13 +7,14 @@ from uuid import UUID
 
 import asyncpg
 
-from services.certification import pdf, views
+from services.certification import pdf
 from services.certification.deps import Deps
 from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import level_name
 from services.certification.handlers.common import may_manage, require_manager
-from services.certification.models import AuditEntry, CertificateOut, ResultOut
 from services.certification.repository import CertificateRow
+from services.certification.views import certificates as views
+from services.certification.views.models import AuditEntry, CertificateOut, ResultOut
 from shared.auth import Principal
 from shared.errors import InvalidState, NotFound
 
