@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.certification import repository
 from services.certification.credentials import vc
 from services.certification.credentials.status_list import ListPosition, status_entries
 from services.certification.deps import Deps
 from services.certification.domain.certificate import expiry
 from services.certification.domain.levels import level_name, title_of
 from services.certification.domain.numbers import NumberingError
-from services.certification.repository import CertificateRow, Issue
+from services.certification.repository import class_trainers, numbering
+from services.certification.repository.certificates import CertificateRow, Issue
 from shared.auth import Principal
 from shared.db import Conn
 from shared.errors import Forbidden, InvalidState
@@ -46,7 +46,7 @@ async def require_class_manager(
     """
     if actor.is_admin:
         return
-    current = await repository.class_trainers(conn, class_id)
+    current = await class_trainers.class_trainers(conn, class_id)
     require_manager(actor, fallback if current is None else current)
 
 
@@ -65,10 +65,10 @@ async def issue_fields(
     try:
         key = deps.numbers.counter(year=issued_on.year, level=course.level)
         if status_index is None:
-            status_index = await repository.next_status_index(conn)
+            status_index = await numbering.next_status_index(conn)
         position = ListPosition.of(status_index, deps.status_list_size)
         # The counter row stays locked until commit: draw the serial as late as possible.
-        number = deps.numbers.format(key, await repository.next_serial(conn, key))
+        number = deps.numbers.format(key, await numbering.next_serial(conn, key))
     except NumberingError as exc:
         raise InvalidState(str(exc), code="numbering_failed") from exc
     expires_on = expiry(issued_on, course.certificate_validity_months)

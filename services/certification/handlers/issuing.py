@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from uuid import UUID
 
-from services.certification import repository
 from services.certification.commands import ApproveCertificates, IssueForResult, RecordResult
 from services.certification.deps import Deps
 from services.certification.domain.certificate import Decision, Live, check_transition, decide
@@ -18,7 +17,8 @@ from services.certification.handlers.common import (
     require_class_manager,
     role_of,
 )
-from services.certification.repository import CertificateRow
+from services.certification.repository import audit, certificates, results
+from services.certification.repository.certificates import CertificateRow
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound
 from shared.events.catalog import CertificateRevoked, EnrollmentCompleted
@@ -33,13 +33,13 @@ _CODE_ATTEMPTS = 5
 async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> Decision:
     """Apply a released or corrected result: issue, hold, withdraw, revoke or reissue."""
     result = cmd.result
-    first = await repository.record_result(uow.conn, result)
+    first = await results.record_result(uow.conn, result)
     if first is None:
         log.info("result_not_newer_ignored", enrollment_id=str(result.enrollment_id),
                  result_version=result.result_version)
         return Decision.NOTHING
     # A first result has no certificate yet: every certificate follows a recorded result.
-    live = None if first else await repository.lock_live(uow.conn, result.enrollment_id)
+    live = None if first else await certificates.lock_live(uow.conn, result.enrollment_id)
     state = Live(live.status, live.revocation_kind) if live else None  # type: ignore[arg-type]
     decision = decide(state, passed=result.passed, policy=result.course.issue_policy)
     if decision is Decision.ISSUE:
@@ -47,9 +47,9 @@ async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> De
     elif decision is Decision.HOLD:
         await _hold(uow, result, live)
     elif decision is Decision.WITHDRAW and live is not None:
-        await repository.set_status(uow.conn, live.id, status="withdrawn",
+        await certificates.set_status(uow.conn, live.id, status="withdrawn",
                                     reason="result corrected to failed")
-        await repository.add_audit(uow.conn, live.id, "withdrawn", actor_id=None,
+        await audit.add_audit(uow.conn, live.id, "withdrawn", actor_id=None,
                                    actor_role="system", reason="result corrected to failed")
     elif decision is Decision.REVOKE and live is not None:
         await _revoke_for_correction(uow, deps, live, result)
@@ -67,13 +67,13 @@ async def issue_new(
 ) -> CertificateRow:
     """Issue a valid certificate for a passing result (reusing a withdrawn row)."""
     if live is not None:
-        await repository.refresh_pending(uow.conn, live.id, result)
-        refreshed = await repository.lock_certificate(uow.conn, live.id)
+        await certificates.refresh_pending(uow.conn, live.id, result)
+        refreshed = await certificates.lock_certificate(uow.conn, live.id)
         assert refreshed is not None
         return await approve_row(uow, deps, refreshed, actor=actor, action="issued")
     certificate_id = new_id()
     # Audit first: everything after the serial is drawn holds the counter row's lock.
-    index: int | None = await repository.audit_and_draw_index(
+    index: int | None = await audit.audit_and_draw_index(
         uow.conn, certificate_id, "issued", actor_id=actor.user_id if actor else None,
         actor_role=role_of(actor))
     for _ in range(_CODE_ATTEMPTS):
@@ -82,7 +82,7 @@ async def issue_new(
                                    holder=result.trainee, course=result.course,
                                    status_index=index)
         index = None
-        if await repository.insert_certificate(uow.conn, certificate_id=certificate_id,
+        if await certificates.insert_certificate(uow.conn, certificate_id=certificate_id,
                                                result=result, status="valid", code=code,
                                                issue=issue):
             row = issued_row(certificate_id, result, issue, replaces=None)
@@ -93,16 +93,16 @@ async def issue_new(
 
 async def _hold(uow: UnitOfWork, result: EnrollmentCompleted, live: CertificateRow | None) -> None:
     if live is not None:
-        await repository.refresh_pending(uow.conn, live.id, result)
+        await certificates.refresh_pending(uow.conn, live.id, result)
         certificate_id = live.id
     else:
         certificate_id = new_id()
-        while not await repository.insert_certificate(
+        while not await certificates.insert_certificate(
             uow.conn, certificate_id=certificate_id, result=result, status="pending",
             code=new_code(), issue=None,
         ):
             pass
-    await repository.add_audit(uow.conn, certificate_id, "held_for_approval", actor_id=None,
+    await audit.add_audit(uow.conn, certificate_id, "held_for_approval", actor_id=None,
                                actor_role="system")
 
 
@@ -110,9 +110,9 @@ async def _revoke_for_correction(
     uow: UnitOfWork, deps: Deps, live: CertificateRow, result: EnrollmentCompleted
 ) -> None:
     reason = f"result corrected to failed (version {result.result_version})"
-    seq = await repository.set_status(uow.conn, live.id, status="revoked", reason=reason,
+    seq = await certificates.set_status(uow.conn, live.id, status="revoked", reason=reason,
                                       revocation_kind="result_corrected")
-    await repository.add_audit(uow.conn, live.id, "revoked", actor_id=None, actor_role="system",
+    await audit.add_audit(uow.conn, live.id, "revoked", actor_id=None, actor_role="system",
                                reason=reason)
     await uow.publish(CertificateRevoked(**event_fields(live, deps, seq=seq, actor=None),
                                          reason=reason))
@@ -124,12 +124,12 @@ async def approve_row(
 ) -> CertificateRow:
     """Issue a pending certificate: number, signature, event."""
     assert row.code is not None
-    await repository.add_audit(uow.conn, row.id, action,
+    await audit.add_audit(uow.conn, row.id, action,
                                actor_id=actor.user_id if actor else None,
                                actor_role=role_of(actor))
     issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=row.code,
                                holder=row.holder, course=row.course)
-    seq = await repository.mark_issued(uow.conn, row.id, issue)
+    seq = await certificates.mark_issued(uow.conn, row.id, issue)
     issued = dataclasses.replace(
         row, status="valid", seq=seq, number=issue.number, issued_at=issue.issued_at,
         issued_on=issue.issued_on, expires_on=issue.expires_on, issuer_name=issue.issuer_name,
@@ -147,7 +147,7 @@ async def approve(certificate_id: UUID, *, deps: Deps, actor: Principal) -> Cert
 async def _approve(
     uow: UnitOfWork, deps: Deps, certificate_id: UUID, actor: Principal
 ) -> CertificateRow:
-    row = await repository.lock_certificate(uow.conn, certificate_id)
+    row = await certificates.lock_certificate(uow.conn, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
     await require_class_manager(uow.conn, actor, class_id=row.class_id,
@@ -178,14 +178,14 @@ async def issue_for_result(cmd: IssueForResult, *, deps: Deps, actor: Principal)
 async def _issue_for_result(
     uow: UnitOfWork, deps: Deps, cmd: IssueForResult, actor: Principal
 ) -> CertificateRow:
-    result = await repository.lock_result(uow.conn, cmd.enrollment_id)
+    result = await results.lock_result(uow.conn, cmd.enrollment_id)
     if result is None:
         raise NotFound("no released result for this enrolment", code="result_not_found")
     await require_class_manager(uow.conn, actor, class_id=result.class_info.class_id,
                                 fallback=list(result.trainer_ids))
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
-    live = await repository.lock_live(uow.conn, cmd.enrollment_id)
+    live = await certificates.lock_live(uow.conn, cmd.enrollment_id)
     if live is None or live.status == "withdrawn":
         return await issue_new(uow, deps, result, live, actor=actor)
     if live.status == "pending":
@@ -204,20 +204,20 @@ async def reissue_from(
     new = new_id()
     was_revoked = old.status == "revoked"
     kind = old.revocation_kind if was_revoked else "reissued"
-    old_seq = await repository.set_status(uow.conn, old.id, status="revoked",
+    old_seq = await certificates.set_status(uow.conn, old.id, status="revoked",
                                           reason=old.reason if was_revoked else reason,
                                           revocation_kind=kind, replaced_by=new)
-    await repository.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor
+    await audit.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor
                                else None, actor_role=role_of(actor), reason=reason,
                                details={"replaced_by": str(new)})
     issue = await issue_fields(uow.conn, deps, certificate_id=new, code=old.code,
                                holder=result.trainee, course=result.course)
-    if not await repository.insert_certificate(uow.conn, certificate_id=new, result=result,
+    if not await certificates.insert_certificate(uow.conn, certificate_id=new, result=result,
                                                status="valid", code=old.code, issue=issue,
                                                replaces=old.id):
         raise Conflict("the verification code is taken", code="code_taken")
     row = issued_row(new, result, issue, replaces=old.id)
-    await repository.add_audit(uow.conn, new, "reissued", actor_id=actor.user_id if actor
+    await audit.add_audit(uow.conn, new, "reissued", actor_id=actor.user_id if actor
                                else None, actor_role=role_of(actor), reason=reason,
                                details={"replaces": str(old.id)})
     if not was_revoked:  # an already revoked one was announced when it was revoked

@@ -9,7 +9,7 @@ import asyncpg
 
 from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import level_name, title_of
-from services.certification.repository import CertificateRow
+from services.certification.repository.certificates import CertificateRow
 from services.certification.views.models import AuditEntry, CertificateOut, ResultOut
 
 
