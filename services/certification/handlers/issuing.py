@@ -9,14 +9,9 @@ from services.certification.commands import ApproveCertificates, IssueForResult,
 from services.certification.deps import Deps
 from services.certification.domain.certificate import Decision, Live, check_transition, decide
 from services.certification.domain.codes import new_code
-from services.certification.handlers.common import (
-    event_fields,
-    issue_fields,
-    issued_event,
-    issued_row,
-    require_class_manager,
-    role_of,
-)
+from services.certification.handlers.events import event_fields, issued_event
+from services.certification.handlers.permissions import require_class_manager, role_of
+from services.certification.handlers.signing import issue_fields, issued_row
 from services.certification.repository import audit, certificates, results
 from services.certification.repository.certificates import CertificateRow
 from shared.auth import Principal

@@ -5,12 +5,9 @@ from __future__ import annotations
 from services.certification.commands import ChangeStatus, ReissueCertificate
 from services.certification.deps import Deps
 from services.certification.domain.certificate import check_reissue, check_transition
-from services.certification.handlers.common import (
-    event_fields,
-    require_class_manager,
-    role_of,
-)
+from services.certification.handlers.events import event_fields
 from services.certification.handlers.issuing import reissue_from
+from services.certification.handlers.permissions import require_class_manager, role_of
 from services.certification.repository import audit, certificates, results
 from services.certification.repository.certificates import CertificateRow
 from shared.auth import Principal
