@@ -45,12 +45,13 @@ from bench.common import (
     unique,
     wait_up,
 )
-from services.certification import handlers, pdf
+from services.certification import handlers
 from services.certification.app import MIGRATIONS, create_app
 from services.certification.commands import RecordResult
 from services.certification.config import Settings
 from services.certification.deps import Deps, Secrets, build_deps, read_fernet
 from services.certification.handlers.keys import add_key, load_keys
+from services.certification.rendering import pdf
 from shared.clock import SystemClock
 from shared.db import create_pool
 from shared.logging import configure_logging

@@ -10,7 +10,6 @@ import asyncpg
 import jinja2
 from aiohttp import web
 
-from services.certification import pdf
 from services.certification.api import routes
 from services.certification.config import Settings
 from services.certification.deps import Secrets, build_deps
@@ -25,6 +24,7 @@ from services.certification.keys import (
     TEMPLATES,
 )
 from services.certification.pages import add_pages
+from services.certification.rendering import pdf
 from services.certification.subscriptions import subscriptions
 from shared.clock import Clock, SystemClock
 from shared.db import keep_session

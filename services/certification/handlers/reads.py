@@ -7,11 +7,11 @@ from uuid import UUID
 
 import asyncpg
 
-from services.certification import pdf
 from services.certification.deps import Deps
 from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import level_name
 from services.certification.handlers.permissions import may_manage, require_manager
+from services.certification.rendering import pdf
 from services.certification.repository.certificates import CertificateRow
 from services.certification.views import certificates as views
 from services.certification.views.models import AuditEntry, CertificateOut, ResultOut
