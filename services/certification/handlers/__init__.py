@@ -1,4 +1,4 @@
-"""One async use case per command; the only place touching the unit of work."""
+"""Use cases: HTTP ones open their own transaction, subscription ones run in the consumer's."""
 
 from services.certification.handlers.issuing import (
     approve,
