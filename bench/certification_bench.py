@@ -47,12 +47,14 @@ from bench.common import (
     unique,
     wait_up,
 )
-from services.certification import handlers, pdf
+from services.certification import handlers
 from services.certification.app import MIGRATIONS, create_app
 from services.certification.commands import RecordResult
 from services.certification.config import Settings
+from services.certification.deps import Deps, Secrets, build_deps, read_fernet
 from services.certification.handlers.keys import add_key, load_keys
-from services.certification.runtime import build_issuing, read_fernet
+from services.certification.rendering import pdf
+from shared.clock import SystemClock
 from shared.db import create_pool, database_name
 from shared.logging import configure_logging
 from shared.messaging.memory import InMemoryTransport
@@ -81,6 +83,16 @@ def bench_settings(dsn: str, port: int = 0) -> Settings:
         run_relay=False, run_consumers=False, migrate_on_start=False, db_pool_max=10,
         verify_rate_per_s=1e9, verify_burst=1_000_000_000, log_level="WARNING",
     )
+
+
+async def bench_deps(settings: Settings, pool: asyncpg.Pool) -> Deps:
+    """Return the service's dependencies on a pool, with the signing key ring loaded."""
+    deps = build_deps(settings, uows=uow_factory(pool, OutboxWriter("certification")), pool=pool,
+                      read_pool=pool, clock=SystemClock(), secrets=Secrets.read(settings),
+                      pdf_font=pdf.BUILTIN_CJK)
+    await add_key(pool, deps.signing_secret, only_if_none=True)
+    deps.keys.replace(await load_keys(pool, deps.signing_secret))
+    return deps
 
 
 # --- issuing --------------------------------------------------------------------------------
@@ -126,22 +138,17 @@ async def raw_transactions_per_s(dsn: str, seconds: float, concurrency: int = 16
 async def issued_per_s(dsn: str, count: int, concurrency: int = 16) -> float:
     """Return certificates/s issued through the real handler, `concurrency` at a time."""
     settings = bench_settings(dsn)
-    secret = read_fernet(settings.signing_key_secret_file, create=True)
-    assert secret is not None
     pool = await create_pool(dsn, min_size=concurrency, max_size=concurrency)
     try:
-        await add_key(pool, secret, only_if_none=True)
-        deps = build_issuing(settings)
-        deps.keys.replace(await load_keys(pool, secret))
-        uows = uow_factory(pool, OutboxWriter("certification"))
-        pii = read_fernet(settings.pii_transport_key_file, create=False)
+        deps = await bench_deps(settings, pool)
+        pii = deps.pii
         events = [completed(level=random.randint(1, 5), pii=pii) for _ in range(count)]
         queue = list(reversed(events))
 
         async def worker() -> None:
             while queue:
                 event = queue.pop()
-                async with uows() as uow:
+                async with deps.uows() as uow:
                     await handlers.record_result(RecordResult.from_event(event), uow=uow,
                                                  deps=deps)
 
@@ -165,20 +172,16 @@ async def issued_through_consumer_per_s(dsn: str, count: int) -> float:
     from shared.messaging.transport import OutgoingMessage
 
     settings = bench_settings(dsn)
-    secret = read_fernet(settings.signing_key_secret_file, create=True)
-    assert secret is not None
     pool = await create_pool(dsn, min_size=4, max_size=10)
     namespace = unique("jxbench-cons").replace("_", "-")
     transport = RabbitTransport(AMQP_URL, exchange=f"{namespace}.events")
     await transport.connect()
     topology = QueueTopology(queue=f"{namespace}.certification", bindings=subs.routing_keys)
     try:
-        await add_key(pool, secret, only_if_none=True)
-        deps = build_issuing(settings)
-        deps.keys.replace(await load_keys(pool, secret))
+        deps = await bench_deps(settings, pool)
         before = await pool.fetchval("SELECT count(*) FROM certificates WHERE status = 'valid'")
         await transport.declare(topology)
-        pii = read_fernet(settings.pii_transport_key_file, create=False)
+        pii = deps.pii
         producer = OutboxWriter("enrollment")
         for _ in range(count):
             envelope = producer.envelope(completed(level=random.randint(1, 5), pii=pii))

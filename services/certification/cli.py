@@ -100,8 +100,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 async def _keys(action: str, retire_old: bool) -> None:
     from services.certification.config import Settings
+    from services.certification.deps import read_fernet
     from services.certification.handlers.keys import load_keys, rotate
-    from services.certification.runtime import read_fernet
     from shared.db import create_pool
 
     settings = Settings()

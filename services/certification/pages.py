@@ -7,11 +7,11 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from services.certification.api.base import limit_rate
 from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
-from services.certification.runtime import DEPS, LIMITER, PROXIES, READ_POOL, TEMPLATES
+from services.certification.keys import DEPS, SETTINGS, TEMPLATES
 from shared.errors import NotFound
-from shared.web.keys import SETTINGS
 
 TEXTS: dict[str, dict[str, Any]] = {
     "zh": {
@@ -52,7 +52,7 @@ def _switch_url(path: str, query: str, en: bool) -> str:
 
 async def _page(request: web.Request, query: str) -> web.Response:
     app = request.app
-    app[LIMITER].take(app[PROXIES].client_of(request))
+    limit_rate(request)
     en = request.query.get("lang") == "en"
     context: dict[str, Any] = {"en": en, "t": TEXTS["en" if en else "zh"], "query": query,
                                "switch_url": _switch_url(request.path, query, en),
@@ -60,7 +60,7 @@ async def _page(request: web.Request, query: str) -> web.Response:
     status = 200
     if query:
         try:
-            found = await public.lookup(app[READ_POOL], app[DEPS], query)
+            found = await public.lookup(app[DEPS], query)
         except NotFound:
             context["not_found"], status = True, 404
         else:
@@ -70,7 +70,7 @@ async def _page(request: web.Request, query: str) -> web.Response:
                 cert["level_name"] = level_name(found.level, locale="en")
             context["cert"] = cert
     html = app[TEMPLATES].get_template("verify.html.j2").render(context)
-    max_age = app[SETTINGS].verify_cache_max_age_s if status == 200 else 0  # type: ignore[attr-defined]
+    max_age = app[SETTINGS].verify_cache_max_age_s if status == 200 else 0
     return web.Response(text=html, status=status, content_type="text/html", headers={
         "Cache-Control": f"public, max-age={max_age}",
         # The look comes from the web front's stylesheet on the same origin (/assets/app.css).

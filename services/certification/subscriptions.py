@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.certification import handlers
 from services.certification.commands import RecordClassTrainers, RecordResult
-from services.certification.handlers.deps import Issuing
+from services.certification.deps import Deps
 from shared.errors import DomainError, PermanentFailure
 from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
@@ -31,7 +31,7 @@ subscriptions = Subscriptions()
 
 
 @subscriptions.on(EnrollmentCompleted, ordering=RESULT_ORDERING)
-async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContext[Issuing]) -> None:
+async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContext[Deps]) -> None:
     """Apply a released or corrected result to the enrolment's certificate."""
     try:
         await handlers.record_result(RecordResult.from_event(event), uow=ctx.uow, deps=ctx.deps)
@@ -41,7 +41,7 @@ async def on_enrollment_completed(event: EnrollmentCompleted, ctx: HandlerContex
 
 @subscriptions.on(ClassTrainersChanged, ordering=TRAINERS_ORDERING)
 async def on_class_trainers_changed(
-    event: ClassTrainersChanged, ctx: HandlerContext[Issuing]
+    event: ClassTrainersChanged, ctx: HandlerContext[Deps]
 ) -> None:
     """Remember who may manage the class's certificates."""
     await handlers.record_class_trainers(RecordClassTrainers.from_event(event), uow=ctx.uow)

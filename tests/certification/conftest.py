@@ -19,7 +19,7 @@ from services.certification import handlers
 from services.certification.app import create_app
 from services.certification.commands import RecordResult
 from services.certification.config import Settings
-from services.certification.runtime import DEPS
+from services.certification.keys import DEPS
 from shared.auth import TokenIssuer
 from shared.events.catalog import EnrollmentCompleted
 from shared.messaging.memory import InMemoryTransport

@@ -28,7 +28,7 @@ from services.certification.domain.numbers import (
     looks_like_number,
     validate_national,
 )
-from services.certification.ratelimit import TokenBuckets
+from services.certification.domain.ratelimit import TokenBuckets
 from shared.errors import InvalidState, RateLimited
 
 NATIONAL = NationalNumbers(kind="S", agency="0000", province="36", site="000123")

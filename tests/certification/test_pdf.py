@@ -10,7 +10,7 @@ import pypdfium2  # type: ignore[import-untyped]
 import zxingcpp
 from pypdf import PdfReader
 
-from services.certification.pdf import (
+from services.certification.rendering.pdf import (
     BUILTIN_CJK,
     PrintedCertificate,
     font_name,

@@ -198,12 +198,12 @@ async def test_new_credentials_use_the_newest_key_and_old_ones_still_verify(
     cert_app: CertApp,
 ) -> None:
     from services.certification.handlers.keys import load_keys, rotate
-    from services.certification.runtime import DEPS, SIGNING_SECRET
+    from services.certification.keys import DEPS
     from shared.web.keys import POOL
 
     first, holder, _ = await _issue(cert_app)
     old_token = await _credential(cert_app, first, holder)
-    pool, secret = cert_app.app[POOL], cert_app.app[SIGNING_SECRET]
+    pool, secret = cert_app.app[POOL], cert_app.app[DEPS].signing_secret
     assert await rotate(pool, secret, retire_old=True) == "key-2"
     cert_app.app[DEPS].keys.replace(await load_keys(pool, secret))
     second, holder2, _ = await _issue(cert_app)

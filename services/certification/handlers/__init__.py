@@ -1,6 +1,5 @@
-"""One async use case per command; the only place touching the unit of work."""
+"""Use cases: HTTP ones open their own transaction, subscription ones run in the consumer's."""
 
-from services.certification.handlers.deps import Issuing
 from services.certification.handlers.issuing import (
     approve,
     approve_many,
@@ -11,7 +10,6 @@ from services.certification.handlers.lifecycle import change_status, reissue
 from services.certification.handlers.trainers import record_class_trainers
 
 __all__ = [
-    "Issuing",
     "approve",
     "approve_many",
     "change_status",

@@ -5,41 +5,36 @@ from __future__ import annotations
 import dataclasses
 from uuid import UUID
 
-from services.certification import repository
 from services.certification.commands import ApproveCertificates, IssueForResult, RecordResult
+from services.certification.deps import Deps
 from services.certification.domain.certificate import Decision, Live, check_transition, decide
 from services.certification.domain.codes import new_code
-from services.certification.handlers.common import (
-    event_fields,
-    issue_fields,
-    issued_event,
-    issued_row,
-    require_class_manager,
-    role_of,
-)
-from services.certification.handlers.deps import Issuing
-from services.certification.repository import CertificateRow
+from services.certification.handlers.events import event_fields, issued_event
+from services.certification.handlers.permissions import require_class_manager, role_of
+from services.certification.handlers.signing import issue_fields, issued_row
+from services.certification.repository import audit, certificates, results
+from services.certification.repository.certificates import CertificateRow
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound
 from shared.events.catalog import CertificateRevoked, EnrollmentCompleted
 from shared.ids import new_id
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork, UowFactory
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 _CODE_ATTEMPTS = 5
 
 
-async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Issuing) -> Decision:
+async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> Decision:
     """Apply a released or corrected result: issue, hold, withdraw, revoke or reissue."""
     result = cmd.result
-    first = await repository.record_result(uow.conn, result)
+    first = await results.record_result(uow.conn, result)
     if first is None:
         log.info("result_not_newer_ignored", enrollment_id=str(result.enrollment_id),
                  result_version=result.result_version)
         return Decision.NOTHING
     # A first result has no certificate yet: every certificate follows a recorded result.
-    live = None if first else await repository.lock_live(uow.conn, result.enrollment_id)
+    live = None if first else await certificates.lock_live(uow.conn, result.enrollment_id)
     state = Live(live.status, live.revocation_kind) if live else None  # type: ignore[arg-type]
     decision = decide(state, passed=result.passed, policy=result.course.issue_policy)
     if decision is Decision.ISSUE:
@@ -47,9 +42,9 @@ async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Issuing) ->
     elif decision is Decision.HOLD:
         await _hold(uow, result, live)
     elif decision is Decision.WITHDRAW and live is not None:
-        await repository.set_status(uow.conn, live.id, status="withdrawn",
+        await certificates.set_status(uow.conn, live.id, status="withdrawn",
                                     reason="result corrected to failed")
-        await repository.add_audit(uow.conn, live.id, "withdrawn", actor_id=None,
+        await audit.add_audit(uow.conn, live.id, "withdrawn", actor_id=None,
                                    actor_role="system", reason="result corrected to failed")
     elif decision is Decision.REVOKE and live is not None:
         await _revoke_for_correction(uow, deps, live, result)
@@ -62,18 +57,18 @@ async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Issuing) ->
 
 
 async def issue_new(
-    uow: UnitOfWork, deps: Issuing, result: EnrollmentCompleted, live: CertificateRow | None,
+    uow: UnitOfWork, deps: Deps, result: EnrollmentCompleted, live: CertificateRow | None,
     *, actor: Principal | None,
 ) -> CertificateRow:
     """Issue a valid certificate for a passing result (reusing a withdrawn row)."""
     if live is not None:
-        await repository.refresh_pending(uow.conn, live.id, result)
-        refreshed = await repository.lock_certificate(uow.conn, live.id)
+        await certificates.refresh_pending(uow.conn, live.id, result)
+        refreshed = await certificates.lock_certificate(uow.conn, live.id)
         assert refreshed is not None
         return await approve_row(uow, deps, refreshed, actor=actor, action="issued")
     certificate_id = new_id()
     # Audit first: everything after the serial is drawn holds the counter row's lock.
-    index: int | None = await repository.audit_and_draw_index(
+    index: int | None = await audit.audit_and_draw_index(
         uow.conn, certificate_id, "issued", actor_id=actor.user_id if actor else None,
         actor_role=role_of(actor))
     for _ in range(_CODE_ATTEMPTS):
@@ -82,7 +77,7 @@ async def issue_new(
                                    holder=result.trainee, course=result.course,
                                    status_index=index)
         index = None
-        if await repository.insert_certificate(uow.conn, certificate_id=certificate_id,
+        if await certificates.insert_certificate(uow.conn, certificate_id=certificate_id,
                                                result=result, status="valid", code=code,
                                                issue=issue):
             row = issued_row(certificate_id, result, issue, replaces=None)
@@ -93,43 +88,43 @@ async def issue_new(
 
 async def _hold(uow: UnitOfWork, result: EnrollmentCompleted, live: CertificateRow | None) -> None:
     if live is not None:
-        await repository.refresh_pending(uow.conn, live.id, result)
+        await certificates.refresh_pending(uow.conn, live.id, result)
         certificate_id = live.id
     else:
         certificate_id = new_id()
-        while not await repository.insert_certificate(
+        while not await certificates.insert_certificate(
             uow.conn, certificate_id=certificate_id, result=result, status="pending",
             code=new_code(), issue=None,
         ):
             pass
-    await repository.add_audit(uow.conn, certificate_id, "held_for_approval", actor_id=None,
+    await audit.add_audit(uow.conn, certificate_id, "held_for_approval", actor_id=None,
                                actor_role="system")
 
 
 async def _revoke_for_correction(
-    uow: UnitOfWork, deps: Issuing, live: CertificateRow, result: EnrollmentCompleted
+    uow: UnitOfWork, deps: Deps, live: CertificateRow, result: EnrollmentCompleted
 ) -> None:
     reason = f"result corrected to failed (version {result.result_version})"
-    seq = await repository.set_status(uow.conn, live.id, status="revoked", reason=reason,
+    seq = await certificates.set_status(uow.conn, live.id, status="revoked", reason=reason,
                                       revocation_kind="result_corrected")
-    await repository.add_audit(uow.conn, live.id, "revoked", actor_id=None, actor_role="system",
+    await audit.add_audit(uow.conn, live.id, "revoked", actor_id=None, actor_role="system",
                                reason=reason)
     await uow.publish(CertificateRevoked(**event_fields(live, deps, seq=seq, actor=None),
                                          reason=reason))
 
 
 async def approve_row(
-    uow: UnitOfWork, deps: Issuing, row: CertificateRow, *, actor: Principal | None,
+    uow: UnitOfWork, deps: Deps, row: CertificateRow, *, actor: Principal | None,
     action: str = "approved",
 ) -> CertificateRow:
     """Issue a pending certificate: number, signature, event."""
     assert row.code is not None
-    await repository.add_audit(uow.conn, row.id, action,
+    await audit.add_audit(uow.conn, row.id, action,
                                actor_id=actor.user_id if actor else None,
                                actor_role=role_of(actor))
     issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=row.code,
                                holder=row.holder, course=row.course)
-    seq = await repository.mark_issued(uow.conn, row.id, issue)
+    seq = await certificates.mark_issued(uow.conn, row.id, issue)
     issued = dataclasses.replace(
         row, status="valid", seq=seq, number=issue.number, issued_at=issue.issued_at,
         issued_on=issue.issued_on, expires_on=issue.expires_on, issuer_name=issue.issuer_name,
@@ -139,11 +134,15 @@ async def approve_row(
     return issued
 
 
-async def approve(
-    certificate_id: UUID, *, uow: UnitOfWork, deps: Issuing, actor: Principal
-) -> CertificateRow:
+async def approve(certificate_id: UUID, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Approve one pending certificate (a trainer of its class or an admin)."""
-    row = await repository.lock_certificate(uow.conn, certificate_id)
+    return await in_transaction(deps.uows, lambda uow: _approve(uow, deps, certificate_id, actor))
+
+
+async def _approve(
+    uow: UnitOfWork, deps: Deps, certificate_id: UUID, actor: Principal
+) -> CertificateRow:
+    row = await certificates.lock_certificate(uow.conn, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
     await require_class_manager(uow.conn, actor, class_id=row.class_id,
@@ -153,32 +152,35 @@ async def approve(
 
 
 async def approve_many(
-    cmd: ApproveCertificates, *, uows: UowFactory, deps: Issuing, actor: Principal
+    cmd: ApproveCertificates, *, deps: Deps, actor: Principal
 ) -> tuple[list[CertificateRow], list[tuple[UUID, DomainError]]]:
     """Approve each certificate in its own transaction; report the ones that failed and why."""
     approved: list[CertificateRow] = []
     failed: list[tuple[UUID, DomainError]] = []
     for certificate_id in dict.fromkeys(cmd.certificate_ids):
         try:
-            async with uows() as uow:
-                approved.append(await approve(certificate_id, uow=uow, deps=deps, actor=actor))
+            approved.append(await approve(certificate_id, deps=deps, actor=actor))
         except DomainError as exc:
             failed.append((certificate_id, exc))
     return approved, failed
 
 
-async def issue_for_result(
-    cmd: IssueForResult, *, uow: UnitOfWork, deps: Issuing, actor: Principal
-) -> CertificateRow:
+async def issue_for_result(cmd: IssueForResult, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Issue directly for a released, passing result (approving a pending one if held)."""
-    result = await repository.lock_result(uow.conn, cmd.enrollment_id)
+    return await in_transaction(deps.uows, lambda uow: _issue_for_result(uow, deps, cmd, actor))
+
+
+async def _issue_for_result(
+    uow: UnitOfWork, deps: Deps, cmd: IssueForResult, actor: Principal
+) -> CertificateRow:
+    result = await results.lock_result(uow.conn, cmd.enrollment_id)
     if result is None:
         raise NotFound("no released result for this enrolment", code="result_not_found")
     await require_class_manager(uow.conn, actor, class_id=result.class_info.class_id,
                                 fallback=list(result.trainer_ids))
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
-    live = await repository.lock_live(uow.conn, cmd.enrollment_id)
+    live = await certificates.lock_live(uow.conn, cmd.enrollment_id)
     if live is None or live.status == "withdrawn":
         return await issue_new(uow, deps, result, live, actor=actor)
     if live.status == "pending":
@@ -188,7 +190,7 @@ async def issue_for_result(
 
 
 async def reissue_from(
-    uow: UnitOfWork, deps: Issuing, old: CertificateRow, result: EnrollmentCompleted,
+    uow: UnitOfWork, deps: Deps, old: CertificateRow, result: EnrollmentCompleted,
     *, actor: Principal | None, reason: str,
 ) -> CertificateRow:
     """Replace a certificate by a new one with a new number and the same verification code."""
@@ -197,20 +199,20 @@ async def reissue_from(
     new = new_id()
     was_revoked = old.status == "revoked"
     kind = old.revocation_kind if was_revoked else "reissued"
-    old_seq = await repository.set_status(uow.conn, old.id, status="revoked",
+    old_seq = await certificates.set_status(uow.conn, old.id, status="revoked",
                                           reason=old.reason if was_revoked else reason,
                                           revocation_kind=kind, replaced_by=new)
-    await repository.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor
+    await audit.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor
                                else None, actor_role=role_of(actor), reason=reason,
                                details={"replaced_by": str(new)})
     issue = await issue_fields(uow.conn, deps, certificate_id=new, code=old.code,
                                holder=result.trainee, course=result.course)
-    if not await repository.insert_certificate(uow.conn, certificate_id=new, result=result,
+    if not await certificates.insert_certificate(uow.conn, certificate_id=new, result=result,
                                                status="valid", code=old.code, issue=issue,
                                                replaces=old.id):
         raise Conflict("the verification code is taken", code="code_taken")
     row = issued_row(new, result, issue, replaces=old.id)
-    await repository.add_audit(uow.conn, new, "reissued", actor_id=actor.user_id if actor
+    await audit.add_audit(uow.conn, new, "reissued", actor_id=actor.user_id if actor
                                else None, actor_role=role_of(actor), reason=reason,
                                details={"replaces": str(old.id)})
     if not was_revoked:  # an already revoked one was announced when it was revoked

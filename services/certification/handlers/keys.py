@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncpg
 from cryptography.fernet import Fernet
 
-from services.certification import repository
 from services.certification.credentials.keys import (
     SigningKey,
     new_private_key,
@@ -14,6 +13,7 @@ from services.certification.credentials.keys import (
     public_jwk,
     seal_private,
 )
+from services.certification.repository import signing_keys
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -23,7 +23,7 @@ async def load_keys(pool: asyncpg.Pool, secret: Fernet) -> list[SigningKey]:
     """Return every signing key with its private half decrypted."""
     keys = []
     async with pool.acquire() as conn:
-        for r in await repository.load_keys(conn):
+        for r in await signing_keys.load_keys(conn):
             keys.append(SigningKey(
                 kid=r["kid"], seq=r["seq"], public=public_from_jwk(r["public_jwk"]),
                 private=open_private(r["private_key_encrypted"], secret),
@@ -35,14 +35,14 @@ async def load_keys(pool: asyncpg.Pool, secret: Fernet) -> list[SigningKey]:
 async def add_key(pool: asyncpg.Pool, secret: Fernet, *, only_if_none: bool) -> str | None:
     """Create a new signing key (the newest signs from now on); return its kid."""
     async with pool.acquire() as conn, conn.transaction():
-        await repository.lock_keys(conn)
-        existing = await repository.load_keys(conn)
+        await signing_keys.lock_keys(conn)
+        existing = await signing_keys.load_keys(conn)
         if only_if_none and any(r["retired_at"] is None for r in existing):
             return None
         seq = max((r["seq"] for r in existing), default=0) + 1
         private = new_private_key()
         kid = f"key-{seq}"
-        await repository.insert_key(conn, kid=kid, seq=seq,
+        await signing_keys.insert_key(conn, kid=kid, seq=seq,
                                     public_jwk=public_jwk(private.public_key()),
                                     private_key_encrypted=seal_private(private, secret))
     log.info("signing_key_created", kid=kid)
@@ -55,5 +55,5 @@ async def rotate(pool: asyncpg.Pool, secret: Fernet, *, retire_old: bool) -> str
     assert kid is not None
     if retire_old:
         async with pool.acquire() as conn:
-            await repository.retire_keys_before(conn, int(kid.removeprefix("key-")))
+            await signing_keys.retire_keys_before(conn, int(kid.removeprefix("key-")))
     return kid

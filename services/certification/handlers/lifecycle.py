@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from services.certification import repository
 from services.certification.commands import ChangeStatus, ReissueCertificate
+from services.certification.deps import Deps
 from services.certification.domain.certificate import check_reissue, check_transition
-from services.certification.handlers.common import (
-    event_fields,
-    require_class_manager,
-    role_of,
-)
-from services.certification.handlers.deps import Issuing
+from services.certification.handlers.events import event_fields
 from services.certification.handlers.issuing import reissue_from
-from services.certification.repository import CertificateRow
+from services.certification.handlers.permissions import require_class_manager, role_of
+from services.certification.repository import audit, certificates, results
+from services.certification.repository.certificates import CertificateRow
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.events.catalog import (
@@ -21,14 +18,14 @@ from shared.events.catalog import (
     CertificateSuspended,
 )
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 _NEW_STATUS = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
 
 
 async def _managed(uow: UnitOfWork, certificate_id: object, actor: Principal) -> CertificateRow:
-    row = await repository.lock_certificate(uow.conn, certificate_id)  # type: ignore[arg-type]
+    row = await certificates.lock_certificate(uow.conn, certificate_id)  # type: ignore[arg-type]
     if row is None:
         raise NotFound("no such certificate")
     await require_class_manager(uow.conn, actor, class_id=row.class_id,
@@ -36,18 +33,22 @@ async def _managed(uow: UnitOfWork, certificate_id: object, actor: Principal) ->
     return row
 
 
-async def change_status(
-    cmd: ChangeStatus, *, uow: UnitOfWork, deps: Issuing, actor: Principal
-) -> CertificateRow:
+async def change_status(cmd: ChangeStatus, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Revoke, suspend or reinstate a certificate; record who, when and why; tell the holder."""
+    return await in_transaction(deps.uows, lambda uow: _change_status(uow, deps, cmd, actor))
+
+
+async def _change_status(
+    uow: UnitOfWork, deps: Deps, cmd: ChangeStatus, actor: Principal
+) -> CertificateRow:
     row = await _managed(uow, cmd.certificate_id, actor)
     check_transition(cmd.action, row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     status = _NEW_STATUS[cmd.action]
-    seq = await repository.set_status(
+    seq = await certificates.set_status(
         uow.conn, row.id, status=status, reason=cmd.reason if status != "valid" else None,
         revocation_kind="manual" if status == "revoked" else None,
     )
-    await repository.add_audit(uow.conn, row.id, status if status != "valid" else "reinstated",
+    await audit.add_audit(uow.conn, row.id, status if status != "valid" else "reinstated",
                                actor_id=actor.user_id, actor_role=role_of(actor),
                                reason=cmd.reason)
     fields = event_fields(row, deps, seq=seq, actor=actor)
@@ -58,15 +59,19 @@ async def change_status(
     else:
         await uow.publish(CertificateReinstated(**fields))
     log.info("certificate_status_changed", certificate_id=str(row.id), status=status)
-    return await repository.lock_certificate(uow.conn, row.id) or row
+    return await certificates.lock_certificate(uow.conn, row.id) or row
 
 
-async def reissue(
-    cmd: ReissueCertificate, *, uow: UnitOfWork, deps: Issuing, actor: Principal
-) -> CertificateRow:
+async def reissue(cmd: ReissueCertificate, *, deps: Deps, actor: Principal) -> CertificateRow:
     """Replace a valid certificate of a passing result: new number, same verification URL."""
+    return await in_transaction(deps.uows, lambda uow: _reissue(uow, deps, cmd, actor))
+
+
+async def _reissue(
+    uow: UnitOfWork, deps: Deps, cmd: ReissueCertificate, actor: Principal
+) -> CertificateRow:
     row = await _managed(uow, cmd.certificate_id, actor)
-    result = await repository.lock_result(uow.conn, row.enrollment_id)
+    result = await results.lock_result(uow.conn, row.enrollment_id)
     if result is None:
         raise NotFound("the result of this certificate is unknown", code="result_not_found")
     check_reissue(row.status, passed=result.passed, replaced=row.replaced_by is not None)  # type: ignore[arg-type]

@@ -7,9 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
-from services.certification import views
 from services.certification.credentials import vc
 from services.certification.credentials.did import did_document
 from services.certification.credentials.keys import SigningKey, public_from_jwk
@@ -19,22 +16,23 @@ from services.certification.credentials.status_list import (
     status_list_credential,
 )
 from services.certification.credentials.verify import CredentialInvalid, verify_signature
+from services.certification.deps import Deps
 from services.certification.domain.codes import normalise_code
 from services.certification.domain.numbers import looks_like_number
-from services.certification.handlers.deps import Issuing
-from services.certification.models import VerifyOut
+from services.certification.views import verification as views
+from services.certification.views.models import VerifyOut
 from shared.errors import NotFound, ValidationFailed
 
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
-async def lookup(pool: asyncpg.Pool, deps: Issuing, number_or_code: str) -> VerifyOut:
+async def lookup(deps: Deps, number_or_code: str) -> VerifyOut:
     """Return the public view of an issued certificate by its number or short code."""
     text = number_or_code.strip().upper()
     if looks_like_number(text):
-        record = await views.verification_record(pool, number=text)
+        record = await views.verification_record(deps.read_pool, number=text)
     elif (code := normalise_code(text)) is not None:
-        record = await views.verification_record(pool, code=code)
+        record = await views.verification_record(deps.read_pool, code=code)
     else:
         record = None
     if record is None:
@@ -42,12 +40,12 @@ async def lookup(pool: asyncpg.Pool, deps: Issuing, number_or_code: str) -> Veri
     return views.present_public(record, today=deps.today(), base_url=deps.base_url)
 
 
-async def published_document(pool: asyncpg.Pool, deps: Issuing) -> dict[str, Any]:
+async def published_document(deps: Deps) -> dict[str, Any]:
     """Return the DID document with every key ever used (rotation keeps old ones)."""
     keys = [
         SigningKey(kid=r["kid"], seq=r["seq"], public=public_from_jwk(r["public_jwk"]),
                    private=None, created_at=r["created_at"], retired_at=r["retired_at"])
-        for r in await views.published_keys(pool)
+        for r in await views.published_keys(deps.read_pool)
     ]
     return did_document(deps.did, keys)
 
@@ -67,12 +65,12 @@ def credential_token(credential: str | dict[str, Any]) -> str:
 
 
 async def verify_posted(
-    pool: asyncpg.Pool, deps: Issuing, credential: str | dict[str, Any]
+    deps: Deps, credential: str | dict[str, Any]
 ) -> VerifyOut:
     """Check a credential's signature against our DID document, then its current status."""
     token = credential_token(credential)
     try:
-        claims, _kid = verify_signature(token, await published_document(pool, deps))
+        claims, _kid = verify_signature(token, await published_document(deps))
     except CredentialInvalid as exc:
         return VerifyOut(status="invalid", signature_valid=False, errors=[str(exc)])
     jti = str(claims.get("jti", ""))
@@ -80,7 +78,7 @@ async def verify_posted(
         certificate_id = UUID(jti.removeprefix("urn:uuid:"))
     except ValueError:
         return VerifyOut(status="invalid", signature_valid=True, errors=["unknown credential id"])
-    record = await views.verification_record(pool, certificate_id=certificate_id)
+    record = await views.verification_record(deps.read_pool, certificate_id=certificate_id)
     if record is None:
         return VerifyOut(status="invalid", signature_valid=True,
                          errors=["no such certificate here"])
@@ -89,7 +87,7 @@ async def verify_posted(
 
 
 async def status_list(
-    pool: asyncpg.Pool, deps: Issuing, list_ref: str
+    deps: Deps, list_ref: str
 ) -> tuple[dict[str, Any], str]:
     """Return (credential, signed VC-JWT) of one status list."""
     parsed = parse_list_id(list_ref)
@@ -97,10 +95,10 @@ async def status_list(
         raise NotFound("no such status list", code="status_list_not_found")
     purpose, number = parsed
     size = deps.status_list_size
-    if number > await views.highest_list_number(pool, size):
+    if number > await views.highest_list_number(deps.read_pool, size):
         raise NotFound("no such status list", code="status_list_not_found")
     lo = number * size
-    flagged = await views.flagged_indices(pool, purpose, lo, lo + size)
+    flagged = await views.flagged_indices(deps.read_pool, purpose, lo, lo + size)
     url = f"{deps.base_url}/api/v1/status-lists/{list_ref}"
     now: datetime = deps.clock.now()
     credential = status_list_credential(

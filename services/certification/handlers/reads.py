@@ -7,13 +7,14 @@ from uuid import UUID
 
 import asyncpg
 
-from services.certification import pdf, views
+from services.certification.deps import Deps
 from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import level_name
-from services.certification.handlers.common import may_manage, require_manager
-from services.certification.handlers.deps import Issuing
-from services.certification.models import AuditEntry, CertificateOut, ResultOut
-from services.certification.repository import CertificateRow
+from services.certification.handlers.permissions import may_manage, require_manager
+from services.certification.rendering import pdf
+from services.certification.repository.certificates import CertificateRow
+from services.certification.views import certificates as views
+from services.certification.views.models import AuditEntry, CertificateOut, ResultOut
 from shared.auth import Principal
 from shared.errors import InvalidState, NotFound
 
@@ -24,16 +25,14 @@ _NOTES = {
 }
 
 
-async def visible_certificate(
-    pool: asyncpg.Pool, certificate_id: UUID, actor: Principal
-) -> CertificateRow:
+async def visible_certificate(deps: Deps, certificate_id: UUID, actor: Principal) -> CertificateRow:
     """Return a certificate its holder, a trainer of its class or an admin may see."""
-    row = await views.certificate(pool, certificate_id)
+    row = await views.certificate(deps.pool, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
     if row.holder_user_id == actor.user_id or actor.is_admin:
         return row
-    if actor.role != "trainer" or not may_manage(actor, await _trainers(pool, row)):
+    if actor.role != "trainer" or not may_manage(actor, await _trainers(deps.pool, row)):
         raise NotFound("no such certificate")
     return row
 
@@ -44,36 +43,34 @@ async def _trainers(pool: asyncpg.Pool, row: CertificateRow) -> list[UUID]:
 
 
 async def class_certificates(
-    pool: asyncpg.Pool, class_id: UUID, *, status: str | None, actor: Principal
+    deps: Deps, class_id: UUID, *, status: str | None, actor: Principal
 ) -> list[CertificateRow]:
     """Return a class's certificates to a trainer of the class or an admin."""
     if not actor.is_admin:
-        require_manager(actor, await views.class_trainers(pool, class_id))
-    return await views.class_certificates(pool, class_id, status=status)
+        require_manager(actor, await views.class_trainers(deps.pool, class_id))
+    return await views.class_certificates(deps.pool, class_id, status=status)
 
 
-async def holder_certificates(pool: asyncpg.Pool, user_id: UUID) -> list[CertificateRow]:
+async def holder_certificates(deps: Deps, user_id: UUID) -> list[CertificateRow]:
     """Return the caller's own certificates."""
-    return await views.holder_certificates(pool, user_id)
+    return await views.holder_certificates(deps.pool, user_id)
 
 
-async def audit_for(pool: asyncpg.Pool, certificate_id: UUID, actor: Principal) -> list[AuditEntry]:
+async def audit_for(deps: Deps, certificate_id: UUID, actor: Principal) -> list[AuditEntry]:
     """Return a certificate's history to a trainer of its class or an admin."""
-    row = await views.certificate(pool, certificate_id)
+    row = await views.certificate(deps.pool, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
     if not actor.is_admin:
-        require_manager(actor, await _trainers(pool, row))
-    return await views.audit(pool, certificate_id)
+        require_manager(actor, await _trainers(deps.pool, row))
+    return await views.audit(deps.pool, certificate_id)
 
 
-async def class_results(
-    pool: asyncpg.Pool, class_id: UUID, *, actor: Principal
-) -> list[ResultOut]:
+async def class_results(deps: Deps, class_id: UUID, *, actor: Principal) -> list[ResultOut]:
     """Return a class's released results to a trainer of the class or an admin."""
     if not actor.is_admin:
-        require_manager(actor, await views.class_trainers(pool, class_id))
-    return await views.class_results(pool, class_id)
+        require_manager(actor, await views.class_trainers(deps.pool, class_id))
+    return await views.class_results(deps.pool, class_id)
 
 
 def issued_only(row: CertificateRow) -> None:
@@ -83,7 +80,7 @@ def issued_only(row: CertificateRow) -> None:
 
 
 async def render_pdf(
-    row: CertificateRow, *, deps: Issuing, actor: Principal, font: str
+    row: CertificateRow, *, deps: Deps, actor: Principal
 ) -> bytes:
     """Render the printable certificate; only the holder's own copy shows the full ID number."""
     issued_only(row)
@@ -106,9 +103,9 @@ async def render_pdf(
         verify_url=deps.verify_url(row.code),
         status_note=(note[1] if locale == "en" else note[0]) if note else None,
     )
-    return await asyncio.to_thread(pdf.render, printed, font=font)
+    return await asyncio.to_thread(pdf.render, printed, font=deps.pdf_font)
 
 
-def present(row: CertificateRow, deps: Issuing) -> CertificateOut:
+def present(row: CertificateRow, deps: Deps) -> CertificateOut:
     """Return the API view of a certificate."""
     return views.present(row, today=deps.today(), base_url=deps.base_url)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.certification import repository
 from services.certification.commands import RecordClassTrainers
+from services.certification.repository import class_trainers
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork
 
@@ -12,7 +12,7 @@ log = get_logger(__name__)
 
 async def record_class_trainers(cmd: RecordClassTrainers, *, uow: UnitOfWork) -> bool:
     """Store a class's trainers unless a later list is known; True when it was stored."""
-    stored = await repository.record_class_trainers(
+    stored = await class_trainers.record_class_trainers(
         uow.conn, class_id=cmd.class_id, trainer_ids=list(cmd.trainer_ids), seq=cmd.seq)
     if stored:
         log.info("class_trainers_recorded", class_id=str(cmd.class_id), seq=cmd.seq,

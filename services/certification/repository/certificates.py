@@ -1,4 +1,4 @@
-"""All writing SQL of the certification service (and the row reads that precede writes)."""
+"""Certificates as stored: insert, issue, change status; locked reads before a write."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from uuid import UUID
 
 import asyncpg
 
-from services.certification.domain.numbers import CounterKey
 from shared.db import Conn
 from shared.events.catalog import CourseInfo, EnrollmentCompleted, Recipient
 
@@ -70,67 +69,6 @@ class Issue:
     status_index: int
     kid: str
     credential: str
-
-
-_UPSERT_RESULT = """
-INSERT INTO results (enrollment_id, result_version, passed, class_id, trainee_user_id,
-                     trainer_ids, released_at, payload)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (enrollment_id) DO UPDATE SET
-    result_version = EXCLUDED.result_version, passed = EXCLUDED.passed,
-    class_id = EXCLUDED.class_id, trainee_user_id = EXCLUDED.trainee_user_id,
-    trainer_ids = EXCLUDED.trainer_ids, released_at = EXCLUDED.released_at,
-    payload = EXCLUDED.payload, updated_at = now()
-WHERE results.result_version < EXCLUDED.result_version
-RETURNING (xmax = 0) AS first
-"""
-
-
-async def record_result(conn: Conn, result: EnrollmentCompleted) -> bool | None:
-    """Store a result unless an equal or newer version is known.
-
-    Return None when it was not newer, True when it is the enrolment's first result (so no
-    certificate can exist yet), False when it replaced an older version.
-    """
-    # The row lock taken here serialises every change of this enrolment until commit.
-    first: bool | None = await conn.fetchval(
-        _UPSERT_RESULT, result.enrollment_id, result.result_version, result.passed,
-        result.class_info.class_id, result.trainee.user_id, result.trainer_ids,
-        result.released_at, result.model_dump(mode="json"),
-    )
-    return first
-
-
-_UPSERT_TRAINERS = """
-INSERT INTO class_trainers (class_id, trainer_ids, seq) VALUES ($1, $2, $3)
-ON CONFLICT (class_id) DO UPDATE SET
-    trainer_ids = EXCLUDED.trainer_ids, seq = EXCLUDED.seq, updated_at = now()
-WHERE class_trainers.seq < EXCLUDED.seq
-RETURNING seq
-"""
-
-
-async def record_class_trainers(
-    conn: Conn, *, class_id: UUID, trainer_ids: list[UUID], seq: int
-) -> bool:
-    """Store a class's current trainers unless an equal or later seq is known; True if stored."""
-    stored = await conn.fetchval(_UPSERT_TRAINERS, class_id, trainer_ids, seq)
-    return stored is not None
-
-
-async def class_trainers(conn: Conn, class_id: UUID) -> list[UUID] | None:
-    """Return a class's current trainers, or None before any ClassTrainersChanged arrived."""
-    ids = await conn.fetchval("SELECT trainer_ids FROM class_trainers WHERE class_id = $1",
-                              class_id)
-    return list(ids) if ids is not None else None
-
-
-async def lock_result(conn: Conn, enrollment_id: UUID) -> EnrollmentCompleted | None:
-    """Return the latest result of an enrolment, locked for this transaction."""
-    payload = await conn.fetchval(
-        "SELECT payload FROM results WHERE enrollment_id = $1 FOR UPDATE", enrollment_id
-    )
-    return EnrollmentCompleted.model_validate(payload) if payload is not None else None
 
 
 async def lock_live(conn: Conn, enrollment_id: UUID) -> CertificateRow | None:
@@ -227,81 +165,3 @@ async def set_status(
         certificate_id, status, reason, revocation_kind, replaced_by,
     )
     return seq
-
-
-async def next_serial(conn: Conn, key: CounterKey) -> int:
-    """Draw the next serial of a counter (row-locked until the issuing transaction ends)."""
-    serial: int = await conn.fetchval(
-        """INSERT INTO number_counters (prefix, year, level, last_serial) VALUES ($1, $2, $3, 1)
-           ON CONFLICT (prefix, year, level)
-           DO UPDATE SET last_serial = number_counters.last_serial + 1
-           RETURNING last_serial""",
-        key.prefix, key.year, key.level,
-    )
-    return serial
-
-
-async def next_status_index(conn: Conn) -> int:
-    """Draw a global status-list index."""
-    index: int = await conn.fetchval("SELECT nextval('status_index_seq')")
-    return index
-
-
-async def audit_and_draw_index(
-    conn: Conn, certificate_id: UUID, action: str, *, actor_id: UUID | None, actor_role: str,
-) -> int:
-    """Append the issuing line to the history and draw a status index, in one round trip."""
-    index: int = await conn.fetchval(
-        """WITH audit AS (
-               INSERT INTO certificate_audit (certificate_id, action, actor_id, actor_role)
-               VALUES ($1, $2, $3, $4))
-           SELECT nextval('status_index_seq')""",
-        certificate_id, action, actor_id, actor_role,
-    )
-    return index
-
-
-async def add_audit(
-    conn: Conn, certificate_id: UUID, action: str, *, actor_id: UUID | None,
-    actor_role: str, reason: str | None = None, details: dict[str, Any] | None = None,
-) -> None:
-    """Append one line to a certificate's history."""
-    await conn.execute(
-        """INSERT INTO certificate_audit (certificate_id, action, actor_id, actor_role, reason,
-                                          details)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        certificate_id, action, actor_id, actor_role, reason, details or {},
-    )
-
-
-# --- signing keys -------------------------------------------------------------------------
-
-
-async def load_keys(conn: Conn | asyncpg.Pool) -> list[asyncpg.Record]:
-    """Return every signing key row, oldest first."""
-    return list(await conn.fetch("SELECT * FROM signing_keys ORDER BY seq"))
-
-
-async def insert_key(
-    conn: Conn, *, kid: str, seq: int, public_jwk: dict[str, str],
-    private_key_encrypted: str,
-) -> None:
-    """Store a new signing key."""
-    await conn.execute(
-        """INSERT INTO signing_keys (kid, seq, public_jwk, private_key_encrypted)
-           VALUES ($1, $2, $3, $4)""",
-        kid, seq, public_jwk, private_key_encrypted,
-    )
-
-
-async def retire_keys_before(conn: Conn, seq: int) -> int:
-    """Retire every active key older than `seq`; return how many."""
-    status = await conn.execute(
-        "UPDATE signing_keys SET retired_at = now() WHERE seq < $1 AND retired_at IS NULL", seq
-    )
-    return int(status.split()[-1])
-
-
-async def lock_keys(conn: Conn) -> None:
-    """Serialise key creation between instances starting at once."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('certification.signing_keys'))")

@@ -1,4 +1,4 @@
-"""Token buckets per client for the public endpoints (client IPs: shared.web.client_ip)."""
+"""Fair use of the public endpoints: token buckets per client (client IPs: shared.web.client_ip)."""
 
 from __future__ import annotations
 

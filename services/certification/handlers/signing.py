@@ -1,62 +1,28 @@
-"""Steps shared by the use cases: issuing (number, code, signature), events, permissions."""
+"""Number and sign a certificate being issued (inside its transaction); the row it then has."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from services.certification import repository
 from services.certification.credentials import vc
 from services.certification.credentials.status_list import ListPosition, status_entries
+from services.certification.deps import Deps
 from services.certification.domain.certificate import expiry
 from services.certification.domain.levels import level_name, title_of
 from services.certification.domain.numbers import NumberingError
-from services.certification.handlers.deps import Issuing
-from services.certification.repository import CertificateRow, Issue
-from shared.auth import Principal
+from services.certification.repository import numbering
+from services.certification.repository.certificates import CertificateRow, Issue
 from shared.db import Conn
-from shared.errors import Forbidden, InvalidState
+from shared.errors import InvalidState
 from shared.events.catalog import (
-    CertificateEvent,
-    CertificateIssued,
     CourseInfo,
     EnrollmentCompleted,
     Recipient,
 )
 
 
-def may_manage(actor: Principal, trainer_ids: list[UUID]) -> bool:
-    """Tell whether the actor is an admin or a trainer of the class."""
-    return actor.is_admin or (actor.role == "trainer" and actor.user_id in trainer_ids)
-
-
-def require_manager(actor: Principal, trainer_ids: list[UUID]) -> None:
-    """Raise Forbidden unless the actor is an admin or a trainer of the class."""
-    if not may_manage(actor, trainer_ids):
-        raise Forbidden("only a trainer of this class or an admin may do this",
-                        code="not_class_trainer")
-
-
-async def require_class_manager(
-    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID]
-) -> None:
-    """Raise Forbidden unless the actor is an admin or a current trainer of the class.
-
-    The class's trainers are those of its latest ClassTrainersChanged; `fallback` (the
-    completion event's copy) counts only while none has arrived.
-    """
-    if actor.is_admin:
-        return
-    current = await repository.class_trainers(conn, class_id)
-    require_manager(actor, fallback if current is None else current)
-
-
-def role_of(actor: Principal | None) -> str:
-    """Return the audit role of an actor (the system when there is none)."""
-    return actor.role if actor else "system"
-
-
 async def issue_fields(
-    conn: Conn, deps: Issuing, *, certificate_id: UUID, code: str,
+    conn: Conn, deps: Deps, *, certificate_id: UUID, code: str,
     holder: Recipient, course: CourseInfo, status_index: int | None = None,
 ) -> Issue:
     """Draw a number (and a status index unless given), sign the credential; in the transaction."""
@@ -65,10 +31,10 @@ async def issue_fields(
     try:
         key = deps.numbers.counter(year=issued_on.year, level=course.level)
         if status_index is None:
-            status_index = await repository.next_status_index(conn)
+            status_index = await numbering.next_status_index(conn)
         position = ListPosition.of(status_index, deps.status_list_size)
         # The counter row stays locked until commit: draw the serial as late as possible.
-        number = deps.numbers.format(key, await repository.next_serial(conn, key))
+        number = deps.numbers.format(key, await numbering.next_serial(conn, key))
     except NumberingError as exc:
         raise InvalidState(str(exc), code="numbering_failed") from exc
     expires_on = expiry(issued_on, course.certificate_validity_months)
@@ -90,28 +56,6 @@ async def issue_fields(
         issuer_name=deps.org_name, status_index=position.list_number * deps.status_list_size
         + position.index, kid=signing_key.kid, credential=token,
     )
-
-
-def event_fields(row: CertificateRow, deps: Issuing, *, seq: int,
-                 actor: Principal | None) -> dict[str, object]:
-    """Return the fields every certificate event carries."""
-    assert row.number is not None
-    assert row.code is not None
-    assert row.issued_on is not None
-    return {
-        "certificate_id": row.id, "seq": seq, "enrollment_id": row.enrollment_id,
-        "number": row.number, "code": row.code, "verify_url": deps.verify_url(row.code),
-        "holder": row.holder, "course_title_zh": row.course.title_zh,
-        "course_title_en": row.course.title_en, "level": row.level, "issued_on": row.issued_on,
-        "expires_on": row.expires_on, "actor_id": actor.user_id if actor else None,
-    }
-
-
-def issued_event(row: CertificateRow, deps: Issuing, *, seq: int, actor: Principal | None,
-                 replaces: UUID | None = None) -> CertificateEvent:
-    """Return the CertificateIssued event of a just-issued certificate."""
-    return CertificateIssued(**event_fields(row, deps, seq=seq, actor=actor),
-                             replaces=replaces)
 
 
 def issued_row(

@@ -1,0 +1,66 @@
+"""The public's endpoints (no login): verification, the DID document, status lists."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import Field
+
+from services.certification.api.base import PUBLIC, limit_rate, routes
+from services.certification.commands import Body
+from services.certification.handlers import public
+from services.certification.keys import DEPS, SETTINGS
+from services.certification.views.models import VerifyOut
+from shared.web.api import ApiRequest
+
+
+class VerifyBody(Body):
+    """A credential as GET /credential returns it (or just its `credential` string)."""
+
+    credential: str | dict[str, Any] = Field(description="the vc+jwt string or the whole object")
+
+
+def cacheable(req: ApiRequest[Any, Any], body: bytes, content_type: str) -> web.Response:
+    """Answer with a short public cache lifetime and an ETag (304 when it still matches)."""
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    max_age = req.app[SETTINGS].verify_cache_max_age_s
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
+    if etag in (req.header("If-None-Match") or ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type=content_type, headers=headers)
+
+
+@routes.get("/api/v1/verify/{number_or_code}", response=VerifyOut, tags=PUBLIC)
+async def verify(req: ApiRequest[None, None]) -> web.Response:
+    """Check a certificate by number or short code: status and masked holder data."""
+    limit_rate(req.request)
+    out = await public.lookup(req.app[DEPS], req.path("number_or_code"))
+    return cacheable(req, out.model_dump_json().encode(), "application/json")
+
+
+@routes.post("/api/v1/verify", body=VerifyBody, response=VerifyOut, tags=PUBLIC)
+async def verify_credential(req: ApiRequest[VerifyBody, None]) -> VerifyOut:
+    """Check a credential's signature and its current status."""
+    limit_rate(req.request)
+    return await public.verify_posted(req.app[DEPS], req.body.credential)
+
+
+@routes.get("/.well-known/did.json", tags=PUBLIC)
+async def did_document(req: ApiRequest[None, None]) -> web.Response:
+    """Publish the issuer's DID document (every key, retired ones included)."""
+    document = await public.published_document(req.app[DEPS])
+    return cacheable(req, json.dumps(document).encode(), "application/json")
+
+
+@routes.get("/api/v1/status-lists/{list_id}", tags=PUBLIC,
+            content_types=("application/vc+jwt", "application/json"))
+async def status_list(req: ApiRequest[None, None]) -> web.Response:
+    """Publish a Bitstring Status List credential (VC-JWT; JSON when Accept asks for it)."""
+    credential, token = await public.status_list(req.app[DEPS], req.path("list_id"))
+    accept = req.header("Accept") or ""
+    if "json" in accept and "jwt" not in accept:
+        return cacheable(req, json.dumps(credential).encode(), "application/json")
+    return cacheable(req, token.encode(), "application/vc+jwt")

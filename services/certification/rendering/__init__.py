@@ -1,0 +1,1 @@
+"""Adapters that render certificates for people: the printable A4 PDF."""

@@ -1,0 +1,1 @@
+"""All writing SQL of the certification service (and the locked reads before a write)."""
