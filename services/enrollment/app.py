@@ -9,8 +9,9 @@ from aiohttp import web
 
 from services.enrollment.api import routes
 from services.enrollment.config import Settings
-from services.enrollment.deps import DEPS, Deps
+from services.enrollment.deps import Deps
 from services.enrollment.jobs import jobs_ctx
+from services.enrollment.keys import DEPS, SETTINGS
 from services.enrollment.security import PiiCiphers
 from services.enrollment.subscriptions import subscriptions
 from shared.auth import TokenIssuer
@@ -39,7 +40,7 @@ def create_app(
     resources = [_deps_ctx(settings, clock or SystemClock(), issuer, ciphers, proxies)]
     if settings.run_jobs:
         resources.append(jobs_ctx)
-    return create_service_app(
+    app = create_service_app(
         settings,
         routes=routes,
         subscriptions=subscriptions,
@@ -50,6 +51,8 @@ def create_app(
         resources=resources,
         deps_of=lambda app: app[DEPS],
     )
+    app[SETTINGS] = settings
+    return app
 
 
 def _deps_ctx(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
-from aiohttp import web
 
 from services.enrollment.config import Settings
 from services.enrollment.domain.schedule import QuietHours
@@ -40,5 +39,3 @@ class Deps:
         return QuietHours(start=s.quiet_start, end=s.quiet_end,
                           tz=s.quiet_timezone)
 
-
-DEPS = web.AppKey("enrollment_deps", Deps)
