@@ -37,7 +37,8 @@ from services.enrollment.domain.schedule import (
     local_today,
     offer_deadline,
 )
-from services.enrollment.roster_csv import parse_roster, write_csv
+from services.enrollment.roster_csv import parse_roster
+from services.enrollment.views.roster_export import write_csv
 from shared.errors import DomainError, RateLimited
 
 NOW = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)

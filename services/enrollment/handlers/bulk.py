@@ -18,10 +18,16 @@ from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.booking import book
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import users as user_repo
-from services.enrollment.roster_csv import RosterRow, write_csv
-from services.enrollment.roster_export import WORDS, ExportLang, header_of, line_of
+from services.enrollment.roster_csv import RosterRow
 from services.enrollment.views import roster as roster_views
 from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowOut, RosterOut
+from services.enrollment.views.roster_export import (
+    WORDS,
+    ExportLang,
+    header_of,
+    line_of,
+    write_csv,
+)
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound, ValidationFailed
 from shared.masking import mask_id_number, mask_phone
