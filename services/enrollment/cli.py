@@ -16,9 +16,9 @@ from services.enrollment.app import command_deps
 from services.enrollment.commands import CreateUser
 from services.enrollment.config import Settings
 from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.handlers import bulk, identity
 from services.enrollment.handlers.identity import StaffAccount
-from services.enrollment.roster_csv import parse_roster
 from services.enrollment.seed import ADMIN, TRAINER, seed_demo
 from shared.errors import DomainError
 

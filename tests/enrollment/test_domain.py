@@ -31,13 +31,13 @@ from services.enrollment.domain.results import (
     days_without_attendance,
     hours_attended,
 )
+from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.domain.schedule import (
     QuietHours,
     class_days,
     local_today,
     offer_deadline,
 )
-from services.enrollment.roster_csv import parse_roster
 from services.enrollment.views.roster_export import write_csv
 from shared.errors import DomainError, RateLimited
 

@@ -1,4 +1,4 @@
-"""Roster CSV files: read an import (UTF-8 or GB18030, English or Chinese headers)."""
+"""What a roster import file may say: UTF-8 or GB18030 CSV, English or Chinese headers."""
 
 from __future__ import annotations
 
