@@ -14,10 +14,10 @@ from aiohttp import web
 
 from services.enrollment.api import routes
 from services.enrollment.config import Settings
+from services.enrollment.crypto.pii import PiiCiphers
 from services.enrollment.deps import Deps
 from services.enrollment.jobs import jobs_ctx
 from services.enrollment.keys import DEPS, SETTINGS
-from services.enrollment.security import PiiCiphers
 from services.enrollment.subscriptions import subscriptions
 from shared.auth import TokenIssuer
 from shared.clock import Clock, SystemClock

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.enrollment.config import Settings
+from services.enrollment.crypto.pii import PiiCiphers
 from services.enrollment.domain.schedule import QuietHours
-from services.enrollment.security import PiiCiphers
 from shared.auth import TokenIssuer
 from shared.clock import Clock
 from shared.messaging.uow import UowFactory
