@@ -18,8 +18,8 @@ from services.enrollment.config import Settings
 from services.enrollment.domain.enrolment import Actor
 from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.handlers import bulk, identity
+from services.enrollment.handlers.demo import ADMIN, TRAINER, seed_demo
 from services.enrollment.handlers.identity import StaffAccount
-from services.enrollment.seed import ADMIN, TRAINER, seed_demo
 from shared.errors import DomainError
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
