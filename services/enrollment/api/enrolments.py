@@ -6,8 +6,8 @@ from aiohttp import web
 
 from services.enrollment.api.base import ADMIN, ANYONE, deps, routes
 from services.enrollment.commands import AdminEnrol, Enrol
-from services.enrollment.handlers import booking
 from services.enrollment.handlers import enrolments as handlers
+from services.enrollment.handlers.enrol import enrol_by_admin, enrol_self, idempotency_key
 from services.enrollment.views.models import EnrolmentDetail, EnrolmentList, EnrolmentOut
 from shared.web.api import ApiRequest
 
@@ -20,11 +20,11 @@ async def enrol(req: ApiRequest[Enrol, None]) -> web.Response:
     """Enrol in a class: confirmed while seats last, else waitlisted with a position.
 
     Send an Idempotency-Key header to retry safely: the same key returns the same answer."""
-    key = booking.idempotency_key(
+    key = idempotency_key(
         req.header("Idempotency-Key"), user_id=req.user.user_id, method="POST",
         path="/api/v1/enrollments", body=req.body,
     )
-    answer = await booking.enrol_self(req.body, deps=deps(req), actor=req.user, key=key)
+    answer = await enrol_self(req.body, deps=deps(req), actor=req.user, key=key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return web.Response(body=answer.body.encode(), status=answer.status,
                         content_type="application/json", headers=headers)
@@ -34,8 +34,8 @@ async def enrol(req: ApiRequest[Enrol, None]) -> web.Response:
              status=201, roles=ADMIN, tags=TAGS)
 async def enrol_trainee(req: ApiRequest[AdminEnrol, None]) -> EnrolmentOut:
     """Enrol a trainee by account id or phone number (outside the window; never past capacity)."""
-    return await booking.enrol_by_admin(req.path_uuid("class_id"), req.body, deps=deps(req),
-                                        actor=req.user)
+    return await enrol_by_admin(req.path_uuid("class_id"), req.body, deps=deps(req),
+                                actor=req.user)
 
 
 @routes.get("/api/v1/enrollments/{enrollment_id}", response=EnrolmentDetail, roles=ANYONE,

@@ -16,7 +16,7 @@ from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.domain.roster_import import RosterRow
 from services.enrollment.handlers.access import require_class_staff
-from services.enrollment.handlers.booking import book
+from services.enrollment.handlers.enrol import book
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views import roster as roster_views

@@ -1,4 +1,4 @@
-"""Book a seat or a waitlist place: the one path for self-service, bulk and admin enrolment."""
+"""Enrol a trainee: take a seat or a waitlist place (self-service, bulk and admin alike)."""
 
 from __future__ import annotations
 
