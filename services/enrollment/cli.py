@@ -15,7 +15,7 @@ from tqdm import tqdm
 from services.enrollment.app import command_deps
 from services.enrollment.commands import CreateUser
 from services.enrollment.config import Settings
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.handlers import bulk, identity
 from services.enrollment.handlers.demo import ADMIN, TRAINER, seed_demo

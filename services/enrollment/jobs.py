@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from services.enrollment.handlers import enrolments, jobs
+from services.enrollment.handlers import enrollments, jobs
 from services.enrollment.keys import DEPS, SETTINGS
 from shared.logging import get_logger
 
@@ -33,7 +33,7 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     deps, s = app[DEPS], app[SETTINGS]
     tasks = [
         asyncio.create_task(every(s.offer_check_interval_s, "expire_offers",
-                                  lambda: enrolments.expire_offers(deps=deps)),
+                                  lambda: enrollments.expire_offers(deps=deps)),
                             name="offer-expiry"),
         asyncio.create_task(every(s.reminder_check_interval_s, "send_reminders",
                                   lambda: jobs.send_reminders(deps=deps)),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.enrollment.domain.enrolment import (
+from services.enrollment.domain.enrollment import (
     Action,
     ClassWindow,
     Status,

@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from services.enrollment.handlers.enrolments import expire_offers
+from services.enrollment.handlers.enrollments import expire_offers
 from shared.auth import TokenIssuer
 from tests.enrollment.conftest import _Instances
 from tests.enrollment.support import Service

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.enrollment.handlers.enrolments import expire_offers
+from services.enrollment.handlers.enrollments import expire_offers
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import START, Service
 from tests.support.clock import FakeClock

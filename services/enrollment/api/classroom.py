@@ -8,11 +8,11 @@ from aiohttp import BodyPartReader, web
 
 from services.enrollment.api.base import ADMIN, STAFF, deps, path_date, routes
 from services.enrollment.commands import EnterResult, MarkAttendance
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.domain.schedule import local_today, start_of_day
 from services.enrollment.handlers import bulk, results
-from services.enrollment.handlers import enrolments as enrolment_handlers
+from services.enrollment.handlers import enrollments as enrolment_handlers
 from services.enrollment.views import roster as views
 from services.enrollment.views.models import (
     AttendanceOut,

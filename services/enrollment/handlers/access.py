@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
 

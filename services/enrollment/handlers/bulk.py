@@ -11,7 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from services.enrollment.commands import Email, Name
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.domain.roster_import import RosterRow

@@ -18,7 +18,7 @@ from services.enrollment.commands import (
     UpdateClass,
 )
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import LIVE, Actor, Status, frees_seat
+from services.enrollment.domain.enrollment import LIVE, Actor, Status, frees_seat
 from services.enrollment.domain.schedule import (
     check_not_in_past,
     class_days,
@@ -26,10 +26,10 @@ from services.enrollment.domain.schedule import (
     local_today,
     start_of_day,
 )
-from services.enrollment.handlers.enrolments import Seats, fill_seats
+from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as repo
-from services.enrollment.repository import enrolments as enrolment_repo
+from services.enrollment.repository import enrollments as enrolment_repo
 from services.enrollment.views import catalogue as views
 from services.enrollment.views.models import ClassOut, CourseOut
 from shared.auth import Principal

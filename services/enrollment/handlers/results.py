@@ -9,7 +9,7 @@ from uuid import UUID
 
 from services.enrollment.commands import EnterResult, MarkAttendance
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import ON_ROSTER, Action, Actor, Status, require
+from services.enrollment.domain.enrollment import ON_ROSTER, Action, Actor, Status, require
 from services.enrollment.domain.results import (
     Assessment,
     attendance_rate,
@@ -23,7 +23,7 @@ from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import enrolments as enrolment_repo
+from services.enrollment.repository import enrollments as enrolment_repo
 from services.enrollment.repository import results as repo
 from services.enrollment.views.models import AttendanceOut, ReleaseOut
 from shared.auth import Principal

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from services.enrollment.api.base import ADMIN, ANYONE, deps, routes
 from services.enrollment.commands import AdminEnrol, Enrol
-from services.enrollment.handlers import enrolments as handlers
+from services.enrollment.handlers import enrollments as handlers
 from services.enrollment.handlers.enrol import enrol_by_admin, enrol_self, idempotency_key
 from services.enrollment.views.models import EnrolmentDetail, EnrolmentList, EnrolmentOut
 from shared.web.api import ApiRequest

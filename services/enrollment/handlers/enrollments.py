@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import (
+from services.enrollment.domain.enrollment import (
     Action,
     Actor,
     Status,
@@ -22,8 +22,8 @@ from services.enrollment.handlers.access import require_enrolment_reader
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import enrolments as repo
-from services.enrollment.views import enrolments as views
+from services.enrollment.repository import enrollments as repo
+from services.enrollment.views import enrollments as views
 from services.enrollment.views.models import EnrolmentDetail, EnrolmentList
 from shared.auth import Principal
 from shared.errors import InvalidState, NotFound
