@@ -100,7 +100,7 @@ def test_only_free_seats_go_to_the_waitlist() -> None:
     assert seats_to_fill(capacity=3, seats_taken=1, waitlist_length=0) == 0
 
 
-def test_the_enrolment_window_binds_trainees_but_not_administrators() -> None:
+def test_the_enrollment_window_binds_trainees_but_not_administrators() -> None:
     window = ClassWindow("scheduled", NOW + timedelta(hours=1), NOW + timedelta(days=1),
                          union_members_only=False, results_released=False)
     with pytest.raises(DomainError) as early:

@@ -12,6 +12,8 @@ from services.enrollment.views.models import EnrolmentDetail, EnrolmentList, Enr
 from shared.web.api import ApiRequest
 
 TAGS = ("enrolment",)
+# A route function's name is its operationId in the published OpenAPI document:
+# get_enrolment, my_enrolments and cancel_enrolment keep that spelling.
 
 
 @routes.post("/api/v1/enrollments", body=Enrol, response=EnrolmentOut, status=201,
@@ -42,14 +44,14 @@ async def enrol_trainee(req: ApiRequest[AdminEnrol, None]) -> EnrolmentOut:
             tags=TAGS)
 async def get_enrolment(req: ApiRequest[None, None]) -> EnrolmentDetail:
     """Return an enrolment now: status, waitlist position, offer deadline, result, history."""
-    return await handlers.get_enrolment(req.path_uuid("enrollment_id"), deps=deps(req),
+    return await handlers.get_enrollment(req.path_uuid("enrollment_id"), deps=deps(req),
                                         actor=req.user)
 
 
 @routes.get("/api/v1/me/enrollments", response=EnrolmentList, roles=ANYONE, tags=TAGS)
 async def my_enrolments(req: ApiRequest[None, None]) -> EnrolmentList:
     """List the caller's enrolments with class details, newest first."""
-    return await handlers.my_enrolments(deps=deps(req), actor=req.user)
+    return await handlers.my_enrollments(deps=deps(req), actor=req.user)
 
 
 @routes.post("/api/v1/enrollments/{enrollment_id}/cancel", response=EnrolmentDetail,

@@ -21,7 +21,7 @@ def require_class_staff(actor: Principal | Actor, trainer_ids: Sequence[UUID]) -
                     code="not_class_trainer")
 
 
-def require_enrolment_reader(
+def require_enrollment_reader(
     actor: Principal, *, trainee_id: UUID, trainer_ids: Sequence[UUID]
 ) -> None:
     """Allow the trainee, the class's trainers and administrators; others see nothing."""

@@ -29,7 +29,7 @@ from services.enrollment.domain.schedule import (
 from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as repo
-from services.enrollment.repository import enrollments as enrolment_repo
+from services.enrollment.repository import enrollments as enrollment_repo
 from services.enrollment.views import catalogue as views
 from services.enrollment.views.models import ClassOut, CourseOut
 from shared.auth import Principal
@@ -178,7 +178,7 @@ async def cancel_class(
         if cls["results_released_at"] is not None:
             raise InvalidState("Results were released; the class is over.",
                                code="results_released")
-        rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
+        rows = await enrollment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
         freed = 0
         for row in rows:
             freed += frees_seat(Status(row["status"]))
@@ -220,7 +220,7 @@ async def reschedule_class(
             await repo.update_class(uow.conn, class_id, {
                 "enroll_closes_at": default_enrol_close(cmd.starts_on, cls["enroll_opens_at"],
                                                         deps.tz)})
-        rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
+        rows = await enrollment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
         for row in rows:
             await emit(uow, row, EnrollmentRescheduled, to_status=row["status"], actor=who,
                        now=now, tz=deps.tz, reason="class_rescheduled", fields={
