@@ -1,25 +1,36 @@
-"""create_app: routes, middlewares and resources of the enrollment service."""
+"""create_app: routes, middlewares and resources of the enrollment service.
+
+The composition root: the only place that builds the service's dependencies (Deps), for the
+web application and for the one-off commands of cli.py."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 from aiohttp import web
 
 from services.enrollment.api import routes
 from services.enrollment.config import Settings
-from services.enrollment.deps import DEPS, Deps
+from services.enrollment.crypto.pii import PiiCiphers
+from services.enrollment.deps import Deps
 from services.enrollment.jobs import jobs_ctx
-from services.enrollment.security import PiiCiphers
+from services.enrollment.keys import DEPS, SETTINGS
 from services.enrollment.subscriptions import subscriptions
 from shared.auth import TokenIssuer
 from shared.clock import Clock, SystemClock
-from shared.service import Overrides, create_service_app
+from shared.db import create_pool, ensure_database
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.uow import UowFactory, uow_factory
+from shared.migrations import migrate
+from shared.service import Overrides, create_service_app, migration_dirs
 from shared.web.client_ip import TrustedProxies
 from shared.web.keys import POOL, UOW
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BuildDeps = Callable[[UowFactory, asyncpg.Pool], Deps]
 
 
 def create_app(
@@ -30,16 +41,11 @@ def create_app(
 ) -> web.Application:
     """Build the enrollment service's aiohttp application."""
     settings = settings or Settings()
-    # Keys are read now so a missing file stops the start-up with a clear message.
-    issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes(), issuer=settings.jwt_issuer,
-                         audience=settings.jwt_audience, ttl_s=settings.staff_token_ttl_s)
-    ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
-                                    transport=settings.pii_transport_key_file)
-    proxies = TrustedProxies(settings.trusted_proxies)
-    resources = [_deps_ctx(settings, clock or SystemClock(), issuer, ciphers, proxies)]
+    build = _deps_builder(settings, clock or SystemClock())
+    resources = [_deps_ctx(build)]
     if settings.run_jobs:
         resources.append(jobs_ctx)
-    return create_service_app(
+    app = create_service_app(
         settings,
         routes=routes,
         subscriptions=subscriptions,
@@ -50,15 +56,42 @@ def create_app(
         resources=resources,
         deps_of=lambda app: app[DEPS],
     )
+    app[SETTINGS] = settings
+    return app
 
 
-def _deps_ctx(
-    settings: Settings, clock: Clock, issuer: TokenIssuer, ciphers: PiiCiphers,
-    proxies: TrustedProxies,
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def _deps_builder(settings: Settings, clock: Clock) -> BuildDeps:
+    """Read the keys now and return what builds Deps once the database pool exists."""
+    # Read before anything starts, so a missing file stops the start-up with a clear message.
+    issuer = TokenIssuer(settings.jwt_private_key_file.read_bytes(), issuer=settings.jwt_issuer,
+                         audience=settings.jwt_audience, ttl_s=settings.staff_token_ttl_s)
+    ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
+                                    transport=settings.pii_transport_key_file)
+    proxies = TrustedProxies(settings.trusted_proxies)
+
+    def build(uows: UowFactory, pool: asyncpg.Pool) -> Deps:
+        return Deps(uows=uows, pool=pool, clock=clock, ciphers=ciphers, issuer=issuer,
+                    settings=settings, proxies=proxies)
+
+    return build
+
+
+def _deps_ctx(build: BuildDeps) -> Callable[[web.Application], AsyncIterator[None]]:
     async def deps_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[DEPS] = Deps(uows=app[UOW], pool=app[POOL], clock=clock, ciphers=ciphers,
-                         issuer=issuer, settings=settings, proxies=proxies)
+        app[DEPS] = build(app[UOW], app[POOL])
         yield
 
     return deps_ctx
+
+
+@asynccontextmanager
+async def command_deps(settings: Settings) -> AsyncIterator[Deps]:
+    """Yield the dependencies of a one-off command: migrated database, a small pool."""
+    build = _deps_builder(settings, SystemClock())
+    await ensure_database(settings.database_url)
+    await migrate(settings.database_url, migration_dirs(MIGRATIONS))
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        yield build(uow_factory(pool, OutboxWriter(settings.service_name)), pool)
+    finally:
+        await pool.close()

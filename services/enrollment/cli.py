@@ -5,32 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeAlias
 from uuid import UUID
 
 from tqdm import tqdm
 
-from services.enrollment.app import MIGRATIONS
+from services.enrollment.app import command_deps
 from services.enrollment.commands import CreateUser
 from services.enrollment.config import Settings
-from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
+from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.handlers import bulk, identity
+from services.enrollment.handlers.demo import ADMIN, TRAINER, seed_demo
 from services.enrollment.handlers.identity import StaffAccount
-from services.enrollment.roster_csv import parse_roster
-from services.enrollment.security import PiiCiphers
-from services.enrollment.seed import ADMIN, TRAINER, seed_demo
-from shared.auth import TokenIssuer
-from shared.clock import SystemClock
-from shared.db import create_pool, ensure_database
 from shared.errors import DomainError
-from shared.messaging.outbox import OutboxWriter
-from shared.messaging.uow import uow_factory
-from shared.migrations import MESSAGING_MIGRATIONS, migrate
-from shared.web.client_ip import TrustedProxies
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -66,29 +56,9 @@ def _run(work: Coroutine[Any, Any, int]) -> int:
         return 1
 
 
-@asynccontextmanager
-async def _deps() -> AsyncIterator[Deps]:
-    settings = Settings()
-    await ensure_database(settings.database_url)
-    await migrate(settings.database_url, [MESSAGING_MIGRATIONS, MIGRATIONS])
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    try:
-        yield Deps(
-            uows=uow_factory(pool, OutboxWriter(settings.service_name)), pool=pool,
-            clock=SystemClock(), settings=settings,
-            ciphers=PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
-                                          transport=settings.pii_transport_key_file),
-            issuer=TokenIssuer(settings.jwt_private_key_file.read_bytes(),
-                               issuer=settings.jwt_issuer, audience=settings.jwt_audience),
-            proxies=TrustedProxies(settings.trusted_proxies),
-        )
-    finally:
-        await pool.close()
-
-
 async def _create_user(args: argparse.Namespace) -> int:
     cmd = CreateUser(role=args.role, phone=args.phone, name=args.name, password=args.password)
-    async with _deps() as deps:
+    async with command_deps(Settings()) as deps:
         user_id = await identity.create_user(cmd, deps=deps)
     print(f"created {args.role} {user_id}")
     return 0
@@ -96,7 +66,7 @@ async def _create_user(args: argparse.Namespace) -> int:
 
 async def _import_roster(class_id: UUID, file: Path) -> int:
     rows = parse_roster(await asyncio.to_thread(file.read_bytes))
-    async with _deps() as deps:
+    async with command_deps(Settings()) as deps:
         with tqdm(total=len(rows), unit="row", desc="import", file=sys.stderr) as bar:
             result = await bulk.import_roster(class_id, rows, deps=deps, actor=Actor(None, "admin"),
                                               progress=bar.update)
@@ -109,7 +79,7 @@ async def _import_roster(class_id: UUID, file: Path) -> int:
 
 
 async def _seed_demo(*, force: bool) -> int:
-    async with _deps() as deps:
+    async with command_deps(Settings()) as deps:
         seeded = await seed_demo(deps=deps, force=force)
     if seeded.other_data:
         print("--force: demo data loaded beside other data", file=sys.stderr)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
-from aiohttp import web
 
 from services.enrollment.config import Settings
+from services.enrollment.crypto.pii import PiiCiphers
 from services.enrollment.domain.schedule import QuietHours
-from services.enrollment.security import PiiCiphers
 from shared.auth import TokenIssuer
 from shared.clock import Clock
 from shared.messaging.uow import UowFactory
@@ -40,5 +39,3 @@ class Deps:
         return QuietHours(start=s.quiet_start, end=s.quiet_end,
                           tz=s.quiet_timezone)
 
-
-DEPS = web.AppKey("enrollment_deps", Deps)

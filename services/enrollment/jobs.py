@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from services.enrollment.deps import DEPS
-from services.enrollment.handlers import enrolments, jobs
+from services.enrollment.handlers import enrollments, jobs
+from services.enrollment.keys import DEPS, SETTINGS
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -30,11 +30,10 @@ async def every(interval_s: float, name: str, job: Callable[[], Awaitable[object
 
 async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     """Start the jobs after the database is ready; cancel them at shutdown."""
-    deps = app[DEPS]
-    s = deps.settings
+    deps, s = app[DEPS], app[SETTINGS]
     tasks = [
         asyncio.create_task(every(s.offer_check_interval_s, "expire_offers",
-                                  lambda: enrolments.expire_offers(deps=deps)),
+                                  lambda: enrollments.expire_offers(deps=deps)),
                             name="offer-expiry"),
         asyncio.create_task(every(s.reminder_check_interval_s, "send_reminders",
                                   lambda: jobs.send_reminders(deps=deps)),

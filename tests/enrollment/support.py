@@ -18,7 +18,8 @@ from cryptography.fernet import Fernet
 
 from services.enrollment.app import create_app
 from services.enrollment.config import Settings
-from services.enrollment.deps import DEPS, Deps
+from services.enrollment.deps import Deps
+from services.enrollment.keys import DEPS
 from shared.auth import Role, TokenIssuer
 from shared.ids import new_id
 from tests.support.clock import FakeClock

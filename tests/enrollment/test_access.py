@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.enrollment.support import Service
 
 
-async def test_a_trainee_cannot_read_or_change_another_trainees_enrolment(svc: Service) -> None:
+async def test_a_trainee_cannot_read_or_change_another_trainees_enrollment(svc: Service) -> None:
     admin = await svc.admin_token()
     cls = await svc.create_class(admin, capacity=1, waitlist_policy="offer")
     _, alice = await svc.add_user(name="Alice")
@@ -34,7 +34,7 @@ async def test_a_trainer_sees_only_the_rosters_of_their_own_classes(svc: Service
     _, other_trainer = await svc.add_user("trainer", name="李老师")
     cls = await svc.create_class(admin, trainer_ids=[str(trainer_id)])
     _, trainee = await svc.add_user()
-    enrolment = (await svc.enrol(trainee, cls["id"])).body["id"]
+    enrollment = (await svc.enrol(trainee, cls["id"])).body["id"]
 
     assert (await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster", token=trainer)).status \
         == 200
@@ -44,11 +44,11 @@ async def test_a_trainer_sees_only_the_rosters_of_their_own_classes(svc: Service
     by_trainee = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster", token=trainee)
     assert by_trainee.status == 403
     assert by_trainee.body["code"] == "role_forbidden"
-    assert (await svc.call("GET", f"/api/v1/enrollments/{enrolment}", token=trainer)).status \
+    assert (await svc.call("GET", f"/api/v1/enrollments/{enrollment}", token=trainer)).status \
         == 200
-    assert (await svc.call("GET", f"/api/v1/enrollments/{enrolment}",
+    assert (await svc.call("GET", f"/api/v1/enrollments/{enrollment}",
                            token=other_trainer)).status == 404
-    score = await svc.call("PUT", f"/api/v1/enrollments/{enrolment}/result", token=other_trainer,
+    score = await svc.call("PUT", f"/api/v1/enrollments/{enrollment}/result", token=other_trainer,
                            json_body={"theory_score": 100, "practical_score": 100})
     assert score.status == 403
     mine = await svc.call("GET", "/api/v1/me/classes", token=trainer)

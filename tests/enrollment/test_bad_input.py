@@ -25,9 +25,9 @@ async def world(module_service: Service) -> dict[str, Any]:
     _, trainee = await svc.add_user()
     course = await svc.create_course(admin)
     cls = await svc.create_class(admin, course_id=course["id"], trainer_ids=[str(trainer_id)])
-    enrolment = (await svc.enrol(trainee, cls["id"])).body["id"]
+    enrollment = (await svc.enrol(trainee, cls["id"])).body["id"]
     return {"admin": admin, "trainer": trainer, "trainee": trainee, "class": cls["id"],
-            "course": course["id"], "enrollment": enrolment}
+            "course": course["id"], "enrollment": enrollment}
 
 
 # (who, method, path, body: JSON value or raw bytes, status, code)

@@ -60,7 +60,7 @@ async def test_an_import_reports_each_row_and_never_exceeds_capacity(svc: Servic
     assert via == {"bulk", None}  # confirmed ones say bulk; the waitlisted event has no 'via'
 
 
-async def test_an_imported_trainee_claims_the_enrolment_at_first_sign_in(svc: Service) -> None:
+async def test_an_imported_trainee_claims_the_enrollment_at_first_sign_in(svc: Service) -> None:
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)
     result = await import_csv(svc, admin, cls["id"], "手机号,姓名,工会会员\n13922220001,周一,是\n")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.enrollment.domain.enrolment import (
+from services.enrollment.domain.enrollment import (
     Action,
     ClassWindow,
     Status,
@@ -31,13 +31,14 @@ from services.enrollment.domain.results import (
     days_without_attendance,
     hours_attended,
 )
+from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.domain.schedule import (
     QuietHours,
     class_days,
     local_today,
     offer_deadline,
 )
-from services.enrollment.roster_csv import parse_roster, write_csv
+from services.enrollment.views.roster_export import write_csv
 from shared.errors import DomainError, RateLimited
 
 NOW = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
@@ -99,7 +100,7 @@ def test_only_free_seats_go_to_the_waitlist() -> None:
     assert seats_to_fill(capacity=3, seats_taken=1, waitlist_length=0) == 0
 
 
-def test_the_enrolment_window_binds_trainees_but_not_administrators() -> None:
+def test_the_enrollment_window_binds_trainees_but_not_administrators() -> None:
     window = ClassWindow("scheduled", NOW + timedelta(hours=1), NOW + timedelta(days=1),
                          union_members_only=False, results_released=False)
     with pytest.raises(DomainError) as early:

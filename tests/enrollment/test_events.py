@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from services.enrollment.handlers.enrolments import expire_offers
+from services.enrollment.handlers.enrollments import expire_offers
 from services.enrollment.handlers.jobs import send_reminders
 from tests.enrollment.support import Service
 

@@ -70,20 +70,20 @@ class Made:
 
 
 def _certificate(
-    cls: type[c.CertificateEvent], cert: UUID, enrolment: UUID, seq: int, number: str,
+    cls: type[c.CertificateEvent], cert: UUID, enrollment: UUID, seq: int, number: str,
     **extra: Any,
 ) -> c.CertificateEvent:
-    return cls(certificate_id=cert, seq=seq, enrollment_id=enrolment, number=number,
+    return cls(certificate_id=cert, seq=seq, enrollment_id=enrollment, number=number,
                code="K7Q2M9", verify_url="https://v/x", holder=c.Recipient(name="张三"),
                course_title_zh="直播销售员", course_title_en="Livestream", level=4,
                issued_on=date(2026, 3, 20), **extra)
 
 
-def certificate_history(rng: random.Random, enrolment: UUID) -> list[c.CertificateEvent]:
+def certificate_history(rng: random.Random, enrollment: UUID) -> list[c.CertificateEvent]:
     """Return the changes of one enrolment's certificates (reissues make new ones)."""
     cert, seq, serial = new_id(), 1, rng.randrange(10**6)
     number = f"Y000044010001254{serial:07d}"
-    events = [_certificate(c.CertificateIssued, cert, enrolment, 1, number)]
+    events = [_certificate(c.CertificateIssued, cert, enrollment, 1, number)]
     status = "valid"
     for _ in range(rng.randint(0, 4)):
         seq += 1
@@ -94,18 +94,18 @@ def certificate_history(rng: random.Random, enrolment: UUID) -> list[c.Certifica
             break
         if step in ("suspend", "revoke", "correct"):
             cls = c.CertificateSuspended if step == "suspend" else c.CertificateRevoked
-            events.append(_certificate(cls, cert, enrolment, seq, number, reason=step))
+            events.append(_certificate(cls, cert, enrollment, seq, number, reason=step))
             status = {"suspend": "suspended", "revoke": "revoked", "correct": "corrected"}[step]
         elif step == "reinstate":
-            events.append(_certificate(c.CertificateReinstated, cert, enrolment, seq, number))
+            events.append(_certificate(c.CertificateReinstated, cert, enrollment, seq, number))
             status = "valid"
         else:  # a new certificate replaces this one, which is revoked (if it was not already)
             new_number = f"{number[:-7]}{(serial := serial + 1):07d}"
             if status == "valid":
-                events.append(_certificate(c.CertificateRevoked, cert, enrolment, seq, number,
+                events.append(_certificate(c.CertificateRevoked, cert, enrollment, seq, number,
                                            reason=f"reissued as {new_number}"))
             old, cert, seq, number, status = cert, new_id(), 1, new_number, "valid"
-            events.append(_certificate(c.CertificateIssued, cert, enrolment, 1, number,
+            events.append(_certificate(c.CertificateIssued, cert, enrollment, 1, number,
                                        replaces=old))
     return events
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from services.enrollment.crypto.passwords import verify_password
 from services.enrollment.handlers import jobs
-from services.enrollment.security import verify_password
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import START, Reply, Service, phone_of
 from tests.support.clock import FakeClock

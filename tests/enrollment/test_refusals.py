@@ -8,7 +8,7 @@ from tests.enrollment.support import Service
 from tests.enrollment.test_bulk import import_csv
 
 
-async def test_enrolment_before_the_window_opens_is_refused(svc: Service) -> None:
+async def test_enrollment_before_the_window_opens_is_refused(svc: Service) -> None:
     admin = await svc.admin_token()
     opens = svc.clock.now() + timedelta(hours=2)
     cls = await svc.create_class(admin, enroll_opens_at=opens.isoformat())
@@ -21,7 +21,7 @@ async def test_enrolment_before_the_window_opens_is_refused(svc: Service) -> Non
     assert (await svc.enrol(token, cls["id"])).status == 201
 
 
-async def test_enrolment_closes_when_the_class_starts_by_default(svc: Service) -> None:
+async def test_enrollment_closes_when_the_class_starts_by_default(svc: Service) -> None:
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)
     _, token = await svc.add_user()
@@ -148,14 +148,14 @@ async def test_trainees_cannot_cancel_once_the_class_started_but_admins_can(
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)
     _, token = await svc.add_user()
-    enrolment = (await svc.enrol(token, cls["id"])).body["id"]
+    enrollment = (await svc.enrol(token, cls["id"])).body["id"]
     svc.clock.advance(days=7)
-    refused = await svc.call("POST", f"/api/v1/enrollments/{enrolment}/cancel", token=token)
+    refused = await svc.call("POST", f"/api/v1/enrollments/{enrollment}/cancel", token=token)
     assert refused.status == 409
     assert refused.body["code"] == "class_started"
-    by_admin = await svc.call("POST", f"/api/v1/enrollments/{enrolment}/cancel", token=admin)
+    by_admin = await svc.call("POST", f"/api/v1/enrollments/{enrollment}/cancel", token=admin)
     assert by_admin.body["cancel_reason"] == "by_admin"
-    twice = await svc.call("POST", f"/api/v1/enrollments/{enrolment}/cancel", token=admin)
+    twice = await svc.call("POST", f"/api/v1/enrollments/{enrollment}/cancel", token=admin)
     assert twice.status == 409
     assert twice.body["code"] == "not_cancellable"
 

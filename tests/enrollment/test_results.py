@@ -144,7 +144,7 @@ async def test_release_waits_for_the_scores_of_every_eligible_trainee(svc: Servi
     assert reply.body["enrollment_ids"] == [w["ids"][0]]
 
 
-async def test_attendance_is_refused_for_future_days_and_foreign_enrolments(
+async def test_attendance_is_refused_for_future_days_and_foreign_enrollments(
     svc: Service,
 ) -> None:
     w = await setup_class(svc)

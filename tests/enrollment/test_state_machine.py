@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from services.enrollment.handlers.enrolments import expire_offers
+from services.enrollment.handlers.enrollments import expire_offers
 from shared.auth import TokenIssuer
 from tests.enrollment.conftest import _Instances
 from tests.enrollment.support import Service
@@ -87,7 +87,7 @@ class Model:
                 for t, s in self.status.items()}
 
 
-class EnrolmentRules(RuleBasedStateMachine):
+class EnrollmentRules(RuleBasedStateMachine):
     """Drive one fresh class per example."""
 
     harness: Harness
@@ -98,7 +98,7 @@ class EnrolmentRules(RuleBasedStateMachine):
         self.model = Model(1, "auto_promote")
         self.class_id = ""
         self.trainees: list[tuple[UUID, str, str]] = []
-        self.enrolments: dict[int, str] = {}
+        self.enrollments: dict[int, str] = {}
 
     @initialize(capacity=st.integers(1, 3), policy=st.sampled_from(["auto_promote", "offer"]))
     def open_class(self, capacity: int, policy: str) -> None:
@@ -117,7 +117,7 @@ class EnrolmentRules(RuleBasedStateMachine):
         expected = self.model.enrol(t)
         assert status == expected, (status, expected)
         if reply_id is not None and expected != "already_enrolled":
-            self.enrolments[t] = reply_id
+            self.enrollments[t] = reply_id
 
     @rule(t=st.integers(0, TRAINEES - 1))
     def enrol_self(self, t: int) -> None:
@@ -152,17 +152,17 @@ class EnrolmentRules(RuleBasedStateMachine):
             return
         h = self.harness
         token = h.admin if by_admin else self.trainees[t][1]
-        reply = h.run(h.svc.call("POST", f"/api/v1/enrollments/{self.enrolments[t]}/cancel",
+        reply = h.run(h.svc.call("POST", f"/api/v1/enrollments/{self.enrollments[t]}/cancel",
                                  token=token))
         assert reply.status == 200, reply.body
         self.model.leave(t)
 
     @rule(t=st.integers(0, TRAINEES - 1))
     def accept(self, t: int) -> None:
-        if t not in self.enrolments:
+        if t not in self.enrollments:
             return
         h = self.harness
-        reply = h.run(h.svc.call("POST", f"/api/v1/enrollments/{self.enrolments[t]}/accept",
+        reply = h.run(h.svc.call("POST", f"/api/v1/enrollments/{self.enrollments[t]}/accept",
                                  token=self.trainees[t][1]))
         if self.model.status.get(t) == "offered":
             assert reply.status == 200, reply.body
@@ -197,7 +197,7 @@ class EnrolmentRules(RuleBasedStateMachine):
     def matches_the_model(self) -> None:
         if not self.class_id:
             return
-        EnrolmentRules.steps += 1
+        EnrollmentRules.steps += 1
         h = self.harness
         rows = h.run(h.svc.pool.fetch(
             """SELECT e.trainee_id, e.status, CASE WHEN e.status = 'waitlisted' THEN (
@@ -214,20 +214,20 @@ class EnrolmentRules(RuleBasedStateMachine):
         assert len(self.model.holders) <= self.model.capacity
 
 
-def test_enrolment_rules_hold_under_mixed_self_bulk_and_admin_enrolment(
+def test_enrollment_rules_hold_under_mixed_self_bulk_and_admin_enrollment(
     keys: Path, issuer: TokenIssuer,
 ) -> None:
     loop = asyncio.new_event_loop()
     instances = _Instances(keys, issuer)
     try:
         svc = loop.run_until_complete(instances.start())
-        EnrolmentRules.harness = Harness(loop, svc, loop.run_until_complete(svc.admin_token()))
+        EnrollmentRules.harness = Harness(loop, svc, loop.run_until_complete(svc.admin_token()))
         run_state_machine_as_test(
-            EnrolmentRules,
+            EnrollmentRules,
             settings=settings(max_examples=40, stateful_step_count=30, deadline=None,
                               suppress_health_check=[HealthCheck.too_slow]),
         )
-        assert EnrolmentRules.steps > 100  # the rules really ran
+        assert EnrollmentRules.steps > 100  # the rules really ran
     finally:
         loop.run_until_complete(instances.close())
         loop.close()

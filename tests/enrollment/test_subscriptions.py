@@ -73,11 +73,11 @@ async def test_certificate_numbers_and_their_status_reach_the_roster_in_seq_orde
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)
     _, token = await svc.add_user(name="张三")
-    enrolment = UUID((await svc.enrol(token, cls["id"])).body["id"])
+    enrollment = UUID((await svc.enrol(token, cls["id"])).body["id"])
     cert_id = new_id()
-    await publish(broker, certificate(enrolment, cert_id, 2, CertificateRevoked,
+    await publish(broker, certificate(enrollment, cert_id, 2, CertificateRevoked,
                                       reason="fraud"), "certification")
-    await publish(broker, certificate(enrolment, cert_id, 1, CertificateIssued), "certification")
+    await publish(broker, certificate(enrollment, cert_id, 1, CertificateIssued), "certification")
 
     async def revoked_shown() -> bool:
         roster = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster", token=admin)
@@ -86,7 +86,7 @@ async def test_certificate_numbers_and_their_status_reach_the_roster_in_seq_orde
             "Y0000440100012541000001", "revoked")
 
     await eventually(revoked_shown)  # the late 'issued' (seq 1) did not undo the revocation
-    mine = await svc.call("GET", f"/api/v1/enrollments/{enrolment}", token=token)
+    mine = await svc.call("GET", f"/api/v1/enrollments/{enrollment}", token=token)
     assert mine.body["certificate_status"] == "revoked"
 
 
@@ -119,12 +119,12 @@ async def test_a_reissue_revokes_the_replaced_certificate_issued_the_same_day(
     consuming: Service, broker: RabbitTransport,
 ) -> None:
     svc = consuming
-    admin, class_id, enrolment = await enrolled(svc)
+    admin, class_id, enrollment = await enrolled(svc)
     old, new = new_id(), new_id()
-    await publish(broker, certificate(enrolment, old, 1, CertificateIssued, OLD),
+    await publish(broker, certificate(enrollment, old, 1, CertificateIssued, OLD),
                   "certification", MORNING)
     await eventually(lambda: _count(svc, old, new, 1))
-    await publish(broker, certificate(enrolment, new, 1, CertificateIssued, NEW, replaces=old),
+    await publish(broker, certificate(enrollment, new, 1, CertificateIssued, NEW, replaces=old),
                   "certification", MORNING + timedelta(hours=2))
     await eventually(lambda: _count(svc, old, new, 2))
     # No CertificateRevoked for the old one has arrived (yet): the reissue alone replaces it.
@@ -136,12 +136,12 @@ async def test_a_late_event_of_a_replaced_certificate_leaves_it_revoked(
     consuming: Service, broker: RabbitTransport,
 ) -> None:
     svc = consuming
-    admin, class_id, enrolment = await enrolled(svc)
+    admin, class_id, enrollment = await enrolled(svc)
     old, new = new_id(), new_id()
-    await publish(broker, certificate(enrolment, new, 1, CertificateIssued, NEW, replaces=old),
+    await publish(broker, certificate(enrollment, new, 1, CertificateIssued, NEW, replaces=old),
                   "certification", MORNING + timedelta(hours=2))
     await eventually(lambda: _count(svc, old, new, 1))
-    await publish(broker, certificate(enrolment, old, 1, CertificateIssued, OLD),
+    await publish(broker, certificate(enrollment, old, 1, CertificateIssued, OLD),
                   "certification", MORNING)
     await eventually(lambda: _count(svc, old, new, 2))
     assert await stored(svc, old, new) == [(OLD, "revoked"), (NEW, "valid")]
@@ -152,17 +152,17 @@ async def test_of_two_certificates_issued_the_same_day_the_later_issued_is_shown
     consuming: Service, broker: RabbitTransport,
 ) -> None:
     svc = consuming
-    admin, class_id, enrolment = await enrolled(svc)
+    admin, class_id, enrollment = await enrolled(svc)
     first, second = new_id(), new_id()
-    await publish(broker, certificate(enrolment, first, 1, CertificateIssued, OLD),
+    await publish(broker, certificate(enrollment, first, 1, CertificateIssued, OLD),
                   "certification", MORNING)
     await eventually(lambda: _count(svc, first, second, 1))
-    await publish(broker, certificate(enrolment, second, 1, CertificateIssued, NEW),
+    await publish(broker, certificate(enrollment, second, 1, CertificateIssued, NEW),
                   "certification", MORNING + timedelta(minutes=5))
     await eventually(lambda: _count(svc, first, second, 2))
     assert await shown(svc, admin, class_id) == (NEW, "valid")
     # The later one revoked, the earlier valid one is current.
-    await publish(broker, certificate(enrolment, second, 2, CertificateRevoked, NEW,
+    await publish(broker, certificate(enrollment, second, 2, CertificateRevoked, NEW,
                                       reason="error"), "certification")
 
     async def earlier_shown() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.enrollment.handlers.enrolments import expire_offers
+from services.enrollment.handlers.enrollments import expire_offers
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import START, Service
 from tests.support.clock import FakeClock
@@ -167,7 +167,7 @@ async def test_growing_the_capacity_promotes_the_waitlist_in_order(svc: Service)
     assert shrink.body["code"] == "capacity_below_taken"
 
 
-async def test_cancelling_a_class_cancels_every_live_enrolment_with_one_event_each(
+async def test_cancelling_a_class_cancels_every_live_enrollment_with_one_event_each(
     svc: Service,
 ) -> None:
     admin = await svc.admin_token()
@@ -190,7 +190,7 @@ async def test_cancelling_a_class_cancels_every_live_enrolment_with_one_event_ea
     assert refused.body["code"] == "class_cancelled"
 
 
-async def test_rescheduling_tells_every_live_enrolment_the_new_dates(svc: Service) -> None:
+async def test_rescheduling_tells_every_live_enrollment_the_new_dates(svc: Service) -> None:
     admin = await svc.admin_token()
     cls = await svc.create_class(admin, capacity=1)
     ids = [i for i, _ in await enrol_all(svc, cls["id"], 2)]

@@ -6,7 +6,8 @@ from datetime import date
 from typing import Any
 
 from services.enrollment.commands import FIRST_DAY, LAST_DAY
-from services.enrollment.deps import DEPS, Deps
+from services.enrollment.deps import Deps
+from services.enrollment.keys import DEPS
 from shared.errors import ValidationFailed
 from shared.web.api import ApiRequest, ApiRoutes
 

@@ -8,11 +8,11 @@ from aiohttp import BodyPartReader, web
 
 from services.enrollment.api.base import ADMIN, STAFF, deps, path_date, routes
 from services.enrollment.commands import EnterResult, MarkAttendance
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
+from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.domain.schedule import local_today, start_of_day
 from services.enrollment.handlers import bulk, results
-from services.enrollment.handlers import enrolments as enrolment_handlers
-from services.enrollment.roster_csv import parse_roster
+from services.enrollment.handlers import enrollments as enrollment_handlers
 from services.enrollment.views import roster as views
 from services.enrollment.views.models import (
     AttendanceOut,
@@ -92,7 +92,7 @@ async def enter_result(req: ApiRequest[EnterResult, None]) -> EnrolmentDetail:
     """Enter or correct theory and practical scores (0-100)."""
     enrollment_id = req.path_uuid("enrollment_id")
     await results.enter_result(enrollment_id, req.body, deps=deps(req), actor=req.user)
-    return await enrolment_handlers.get_enrolment(enrollment_id, deps=deps(req), actor=req.user)
+    return await enrollment_handlers.get_enrollment(enrollment_id, deps=deps(req), actor=req.user)
 
 
 @routes.post("/api/v1/classes/{class_id}/release-results", response=ReleaseOut, roles=STAFF,

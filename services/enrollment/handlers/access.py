@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
 
@@ -21,7 +21,7 @@ def require_class_staff(actor: Principal | Actor, trainer_ids: Sequence[UUID]) -
                     code="not_class_trainer")
 
 
-def require_enrolment_reader(
+def require_enrollment_reader(
     actor: Principal, *, trainee_id: UUID, trainer_ids: Sequence[UUID]
 ) -> None:
     """Allow the trainee, the class's trainers and administrators; others see nothing."""

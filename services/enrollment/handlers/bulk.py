@@ -11,17 +11,23 @@ from pydantic import ValidationError as PydanticValidationError
 
 from services.enrollment.commands import Email, Name
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
 from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.domain.roster_import import RosterRow
 from services.enrollment.handlers.access import require_class_staff
-from services.enrollment.handlers.booking import book
+from services.enrollment.handlers.enrol import book
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import users as user_repo
-from services.enrollment.roster_csv import RosterRow, write_csv
-from services.enrollment.roster_export import WORDS, ExportLang, header_of, line_of
 from services.enrollment.views import roster as roster_views
 from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowOut, RosterOut
+from services.enrollment.views.roster_export import (
+    WORDS,
+    ExportLang,
+    header_of,
+    line_of,
+    write_csv,
+)
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound, ValidationFailed
 from shared.masking import mask_id_number, mask_phone

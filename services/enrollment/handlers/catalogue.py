@@ -18,7 +18,7 @@ from services.enrollment.commands import (
     UpdateClass,
 )
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import LIVE, Actor, Status, frees_seat
+from services.enrollment.domain.enrollment import LIVE, Actor, Status, frees_seat
 from services.enrollment.domain.schedule import (
     check_not_in_past,
     class_days,
@@ -26,10 +26,10 @@ from services.enrollment.domain.schedule import (
     local_today,
     start_of_day,
 )
-from services.enrollment.handlers.enrolments import Seats, fill_seats
+from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as repo
-from services.enrollment.repository import enrolments as enrolment_repo
+from services.enrollment.repository import enrollments as enrollment_repo
 from services.enrollment.views import catalogue as views
 from services.enrollment.views.models import ClassOut, CourseOut
 from shared.auth import Principal
@@ -178,7 +178,7 @@ async def cancel_class(
         if cls["results_released_at"] is not None:
             raise InvalidState("Results were released; the class is over.",
                                code="results_released")
-        rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
+        rows = await enrollment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
         freed = 0
         for row in rows:
             freed += frees_seat(Status(row["status"]))
@@ -220,7 +220,7 @@ async def reschedule_class(
             await repo.update_class(uow.conn, class_id, {
                 "enroll_closes_at": default_enrol_close(cmd.starts_on, cls["enroll_opens_at"],
                                                         deps.tz)})
-        rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
+        rows = await enrollment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
         for row in rows:
             await emit(uow, row, EnrollmentRescheduled, to_status=row["status"], actor=who,
                        now=now, tz=deps.tz, reason="class_rescheduled", fields={

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.schedule import first_session_at
 from services.enrollment.repository import Row
-from services.enrollment.repository import enrolments as repo
+from services.enrollment.repository import enrollments as repo
 from shared.events.catalog import ClassInfo, EnrollmentEvent, Recipient
 from shared.masking import mask_phone
 from shared.messaging.uow import UnitOfWork

@@ -15,6 +15,7 @@ from services.enrollment.commands import (
     UpdateUser,
 )
 from services.enrollment.config import Settings
+from services.enrollment.crypto.passwords import hash_password, verify_password
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
     OtpCeilings,
@@ -31,7 +32,6 @@ from services.enrollment.domain.identity import (
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.handlers import passwords
 from services.enrollment.repository import users as repo
-from services.enrollment.security import hash_password, verify_password
 from services.enrollment.views import users as views
 from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
 from shared.auth import Principal

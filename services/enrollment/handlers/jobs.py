@@ -6,11 +6,11 @@ from datetime import timedelta
 from uuid import UUID
 
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import Actor
+from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import enrolments as repo
+from services.enrollment.repository import enrollments as repo
 from services.enrollment.repository import passwords as password_repo
 from services.enrollment.repository import users as user_repo
 from shared.events.catalog import EnrollmentReminderDue

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.enrollment.config import Settings
+from services.enrollment.crypto.passwords import verify_password
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
     PasswordLimits,
@@ -16,7 +17,6 @@ from services.enrollment.domain.identity import (
 )
 from services.enrollment.repository import passwords as repo
 from services.enrollment.repository import users
-from services.enrollment.security import verify_password
 from shared.errors import RateLimited, Unauthorized
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction

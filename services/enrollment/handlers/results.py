@@ -9,7 +9,7 @@ from uuid import UUID
 
 from services.enrollment.commands import EnterResult, MarkAttendance
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import ON_ROSTER, Action, Actor, Status, require
+from services.enrollment.domain.enrollment import ON_ROSTER, Action, Actor, Status, require
 from services.enrollment.domain.results import (
     Assessment,
     attendance_rate,
@@ -23,7 +23,7 @@ from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import enrolments as enrolment_repo
+from services.enrollment.repository import enrollments as enrollment_repo
 from services.enrollment.repository import results as repo
 from services.enrollment.views.models import AttendanceOut, ReleaseOut
 from shared.auth import Principal
@@ -61,7 +61,7 @@ async def mark_attendance(
         if day > local_today(now, deps.tz):
             raise ValidationFailed("Attendance cannot be marked for a future day.",
                                    code="day_in_future")
-        statuses = await repo.enrolments_in_class(uow.conn, class_id, list(marks))
+        statuses = await repo.enrollments_in_class(uow.conn, class_id, list(marks))
         unknown = [str(i) for i in marks if Status(statuses.get(i, "cancelled")) not in ON_ROSTER]
         if unknown:
             raise ValidationFailed("Some enrolments hold no seat in this class.",
@@ -71,7 +71,7 @@ async def mark_attendance(
         came = [i for i, s in marks.items() if s in ("present", "late")
                 and statuses[i] == Status.CONFIRMED]
         who = Actor(actor.user_id, actor.role)
-        for row in await enrolment_repo.event_rows(uow.conn, came):
+        for row in await enrollment_repo.event_rows(uow.conn, came):
             await emit(uow, row, EnrollmentAttended, to_status=Status.ATTENDED, actor=who,
                        now=now, tz=deps.tz)
 
@@ -88,11 +88,11 @@ async def enter_result(
     """Enter or correct scores; a correction after release goes out at the next release."""
 
     async def work(uow: UnitOfWork) -> None:
-        owner = await enrolment_repo.owner(uow.conn, enrollment_id)
+        owner = await enrollment_repo.owner(uow.conn, enrollment_id)
         if owner is None:
             raise NotFound("There is no such enrolment.", code="enrollment_not_found")
         await _staff_lock(uow, owner["class_id"], actor)
-        row = (await enrolment_repo.event_rows(uow.conn, [enrollment_id]))[0]
+        row = (await enrollment_repo.event_rows(uow.conn, [enrollment_id]))[0]
         if Status(row["status"]) not in ON_ROSTER:
             raise InvalidState("This enrolment holds no seat in the class.",
                                code="not_on_roster", status_now=row["status"])
@@ -122,7 +122,7 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
         check_releasable(today, starts_on=cls["starts_on"], ends_on=cls["ends_on"])
         course = await class_repo.course_by_id(uow.conn, cls["course_id"])
         assert course is not None
-        rows = await enrolment_repo.class_event_rows(uow.conn, class_id, list(ON_ROSTER))
+        rows = await enrollment_repo.class_event_rows(uow.conn, class_id, list(ON_ROSTER))
         marks = await repo.class_marks(uow.conn, class_id)
         _check_attendance_taken(cls, [marks.get(r["id"], {}) for r in rows], today)
         assessed = [(r, *_assess(r, cls, marks.get(r["id"], {}))) for r in rows]

@@ -10,7 +10,7 @@ from uuid import UUID
 from shared.db import Conn
 
 
-async def enrolments_in_class(
+async def enrollments_in_class(
     conn: Conn, class_id: UUID, ids: Sequence[UUID]
 ) -> dict[UUID, str]:
     """Return the status of each of these enrolments that belongs to the class."""

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.enrollment.domain.enrolment import ClassWindow, is_open
+from services.enrollment.domain.enrollment import ClassWindow, is_open
 from services.enrollment.domain.schedule import level_label
 from services.enrollment.views.cursor import decode_cursor, encode_cursor
 from services.enrollment.views.models import (

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from services.enrollment.domain.results import attendance_rate, hours_attended
-from services.enrollment.views.enrolments import CERTIFICATE, WAITLIST_POSITION
+from services.enrollment.views.enrollments import CERTIFICATE, WAITLIST_POSITION
 from services.enrollment.views.models import RosterEntry, RosterOut, StatsOut
 from shared.db import Conn
 from shared.masking import mask_phone

@@ -20,7 +20,7 @@ from services.enrollment.views.models.classroom import (
     RosterOut,
     StatsOut,
 )
-from services.enrollment.views.models.enrolment import (
+from services.enrollment.views.models.enrollment import (
     ClassBrief,
     EnrolmentDetail,
     EnrolmentList,

@@ -1,12 +1,9 @@
-"""Roster CSV files: read an import (UTF-8 or GB18030, English or Chinese headers), write an
-export (UTF-8 with BOM, so spreadsheet programs show Chinese correctly)."""
+"""What a roster import file may say: UTF-8 or GB18030 CSV, English or Chinese headers."""
 
 from __future__ import annotations
 
 import csv
 import io
-import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from shared.errors import ValidationFailed
@@ -92,25 +89,3 @@ def _row(line: int, cells: dict[str, str]) -> RosterRow:
         employer=cell("employer"), id_type=_ID_TYPES.get(id_type or "", id_type),
         id_number=cell("id_number"),
     )
-
-
-def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """Return CSV bytes (UTF-8 with BOM) with a header line."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else _safe(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-_PLAIN = re.compile(r"[+-]?[\d.*]+")
-
-
-def _safe(value: object) -> str:
-    text = str(value)
-    # A cell starting with = + - @ is a formula in spreadsheet programs: neutralise it
-    # (numbers and phone numbers, masked or not, stay as they are).
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _PLAIN.fullmatch(text):
-        return "'" + text
-    return text

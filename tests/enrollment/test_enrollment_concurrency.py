@@ -39,7 +39,7 @@ async def test_500_concurrent_trainees_get_30_seats_and_a_470_place_waitlist_in_
     assert detail.body["waitlist_length"] == 470
 
 
-async def test_concurrent_retries_with_one_idempotency_key_make_one_enrolment(
+async def test_concurrent_retries_with_one_idempotency_key_make_one_enrollment(
     svc: Service,
 ) -> None:
     admin = await svc.admin_token()
@@ -58,7 +58,7 @@ async def test_concurrent_retries_with_one_idempotency_key_make_one_enrolment(
     assert len(await svc.events(replies[0].body["id"])) == 1
 
 
-async def test_a_retry_after_the_enrolment_changed_still_gets_the_first_answer(
+async def test_a_retry_after_the_enrollment_changed_still_gets_the_first_answer(
     svc: Service,
 ) -> None:
     admin = await svc.admin_token()

@@ -1,4 +1,4 @@
-"""The demo catalogue of domain.md: seven courses with upcoming classes, an admin, a trainer."""
+"""Seed the demo: the seven courses of domain.md with upcoming classes, an admin, a trainer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Book a seat or a waitlist place: the one path for self-service, bulk and admin enrolment."""
+"""Enrol a trainee: take a seat or a waitlist place (self-service, bulk and admin alike)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pydantic import BaseModel
 
 from services.enrollment.commands import AdminEnrol, Enrol
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import Actor, ClassWindow, Status, Via, check_can_enrol
+from services.enrollment.domain.enrollment import Actor, ClassWindow, Status, Via, check_can_enrol
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.handlers.events import audit_of, class_info, recipient
 from services.enrollment.repository import Row
-from services.enrollment.repository import enrolments as repo
+from services.enrollment.repository import enrollments as repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views.models import EnrolmentOut
 from shared.auth import Principal

@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrolment import (
+from services.enrollment.domain.enrollment import (
     Action,
     Actor,
     Status,
@@ -18,12 +18,12 @@ from services.enrollment.domain.enrolment import (
     seats_to_fill,
 )
 from services.enrollment.domain.schedule import local_today, offer_deadline
-from services.enrollment.handlers.access import require_enrolment_reader
+from services.enrollment.handlers.access import require_enrollment_reader
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import enrolments as repo
-from services.enrollment.views import enrolments as views
+from services.enrollment.repository import enrollments as repo
+from services.enrollment.views import enrollments as views
 from services.enrollment.views.models import EnrolmentDetail, EnrolmentList
 from shared.auth import Principal
 from shared.errors import InvalidState, NotFound
@@ -158,22 +158,22 @@ async def expire_offers(*, deps: Deps) -> int:
 
 
 async def _read(deps: Deps, enrollment_id: UUID) -> EnrolmentDetail:
-    detail = await views.get_enrolment(deps.pool, enrollment_id)
+    detail = await views.get_enrollment(deps.pool, enrollment_id)
     if detail is None:
         raise _not_found()
     return detail
 
 
-async def get_enrolment(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> EnrolmentDetail:
+async def get_enrollment(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> EnrolmentDetail:
     """Return an enrolment to its trainee, the class's trainers or an administrator."""
-    owner = await views.enrolment_owner(deps.pool, enrollment_id)
+    owner = await views.enrollment_owner(deps.pool, enrollment_id)
     if owner is None:
         raise _not_found()
-    require_enrolment_reader(actor, trainee_id=owner["trainee_id"],
+    require_enrollment_reader(actor, trainee_id=owner["trainee_id"],
                              trainer_ids=owner["trainer_ids"])
     return await _read(deps, enrollment_id)
 
 
-async def my_enrolments(*, deps: Deps, actor: Principal) -> EnrolmentList:
+async def my_enrollments(*, deps: Deps, actor: Principal) -> EnrolmentList:
     """Return the caller's own enrolments."""
-    return await views.trainee_enrolments(deps.pool, actor.user_id)
+    return await views.trainee_enrollments(deps.pool, actor.user_id)

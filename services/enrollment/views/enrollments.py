@@ -98,7 +98,7 @@ async def _histories(
     return out
 
 
-async def get_enrolment(
+async def get_enrollment(
     conn: Conn | asyncpg.Pool, enrollment_id: UUID
 ) -> EnrolmentDetail | None:
     """Return one enrolment as it stands now."""
@@ -108,7 +108,7 @@ async def get_enrolment(
     return _detail(row, (await _histories(conn, [enrollment_id]))[enrollment_id])
 
 
-async def trainee_enrolments(
+async def trainee_enrollments(
     conn: Conn | asyncpg.Pool, trainee_id: UUID
 ) -> EnrolmentList:
     """Return a trainee's enrolments, newest first."""
@@ -119,7 +119,7 @@ async def trainee_enrolments(
     return EnrolmentList(items=[_detail(r, histories[r["id"]]) for r in rows])
 
 
-async def enrolment_owner(
+async def enrollment_owner(
     conn: Conn | asyncpg.Pool, enrollment_id: UUID
 ) -> asyncpg.Record | None:
     """Return who an enrolment belongs to and its class's trainers (for access checks)."""

@@ -11,6 +11,10 @@ from pydantic import Field
 from services.enrollment.views.models.base import Out
 from services.enrollment.views.models.catalogue import CourseBrief
 
+# A response model's class name is its schema name in the published OpenAPI document (and the
+# web front's types refer to it): EnrolmentOut, EnrolmentDetail and EnrolmentList keep that
+# spelling; everything else in the code spells enrollment.
+
 
 class EnrolmentOut(Out):
     """The outcome of an enrolment request."""

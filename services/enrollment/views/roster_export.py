@@ -1,9 +1,13 @@
-"""The roster export's lines in the reader's language: headers and values a person can read
-(已签到, 请假, 合格) instead of codes; numbers stay numbers and dates stay ISO dates."""
+"""The roster export: CSV (UTF-8 with BOM, so spreadsheet programs show Chinese correctly) in
+the reader's language, headers and values a person can read (已签到, 请假, 合格) instead of
+codes; numbers stay numbers and dates stay ISO dates."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -93,3 +97,25 @@ def line_of(
         e.certificate_number, _label(words.certificate, e.certificate_status),
         *(_label(words.attendance, e.attendance.get(d)) for d in days),
     ]
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """Return CSV bytes (UTF-8 with BOM) with a header line."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else _safe(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+_PLAIN = re.compile(r"[+-]?[\d.*]+")
+
+
+def _safe(value: object) -> str:
+    text = str(value)
+    # A cell starting with = + - @ is a formula in spreadsheet programs: neutralise it
+    # (numbers and phone numbers, masked or not, stay as they are).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _PLAIN.fullmatch(text):
+        return "'" + text
+    return text

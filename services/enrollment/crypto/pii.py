@@ -1,25 +1,13 @@
-"""Secrets of the enrollment service: ID-number ciphers, password and sign-in code hashing."""
+"""ID-number ciphers (Fernet, at rest and for transport) and keyed hashes of codes and phones."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
-
-_hasher = PasswordHasher()
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    # Verified when the phone is unknown, so a wrong phone costs as much as a wrong password.
-    return _hasher.hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -71,21 +59,3 @@ def _read_key(path: Path) -> bytes:
         raise FileNotFoundError(
             f"key file {path} is missing: run `jiangxin keys` or set its *_key_file setting"
         ) from None
-
-
-async def hash_password(password: str) -> str:
-    """Return an argon2id hash (computed off the event loop)."""
-    return await asyncio.to_thread(_hasher.hash, password)
-
-
-async def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Tell whether a password matches its hash; equally slow when there is no hash."""
-
-    def verify() -> bool:
-        try:
-            matched = _hasher.verify(stored_hash or _dummy_hash(), password)
-            return matched and stored_hash is not None
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(verify)

@@ -1,0 +1,1 @@
+"""Adapters to the cryptography libraries: ID-number ciphers, keyed hashes, password hashes."""
