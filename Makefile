@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 SETUP := deploy/local/setup.sh
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not faults" -x'
 PYTEST_ARGS ?=
+# Processes of every service that `make run` starts (make run SCALE=2), behind one gateway.
+SCALE ?= 1
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
 BENCHES := backbone enrollment_bench certification_bench notification_bench
 
@@ -22,7 +24,7 @@ help:
 
 run:
 	@$(SETUP) run
-	@exec $(PY) -m deploy.local.run
+	@exec $(PY) -m deploy.local.run --scale $(SCALE)
 
 test:
 	@$(SETUP) test

@@ -106,7 +106,7 @@ def test_enrollment_scales_on_cpu(objects: Objects) -> None:
 
 
 def test_the_gateway_finds_each_service_where_its_kubernetes_service_is(objects: Objects) -> None:
-    for name, address in gateway.production_config().upstreams.items():
+    for name, (address,) in gateway.production_config().upstreams.items():
         service = objects["Service"][name]
         selector = service["spec"]["selector"]
         assert selector.items() <= objects["Deployment"][name]["spec"]["template"]["metadata"][
