@@ -203,6 +203,7 @@ def _consumer_ctx(subscriptions: Subscriptions) -> Any:
                 immediate_retries=settings.immediate_retries,
                 batch_max=settings.consumer_batch_max,
                 batch_concurrency=settings.consumer_batch_concurrency,
+                max_message_bytes=settings.max_message_bytes,
             ),
         )
         app[CONSUMER] = consumer
