@@ -17,7 +17,14 @@ import pytest
 from services import SERVICE_NAMES
 from tests.deploy.manifests import free_port, process_alive
 from tests.support.infra import eventually, eventually_sync
-from tests.support.platform import PORT_STEP, READY_LINE, Run, descendants, leftovers, start_run
+from tests.support.platform import (
+    PORT_STEP,
+    READY_LINE,
+    descendants,
+    instance_pid,
+    leftovers,
+    start_run,
+)
 from tests.support.platform import databases as databases  # the fixture
 
 pytestmark = pytest.mark.e2e
@@ -96,20 +103,6 @@ async def test_run_refuses_to_start_when_a_port_is_taken(
     assert "already in use" in "\n".join(run.lines)
 
 
-def instance_pid(run: Run, service: str, port: int) -> int:
-    """Return the pid of the process of `service` that the supervisor started on `port`."""
-    wanted = f"JIANGXIN_{service.upper()}_HTTP_PORT={port}".encode()
-    for pid in descendants(run.process.pid):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-        except OSError:
-            continue
-        if f"services.{service}".encode() in cmdline and wanted in environ.split(b"\0"):
-            return pid
-    raise AssertionError(f"no {service} process on {port}")
-
-
 async def test_scale_2_runs_two_processes_of_each_service_and_the_gateway_uses_both(
     tmp_path: Path, namespace: str, databases: dict[str, str]
 ) -> None:
@@ -133,18 +126,30 @@ async def test_scale_2_runs_two_processes_of_each_service_and_the_gateway_uses_b
                            for p in (port, port + PORT_STEP))
 
             eventually_sync(both_used, timeout=10)
-            # --restart: a process that dies is started again; the others never stopped.
-            os.kill(instance_pid(run, "enrollment", port + PORT_STEP), signal.SIGKILL)
-            await run.wait_for_line("restarting enrollment-2")
+            # --restart: a process that dies is started again; the others never stopped. While
+            # one is down the gateway uses the other, and once it is back it is used at once:
+            # killing the other one then leaves the service reachable.
+            async def through_gateway() -> list[int]:
+                statuses = []
+                for _ in range(4):
+                    async with http.get(f"{base}/ops/enrollment/readyz") as response:
+                        statuses.append(response.status)
+                return statuses
 
-            async def back() -> bool:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port + PORT_STEP}/readyz") as reply:
-                        return reply.status == 200
-                except aiohttp.ClientError:
-                    return False
+            for killed in (port + PORT_STEP, port):
+                os.kill(instance_pid(run, "enrollment", killed), signal.SIGKILL)
+                assert await through_gateway() == [200] * 4
 
-            await eventually(back, timeout=60)
+                async def back(instance: int = killed) -> bool:
+                    try:
+                        async with http.get(f"http://127.0.0.1:{instance}/readyz") as reply:
+                            return reply.status == 200
+                    except aiohttp.ClientError:
+                        return False
+
+                await eventually(back, timeout=60)
+            restarts = [line for line in run.lines if "restarting enrollment-" in line]
+            assert len(restarts) == 2, "\n".join(l for l in run.lines if "enrollment-2" in l)[-6000:]
         run.process.send_signal(signal.SIGINT)
         assert await run.finish() == 0
         assert leftovers(namespace, tmp_path) == []
