@@ -5,6 +5,8 @@
 #   deploy/local/setup.sh test    venv + deps, servers, nginx, browser packages, keys
 #   deploy/local/setup.sh bench   venv + deps, servers, keys
 #   deploy/local/setup.sh lint    venv + deps
+#   deploy/local/setup.sh long    venv + deps, nginx, the server packages (make test-long runs
+#                                 private servers of its own: deploy/local/private-servers.sh)
 #   deploy/local/setup.sh servers only check (and start or install) PostgreSQL and RabbitMQ
 #
 # The servers checked are JIANGXIN_TEST_PG and JIANGXIN_TEST_AMQP (defaults below), the same
@@ -261,7 +263,23 @@ ensure_wrk() {
     fi
 }
 
+ensure_server_packages() {
+    # make test-long starts its own PostgreSQL cluster and RabbitMQ node from these binaries.
+    local missing=()
+    command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    ((${#missing[@]} == 0)) && return 0
+    can_apt || die "missing: ${missing[*]}. Install them: sudo apt-get install -y ${missing[*]}"
+    apt_install "${missing[@]}"
+}
+
 case $MODE in
+long)
+    ensure_venv
+    ensure_dependencies "$EXTRAS"
+    ensure_nginx
+    ensure_server_packages
+    ;;
 lint)
     ensure_venv
     ensure_dependencies "$EXTRAS"
@@ -296,6 +314,6 @@ run)
     jiangxin topology
     ;;
 *)
-    die "usage: $0 run|test|bench|lint|servers"
+    die "usage: $0 run|test|bench|long|lint|servers"
     ;;
 esac

@@ -22,6 +22,7 @@ from shared.events.envelope import Envelope
 from shared.ids import new_id
 from shared.messaging.outbox import OutboxWriter
 from tests.support.http import (
+    Classroom,
     PlatformClient,
     admin_token,
     cli,
@@ -47,7 +48,7 @@ async def platform(
     Every queue is declared first, as `make run` does: a consumer switched off still has one."""
     code, out = await cli(tmp_path, {**os.environ, "JIANGXIN_NAMESPACE": namespace}, "topology")
     assert code == 0, out
-    run = await start_run(tmp_path, namespace, databases, **env)
+    run = await start_run(tmp_path, namespace, databases, scale=1, **env)
     try:
         await run.wait_for_line(READY_LINE)
         async with aiohttp.ClientSession() as http:
@@ -72,6 +73,14 @@ async def settled(
     except AssertionError:
         raise AssertionError(json.dumps(reports[-1], indent=2)) from None
     return reports[0]
+
+
+async def enrol_one(api: PlatformClient, admin: str, n: int) -> tuple[Classroom, dict[str, Any]]:
+    """Open a class of five and enrol one trainee in it as an administrator."""
+    room = await open_class(api, admin, capacity=5, phone=f"+86139000011{n:02d}")
+    enrolment = await enrol_by_admin(api, admin, room.class_id, phone=f"+86138001380{n:02d}",
+                                     name=f"学员{n}")
+    return room, enrolment
 
 
 def balanced(report: dict[str, Any]) -> bool:
@@ -110,9 +119,7 @@ async def test_a_missing_sms_and_a_passing_result_without_certificate_are_named(
         tmp_path, namespace, databases,
         JIANGXIN_NOTIFICATION_RUN_CONSUMERS="false", JIANGXIN_CERTIFICATION_RUN_CONSUMERS="false",
     ) as (run, api, admin):
-        room = await open_class(api, admin, capacity=5, phone="+8613900001112")
-        enrolment = await enrol_by_admin(api, admin, room.class_id, phone="+8613800138003",
-                                         name="李三")
+        room, enrolment = await enrol_one(api, admin, 3)
         await pass_and_release(api, room, [enrolment["id"]])
 
         def named(report: dict[str, Any]) -> bool:
@@ -128,7 +135,7 @@ async def test_a_missing_sms_and_a_passing_result_without_certificate_are_named(
     assert discrepancies(report, "result_without_certificate") == [
         {"enrollment": enrolment["id"]}
     ]
-    assert "13800138003" not in json.dumps(report)
+    assert "13800138003" not in json.dumps(report)  # the trainee's number, masked
 
 
 async def test_an_outbox_row_the_relay_never_sent_is_named_and_its_sms_not_called_missing(
@@ -137,9 +144,7 @@ async def test_an_outbox_row_the_relay_never_sent_is_named_and_its_sms_not_calle
     async with platform(
         tmp_path, namespace, databases, JIANGXIN_ENROLLMENT_RUN_RELAY="false"
     ) as (run, api, admin):
-        room = await open_class(api, admin, capacity=5, phone="+8613900001113")
-        enrolment = await enrol_by_admin(api, admin, room.class_id, phone="+8613800138004",
-                                         name="李四")
+        _, enrolment = await enrol_one(api, admin, 4)
         code, report = await ledger_check(tmp_path, run.env)
     assert code == 1
     assert {d["kind"] for d in report["discrepancies"]} == {"stuck_outbox_row"}
@@ -155,9 +160,7 @@ async def test_one_change_published_twice_is_named_as_a_double_sms_and_an_inbox_
     async with platform(
         tmp_path, namespace, databases, JIANGXIN_NOTIFICATION_SAME_CONTENT_WINDOW_S="0"
     ) as (run, api, admin):
-        room = await open_class(api, admin, capacity=5, phone="+8613900001114")
-        enrolment = await enrol_by_admin(api, admin, room.class_id, phone="+8613800138005",
-                                         name="李五")
+        _, enrolment = await enrol_one(api, admin, 5)
         await settled(tmp_path, run, balanced)
         copy = await publish_again(databases["enrollment"], enrolment["id"])
 

@@ -64,8 +64,11 @@ class Classroom:
     trainer: str
 
 
-async def open_class(api: PlatformClient, admin: str, *, capacity: int, phone: str) -> Classroom:
-    """Create a trainer, an auto-issuing course and a one-day class today, open for enrolment."""
+async def open_class(
+    api: PlatformClient, admin: str, *, capacity: int, phone: str, in_days: int = 0
+) -> Classroom:
+    """Create a trainer, an auto-issuing course and a one-day class (today unless `in_days`),
+    open for enrolment."""
     trainer = await api.call("POST", "/api/v1/users", token=admin, expect=201, body={
         "role": "trainer", "phone": phone, "name": "王老师", "password": TRAINER_PASSWORD,
     })
@@ -78,9 +81,10 @@ async def open_class(api: PlatformClient, admin: str, *, capacity: int, phone: s
         "required_hours": 8, "issue_policy": "auto",
     })
     now = datetime.now(SHANGHAI)
+    day = str(now.date() + timedelta(days=in_days))
     klass = await api.call("POST", "/api/v1/classes", token=admin, expect=201, body={
         "course_id": course["id"], "trainer_ids": [trainer["id"]], "capacity": capacity,
-        "starts_on": str(now.date()), "ends_on": str(now.date()), "venue": "市工人文化宫 201",
+        "starts_on": day, "ends_on": day, "venue": "市工人文化宫 201",
         "enroll_closes_at": (now + timedelta(hours=6)).isoformat(),
     })
     return Classroom(klass["id"], signed_in["access_token"])

@@ -76,6 +76,20 @@ def port_free(port: int) -> bool:
         return True
 
 
+def instance_pid(run: Run, service: str, port: int) -> int:
+    """Return the pid of the process of `service` that the supervisor started on `port`."""
+    wanted = f"JIANGXIN_{service.upper()}_HTTP_PORT={port}".encode()
+    for pid in descendants(run.process.pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"services.{service}".encode() in cmdline and wanted in environ.split(b"\0"):
+            return pid
+    raise AssertionError(f"no {service} process on {port}")
+
+
 def descendants(pid: int) -> set[int]:
     """Return every process below `pid` (children, grandchildren, ...)."""
     children: dict[int, list[int]] = {}
