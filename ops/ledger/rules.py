@@ -80,7 +80,11 @@ def judge_event(
         return verdict
     if any(is_sent(r) for r in rows):
         return "sent"
-    if any(r.status in IN_FLIGHT for r in rows):
+    waiting = [r for r in rows if r.status in IN_FLIGHT]
+    if waiting and all(r.status == "deferred" and r.not_before > report.checked_at
+                       for r in waiting):
+        return "scheduled"  # held by a documented rule (quiet hours, a daily limit) until then
+    if waiting:
         return "in_flight"  # a row waiting too long is reported by stuck_rows
     if any(r.status in ("superseded", "coalesced") for r in rows) or all(
         r.status in ACCOUNTED for r in rows
@@ -120,7 +124,8 @@ def stuck_rows(report: Report, rows: Iterable[LedgerRow], *, cutoff: datetime) -
         waiting_since = row.not_before if row.status in ("queued", "deferred") else row.updated_at
         if row.status in IN_FLIGHT and waiting_since <= cutoff and not row.in_sink:
             report.add("stuck_notification", f"{row.status} since {waiting_since:%H:%M:%S}",
-                       notification=row.id, event=row.source_type, aggregate=row.aggregate_id)
+                       notification=row.id, event=row.source_type, aggregate=row.aggregate_id,
+                       channel=row.channel, status=row.status)
     for row in rows:
         if row.status == "coalesced" and row.related_id not in ids:
             report.add("coalesced_without_twin", "the message it joined is not in the ledger",

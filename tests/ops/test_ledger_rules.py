@@ -19,12 +19,12 @@ def event(seq: int, event_type: str) -> HistoryEvent:
 
 
 def row(seq: int, event_type: str, status: str, *, channel: str = "sms",
-        in_sink: bool = False, recipient: str = "a") -> LedgerRow:
+        in_sink: bool = False, recipient: str = "a", not_before: datetime = LONG_AGO) -> LedgerRow:
     return LedgerRow(
         id=new_id(), source_message_id=new_id(), source_type=event_type,
         aggregate_id=str(ENROLMENT), seq=seq, channel=channel, recipient_key=recipient,
         recipient_masked="+86138****0000", status=status, error_code=None, related_id=None,
-        not_before=LONG_AGO, created_at=LONG_AGO, updated_at=LONG_AGO, in_sink=in_sink,
+        not_before=not_before, created_at=LONG_AGO, updated_at=LONG_AGO, in_sink=in_sink,
     )
 
 
@@ -110,3 +110,14 @@ def test_a_message_for_an_event_no_enrolment_had_is_named() -> None:
                    [row(1, "enrollment.confirmed", "delivered"),
                     row(2, "enrollment.promoted", "delivered")])
     assert kinds(report) == ["notification_without_event"]
+
+
+def test_a_message_held_by_a_rule_until_later_is_scheduled_not_stuck() -> None:
+    tomorrow = NOW + timedelta(hours=10)
+    report = judge([event(1, "enrollment.confirmed")],
+                   [row(1, "enrollment.confirmed", "deferred", not_before=tomorrow)])
+    assert report.ok
+    assert report.counts["enrolment messages scheduled"] == 1
+    overdue = judge([event(1, "enrollment.confirmed")],
+                    [row(1, "enrollment.confirmed", "deferred")])
+    assert kinds(overdue) == ["stuck_notification"]
