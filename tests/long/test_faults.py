@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -36,6 +37,15 @@ TIMERS = {
     "JIANGXIN_NOTIFICATION_RECONCILE_INTERVAL_S": "5",
 }
 GRADUATES = 30  # trainees of a class of today whose results are released during the faults
+
+
+def interrupted_email(discrepancy: dict[str, Any]) -> bool:
+    """An email cut off by a SIGKILL mid-send: SMTP cannot be asked whether it arrived, so the
+    row stays `unknown` (never resent blindly) until unknown_expires_after_s (24 h), and the
+    ledger check names it. Documented; the test counts these instead of failing on them."""
+    ids = discrepancy["ids"]
+    return bool(discrepancy["kind"] == "stuck_notification" and ids["channel"] == "email"
+                and ids["status"] == "unknown")
 Fault = Callable[[], Awaitable[None]]
 
 
@@ -64,7 +74,7 @@ class Bench:
         ready_s = await wait_ready(self.platform, within_s=300)
         delivered = await (early or self.probe(self.probes.pop(0)))
         message_s = max(delivered - lifted, 0.0)
-        drained_s, first, report = await self.platform.drained(lifted)
+        drained_s, first, report = await self.platform.drained(lifted, tolerate=interrupted_email)
         during = self.traffic.tallies.get(name, Tally())
         after = self.traffic.tallies.get(f"after {name}", Tally())
         self.record(
@@ -231,7 +241,12 @@ def smtp_refusing(bench: Bench) -> Fault:
 
 async def finish(bench: Bench) -> None:
     """Everything balances once traffic stops, and no provider took anything twice."""
-    balanced_s, first, report = await bench.platform.balanced(older_than=0, within_s=900)
+    balanced_s, first, report = await bench.platform.balanced(
+        older_than=0, within_s=900, tolerate=interrupted_email
+    )
+    cut_off = [d["ids"]["notification"] for d in report["discrepancies"]
+               if interrupted_email(d)]
+    mailed = bench.smtp.message_ids()
     resent = bench.aliyun.sent_twice()
     mailed_twice = [m for m, n in bench.smtp.message_ids().items() if n > 1]
     statuses = bench.traffic.requests()
@@ -240,7 +255,8 @@ async def finish(bench: Bench) -> None:
         ledger=found(report), requests=sum(statuses.values()), statuses=dict(statuses),
         sms_taken=len(bench.aliyun.taken()), sms_taken_twice=len(resent),
         emails=len(bench.smtp.messages), emails_refused=dict(bench.smtp.refused),
-        emails_twice=len(mailed_twice),
+        emails_twice=len(mailed_twice), emails_cut_off_unknown=len(cut_off),
+        of_which_the_smtp_server_took=sum(1 for n in cut_off if any(n in m for m in mailed)),
     )
     assert report["counts"].get("certificate messages sent") == GRADUATES
     assert resent == []
