@@ -14,7 +14,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,19 +104,25 @@ class LongPlatform:
     async def drained(
         self, since: float, *, within_s: float = 900,
         tolerate: Callable[[dict[str, Any]], bool] = lambda _: False,
+        may_wait: Callable[[], Awaitable[int]] | None = None,
     ) -> tuple[float, dict[str, Any], dict[str, Any]]:
         """Wait until everything owed at `since` (monotonic) balances with nothing of it still
-        on its way; return the seconds from `since`, the first report and the last."""
-        def nothing_on_its_way(report: dict[str, Any]) -> bool:
-            # A tolerated stuck row keeps its message "in flight": those may remain.
-            waiting: int = sum(n for k, n in report["counts"].items() if k.endswith("in_flight"))
-            return waiting <= sum(1 for d in report["discrepancies"] if tolerate(d))
+        on its way (but for `may_wait()` messages, a documented limit the caller counts);
+        return the seconds from `since`, the first report and the last."""
+        reports: list[dict[str, Any]] = []
 
-        _, first, last = await self.balanced(
-            older_than=lambda: time.monotonic() - since, within_s=within_s, tolerate=tolerate,
-            also=nothing_on_its_way,
-        )
-        return time.monotonic() - since, first, last
+        async def check() -> bool:
+            _, report = await self.ledger(older_than=time.monotonic() - since)
+            reports.append(report)
+            waiting = sum(n for k, n in report["counts"].items() if k.endswith("in_flight"))
+            allowed = await may_wait() if may_wait else 0
+            return all(tolerate(d) for d in report["discrepancies"]) and waiting <= allowed
+
+        try:
+            await eventually(check, timeout=within_s, interval=2.0)
+        except AssertionError:
+            raise AssertionError(json.dumps(reports[-1], indent=2)[:20_000]) from None
+        return time.monotonic() - since, reports[0], reports[-1]
 
 
 @asynccontextmanager
