@@ -17,7 +17,7 @@ BENCHES := backbone enrollment_bench certification_bench notification_bench
 help:
 	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
 	@echo "make test       set up, then ruff, mypy and the whole pytest suite"
-	@echo "make test-long  the platform twice over on private servers, under load and faults (~30 min)"
+	@echo "make test-long  the platform twice over on private servers, under load and faults (~15 min)"
 	@echo "make lint       ruff and mypy only"
 	@echo "make bench      run every runnable bench/*.py (takes minutes)"
 	@echo "make gateway-config  regenerate deploy/nginx/nginx.conf from deploy/routes.py"
