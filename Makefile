@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 SETUP := deploy/local/setup.sh
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not faults" -x'
 PYTEST_ARGS ?=
+# Processes of every service that `make run` starts (make run SCALE=2), behind one gateway.
+SCALE ?= 1
+PRIVATE := deploy/local/private-servers.sh
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
 BENCHES := backbone enrollment_bench certification_bench notification_bench pipeline
 
@@ -17,11 +20,12 @@ $(VENV)/bin/mypy
 cd web && npm run --silent lint
 endef
 
-.PHONY: help run test lint bench gateway-config k8s-topology clean distclean
+.PHONY: help run test test-long lint bench gateway-config k8s-topology clean distclean
 
 help:
 	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
 	@echo "make test       set up, then the checks of make lint and the whole pytest suite"
+	@echo "make test-long  the platform twice over on private servers, under load and faults (~15 min)"
 	@echo "make lint       ruff and mypy; tsc and eslint on web/"
 	@echo "make bench      run every runnable bench/*.py (takes minutes)"
 	@echo "make gateway-config  regenerate deploy/nginx/nginx.conf from deploy/routes.py"
@@ -31,12 +35,19 @@ help:
 
 run:
 	@$(SETUP) run
-	@exec $(PY) -m deploy.local.run
+	@exec $(PY) -m deploy.local.run --scale $(SCALE)
 
 test:
 	@$(SETUP) test
 	$(LINT)
 	$(PY) -m pytest -p no:cacheprovider -p deploy.local.pytest_no_skips $(PYTEST_ARGS)
+
+# Tests marked `long` (left out of `make test`) against a private PostgreSQL and RabbitMQ that
+# the tests start and stop themselves; stopped here again whatever happened to pytest.
+test-long:
+	@$(SETUP) long
+	@status=0; $(PY) -m pytest -p no:cacheprovider -p deploy.local.pytest_no_skips -m long \
+	    $(PYTEST_ARGS) || status=$$?; $(PRIVATE) stop; exit $$status
 
 lint:
 	@$(SETUP) lint

@@ -64,7 +64,9 @@ class GatewayConfig:
     """Everything that differs between the local and the production gateway."""
 
     listen: str
-    upstreams: Mapping[str, str]
+    # Each service's servers, "host:port": nginx spreads requests over them (round robin) and
+    # passes a request that could not reach one to the next.
+    upstreams: Mapping[str, tuple[str, ...]]
     web_root: str
     state_dir: str
     access_log: str
@@ -146,7 +148,7 @@ def production_config() -> GatewayConfig:
     """Describe the gateway of Compose and Kubernetes: services reached by their DNS names."""
     return GatewayConfig(
         listen=str(GATEWAY_PORT),
-        upstreams={name: f"{name}:{port}" for name, port in default_ports().items()},
+        upstreams={name: (f"{name}:{port}",) for name, port in default_ports().items()},
         web_root=PRODUCTION_WEB_ROOT,
         state_dir="/tmp",
         access_log="/dev/stdout",
@@ -157,14 +159,24 @@ def production_config() -> GatewayConfig:
     )
 
 
+def instance_ports(port: int, *, scale: int = 1, step: int = 10) -> list[int]:
+    """Return the HTTP ports of a service's `scale` processes: its own port, then every `step`."""
+    return [port + k * step for k in range(scale)]
+
+
 def local_config(
-    *, state_dir: Path, web_root: Path, ports: Mapping[str, int], host: str, port: int
+    *, state_dir: Path, web_root: Path, ports: Mapping[str, int], host: str, port: int,
+    scale: int = 1, port_step: int = 10,
 ) -> GatewayConfig:
-    """Describe the gateway `make run` starts: loopback services, the checkout's web root."""
+    """Describe the gateway `make run` starts: loopback services (`scale` processes of each,
+    see instance_ports), the checkout's web root."""
     is_root = os.geteuid() == 0
     return GatewayConfig(
         listen=f"{host}:{port}",
-        upstreams={name: f"127.0.0.1:{p}" for name, p in ports.items()},
+        upstreams={
+            name: tuple(f"127.0.0.1:{p}" for p in instance_ports(base, scale=scale, step=port_step))
+            for name, base in ports.items()
+        },
         web_root=str(web_root.resolve()),
         state_dir=str(state_dir.resolve()),
         access_log="/dev/stdout",

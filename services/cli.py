@@ -7,6 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from ops.ledger import cli as ledger
 from services import SERVICE_NAMES
 from services.apidocs import write_api_docs
 from shared import cli as platform
@@ -41,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the parser with every command."""
     parser = argparse.ArgumentParser(prog="jiangxin", description="Jiangxin operator commands")
     commands = parser.add_subparsers(dest="command", required=True)
-    platform.register(commands, services())
+    infos = services()
+    platform.register(commands, infos)
+    ledger.register(commands, infos)
     api = commands.add_parser("api-docs", help="write docs/api.md and docs/api/*.openapi.json")
     api.set_defaults(func=lambda _args: write_api_docs())
     for name in SERVICE_NAMES:

@@ -45,6 +45,7 @@ class ServiceSettings(BaseSettings):
     immediate_retries: int = 10  # in-place tries of a lost lock race (jittered backoff)
     consumer_batch_max: int = 64  # messages sharing one consumer transaction; 1 = no batching
     consumer_batch_concurrency: int = 1
+    max_message_bytes: int = 1 << 20  # bigger messages go to .error unread
     delay_tiers_ms: tuple[int, ...] = (1_000, 10_000, 60_000)
     delivery_limit: int = 50
     relay_batch_size: int = 500

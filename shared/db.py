@@ -101,6 +101,10 @@ async def ensure_database(dsn: str) -> bool:
             await conn.execute(f'CREATE DATABASE "{name}"')
         except asyncpg.exceptions.DuplicateDatabaseError:
             return False
+        except asyncpg.exceptions.UniqueViolationError:
+            # Another process created it in the same instant (two replicas starting at once):
+            # the catalog's unique index answers instead of the duplicate-database check.
+            return False
         return True
     finally:
         await conn.close()

@@ -213,6 +213,7 @@ def _consumer_ctx(
                 immediate_retries=settings.immediate_retries,
                 batch_max=settings.consumer_batch_max,
                 batch_concurrency=settings.consumer_batch_concurrency,
+                max_message_bytes=settings.max_message_bytes,
             ),
             deps=deps_of(app) if deps_of is not None else None,
         )

@@ -33,20 +33,20 @@ SESSION_PREFIX = f"jxt{new_id().hex[-6:]}"
 _FAULT_TESTS_RAN: list[str] = []
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave tests marked `long` out unless the -m expression names them (make test-long)."""
+    if "long" in (config.getoption("markexpr") or ""):
+        return
+    long = [item for item in items if item.get_closest_marker("long") is not None]
+    if long:
+        config.hook.pytest_deselected(items=long)
+        items[:] = [item for item in items if item.get_closest_marker("long") is None]
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Note that a test which stops servers ran, so the session checks they are back."""
     if item.get_closest_marker("faults") is not None:
         _FAULT_TESTS_RAN.append(item.nodeid)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave `long` tests out unless the -m expression names them (e.g. `-m long`)."""
-    if "long" in (config.option.markexpr or ""):
-        return
-    long_tests = [item for item in items if item.get_closest_marker("long") is not None]
-    if long_tests:
-        config.hook.pytest_deselected(items=long_tests)
-        items[:] = [item for item in items if item.get_closest_marker("long") is None]
 
 
 _DECLARED: dict[str, set[str]] = defaultdict(set)

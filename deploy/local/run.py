@@ -2,6 +2,8 @@
 
 Each child runs in its own process group, so Ctrl-C reaches only this supervisor, which then
 stops every child (SIGTERM, wait, SIGKILL what is left) and leaves no process behind.
+`--scale N` runs N processes of every service (the k-th on its port + k * --port-step) behind
+the one gateway; `--restart` starts a service process again when it dies instead of stopping.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ COLOURS = {
     "run": "1",
 }
 LINE_LIMIT = 1 << 20
+RESTART_DELAY_S = 0.5
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Child:
 
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # on top of the supervisor's
+    service: str | None = None  # None: the gateway
     process: asyncio.subprocess.Process | None = None
     pump: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -56,7 +61,8 @@ class Log:
     def line(self, name: str, text: str) -> None:
         prefix = f"{name:<{self.width}} |"
         if self.colour:
-            prefix = f"\x1b[{COLOURS.get(name, '0')}m{prefix}\x1b[0m"
+            colour = COLOURS.get(name.split("-")[0], "0")
+            prefix = f"\x1b[{colour}m{prefix}\x1b[0m"
         with contextlib.suppress(BrokenPipeError):
             sys.stdout.write(f"{prefix} {text}\n")
             sys.stdout.flush()
@@ -86,7 +92,7 @@ async def start(child: Child, log: Log, env: dict[str, str]) -> None:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=env,
+        env={**env, **child.env},
         start_new_session=True,
         preexec_fn=_die_with_supervisor,
         limit=LINE_LIMIT,
@@ -170,7 +176,7 @@ def _port_free(host: str, port: int) -> bool:
         return True
 
 
-def _banner(base: str, ports: dict[str, int], elapsed: float) -> list[str]:
+def _banner(base: str, ports: dict[str, list[int]], elapsed: float) -> list[str]:
     lines = [
         f"Jiangxin is ready ({elapsed:.1f}s). Open {base}",
         f"  web front          {base}/",
@@ -178,8 +184,11 @@ def _banner(base: str, ports: dict[str, int], elapsed: float) -> list[str]:
     ]
     for name in SERVICE_NAMES:
         lines.append(f"  {name + ' API':<18} {base}/ops/{name}/openapi.json")
-    for name, port in ports.items():
-        lines.append(f"  {name:<18} http://127.0.0.1:{port}  (/readyz /metrics /openapi.json)")
+    for name, instances in ports.items():
+        for port in instances:
+            lines.append(
+                f"  {name:<18} http://127.0.0.1:{port}  (/readyz /metrics /openapi.json)"
+            )
     lines.append("Press Ctrl-C to stop everything.")
     return lines
 
@@ -193,6 +202,9 @@ class Options:
     state_dir: Path
     ready_timeout: float
     grace: float
+    scale: int
+    port_step: int
+    restart: bool
 
 
 def _arguments(argv: Sequence[str] | None) -> Options:
@@ -203,16 +215,27 @@ def _arguments(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--state-dir", type=Path, default=Path("var"))
     parser.add_argument("--ready-timeout", type=float, default=90.0)
     parser.add_argument("--grace", type=float, default=30.0, help="seconds before SIGKILL")
-    return Options(**vars(parser.parse_args(argv)))
+    parser.add_argument("--scale", type=int, default=int(env("JIANGXIN_SCALE", "1")),
+                        help="processes of every service (default 1)")
+    parser.add_argument("--port-step", type=int, default=10,
+                        help="the k-th process of a service listens on its port + k * step")
+    parser.add_argument("--restart", action="store_true",
+                        help="start a service process again when it dies (default: stop all)")
+    options = Options(**vars(parser.parse_args(argv)))
+    if options.scale < 1:
+        parser.error("--scale must be at least 1")
+    return options
 
 
-def _preflight(args: Options, ports: dict[str, int], log: Log) -> str | None:
+def _preflight(args: Options, ports: dict[str, list[int]], log: Log) -> str | None:
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
     if nginx is None:
         log.line("run", "nginx is missing: sudo apt-get install -y nginx (or run make run as root)")
         return None
     busy = [f"{args.host}:{args.port}"] if not _port_free(args.host, args.port) else []
-    busy += [f"127.0.0.1:{p}" for p in ports.values() if not _port_free("127.0.0.1", p)]
+    busy += [
+        f"127.0.0.1:{p}" for ps in ports.values() for p in ps if not _port_free("127.0.0.1", p)
+    ]
     if busy:
         log.line("run", f"already in use: {', '.join(busy)} (another make run?)")
         return None
@@ -224,7 +247,8 @@ def _write_nginx_config(args: Options, ports: dict[str, int], log: Log) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     web_root = gateway.web_root()
     config = gateway.local_config(
-        state_dir=directory, web_root=web_root, ports=ports, host=args.host, port=args.port
+        state_dir=directory, web_root=web_root, ports=ports, host=args.host, port=args.port,
+        scale=args.scale, port_step=args.port_step,
     )
     path = directory / "nginx.conf"
     path.write_text(gateway.render(config), encoding="utf-8")
@@ -234,15 +258,20 @@ def _write_nginx_config(args: Options, ports: dict[str, int], log: Log) -> Path:
     return path
 
 
-async def supervise(argv: Sequence[str] | None = None) -> int:
-    """Run everything until SIGINT/SIGTERM or until a child dies; return the exit code."""
-    args = _arguments(argv)
-    log = Log([*SERVICE_NAMES, "gateway", "run"])
-    ports = gateway.configured_ports()
-    nginx = _preflight(args, ports, log)
-    if nginx is None:
-        return 1
-    config = _write_nginx_config(args, ports, log)
+def _children(args: Options, ports: dict[str, list[int]], nginx_argv: list[str]) -> list[Child]:
+    children = []
+    for service, instances in ports.items():
+        for k, port in enumerate(instances):
+            name = service if len(instances) == 1 else f"{service}-{k + 1}"
+            env = {f"JIANGXIN_{service.upper()}_HTTP_PORT": str(port)}
+            children.append(
+                Child(name, [sys.executable, "-m", f"services.{service}"], env, service)
+            )
+    children.append(Child("gateway", [*nginx_argv, "-g", "daemon off;"]))
+    return children
+
+
+def _environment(args: Options) -> dict[str, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("JIANGXIN_LOG_FORMAT", "console")
     env.setdefault("JIANGXIN_PUBLIC_BASE_URL", f"http://localhost:{args.port}")
@@ -250,9 +279,33 @@ async def supervise(argv: Sequence[str] | None = None) -> int:
     env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
     # The gateway is on loopback: believe the client address it forwards (rate limits).
     env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1", "::1"]')
-    children = [Child(n, [sys.executable, "-m", f"services.{n}"]) for n in SERVICE_NAMES]
+    return env
+
+
+def _readiness_urls(args: Options, ports: dict[str, list[int]]) -> dict[str, list[str]]:
+    probe = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    return {
+        name: [*(f"http://127.0.0.1:{p}/readyz" for p in instances), f"{probe}/ops/{name}/readyz"]
+        for name, instances in ports.items()
+    }
+
+
+async def supervise(argv: Sequence[str] | None = None) -> int:
+    """Run everything until SIGINT/SIGTERM or until a child dies; return the exit code."""
+    args = _arguments(argv)
+    base_ports = gateway.configured_ports()
+    ports = {
+        name: gateway.instance_ports(port, scale=args.scale, step=args.port_step)
+        for name, port in base_ports.items()
+    }
+    log = Log([*(c.name for c in _children(args, ports, [])), "run"])
+    nginx = _preflight(args, ports, log)
+    if nginx is None:
+        return 1
+    config = _write_nginx_config(args, base_ports, log)
     nginx_argv = [nginx, "-p", str(config.parent), "-c", str(config), "-e", "stderr"]
-    children.append(Child("gateway", [*nginx_argv, "-g", "daemon off;"]))
+    children = _children(args, ports, nginx_argv)
+    env = _environment(args)
 
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -263,13 +316,10 @@ async def supervise(argv: Sequence[str] | None = None) -> int:
         await start(child, log, env)
 
     base = f"http://localhost:{args.port}"
-    probe = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
-    urls = {
-        name: [f"http://127.0.0.1:{port}/readyz", f"{probe}/ops/{name}/readyz"]
-        for name, port in ports.items()
-    }
-    exits = {asyncio.ensure_future(c.process.wait()): c for c in children if c.process}
-    ready = asyncio.ensure_future(wait_ready(urls, log, timeout_s=args.ready_timeout))
+    exits = {_exit_of(c): c for c in children}
+    ready = asyncio.ensure_future(
+        wait_ready(_readiness_urls(args, ports), log, timeout_s=args.ready_timeout)
+    )
     stop_wait = asyncio.ensure_future(stopping.wait())
     code = 0
     pending: set[asyncio.Future[Any]] = {*exits, ready, stop_wait}
@@ -278,13 +328,17 @@ async def supervise(argv: Sequence[str] | None = None) -> int:
         if ready in done and ready.result():
             for text in _banner(base, ports, time.monotonic() - started):
                 log.line("run", text)
-        dead = [exits[f] for f in done if f in exits]
-        if dead:
-            for child in dead:
-                assert child.process is not None
-                log.line("run", f"{child.name} exited with code {child.process.returncode}")
-            code = 1
-            stopping.set()
+        for child in [exits.pop(f) for f in done if f in exits]:
+            assert child.process is not None
+            log.line("run", f"{child.name} exited with code {child.process.returncode}")
+            if args.restart and child.service is not None and not stopping.is_set():
+                await _restart(child, log, env)
+                future = _exit_of(child)
+                exits[future] = child
+                pending.add(future)
+            else:
+                code = 1
+                stopping.set()
     for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C kills at once
         loop.add_signal_handler(signum, _kill_all, children)
     log.line("run", "stopping ...")
@@ -293,6 +347,21 @@ async def supervise(argv: Sequence[str] | None = None) -> int:
     await stop(children, log, grace_s=args.grace)
     log.line("run", "stopped")
     return code
+
+
+def _exit_of(child: Child) -> asyncio.Future[int]:
+    assert child.process is not None
+    return asyncio.ensure_future(child.process.wait())
+
+
+async def _restart(child: Child, log: Log, env: dict[str, str]) -> None:
+    """Start a dead service process again, once its last output is printed."""
+    _signal_group(child, signal.SIGKILL)  # anything it started goes with it
+    if child.pump is not None:
+        await child.pump
+    await asyncio.sleep(RESTART_DELAY_S)  # a process that dies at once must not spin
+    log.line("run", f"restarting {child.name}")
+    await start(child, log, env)
 
 
 def main() -> None:

@@ -6,6 +6,8 @@
 #                                 packages, node+npm, kubectl, keys
 #   deploy/local/setup.sh bench   venv + deps, servers, keys
 #   deploy/local/setup.sh lint    venv + deps, web/'s npm packages (tsc, eslint)
+#   deploy/local/setup.sh long    venv + deps, nginx, the server packages (make test-long runs
+#                                 private servers of its own: deploy/local/private-servers.sh)
 #   deploy/local/setup.sh servers only check (and start or install) PostgreSQL and RabbitMQ
 #
 # The servers checked are JIANGXIN_TEST_PG and JIANGXIN_TEST_AMQP (defaults below), the same
@@ -290,7 +292,23 @@ ensure_wrk() {
     fi
 }
 
+ensure_server_packages() {
+    # make test-long starts its own PostgreSQL cluster and RabbitMQ node from these binaries.
+    local missing=()
+    command -v rabbitmq-server >/dev/null || missing+=(rabbitmq-server)
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    ((${#missing[@]} == 0)) && return 0
+    can_apt || die "missing: ${missing[*]}. Install them: sudo apt-get install -y ${missing[*]}"
+    apt_install "${missing[@]}"
+}
+
 case $MODE in
+long)
+    ensure_venv
+    ensure_dependencies "$EXTRAS"
+    ensure_nginx
+    ensure_server_packages
+    ;;
 lint)
     ensure_venv
     ensure_dependencies "$EXTRAS"
@@ -330,6 +348,6 @@ run)
     jiangxin topology
     ;;
 *)
-    die "usage: $0 run|test|bench|lint|servers"
+    die "usage: $0 run|test|bench|long|lint|servers"
     ;;
 esac

@@ -7,9 +7,10 @@ import contextlib
 import time
 from dataclasses import dataclass
 
+from services.notification.domain.model import Decision
 from services.notification.handlers import dispatch
 from services.notification.handlers.deps import Deps
-from shared.db import Listener
+from shared.db import Listener, is_unavailable
 from shared.logging import get_logger
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.uow import UowFactory
@@ -88,9 +89,25 @@ class Dispatcher:
         if not rows:
             return overtaken
         decisions = await dispatch.send_all(rows, deps=self.deps, limit=self.settings.concurrency)
-        async with self.uow() as uow:
-            await dispatch.record(decisions, uow=uow, deps=self.deps, outbox=self.outbox)
+        await self._record(decisions)
         return len(rows) + overtaken
+
+    async def _record(self, decisions: list[Decision]) -> None:
+        """Store what the providers answered. The messages have left: while the database is
+        unreachable, keep the answers and try again rather than leave the rows `sending` for
+        the crash path (unknown, then a provider lookup or, without one, failed)."""
+        delay = 0.5
+        while True:
+            try:
+                async with self.uow() as uow:
+                    await dispatch.record(decisions, uow=uow, deps=self.deps, outbox=self.outbox)
+                return
+            except Exception as exc:
+                if not (is_unavailable(exc) or isinstance(exc, OSError)) or self._stop.is_set():
+                    raise
+                log.warning("dispatch_record_waiting", error=repr(exc), rows=len(decisions))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def reconcile_now(self) -> None:
         """Resolve interrupted and long-unknown rows; ask providers that can answer."""

@@ -48,6 +48,10 @@ class Outcome(StrEnum):
     RETURNED = "returned"
 
 
+class MessageTooLarge(Exception):
+    """A message bigger than any event of ours: parked unread instead of parsed."""
+
+
 class _DatabaseUnavailable(Exception):
     """The database could not be reached; hold the message and wait."""
 
@@ -76,6 +80,9 @@ class ConsumerSettings:
     # One batch in flight: messages arriving meanwhile form the next one. More would let two
     # batches take the same hot rows (a serial-number counter) in different orders and deadlock.
     batch_concurrency: int = 1
+    # The largest body read at all (our events are a few kilobytes); a bigger one goes to
+    # `.error` unread, so a hostile or broken producer cannot make consumers parse megabytes.
+    max_message_bytes: int = 1 << 20
 
 
 class Consumer:
@@ -187,6 +194,11 @@ class Consumer:
         # Only a well-formed, subscribed event can join a batch; anything else takes the
         # one-at-a-time path, which parks, skips or retries it. A message whose handler failed
         # in a batch counts that as its attempt; the others of that batch are handed back.
+        if len(delivery.body) > self.settings.max_message_bytes:
+            limit = self.settings.max_message_bytes
+            too_large = MessageTooLarge(f"{len(delivery.body)} bytes, the limit is {limit}")
+            await self.failures.park(delivery, too_large, attempts=0, envelope=None)
+            return Outcome.INVALID
         if self.settings.batch_max > 1 and not self._stopping.is_set():
             item = self._batch_item(delivery)
             if item is not None:

@@ -328,7 +328,7 @@ def test_the_production_config_passes_nginx_own_check(tmp_path: Path) -> None:
     # The container resolves the services by name; here they are loopback addresses.
     config = dataclasses.replace(
         gateway.production_config(),
-        upstreams={name: f"127.0.0.1:{free_port()}" for name in SERVICE_NAMES},
+        upstreams={name: (f"127.0.0.1:{free_port()}",) for name in SERVICE_NAMES},
         state_dir=str(tmp_path),
     )
     conf = tmp_path / "nginx.conf"

@@ -273,7 +273,7 @@ def test_each_service_reaches_the_broker_cluster_as_its_own_user(
 def test_the_gateway_reaches_each_services_http_pods_through_its_service(
     objects: Objects,
 ) -> None:
-    for name, address in gateway.production_config().upstreams.items():
+    for name, (address,) in gateway.production_config().upstreams.items():
         (port,) = objects["Service"][name]["spec"]["ports"]
         assert address == f"{name}:{port['port']}"
         labels = objects["Deployment"][name]["spec"]["template"]["metadata"]["labels"]

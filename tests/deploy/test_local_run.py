@@ -6,6 +6,7 @@ directory with its own keys, so it never meets another run (or a developer's `ma
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 from pathlib import Path
@@ -15,7 +16,15 @@ import pytest
 
 from services import SERVICE_NAMES
 from tests.deploy.manifests import free_port, process_alive
-from tests.support.platform import READY_LINE, descendants, leftovers, start_run
+from tests.support.infra import eventually, eventually_sync
+from tests.support.platform import (
+    PORT_STEP,
+    READY_LINE,
+    descendants,
+    instance_pid,
+    leftovers,
+    start_run,
+)
 from tests.support.platform import databases as databases  # the fixture
 
 pytestmark = pytest.mark.e2e
@@ -92,3 +101,60 @@ async def test_run_refuses_to_start_when_a_port_is_taken(
         finally:
             await run.stop_if_running(namespace, tmp_path)
     assert "already in use" in "\n".join(run.lines)
+
+
+async def test_scale_2_runs_two_processes_of_each_service_and_the_gateway_uses_both(
+    tmp_path: Path, namespace: str, databases: dict[str, str]
+) -> None:
+    run = await start_run(tmp_path, namespace, databases, scale=2, args=["--restart"])
+    try:
+        await run.wait_for_line(READY_LINE)
+        base = f"http://127.0.0.1:{run.gateway_port}"
+        async with aiohttp.ClientSession() as http:
+            for name, port in run.ports.items():
+                for instance in (port, port + PORT_STEP):
+                    async with http.get(f"http://127.0.0.1:{instance}/readyz") as response:
+                        assert response.status == 200, (name, instance)
+            for _ in range(6):
+                async with http.get(f"{base}/ops/enrollment/readyz") as response:
+                    assert response.status == 200
+            port = run.ports["enrollment"]
+
+            def both_used() -> bool:
+                served = {line for line in run.lines if "/ops/enrollment/readyz" in line}
+                return all(any(f"upstream=127.0.0.1:{p} " in s for s in served)
+                           for p in (port, port + PORT_STEP))
+
+            eventually_sync(both_used, timeout=10)
+            # --restart: a process that dies is started again; the others never stopped. While
+            # one is down the gateway uses the other, and once it is back it is used at once:
+            # killing the other one then leaves the service reachable.
+            async def through_gateway() -> list[int]:
+                statuses = []
+                for _ in range(4):
+                    async with http.get(f"{base}/ops/enrollment/readyz") as response:
+                        statuses.append(response.status)
+                return statuses
+
+            for killed in (port + PORT_STEP, port):
+                os.kill(instance_pid(run, "enrollment", killed), signal.SIGKILL)
+                assert await through_gateway() == [200] * 4
+
+                async def back(instance: int = killed) -> bool:
+                    try:
+                        async with http.get(f"http://127.0.0.1:{instance}/readyz") as reply:
+                            return reply.status == 200
+                    except aiohttp.ClientError:
+                        return False
+
+                await eventually(back, timeout=60)
+            restarts = [line for line in run.lines if "restarting enrollment-" in line]
+            assert len(restarts) == 2, [line for line in run.lines if "exited" in line]
+        run.process.send_signal(signal.SIGINT)
+        assert await run.finish() == 0
+        assert leftovers(namespace, tmp_path) == []
+    finally:
+        await run.stop_if_running(namespace, tmp_path)
+    output = "\n".join(run.lines)
+    for name in ("enrollment-1", "enrollment-2", "notification-2", "certification-2"):
+        assert f"\n{name}" in output, f"no line prefixed {name}"

@@ -74,9 +74,9 @@ def test_every_route_is_a_location_of_the_production_config() -> None:
 def test_production_upstreams_are_the_services_by_name_on_their_default_ports() -> None:
     upstreams = gateway.production_config().upstreams
     assert upstreams == {
-        "enrollment": "enrollment:8081",
-        "certification": "certification:8082",
-        "notification": "notification:8083",
+        "enrollment": ("enrollment:8081",),
+        "certification": ("certification:8082",),
+        "notification": ("notification:8083",),
     }
 
 

@@ -214,6 +214,29 @@ async def test_invalid_payload_goes_straight_to_error_without_retries(
         assert all(m.attempts <= 1 for m in parked)
 
 
+async def test_a_message_over_the_size_limit_goes_to_error_unread_and_takes_no_effect(
+    pg_dsn: str, transport: Transport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, transport, namespace) as p:
+        await p.start_consumer(max_message_bytes=4096)
+        fine = p.writer.envelope(ThingHappened(thing_id="fine"))
+        padded = p.writer.envelope(ThingHappened(thing_id="big"))
+        padded = padded.model_copy(update={"data": {**padded.data, "padding": "x" * 5000}})
+        for envelope in (padded, fine):
+            await transport.publish(_message(envelope), routing_key=envelope.routing_key)
+
+        async def parked_and_handled() -> bool:
+            return (await transport.message_count(p.topology.error_queue) == 1
+                    and await p.effects() == 1)
+
+        await eventually(parked_and_handled)
+        [parked] = await dlq.list_parked(transport, p.topology.error_queue)
+        assert parked.message_id == str(padded.message_id)
+        assert parked.exception_type == "shared.messaging.consumer.MessageTooLarge"
+        assert "the limit is 4096" in parked.exception_message
+        assert set(p.behaviour.attempts) == {str(fine.message_id)}  # the big one never ran
+
+
 async def test_unknown_type_goes_to_skipped(
     pg_dsn: str, transport: Transport, namespace: str
 ) -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,45 @@ async def test_send_interrupted_by_a_crash_becomes_unknown_then_failed_and_is_ne
     assert failure["data"]["permanent"] is False
     assert failure["data"]["reason"] == "delivery_unknown"
     assert aliyun.calls == []
+
+
+async def _cut_off_while_sending(start_service: StartService, aliyun: FakeSms) -> Any:
+    """Queue an SMS, then claim it as a dispatcher that dies at once does (its provider was
+    never recorded); return the intake service and the claimed row."""
+    intake = await start_service(sms_providers=("aliyun",), aliyun_endpoint=aliyun.url,
+                                 run_dispatcher=False)
+    envelope = await intake.publish(confirmed())
+    await intake.until_status(envelope.message_id, "queued")
+    async with intake.pool.acquire() as conn, conn.transaction():
+        [claimed], _ = await repository.claim_due(conn, now=intake.clock.now(), limit=10)
+    return intake, claimed
+
+
+async def test_a_send_cut_off_after_the_provider_took_it_is_settled_from_its_records_not_resent(
+    start_service: StartService, aliyun: FakeSms
+) -> None:
+    intake, claimed = await _cut_off_while_sending(start_service, aliyun)
+    # The dying dispatcher's call had reached Aliyun: its records hold the message.
+    aliyun.calls.append({"PhoneNumbers": "13800138000", "TemplateCode": TEMPLATES[
+        "enrollment.confirmed"], "OutId": claimed.id.hex, "answer": "ok", "TemplateParam": {}})
+    await start_service(sms_providers=("aliyun",), aliyun_endpoint=aliyun.url,
+                        run_consumers=False, sending_stuck_after_s=0.2,
+                        unknown_query_after_s=0.3, reconcile_interval_s=0.1)
+    [row] = await intake.until_status(claimed.source_message_id, "delivered")
+    assert row["provider"] == "aliyun"
+    assert len(aliyun.calls) == 1  # never sent again
+    assert aliyun.queries >= 1
+
+
+async def test_a_send_cut_off_before_the_provider_took_it_is_sent_once(
+    start_service: StartService, aliyun: FakeSms
+) -> None:
+    intake, claimed = await _cut_off_while_sending(start_service, aliyun)
+    await start_service(sms_providers=("aliyun",), aliyun_endpoint=aliyun.url,
+                        run_consumers=False, sending_stuck_after_s=0.2,
+                        unknown_query_after_s=0.3, reconcile_interval_s=0.1)
+    await intake.until_status(claimed.source_message_id, "submitted")
+    assert [(c["OutId"], c["answer"]) for c in aliyun.calls] == [(claimed.id.hex, "ok")]
 
 
 async def test_tencent_receipt_settles_a_timed_out_send_by_its_number(

@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tests.support.infra import PG_BASE, drop_database, unique_name
 from tests.support.log_guard import process_log, remember_delivered
 
 READY_LINE = "Jiangxin is ready"
+PORT_STEP = 10  # deploy/local/run.py's default --port-step
 
 
 @dataclass
@@ -63,6 +65,30 @@ class Run:
         if self.reader is not None:
             await self.reader
         return code
+
+
+def port_free(port: int) -> bool:
+    """Tell whether nothing listens on a loopback port."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def instance_pid(run: Run, service: str, port: int) -> int:
+    """Return the pid of the process of `service` that the supervisor started on `port`."""
+    wanted = f"JIANGXIN_{service.upper()}_HTTP_PORT={port}".encode()
+    for pid in descendants(run.process.pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"services.{service}".encode() in cmdline and wanted in environ.split(b"\0"):
+            return pid
+    raise AssertionError(f"no {service} process on {port}")
 
 
 def descendants(pid: int) -> set[int]:
@@ -112,10 +138,22 @@ async def databases() -> AsyncIterator[dict[str, str]]:
         await drop_database(url)
 
 
+def free_base_port(scale: int, step: int = PORT_STEP) -> int:
+    """Return a port free now, with the ports of the service's other processes free too."""
+    while True:
+        port = free_port()
+        if port + step * (scale - 1) < 65536 and all(
+            port_free(port + step * k) for k in range(1, scale)
+        ):
+            return port
+
+
 async def start_run(
-    workdir: Path, namespace: str, databases: dict[str, str], **extra_env: str
+    workdir: Path, namespace: str, databases: dict[str, str], *, scale: int = 1,
+    args: Sequence[str] = (), **extra_env: str,
 ) -> Run:
-    """Start `python -m deploy.local.run` in a scratch directory with keys of its own."""
+    """Start `python -m deploy.local.run` in a scratch directory with keys of its own
+    (`scale` processes of every service; `args` more supervisor options)."""
     nginx_binary()
     keys = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -127,7 +165,7 @@ async def start_run(
         stdout=asyncio.subprocess.DEVNULL,
     )
     assert await keys.wait() == 0
-    ports = {name: free_port() for name in SERVICE_NAMES}
+    ports = {name: free_base_port(scale) for name in SERVICE_NAMES}
     gateway_port = free_port()
     env = {
         **os.environ,
@@ -147,6 +185,9 @@ async def start_run(
         str(workdir / "var"),
         "--grace",
         "20",
+        "--scale",
+        str(scale),
+        *args,
         cwd=workdir,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,

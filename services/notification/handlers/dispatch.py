@@ -275,17 +275,41 @@ async def unknown_to_check(
 
 
 async def look_up(rows: Sequence[LedgerRow], *, deps: Deps) -> list[tuple[LedgerRow, LookupResult]]:
-    """Ask each row's provider (outside any transaction), where the adapter can answer."""
-    queries = {p.name: p for p, _ in deps.sms if isinstance(p, StatusQuery)}
+    """Ask the providers that may hold each row (outside any transaction), where they can
+    answer; a row comes back with the provider that answered for it."""
     answers = []
     for row in rows:
-        query = queries.get(row.provider or "")
-        if query is None:
-            continue
         with working_on(row):
-            answer = await query.look_up(id=row.id, phone=row.recipient, sent_at=row.created_at)
-        answers.append((row, answer))
+            answer = await _ask(row, _who_may_hold(row, deps))
+        if answer is not None:
+            answers.append(answer)
     return answers
+
+
+def _who_may_hold(row: LedgerRow, deps: Deps) -> list[StatusQuery]:
+    """Return the row's provider; for a send cut off before its provider was recorded (a
+    crash), every SMS provider in failover order, but only if each of them can answer:
+    otherwise "nobody has it" cannot be known."""
+    queries = {p.name: p for p, _ in deps.sms if isinstance(p, StatusQuery)}
+    if row.provider is not None:
+        return [queries[row.provider]] if row.provider in queries else []
+    names = [p.name for p, _ in deps.sms]
+    if row.channel is not Channel.SMS or not set(names) <= queries.keys():
+        return []
+    return [queries[name] for name in names]
+
+
+async def _ask(
+    row: LedgerRow, providers: Sequence[StatusQuery]
+) -> tuple[LedgerRow, LookupResult] | None:
+    """Return the first answer that knows the message, else "not found" when every provider
+    said so; None when there is nobody to ask."""
+    answer: LookupResult | None = None
+    for provider in providers:
+        answer = await provider.look_up(id=row.id, phone=row.recipient, sent_at=row.created_at)
+        if answer.state is not Lookup.NOT_FOUND:
+            return replace(row, provider=provider.name), answer
+    return (row, answer) if answer is not None else None
 
 
 async def record_lookups(

@@ -1,0 +1,1 @@
+"""`jiangxin ledger check`: does every effect the platform owes exist exactly once?"""
