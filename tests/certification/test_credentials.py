@@ -61,7 +61,8 @@ def test_credential_is_an_open_badge_whose_members_are_the_jwt_payload() -> None
     assert claims["jti"] == claims["id"]
     assert claims["sub"] == claims["credentialSubject"]["id"]
     assert claims["nbf"] == datetime.fromisoformat(claims["validFrom"]).timestamp()
-    assert "exp" not in claims and "validUntil" not in claims
+    assert "exp" not in claims
+    assert "validUntil" not in claims
     purposes = {e["statusPurpose"] for e in claims["credentialStatus"]}
     assert purposes == {"revocation", "suspension"}
     assert "460100199001011234" not in json.dumps(claims)

@@ -97,7 +97,7 @@ async def test_ob3_verifier_refuses_a_tampered_and_a_wrongly_keyed_credential(
     served: CertApp,
 ) -> None:
     _, token, _ = await _issue(served)
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     claims = vc.unverified_claims(token)
     altered = vc.sign({**claims, "name": "高级技师 S0000"}, served.app[DEPS].keys.signing_key(),
                       did=served.app[DEPS].did).split(".")[1]
