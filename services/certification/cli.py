@@ -137,11 +137,13 @@ async def _keys(action: str, retire_old: bool) -> None:
             print(f"{key.kid}\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{state}")
 
 
-async def _upgrade(batch: int) -> None:
+async def _upgrade(batch: int) -> int:
     async with _signing() as (settings, secret, pool):
         deps = build_deps(settings, uows=uow_factory(pool, OutboxWriter(settings.service_name)),
                           pool=pool, read_pool=pool, clock=SystemClock(),
                           secrets=Secrets(signing=secret, pii=None), pdf_font="")
         deps.keys.replace(await load_keys(pool, secret))
         counts = await upgrade_credentials(deps, batch=batch)
-    print(f"upgraded {counts.upgraded}, already current {counts.current}")
+    print(f"upgraded {counts.upgraded}, already current {counts.current}, "
+          f"unreadable {counts.unreadable}")
+    return 1 if counts.unreadable else 0

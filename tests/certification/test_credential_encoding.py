@@ -13,13 +13,14 @@ from uuid import UUID
 import jwt
 
 from services.certification.credentials import vc
+from services.certification.credentials.keys import SigningKey
 from services.certification.credentials.status_list import decode_bits
 from services.certification.keys import DEPS
 from services.certification.repository import numbering
 from shared.ids import new_id
 from shared.web.keys import POOL
 from tests.certification.conftest import CertApp
-from tests.certification.credential_support import legacy_token
+from tests.certification.credential_support import legacy_token, signing_key
 from tests.certification.factories import completed
 from tests.support.log_guard import record_output
 
@@ -41,11 +42,13 @@ async def _stored(cert: CertApp, certificate_id: str) -> str:
     return token
 
 
-async def _make_legacy(cert: CertApp, certificate_id: str) -> str:
+async def _make_legacy(
+    cert: CertApp, certificate_id: str, *, key: SigningKey | None = None
+) -> str:
     """Store the certificate's credential in the previous encoding, as older releases signed it."""
     credential = vc.credential_of(vc.unverified_claims(await _stored(cert, certificate_id)))
     deps = cert.app[DEPS]
-    token = legacy_token(credential, deps.keys.signing_key(), did=deps.did)
+    token = legacy_token(credential, key or deps.keys.signing_key(), did=deps.did)
     await cert.app[POOL].execute("UPDATE certificates SET credential = $2 WHERE id = $1",
                                  UUID(certificate_id), token)
     return token
@@ -156,22 +159,27 @@ async def test_reissuing_a_credential_refuses_bad_requests_with_problem_details(
 ) -> None:
     item, _, trainer = await _issue(cert_app)
     pending, _, _ = await _issue(cert_app, policy="approval")
+    foreign, _, _ = await _issue(cert_app)
+    await _make_legacy(cert_app, foreign["id"], key=signing_key())  # not signed by our keys
     admin = cert_app.auth(new_id(), "admin")
     before = await _stored(cert_app, item["id"])
     cases = [
-        (f"/api/v1/certificates/{item['id']}", cert_app.auth(trainer, "trainer"), 403),
-        (f"/api/v1/certificates/{new_id()}", admin, 404),
-        ("/api/v1/certificates/not-a-uuid", admin, 404),
-        (f"/api/v1/certificates/{pending['id']}", admin, 409),
+        (f"/api/v1/certificates/{item['id']}", cert_app.auth(trainer, "trainer"), 403,
+         "role_forbidden"),
+        (f"/api/v1/certificates/{new_id()}", admin, 404, "not_found"),
+        ("/api/v1/certificates/not-a-uuid", admin, 404, "not_found"),
+        (f"/api/v1/certificates/{pending['id']}", admin, 409, "not_issued"),
+        (f"/api/v1/certificates/{foreign['id']}", admin, 409, "credential_unreadable"),
     ]
-    for base, headers, status in cases:
+    for base, headers, status, code in cases:
         response = await cert_app.client.post(base + "/credential/reissue", headers=headers)
         assert response.status == status, (base, await response.text())
         assert response.content_type == "application/problem+json"
+        assert (await response.json())["code"] == code
     assert await _stored(cert_app, item["id"]) == before
 
 
-async def _jiangxin(cert: CertApp, *args: str) -> str:
+async def _jiangxin(cert: CertApp, *args: str) -> tuple[int | None, str]:
     env = {**os.environ,
            "JIANGXIN_CERTIFICATION_DATABASE_URL": cert.settings.database_url,
            "JIANGXIN_CERTIFICATION_SIGNING_KEY_SECRET_FILE":
@@ -182,8 +190,7 @@ async def _jiangxin(cert: CertApp, *args: str) -> str:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     record_output("jiangxin", err)
-    assert proc.returncode == 0, err.decode()
-    return out.decode().strip()
+    return proc.returncode, out.decode().strip()
 
 
 async def test_credentials_upgrade_re_signs_only_old_encodings_and_can_run_again(
@@ -193,9 +200,13 @@ async def test_credentials_upgrade_re_signs_only_old_encodings_and_can_run_again
     await _issue(cert_app, policy="approval")  # pending: nothing signed yet
     old = {item["id"]: await _make_legacy(cert_app, item["id"]) for item in items[:3]}
     current = {item["id"]: await _stored(cert_app, item["id"]) for item in items[3:]}
+    foreign, _, _ = await _issue(cert_app)  # its stored credential is not ours: left alone
+    await _make_legacy(cert_app, foreign["id"], key=signing_key())
+    untouched = await _stored(cert_app, foreign["id"])
 
     assert await _jiangxin(cert_app, "credentials", "upgrade", "--batch", "2") \
-        == "upgraded 3, already current 2"
+        == (1, "upgraded 3, already current 2, unreadable 1")
+    assert await _stored(cert_app, foreign["id"]) == untouched
     for item in items:
         token = await _stored(cert_app, item["id"])
         assert "vc" not in _payload(token)
@@ -204,7 +215,10 @@ async def test_credentials_upgrade_re_signs_only_old_encodings_and_can_run_again
             assert token == current[item["id"]]  # untouched
         else:
             assert vc.credential_of(_payload(token)) == vc.credential_of(_payload(old[item["id"]]))
-    assert await _jiangxin(cert_app, "credentials", "upgrade") == "upgraded 0, already current 5"
+    await cert_app.app[POOL].execute("UPDATE certificates SET credential = $2 WHERE id = $1",
+                                     UUID(foreign["id"]), current[items[3]["id"]])
+    assert await _jiangxin(cert_app, "credentials", "upgrade") \
+        == (0, "upgraded 0, already current 6, unreadable 0")
     reissued = await cert_app.app[POOL].fetchval(
         "SELECT count(*) FROM certificate_audit WHERE action = 'credential_reissued'")
     assert reissued == 3

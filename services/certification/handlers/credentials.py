@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 from services.certification.credentials import vc
@@ -25,6 +26,7 @@ from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 ACTION = "credential_reissued"
+Outcome = Literal["upgraded", "current", "unreadable"]
 
 
 @dataclass(slots=True)
@@ -33,6 +35,11 @@ class UpgradeCounts:
 
     upgraded: int = 0  # re-signed in the OB 3.0 encoding now
     current: int = 0  # already in it (signed so, or upgraded by an earlier run)
+    unreadable: int = 0  # stored credentials our keys do not verify: left as they are
+
+    def add(self, outcome: Outcome) -> None:
+        """Count one certificate."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 def resign(token: str, deps: Deps) -> tuple[str, str]:
@@ -96,13 +103,19 @@ async def upgrade_credentials(deps: Deps, *, batch: int = 200) -> UpgradeCounts:
     counts, after = UpgradeCounts(), None
     while rows := await credentials.credentials_after(deps.pool, after, batch):
         for row in rows:
-            if is_legacy_token(row["credential"]) and await _upgrade_one(deps, row["id"]):
-                counts.upgraded += 1
-            else:
-                counts.current += 1
+            legacy = is_legacy_token(row["credential"])
+            outcome: Outcome = await _upgrade_one(deps, row["id"]) if legacy else "current"
+            counts.add(outcome)
         after = rows[-1]["id"]
     return counts
 
 
-async def _upgrade_one(deps: Deps, certificate_id: UUID) -> bool:
-    return await in_transaction(deps.uows, lambda uow: _upgrade(uow, deps, certificate_id))
+async def _upgrade_one(deps: Deps, certificate_id: UUID) -> Outcome:
+    try:
+        done = await in_transaction(deps.uows, lambda uow: _upgrade(uow, deps, certificate_id))
+    except InvalidState as exc:
+        if exc.code != "credential_unreadable":
+            raise
+        log.warning("credential_unreadable", certificate_id=str(certificate_id))
+        return "unreadable"
+    return "upgraded" if done else "current"
