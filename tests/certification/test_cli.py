@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.certification.credentials import vc
+from services.certification.keys import DEPS
 from shared.ids import new_id
 from tests.certification.conftest import CertApp
+from tests.certification.credential_support import legacy_token
 from tests.certification.factories import completed
 from tests.support.log_guard import record_output
 
@@ -55,8 +58,16 @@ async def test_verify_command_works_offline_and_sees_revocation(
     assert code == 0
     assert report["status"] == "valid"
     assert report["signature_valid"]
+    assert report["encoding"] == "ob3"
 
     token = credential["credential"]
+    deps = cert_app.app[DEPS]
+    (tmp_path / "old.jwt").write_text(legacy_token(
+        vc.credential_of(vc.unverified_claims(token)), deps.keys.signing_key(), did=deps.did))
+    code, report = await _jiangxin("verify", str(tmp_path / "old.jwt"), *offline[2:],
+                                   *await save_lists())
+    assert (code, report["status"], report["encoding"]) == (0, "valid", "vc-1.1-wrapper")
+
     tampered = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
     (tmp_path / "tampered.jwt").write_text(tampered)
     code, report = await _jiangxin("verify", str(tmp_path / "tampered.jwt"), "--offline",
