@@ -325,8 +325,8 @@ test)
     ensure_servers
     ensure_nginx
     ensure_browser
-    # The suite runs npm tools as their users would: the AsyncAPI parser, a VC verifier.
-    ensure_node "The test suite (the official AsyncAPI parser, did-jwt-vc)"
+    # The suite runs npm tools as their users would: the AsyncAPI parser.
+    ensure_node "The test suite (the official AsyncAPI parser)"
     ensure_kubectl
     jiangxin keys >/dev/null
     ;;

@@ -1,4 +1,4 @@
-"""`jiangxin` sub-commands of the certification service: verify, credential-keys."""
+"""`jiangxin` sub-commands of the certification service: verify, credential-keys, credentials."""
 
 from __future__ import annotations
 
@@ -7,16 +7,31 @@ import asyncio
 import json
 import sys
 import urllib.request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeAlias
 
+import asyncpg
+import jwt
+from cryptography.fernet import Fernet
+
+from services.certification.config import Settings
+from services.certification.credentials import vc
 from services.certification.credentials.did import did_document_url
 from services.certification.credentials.verify import (
     CredentialInvalid,
     credential_text,
     verify_credential,
 )
+from services.certification.deps import Secrets, build_deps, read_fernet
+from services.certification.handlers.credentials import upgrade_credentials
+from services.certification.handlers.keys import load_keys, rotate
+from shared.clock import SystemClock
+from shared.db import create_pool
+from shared.messaging.outbox import OutboxWriter
+from shared.messaging.uow import uow_factory
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -41,6 +56,13 @@ def register(commands: Commands) -> None:
                    help="with rotate: stop signing with older keys (they still verify)")
     p.set_defaults(func=lambda a: asyncio.run(_keys(a.action, a.retire_old)))
 
+    p = commands.add_parser("credentials", help="re-sign stored credentials")
+    p.add_argument("action", choices=["upgrade"],
+                   help="upgrade: re-sign every credential still in the previous VC-JWT "
+                        "encoding (the `vc` claim) as an OB 3.0 VC-JWT; safe to rerun")
+    p.add_argument("--batch", type=int, default=200, help="certificates read at a time")
+    p.set_defaults(func=lambda a: asyncio.run(_upgrade(a.batch)))
+
 
 def _read(source: str) -> str:
     if source.startswith(("http://", "https://")):
@@ -51,24 +73,19 @@ def _read(source: str) -> str:
 
 
 def _list_url(text: str) -> str | None:
-    """Return the URL a status list credential names as its id (JWT or JSON)."""
-    import jwt
-
-    text = text.strip()
-    if text.startswith("{"):
-        value = json.loads(text)
-        return value.get("id") if isinstance(value, dict) else None
-    claims = jwt.decode(text, options={"verify_signature": False})
-    vc = claims.get("vc", {})
-    return vc.get("id") or claims.get("jti")
+    """Return the URL a status list credential names as its id (None when it is no JWT)."""
+    try:
+        listed = vc.credential_of(vc.unverified_claims(text.strip()))
+    except jwt.InvalidTokenError:
+        return None
+    url = listed.get("id")
+    return url if isinstance(url, str) else None
 
 
 def _verify(args: argparse.Namespace) -> int:
     try:
         token = credential_text(args.file.read_text(encoding="utf-8"))
-        import jwt
-
-        iss = jwt.decode(token, options={"verify_signature": False}).get("iss", "")
+        iss = vc.unverified_claims(token).get("iss", "")
     except (CredentialInvalid, OSError, ValueError) as exc:
         print(json.dumps({"signature_valid": False, "status": "invalid", "errors": [str(exc)]}))
         return 2
@@ -98,24 +115,35 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if result.status == "valid" else 1
 
 
-async def _keys(action: str, retire_old: bool) -> None:
-    from services.certification.config import Settings
-    from services.certification.deps import read_fernet
-    from services.certification.handlers.keys import load_keys, rotate
-    from shared.db import create_pool
-
+@asynccontextmanager
+async def _signing() -> AsyncIterator[tuple[Settings, Fernet, asyncpg.Pool]]:
     settings = Settings()
     secret = read_fernet(settings.signing_key_secret_file, create=False)
     if secret is None:
         raise SystemExit(f"no signing key secret at {settings.signing_key_secret_file}")
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
+        yield settings, secret, pool
+    finally:
+        await pool.close()
+
+
+async def _keys(action: str, retire_old: bool) -> None:
+    async with _signing() as (_settings, secret, pool):
         if action == "rotate":
             print(f"new signing key: {await rotate(pool, secret, retire_old=retire_old)}")
         for key in await load_keys(pool, secret):
             state = f"retired {key.retired_at:%Y-%m-%d}" if key.retired_at else "active"
             print(f"{key.kid}\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{state}")
-    finally:
-        await pool.close()
 
 
+async def _upgrade(batch: int) -> int:
+    async with _signing() as (settings, secret, pool):
+        deps = build_deps(settings, uows=uow_factory(pool, OutboxWriter(settings.service_name)),
+                          pool=pool, read_pool=pool, clock=SystemClock(),
+                          secrets=Secrets(signing=secret, pii=None), pdf_font="")
+        deps.keys.replace(await load_keys(pool, secret))
+        counts = await upgrade_credentials(deps, batch=batch)
+    print(f"upgraded {counts.upgraded}, already current {counts.current}, "
+          f"unreadable {counts.unreadable}")
+    return 1 if counts.unreadable else 0

@@ -41,6 +41,9 @@ class Settings(ServiceSettings):
     verify_burst: int = 30
     verify_cache_max_age_s: int = 30
     status_list_size: int = Field(131_072, ge=131_072)
+    # How long a signed status list stays valid (its validUntil): a verifier refuses an older
+    # copy, so a list replayed from before a revocation is no use for longer than this.
+    status_list_ttl_s: int = Field(86_400, ge=300)
     # A TrueType CJK font is embedded when present; otherwise the built-in STSong-Light is used.
     pdf_font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
     pdf_font_subfont_index: int = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from services.certification.config import Settings
 from services.certification.credentials.did import did_web
 from services.certification.credentials.keys import KeyRing
+from services.certification.credentials.status_list import SignedLists
 from services.certification.domain.numbers import (
     AssessmentBodyNumbers,
     InternalNumbers,
@@ -43,6 +44,7 @@ class Deps:
     org_name: str
     org_name_en: str
     status_list_size: int
+    status_lists: SignedLists  # signed copies kept until they change or half their life is gone
     pdf_font: str
     pii: Fernet | None = None
 
@@ -93,6 +95,7 @@ def build_deps(
         signing_secret=secrets.signing, numbers=number_generator(settings),
         did=did_web(base_url), base_url=base_url, org_name=settings.org_name,
         org_name_en=settings.org_name_en, status_list_size=settings.status_list_size,
+        status_lists=SignedLists(timedelta(seconds=settings.status_list_ttl_s)),
         pdf_font=pdf_font, pii=secrets.pii,
     )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+import jwt
 
 from services.certification.credentials import vc
 from services.certification.credentials.did import did_document
@@ -44,9 +46,29 @@ def facts(index: int = 5, *, expires_on: date | None = None) -> vc.CredentialFac
 
 
 def signed(key: SigningKey, index: int = 5, *, expires_on: date | None = None) -> str:
-    """Return a signed VC-JWT."""
-    return vc.sign(vc.jwt_claims(vc.build_credential(facts(index, expires_on=expires_on))),
-                   key, did=DID)
+    """Return a signed OB 3.0 VC-JWT."""
+    return vc.sign_credential(vc.build_credential(facts(index, expires_on=expires_on)), key,
+                              did=DID)
+
+
+def legacy_token(credential: dict[str, Any], key: SigningKey, *, did: str = DID) -> str:
+    """Return a credential in the previous encoding: a VC 1.1 `vc` claim, header without jwk."""
+    issued = int(datetime.fromisoformat(credential["validFrom"]).timestamp())
+    claims = {"iss": did, "jti": credential["id"], "nbf": issued, "iat": issued,
+              "vc": credential}
+    subject = credential["credentialSubject"].get("id")
+    if subject:
+        claims["sub"] = subject
+    if "validUntil" in credential:
+        claims["exp"] = int(datetime.fromisoformat(credential["validUntil"]).timestamp())
+    assert key.private is not None
+    return jwt.encode(claims, key.private, algorithm="EdDSA",
+                      headers={"kid": f"{did}#{key.kid}", "typ": "JWT"})
+
+
+def legacy_signed(key: SigningKey, index: int = 5) -> str:
+    """Return a credential signed in the previous encoding."""
+    return legacy_token(vc.build_credential(facts(index)), key)
 
 
 def document(*keys: SigningKey) -> dict[str, Any]:
@@ -54,11 +76,15 @@ def document(*keys: SigningKey) -> dict[str, Any]:
     return did_document(DID, keys)
 
 
-def status_list_jwt(key: SigningKey, purpose: str, flagged: list[int]) -> str:
-    """Return a signed status list with these indices set."""
+LIST_SIGNED_AT = datetime(2026, 3, 10, tzinfo=UTC)
+
+
+def status_list_jwt(
+    key: SigningKey, purpose: str, flagged: list[int], *, now: datetime = LIST_SIGNED_AT
+) -> str:
+    """Return a signed status list with these indices set, valid for a day from `now`."""
     url = f"{BASE}/api/v1/status-lists/{purpose}-0"
-    now = datetime(2026, 3, 10, tzinfo=UTC)
     credential = status_list_credential(url=url, purpose=purpose,  # type: ignore[arg-type]
-                                        encoded=encode_bits(flagged, SIZE), issuer=DID, now=now)
-    claims = {"iss": DID, "jti": url, "nbf": int(now.timestamp()), "vc": credential}
-    return vc.sign(claims, key, did=DID)
+                                        encoded=encode_bits(flagged, SIZE), issuer=DID, now=now,
+                                        ttl=timedelta(days=1))
+    return vc.sign_credential(credential, key, did=DID)

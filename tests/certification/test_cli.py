@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.certification.credentials import vc
+from services.certification.keys import DEPS
 from shared.ids import new_id
 from tests.certification.conftest import CertApp
+from tests.certification.credential_support import legacy_token
 from tests.certification.factories import completed
 from tests.support.log_guard import record_output
 
@@ -47,14 +50,24 @@ async def test_verify_command_works_offline_and_sees_revocation(
             args += ["--status-list", str(path)]
         return args
 
+    # The lists are valid for a day from the app's clock: verify as of then.
+    at = ["--at", cert_app.clock.now().isoformat()]
     offline = ["verify", str(tmp_path / "credential.json"), "--offline",
-               "--did-document", str(tmp_path / "did.json")]
+               "--did-document", str(tmp_path / "did.json"), *at]
     code, report = await _jiangxin(*offline, *await save_lists())
     assert code == 0
     assert report["status"] == "valid"
     assert report["signature_valid"]
+    assert report["encoding"] == "ob3"
 
     token = credential["credential"]
+    deps = cert_app.app[DEPS]
+    (tmp_path / "old.jwt").write_text(legacy_token(
+        vc.credential_of(vc.unverified_claims(token)), deps.keys.signing_key(), did=deps.did))
+    code, report = await _jiangxin("verify", str(tmp_path / "old.jwt"), *offline[2:],
+                                   *await save_lists())
+    assert (code, report["status"], report["encoding"]) == (0, "valid", "vc-1.1-wrapper")
+
     tampered = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
     (tmp_path / "tampered.jwt").write_text(tampered)
     code, report = await _jiangxin("verify", str(tmp_path / "tampered.jwt"), "--offline",
@@ -73,7 +86,7 @@ async def test_verify_command_works_offline_and_sees_revocation(
         "verify", str(tmp_path / "credential.json"),
         "--did-document", f"{served}/.well-known/did.json",
         "--status-list", f"{served}/api/v1/status-lists/revocation-0",
-        "--status-list", f"{served}/api/v1/status-lists/suspension-0")
+        "--status-list", f"{served}/api/v1/status-lists/suspension-0", *at)
     assert code == 1
     assert report["status"] == "revoked"
     assert report["signature_valid"]
@@ -100,4 +113,5 @@ async def test_credential_keys_rotate_adds_a_key_and_retires_the_old_one(
     assert lines[2].startswith("key-2")
     assert lines[2].endswith("active")
     document = await (await cert_app.client.get("/.well-known/did.json")).json()
-    assert [m["id"].split("#")[1] for m in document["verificationMethod"]] == ["key-1", "key-2"]
+    # Newest first: the key that signs now (and signs the status lists) leads the document.
+    assert [m["id"].split("#")[1] for m in document["verificationMethod"]] == ["key-2", "key-1"]

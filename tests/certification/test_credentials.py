@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import jwt
 
+from services.certification.credentials import vc
 from services.certification.credentials.did import did_document_url, did_web
+from services.certification.credentials.keys import SigningKey
 from services.certification.credentials.status_list import bit_is_set, decode_bits, encode_bits
 from services.certification.credentials.verify import verify_credential
 from tests.certification.credential_support import (
     DID,
     SIZE,
     document,
+    legacy_signed,
     signed,
     signing_key,
     status_list_jwt,
@@ -24,12 +27,17 @@ from tests.certification.credential_support import (
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def _lists(key: object, revoked: list[int] = [], suspended: list[int] = []) -> dict[str, str]:  # noqa: B006
+REVOCATION = "http://localhost:8080/api/v1/status-lists/revocation-0"
+SUSPENSION = "http://localhost:8080/api/v1/status-lists/suspension-0"
+
+
+def _lists(
+    key: SigningKey, revoked: list[int] = [], suspended: list[int] = [],  # noqa: B006
+    *, signed_at: datetime = NOW - timedelta(hours=1),
+) -> dict[str, str]:
     return {
-        "http://localhost:8080/api/v1/status-lists/revocation-0":
-            status_list_jwt(key, "revocation", revoked),  # type: ignore[arg-type]
-        "http://localhost:8080/api/v1/status-lists/suspension-0":
-            status_list_jwt(key, "suspension", suspended),  # type: ignore[arg-type]
+        REVOCATION: status_list_jwt(key, "revocation", revoked, now=signed_at),
+        SUSPENSION: status_list_jwt(key, "suspension", suspended, now=signed_at),
     }
 
 
@@ -39,21 +47,68 @@ def test_did_web_encodes_the_port_and_points_at_the_well_known_document() -> Non
     assert did_document_url(DID) == "https://localhost:8080/.well-known/did.json"
 
 
-def test_credential_is_an_open_badge_in_the_vc_2_data_model() -> None:
+def test_credential_is_an_open_badge_whose_members_are_the_jwt_payload() -> None:
     key = signing_key()
     token = signed(key)
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, key.public, algorithms=["EdDSA"])
-    credential = claims["vc"]
-    assert header["alg"] == "EdDSA"
-    assert header["kid"] == f"{DID}#key-1"
-    assert credential["@context"][0] == "https://www.w3.org/ns/credentials/v2"
-    assert "OpenBadgeCredential" in credential["type"]
-    assert claims["iss"] == credential["issuer"]["id"] == DID
-    assert claims["jti"] == credential["id"]
-    purposes = {e["statusPurpose"] for e in credential["credentialStatus"]}
+    assert header == {"alg": "EdDSA", "typ": "JWT", "kid": f"{DID}#key-1", "jwk": key.jwk}
+    assert "vc" not in claims
+    assert claims["@context"] == ["https://www.w3.org/ns/credentials/v2",
+                                  "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+    assert claims["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert claims["iss"] == claims["issuer"]["id"] == DID
+    assert claims["jti"] == claims["id"]
+    assert claims["sub"] == claims["credentialSubject"]["id"]
+    assert claims["nbf"] == datetime.fromisoformat(claims["validFrom"]).timestamp()
+    assert "exp" not in claims
+    assert "validUntil" not in claims
+    purposes = {e["statusPurpose"] for e in claims["credentialStatus"]}
     assert purposes == {"revocation", "suspension"}
-    assert "460100199001011234" not in json.dumps(credential)  # only a salted hash
+    assert "460100199001011234" not in json.dumps(claims)
+
+
+def test_a_credential_with_a_validity_period_expires_at_its_valid_until() -> None:
+    key = signing_key()
+    claims = jwt.decode(signed(key, expires_on=date(2029, 3, 9)), key.public,
+                        algorithms=["EdDSA"], options={"verify_exp": False})
+    assert claims["validUntil"] == "2029-03-10T00:00:00+08:00"
+    assert claims["exp"] == datetime.fromisoformat(claims["validUntil"]).timestamp()
+
+
+def test_a_credential_in_the_previous_encoding_still_verifies() -> None:
+    key = signing_key()
+    result = verify_credential(legacy_signed(key), document(key),
+                               fetch_list=_lists(key).__getitem__, now=NOW)
+    assert result.status == "valid"
+    assert result.encoding == "vc-1.1-wrapper"
+    assert result.credential is not None
+    assert "OpenBadgeCredential" in result.credential["type"]
+    revoked = verify_credential(legacy_signed(key), document(key),
+                                fetch_list=_lists(key, revoked=[5]).__getitem__, now=NOW)
+    assert revoked.status == "revoked"
+
+
+def test_a_header_jwk_that_is_not_the_key_its_kid_names_is_refused() -> None:
+    key, other = signing_key(), signing_key()
+    claims = jwt.decode(signed(key), key.public, algorithms=["EdDSA"])
+    assert key.private is not None
+    token = jwt.encode(claims, key.private, algorithm="EdDSA",
+                       headers={"kid": f"{DID}#key-1", "jwk": other.jwk})
+    result = verify_credential(token, document(key), fetch_list=None, now=NOW)
+    assert result.status == "invalid"
+    assert "jwk" in result.errors[0]
+
+
+def test_registered_claims_that_disagree_with_the_credential_are_refused() -> None:
+    key = signing_key()
+    claims = jwt.decode(signed(key), key.public, algorithms=["EdDSA"])
+    for change in ({"jti": "urn:uuid:00000000-0000-0000-0000-000000000001"},
+                   {"sub": "urn:uuid:00000000-0000-0000-0000-000000000002"},
+                   {"iss": "did:web:elsewhere.example"}):
+        token = vc.sign({**claims, **change}, key, did=DID)
+        result = verify_credential(token, document(key), fetch_list=None, now=NOW)
+        assert result.status == "invalid", change
 
 
 def test_credential_verifies_offline_and_fails_after_one_byte_changes() -> None:
@@ -108,6 +163,24 @@ def test_old_credentials_still_verify_after_key_rotation() -> None:
     assert verify_credential(before, doc, fetch_list=None, now=NOW).status == "valid"
     assert verify_credential(after, doc, fetch_list=None, now=NOW).status == "valid"
     assert jwt.get_unverified_header(after)["kid"].endswith("#key-2")
+
+
+def test_a_stale_unsigned_foreign_or_misplaced_status_list_makes_the_credential_invalid() -> None:
+    key, stranger = signing_key(), signing_key()
+    token = signed(key, index=5)
+    fresh = _lists(key)
+    stale = _lists(key, signed_at=NOW - timedelta(days=1, seconds=1))
+    unsigned = {**fresh, REVOCATION: json.dumps(
+        vc.credential_of(jwt.decode(fresh[REVOCATION], options={"verify_signature": False})))}
+    foreign = {**fresh, REVOCATION: _lists(stranger)[REVOCATION]}
+    swapped = {REVOCATION: fresh[SUSPENSION], SUSPENSION: fresh[SUSPENSION]}
+    for lists, why in ((stale, "valid only until"), (unsigned, "not a signed VC-JWT"),
+                       (foreign, "is not the key its kid names"),
+                       (swapped, "not the one the credential names")):
+        result = verify_credential(token, document(key), fetch_list=lists.__getitem__, now=NOW)
+        assert result.signature_valid
+        assert result.status == "invalid"
+        assert why in result.errors[0], result.errors
 
 
 def test_status_list_is_16_kb_of_bits_gzip_base64url_with_multibase_prefix() -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from services.certification.api import certificates, issuing, lifecycle, verification
+from services.certification.api import (
+    certificates,
+    credentials,
+    issuing,
+    lifecycle,
+    verification,
+)
 from services.certification.api.base import routes
 
-__all__ = ["certificates", "issuing", "lifecycle", "routes", "verification"]
+__all__ = ["certificates", "credentials", "issuing", "lifecycle", "routes", "verification"]

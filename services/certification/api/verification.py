@@ -55,12 +55,8 @@ async def did_document(req: ApiRequest[None, None]) -> web.Response:
     return cacheable(req, json.dumps(document).encode(), "application/json")
 
 
-@routes.get("/api/v1/status-lists/{list_id}", tags=PUBLIC,
-            content_types=("application/vc+jwt", "application/json"))
+@routes.get("/api/v1/status-lists/{list_id}", tags=PUBLIC, content_types=("application/vc+jwt",))
 async def status_list(req: ApiRequest[None, None]) -> web.Response:
-    """Publish a Bitstring Status List credential (VC-JWT; JSON when Accept asks for it)."""
-    credential, token = await public.status_list(req.app[DEPS], req.path("list_id"))
-    accept = req.header("Accept") or ""
-    if "json" in accept and "jwt" not in accept:
-        return cacheable(req, json.dumps(credential).encode(), "application/json")
+    """Publish a Bitstring Status List credential, signed as a VC-JWT valid for a day."""
+    token = await public.status_list(req.app[DEPS], req.path("list_id"))
     return cacheable(req, token.encode(), "application/vc+jwt")

@@ -28,7 +28,11 @@ def did_document_url(did: str) -> str:
 
 
 def did_document(did: str, keys: Iterable[SigningKey]) -> dict[str, Any]:
-    """Return the DID document listing every key, retired ones included (old credentials)."""
+    """Return the DID document listing every key, retired ones included (old credentials).
+
+    Newest first: the key that signs now leads, since a verifier given no `kid` (openbadgeslib
+    checks a status list's signature with the document's first method) takes the first.
+    """
     methods = [
         {
             "id": f"{did}#{key.kid}",
@@ -36,7 +40,7 @@ def did_document(did: str, keys: Iterable[SigningKey]) -> dict[str, Any]:
             "controller": did,
             "publicKeyJwk": key.jwk,
         }
-        for key in keys
+        for key in sorted(keys, key=lambda k: k.seq, reverse=True)
     ]
     ids = [m["id"] for m in methods]
     return {

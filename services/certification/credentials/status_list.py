@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.certification.credentials.keys import b64url, b64url_decode
@@ -13,6 +14,19 @@ from services.certification.credentials.keys import b64url, b64url_decode
 Purpose = Literal["revocation", "suspension"]
 PURPOSES: tuple[Purpose, ...] = ("revocation", "suspension")
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+# A list takes size / FILL certificates, at random indices: at most half of it is ever taken,
+# so a random draw finds a free index in two tries on average, and one index says little.
+FILL = 2
+
+
+def random_index(size: int) -> int:
+    """Return a random index within a list of `size` bits."""
+    return secrets.randbelow(size)
+
+
+def list_number_of(draws: int, size: int) -> int:
+    """Return the list that the `draws`-th draw of a status index falls in."""
+    return draws // (size // FILL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +98,21 @@ def status_entries(base_url: str, position: ListPosition) -> list[dict[str, str]
     return entries
 
 
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def status_list_credential(
-    *, url: str, purpose: Purpose, encoded: str, issuer: str, now: datetime
+    *, url: str, purpose: Purpose, encoded: str, issuer: str, now: datetime, ttl: timedelta
 ) -> dict[str, Any]:
-    """Return the BitstringStatusListCredential of one list."""
+    """Return the BitstringStatusListCredential of one list, valid from now for `ttl`."""
     return {
         "@context": [VC_CONTEXT],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer,
-        "validFrom": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "validFrom": _iso(now),
+        "validUntil": _iso(now + ttl),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
@@ -101,3 +120,34 @@ def status_list_credential(
             "encodedList": encoded,
         },
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _SignedList:
+    encoded: str
+    kid: str
+    signed_at: datetime
+    token: str
+
+
+class SignedLists:
+    """Signed status lists, kept until their bits or the key change or half their life is gone.
+
+    A verifier may cache a copy until its validUntil: handing out the same copy for half of
+    `ttl` keeps ETags stable, and every copy served still has at least half its life left.
+    """
+
+    def __init__(self, ttl: timedelta) -> None:
+        self.ttl = ttl
+        self._lists: dict[str, _SignedList] = {}
+
+    def get(self, list_ref: str, *, encoded: str, kid: str, now: datetime) -> str | None:
+        """Return the signed copy of a list still good to serve, or None."""
+        held = self._lists.get(list_ref)
+        if held is None or (held.encoded, held.kid) != (encoded, kid):
+            return None
+        return held.token if held.signed_at <= now < held.signed_at + self.ttl / 2 else None
+
+    def put(self, list_ref: str, *, encoded: str, kid: str, now: datetime, token: str) -> None:
+        """Keep a freshly signed copy of a list."""
+        self._lists[list_ref] = _SignedList(encoded=encoded, kid=kid, signed_at=now, token=token)

@@ -97,28 +97,56 @@ def build_credential(facts: CredentialFacts) -> dict[str, Any]:
     return credential
 
 
+# The JWT's own claims beside the credential's members (OB 3.0 section 8.2.4.2); `iat` is only
+# in credentials signed before the payload became the credential itself.
+REGISTERED = frozenset({"iss", "jti", "sub", "nbf", "exp", "iat"})
+
+
+def id_of(value: Any) -> Any:
+    """Return the `id` of an issuer or subject given as an object, or the value itself."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
-    """Return the JWT claims of a credential (Open Badges 3.0 VC-JWT: `vc` plus iss/jti/nbf)."""
-    issued = datetime.fromisoformat(credential["validFrom"])
-    claims: dict[str, Any] = {
-        "iss": credential["issuer"]["id"] if isinstance(credential["issuer"], dict)
-        else credential["issuer"],
-        "jti": credential["id"],
-        "nbf": int(issued.timestamp()),
-        "iat": int(issued.timestamp()),
-        "vc": credential,
-    }
-    subject = credential.get("credentialSubject", {})
-    if isinstance(subject, dict) and subject.get("id"):
-        claims["sub"] = subject["id"]
+    """Return the JWT payload of a credential: its members plus iss, jti, sub, nbf and exp."""
+    claims = dict(credential)
+    claims["iss"] = id_of(credential["issuer"])
+    claims["jti"] = credential["id"]
+    claims["nbf"] = int(datetime.fromisoformat(credential["validFrom"]).timestamp())
+    subject = id_of(credential.get("credentialSubject"))
+    if isinstance(subject, str):
+        claims["sub"] = subject
     if "validUntil" in credential:
         claims["exp"] = int(datetime.fromisoformat(credential["validUntil"]).timestamp())
     return claims
 
 
+def unverified_claims(token: str) -> dict[str, Any]:
+    """Return a JWT's payload without checking its signature (for tokens we stored ourselves)."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def is_legacy(claims: dict[str, Any]) -> bool:
+    """Tell whether a payload is the previous encoding (the credential in a VC 1.1 `vc` claim)."""
+    return isinstance(claims.get("vc"), dict) and "@context" not in claims
+
+
+def credential_of(claims: dict[str, Any]) -> dict[str, Any]:
+    """Return the credential a JWT payload carries, in either encoding."""
+    if is_legacy(claims):
+        return dict(claims["vc"])
+    return {name: value for name, value in claims.items() if name not in REGISTERED}
+
+
 def sign(claims: dict[str, Any], key: SigningKey, *, did: str) -> str:
-    """Sign claims as a compact JWS with EdDSA; `kid` is the key's DID URL."""
+    """Sign claims as a compact JWS with EdDSA; `kid` is the key's DID URL, `jwk` its public key."""
     if key.private is None:
         raise LookupError(f"{key.kid} has no private key here")
     return jwt.encode(claims, key.private, algorithm="EdDSA",
-                      headers={"kid": f"{did}#{key.kid}", "typ": "JWT"})
+                      headers={"kid": f"{did}#{key.kid}", "typ": "JWT", "jwk": key.jwk})
+
+
+def sign_credential(credential: dict[str, Any], key: SigningKey, *, did: str) -> str:
+    """Return a credential as an OB 3.0 VC-JWT signed with `key`."""
+    return sign(jwt_claims(credential), key, did=did)

@@ -70,7 +70,7 @@ async def issue_new(
     # Audit first: everything after the serial is drawn holds the counter row's lock.
     index: int | None = await audit.audit_and_draw_index(
         uow.conn, certificate_id, "issued", actor_id=actor.user_id if actor else None,
-        actor_role=role_of(actor))
+        actor_role=role_of(actor), size=deps.status_list_size)
     for _ in range(_CODE_ATTEMPTS):
         code = new_code()
         issue = await issue_fields(uow.conn, deps, certificate_id=certificate_id, code=code,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -70,10 +69,10 @@ async def verify_posted(
     """Check a credential's signature against our DID document, then its current status."""
     token = credential_token(credential)
     try:
-        claims, _kid = verify_signature(token, await published_document(deps))
+        signed = verify_signature(token, await published_document(deps))
     except CredentialInvalid as exc:
         return VerifyOut(status="invalid", signature_valid=False, errors=[str(exc)])
-    jti = str(claims.get("jti", ""))
+    jti = str(signed.credential.get("id", ""))
     try:
         certificate_id = UUID(jti.removeprefix("urn:uuid:"))
     except ValueError:
@@ -86,10 +85,8 @@ async def verify_posted(
     return public.model_copy(update={"signature_valid": True})
 
 
-async def status_list(
-    deps: Deps, list_ref: str
-) -> tuple[dict[str, Any], str]:
-    """Return (credential, signed VC-JWT) of one status list."""
+async def status_list(deps: Deps, list_ref: str) -> str:
+    """Return one status list as a VC-JWT signed with the issuer's current key."""
     parsed = parse_list_id(list_ref)
     if parsed is None:
         raise NotFound("no such status list", code="status_list_not_found")
@@ -99,12 +96,13 @@ async def status_list(
         raise NotFound("no such status list", code="status_list_not_found")
     lo = number * size
     flagged = await views.flagged_indices(deps.read_pool, purpose, lo, lo + size)
-    url = f"{deps.base_url}/api/v1/status-lists/{list_ref}"
-    now: datetime = deps.clock.now()
-    credential = status_list_credential(
-        url=url, purpose=purpose, encoded=encode_bits((i - lo for i in flagged), size),
-        issuer=deps.did, now=now,
-    )
-    claims = {"iss": deps.did, "jti": url, "nbf": int(now.timestamp()),
-              "iat": int(now.timestamp()), "vc": credential}
-    return credential, vc.sign(claims, deps.keys.signing_key(), did=deps.did)
+    encoded = encode_bits((i - lo for i in flagged), size)
+    key, now = deps.keys.signing_key(), deps.clock.now()
+    token = deps.status_lists.get(list_ref, encoded=encoded, kid=key.kid, now=now)
+    if token is None:
+        credential = status_list_credential(
+            url=f"{deps.base_url}/api/v1/status-lists/{list_ref}", purpose=purpose,
+            encoded=encoded, issuer=deps.did, now=now, ttl=deps.status_lists.ttl)
+        token = vc.sign_credential(credential, key, did=deps.did)
+        deps.status_lists.put(list_ref, encoded=encoded, kid=key.kid, now=now, token=token)
+    return token

@@ -31,7 +31,7 @@ async def issue_fields(
     try:
         key = deps.numbers.counter(year=issued_on.year, level=course.level)
         if status_index is None:
-            status_index = await numbering.next_status_index(conn)
+            status_index = await numbering.next_status_index(conn, size=deps.status_list_size)
         position = ListPosition.of(status_index, deps.status_list_size)
         # The counter row stays locked until commit: draw the serial as late as possible.
         number = deps.numbers.format(key, await numbering.next_serial(conn, key))
@@ -50,7 +50,7 @@ async def issue_fields(
         status=status_entries(deps.base_url, position),
     )
     signing_key = deps.keys.signing_key()
-    token = vc.sign(vc.jwt_claims(vc.build_credential(facts)), signing_key, did=deps.did)
+    token = vc.sign_credential(vc.build_credential(facts), signing_key, did=deps.did)
     return Issue(
         number=number, code=code, issued_at=now, issued_on=issued_on, expires_on=expires_on,
         issuer_name=deps.org_name, status_index=position.list_number * deps.status_list_size

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.certification.credentials.status_list import Purpose
+from services.certification.credentials.status_list import Purpose, list_number_of
 from services.certification.domain.certificate import masked_holder, masked_id, public_status
 from services.certification.domain.levels import level_name, title_of
 from services.certification.views.models import VerifyOut
@@ -79,4 +79,4 @@ async def published_keys(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 async def highest_list_number(pool: asyncpg.Pool, size: int) -> int:
     """Return the number of the newest status list in use (0 before any issue)."""
     last = await pool.fetchval("SELECT last_value FROM status_index_seq")
-    return int(last) // size
+    return list_number_of(int(last), size)
