@@ -99,10 +99,7 @@ async def _cli(run_dir: Path, env: dict[str, str], *args: str) -> str:
 async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_journey_id_in_logs(
     tmp_path: Path, namespace: str, databases: dict[str, str]
 ) -> None:
-    # No quiet hours (start = end): a run at 22:00 in Shanghai must not wait for the morning.
-    run: Run = await start_run(tmp_path, namespace, databases, JIANGXIN_LOG_FORMAT="json",
-                               JIANGXIN_NOTIFICATION_QUIET_START="00:00",
-                               JIANGXIN_NOTIFICATION_QUIET_END="00:00")
+    run: Run = await start_run(tmp_path, namespace, databases, JIANGXIN_LOG_FORMAT="json")
     try:
         await run.wait_for_line(READY_LINE)
         admin_id = new_id()

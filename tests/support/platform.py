@@ -173,6 +173,10 @@ async def start_run(
         "JIANGXIN_GATEWAY_PORT": str(gateway_port),
         "JIANGXIN_NAMESPACE": namespace,
         "JIANGXIN_LOG_LEVEL": "INFO",
+        # No quiet hours (start = end) unless a test asks for them: a run at 22:00 in Shanghai
+        # must not hold every SMS until the morning (quiet hours have tests of their own).
+        "JIANGXIN_NOTIFICATION_QUIET_START": "00:00",
+        "JIANGXIN_NOTIFICATION_QUIET_END": "00:00",
         **{f"JIANGXIN_{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()},
         **{f"JIANGXIN_{n.upper()}_DATABASE_URL": url for n, url in databases.items()},
         **extra_env,
