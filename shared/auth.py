@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shared.errors import Unauthorized
 from shared.ids import new_id
 
-Role = Literal["trainee", "trainer", "admin"]
-ROLES: tuple[Role, ...] = ("trainee", "trainer", "admin")
+# An examiner (考评员 acting as the second pair of eyes) approves certificates of classes they
+# do not teach; an administrator assigns the role.
+Role = Literal["trainee", "trainer", "examiner", "admin"]
+ROLES: tuple[Role, ...] = ("trainee", "trainer", "examiner", "admin")
 
 
 @dataclass(frozen=True, slots=True)

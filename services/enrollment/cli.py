@@ -30,7 +30,7 @@ def register(commands: Commands) -> None:
     user = commands.add_parser("user", help="manage staff accounts")
     actions = user.add_subparsers(dest="user_action", required=True)
     create = actions.add_parser("create", help="create a trainer or administrator")
-    create.add_argument("--role", choices=("trainer", "admin"), required=True)
+    create.add_argument("--role", choices=("trainer", "examiner", "admin"), required=True)
     create.add_argument("--phone", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--password", required=True)

@@ -143,19 +143,29 @@ class UpdateProfile(Request):
         return self
 
 
-class CreateUser(Request):
-    """Create a trainer or administrator account."""
+StaffRole = Literal["trainer", "examiner", "admin"]
 
-    role: Literal["trainer", "admin"]
+
+class CreateUser(Request):
+    """Create a trainer, examiner or administrator account."""
+
+    role: StaffRole
     phone: PhoneText
     name: Name
     password: Secret
 
 
 class UpdateUser(Request):
-    """Record what an administrator vouches for about a user: union membership."""
+    """Record what an administrator vouches for about a user: union membership, staff role."""
 
-    union_member: bool
+    union_member: bool | None = None
+    role: StaffRole | None = Field(None, description="a staff account's role (not a trainee's)")
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.union_member is None and self.role is None:
+            raise ValueError("give union_member or role")
+        return self
 
 
 # --- catalogue ----------------------------------------------------------------------------
@@ -179,7 +189,9 @@ class CreateCourse(Request):
     theory_pass: PassMark = 60
     practical_pass: PassMark = 60
     certificate_validity_months: Annotated[int, Field(ge=1, le=600)] | None = None
-    issue_policy: Literal["auto", "approval"] = "auto"
+    # Four-eyes by default; single-step ("auto") only for training certificates.
+    issue_policy: Literal["auto", "approval"] = "approval"
+    certificate_kind: Literal["training", "skill_level"] = "training"
     attendance_threshold: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.8
     description: LongText = ""
 

@@ -64,7 +64,12 @@ class CourseInfo(Part):
     level: int | None = Field(None, ge=1, le=5, description="None for a training certificate")
     required_hours: float
     certificate_validity_months: int | None = None
-    issue_policy: Literal["auto", "approval"] = "auto"
+    issue_policy: Literal["auto", "approval"] = Field(
+        "auto", description="approval: a second staff member approves each certificate; auto "
+        "(single-step) counts only for training certificates")
+    certificate_kind: Literal["training", "skill_level"] = Field(
+        "training", description="training: 培训合格证书 (own numbers); skill_level: "
+        "职业技能等级证书 (national numbers, a registered evaluation organisation only)")
 
 
 class IdentityDocument(Part):

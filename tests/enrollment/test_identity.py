@@ -227,3 +227,54 @@ async def test_admins_list_users_with_masked_phones(svc: Service) -> None:
     listed = await svc.call("GET", "/api/v1/users?role=trainee&q=1111", token=admin)
     assert listed.status == 200
     assert [u["phone_masked"] for u in listed.body["items"]] == ["+86138****2222"]
+
+
+async def test_an_admin_makes_an_examiner_who_signs_in_as_one_but_no_trainee_becomes_staff(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    body = {"role": "trainer", "phone": "+8613312347777", "name": "考评员甲",
+            "password": "examiner-pass"}
+    created = await svc.call("POST", "/api/v1/users", token=admin, json_body=body)
+    user_id = created.body["id"]
+    _, trainer = await svc.add_user("trainer")
+    refused = await svc.call("PATCH", f"/api/v1/users/{user_id}", token=trainer,
+                             json_body={"role": "examiner"})
+    assert refused.status == 403
+    made = await svc.call("PATCH", f"/api/v1/users/{user_id}", token=admin,
+                          json_body={"role": "examiner"})
+    assert (made.status, made.body["role"]) == (200, "examiner")
+    signed_in = await svc.call("POST", "/api/v1/auth/token",
+                               json_body={"phone": body["phone"], "password": body["password"]})
+    assert signed_in.body["user"]["role"] == "examiner"
+    me = await svc.call("GET", "/api/v1/me", token=signed_in.body["access_token"])
+    assert me.status == 200
+    trainee_id, _ = await svc.add_user()
+    not_staff = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=admin,
+                               json_body={"role": "examiner"})
+    assert (not_staff.status, not_staff.body["code"]) == (409, "not_staff")
+    empty = await svc.call("PATCH", f"/api/v1/users/{user_id}", token=admin, json_body={})
+    assert empty.status == 422
+    direct = await svc.call("POST", "/api/v1/users", token=admin, json_body={
+        **body, "role": "examiner", "phone": "+8613312346666"})
+    assert direct.status == 201
+
+
+async def test_courses_need_approval_by_default_and_one_step_only_for_training(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    course = await svc.create_course(admin)
+    assert (course["certificate_kind"], course["issue_policy"]) == ("training", "approval")
+    skill = await svc.create_course(admin, certificate_kind="skill_level")
+    assert skill["certificate_kind"] == "skill_level"
+    one_step = await svc.create_course(admin, issue_policy="auto")
+    assert one_step["issue_policy"] == "auto"
+    for fields, code in (({"certificate_kind": "skill_level", "issue_policy": "auto"},
+                          "single_step_training_only"),
+                         ({"certificate_kind": "skill_level", "level": None},
+                          "skill_level_needs_level")):
+        refused = await svc.call("POST", "/api/v1/courses", token=admin, json_body={
+            "code": f"BAD-{code[:8]}", "title_zh": "育婴员", "title_en": "Childcare",
+            "category": "care", "level": 4, "required_hours": 8, **fields})
+        assert (refused.status, refused.body["code"]) == (422, code)

@@ -14,7 +14,7 @@ from shared.web.api import ApiRequest, ApiRoutes
 routes = ApiRoutes()
 STAFF = {"trainer", "admin"}
 ADMIN = {"admin"}
-ANYONE = {"trainee", "trainer", "admin"}
+ANYONE = {"trainee", "trainer", "examiner", "admin"}
 
 
 def deps(req: ApiRequest[Any, Any]) -> Deps:

@@ -11,7 +11,7 @@ from uuid import UUID
 from shared.errors import Forbidden, InvalidState
 
 Via = Literal["self", "bulk", "admin"]
-ActorRole = Literal["trainee", "trainer", "admin", "system"]
+ActorRole = Literal["trainee", "trainer", "examiner", "admin", "system"]
 WaitlistPolicy = Literal["auto_promote", "offer"]
 
 

@@ -18,6 +18,7 @@ from services.enrollment.commands import (
     UpdateClass,
 )
 from services.enrollment.deps import Deps
+from services.enrollment.domain.courses import check_certificate_rules
 from services.enrollment.domain.enrollment import LIVE, Actor, Status, frees_seat
 from services.enrollment.domain.schedule import (
     check_not_in_past,
@@ -49,6 +50,7 @@ def _class_not_found() -> NotFound:
 
 async def create_course(cmd: CreateCourse, *, deps: Deps) -> CourseOut:
     """Publish a course; its code must be new."""
+    check_certificate_rules(kind=cmd.certificate_kind, policy=cmd.issue_policy, level=cmd.level)
     course_id = new_id()
     values = cmd.model_dump()
     values["occupation_name"] = cmd.occupation_name or cmd.title_zh

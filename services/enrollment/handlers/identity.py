@@ -198,20 +198,34 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
 
 
 async def update_user(user_id: UUID, cmd: UpdateUser, *, deps: Deps, actor: Principal) -> UserOut:
-    """Record a user's union membership (administrators vouch for it, trainees cannot)."""
+    """Record a user's union membership or staff role (administrators only).
+
+    A new role counts from the user's next sign-in (tokens carry the role they were minted with).
+    """
 
     async def work(uow: UnitOfWork) -> None:
-        if not await repo.set_union_member(uow.conn, user_id, cmd.union_member,
-                                           deps.clock.now()):
+        if cmd.union_member is not None and not await repo.set_union_member(
+                uow.conn, user_id, cmd.union_member, deps.clock.now()):
             raise NotFound("There is no such user.", code="user_not_found")
+        if cmd.role is not None:
+            await _assign_role(uow, user_id, cmd.role, deps)
 
     await in_transaction(deps.uows, work)
-    log.info("union_membership_recorded", user_id=str(user_id), member=cmd.union_member,
+    log.info("user_updated", user_id=str(user_id), member=cmd.union_member, role=cmd.role,
              by=str(actor.user_id))
     out = await views.user(deps.pool, user_id)
     if out is None:
         raise NotFound("There is no such user.", code="user_not_found")
     return out
+
+
+async def _assign_role(uow: UnitOfWork, user_id: UUID, role: str, deps: Deps) -> None:
+    if await repo.set_staff_role(uow.conn, user_id, role, deps.clock.now()) is not None:
+        return
+    if await views.user(uow.conn, user_id) is None:
+        raise NotFound("There is no such user.", code="user_not_found")
+    raise Conflict("Only a staff account gets a staff role; a trainee signs in by SMS.",
+                   code="not_staff")
 
 
 async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:

@@ -211,7 +211,7 @@ def _course_info(c: Row) -> CourseInfo:
         occupation_name=c["occupation_name"], work_type=c["work_type"], level=c["level"],
         required_hours=float(c["required_hours"]),
         certificate_validity_months=c["certificate_validity_months"],
-        issue_policy=c["issue_policy"],
+        issue_policy=c["issue_policy"], certificate_kind=c["certificate_kind"],
     )
 
 

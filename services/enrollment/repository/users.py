@@ -79,6 +79,14 @@ async def set_union_member(conn: Conn, user_id: UUID, member: bool, now: datetim
     return status != "UPDATE 0"
 
 
+async def set_staff_role(conn: Conn, user_id: UUID, role: str, now: datetime) -> str | None:
+    """Give a staff account another staff role; return its previous role (None: no such staff)."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        """UPDATE users u SET role = $2, updated_at = $3 FROM users old
+           WHERE u.id = $1 AND old.id = u.id AND u.role <> 'trainee' RETURNING old.role""",
+        user_id, role, now)
+
+
 async def ensure_trainee(
     conn: Conn, *, phone: str, name: str, union_member: bool,
     employer: str | None, email: str | None, id_type: str | None,

@@ -48,11 +48,11 @@ def course_out(r: asyncpg.Record) -> CourseOut:
         category=r["category"], occupation_code=r["occupation_code"],
         occupation_name=r["occupation_name"], work_type=r["work_type"], level=r["level"],
         level_label=level_label(r["level"]),
-        certificate_kind="skill_level" if r["level"] is not None else "training",
         required_hours=float(r["required_hours"]), theory_pass=float(r["theory_pass"]),
         practical_pass=float(r["practical_pass"]),
         certificate_validity_months=r["certificate_validity_months"],
-        issue_policy=r["issue_policy"], attendance_threshold=float(r["attendance_threshold"]),
+        issue_policy=r["issue_policy"], certificate_kind=r["certificate_kind"],
+        attendance_threshold=float(r["attendance_threshold"]),
         description=r["description"],
     )
 

@@ -145,6 +145,7 @@
  * @property {number} theory_pass
  * @property {number} practical_pass
  * @property {string} issue_policy  auto | approval
+ * @property {string} certificate_kind  training | skill_level
  */
 
 /**

@@ -24,12 +24,13 @@ class CourseOut(Out):
     work_type: str | None
     level: int | None
     level_label: str | None = Field(description="e.g. 四级/中级工; null for a training course")
-    certificate_kind: Literal["skill_level", "training"]
     required_hours: float
     theory_pass: float
     practical_pass: float
     certificate_validity_months: int | None
     issue_policy: Literal["auto", "approval"]
+    certificate_kind: Literal["training", "skill_level"] = Field(
+        description="training: 培训合格证书; skill_level: 职业技能等级证书 (national number)")
     attendance_threshold: float
     description: str
 

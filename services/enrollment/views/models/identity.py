@@ -15,7 +15,7 @@ class UserRef(Out):
     """Who signed in."""
 
     id: UUID
-    role: Literal["trainee", "trainer", "admin"]
+    role: Literal["trainee", "trainer", "examiner", "admin"]
     name: str
 
 
@@ -39,7 +39,7 @@ class ProfileOut(Out):
     """One's own profile (ID number only masked)."""
 
     id: UUID
-    role: Literal["trainee", "trainer", "admin"]
+    role: Literal["trainee", "trainer", "examiner", "admin"]
     name: str
     phone: str
     email: str | None
@@ -56,7 +56,7 @@ class UserOut(Out):
     """A user as administrators see them in lists (phone masked)."""
 
     id: UUID
-    role: Literal["trainee", "trainer", "admin"]
+    role: Literal["trainee", "trainer", "examiner", "admin"]
     name: str
     phone_masked: str
     union_member: bool

@@ -52,7 +52,7 @@ class ClassQuery(Query):
 class UserQuery(Query):
     """Filter users (administrators)."""
 
-    role: Literal["trainee", "trainer", "admin"] | None = None
+    role: Literal["trainee", "trainer", "examiner", "admin"] | None = None
     q: SearchText | None = None
     cursor: Cursor | None = None
     limit: Limit = 50

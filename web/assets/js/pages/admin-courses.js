@@ -29,7 +29,8 @@ function courseForm(ctx) {
       field({ name: 'theory_pass', label: t('courses.theory_pass'), type: 'number', min: 0, max: 100, value: 60, convert: 'number' }),
       field({ name: 'practical_pass', label: t('courses.practical_pass'), type: 'number', min: 0, max: 100, value: 60, convert: 'number' }),
       field({ name: 'attendance_threshold', label: t('courses.threshold'), type: 'number', min: 0, max: 1, step: 0.05, value: 0.8, convert: 'number', hint: t('courses.threshold_hint') }),
-      field({ name: 'issue_policy', label: t('courses.issue_policy'), type: 'select', value: 'auto', options: [['auto', t('courses.policy.auto')], ['approval', t('courses.policy.approval')]] })),
+      field({ name: 'certificate_kind', label: t('courses.certificate_kind'), type: 'select', value: 'training', options: [['training', t('courses.kind.training')], ['skill_level', t('courses.kind.skill_level')]] }),
+      field({ name: 'issue_policy', label: t('courses.issue_policy'), type: 'select', value: 'approval', options: [['approval', t('courses.policy.approval')], ['auto', t('courses.policy.auto')]] })),
     field({ name: 'description', label: t('courses.description'), type: 'textarea', maxlength: 4000 }),
     h('button', { type: 'submit' }, t('courses.create')));
   create.addEventListener('submit', (event) => {

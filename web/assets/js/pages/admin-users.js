@@ -32,7 +32,7 @@ export default async function users(ctx) {
   const list = await api.get('/api/v1/users', { query: { role, q, limit: 50 }, signal: ctx.signal });
   const filters = h('form', { class: 'filters', role: 'search' },
     field({ name: 'q', label: t('users.search'), type: 'search', value: q }),
-    field({ name: 'role', label: t('users.role'), type: 'select', value: role, options: [['', t('users.all_roles')], ['trainee', t('role.trainee')], ['trainer', t('role.trainer')], ['admin', t('role.admin')]] }),
+    field({ name: 'role', label: t('users.role'), type: 'select', value: role, options: [['', t('users.all_roles')], ['trainee', t('role.trainee')], ['trainer', t('role.trainer')], ['examiner', t('role.examiner')], ['admin', t('role.admin')]] }),
     h('div', { class: 'field' }, h('button', { type: 'submit' }, t('catalogue.apply'))));
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -40,7 +40,7 @@ export default async function users(ctx) {
     ctx.go(`/admin/users?${new URLSearchParams(data)}`);
   });
   const create = form({ id: 'create-user' },
-    field({ name: 'role', label: t('users.role'), type: 'select', value: 'trainer', options: [['trainer', t('role.trainer')], ['admin', t('role.admin')]] }),
+    field({ name: 'role', label: t('users.role'), type: 'select', value: 'trainer', options: [['trainer', t('role.trainer')], ['examiner', t('role.examiner')], ['admin', t('role.admin')]] }),
     field({ name: 'name', label: t('users.name'), required: true, maxlength: 100, autocomplete: 'off' }),
     field({ name: 'phone', label: t('signin.phone'), type: 'tel', required: true, inputmode: 'tel', autocomplete: 'off' }),
     field({ name: 'password', label: t('users.password'), type: 'password', required: true, autocomplete: 'new-password', hint: t('users.password_hint') }),
