@@ -15,6 +15,8 @@ from shared.cli import make_keys
 from shared.web.health import OPENAPI
 
 API_DIR = Path("docs/api")
+# Rules a table of operations cannot say (who approves, what the public learns), written by hand.
+NOTES_DIR = Path("docs/api-notes")
 
 
 def openapi_documents() -> dict[str, dict[str, Any]]:
@@ -27,6 +29,13 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
             app = importlib.import_module(f"services.{name}.app").create_app()
             documents[name] = app[OPENAPI]
     return documents
+
+
+def _notes(name: str) -> list[str]:
+    path = NOTES_DIR / f"{name}.md"
+    if not path.exists():
+        return []
+    return ["", *path.read_text(encoding="utf-8").rstrip("\n").splitlines()]
 
 
 def render_index(documents: dict[str, dict[str, Any]]) -> str:
@@ -52,6 +61,7 @@ def render_index(documents: dict[str, dict[str, Any]]) -> str:
             for method, op in operations.items():
                 who = ", ".join(op.get("x-roles", [])) or "public"
                 lines.append(f"| {method.upper()} | `{path}` | {who} | {op.get('summary', '')} |")
+        lines += _notes(name)
     return "\n".join(lines) + "\n"
 
 

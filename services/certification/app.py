@@ -18,6 +18,7 @@ from services.certification.jobs import signing_keys_ctx
 from services.certification.keys import (
     DEPS,
     LIMITER,
+    NUMBER_LIMITER,
     PROXIES,
     READ_POOL,
     SETTINGS,
@@ -59,6 +60,8 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[LIMITER] = TokenBuckets(rate=settings.verify_rate_per_s, burst=settings.verify_burst)
+    app[NUMBER_LIMITER] = TokenBuckets(rate=settings.verify_number_rate_per_s,
+                                       burst=settings.verify_number_burst)
     app[PROXIES] = TrustedProxies(settings.trusted_proxies)
     app[TEMPLATES] = templates()
     add_pages(app)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.certification.domain.public import RevokeCategory
 from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
 
 
@@ -58,6 +59,7 @@ class ChangeStatus:
     certificate_id: UUID
     action: Literal["revoke", "suspend", "reinstate"]
     reason: str | None
+    category: str | None = None  # a revocation's public category
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,21 @@ class ReasonBody(Body):
         if not value.strip():
             raise ValueError("reason must not be blank")
         return value.strip()
+
+
+class RevokeBody(ReasonBody):
+    """Why a certificate is revoked: the text for staff, the category for the public."""
+
+    category: RevokeCategory = Field(
+        "other", description="shown publicly: information_error 信息有误, improperly_obtained "
+        "违规获取, other 其他原因")
+
+
+class NumberLookupBody(Body):
+    """A certificate number and its holder's full name, as on the national query sites."""
+
+    number: str = Field(min_length=1, max_length=40)
+    name: str | None = Field(None, max_length=100, description="required: the holder's name")
 
 
 class OptionalReasonBody(Body):

@@ -39,6 +39,9 @@ class Settings(ServiceSettings):
     # Public verification: token bucket per client IP (trusted_proxies: see shared/config.py).
     verify_rate_per_s: float = 5.0
     verify_burst: int = 30
+    # Lookups by number and name try names against a guessable number: a stricter bucket.
+    verify_number_rate_per_s: float = 0.2
+    verify_number_burst: int = 10
     verify_cache_max_age_s: int = 30
     status_list_size: int = Field(131_072, ge=131_072)
     # How long a signed status list stays valid (its validUntil): a verifier refuses an older

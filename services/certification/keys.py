@@ -15,6 +15,7 @@ from shared.web.client_ip import TrustedProxies
 SETTINGS = web.AppKey("certification_settings", Settings)
 DEPS = web.AppKey("certification_deps", Deps)
 LIMITER = web.AppKey("verify_limiter", TokenBuckets)
+NUMBER_LIMITER = web.AppKey("verify_number_limiter", TokenBuckets)  # number + name lookups
 PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 READ_POOL = web.AppKey("public_read_pool", asyncpg.Pool)

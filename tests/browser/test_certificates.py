@@ -1,6 +1,7 @@
-"""The trainer console's certificates: "issue now" for a passing result whose certificate is not
-issued yet, and "reissue" of a valid one (not of a suspended one); a stale page shows the
-service's refusal as text."""
+"""The class console's certificates under four eyes: the trainer releases but cannot issue;
+an administrator (not teaching the class) issues now for a passing result and reissues a valid
+certificate (not a suspended one); the trainer may suspend, only the administrator reinstates; a
+stale page shows the service's refusal as text."""
 
 from __future__ import annotations
 
@@ -25,12 +26,12 @@ from tests.browser.support import (
 pytestmark = pytest.mark.browser
 
 
-def test_a_trainer_issues_a_certificate_now_and_reissues_it_while_a_stale_page_is_refused(
+def test_a_trainer_cannot_issue_an_admin_issues_now_and_reissues_and_a_stale_page_is_refused(
     browser: Browser, platform: Platform, admin: Staff
 ) -> None:
     tag = unique_tag()
-    people = [Person.open(browser, platform.base_url, DESKTOP) for _ in range(3)]
-    admin_p, trainee, trainer = people
+    people = [Person.open(browser, platform.base_url, DESKTOP) for _ in range(4)]
+    admin_p, trainee, trainer, second = people
     name = f"郑十一{tag}"
     try:
         # The course needs approval: after the release the certificate waits, not issued.
@@ -49,28 +50,39 @@ def test_a_trainer_issues_a_certificate_now_and_reissues_it_while_a_stale_page_i
         poll(listed, what="the released passing result among those awaiting a certificate")
         expect(awaiting.locator(".badge")).to_have_text("待审核")
         trainer.shot("14-certificates")
-        # The administrator opens the same tab now; it goes stale below.
-        admin_p.go(tab)
-        stale = admin_p.page.locator("#awaiting-results tr", has_text=name)
-        expect(stale.get_by_role("button", name="立即发证")).to_be_visible()
-
-        # The trainer issues it now: numbered and valid at once.
+        # The trainer who released the results cannot also issue: the service says why.
         awaiting.get_by_role("button", name="立即发证").click()
         trainer.confirm()
-        expect(trainer.page.locator("#toast")).to_contain_text(f"已为 {name} 签发证书")
-        row = trainer.page.locator("#certificates tr", has_text=name)
+        expect(awaiting.locator(".row-error")).to_have_text(
+            "本班培训师不能审核本班的证书，请由考评员或管理员审核。")
+
+        # A second administrator's page opens the same tab now; it goes stale below.
+        second.sign_in_staff(admin)
+        second.go(tab)
+        stale = second.page.locator("#awaiting-results tr", has_text=name)
+        expect(stale.get_by_role("button", name="立即发证")).to_be_visible()
+
+        # The administrator issues it now: numbered and valid at once.
+        admin_p.go(tab)
+        waiting = admin_p.page.locator("#awaiting-results tr", has_text=name)
+        waiting.get_by_role("button", name="立即发证").click()
+        admin_p.confirm()
+        expect(admin_p.page.locator("#toast")).to_contain_text(f"已为 {name} 签发证书")
+        row = admin_p.page.locator("#certificates tr", has_text=name)
         expect(row.locator(".badge")).to_have_text("有效")
-        expect(trainer.page.locator("#awaiting-results")).to_have_count(0)
+        expect(admin_p.page.locator("#awaiting-results")).to_have_count(0)
         number = row.locator("a").inner_text()
         assert re.fullmatch(r"JX-\d{4}-L4-\d{6}", number), number
 
-        # On a phone the list is one block per certificate, each action label on one line.
+        # On a phone the trainer's list is one block per certificate, each action label on one
+        # line; a trainer may suspend, never reissue.
         on_phone = Person.open(browser, platform.base_url, PHONE)
         people.append(on_phone)
         on_phone.sign_in_staff(setup.trainer)
         on_phone.go(tab)
         phone_row = on_phone.page.locator("#certificates tr", has_text=name)
-        expect(phone_row.get_by_role("button", name="重新发证")).to_be_visible()
+        expect(phone_row.get_by_role("button", name="暂停")).to_be_visible()
+        expect(phone_row.get_by_role("button", name="重新发证")).to_have_count(0)
         assert on_phone.page.evaluate(
             "() => { const t = document.getElementById('certificates');"
             " return t.scrollWidth <= t.parentElement.clientWidth; }"), "the table scrolls sideways"
@@ -81,39 +93,45 @@ def test_a_trainer_issues_a_certificate_now_and_reissues_it_while_a_stale_page_i
 
         # The stale page asks again: the service says 409 already_issued, shown in the row.
         stale.get_by_role("button", name="立即发证").click()
-        admin_p.confirm()
+        second.confirm()
         expect(stale.locator(".row-error")).to_have_text("证书已经签发过了。")
 
         # Reissue: a reason is required; the new certificate has a new number, still valid.
-        admin_p.go(tab)
-        old_row = admin_p.page.locator("#certificates tr", has_text=name)
+        second.go(tab)
+        old_row = second.page.locator("#certificates tr", has_text=name)
         expect(old_row.get_by_role("button", name="重新发证")).to_be_visible()
-        trainer.page.get_by_role("button", name="English").click()
-        row = trainer.page.locator("#certificates tr", has_text=name)
+        admin_p.page.get_by_role("button", name="English").click()
+        row = admin_p.page.locator("#certificates tr", has_text=name)
         expect(row.get_by_role("button", name="Reissue")).to_be_visible()
-        trainer.page.get_by_role("button", name="中文").click()
-        row = trainer.page.locator("#certificates tr", has_text=name)
+        admin_p.page.get_by_role("button", name="中文").click()
+        row = admin_p.page.locator("#certificates tr", has_text=name)
         row.get_by_role("button", name="重新发证").click()
-        dialog = trainer.page.locator("dialog[open]")
+        dialog = admin_p.page.locator("dialog[open]")
         dialog.locator("button[value=ok]").click()
         expect(dialog).to_be_visible()  # no reason, no reissue
-        trainer.confirm(reason="姓名录入有误")
-        expect(trainer.page.locator("#toast")).to_contain_text("已重新发证，新证书编号")
-        row = trainer.page.locator("#certificates tr", has_text=name)
+        admin_p.confirm(reason="姓名录入有误")
+        expect(admin_p.page.locator("#toast")).to_contain_text("已重新发证，新证书编号")
+        row = admin_p.page.locator("#certificates tr", has_text=name)
         expect(row.locator(".badge")).to_have_text("有效")
         expect(row.locator("a")).not_to_have_text(number)
         renumbered = row.locator("a").inner_text()
-        expect(trainer.page.locator("#toast")).to_contain_text(renumbered)
+        expect(admin_p.page.locator("#toast")).to_contain_text(renumbered)
 
-        # The administrator's page still shows the replaced certificate: 409 replaced, as text.
+        # The second page still shows the replaced certificate: 409 replaced, as text.
         old_row.get_by_role("button", name="重新发证").click()
-        admin_p.confirm(reason="再次重发")
+        second.confirm(reason="再次重发")
         expect(old_row.locator(".row-error")).to_have_text("这张证书已被新证书替换，请刷新页面。")
 
-        # Suspended, the certificate offers reinstatement, never a reissue (valid ones only).
+        # The trainer suspends it; only the administrator is offered reinstatement, and a
+        # suspended certificate is never offered a reissue (valid ones only).
+        trainer.go(tab)
+        row = trainer.page.locator("#certificates tr", has_text=name)
         row.get_by_role("button", name="暂停").click()
         trainer.confirm(reason="核查中")
         expect(row.locator(".badge")).to_have_text("已暂停")
+        expect(row.get_by_role("button", name="恢复")).to_have_count(0)
+        admin_p.go(tab)
+        row = admin_p.page.locator("#certificates tr", has_text=name)
         expect(row.get_by_role("button", name="恢复")).to_be_visible()
         expect(row.get_by_role("button", name="重新发证")).to_have_count(0)
         for person in people:

@@ -15,7 +15,7 @@ from tests.browser.support import DESKTOP, Person, Staff, new_phone, unique_tag
 pytestmark = pytest.mark.browser
 
 
-def test_the_head_of_the_waitlist_accepts_an_offered_seat_and_the_trainer_approves_the_certificate(
+def test_the_head_of_the_waitlist_accepts_an_offered_seat_and_an_admin_approves_the_certificate(
     browser: Browser, platform: Platform, admin: Staff
 ) -> None:
     tag = unique_tag()
@@ -53,12 +53,18 @@ def test_the_head_of_the_waitlist_accepts_an_offered_seat_and_the_trainer_approv
         assess_and_release(trainer, setup, name_b)
         b.go("/me/certificates")
         pending = b.page.locator(".certificate[data-status=pending]")
-        expect(pending.locator(".cert-status")).to_contain_text("等待培训师审核", timeout=30_000)
+        expect(pending.locator(".cert-status")).to_contain_text("等待考评员或管理员审核",
+                                                                timeout=30_000)
+        # Four eyes: the trainer who released is not offered approval; the administrator is.
         trainer.go(f"/trainer/classes/{setup.class_id}/certificates")
         row = trainer.page.locator("#certificates tr", has_text=name_b)
+        expect(row.locator(".badge")).to_have_text("待审核")
+        expect(row.get_by_role("button", name="批准")).to_have_count(0)
+        admin_p.go(f"/trainer/classes/{setup.class_id}/certificates")
+        row = admin_p.page.locator("#certificates tr", has_text=name_b)
         row.get_by_role("button", name="批准").click()
-        trainer.confirm()
-        expect(trainer.page.locator("#certificates tr", has_text=name_b).locator(".badge")
+        admin_p.confirm()
+        expect(admin_p.page.locator("#certificates tr", has_text=name_b).locator(".badge")
                ).to_have_text("有效")
         issued = b.page.locator(".certificate[data-status=valid]")
         expect(issued.locator(".cert-number")).to_have_text(re.compile(r"\S+"), timeout=20_000)

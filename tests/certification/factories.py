@@ -27,7 +27,7 @@ BASE_URL = "http://localhost:8080"
 
 def course(
     *, level: int | None = 4, policy: Literal["auto", "approval"] = "auto",
-    validity_months: int | None = None,
+    validity_months: int | None = None, kind: Literal["training", "skill_level"] = "training",
 ) -> CourseInfo:
     """Return 育婴员 at a level (None: the etiquette training course)."""
     if level is None:
@@ -41,7 +41,7 @@ def course(
         course_id=UUID(int=2), code="YYY-04", title_zh="育婴员", title_en="Childcare",
         category="care", occupation_code="4-10-01-02", occupation_name="育婴员",
         work_type="育婴员", level=level, required_hours=80, issue_policy=policy,
-        certificate_validity_months=validity_months,
+        certificate_validity_months=validity_months, certificate_kind=kind,
     )
 
 
@@ -51,7 +51,7 @@ def completed(
     trainer_ids: list[UUID] | None = None, user_id: UUID | None = None,
     name: str = "张小三", locale: Literal["zh-CN", "en"] = "zh-CN",
     pii: Fernet | None = None, class_id: UUID | None = None,
-    validity_months: int | None = None,
+    validity_months: int | None = None, kind: Literal["training", "skill_level"] = "training",
 ) -> EnrollmentCompleted:
     """Return a released result of one trainee."""
     identity = None
@@ -70,7 +70,7 @@ def completed(
             ends_on=date(2026, 3, 5), venue="南昌市总工会培训中心",
         ),
         result_version=version, course=course(level=level, policy=policy,
-                                               validity_months=validity_months),
+                                               validity_months=validity_months, kind=kind),
         identity=identity, trainer_ids=trainer_ids or [], theory_score=80 if passed else 40,
         practical_score=75, hours_attended=80, attendance_rate=1.0, passed=passed,
         released_at=datetime(2026, 3, 6, tzinfo=UTC),
@@ -88,6 +88,7 @@ def settings_for(dsn: str, namespace: str, keys: Path, **changes: Any) -> Settin
         "signing_key_secret_file": keys / "credential-signing.key",
         "db_pool_min": 1, "db_pool_max": 8, "run_relay": False, "run_consumers": False,
         "verify_rate_per_s": 1000.0, "verify_burst": 1000,
+        "verify_number_rate_per_s": 1000.0, "verify_number_burst": 1000,
     }
     values.update(changes)
     return Settings(**values)

@@ -27,48 +27,81 @@ async def _pending(cert: CertApp, trainer: UUID, **kwargs: Any) -> tuple[UUID, U
     return UUID(item["id"]), holder
 
 
-async def test_only_a_trainer_of_the_class_or_an_admin_may_approve(cert_app: CertApp) -> None:
+async def _unchanged(cert: CertApp) -> list[dict[str, Any]]:
+    rows = await cert.app[POOL].fetch(
+        "SELECT id, status, seq, number, credential FROM certificates ORDER BY id")
+    return [dict(r) for r in rows]
+
+
+async def test_only_an_examiner_or_admin_who_does_not_teach_the_class_approves(
+    cert_app: CertApp,
+) -> None:
     trainer = new_id()
     certificate, holder = await _pending(cert_app, trainer)
     url = f"/api/v1/certificates/{certificate}/approve"
+    before = await _unchanged(cert_app)
+    own = await cert_app.client.post(url, headers=cert_app.auth(trainer, "trainer"))
+    assert own.status == 403
+    assert own.content_type == "application/problem+json"
+    assert (await own.json())["code"] == "approver_is_class_trainer"
     other = await cert_app.client.post(url, headers=cert_app.auth(new_id(), "trainer"))
     assert other.status == 403
-    assert (await other.json())["code"] == "not_class_trainer"
+    assert (await other.json())["code"] == "approver_role_required"
     trainee = await cert_app.client.post(url, headers=cert_app.auth(holder, "trainee"))
     assert trainee.status == 403
     assert (await trainee.json())["code"] == "role_forbidden"
     anonymous = await cert_app.client.post(url)
     assert anonymous.status == 401
-    approved = await cert_app.client.post(url, headers=cert_app.auth(trainer, "trainer"))
+    assert await _unchanged(cert_app) == before  # nothing numbered, signed or announced
+    examiner = new_id()
+    approved = await cert_app.client.post(url, headers=cert_app.auth(examiner, "examiner"))
     body = await approved.json()
     assert approved.status == 200
     assert body["status"] == "valid"
     assert body["number"].startswith("JX-2026-L4-")
-    again = await cert_app.client.post(url, headers=cert_app.auth(trainer, "trainer"))
+    again = await cert_app.client.post(url, headers=cert_app.auth(examiner, "examiner"))
     assert again.status == 409
     assert (await again.json())["code"] == "not_approveable"
 
 
-async def test_an_admin_may_approve_any_class(cert_app: CertApp) -> None:
+async def test_an_admin_may_approve_any_class_but_one_they_teach(cert_app: CertApp) -> None:
     certificate, _ = await _pending(cert_app, new_id())
     response = await cert_app.client.post(f"/api/v1/certificates/{certificate}/approve",
                                           headers=cert_app.auth(new_id(), "admin"))
     assert response.status == 200
     assert (await response.json())["status"] == "valid"
+    teaching_admin = new_id()
+    taught, _ = await _pending(cert_app, teaching_admin)
+    refused = await cert_app.client.post(f"/api/v1/certificates/{taught}/approve",
+                                         headers=cert_app.auth(teaching_admin, "admin"))
+    assert refused.status == 403
+    assert (await refused.json())["code"] == "approver_is_class_trainer"
+
+
+async def test_a_course_without_single_step_holds_even_an_auto_skill_level_certificate(
+    cert_app: CertApp,
+) -> None:
+    holder = new_id()
+    await cert_app.record(completed(user_id=holder, kind="skill_level"))
+    [row] = await cert_app.app[POOL].fetch("SELECT status, number FROM certificates")
+    assert (row["status"], row["number"]) == ("pending", None)
 
 
 async def test_bulk_approval_reports_each_certificate(cert_app: CertApp) -> None:
-    trainer = new_id()
-    mine = [(await _pending(cert_app, trainer))[0] for _ in range(3)]
-    theirs, _ = await _pending(cert_app, new_id())
-    response = await cert_app.client.post(
-        "/api/v1/certificates/approve",
-        json={"ids": [str(i) for i in [*mine, theirs, new_id()]]},
-        headers=cert_app.auth(trainer, "trainer"))
+    trainer, examiner = new_id(), new_id()
+    others = [(await _pending(cert_app, trainer))[0] for _ in range(3)]
+    # The examiner once taught a class: its certificates need someone else.
+    theirs, _ = await _pending(cert_app, examiner)
+    ids = {"ids": [str(i) for i in [*others, theirs, new_id()]]}
+    by_trainer = await cert_app.client.post("/api/v1/certificates/approve", json=ids,
+                                            headers=cert_app.auth(trainer, "trainer"))
+    assert (await by_trainer.json())["approved"] == []
+    response = await cert_app.client.post("/api/v1/certificates/approve", json=ids,
+                                          headers=cert_app.auth(examiner, "examiner"))
     body = await response.json()
     assert response.status == 200
-    assert {a["id"] for a in body["approved"]} == {str(i) for i in mine}
-    assert {f["code"] for f in body["failed"]} == {"not_class_trainer", "not_found"}
+    assert {a["id"] for a in body["approved"]} == {str(i) for i in others}
+    assert {f["code"] for f in body["failed"]} == {"approver_is_class_trainer", "not_found"}
 
 
 async def test_trainers_list_their_class_with_pending_and_issued(cert_app: CertApp) -> None:
@@ -91,7 +124,9 @@ async def test_trainers_list_their_class_with_pending_and_issued(cert_app: CertA
     assert (await bad.json())["code"] == "validation_failed"
 
 
-async def test_a_trainer_issues_directly_for_a_released_passing_result(cert_app: CertApp) -> None:
+async def test_an_examiner_issues_directly_for_a_released_passing_result_a_trainer_cannot(
+    cert_app: CertApp,
+) -> None:
     trainer = new_id()
     passing = completed(policy="approval", trainer_ids=[trainer])
     failing = completed(passed=False, trainer_ids=[trainer])
@@ -104,6 +139,14 @@ async def test_a_trainer_issues_directly_for_a_released_passing_result(cert_app:
     assert rows[str(passing.enrollment_id)]["certificate_status"] == "pending"
     assert rows[str(failing.enrollment_id)]["passed"] is False
     assert rows[str(failing.enrollment_id)]["certificate_id"] is None
+    alone = await cert_app.client.post(
+        f"/api/v1/results/{passing.enrollment_id}/certificate", headers=headers)
+    assert alone.status == 403
+    assert (await alone.json())["code"] == "approver_is_class_trainer"
+    headers = cert_app.auth(new_id(), "examiner")
+    listed = await cert_app.client.get(
+        f"/api/v1/results?class_id={passing.class_info.class_id}", headers=headers)
+    assert listed.status == 200
     issued = await cert_app.client.post(
         f"/api/v1/results/{passing.enrollment_id}/certificate", headers=headers)
     assert issued.status == 201
@@ -121,7 +164,21 @@ async def test_a_trainer_issues_directly_for_a_released_passing_result(cert_app:
     assert unknown.status == 404
 
 
-async def test_revoke_suspend_reinstate_need_the_class_trainer_and_are_audited(
+async def test_a_trainer_issues_a_single_step_training_certificate_withdrawn_before(
+    cert_app: CertApp,
+) -> None:
+    trainer, enrollment = new_id(), new_id()
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer],
+                                    policy="approval"))
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer],
+                                    version=2, passed=False))
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer],
+                                    version=3, policy="auto"))
+    [row] = await cert_app.app[POOL].fetch("SELECT status FROM certificates")
+    assert row["status"] == "valid"  # the course now allows one step: issued at once
+
+
+async def test_a_trainer_suspends_only_an_admin_reinstates_or_revokes_all_audited(
     cert_app: CertApp,
 ) -> None:
     trainer = new_id()
@@ -139,6 +196,15 @@ async def test_revoke_suspend_reinstate_need_the_class_trainer_and_are_audited(
     suspended = await cert_app.client.post(base + "/suspend", json={"reason": "核查中"},
                                            headers=headers)
     assert (await suspended.json())["status"] == "suspended"
+    before = await _unchanged(cert_app)
+    for action, body in (("/reinstate", None), ("/revoke", {"reason": "证件造假"}),
+                         ("/reissue", {"reason": "姓名更正"})):
+        refused = await cert_app.client.post(base + action, json=body, headers=headers)
+        assert refused.status == 403, action
+        assert (await refused.json())["code"] == "admin_only"
+    assert await _unchanged(cert_app) == before
+    admin = new_id()
+    headers = cert_app.auth(admin, "admin")
     reinstated = await cert_app.client.post(base + "/reinstate", headers=headers)
     assert (await reinstated.json())["status"] == "valid"
     revoked = await cert_app.client.post(base + "/revoke", json={"reason": "证件造假"},
@@ -150,7 +216,8 @@ async def test_revoke_suspend_reinstate_need_the_class_trainer_and_are_audited(
     actions = [(e["action"], e["reason"]) for e in (await audit.json())["items"]]
     assert actions == [("issued", None), ("suspended", "核查中"), ("reinstated", None),
                        ("revoked", "证件造假")]
-    assert all(e["actor_id"] == str(trainer) for e in (await audit.json())["items"][1:])
+    actors = [e["actor_id"] for e in (await audit.json())["items"][1:]]
+    assert actors == [str(trainer), str(admin), str(admin)]
 
 
 async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
@@ -163,13 +230,14 @@ async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
         "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
     response = await cert_app.client.post(
         f"/api/v1/certificates/{old['id']}/reissue", json={"reason": "姓名更正"},
-        headers=cert_app.auth(trainer, "trainer"))
+        headers=cert_app.auth(new_id(), "admin"))
     new = await response.json()
     assert response.status == 201
     assert new["verify_url"] == old["verify_url"]
     assert new["number"] != old["number"]
     assert new["replaces"] == old["id"]
-    by_old = await (await cert_app.client.get(f"/api/v1/verify/{old['number']}")).json()
+    by_old = await (await cert_app.client.post(
+        "/api/v1/verify/number", json={"number": old["number"], "name": "张小三"})).json()
     assert by_old["status"] == "revoked"
     assert by_old["replaced_by_number"] == new["number"]
     by_code = await (await cert_app.client.get(f"/api/v1/verify/{old['code']}")).json()
@@ -187,7 +255,7 @@ async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_ne
     trainer = new_id()
     await cert_app.record(completed(trainer_ids=[trainer]))
     [old] = await cert_app.app[POOL].fetch("SELECT id, number, seq FROM certificates")
-    headers = cert_app.auth(trainer, "trainer")
+    headers = cert_app.auth(new_id(), "admin")
     base = f"/api/v1/certificates/{old['id']}"
     if reinstated_first:
         assert (await cert_app.client.post(f"{base}/suspend", json={"reason": "查证中"},
@@ -213,14 +281,14 @@ async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_ne
     assert issued["replaces"] == str(old["id"])
 
 
-async def _refused_reissue(cert: CertApp, certificate: object, trainer: UUID, code: str) -> None:
-    """Ask a trainer's reissue; assert a 409 `code` that changed nothing and announced nothing."""
+async def _refused_reissue(cert: CertApp, certificate: object, code: str) -> None:
+    """Ask an admin's reissue; assert a 409 `code` that changed nothing and announced nothing."""
     pool = cert.app[POOL]
     before = await pool.fetch("SELECT id, status, seq, replaced_by FROM certificates ORDER BY id")
     outbox = await pool.fetchval("SELECT count(*) FROM outbox")
     response = await cert.client.post(f"/api/v1/certificates/{certificate}/reissue",
                                       json={"reason": "重新发证"},
-                                      headers=cert.auth(trainer, "trainer"))
+                                      headers=cert.auth(new_id(), "admin"))
     assert response.status == 409
     assert response.content_type == "application/problem+json"
     assert (await response.json())["code"] == code
@@ -240,15 +308,15 @@ async def test_a_certificate_revoked_because_the_result_turned_to_failed_is_not_
         "SELECT id, code, status, revocation_kind FROM certificates")
     assert (cert["status"], cert["revocation_kind"]) == ("revoked", "result_corrected")
     # The same answer as issuing directly for that result.
-    await _refused_reissue(cert_app, cert["id"], trainer, "result_not_passed")
+    await _refused_reissue(cert_app, cert["id"], "result_not_passed")
     direct = await cert_app.client.post(f"/api/v1/results/{enrollment}/certificate",
-                                        headers=cert_app.auth(trainer, "trainer"))
+                                        headers=cert_app.auth(new_id(), "examiner"))
     assert (await direct.json())["code"] == "result_not_passed"
     verified = await (await cert_app.client.get(f"/api/v1/verify/{cert['code']}")).json()
     assert verified["status"] == "revoked"
 
 
-async def test_a_trainer_cannot_reissue_a_certificate_a_person_revoked(
+async def test_nobody_reissues_a_certificate_a_person_revoked(
     cert_app: CertApp,
 ) -> None:
     trainer = new_id()
@@ -258,9 +326,9 @@ async def test_a_trainer_cannot_reissue_a_certificate_a_person_revoked(
         f"/api/v1/certificates/{cert['id']}/revoke", json={"reason": "证件造假"},
         headers=cert_app.auth(new_id(), "admin"))
     assert revoked.status == 200
-    await _refused_reissue(cert_app, cert["id"], trainer, "not_reissueable")
+    await _refused_reissue(cert_app, cert["id"], "not_reissueable")
     verified = await (await cert_app.client.get(f"/api/v1/verify/{cert['code']}")).json()
-    assert (verified["status"], verified["reason"]) == ("revoked", "证件造假")
+    assert (verified["status"], verified["reason"]) == ("revoked", "其他原因")  # not the text
 
 
 async def test_a_suspended_certificate_is_reinstated_before_it_can_be_reissued(
@@ -273,9 +341,10 @@ async def test_a_suspended_certificate_is_reinstated_before_it_can_be_reissued(
     headers = cert_app.auth(trainer, "trainer")
     assert (await cert_app.client.post(f"{base}/suspend", json={"reason": "核查中"},
                                        headers=headers)).status == 200
-    await _refused_reissue(cert_app, cert["id"], trainer, "not_reissueable")
+    await _refused_reissue(cert_app, cert["id"], "not_reissueable")
     verified = await (await cert_app.client.get(f"/api/v1/verify/{cert['code']}")).json()
     assert verified["status"] == "suspended"
+    headers = cert_app.auth(new_id(), "admin")
     assert (await cert_app.client.post(f"{base}/reinstate", headers=headers)).status == 200
     reissued = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
                                           headers=headers)
@@ -337,7 +406,7 @@ async def test_the_openapi_document_describes_the_contract(cert_app: CertApp) ->
     for path in ("/api/v1/me/certificates", "/api/v1/certificates/{certificate_id}/pdf",
                  "/api/v1/certificates/{certificate_id}/credential",
                  "/api/v1/certificates/{certificate_id}/approve", "/api/v1/verify",
-                 "/api/v1/verify/{number_or_code}", "/.well-known/did.json",
+                 "/api/v1/verify/{code}", "/api/v1/verify/number", "/.well-known/did.json",
                  "/api/v1/status-lists/{list_id}", "/api/v1/results/{enrollment_id}/certificate"):
         assert path in paths, path
     assert paths["/api/v1/certificates/{certificate_id}/revoke"]["post"]["x-roles"] == [

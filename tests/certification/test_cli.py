@@ -76,7 +76,7 @@ async def test_verify_command_works_offline_and_sees_revocation(
     assert report["signature_valid"] is False
 
     await client.post(f"/api/v1/certificates/{item['id']}/revoke", json={"reason": "撤销"},
-                      headers=cert_app.auth(trainer, "trainer"))
+                      headers=cert_app.auth(new_id(), "admin"))
     code, report = await _jiangxin(*offline, *await save_lists())
     assert code == 1
     assert report["status"] == "revoked"

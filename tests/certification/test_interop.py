@@ -89,7 +89,7 @@ async def test_ob3_verifier_accepts_our_credential_and_checks_its_signed_status_
                              json={"reason": "核查"}, headers=trainer)
     assert "'suspension' is set" in await refused(token)
     await served.client.post(f"/api/v1/certificates/{certificate_id}/revoke",
-                             json={"reason": "撤销"}, headers=trainer)
+                             json={"reason": "撤销"}, headers=served.auth(new_id(), "admin"))
     assert "'revocation' is set" in await refused(token)
 
 

@@ -32,18 +32,22 @@ async def _credential(cert: CertApp, item: dict[str, Any], holder: UUID) -> str:
     return str((await response.json())["credential"])
 
 
-async def test_verify_by_number_or_code_shows_status_and_masked_data_only(
-    cert_app: CertApp,
-) -> None:
+async def _by_number(cert: CertApp, number: str, name: str | None) -> tuple[int, bytes]:
+    body = {"number": number} if name is None else {"number": number, "name": name}
+    response = await cert.client.post("/api/v1/verify/number", json=body)
+    return response.status, await response.read()
+
+
+async def test_verify_by_code_shows_status_and_masked_data_only(cert_app: CertApp) -> None:
     item, _, _ = await _issue(cert_app)
-    for key in (item["number"], item["code"], item["code"].lower()):
+    for key in (item["code"], item["code"].lower()):
         response = await cert_app.client.get(f"/api/v1/verify/{key}")
         body = await response.json()
         assert response.status == 200
         assert body["status"] == "valid"
         assert body["number"] == item["number"]
         assert body["holder"] == "张*三"
-        assert body["id_number"] == "4601**********1234"
+        assert body["id_number"] == "**************1234"  # at most 4 characters shown
         assert body["level_name"] == "四级/中级工"
         assert body["course"] == "育婴员"
         text = json.dumps(body, ensure_ascii=False)
@@ -53,6 +57,69 @@ async def test_verify_by_number_or_code_shows_status_and_masked_data_only(
     unknown = await cert_app.client.get("/api/v1/verify/ZZZZZZZZZZ")
     assert unknown.status == 404
     assert (await unknown.json())["code"] == "certificate_not_found"
+
+
+async def test_a_number_alone_is_refused_and_with_the_holders_name_gives_no_code(
+    cert_app: CertApp,
+) -> None:
+    item, _, _ = await _issue(cert_app)
+    alone = await cert_app.client.get(f"/api/v1/verify/{item['number']}")
+    assert alone.status == 422
+    assert alone.content_type == "application/problem+json"
+    assert (await alone.json())["code"] == "holder_name_required"
+    status, raw = await _by_number(cert_app, item["number"], None)
+    assert (status, json.loads(raw)["code"]) == (422, "holder_name_required")
+    status, raw = await _by_number(cert_app, item["number"], " 张小三 ")
+    body = json.loads(raw)
+    assert status == 200
+    assert body["status"] == "valid"
+    assert body["holder"] == "张*三"
+    assert body["code"] is None
+    assert body["verify_url"] is None
+    assert item["code"] not in raw.decode()
+    # Full-width and spaced forms of the same name match; another name does not.
+    assert (await _by_number(cert_app, item["number"], "张 小 三"))[0] == 200
+    assert (await _by_number(cert_app, item["number"], "张小四"))[0] == 404
+
+
+async def test_walking_100_sequential_numbers_without_the_right_name_learns_nothing(
+    cert_app: CertApp,
+) -> None:
+    names = ["张小三", "李四", "王五"]
+    issued = {}
+    for name in names:
+        item, _, _ = await _issue(cert_app, name=name)
+        issued[item["number"]] = name
+    prefix = next(iter(issued)).rsplit("-", 1)[0]
+    numbers = [f"{prefix}-{serial:06d}" for serial in range(1, 101)]
+    assert set(issued) <= set(numbers)  # the walk passes over every issued one
+    answers: set[tuple[int, bytes]] = set()
+    found = {}
+    for number in numbers:
+        for guess in (None, "", "张三", "李四四"):
+            answers.add(await _by_number(cert_app, number, guess))
+        by_path = await cert_app.client.get(f"/api/v1/verify/{number}")
+        answers.add((by_path.status, await by_path.read()))
+        if number in issued:
+            status, raw = await _by_number(cert_app, number, issued[number])
+            found[number] = (status, json.loads(raw)["holder"])
+    # Without the right name every number, issued or not, gets one of the same few answers.
+    kinds = {(status, json.loads(raw)["code"]) for status, raw in answers}
+    assert kinds == {(422, "holder_name_required"), (404, "certificate_not_found")}
+    bodies = {raw for status, raw in answers if status == 404}
+    assert len(bodies) == 1  # byte for byte the same, whoever holds the number
+    assert found == {n: (200, f"{name[0]}*{name[-1]}" if len(name) > 2 else name[0] + "*")
+                     for n, name in issued.items()}
+
+
+async def test_number_lookups_have_their_own_stricter_rate_limit(make_cert_app: MakeApp) -> None:
+    cert = await make_cert_app(verify_number_rate_per_s=0.01, verify_number_burst=2)
+    item, _, _ = await _issue(cert)
+    for _ in range(2):
+        assert (await _by_number(cert, item["number"], "张小三"))[0] == 200
+    status, raw = await _by_number(cert, item["number"], "张小三")
+    assert (status, json.loads(raw)["code"]) == (429, "rate_limited")
+    assert (await cert.client.get(f"/api/v1/verify/{item['code']}")).status == 200
 
 
 async def test_the_credential_carries_nothing_derived_from_the_id_number(
@@ -87,17 +154,23 @@ async def test_verification_reads_revoked_with_reason_suspended_and_expired(
     url = f"/api/v1/verify/{item['code']}"
     headers = cert.auth(trainer, "trainer")
     base = f"/api/v1/certificates/{item['id']}"
-    await cert.client.post(base + "/suspend", json={"reason": "待核查"}, headers=headers)
+    await cert.client.post(base + "/suspend", json={"reason": "举报人说考试替考"}, headers=headers)
     body = await (await cert.client.get(url)).json()
     assert body["status"] == "suspended"
-    assert body["reason"] == "待核查"
-    await cert.client.post(base + "/reinstate", headers=headers)
+    assert (body["reason"], body["reason_code"]) == ("核查中", "under_review")
+    await cert.client.post(base + "/reinstate", headers=cert.auth(new_id(), "admin"))
     cert.clock.advance(days=400)
     assert (await (await cert.client.get(url)).json())["status"] == "expired"
-    await cert.client.post(base + "/revoke", json={"reason": "证件造假"}, headers=headers)
-    body = await (await cert.client.get(url)).json()
+    revoke = {"reason": "证件造假，见举报材料", "category": "improperly_obtained"}
+    await cert.client.post(base + "/revoke", json=revoke, headers=cert.auth(new_id(), "admin"))
+    response = await cert.client.get(url)
+    body = await response.json()
     assert body["status"] == "revoked"
-    assert body["reason"] == "证件造假"
+    assert (body["reason"], body["reason_code"]) == ("违规获取", "improperly_obtained")
+    assert "证件造假" not in await response.text()
+    page = await (await cert.client.get(f"/verify/{item['code']}")).text()
+    assert "已撤销：违规获取" in page
+    assert "证件造假" not in page
 
 
 async def test_public_verification_is_rate_limited_per_client(make_cert_app: MakeApp) -> None:
@@ -117,7 +190,7 @@ async def test_public_verification_is_rate_limited_per_client(make_cert_app: Mak
 
 
 async def test_posted_credential_checks_signature_and_current_status(cert_app: CertApp) -> None:
-    item, holder, trainer = await _issue(cert_app)
+    item, holder, _ = await _issue(cert_app)
     token = await _credential(cert_app, item, holder)
     ok = await (await cert_app.client.post("/api/v1/verify", json={"credential": token})).json()
     assert ok["signature_valid"] is True
@@ -135,7 +208,7 @@ async def test_posted_credential_checks_signature_and_current_status(cert_app: C
     assert bad["status"] == "invalid"
     await cert_app.client.post(f"/api/v1/certificates/{item['id']}/revoke",
                                json={"reason": "撤销测试"},
-                               headers=cert_app.auth(trainer, "trainer"))
+                               headers=cert_app.auth(new_id(), "admin"))
     revoked = await (await cert_app.client.post("/api/v1/verify",
                                                 json={"credential": token})).json()
     assert revoked["signature_valid"] is True
@@ -148,7 +221,7 @@ async def test_posted_credential_checks_signature_and_current_status(cert_app: C
 async def test_the_published_did_document_and_status_lists_verify_a_credential_offline(
     cert_app: CertApp,
 ) -> None:
-    item, holder, trainer = await _issue(cert_app)
+    item, holder, _ = await _issue(cert_app)
     token = await _credential(cert_app, item, holder)
     document = await (await cert_app.client.get("/.well-known/did.json")).json()
     assert document["id"] == "did:web:localhost%3A8080"
@@ -168,7 +241,7 @@ async def test_the_published_did_document_and_status_lists_verify_a_credential_o
     assert verify_credential(token, document, fetch_list=lists.__getitem__,
                              now=now).status == "valid"
     await cert_app.client.post(f"/api/v1/certificates/{item['id']}/revoke",
-                               json={"reason": "撤销"}, headers=cert_app.auth(trainer, "trainer"))
+                               json={"reason": "撤销"}, headers=cert_app.auth(new_id(), "admin"))
     lists = await fetch_all()
     assert verify_credential(token, document, fetch_list=lists.__getitem__,
                              now=now).status == "revoked"
@@ -230,7 +303,8 @@ async def test_the_public_page_escapes_everything_and_shows_masked_data(
     assert "&lt;" in text
     assert "有效" in text
     assert item["number"] in text
-    assert "4601**********1234" in text
+    assert "**************1234" in text
+    assert "4601" not in text
     assert ID_NUMBER not in text
     assert "script-src" not in page.headers["Content-Security-Policy"]
     searched = await cert_app.client.get("/verify", params={"q": "<img src=x onerror=alert(1)>"})
@@ -269,13 +343,21 @@ async def test_the_public_page_writes_occupation_and_work_type_with_each_languag
 async def test_the_public_page_writes_the_revocation_reason_with_each_languages_punctuation(
     cert_app: CertApp,
 ) -> None:
-    item, _, trainer = await _issue(cert_app)
+    item, _, _ = await _issue(cert_app)
     await cert_app.client.post(f"/api/v1/certificates/{item['id']}/reissue",
                                json={"reason": "姓名有误"},
-                               headers=cert_app.auth(trainer, "trainer"))
-    chinese = await (await cert_app.client.get(f"/verify/{item['number']}")).text()
-    assert "已撤销：姓名有误" in chinese
+                               headers=cert_app.auth(new_id(), "admin"))
+    form = {"q": item["number"], "name": "张小三"}
+    chinese = await (await cert_app.client.post("/verify", data=form)).text()
+    assert "已撤销：已换发新证" in chinese
     assert "已补发新证书：JX-" in chinese
-    english = await (await cert_app.client.get(f"/verify/{item['number']}?lang=en")).text()
-    assert "Revoked: 姓名有误" in english
+    assert "姓名有误" not in chinese
+    english = await (await cert_app.client.post("/verify", data={**form, "lang": "en"})).text()
+    assert "Revoked: Replaced by a new certificate" in english
     assert "Reissued as JX-" in english
+    assert item["code"] not in chinese + english
+    nameless = await cert_app.client.get("/verify", params={"q": item["number"]})
+    assert nameless.status == 422
+    assert "请同时输入持证人姓名" in await nameless.text()
+    wrong = await cert_app.client.post("/verify", data={**form, "name": "张小四"})
+    assert wrong.status == 404

@@ -9,7 +9,8 @@ from shared.web.api import ApiRoutes
 
 routes = ApiRoutes()
 MANAGERS = {"trainer", "admin"}
-ANYONE = {"trainee", "trainer", "admin"}
+STAFF = {"trainer", "examiner", "admin"}  # examiners approve and read what they approve
+ANYONE = {"trainee", "trainer", "examiner", "admin"}
 TAGS = ("certificates",)
 PUBLIC = ("verification",)
 

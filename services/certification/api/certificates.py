@@ -7,7 +7,7 @@ from uuid import UUID
 from aiohttp import web
 from pydantic import Field
 
-from services.certification.api.base import ANYONE, MANAGERS, TAGS, routes
+from services.certification.api.base import ANYONE, STAFF, TAGS, routes
 from services.certification.commands import Body
 from services.certification.handlers import reads
 from services.certification.keys import DEPS
@@ -38,7 +38,7 @@ async def my_certificates(req: ApiRequest[None, None]) -> CertificateList:
 @routes.get("/api/v1/certificates/{certificate_id}", response=CertificateOut, roles=ANYONE,
             tags=TAGS)
 async def get_certificate(req: ApiRequest[None, None]) -> CertificateOut:
-    """Show one certificate to its holder, a trainer of its class or an admin."""
+    """Show one certificate to its holder, a trainer of its class, an examiner or an admin."""
     row = await reads.visible_certificate(req.app[DEPS], req.path_uuid("certificate_id"),
                                           req.user)
     return reads.present(row, req.app[DEPS])
@@ -66,7 +66,7 @@ async def get_credential(req: ApiRequest[None, None]) -> CredentialOut:
     return CredentialOut(format="vc+jwt", credential=row.credential)
 
 
-@routes.get("/api/v1/certificates/{certificate_id}/audit", response=AuditList, roles=MANAGERS,
+@routes.get("/api/v1/certificates/{certificate_id}/audit", response=AuditList, roles=STAFF,
             tags=TAGS)
 async def get_audit(req: ApiRequest[None, None]) -> AuditList:
     """Show who did what to a certificate, when and why."""
@@ -75,9 +75,9 @@ async def get_audit(req: ApiRequest[None, None]) -> AuditList:
 
 
 @routes.get("/api/v1/certificates", response=CertificateList, query=ClassQuery,
-            roles=MANAGERS, tags=TAGS)
+            roles=STAFF, tags=TAGS)
 async def class_certificates(req: ApiRequest[None, ClassQuery]) -> CertificateList:
-    """List a class's certificates: pending approvals and issued (trainer of the class, admin)."""
+    """List a class's certificates, pending and issued (its trainers, examiners, admins)."""
     deps = req.app[DEPS]
     rows = await reads.class_certificates(deps, req.query.class_id, status=req.query.status,
                                           actor=req.user)

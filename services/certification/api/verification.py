@@ -10,9 +10,9 @@ from aiohttp import web
 from pydantic import Field
 
 from services.certification.api.base import PUBLIC, limit_rate, routes
-from services.certification.commands import Body
+from services.certification.commands import Body, NumberLookupBody
 from services.certification.handlers import public
-from services.certification.keys import DEPS, SETTINGS
+from services.certification.keys import DEPS, NUMBER_LIMITER, PROXIES, SETTINGS
 from services.certification.views.models import VerifyOut
 from shared.web.api import ApiRequest
 
@@ -33,12 +33,27 @@ def cacheable(req: ApiRequest[Any, Any], body: bytes, content_type: str) -> web.
     return web.Response(body=body, content_type=content_type, headers=headers)
 
 
-@routes.get("/api/v1/verify/{number_or_code}", response=VerifyOut, tags=PUBLIC)
+@routes.get("/api/v1/verify/{code}", response=VerifyOut, tags=PUBLIC, extra_statuses=(404,))
 async def verify(req: ApiRequest[None, None]) -> web.Response:
-    """Check a certificate by number or short code: status and masked holder data."""
+    """Check a certificate by its verification code: status and masked holder data.
+
+    A certificate number here gets 422 `holder_name_required`: numbers are looked up by
+    POST /api/v1/verify/number together with the holder's name.
+    """
     limit_rate(req.request)
-    out = await public.lookup(req.app[DEPS], req.path("number_or_code"))
+    out = await public.lookup_code(req.app[DEPS], req.path("code"))
     return cacheable(req, out.model_dump_json().encode(), "application/json")
+
+
+@routes.post("/api/v1/verify/number", body=NumberLookupBody, response=VerifyOut, tags=PUBLIC,
+             extra_statuses=(404,))
+async def verify_number(req: ApiRequest[NumberLookupBody, None]) -> web.Response:
+    """Check a certificate by number and the holder's full name (404 for any mismatch)."""
+    limit_rate(req.request)
+    req.app[NUMBER_LIMITER].take(req.app[PROXIES].client_of(req.request))
+    out = await public.lookup_number(req.app[DEPS], req.body.number, req.body.name)
+    return web.Response(body=out.model_dump_json().encode(), content_type="application/json",
+                        headers={"Cache-Control": "no-store"})
 
 
 @routes.post("/api/v1/verify", body=VerifyBody, response=VerifyOut, tags=PUBLIC)

@@ -7,10 +7,15 @@ from uuid import UUID
 
 from services.certification.commands import ApproveCertificates, IssueForResult, RecordResult
 from services.certification.deps import Deps
+from services.certification.domain.approval import effective_policy, single_step
 from services.certification.domain.certificate import Decision, Live, check_transition, decide
 from services.certification.domain.codes import new_code
 from services.certification.handlers.events import event_fields, issued_event
-from services.certification.handlers.permissions import require_class_manager, role_of
+from services.certification.handlers.permissions import (
+    require_approver,
+    require_issuer,
+    role_of,
+)
 from services.certification.handlers.signing import issue_fields, issued_row
 from services.certification.repository import audit, certificates, results
 from services.certification.repository.certificates import CertificateRow
@@ -36,7 +41,7 @@ async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> De
     # A first result has no certificate yet: every certificate follows a recorded result.
     live = None if first else await certificates.lock_live(uow.conn, result.enrollment_id)
     state = Live(live.status, live.revocation_kind) if live else None  # type: ignore[arg-type]
-    decision = decide(state, passed=result.passed, policy=result.course.issue_policy)
+    decision = decide(state, passed=result.passed, policy=effective_policy(result.course))
     if decision is Decision.ISSUE:
         await issue_new(uow, deps, result, live, actor=None)
     elif decision is Decision.HOLD:
@@ -135,7 +140,7 @@ async def approve_row(
 
 
 async def approve(certificate_id: UUID, *, deps: Deps, actor: Principal) -> CertificateRow:
-    """Approve one pending certificate (a trainer of its class or an admin)."""
+    """Approve one pending certificate (an examiner or admin who does not teach its class)."""
     return await in_transaction(deps.uows, lambda uow: _approve(uow, deps, certificate_id, actor))
 
 
@@ -145,8 +150,7 @@ async def _approve(
     row = await certificates.lock_certificate(uow.conn, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
-    await require_class_manager(uow.conn, actor, class_id=row.class_id,
-                                fallback=row.trainer_ids)
+    await require_approver(uow.conn, actor, class_id=row.class_id, fallback=row.trainer_ids)
     check_transition("approve", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     return await approve_row(uow, deps, row, actor=actor)
 
@@ -176,8 +180,9 @@ async def _issue_for_result(
     result = await results.lock_result(uow.conn, cmd.enrollment_id)
     if result is None:
         raise NotFound("no released result for this enrolment", code="result_not_found")
-    await require_class_manager(uow.conn, actor, class_id=result.class_info.class_id,
-                                fallback=list(result.trainer_ids))
+    # Issuing now is approving: a trainer of the class may do it only where one step is allowed.
+    await require_issuer(uow.conn, actor, class_id=result.class_info.class_id,
+                         fallback=list(result.trainer_ids), one_step=single_step(result.course))
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
     live = await certificates.lock_live(uow.conn, cmd.enrollment_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.certification.commands import ChangeStatus, ReissueCertificate
 from services.certification.deps import Deps
+from services.certification.domain.approval import check_admin_only
 from services.certification.domain.certificate import check_reissue, check_transition
 from services.certification.handlers.events import event_fields
 from services.certification.handlers.issuing import reissue_from
@@ -24,10 +25,13 @@ log = get_logger(__name__)
 _NEW_STATUS = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
 
 
-async def _managed(uow: UnitOfWork, certificate_id: object, actor: Principal) -> CertificateRow:
+async def _managed(
+    uow: UnitOfWork, certificate_id: object, actor: Principal, action: str
+) -> CertificateRow:
     row = await certificates.lock_certificate(uow.conn, certificate_id)  # type: ignore[arg-type]
     if row is None:
         raise NotFound("no such certificate")
+    check_admin_only(action, actor.role)
     await require_class_manager(uow.conn, actor, class_id=row.class_id,
                                 fallback=row.trainer_ids)
     return row
@@ -41,16 +45,18 @@ async def change_status(cmd: ChangeStatus, *, deps: Deps, actor: Principal) -> C
 async def _change_status(
     uow: UnitOfWork, deps: Deps, cmd: ChangeStatus, actor: Principal
 ) -> CertificateRow:
-    row = await _managed(uow, cmd.certificate_id, actor)
+    row = await _managed(uow, cmd.certificate_id, actor, cmd.action)
     check_transition(cmd.action, row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     status = _NEW_STATUS[cmd.action]
     seq = await certificates.set_status(
         uow.conn, row.id, status=status, reason=cmd.reason if status != "valid" else None,
         revocation_kind="manual" if status == "revoked" else None,
+        category=cmd.category if status == "revoked" else None,
     )
     await audit.add_audit(uow.conn, row.id, status if status != "valid" else "reinstated",
                                actor_id=actor.user_id, actor_role=role_of(actor),
-                               reason=cmd.reason)
+                               reason=cmd.reason,
+                               details={"category": cmd.category} if cmd.category else None)
     fields = event_fields(row, deps, seq=seq, actor=actor)
     if cmd.action == "revoke":
         await uow.publish(CertificateRevoked(**fields, reason=cmd.reason or ""))
@@ -70,7 +76,7 @@ async def reissue(cmd: ReissueCertificate, *, deps: Deps, actor: Principal) -> C
 async def _reissue(
     uow: UnitOfWork, deps: Deps, cmd: ReissueCertificate, actor: Principal
 ) -> CertificateRow:
-    row = await _managed(uow, cmd.certificate_id, actor)
+    row = await _managed(uow, cmd.certificate_id, actor, "reissue")
     result = await results.lock_result(uow.conn, row.enrollment_id)
     if result is None:
         raise NotFound("the result of this certificate is unknown", code="result_not_found")

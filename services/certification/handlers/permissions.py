@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from services.certification.domain.approval import check_approver
 from services.certification.repository import class_trainers
 from shared.auth import Principal
 from shared.db import Conn
 from shared.errors import Forbidden
+
+
+def oversees(actor: Principal) -> bool:
+    """Tell whether the actor reads every class's certificates (admins; examiners approve)."""
+    return actor.role in ("admin", "examiner")
 
 
 def may_manage(actor: Principal, trainer_ids: list[UUID]) -> bool:
@@ -32,8 +38,30 @@ async def require_class_manager(
     """
     if actor.is_admin:
         return
+    require_manager(actor, await trainers_of(conn, class_id, fallback=fallback))
+
+
+async def trainers_of(conn: Conn, class_id: UUID, *, fallback: list[UUID]) -> list[UUID]:
+    """Return a class's current trainers (the completion event's copy until a list arrives)."""
     current = await class_trainers.class_trainers(conn, class_id)
-    require_manager(actor, fallback if current is None else current)
+    return fallback if current is None else current
+
+
+async def require_approver(
+    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID]
+) -> None:
+    """Raise Forbidden unless the actor is an examiner or admin who does not teach the class."""
+    trainers = await trainers_of(conn, class_id, fallback=fallback)
+    check_approver(actor.role, actor.user_id, trainers)
+
+
+async def require_issuer(
+    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID], one_step: bool
+) -> None:
+    """Raise Forbidden unless the actor may issue now: an approver, or (one step) a manager."""
+    trainers = await trainers_of(conn, class_id, fallback=fallback)
+    if not (one_step and may_manage(actor, trainers)):
+        check_approver(actor.role, actor.user_id, trainers)
 
 
 def role_of(actor: Principal | None) -> str:

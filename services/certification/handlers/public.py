@@ -18,6 +18,7 @@ from services.certification.credentials.verify import CredentialInvalid, verify_
 from services.certification.deps import Deps
 from services.certification.domain.codes import normalise_code
 from services.certification.domain.numbers import looks_like_number
+from services.certification.domain.public import names_match
 from services.certification.views import verification as views
 from services.certification.views.models import VerifyOut
 from shared.errors import NotFound, ValidationFailed
@@ -25,18 +26,38 @@ from shared.errors import NotFound, ValidationFailed
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 
-async def lookup(deps: Deps, number_or_code: str) -> VerifyOut:
-    """Return the public view of an issued certificate by its number or short code."""
-    text = number_or_code.strip().upper()
-    if looks_like_number(text):
-        record = await views.verification_record(deps.read_pool, number=text)
-    elif (code := normalise_code(text)) is not None:
-        record = await views.verification_record(deps.read_pool, code=code)
-    else:
-        record = None
+def _not_found() -> NotFound:
+    # One answer for an unknown number, a wrong name and an unknown code: no hint which.
+    return NotFound("no certificate matches", code="certificate_not_found")
+
+
+def is_number(text: str) -> bool:
+    """Tell whether typed text is a certificate number (looked up only with a name)."""
+    return looks_like_number(text.strip().upper())
+
+
+async def lookup_code(deps: Deps, text: str) -> VerifyOut:
+    """Return the public view of an issued certificate by its verification code alone."""
+    if is_number(text):
+        raise ValidationFailed("a certificate number is looked up with the holder's name",
+                               code="holder_name_required")
+    code = normalise_code(text.strip().upper())
+    record = None if code is None else await views.verification_record(deps.read_pool, code=code)
     if record is None:
-        raise NotFound("no certificate has this number or code", code="certificate_not_found")
+        raise _not_found()
     return views.present_public(record, today=deps.today(), base_url=deps.base_url)
+
+
+async def lookup_number(deps: Deps, number: str, name: str | None) -> VerifyOut:
+    """Return the public view by number and the holder's name; 404 for any mismatch."""
+    if not name or not name.strip():
+        raise ValidationFailed("a certificate number is looked up with the holder's name",
+                               code="holder_name_required")
+    record = await views.verification_record(deps.read_pool, number=number.strip().upper())
+    if record is None or not names_match(name, record["holder_name"]):
+        raise _not_found()
+    return views.present_public(record, today=deps.today(), base_url=deps.base_url,
+                                with_code=False)
 
 
 async def published_document(deps: Deps) -> dict[str, Any]:

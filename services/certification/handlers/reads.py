@@ -10,7 +10,7 @@ import asyncpg
 from services.certification.deps import Deps
 from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import level_name
-from services.certification.handlers.permissions import may_manage, require_manager
+from services.certification.handlers.permissions import may_manage, oversees, require_manager
 from services.certification.rendering import pdf
 from services.certification.repository.certificates import CertificateRow
 from services.certification.views import certificates as views
@@ -26,11 +26,11 @@ _NOTES = {
 
 
 async def visible_certificate(deps: Deps, certificate_id: UUID, actor: Principal) -> CertificateRow:
-    """Return a certificate its holder, a trainer of its class or an admin may see."""
+    """Return a certificate its holder, a trainer of its class, an examiner or an admin may see."""
     row = await views.certificate(deps.pool, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
-    if row.holder_user_id == actor.user_id or actor.is_admin:
+    if row.holder_user_id == actor.user_id or oversees(actor):
         return row
     if actor.role != "trainer" or not may_manage(actor, await _trainers(deps.pool, row)):
         raise NotFound("no such certificate")
@@ -46,7 +46,7 @@ async def class_certificates(
     deps: Deps, class_id: UUID, *, status: str | None, actor: Principal
 ) -> list[CertificateRow]:
     """Return a class's certificates to a trainer of the class or an admin."""
-    if not actor.is_admin:
+    if not oversees(actor):
         require_manager(actor, await views.class_trainers(deps.pool, class_id))
     return await views.class_certificates(deps.pool, class_id, status=status)
 
@@ -61,14 +61,14 @@ async def audit_for(deps: Deps, certificate_id: UUID, actor: Principal) -> list[
     row = await views.certificate(deps.pool, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
-    if not actor.is_admin:
+    if not oversees(actor):
         require_manager(actor, await _trainers(deps.pool, row))
     return await views.audit(deps.pool, certificate_id)
 
 
 async def class_results(deps: Deps, class_id: UUID, *, actor: Principal) -> list[ResultOut]:
     """Return a class's released results to a trainer of the class or an admin."""
-    if not actor.is_admin:
+    if not oversees(actor):
         require_manager(actor, await views.class_trainers(deps.pool, class_id))
     return await views.class_results(deps.pool, class_id)
 

@@ -156,12 +156,14 @@ async def refresh_pending(
 async def set_status(
     conn: Conn, certificate_id: UUID, *, status: str, reason: str | None,
     revocation_kind: str | None = None, replaced_by: UUID | None = None,
+    category: str | None = None,
 ) -> int:
     """Change a certificate's status; return its new seq."""
     seq: int = await conn.fetchval(
         """UPDATE certificates SET status = $2, reason = $3, revocation_kind = $4,
-               replaced_by = COALESCE($5, replaced_by), seq = seq + 1, updated_at = now()
+               replaced_by = COALESCE($5, replaced_by), reason_category = $6, seq = seq + 1,
+               updated_at = now()
            WHERE id = $1 RETURNING seq""",
-        certificate_id, status, reason, revocation_kind, replaced_by,
+        certificate_id, status, reason, revocation_kind, replaced_by, category,
     )
     return seq

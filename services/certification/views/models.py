@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ShownStatus = Literal["pending", "withdrawn", "valid", "suspended", "revoked", "expired"]
 
@@ -82,9 +82,12 @@ class VerifyOut(Out):
     issued_on: date | None = None
     expires_on: date | None = None
     issuer: str | None = None
-    reason: str | None = None
+    reason: str | None = Field(None, description="the category's label (信息有误, 违规获取, ...)")
+    reason_code: str | None = Field(
+        None, description="information_error, improperly_obtained, result_corrected, "
+        "reissued, under_review, other")
     replaced_by_number: str | None = None
-    verify_url: str | None = None
+    verify_url: str | None = Field(None, description="absent when looked up by number")
     signature_valid: bool | None = None
     errors: list[str] | None = None
 

@@ -11,13 +11,14 @@ import asyncpg
 from services.certification.credentials.status_list import Purpose, list_number_of
 from services.certification.domain.certificate import masked_holder, masked_id, public_status
 from services.certification.domain.levels import level_name, title_of
+from services.certification.domain.public import public_id, public_reason, reason_label
 from services.certification.views.models import VerifyOut
 
 _PUBLIC = "status IN ('valid', 'suspended', 'revoked')"
 _VERIFY_COLUMNS = f"""
     c.status, c.number, c.code, c.holder->>'name' AS holder_name, c.id_type,
     c.id_number_masked, c.course, c.level, c.hours, c.issued_on, c.expires_on, c.issuer_name,
-    c.reason, c.revocation_kind,
+    c.reason, c.revocation_kind, c.reason_category,
     (SELECT n.number FROM certificates n WHERE n.id = c.replaced_by) AS replaced_by_number
 FROM certificates c WHERE c.{_PUBLIC} AND """
 _BY_NUMBER = f"SELECT {_VERIFY_COLUMNS} c.number = $1"
@@ -49,23 +50,28 @@ async def flagged_indices(pool: asyncpg.Pool, purpose: Purpose, lo: int, hi: int
 
 
 def present_public(record: asyncpg.Record | dict[str, Any], *, today: date,
-                   base_url: str) -> VerifyOut:
-    """Return what the public may see: status and masked personal data."""
+                   base_url: str, with_code: bool = True) -> VerifyOut:
+    """Return what the public may see: status, masked personal data, the reason's category.
+
+    `with_code` False (a lookup by number and name) leaves out the verification code and the
+    URL that carries it: knowing a number and a name must not hand out the code.
+    """
     course = record["course"]
     level = record["level"]
     status = public_status(record["status"], record["expires_on"], today)
-    reason = record["reason"] if status in ("revoked", "suspended") else None
+    reason = public_reason(record["status"], revocation_kind=record["revocation_kind"],
+                           category=record["reason_category"])
     return VerifyOut(
-        status=status, number=record["number"], code=record["code"],
+        status=status, number=record["number"], code=record["code"] if with_code else None,
         holder=masked_holder(record["holder_name"]), id_type=record["id_type"],
-        id_number=masked_id(record["id_number_masked"]), title=title_of(level),
+        id_number=public_id(masked_id(record["id_number_masked"])), title=title_of(level),
         course=course["title_zh"], course_en=course["title_en"],
         occupation=course["occupation_name"], work_type=course.get("work_type") or "--",
         level=level, level_name=level_name(level), hours=None if level else record["hours"],
         issued_on=record["issued_on"], expires_on=record["expires_on"],
-        issuer=record["issuer_name"], reason=reason,
+        issuer=record["issuer_name"], reason=reason_label(reason), reason_code=reason,
         replaced_by_number=record["replaced_by_number"],
-        verify_url=f"{base_url}/verify/{record['code']}",
+        verify_url=f"{base_url}/verify/{record['code']}" if with_code else None,
     )
 
 

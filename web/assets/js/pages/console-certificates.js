@@ -1,11 +1,14 @@
 // @ts-check
 // A class's certificates: issue now for a passing result without one; approve pending ones;
-// suspend, reinstate, revoke or reissue with a reason.
+// suspend, reinstate, revoke or reissue with a reason. Four eyes: a trainer releases and may
+// suspend; an examiner or administrator approves; only an administrator reinstates, revokes
+// or reissues. The buttons follow the roles (the service refuses the rest anyway).
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { confirm } from '../dialog.js';
 import { message } from '../errors.js';
 import { formatDate, t } from '../i18n.js';
+import { role } from '../session.js';
 import { badge } from '../views.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
@@ -38,14 +41,18 @@ function classResults(classId, signal) {
 // for approval. "Issue now" numbers and signs it at once (for a pending one, like approving).
 const NOT_ISSUED = new Set([null, undefined, 'withdrawn', 'pending']);
 
-/** @type {Record<string, {when: string[], reason: boolean, danger: boolean}>} */
+const APPROVERS = ['admin', 'examiner'];
+const MANAGERS = ['admin', 'trainer'];
+const ADMINS = ['admin'];
+
+/** @type {Record<string, {when: string[], reason: boolean, danger: boolean, who: string[]}>} */
 const ACTIONS = {
-  approve: { when: ['pending'], reason: false, danger: false },
-  suspend: { when: ['valid'], reason: true, danger: true },
-  reinstate: { when: ['suspended'], reason: false, danger: false },
-  revoke: { when: ['valid', 'suspended'], reason: true, danger: true },
+  approve: { when: ['pending'], reason: false, danger: false, who: APPROVERS },
+  suspend: { when: ['valid'], reason: true, danger: true, who: MANAGERS },
+  reinstate: { when: ['suspended'], reason: false, danger: false, who: ADMINS },
+  revoke: { when: ['valid', 'suspended'], reason: true, danger: true, who: ADMINS },
   // The service reissues only a valid one: a suspended one is reinstated first, a revoked one stays.
-  reissue: { when: ['valid'], reason: true, danger: false },
+  reissue: { when: ['valid'], reason: true, danger: false, who: ADMINS },
 };
 
 /** A place in a table row for the error of that row's action (announced at once). */
@@ -160,7 +167,7 @@ export async function certificatesTab({ ctx, cls }) {
   if ('error' in certs) return h('div', {}, h('p', { class: 'notice error', role: 'alert' }, message(certs.error)));
   const list = certs.value;
   const pending = list.items.filter((c) => c.status === 'pending');
-  const bulk = pending.length > 1 ? h('button', { type: 'button', id: 'approve-all' }, t('certs.approve_all', { n: pending.length })) : null;
+  const bulk = pending.length > 1 && APPROVERS.includes(role() || '') ? h('button', { type: 'button', id: 'approve-all' }, t('certs.approve_all', { n: pending.length })) : null;
   bulk?.addEventListener('click', () => busy(bulk, async () => {
     try {
       /** @type {import('../types.js').BulkApproveOut} */
@@ -179,7 +186,7 @@ export async function certificatesTab({ ctx, cls }) {
       h('td', { 'data-label': t('roster.status') }, h('span', {}, badge('cert_status', cert.status), cert.reason ? h('span', { class: 'muted' }, ` ${cert.reason}`) : null)),
       h('td', { 'data-label': t('cert.issued_on') }, formatDate(cert.issued_on)),
       h('td', {}, h('div', { class: 'row' }, Object.keys(ACTIONS)
-        .filter((name) => ACTIONS[name].when.includes(cert.status))
+        .filter((name) => ACTIONS[name].when.includes(cert.status) && ACTIONS[name].who.includes(role() || ''))
         .map((name) => actionButton(ctx, cert, name, errorBox))), errorBox));
   });
   return h('div', { class: 'stack' },

@@ -1,0 +1,50 @@
+"""Four-eyes issuance: who releases, who approves, who may undo a certificate.
+
+A trainer releases results; a second staff member (an admin or an examiner) who does not teach
+the class approves before anything is signed. Single-step issuance is a per-course choice for
+training certificates only. Trainers may suspend; only an admin reinstates, revokes or reissues.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from shared.errors import Forbidden, InvalidState
+from shared.events.catalog import CourseInfo
+
+APPROVERS = ("admin", "examiner")
+ADMIN_ONLY = ("revoke", "reinstate", "reissue")
+
+
+def single_step(course: CourseInfo) -> bool:
+    """Tell whether a passing result is issued at once (training certificates, when allowed)."""
+    return course.issue_policy == "auto" and course.certificate_kind == "training"
+
+
+def effective_policy(course: CourseInfo) -> Literal["auto", "approval"]:
+    """Return the policy that applies: anything but an allowed single step needs approval."""
+    return "auto" if single_step(course) else "approval"
+
+
+def check_approver(role: str, user_id: UUID, trainer_ids: list[UUID]) -> None:
+    """Raise Forbidden unless this person may approve the certificates of a class so taught."""
+    if user_id in trainer_ids:
+        raise Forbidden("a trainer of the class cannot approve its certificates",
+                        code="approver_is_class_trainer")
+    if role not in APPROVERS:
+        raise Forbidden("only an examiner or an admin approves certificates",
+                        code="approver_role_required")
+
+
+def check_identity_confirmed(unconfirmed_changes: int) -> None:
+    """Raise InvalidState while the holder's name or ID changed without an admin's confirmation."""
+    if unconfirmed_changes:
+        raise InvalidState("the holder's name or ID changed after enrolment; an admin confirms "
+                           "the change first", code="identity_change_unconfirmed")
+
+
+def check_admin_only(action: str, role: str) -> None:
+    """Raise Forbidden when anyone but an admin reinstates, revokes or reissues."""
+    if action in ADMIN_ONLY and role != "admin":
+        raise Forbidden(f"only an admin may {action} a certificate", code="admin_only")
