@@ -9,7 +9,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.certification.domain.public import RevokeCategory
-from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
+from shared.events.catalog import (
+    ClassTrainersChanged,
+    EnrollmentCompleted,
+    TraineeIdentityReviewed,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,20 @@ class RecordClassTrainers:
     def from_event(cls, event: ClassTrainersChanged) -> RecordClassTrainers:
         """Translate the enrollment service's event."""
         return cls(class_id=event.class_id, trainer_ids=tuple(event.trainer_ids), seq=event.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordIdentityReview:
+    """Remember how many of a holder's identity changes await an admin's confirmation."""
+
+    user_id: UUID
+    unconfirmed: int
+    seq: int
+
+    @classmethod
+    def from_event(cls, event: TraineeIdentityReviewed) -> RecordIdentityReview:
+        """Translate the enrollment service's event."""
+        return cls(user_id=event.user_id, unconfirmed=event.unconfirmed, seq=event.seq)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from services.certification import handlers
-from services.certification.commands import RecordClassTrainers, RecordResult
+from services.certification.commands import (
+    RecordClassTrainers,
+    RecordIdentityReview,
+    RecordResult,
+)
 from services.certification.deps import Deps
 from shared.errors import DomainError, PermanentFailure
-from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
+from shared.events.catalog import (
+    ClassTrainersChanged,
+    EnrollmentCompleted,
+    TraineeIdentityReviewed,
+)
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
 # A result is a full snapshot of the enrolment's outcome: the newest version alone decides.
@@ -24,6 +32,11 @@ TRAINERS_ORDERING = (
     "By `seq` per class (the full list of trainers). A larger seq replaces the list at once; "
     "an equal or older one arriving later is ignored. A gap is not waited for: each list is "
     "complete."
+)
+
+REVIEW_ORDERING = (
+    "By `seq` per trainee (the count of unconfirmed changes). A larger seq replaces the count at "
+    "once; an equal or older one arriving later is ignored."
 )
 
 
@@ -45,3 +58,11 @@ async def on_class_trainers_changed(
 ) -> None:
     """Remember who may manage the class's certificates."""
     await handlers.record_class_trainers(RecordClassTrainers.from_event(event), uow=ctx.uow)
+
+
+@subscriptions.on(TraineeIdentityReviewed, ordering=REVIEW_ORDERING)
+async def on_trainee_identity_reviewed(
+    event: TraineeIdentityReviewed, ctx: HandlerContext[Deps]
+) -> None:
+    """Hold or free approval of the trainee's certificates."""
+    await handlers.record_identity_review(RecordIdentityReview.from_event(event), uow=ctx.uow)

@@ -135,6 +135,9 @@ class UpdateProfile(Request):
     id_number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_no_nul)] | None = (
         None
     )
+    change_reason: ShortText | None = Field(
+        None, description="why the name or ID changes (recorded when enrolled: an administrator "
+        "confirms the change before a certificate is approved)")
 
     @model_validator(mode="after")
     def _id_pair(self) -> Self:

@@ -192,6 +192,18 @@ class ClassTrainersChanged(Event):
     seq: int = Field(ge=1)
 
 
+@event("trainee.identity_reviewed", 1, aggregate="user_id")
+class TraineeIdentityReviewed(Event):
+    """A trainee's name or ID changed after enrolment (`unconfirmed` > 0), or an administrator
+    confirmed every such change (`unconfirmed` 0); a later `seq` wins.
+
+    Certification approves none of the trainee's certificates while `unconfirmed` > 0."""
+
+    user_id: UUID
+    unconfirmed: int = Field(ge=0)
+    seq: int = Field(ge=1)
+
+
 # --- certification ------------------------------------------------------------------------
 
 

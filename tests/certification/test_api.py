@@ -8,8 +8,10 @@ from uuid import UUID
 
 import pytest
 
+from services.certification import handlers
+from services.certification.commands import RecordIdentityReview
 from shared.ids import new_id
-from shared.web.keys import POOL
+from shared.web.keys import POOL, UOW
 from tests.certification.conftest import CertApp
 from tests.certification.factories import BASE_URL, completed
 
@@ -411,3 +413,33 @@ async def test_the_openapi_document_describes_the_contract(cert_app: CertApp) ->
         assert path in paths, path
     assert paths["/api/v1/certificates/{certificate_id}/revoke"]["post"]["x-roles"] == [
         "admin", "trainer"]
+
+
+async def _review(cert: CertApp, holder: UUID, unconfirmed: int, seq: int) -> None:
+    """Apply enrollment's TraineeIdentityReviewed through the real handler."""
+    async with cert.app[UOW]() as uow:
+        await handlers.record_identity_review(
+            RecordIdentityReview(user_id=holder, unconfirmed=unconfirmed, seq=seq), uow=uow)
+
+
+async def test_a_holders_unconfirmed_name_or_id_change_blocks_approval_until_confirmed(
+    cert_app: CertApp,
+) -> None:
+    certificate, holder = await _pending(cert_app, new_id())
+    await _review(cert_app, holder, unconfirmed=1, seq=5)
+    await _review(cert_app, holder, unconfirmed=0, seq=4)  # older: ignored
+    examiner = cert_app.auth(new_id(), "examiner")
+    before = await _unchanged(cert_app)
+    url = f"/api/v1/certificates/{certificate}/approve"
+    held = await cert_app.client.post(url, headers=examiner)
+    assert held.status == 409
+    assert (await held.json())["code"] == "identity_change_unconfirmed"
+    assert await _unchanged(cert_app) == before
+    # A single-step course holds the certificate of such a holder too.
+    await cert_app.record(completed(user_id=holder, policy="auto"))
+    statuses = await cert_app.app[POOL].fetch(
+        "SELECT status FROM certificates WHERE holder_user_id = $1", holder)
+    assert sorted(r["status"] for r in statuses) == ["pending", "pending"]
+    await _review(cert_app, holder, unconfirmed=0, seq=6)  # an admin confirmed
+    approved = await cert_app.client.post(url, headers=examiner)
+    assert (approved.status, (await approved.json())["status"]) == (200, "valid")

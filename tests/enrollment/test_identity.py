@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jwt
 import pytest
 
@@ -278,3 +280,53 @@ async def test_courses_need_approval_by_default_and_one_step_only_for_training(
             "code": f"BAD-{code[:8]}", "title_zh": "育婴员", "title_en": "Childcare",
             "category": "care", "level": 4, "required_hours": 8, **fields})
         assert (refused.status, refused.body["code"]) == (422, code)
+
+
+async def test_an_enrolled_trainees_name_or_id_change_is_recorded_until_an_admin_confirms_it(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    user_id, token = await svc.add_user(name="张小三")
+    set_id = {"id_type": "resident_id", "id_number": "11010519491231002X"}
+    assert (await svc.call("PATCH", "/api/v1/me", token=token, json_body=set_id)).status == 200
+    klass = await svc.create_class(admin)
+    assert (await svc.enrol(token, klass["id"])).status == 201
+    changed = await svc.call("PATCH", "/api/v1/me", token=token, json_body={
+        "name": "张晓三", "change_reason": "改名，户口本已更新"})
+    assert changed.status == 200
+    # Resending the same ID number is not a change; a different one is.
+    assert (await svc.call("PATCH", "/api/v1/me", token=token, json_body=set_id)).status == 200
+    other_id = {"id_type": "resident_id", "id_number": "110105199001011232"}
+    assert (await svc.call("PATCH", "/api/v1/me", token=token, json_body=other_id)).status == 200
+    listed = await svc.call("GET", "/api/v1/identity-changes", token=admin)
+    mine = [c for c in listed.body["items"] if c["user_id"] == str(user_id)]
+    assert [(c["fields"], c["reason"], c["changed_by"], c["changed_by_role"]) for c in mine] == [
+        (["id_number"], None, str(user_id), "trainee"),
+        (["name"], "改名，户口本已更新", str(user_id), "trainee")]
+    assert all(c["confirmed_at"] is None for c in mine)
+    assert (await svc.call("GET", "/api/v1/identity-changes", token=token)).status == 403
+
+    def reviews(events: list[dict[str, Any]]) -> list[int]:
+        return [e["data"]["unconfirmed"] for e in events
+                if e["type"] == "trainee.identity_reviewed"]
+
+    assert reviews(await svc.events(user_id)) == [1, 2]
+    confirmed = await svc.call("POST", f"/api/v1/users/{user_id}/identity-changes/confirm",
+                               token=admin)
+    assert (confirmed.status, confirmed.body["confirmed"]) == (200, 2)
+    assert reviews(await svc.events(user_id)) == [1, 2, 0]
+    again = await svc.call("POST", f"/api/v1/users/{user_id}/identity-changes/confirm",
+                           token=admin)
+    assert again.body["confirmed"] == 0
+    assert reviews(await svc.events(user_id)) == [1, 2, 0]
+    pending = await svc.call("GET", "/api/v1/identity-changes", token=admin)
+    assert str(user_id) not in {c["user_id"] for c in pending.body["items"]}
+
+
+async def test_a_name_change_before_any_enrolment_needs_no_confirmation(svc: Service) -> None:
+    user_id, token = await svc.add_user(name="李四")
+    assert (await svc.call("PATCH", "/api/v1/me", token=token,
+                           json_body={"name": "李思"})).status == 200
+    admin = await svc.admin_token()
+    listed = await svc.call("GET", "/api/v1/identity-changes?unconfirmed=false", token=admin)
+    assert str(user_id) not in {c["user_id"] for c in listed.body["items"]}

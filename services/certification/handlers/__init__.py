@@ -7,7 +7,10 @@ from services.certification.handlers.issuing import (
     record_result,
 )
 from services.certification.handlers.lifecycle import change_status, reissue
-from services.certification.handlers.trainers import record_class_trainers
+from services.certification.handlers.trainers import (
+    record_class_trainers,
+    record_identity_review,
+)
 
 __all__ = [
     "approve",
@@ -15,6 +18,7 @@ __all__ = [
     "change_status",
     "issue_for_result",
     "record_class_trainers",
+    "record_identity_review",
     "record_result",
     "reissue",
 ]

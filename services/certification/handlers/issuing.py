@@ -7,7 +7,11 @@ from uuid import UUID
 
 from services.certification.commands import ApproveCertificates, IssueForResult, RecordResult
 from services.certification.deps import Deps
-from services.certification.domain.approval import effective_policy, single_step
+from services.certification.domain.approval import (
+    check_identity_confirmed,
+    effective_policy,
+    single_step,
+)
 from services.certification.domain.certificate import Decision, Live, check_transition, decide
 from services.certification.domain.codes import new_code
 from services.certification.handlers.events import event_fields, issued_event
@@ -17,7 +21,7 @@ from services.certification.handlers.permissions import (
     role_of,
 )
 from services.certification.handlers.signing import issue_fields, issued_row
-from services.certification.repository import audit, certificates, results
+from services.certification.repository import audit, certificates, identity_reviews, results
 from services.certification.repository.certificates import CertificateRow
 from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound
@@ -41,7 +45,10 @@ async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> De
     # A first result has no certificate yet: every certificate follows a recorded result.
     live = None if first else await certificates.lock_live(uow.conn, result.enrollment_id)
     state = Live(live.status, live.revocation_kind) if live else None  # type: ignore[arg-type]
-    decision = decide(state, passed=result.passed, policy=effective_policy(result.course))
+    policy = effective_policy(result.course)
+    if policy == "auto" and await identity_reviews.unconfirmed(uow.conn, result.trainee.user_id):
+        policy = "approval"  # a changed name or ID waits for an admin, then for an approver
+    decision = decide(state, passed=result.passed, policy=policy)
     if decision is Decision.ISSUE:
         await issue_new(uow, deps, result, live, actor=None)
     elif decision is Decision.HOLD:
@@ -152,6 +159,7 @@ async def _approve(
         raise NotFound("no such certificate")
     await require_approver(uow.conn, actor, class_id=row.class_id, fallback=row.trainer_ids)
     check_transition("approve", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
+    check_identity_confirmed(await identity_reviews.unconfirmed(uow.conn, row.holder_user_id))
     return await approve_row(uow, deps, row, actor=actor)
 
 
@@ -186,6 +194,9 @@ async def _issue_for_result(
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
     live = await certificates.lock_live(uow.conn, cmd.enrollment_id)
+    if live is None or live.status in ("withdrawn", "pending"):
+        unconfirmed = await identity_reviews.unconfirmed(uow.conn, result.trainee.user_id)
+        check_identity_confirmed(unconfirmed)
     if live is None or live.status == "withdrawn":
         return await issue_new(uow, deps, result, live, actor=actor)
     if live.status == "pending":

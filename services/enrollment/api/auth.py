@@ -10,10 +10,13 @@ from services.enrollment.commands import (
     UpdateProfile,
     UpdateUser,
 )
-from services.enrollment.handlers import identity
+from services.enrollment.handlers import identity, identity_changes
 from services.enrollment.views import users as views
 from services.enrollment.views.models import (
+    ConfirmedOut,
     CreatedOut,
+    IdentityChangeList,
+    IdentityChangeQuery,
     OtpOut,
     ProfileOut,
     TokenOut,
@@ -78,3 +81,20 @@ async def update_user(req: ApiRequest[UpdateUser, None]) -> UserOut:
     """Record a user's trade union membership (it opens union-only classes)."""
     return await identity.update_user(req.path_uuid("user_id"), req.body, deps=deps(req),
                                       actor=req.user)
+
+
+@routes.get("/api/v1/identity-changes", query=IdentityChangeQuery, response=IdentityChangeList,
+            roles=ADMIN, tags=TAGS)
+async def list_identity_changes(req: ApiRequest[None, IdentityChangeQuery]) -> IdentityChangeList:
+    """List enrolled trainees' name/ID changes (who, when, why); unconfirmed ones by default."""
+    return await identity_changes.list_identity_changes(
+        deps(req), unconfirmed_only=req.query.unconfirmed)
+
+
+@routes.post("/api/v1/users/{user_id}/identity-changes/confirm", response=ConfirmedOut,
+             roles=ADMIN, tags=TAGS, extra_statuses=(404,))
+async def confirm_identity_changes(req: ApiRequest[None, None]) -> ConfirmedOut:
+    """Confirm a trainee's name/ID changes: their certificates may be approved again."""
+    count = await identity_changes.confirm_identity_changes(
+        req.path_uuid("user_id"), deps=deps(req), actor=req.user)
+    return ConfirmedOut(confirmed=count)

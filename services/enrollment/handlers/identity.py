@@ -30,7 +30,7 @@ from services.enrollment.domain.identity import (
     normalise_id_number,
 )
 from services.enrollment.domain.phones import normalise_phone
-from services.enrollment.handlers import passwords
+from services.enrollment.handlers import identity_changes, passwords
 from services.enrollment.repository import users as repo
 from services.enrollment.views import users as views
 from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
@@ -191,7 +191,16 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
         changes.pop("id_type")  # the type alone changes nothing without its number
 
     async def work(uow: UnitOfWork) -> None:
+        before = await repo.user_by_id(uow.conn, actor.user_id)
+        reason = changes.pop("change_reason", None)
         await repo.update_profile(uow.conn, actor.user_id, changes, deps.clock.now())
+        if before is not None:
+            old = before["id_number_encrypted"]
+            await identity_changes.record_identity_change(
+                uow, dict(before), changes, actor=actor, reason=reason, now=deps.clock.now(),
+                old_number=deps.ciphers.open(old) if old else None,
+                new_number=deps.ciphers.open(changes["id_number_encrypted"])
+                if "id_number_encrypted" in changes else None)
 
     await in_transaction(deps.uows, work)
     return await get_profile(deps=deps, actor=actor)

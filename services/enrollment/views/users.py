@@ -8,7 +8,14 @@ import asyncpg
 
 from services.enrollment.views.catalogue import like_pattern
 from services.enrollment.views.cursor import decode_cursor, encode_cursor
-from services.enrollment.views.models import ProfileOut, UserList, UserOut, UserQuery
+from services.enrollment.views.models import (
+    IdentityChangeList,
+    IdentityChangeOut,
+    ProfileOut,
+    UserList,
+    UserOut,
+    UserQuery,
+)
 from shared.db import Conn
 from shared.errors import ValidationFailed
 from shared.masking import mask_phone
@@ -64,3 +71,19 @@ async def list_users(conn: Conn | asyncpg.Pool, query: UserQuery) -> UserList:
         items=[_user_out(r) for r in page],
         next_cursor=encode_cursor(page[-1]["id"]) if len(rows) > query.limit else None,
     )
+
+
+async def identity_changes(
+    conn: Conn | asyncpg.Pool, *, unconfirmed_only: bool, limit: int = 200
+) -> IdentityChangeList:
+    """Return recorded name/ID changes, newest first, with the trainee's current name."""
+    rows = await conn.fetch(
+        """SELECT c.*, u.name AS user_name FROM identity_changes c
+           JOIN users u ON u.id = c.user_id
+           WHERE NOT $1 OR c.confirmed_at IS NULL ORDER BY c.changed_at DESC, c.id DESC LIMIT $2""",
+        unconfirmed_only, limit)
+    return IdentityChangeList(items=[IdentityChangeOut(
+        id=r["id"], user_id=r["user_id"], user_name=r["user_name"], fields=list(r["fields"]),
+        reason=r["reason"], changed_by=r["changed_by"], changed_by_role=r["changed_by_role"],
+        changed_at=r["changed_at"], confirmed_by=r["confirmed_by"],
+        confirmed_at=r["confirmed_at"]) for r in rows])

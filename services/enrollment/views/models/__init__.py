@@ -29,7 +29,10 @@ from services.enrollment.views.models.enrollment import (
     ResultOut,
 )
 from services.enrollment.views.models.identity import (
+    ConfirmedOut,
     CreatedOut,
+    IdentityChangeList,
+    IdentityChangeOut,
     OtpOut,
     ProfileOut,
     TokenOut,
@@ -41,6 +44,7 @@ from services.enrollment.views.models.queries import (
     ClassQuery,
     CourseQuery,
     ExportQuery,
+    IdentityChangeQuery,
     Query,
     UserQuery,
 )
@@ -51,6 +55,7 @@ __all__ = [
     "ClassList",
     "ClassOut",
     "ClassQuery",
+    "ConfirmedOut",
     "CourseBrief",
     "CourseList",
     "CourseOut",
@@ -61,6 +66,9 @@ __all__ = [
     "EnrolmentOut",
     "ExportQuery",
     "HistoryEntry",
+    "IdentityChangeList",
+    "IdentityChangeOut",
+    "IdentityChangeQuery",
     "ImportOut",
     "ImportRowOut",
     "OtpOut",

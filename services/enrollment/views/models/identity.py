@@ -76,3 +76,30 @@ class CreatedOut(Out):
     """The id of what was created."""
 
     id: UUID
+
+
+class IdentityChangeOut(Out):
+    """A change to an enrolled trainee's name or ID: who, when, why; confirmed or not."""
+
+    id: UUID
+    user_id: UUID
+    user_name: str = Field(description="the trainee's name now")
+    fields: list[str] = Field(description="name and/or id_number")
+    reason: str | None
+    changed_by: UUID
+    changed_by_role: str
+    changed_at: datetime
+    confirmed_by: UUID | None
+    confirmed_at: datetime | None
+
+
+class IdentityChangeList(Out):
+    """Recorded identity changes, newest first."""
+
+    items: list[IdentityChangeOut]
+
+
+class ConfirmedOut(Out):
+    """How many changes an administrator confirmed."""
+
+    confirmed: int

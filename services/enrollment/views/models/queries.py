@@ -65,3 +65,9 @@ class ExportQuery(Query):
     lang: Literal["zh-CN", "en"] = Field(
         "zh-CN", description="headers and values in Chinese (default) or English, as ?lang=en "
         "of the verification page")
+
+
+class IdentityChangeQuery(Query):
+    """Which recorded identity changes (administrators)."""
+
+    unconfirmed: bool = True
