@@ -320,7 +320,7 @@ def pdf_ms(count: int, font_file: str) -> float:
     """Return the mean ms to render one certificate."""
     font = pdf.font_name(font_file, 0)
     printed = pdf.PrintedCertificate(
-        locale="zh-CN", holder_name="张小三", id_type="resident_id",
+        locale="zh-CN", kind="skill_level", holder_name="张小三", id_type="resident_id",
         id_number="460100199001011234", occupation="育婴员", work_type="育婴员", level=4,
         level_name="四级/中级工", course_title="育婴员", hours=None,
         number="S000036000123264000042", issued_on=date(2026, 3, 10),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
@@ -120,6 +121,17 @@ class NumberLookupBody(Body):
 
     number: str = Field(min_length=1, max_length=40)
     name: str | None = Field(None, max_length=100, description="required: the holder's name")
+
+
+class HeldCertificateBody(Body):
+    """A skill certificate issued elsewhere that its holder records here."""
+
+    number: str = Field(min_length=16, max_length=30,
+                        description="22 characters (Y/S + 21 digits) or a legacy 16-digit number")
+    occupation: str = Field(min_length=1, max_length=100)
+    level: int | None = Field(None, ge=1, le=5, description="checked against the level digit")
+    issued_on: date | None = None
+    issuer: str | None = Field(None, max_length=200)
 
 
 class OptionalReasonBody(Body):

@@ -19,12 +19,16 @@ class Settings(ServiceSettings):
     # The issuing organisation, printed on certificates and named in credentials.
     org_name: str = "匠心职业技能评价中心"
     org_name_en: str = "Jiangxin Vocational Skills Centre"
-    # An assessment body issues national 22-character numbers; others use the internal format.
+    # A registered evaluation organisation (评价机构, filed with the human-resources authorities)
+    # issues skill-level certificates with national 22-character numbers: its kind (Y/S),
+    # organisation code (agency_code), province, site and the levels it is filed for. Training
+    # certificates always take the internal format, which never looks national.
     assessment_body: bool = False
     assessment_kind: Literal["Y", "S"] = "S"
     agency_code: str = Field("0000", pattern=r"^\d{4}$")
     province_code: str = Field("36", pattern=r"^\d{2}$")
     site_code: str = Field("000001", pattern=r"^\d{6}$")
+    filed_levels: tuple[int, ...] = Field((1, 2, 3, 4, 5), min_length=1)
     internal_number_prefix: str = Field("JX", pattern=r"^[A-Z]{1,6}$")
     # Where public verification, status lists and the DID document read: a streaming replica
     # of database_url (CloudNativePG's `-ro` service; deploy/local/pg-replica.sh locally).

@@ -15,10 +15,9 @@ from services.certification.credentials.did import did_web
 from services.certification.credentials.keys import KeyRing
 from services.certification.credentials.status_list import SignedLists
 from services.certification.domain.numbers import (
-    AssessmentBodyNumbers,
     InternalNumbers,
+    KindNumbers,
     NationalNumbers,
-    NumberGenerator,
 )
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -38,7 +37,7 @@ class Deps:
     clock: Clock
     keys: KeyRing  # filled on start and refreshed (jobs.py)
     signing_secret: Fernet  # opens the signing keys stored in the database
-    numbers: NumberGenerator
+    numbers: KindNumbers
     did: str
     base_url: str
     org_name: str
@@ -100,14 +99,15 @@ def build_deps(
     )
 
 
-def number_generator(settings: Settings) -> NumberGenerator:
-    """Return the national generator for an assessment body, the internal one otherwise."""
+def number_generator(settings: Settings) -> KindNumbers:
+    """Return the numbering: national numbers only for a registered evaluation organisation."""
     internal = InternalNumbers(prefix=settings.internal_number_prefix)
-    if settings.assessment_body:
-        national = NationalNumbers(kind=settings.assessment_kind, agency=settings.agency_code,
-                                   province=settings.province_code, site=settings.site_code)
-        return AssessmentBodyNumbers(national=national, internal=internal)
-    return internal
+    if not settings.assessment_body:
+        return KindNumbers(internal=internal)
+    national = NationalNumbers(kind=settings.assessment_kind, agency=settings.agency_code,
+                               province=settings.province_code, site=settings.site_code)
+    return KindNumbers(internal=internal, national=national,
+                       filed_levels=frozenset(settings.filed_levels))
 
 
 def read_fernet(path: Path, *, create: bool) -> Fernet | None:

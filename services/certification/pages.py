@@ -82,7 +82,7 @@ async def _page(request: web.Request, query: str, *, en: bool,
         else:
             cert = found.model_dump()
             if en:
-                cert["title"] = title_of(found.level, locale="en")
+                cert["title"] = title_of(found.kind or "training", locale="en")
                 cert["level_name"] = level_name(found.level, locale="en")
                 cert["reason"] = reason_label(found.reason_code, en=True)  # type: ignore[arg-type]
             context["cert"] = cert

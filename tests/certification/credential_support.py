@@ -35,7 +35,8 @@ def facts(index: int = 5, *, expires_on: date | None = None) -> vc.CredentialFac
     """Return the facts of one skill certificate."""
     return vc.CredentialFacts(
         certificate_id=UUID(int=index + 1000), number="S000036000123264000042",
-        title_zh="职业技能等级证书", holder_name="张小三", holder_id=UUID(int=5),
+        kind="skill_level", title_zh="职业技能等级证书", holder_name="张小三",
+        holder_id=UUID(int=5),
         course_code="YYY-04", course_title_zh="育婴员",
         course_title_en="Childcare", occupation="育婴员", work_type="育婴员", level=4,
         level_name="四级/中级工", hours=None, issued_at=datetime(2026, 3, 10, 2, tzinfo=UTC),

@@ -443,3 +443,30 @@ async def test_a_holders_unconfirmed_name_or_id_change_blocks_approval_until_con
     await _review(cert_app, holder, unconfirmed=0, seq=6)  # an admin confirmed
     approved = await cert_app.client.post(url, headers=examiner)
     assert (approved.status, (await approved.json())["status"]) == (200, "valid")
+
+
+async def test_a_trainee_records_a_national_skill_certificate_already_held(
+    cert_app: CertApp,
+) -> None:
+    holder = cert_app.auth(new_id(), "trainee")
+    url = "/api/v1/me/held-certificates"
+    national = {"number": "y123436000777263000001", "occupation": "中式烹调师", "level": 3,
+                "issued_on": "2023-06-01", "issuer": "某市职业技能鉴定中心"}
+    first = await cert_app.client.post(url, json=national, headers=holder)
+    assert first.status == 201
+    legacy = {"number": "3601012008000123", "occupation": "育婴员"}
+    assert (await cert_app.client.post(url, json=legacy, headers=holder)).status == 201
+    again = await cert_app.client.post(url, json=national, headers=holder)
+    assert (again.status, (await again.json())["code"]) == (409, "already_recorded")
+    for bad, code in (({**national, "level": 4}, "numbering_failed"),
+                      ({**national, "number": "JX-2026-L3-000001"}, "invalid_national_number")):
+        refused = await cert_app.client.post(url, json=bad, headers=holder)
+        assert refused.status == 422
+        assert refused.content_type == "application/problem+json"
+        assert (await refused.json())["code"] == code
+    listed = await (await cert_app.client.get(url, headers=holder)).json()
+    assert [(i["number"], i["format"]) for i in listed["items"]] == [
+        ("Y123436000777263000001", "national"), ("3601012008000123", "legacy")]
+    other = await (await cert_app.client.get(
+        url, headers=cert_app.auth(new_id(), "trainee"))).json()
+    assert other["items"] == []

@@ -21,11 +21,13 @@ from services.certification.domain.certificate import (
 from services.certification.domain.codes import ALPHABET, CODE_LENGTH, new_code, normalise_code
 from services.certification.domain.numbers import (
     NATIONAL_RE,
-    AssessmentBodyNumbers,
     InternalNumbers,
+    KindNumbers,
     NationalNumbers,
     NumberingError,
     looks_like_number,
+    looks_national,
+    validate_held,
     validate_national,
 )
 from services.certification.domain.ratelimit import TokenBuckets
@@ -87,11 +89,52 @@ def test_internal_numbers_mark_the_level_or_none_for_training() -> None:
 
 
 def test_an_assessment_body_numbers_training_certificates_in_the_internal_format() -> None:
-    numbers = AssessmentBodyNumbers(national=NATIONAL, internal=InternalNumbers("JX"))
-    training = numbers.counter(year=2026, level=None)
+    numbers = KindNumbers(internal=InternalNumbers("JX"), national=NATIONAL)
+    training = numbers.counter(kind="training", year=2026, level=None)
     assert numbers.format(training, 5) == "JX-2026-000005"
-    skill = numbers.counter(year=2026, level=2)
+    leveled = numbers.counter(kind="training", year=2026, level=4)
+    assert numbers.format(leveled, 5) == "JX-2026-L4-000005"
+    skill = numbers.counter(kind="skill_level", year=2026, level=2)
     assert numbers.format(skill, 5) == "S00003600012326" + "2" + "000005"
+
+
+def test_only_a_registered_organisation_issues_national_numbers_for_its_filed_levels() -> None:
+    unregistered = KindNumbers(internal=InternalNumbers("JX"))
+    with pytest.raises(NumberingError) as refused:
+        unregistered.counter(kind="skill_level", year=2026, level=4)
+    assert refused.value.code == "not_assessment_body"
+    filed = KindNumbers(internal=InternalNumbers("JX"), national=NATIONAL,
+                        filed_levels=frozenset({5, 4}))
+    with pytest.raises(NumberingError) as unfiled:
+        filed.counter(kind="skill_level", year=2026, level=3)
+    assert unfiled.value.code == "level_not_filed"
+    assert filed.format(filed.counter(kind="skill_level", year=2026, level=4), 1)[15] == "4"
+
+
+@pytest.mark.parametrize("prefix", ["JX", "S", "Y", "SYS", "ABCDEF"])
+def test_our_own_numbers_never_look_national_whatever_the_prefix(prefix: str) -> None:
+    numbers = KindNumbers(internal=InternalNumbers(prefix))
+    for level in (None, 1, 5):
+        for serial in (1, 999_999, 1_000_000):
+            number = numbers.format(numbers.counter(kind="training", year=2026, level=level),
+                                    serial)
+            assert not looks_national(number), number
+            assert not NATIONAL_RE.match(number)
+
+
+def test_the_validator_accepts_national_numbers_issued_elsewhere_and_legacy_ones() -> None:
+    assert validate_held("Y123436000777263000001") == "national"
+    assert validate_held(" s000036000123264000042 ", level=4) == "national"
+    assert validate_held("3601012008000123") == "legacy"
+    for bad, code in (("JX-2026-000001", "invalid_national_number"),
+                      ("S00003600012326400004", "invalid_national_number"),
+                      ("S000036000123266000042", "numbering_failed"),
+                      ("S000036000123264000000", "numbering_failed")):
+        with pytest.raises(NumberingError) as refused:
+            validate_held(bad)
+        assert refused.value.code == code, bad
+    with pytest.raises(NumberingError):
+        validate_held("S000036000123264000042", level=3)
 
 
 def test_codes_use_the_unambiguous_alphabet_and_forgive_typing_slips() -> None:

@@ -6,6 +6,7 @@ status lists and their own signatures and validUntil)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
@@ -58,32 +59,48 @@ async def served(
     """The certification service at https://localhost:<port>, its CA trusted by urllib."""
     namespace = unique_name("jxcert").replace("_", "-")
     async with https_cert_app(
-        lambda base: settings_for(pg_dsn, namespace, cert_keys, public_base_url=base),
+        # A registered evaluation organisation: it issues both kinds of certificate.
+        lambda base: settings_for(pg_dsn, namespace, cert_keys, public_base_url=base,
+                                  assessment_body=True),
         issuer, tmp_path,
     ) as cert:
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
         yield cert
 
 
-async def _issue(cert: CertApp) -> tuple[str, str, Any]:
-    """Issue one certificate; return (certificate id, its credential, a trainer's headers)."""
+async def _issue(cert: CertApp, kind: str = "training") -> tuple[str, str, Any]:
+    """Issue one certificate (a skill-level one approved by an examiner through the API);
+    return (certificate id, its credential, a trainer's headers)."""
     holder, trainer = new_id(), new_id()
-    await cert.record(completed(user_id=holder, trainer_ids=[trainer], pii=cert.pii))
+    await cert.record(completed(user_id=holder, trainer_ids=[trainer], pii=cert.pii,
+                                kind=kind))  # type: ignore[arg-type]
     [item] = (await (await cert.client.get(
         "/api/v1/me/certificates", headers=cert.auth(holder, "trainee"))).json())["items"]
+    if item["status"] == "pending":
+        approved = await cert.client.post(f"/api/v1/certificates/{item['id']}/approve",
+                                          headers=cert.auth(new_id(), "examiner"))
+        assert approved.status == 200
     token = (await (await cert.client.get(
         f"/api/v1/certificates/{item['id']}/credential",
         headers=cert.auth(holder, "trainee"))).json())["credential"]
     return item["id"], token, cert.auth(trainer, "trainer")
 
 
+@pytest.mark.parametrize(("kind", "achievement_type", "number"), [
+    ("training", "Certificate", r"^JX-\d{4}-L4-\d{6}$"),
+    ("skill_level", "Certification", r"^S\d{21}$"),
+])
 async def test_ob3_verifier_accepts_our_credential_and_checks_its_signed_status_lists(
-    served: CertApp,
+    served: CertApp, kind: str, achievement_type: str, number: str,
 ) -> None:
-    certificate_id, token, trainer = await _issue(served)
+    certificate_id, token, trainer = await _issue(served, kind)
     credential = await asyncio.to_thread(ob3_verify, token)
     assert credential.issuer.id == served.app[DEPS].did
     assert credential.id == f"urn:uuid:{certificate_id}"
+    claims = vc.unverified_claims(token)
+    achievement = claims["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == achievement_type
+    assert re.match(number, claims["name"].split()[-1])
 
     await served.client.post(f"/api/v1/certificates/{certificate_id}/suspend",
                              json={"reason": "核查"}, headers=trainer)
@@ -93,10 +110,11 @@ async def test_ob3_verifier_accepts_our_credential_and_checks_its_signed_status_
     assert "'revocation' is set" in await refused(token)
 
 
+@pytest.mark.parametrize("kind", ["training", "skill_level"])
 async def test_ob3_verifier_refuses_a_tampered_and_a_wrongly_keyed_credential(
-    served: CertApp,
+    served: CertApp, kind: str,
 ) -> None:
-    _, token, _ = await _issue(served)
+    _, token, _ = await _issue(served, kind)
     header, _payload, signature = token.split(".")
     claims = vc.unverified_claims(token)
     altered = vc.sign({**claims, "name": "高级技师 S0000"}, served.app[DEPS].keys.signing_key(),

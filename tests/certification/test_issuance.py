@@ -10,7 +10,10 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from services.certification import handlers
 from services.certification.domain.numbers import validate_national
+from services.certification.keys import DEPS
+from shared.auth import Principal
 from shared.ids import new_id
 from shared.web.keys import POOL
 from tests.certification.conftest import CertApp, MakeApp
@@ -121,13 +124,22 @@ async def test_approval_policy_holds_then_a_failed_correction_withdraws_then_pas
     assert await _events(cert_app) == []  # nothing public happened yet
 
 
-async def test_national_numbers_are_valid_and_never_collide_under_200_concurrent_issues(
+async def _approve_all(cert: CertApp) -> None:
+    """Approve every pending certificate at once, as an examiner teaching none of the classes."""
+    examiner = Principal(user_id=new_id(), role="examiner")
+    pending = await cert.app[POOL].fetch("SELECT id FROM certificates WHERE status = 'pending'")
+    await asyncio.gather(*(handlers.approve(r["id"], deps=cert.app[DEPS], actor=examiner)
+                           for r in pending))
+
+
+async def test_national_numbers_are_valid_and_never_collide_under_200_concurrent_approvals(
     make_cert_app: MakeApp,
 ) -> None:
     cert = await make_cert_app(assessment_body=True, assessment_kind="Y", agency_code="1234",
                                province_code="36", site_code="000777", db_pool_max=10)
-    events = [completed(level=3) for _ in range(200)]
+    events = [completed(level=3, kind="skill_level") for _ in range(200)]
     await asyncio.gather(*(cert.record(e) for e in events))
+    await _approve_all(cert)
     rows = await cert.app[POOL].fetch("SELECT number, issued_on FROM certificates")
     numbers = [r["number"] for r in rows]
     assert len(numbers) == 200 == len(set(numbers))
@@ -168,10 +180,43 @@ async def test_an_assessment_body_issues_training_certificates_with_internal_num
     make_cert_app: MakeApp,
 ) -> None:
     cert = await make_cert_app(assessment_body=True)
-    training, skill = completed(level=None), completed(level=5)
-    await cert.record(training)
-    await cert.record(skill)
+    training, leveled = completed(level=None), completed(level=4)
+    skill = completed(level=5, kind="skill_level", policy="auto")  # auto counts for training only
+    for event in (training, leveled, skill):
+        await cert.record(event)
+    assert (await _certificates(cert, skill.enrollment_id))[0]["status"] == "pending"
+    await _approve_all(cert)
     [t] = await _certificates(cert, training.enrollment_id)
+    [t4] = await _certificates(cert, leveled.enrollment_id)
     [s] = await _certificates(cert, skill.enrollment_id)
     assert re.match(r"^JX-\d{4}-000001$", t["number"])
+    assert re.match(r"^JX-\d{4}-L4-000001$", t4["number"])  # a training course at a level
     validate_national(s["number"], level=5)
+
+
+async def test_a_platform_not_registered_never_issues_a_national_number(
+    cert_app: CertApp,
+) -> None:
+    skill = completed(level=4, kind="skill_level")
+    await cert_app.record(skill)
+    [pending] = await _certificates(cert_app, skill.enrollment_id)
+    response = await cert_app.client.post(f"/api/v1/certificates/{pending['id']}/approve",
+                                          headers=cert_app.auth(new_id(), "examiner"))
+    assert response.status == 409
+    assert response.content_type == "application/problem+json"
+    assert (await response.json())["code"] == "not_assessment_body"
+    [still] = await _certificates(cert_app, skill.enrollment_id)
+    assert (still["status"], still["number"], still["credential"]) == ("pending", None, None)
+    assert await _events(cert_app) == []
+
+
+async def test_a_registered_organisation_issues_only_the_levels_it_is_filed_for(
+    make_cert_app: MakeApp,
+) -> None:
+    cert = await make_cert_app(assessment_body=True, filed_levels=(5, 4))
+    skill = completed(level=2, kind="skill_level")
+    await cert.record(skill)
+    [pending] = await _certificates(cert, skill.enrollment_id)
+    response = await cert.client.post(f"/api/v1/certificates/{pending['id']}/approve",
+                                      headers=cert.auth(new_id(), "examiner"))
+    assert (response.status, (await response.json())["code"]) == (409, "level_not_filed")

@@ -26,7 +26,8 @@ URL = f"{BASE_URL}/verify/7Q2M4KX9PA"
 
 def _printed(**changes: Any) -> PrintedCertificate:
     values: dict[str, Any] = {
-        "locale": "zh-CN", "holder_name": "张小三", "id_type": "resident_id",
+        "locale": "zh-CN", "kind": "skill_level", "holder_name": "张小三",
+        "id_type": "resident_id",
         "id_number": "4601**********1234", "occupation": "育婴员", "work_type": "育婴员",
         "level": 4, "level_name": "四级/中级工", "course_title": "育婴员", "hours": 80.0,
         "number": "S000036000123264000042", "issued_on": date(2026, 3, 10),
@@ -54,26 +55,33 @@ def _link_uris(pdf: bytes) -> list[str]:
     return [a.get_object()["/A"]["/URI"] for a in page.get("/Annots", [])]
 
 
-def test_skill_certificate_holds_every_field_in_chinese_and_a_qr_to_verify() -> None:
-    pdf = render(_printed(), font=font_name("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0))
+def test_skill_certificate_follows_the_2022_national_layout_with_a_qr_to_verify() -> None:
+    pdf = render(_printed(work_type=None),
+                 font=font_name("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0))
     text = _text(pdf)
-    for expected in ("职业技能等级证书", "张小三", "居民身份证", "4601**********1234",
-                     "育婴员（育婴员）", "四级/中级工", "S000036000123264000042",
-                     "2026-03-10", "2029-03-09", "匠心职业技能评价中心", URL):
+    for expected in ("职业技能等级证书", "姓", "张小三", "证件类型", "居民身份证", "证件号码",
+                     "4601**********1234", "职业名称", "育婴员", "工", "--", "职业技能等级",
+                     "四级/中级工", "证书编号", "S000036000123264000042", "发证日期：2026-03-10",
+                     "2029-03-09", "发证机构", "匠心职业技能评价中心", "照片",
+                     "jndj.osta.org.cn", "pjjg.osta.org.cn", URL):
         assert expected in text, expected
+    assert "培训课程" not in text
     assert _qr_payloads(pdf) == [URL]
     assert _link_uris(pdf) == [URL]
 
 
 def test_training_certificate_shows_course_and_hours_instead_of_a_level() -> None:
-    pdf = render(_printed(level=None, level_name=None, course_title="礼仪培训", hours=24.0,
-                          work_type=None, expires_on=None),
+    pdf = render(_printed(kind="training", level=None, level_name=None, course_title="礼仪培训",
+                          hours=24.0, work_type=None, expires_on=None,
+                          number="JX-2026-000042"),
                  font=font_name("/nonexistent/font.ttc", 0))
     text = _text(pdf)
     assert "培训合格证书" in text
     assert "礼仪培训" in text
     assert "24" in text
     assert "职业技能等级证书" not in text
+    assert "职业技能等级" not in text
+    assert "osta.org.cn" not in text  # not a national certificate: no national query sites
     assert "（--）" in text
     assert font_name("/nonexistent/font.ttc", 0) == BUILTIN_CJK
     assert _qr_payloads(pdf) == [URL]
@@ -87,9 +95,14 @@ def test_english_layout_for_holders_who_prefer_english() -> None:
     assert "职业技能等级证书" in text
     assert "Certificate No." in text
     assert "Level 4 / Intermediate worker" in text
-    assert "Occupation (type of work)" in text
-    assert "育婴员 (育婴员)" in text
+    assert "Type of work" in text
+    assert "National query" in text
     assert "（" not in text
+    training = _text(render(_printed(locale="en", kind="training", number="JX-2026-L4-000001"),
+                            font=font_name("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0)))
+    assert "Training Certificate" in training
+    assert "Occupation (type of work)" in training
+    assert "育婴员 (育婴员)" in training
 
 
 def test_the_qr_widget_encodes_exactly_the_verification_url() -> None:

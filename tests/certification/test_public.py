@@ -48,7 +48,9 @@ async def test_verify_by_code_shows_status_and_masked_data_only(cert_app: CertAp
         assert body["number"] == item["number"]
         assert body["holder"] == "张*三"
         assert body["id_number"] == "**************1234"  # at most 4 characters shown
-        assert body["level_name"] == "四级/中级工"
+        # A training certificate (the course's kind) states course and hours, not a level.
+        assert (body["kind"], body["title"]) == ("training", "培训合格证书")
+        assert (body["level_name"], body["hours"]) == (None, 80)
         assert body["course"] == "育婴员"
         text = json.dumps(body, ensure_ascii=False)
         assert "张小三" not in text
@@ -318,8 +320,8 @@ async def test_the_public_page_switches_to_english(cert_app: CertApp) -> None:
     item, _, _ = await _issue(cert_app)
     page = await (await cert_app.client.get(f"/verify/{item['code']}?lang=en")).text()
     assert "Valid" in page
-    assert "Level 4 / Intermediate worker" in page
-    assert "Vocational Skill Level Certificate" in page
+    assert "Training Certificate" in page
+    assert "Hours" in page
     assert "张*三" in page
     chinese = await (await cert_app.client.get(f"/verify/{item['code']}")).text()
     assert 'href="/verify/' in chinese
@@ -361,3 +363,32 @@ async def test_the_public_page_writes_the_revocation_reason_with_each_languages_
     assert "请同时输入持证人姓名" in await nameless.text()
     wrong = await cert_app.client.post("/verify", data={**form, "name": "张小四"})
     assert wrong.status == 404
+
+
+async def test_a_skill_level_certificate_reads_as_one_on_the_public_page_and_api(
+    make_cert_app: MakeApp,
+) -> None:
+    from services.certification import handlers
+    from services.certification.keys import DEPS
+    from shared.auth import Principal
+
+    cert = await make_cert_app(assessment_body=True)
+    holder = new_id()
+    await cert.record(completed(user_id=holder, kind="skill_level", pii=cert.pii))
+    [item] = (await (await cert.client.get(
+        "/api/v1/me/certificates", headers=cert.auth(holder, "trainee"))).json())["items"]
+    await handlers.approve(UUID(item["id"]), deps=cert.app[DEPS],
+                           actor=Principal(user_id=new_id(), role="examiner"))
+    [item] = (await (await cert.client.get(
+        "/api/v1/me/certificates", headers=cert.auth(holder, "trainee"))).json())["items"]
+    assert (item["kind"], item["title"], item["level_name"]) == (
+        "skill", "职业技能等级证书", "四级/中级工")
+    body = await (await cert.client.get(f"/api/v1/verify/{item['code']}")).json()
+    assert (body["kind"], body["title"], body["level"], body["hours"]) == (
+        "skill_level", "职业技能等级证书", 4, None)
+    assert len(body["number"]) == 22
+    chinese = await (await cert.client.get(f"/verify/{item['code']}")).text()
+    assert "<dd>四级/中级工</dd>" in chinese
+    english = await (await cert.client.get(f"/verify/{item['code']}?lang=en")).text()
+    assert "Vocational Skill Level Certificate" in english
+    assert "Level 4 / Intermediate worker" in english

@@ -8,14 +8,16 @@ from aiohttp import web
 from pydantic import Field
 
 from services.certification.api.base import ANYONE, STAFF, TAGS, routes
-from services.certification.commands import Body
-from services.certification.handlers import reads
+from services.certification.commands import Body, HeldCertificateBody
+from services.certification.handlers import held, reads
 from services.certification.keys import DEPS
+from services.certification.views import certificates as views
 from services.certification.views.models import (
     AuditList,
     CertificateList,
     CertificateOut,
     CredentialOut,
+    HeldCertificateList,
 )
 from shared.web.api import ApiRequest
 
@@ -82,3 +84,22 @@ async def class_certificates(req: ApiRequest[None, ClassQuery]) -> CertificateLi
     rows = await reads.class_certificates(deps, req.query.class_id, status=req.query.status,
                                           actor=req.user)
     return CertificateList(items=[reads.present(r, deps) for r in rows])
+
+
+@routes.get("/api/v1/me/held-certificates", response=HeldCertificateList, roles=ANYONE,
+            tags=TAGS)
+async def my_held_certificates(req: ApiRequest[None, None]) -> HeldCertificateList:
+    """List the skill certificates from elsewhere the caller recorded."""
+    items = await views.held_certificates(req.app[DEPS].pool, req.user.user_id)
+    return HeldCertificateList(items=items)
+
+
+@routes.post("/api/v1/me/held-certificates", body=HeldCertificateBody,
+             response=HeldCertificateList, status=201, roles=ANYONE, tags=TAGS,
+             extra_statuses=(409,))
+async def record_held_certificate(
+    req: ApiRequest[HeldCertificateBody, None],
+) -> HeldCertificateList:
+    """Record a national skill certificate (22 characters or legacy 16 digits) one holds."""
+    items = await held.record_held(req.body, deps=req.app[DEPS], actor=req.user)
+    return HeldCertificateList(items=items)

@@ -23,6 +23,7 @@ class CredentialFacts:
 
     certificate_id: UUID
     number: str
+    kind: str  # skill_level (职业技能等级证书) or training (培训合格证书)
     title_zh: str
     holder_name: str
     holder_id: UUID | None
@@ -61,11 +62,14 @@ def _identifiers(facts: CredentialFacts) -> list[dict[str, Any]]:
 
 def build_credential(facts: CredentialFacts) -> dict[str, Any]:
     """Return the OpenBadgeCredential of a certificate."""
-    level = f"L{facts.level}" if facts.level else "T"
+    skill = facts.kind == "skill_level"
+    level = f"L{facts.level}" if skill and facts.level else "T"
     achievement: dict[str, Any] = {
         "id": f"{facts.base_url}/achievements/{facts.course_code}-{level}",
         "type": ["Achievement"],
-        "achievementType": "Certification" if facts.level else "Certificate",
+        # OB 3.0's vocabulary: a Certification is awarded by an assessment against a standard
+        # (the national skill level); a Certificate attests completing a course.
+        "achievementType": "Certification" if skill else "Certificate",
         "name": " ".join(x for x in (facts.course_title_zh, facts.level_name) if x),
         "description": facts.title_zh,
         "criteria": {"narrative": f"{facts.occupation}（{facts.work_type or '--'}）"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.certification.domain.numbers import NATIONAL_RE, Kind
+
 LEVEL_NAMES_ZH = {
     5: "五级/初级工",
     4: "四级/中级工",
@@ -32,8 +34,23 @@ TITLE_SKILL_EN = "Vocational Skill Level Certificate"
 TITLE_TRAINING_EN = "Training Certificate"
 
 
-def title_of(level: int | None, *, locale: str = "zh-CN") -> str:
-    """Return the fixed title of a certificate: skill level, or training without a level."""
+def title_of(kind: str, *, locale: str = "zh-CN") -> str:
+    """Return the fixed title of a certificate of a kind (skill_level or training)."""
+    skill = kind == "skill_level"
     if locale == "en":
-        return TITLE_SKILL_EN if level else TITLE_TRAINING_EN
-    return TITLE_SKILL if level else TITLE_TRAINING
+        return TITLE_SKILL_EN if skill else TITLE_TRAINING_EN
+    return TITLE_SKILL if skill else TITLE_TRAINING
+
+
+def kind_of(declared: str, number: str | None) -> Kind:
+    """Return a certificate's kind: as its course declares it, or skill_level for a national
+    number (certificates issued before courses declared a kind)."""
+    if declared == "skill_level" or (number is not None and NATIONAL_RE.match(number)):
+        return "skill_level"
+    return "training"
+
+
+def shown_level(kind: str, level: int | None) -> int | None:
+    """Return the level a certificate states: only a skill-level certificate states one (a
+    training certificate carries the course and hours instead)."""
+    return level if kind == "skill_level" else None

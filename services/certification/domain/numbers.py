@@ -1,4 +1,6 @@
-"""Certificate numbers: a pluggable generator, national (22 characters) or internal."""
+"""Certificate numbers: national (22 characters) for skill-level certificates of a registered
+evaluation organisation, our own format for training certificates, and the validator of
+national numbers issued elsewhere (22 characters, or the legacy 16 digits)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,19 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 NATIONAL_RE = re.compile(r"^[YS]\d{21}$")
+# Older 职业资格证书 numbers: 16 digits (some cities 13 digits padded with 000).
+LEGACY_RE = re.compile(r"^\d{16}$")
 INTERNAL_RE = re.compile(r"^[A-Z]{1,6}-\d{4}-(?:L[1-5]-)?\d{6,}$")
 MAX_SERIAL = 999_999
+Kind = Literal["training", "skill_level"]
 
 
 class NumberingError(ValueError):
     """A number cannot be made or does not follow its format."""
+
+    def __init__(self, message: str, *, code: str = "numbering_failed") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +91,8 @@ class InternalNumbers:
 def validate_national(number: str, *, year: int | None = None, level: int | None = None) -> None:
     """Raise NumberingError unless `number` is a well-formed national number."""
     if not NATIONAL_RE.match(number):
-        raise NumberingError("a national number is Y or S and 21 digits")
+        raise NumberingError("a national number is Y or S and 21 digits",
+                             code="invalid_national_number")
     if number[15] not in "12345":
         raise NumberingError("the level digit must be 1-5")
     if level is not None and int(number[15]) != level:
@@ -98,21 +108,57 @@ def looks_like_number(text: str) -> bool:
     return bool(NATIONAL_RE.match(text) or INTERNAL_RE.match(text))
 
 
+def looks_national(number: str) -> bool:
+    """Tell whether a number has a national shape (22 characters or the legacy 16 digits)."""
+    return bool(NATIONAL_RE.match(number) or LEGACY_RE.match(number))
+
+
+def validate_held(number: str, *, level: int | None = None) -> Literal["national", "legacy"]:
+    """Check a national number issued elsewhere that a trainee records; return its format.
+
+    22 characters as validate_national says (level digit matching `level` when given), or a
+    legacy 职业资格证书 number of 16 digits (13 digits are padded with 000 by the caller).
+    """
+    cleaned = number.strip().upper()
+    if LEGACY_RE.match(cleaned):
+        return "legacy"
+    if not NATIONAL_RE.match(cleaned):
+        raise NumberingError("a skill certificate number is 22 characters (Y or S and 21 "
+                             "digits) or a 16-digit 职业资格证书 number",
+                             code="invalid_national_number")
+    validate_national(cleaned, level=level)
+    return "national"
+
+
 @dataclass(frozen=True, slots=True)
-class AssessmentBodyNumbers:
-    """National numbers for skill levels; training certificates (no level) take internal ones."""
+class KindNumbers:
+    """Numbers by certificate kind: training ones internal, skill-level ones national.
 
-    national: NationalNumbers
+    `national` is None unless the platform is a registered evaluation organisation; it issues
+    national numbers only for the levels it is filed for.
+    """
+
     internal: InternalNumbers
+    national: NationalNumbers | None = None
+    filed_levels: frozenset[int] = frozenset(range(1, 6))
 
-    def counter(self, *, year: int, level: int | None) -> CounterKey:
-        """Return the national counter of a level, or the internal one without a level."""
-        if level is None:
-            return self.internal.counter(year=year, level=None)
+    def counter(self, *, kind: Kind, year: int, level: int | None) -> CounterKey:
+        """Return the counter a certificate of this kind and level draws from."""
+        if kind == "training":
+            return self.internal.counter(year=year, level=level)
+        if self.national is None:
+            raise NumberingError("national numbers are issued only by a registered evaluation "
+                                 "organisation", code="not_assessment_body")
+        if level is not None and level not in self.filed_levels:
+            raise NumberingError(f"this organisation is not filed to assess level {level}",
+                                 code="level_not_filed")
         return self.national.counter(year=year, level=level)
 
     def format(self, key: CounterKey, serial: int) -> str:
-        """Return the number in the format the counter belongs to."""
-        if key.prefix == self.internal.prefix:
-            return self.internal.format(key, serial)
+        """Return the number in the format the counter belongs to (never a national shape
+        for an internal one)."""
+        if self.national is None or key.prefix == self.internal.prefix:
+            number = self.internal.format(key, serial)
+            assert not looks_national(number)
+            return number
         return self.national.format(key, serial)

@@ -9,7 +9,7 @@ import asyncpg
 
 from services.certification.deps import Deps
 from services.certification.domain.certificate import masked_id, public_status
-from services.certification.domain.levels import level_name
+from services.certification.domain.levels import kind_of, level_name, shown_level
 from services.certification.handlers.permissions import may_manage, oversees, require_manager
 from services.certification.rendering import pdf
 from services.certification.repository.certificates import CertificateRow
@@ -92,11 +92,12 @@ async def render_pdf(
     locale = row.holder.locale
     shown = public_status(row.status, row.expires_on, deps.today())  # type: ignore[arg-type]
     note = _NOTES.get(shown)
+    kind = kind_of(row.course.certificate_kind, row.number)
+    level = shown_level(kind, row.level)
     printed = pdf.PrintedCertificate(
-        locale=locale, holder_name=row.holder.name, id_type=row.id_type,
+        locale=locale, kind=kind, holder_name=row.holder.name, id_type=row.id_type,
         id_number=full or masked_id(row.id_number_masked), occupation=row.course.occupation_name,
-        work_type=row.course.work_type, level=row.level,
-        level_name=level_name(row.level, locale=locale),
+        work_type=row.course.work_type, level=level, level_name=level_name(level, locale=locale),
         course_title=row.course.title_en if locale == "en" else row.course.title_zh,
         hours=row.hours, number=row.number, issued_on=row.issued_on, expires_on=row.expires_on,
         issuer=deps.org_name_en if locale == "en" else (row.issuer_name or deps.org_name),

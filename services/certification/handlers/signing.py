@@ -8,7 +8,7 @@ from services.certification.credentials import vc
 from services.certification.credentials.status_list import ListPosition, status_entries
 from services.certification.deps import Deps
 from services.certification.domain.certificate import expiry
-from services.certification.domain.levels import level_name, title_of
+from services.certification.domain.levels import level_name, shown_level, title_of
 from services.certification.domain.numbers import NumberingError
 from services.certification.repository import numbering
 from services.certification.repository.certificates import CertificateRow, Issue
@@ -29,22 +29,26 @@ async def issue_fields(
     now = deps.clock.now()
     issued_on = deps.today()
     try:
-        key = deps.numbers.counter(year=issued_on.year, level=course.level)
+        key = deps.numbers.counter(kind=course.certificate_kind, year=issued_on.year,
+                                   level=course.level)
         if status_index is None:
             status_index = await numbering.next_status_index(conn, size=deps.status_list_size)
         position = ListPosition.of(status_index, deps.status_list_size)
         # The counter row stays locked until commit: draw the serial as late as possible.
         number = deps.numbers.format(key, await numbering.next_serial(conn, key))
     except NumberingError as exc:
-        raise InvalidState(str(exc), code="numbering_failed") from exc
+        raise InvalidState(str(exc), code=exc.code) from exc
     expires_on = expiry(issued_on, course.certificate_validity_months)
+    kind = course.certificate_kind
+    level = shown_level(kind, course.level)
     facts = vc.CredentialFacts(
-        certificate_id=certificate_id, number=number, title_zh=title_of(course.level),
+        certificate_id=certificate_id, number=number, kind=kind,
+        title_zh=title_of(kind),
         holder_name=holder.name, holder_id=holder.user_id,
         course_code=course.code, course_title_zh=course.title_zh,
         course_title_en=course.title_en, occupation=course.occupation_name,
-        work_type=course.work_type, level=course.level, level_name=level_name(course.level),
-        hours=None if course.level else course.required_hours, issued_at=now,
+        work_type=course.work_type, level=level, level_name=level_name(level),
+        hours=None if level else course.required_hours, issued_at=now,
         expires_on=expires_on, issuer_did=deps.did, issuer_name=deps.org_name,
         verify_url=deps.verify_url(code), base_url=deps.base_url,
         status=status_entries(deps.base_url, position),

@@ -8,9 +8,14 @@ from uuid import UUID
 import asyncpg
 
 from services.certification.domain.certificate import masked_id, public_status
-from services.certification.domain.levels import level_name, title_of
+from services.certification.domain.levels import kind_of, level_name, shown_level, title_of
 from services.certification.repository.certificates import CertificateRow
-from services.certification.views.models import AuditEntry, CertificateOut, ResultOut
+from services.certification.views.models import (
+    AuditEntry,
+    CertificateOut,
+    HeldCertificateOut,
+    ResultOut,
+)
 
 
 async def certificate(pool: asyncpg.Pool, certificate_id: UUID) -> CertificateRow | None:
@@ -76,15 +81,17 @@ def present(row: CertificateRow, *, today: date, base_url: str) -> CertificateOu
     shown = public_status(row.status, row.expires_on, today) if issued else row.status  # type: ignore[arg-type]
     links = issued and row.code is not None
     api = f"{base_url}/api/v1/certificates/{row.id}"
+    kind = kind_of(row.course.certificate_kind, row.number)
+    level = shown_level(kind, row.level)
     return CertificateOut(
         id=row.id, enrollment_id=row.enrollment_id, class_id=row.class_id,
-        kind="skill" if row.level else "training", title=title_of(row.level),
+        kind="skill" if kind == "skill_level" else "training", title=title_of(kind),
         number=row.number, code=row.code if issued else None, status=shown,
         reason=row.reason, holder=row.holder.name, id_type=row.id_type,
         id_number=masked_id(row.id_number_masked), course=row.course.title_zh,
         course_en=row.course.title_en, occupation=row.course.occupation_name,
-        work_type=row.course.work_type or "--", level=row.level,
-        level_name=level_name(row.level), hours=None if row.level else row.hours,
+        work_type=row.course.work_type or "--", level=level,
+        level_name=level_name(level), hours=None if level else row.hours,
         issued_on=row.issued_on, expires_on=row.expires_on,
         issuer=row.issuer_name or "", verify_url=f"{base_url}/verify/{row.code}" if links else None,
         pdf_url=f"{api}/pdf" if links else None, credential_url=f"{api}/credential" if links
@@ -105,3 +112,11 @@ async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ResultOut]:
         class_id,
     )
     return [ResultOut(**dict(r)) for r in rows]
+
+
+async def held_certificates(pool: asyncpg.Pool, holder: UUID) -> list[HeldCertificateOut]:
+    """Return the skill certificates a holder recorded, oldest first."""
+    rows = await pool.fetch(
+        """SELECT id, number, format, occupation, level, issued_on, issuer, recorded_at
+           FROM held_certificates WHERE holder_user_id = $1 ORDER BY recorded_at, id""", holder)
+    return [HeldCertificateOut(**dict(r)) for r in rows]

@@ -72,6 +72,7 @@ class VerifyOut(Out):
     id_type: str | None = None
     id_number: str | None = None
     title: str | None = None
+    kind: Literal["training", "skill_level"] | None = None
     course: str | None = None
     course_en: str | None = None
     occupation: str | None = None
@@ -140,3 +141,23 @@ class ResultList(Out):
     """A class's released results."""
 
     items: list[ResultOut]
+
+
+class HeldCertificateOut(Out):
+    """A skill certificate its holder recorded (issued elsewhere; not verified here)."""
+
+    id: UUID
+    number: str
+    format: Literal["national", "legacy"] = Field(
+        description="national: 22 characters; legacy: a 16-digit 职业资格证书 number")
+    occupation: str
+    level: int | None
+    issued_on: date | None
+    issuer: str | None
+    recorded_at: datetime
+
+
+class HeldCertificateList(Out):
+    """The skill certificates a holder recorded."""
+
+    items: list[HeldCertificateOut]

@@ -10,7 +10,7 @@ import asyncpg
 
 from services.certification.credentials.status_list import Purpose, list_number_of
 from services.certification.domain.certificate import masked_holder, masked_id, public_status
-from services.certification.domain.levels import level_name, title_of
+from services.certification.domain.levels import kind_of, level_name, shown_level, title_of
 from services.certification.domain.public import public_id, public_reason, reason_label
 from services.certification.views.models import VerifyOut
 
@@ -57,14 +57,16 @@ def present_public(record: asyncpg.Record | dict[str, Any], *, today: date,
     URL that carries it: knowing a number and a name must not hand out the code.
     """
     course = record["course"]
-    level = record["level"]
+    kind = kind_of(course.get("certificate_kind", "training"), record["number"])
+    level = shown_level(kind, record["level"])
     status = public_status(record["status"], record["expires_on"], today)
     reason = public_reason(record["status"], revocation_kind=record["revocation_kind"],
                            category=record["reason_category"])
     return VerifyOut(
         status=status, number=record["number"], code=record["code"] if with_code else None,
         holder=masked_holder(record["holder_name"]), id_type=record["id_type"],
-        id_number=public_id(masked_id(record["id_number_masked"])), title=title_of(level),
+        id_number=public_id(masked_id(record["id_number_masked"])), title=title_of(kind),
+        kind=kind,
         course=course["title_zh"], course_en=course["title_en"],
         occupation=course["occupation_name"], work_type=course.get("work_type") or "--",
         level=level, level_name=level_name(level), hours=None if level else record["hours"],
