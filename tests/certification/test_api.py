@@ -470,3 +470,52 @@ async def test_a_trainee_records_a_national_skill_certificate_already_held(
     other = await (await cert_app.client.get(
         url, headers=cert_app.auth(new_id(), "trainee"))).json()
     assert other["items"] == []
+
+
+async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_staff_ids(
+    cert_app: CertApp,
+) -> None:
+    trainer, examiner, admin = new_id(), new_id(), new_id()
+    certificate, holder = await _pending(cert_app, trainer)
+    base = f"/api/v1/certificates/{certificate}"
+    steps = [
+        ("/approve", None, cert_app.auth(examiner, "examiner")),
+        ("/suspend", {"reason": "核查中"}, cert_app.auth(trainer, "trainer")),
+        ("/reinstate", None, cert_app.auth(admin, "admin")),
+        ("/credential/reissue", None, cert_app.auth(admin, "admin")),
+    ]
+    for path, body, headers in steps:
+        assert (await cert_app.client.post(base + path, json=body, headers=headers)).status \
+            == 200, path
+    reissued = await cert_app.client.post(base + "/reissue", json={"reason": "姓名更正"},
+                                          headers=cert_app.auth(admin, "admin"))
+    new = (await reissued.json())["id"]
+    staff = await cert_app.client.get(f"/api/v1/certificates/{new}/history",
+                                      headers=cert_app.auth(trainer, "trainer"))
+    items = (await staff.json())["items"]
+    assert [(i["action"], i["actor_role"], i["actor_id"], i["reason"]) for i in items] == [
+        ("held_for_approval", "system", None, None),
+        ("approved", "examiner", str(examiner), None),
+        ("suspended", "trainer", str(trainer), "核查中"),
+        ("reinstated", "admin", str(admin), None),
+        ("credential_reissued", "admin", str(admin), None),
+        ("replaced", "admin", str(admin), "姓名更正"),
+        ("reissued", "admin", str(admin), "姓名更正"),
+    ]
+    assert {i["certificate_id"] for i in items} == {str(certificate), new}
+    assert all(i["at"] for i in items)
+    own = await cert_app.client.get(f"/api/v1/certificates/{new}/history",
+                                    headers=cert_app.auth(holder, "trainee"))
+    mine = (await own.json())["items"]
+    assert [(i["action"], i["actor_role"]) for i in mine] == [
+        (i["action"], i["actor_role"]) for i in items]
+    assert all(i["actor_id"] is None for i in mine)
+    text = json.dumps(mine)
+    for staff_id in (trainer, examiner, admin):
+        assert str(staff_id) not in text
+    stranger = await cert_app.client.get(f"/api/v1/certificates/{new}/history",
+                                         headers=cert_app.auth(new_id(), "trainee"))
+    assert stranger.status == 404
+    other_trainer = await cert_app.client.get(f"/api/v1/certificates/{new}/history",
+                                              headers=cert_app.auth(new_id(), "trainer"))
+    assert other_trainer.status == 404

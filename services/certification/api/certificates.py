@@ -18,6 +18,7 @@ from services.certification.views.models import (
     CertificateOut,
     CredentialOut,
     HeldCertificateList,
+    HistoryList,
 )
 from shared.web.api import ApiRequest
 
@@ -74,6 +75,14 @@ async def get_audit(req: ApiRequest[None, None]) -> AuditList:
     """Show who did what to a certificate, when and why."""
     items = await reads.audit_for(req.app[DEPS], req.path_uuid("certificate_id"), req.user)
     return AuditList(items=items)
+
+
+@routes.get("/api/v1/certificates/{certificate_id}/history", response=HistoryList,
+            roles=ANYONE, tags=TAGS, extra_statuses=(404,))
+async def get_history(req: ApiRequest[None, None]) -> HistoryList:
+    """List every action on a certificate: actor, role, time, reason (holders: no staff ids)."""
+    items = await reads.history_for(req.app[DEPS], req.path_uuid("certificate_id"), req.user)
+    return HistoryList(items=items)
 
 
 @routes.get("/api/v1/certificates", response=CertificateList, query=ClassQuery,

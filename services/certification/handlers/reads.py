@@ -14,7 +14,12 @@ from services.certification.handlers.permissions import may_manage, oversees, re
 from services.certification.rendering import pdf
 from services.certification.repository.certificates import CertificateRow
 from services.certification.views import certificates as views
-from services.certification.views.models import AuditEntry, CertificateOut, ResultOut
+from services.certification.views.models import (
+    AuditEntry,
+    CertificateOut,
+    HistoryEntry,
+    ResultOut,
+)
 from shared.auth import Principal
 from shared.errors import InvalidState, NotFound
 
@@ -64,6 +69,16 @@ async def audit_for(deps: Deps, certificate_id: UUID, actor: Principal) -> list[
     if not oversees(actor):
         require_manager(actor, await _trainers(deps.pool, row))
     return await views.audit(deps.pool, certificate_id)
+
+
+async def history_for(deps: Deps, certificate_id: UUID, actor: Principal) -> list[HistoryEntry]:
+    """Return a certificate's history: in full to staff who may see it, to its holder without
+    staff identities (who acted stays a role)."""
+    row = await visible_certificate(deps, certificate_id, actor)
+    entries = await views.history(deps.pool, certificate_id)
+    if oversees(actor) or row.holder_user_id != actor.user_id:
+        return entries
+    return [e.model_copy(update={"actor_id": None}) for e in entries]
 
 
 async def class_results(deps: Deps, class_id: UUID, *, actor: Principal) -> list[ResultOut]:

@@ -14,6 +14,7 @@ from services.certification.views.models import (
     AuditEntry,
     CertificateOut,
     HeldCertificateOut,
+    HistoryEntry,
     ResultOut,
 )
 
@@ -73,6 +74,25 @@ async def audit(pool: asyncpg.Pool, certificate_id: UUID) -> list[AuditEntry]:
         certificate_id,
     )
     return [AuditEntry(**dict(r)) for r in rows]
+
+
+_HISTORY = """
+WITH RECURSIVE chain (id, replaces) AS (
+    SELECT id, replaces FROM certificates WHERE id = $1
+    UNION ALL
+    SELECT c.id, c.replaces FROM certificates c JOIN chain ON c.id = chain.replaces
+)
+SELECT a.certificate_id, c.number, a.action, a.actor_id, a.actor_role, a.reason,
+       a.details->>'category' AS category, a.at
+FROM certificate_audit a JOIN chain ON chain.id = a.certificate_id
+JOIN certificates c ON c.id = a.certificate_id
+ORDER BY a.id
+"""
+
+
+async def history(pool: asyncpg.Pool, certificate_id: UUID) -> list[HistoryEntry]:
+    """Return every action on a certificate and on those it replaced, oldest first."""
+    return [HistoryEntry(**dict(r)) for r in await pool.fetch(_HISTORY, certificate_id)]
 
 
 def present(row: CertificateRow, *, today: date, base_url: str) -> CertificateOut:

@@ -161,3 +161,23 @@ class HeldCertificateList(Out):
     """The skill certificates a holder recorded."""
 
     items: list[HeldCertificateOut]
+
+
+class HistoryEntry(Out):
+    """One action on a certificate (or on one it replaced): who, in what role, when, why."""
+
+    certificate_id: UUID
+    number: str | None = Field(description="the number of the certificate acted on")
+    action: str = Field(description="issued, held_for_approval, approved, suspended, reinstated, "
+                        "revoked, replaced, reissued, withdrawn, credential_reissued")
+    actor_id: UUID | None = Field(description="null for the system, and in a holder's own view")
+    actor_role: str
+    reason: str | None
+    category: str | None = Field(None, description="a revocation's public category")
+    at: datetime
+
+
+class HistoryList(Out):
+    """A certificate's history, oldest first, through the certificates it replaced."""
+
+    items: list[HistoryEntry]
