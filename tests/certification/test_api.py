@@ -519,3 +519,16 @@ async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_st
     other_trainer = await cert_app.client.get(f"/api/v1/certificates/{new}/history",
                                               headers=cert_app.auth(new_id(), "trainer"))
     assert other_trainer.status == 404
+
+
+async def test_examiners_list_every_class_pending_certificates_trainers_only_their_class(
+    cert_app: CertApp,
+) -> None:
+    one, _ = await _pending(cert_app, new_id(), class_id=new_id())
+    two, _ = await _pending(cert_app, new_id(), class_id=new_id())
+    queue = await cert_app.client.get("/api/v1/certificates?status=pending",
+                                      headers=cert_app.auth(new_id(), "examiner"))
+    assert {i["id"] for i in (await queue.json())["items"]} >= {str(one), str(two)}
+    trainer = await cert_app.client.get("/api/v1/certificates?status=pending",
+                                        headers=cert_app.auth(new_id(), "trainer"))
+    assert (trainer.status, (await trainer.json())["code"]) == (422, "class_id_required")

@@ -26,7 +26,8 @@ from shared.web.api import ApiRequest
 class ClassQuery(Body):
     """Which class's certificates, optionally in one status."""
 
-    class_id: UUID
+    class_id: UUID | None = Field(None, description="required for trainers; examiners and "
+                                  "admins may leave it out to list every class's")
     status: str | None = Field(None, pattern=r"^(pending|valid|suspended|revoked|withdrawn)$")
 
 

@@ -21,7 +21,7 @@ from services.certification.views.models import (
     ResultOut,
 )
 from shared.auth import Principal
-from shared.errors import InvalidState, NotFound
+from shared.errors import InvalidState, NotFound, ValidationFailed
 
 _NOTES = {
     "revoked": ("已撤销", "REVOKED"),
@@ -48,9 +48,15 @@ async def _trainers(pool: asyncpg.Pool, row: CertificateRow) -> list[UUID]:
 
 
 async def class_certificates(
-    deps: Deps, class_id: UUID, *, status: str | None, actor: Principal
+    deps: Deps, class_id: UUID | None, *, status: str | None, actor: Principal
 ) -> list[CertificateRow]:
-    """Return a class's certificates to a trainer of the class or an admin."""
+    """Return a class's certificates to its trainers, examiners and admins; without a class,
+    every class's (the examiners' and admins' queue of pending approvals)."""
+    if class_id is None:
+        if not oversees(actor):
+            raise ValidationFailed("give the class_id of a class you teach",
+                                   code="class_id_required")
+        return await views.class_certificates(deps.pool, None, status=status)
     if not oversees(actor):
         require_manager(actor, await views.class_trainers(deps.pool, class_id))
     return await views.class_certificates(deps.pool, class_id, status=status)

@@ -36,13 +36,14 @@ async def holder_certificates(pool: asyncpg.Pool, user_id: UUID) -> list[Certifi
 
 
 async def class_certificates(
-    pool: asyncpg.Pool, class_id: UUID, *, status: str | None
+    pool: asyncpg.Pool, class_id: UUID | None, *, status: str | None, limit: int = 500
 ) -> list[CertificateRow]:
-    """Return the live certificates of a class (pending approvals and issued)."""
+    """Return the live certificates of a class, or of every class (pending and issued)."""
     records = await pool.fetch(
-        """SELECT * FROM certificates WHERE class_id = $1 AND replaced_by IS NULL
-           AND ($2::text IS NULL OR status = $2) ORDER BY created_at""",
-        class_id, status,
+        """SELECT * FROM certificates WHERE ($1::uuid IS NULL OR class_id = $1)
+           AND replaced_by IS NULL AND ($2::text IS NULL OR status = $2)
+           ORDER BY created_at LIMIT $3""",
+        class_id, status, limit,
     )
     return [CertificateRow.of(r) for r in records]
 

@@ -27,6 +27,8 @@ import * as session from './session.js';
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 /** @type {Role[]} */
 const STAFF = ['trainer', 'admin'];
+/** @type {Role[]} */
+const APPROVERS = ['examiner', 'admin'];
 const page = (/** @type {string} */ name) => () => import(`./pages/${name}.js`);
 
 router.route('/', page('catalogue'));
@@ -36,13 +38,14 @@ router.route('/staff/sign-in', signInPage, { staff: true });
 router.route('/classes/:id', page('class'));
 router.route('/me/enrolments', page('enrolments'), { roles: ['trainee'] });
 router.route('/me/certificates', page('certificates'), { roles: ['trainee'] });
-router.route('/me/certificates/:id', page('certificate'), { roles: ['trainee', 'trainer', 'admin'] });
+router.route('/me/certificates/:id', page('certificate'), { roles: ['trainee', 'trainer', 'examiner', 'admin'] });
 router.route('/me/messages', page('messages'), { roles: ['trainee', 'trainer', 'admin'] });
-router.route('/me/profile', page('profile'), { roles: ['trainee', 'trainer', 'admin'] });
+router.route('/me/profile', page('profile'), { roles: ['trainee', 'trainer', 'examiner', 'admin'] });
 router.route('/me/preferences', page('preferences'), { roles: ['trainee', 'trainer', 'admin'] });
 router.route('/trainer', page('trainer'), { roles: STAFF });
 router.route('/trainer/classes/:id', page('console'), { roles: STAFF });
 router.route('/trainer/classes/:id/:tab', page('console'), { roles: STAFF });
+router.route('/review', page('review'), { roles: APPROVERS });
 router.route('/admin', page('admin'), { roles: ['admin'] });
 router.route('/admin/courses', page('admin-courses'), { roles: ['admin'] });
 router.route('/admin/classes', page('admin-classes'), { roles: ['admin'] });
@@ -58,8 +61,9 @@ const NAV = {
     ['/me/profile', 'nav.profile'],
   ],
   trainer: [['/trainer', 'nav.my_classes'], ['/', 'nav.catalogue'], ['/me/profile', 'nav.profile']],
+  examiner: [['/review', 'nav.review'], ['/me/profile', 'nav.profile']],
   admin: [
-    ['/admin', 'nav.dashboard'], ['/admin/courses', 'nav.courses'],
+    ['/admin', 'nav.dashboard'], ['/review', 'nav.review'], ['/admin/courses', 'nav.courses'],
     ['/admin/classes', 'nav.classes'], ['/admin/users', 'nav.users'],
     ['/admin/messages', 'nav.admin_messages'],
   ],

@@ -11,6 +11,7 @@ const SIGN_IN = /^\/(staff\/)?sign-in(?:[/?#]|$)/;
 export function homeOf(role) {
   if (role === 'admin') return '/admin';
   if (role === 'trainer') return '/trainer';
+  if (role === 'examiner') return '/review';
   return '/';
 }
 

@@ -24,7 +24,7 @@
  * @property {string[]} [enrollment_ids]
  */
 
-/** @typedef {'trainee' | 'trainer' | 'admin'} Role */
+/** @typedef {'trainee' | 'trainer' | 'examiner' | 'admin'} Role */
 
 /**
  * The user a token was issued to (UserRef).
