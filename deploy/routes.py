@@ -63,6 +63,7 @@ ROUTES: tuple[Route, ...] = (
         "enrollment",
         "/api/v1/me",
         "/api/v1/users",
+        "/api/v1/identity-changes",
         "/api/v1/courses",
         "/api/v1/classes",
         "/api/v1/enrollments",
@@ -72,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     *_owned(
         "certification",
         "/api/v1/me/certificates",
+        "/api/v1/me/held-certificates",
         "/api/v1/certificates",
         "/api/v1/status-lists",
         "/api/v1/results",

@@ -174,6 +174,7 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
         admin_p.go(f"/trainer/classes/{setup.class_id}/certificates")
         row = admin_p.page.locator("#certificates tr", has_text=number)
         row.get_by_role("button", name="撤销").click()
+        admin_p.page.get_by_label("公开显示的撤销原因").select_option("improperly_obtained")
         admin_p.confirm(reason="考核材料不实")
         expect(admin_p.page.locator("#certificates tr", has_text=number).locator(".badge")
                ).to_have_text("已撤销")
@@ -187,7 +188,7 @@ def test_trainee_enrols_waits_is_promoted_and_gets_a_verifiable_certificate_that
         poll(says_revoked, what="the verification page to show the certificate revoked",
              within_s=EVENTUAL_S + 30)
         # The public sees the category, never the free text the administrator typed.
-        expect(public.page.locator(".status")).to_contain_text("其他原因")
+        expect(public.page.locator(".status")).to_contain_text("违规获取")
         expect(public.page.locator(".status")).not_to_contain_text("考核材料不实")
         public.shot("10-verify-revoked")
 

@@ -1,8 +1,9 @@
 // @ts-check
-// Users: find people, create trainer and administrator accounts.
+// Users: find people, create trainer, examiner and administrator accounts, and confirm the
+// name/ID changes of enrolled trainees (their certificates wait for it).
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
-import { showDone, showErrors } from '../errors.js';
+import { message, showDone, showErrors } from '../errors.js';
 import { field, form, read } from '../forms.js';
 import { formatDate, t } from '../i18n.js';
 
@@ -24,12 +25,51 @@ function table(items) {
       h('td', {}, formatDate(u.created_at)))))));
 }
 
+/**
+ * Enrolled trainees' name/ID changes awaiting confirmation, each with a confirm button.
+ * @param {PageContext} ctx
+ * @param {{user_id: string, user_name: string, fields: string[], reason: string | null, changed_at: string}[]} items
+ */
+function identityChanges(ctx, items) {
+  if (!items.length) return null;
+  const rows = items.map((c) => {
+    const button = h('button', { type: 'button', class: 'small' }, t('users.identity_confirm'));
+    button.addEventListener('click', () => busy(button, async () => {
+      try {
+        await api.post(`/api/v1/users/${encodeURIComponent(c.user_id)}/identity-changes/confirm`);
+        ctx.toast(t('users.identity_confirmed', { name: c.user_name }));
+        ctx.reload();
+      } catch (error) {
+        ctx.toast(message(error));
+      }
+    }));
+    return h('tr', { dataset: { userId: c.user_id } },
+      h('td', { class: 'name' }, c.user_name),
+      h('td', {}, c.fields.map((f) => t(`users.identity_field.${f}`)).join('、')),
+      h('td', {}, c.reason || '—'),
+      h('td', {}, formatDate(c.changed_at)),
+      h('td', {}, button));
+  });
+  return h('section', { class: 'card stack', 'aria-labelledby': 'identity-h' },
+    h('h2', { id: 'identity-h' }, t('users.identity_title')),
+    h('p', { class: 'muted' }, t('users.identity_lead')),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'identity-changes' },
+      h('thead', {}, h('tr', {}, [t('users.name'), t('users.identity_fields'), t('users.identity_reason'), t('users.since'), '']
+        .map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows))));
+}
+
 /** @param {PageContext} ctx */
 export default async function users(ctx) {
   const role = ctx.query.get('role') || '';
   const q = ctx.query.get('q') || '';
   /** @type {List<UserOut>} */
   const list = await api.get('/api/v1/users', { query: { role, q, limit: 50 }, signal: ctx.signal });
+  // The confirmations are a side panel: the user list still shows when they cannot be read.
+  const changes = await api.get('/api/v1/identity-changes', { signal: ctx.signal }).catch((error) => {
+    if (api.isAbort(error)) throw error;
+    return { items: [] };
+  });
   const filters = h('form', { class: 'filters', role: 'search' },
     field({ name: 'q', label: t('users.search'), type: 'search', value: q }),
     field({ name: 'role', label: t('users.role'), type: 'select', value: role, options: [['', t('users.all_roles')], ['trainee', t('role.trainee')], ['trainer', t('role.trainer')], ['examiner', t('role.examiner')], ['admin', t('role.admin')]] }),
@@ -60,6 +100,7 @@ export default async function users(ctx) {
     });
   });
   ctx.show(t('users.title'),
+    identityChanges(ctx, changes.items),
     h('details', { class: 'card', open: ctx.query.get('new') === '1' },
       h('summary', {}, t('users.create_title')), create),
     filters, table(list.items));

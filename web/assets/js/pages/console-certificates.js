@@ -78,14 +78,19 @@ function actionButton(ctx, cert, name, errorBox) {
   const spec = ACTIONS[name];
   const button = h('button', { type: 'button', class: `small ${spec.danger ? 'danger' : 'secondary'} ${name}` }, t(`certs.${name}`));
   button.addEventListener('click', async () => {
+    // A revocation's public category (the reason's text stays with staff and the holder).
+    const choice = name === 'revoke' ? {
+      label: t('certs.category'), value: 'other',
+      options: /** @type {[string, string][]} */ (['information_error', 'improperly_obtained', 'other'].map((c) => [c, t(`certs.category.${c}`)])),
+    } : null;
     const answer = await confirm(t(`certs.${name}_confirm`, { number: cert.number || '', holder: cert.holder }), {
-      ok: t(`certs.${name}`), danger: spec.danger, reason: spec.reason ? t('certs.reason') : null, required: spec.reason,
+      ok: t(`certs.${name}`), danger: spec.danger, reason: spec.reason ? t('certs.reason') : null, required: spec.reason, choice,
     });
     if (answer === false) return;
     await busy(button, async () => {
       errorBox.textContent = '';
       try {
-        const body = spec.reason ? { reason: answer } : undefined;
+        const body = spec.reason ? { reason: answer, ...(choice ? { category: choice.value } : {}) } : undefined;
         const done = await api.post(`/api/v1/certificates/${encodeURIComponent(cert.id)}/${name}`, body);
         ctx.toast(t(`certs.${name}_done`, { number: done?.number || '' }));
         ctx.reload();

@@ -53,12 +53,14 @@ export default async function profile(ctx) {
       h('div', { class: 'grid2' },
         field({ name: 'id_type', label: t('profile.id_type'), type: 'select', value: me.id_type || 'resident_id', options: ID_TYPES.map((v) => [v, t(`id_type.${v}`)]) }),
         field({ name: 'id_number', label: t('profile.id_number'), autocomplete: 'off', maxlength: 40, hint: t('profile.id_hint') }))) : null,
+    trainee ? field({ name: 'change_reason', label: t('profile.change_reason'), maxlength: 200, hint: t('profile.change_reason_hint') }) : null,
     h('button', { type: 'submit' }, t('action.save')));
   profileForm.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(profileForm.querySelector('button[type=submit]'), async () => {
       const body = changes(me, read(profileForm, { keepEmpty: true }));
       if (body.email === '') delete body.email;
+      if (!body.change_reason) delete body.change_reason;
       if (body.employer === '' && !me.employer) delete body.employer;
       try {
         /** @type {ProfileOut} */
@@ -67,6 +69,8 @@ export default async function profile(ctx) {
         session.rename(saved.name);
         const idInput = /** @type {HTMLInputElement | null} */ (profileForm.elements.namedItem('id_number'));
         if (idInput) idInput.value = '';
+        const reasonInput = /** @type {HTMLInputElement | null} */ (profileForm.elements.namedItem('change_reason'));
+        if (reasonInput) reasonInput.value = '';
         const onFile = profileForm.querySelector('fieldset .muted');
         if (onFile && me.id_number_masked) onFile.textContent = t('profile.id_on_file', { masked: me.id_number_masked });
         const shown = document.querySelector('.profile-name .name');
