@@ -21,7 +21,7 @@ from shared.service import topology_for
 from tests.notification import fakes
 from tests.notification.harness import SHANGHAI_DAY, Service
 from tests.support.clock import FakeClock
-from tests.support.infra import AMQP_URL
+from tests.support.infra import AMQP_URL, create_database, drop_database, service_migrations
 
 StartService = Callable[..., Awaitable[Service]]
 TEMPLATES = {spec.event_type: f"SMS_{i:04d}" for i, spec in enumerate(SPECS)}
@@ -103,3 +103,12 @@ async def start_service(
     await pool.close()
     await connection.close()
     await transport.close()
+
+
+@pytest.fixture
+async def pg_dsn() -> AsyncIterator[str]:
+    """A new database with the notification service's tables already in place, dropped afterwards
+    (the service still runs its migrations at start-up and finds nothing left to do)."""
+    dsn = await create_database("jx_noti", [service_migrations("notification")])
+    yield dsn
+    await drop_database(dsn)
