@@ -52,6 +52,15 @@ class Settings(ServiceSettings):
     password_failures_per_ip: int = 20
     password_failure_window_s: int = 900
     password_lock_s: int = 900
+    # Password hashing (argon2id, RFC 9106 / OWASP server profile): each hash holds
+    # password_hash_memory_kib while it runs and at most password_hashes_in_flight run at once
+    # per process; a sign-in that finds no slot within password_hash_wait_s gets 503
+    # password_check_busy with Retry-After. Stored hashes keep their own cost and are remade
+    # with this one at the next successful sign-in.
+    password_hash_memory_kib: int = Field(19 * 1024, ge=19 * 1024, le=46 * 1024)
+    password_hash_time_cost: int = Field(2, ge=1, le=3)
+    password_hashes_in_flight: int = Field(2, ge=1, le=16)
+    password_hash_wait_s: float = Field(2.0, gt=0, le=30)
     # Background jobs (every instance runs them; they are safe to run concurrently).
     run_jobs: bool = True
     offer_check_interval_s: float = 30.0

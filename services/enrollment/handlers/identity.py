@@ -15,7 +15,6 @@ from services.enrollment.commands import (
     UpdateUser,
 )
 from services.enrollment.config import Settings
-from services.enrollment.crypto.passwords import hash_password, verify_password
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
     OtpCeilings,
@@ -218,7 +217,7 @@ async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
     """Create a trainer or administrator with a password."""
     phone = normalise_phone(cmd.phone)
     check_password_strength(cmd.password)
-    password_hash = await hash_password(cmd.password)
+    password_hash = await deps.passwords.hash(cmd.password)
 
     async def work(uow: UnitOfWork) -> UUID:
         user_id = await repo.insert_user(uow.conn, role=cmd.role, phone=phone, name=cmd.name,
@@ -250,7 +249,7 @@ async def ensure_staff_user(
     async with deps.pool.acquire() as conn:
         user = await repo.user_by_phone(conn, phone)
     if user is None:
-        password_hash = await hash_password(password)
+        password_hash = await deps.passwords.hash(password)
 
         async def work(uow: UnitOfWork) -> UUID | None:
             return await repo.insert_user(uow.conn, role=role, phone=phone, name=name,
@@ -262,8 +261,8 @@ async def ensure_staff_user(
         async with deps.pool.acquire() as conn:  # created meanwhile by someone else
             user = await repo.user_by_phone(conn, phone)
         assert user is not None
-    works = await verify_password(user["password_hash"], password)
-    return StaffAccount(user["id"], user["role"], created=False, password_works=works)
+    works = await deps.passwords.verify(user["password_hash"], password)
+    return StaffAccount(user["id"], user["role"], created=False, password_works=works.matched)
 
 
 async def require_user(user_id: UUID, *, deps: Deps) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.enrollment.config import Settings
-from services.enrollment.crypto.passwords import verify_password
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
     PasswordLimits,
@@ -53,15 +52,24 @@ async def check_password(phone: str, password: str, *, client: str, deps: Deps) 
     async with deps.pool.acquire() as conn:
         user = await users.user_by_phone(conn, phone)
     stored = user["password_hash"] if user is not None else None
-    if await verify_password(stored, password) and user is not None:
-        now = deps.clock.now()
-        await in_transaction(
-            deps.uows, lambda uow: repo.forget_phone(uow.conn, attempt.phone_key, now=now)
-        )
+    verdict = await deps.passwords.verify(stored, password)
+    if verdict.matched and user is not None:
+        rehashed = await deps.passwords.hash(password) if verdict.needs_rehash else None
+        await in_transaction(deps.uows, lambda uow: _succeed(uow, attempt, user, rehashed, deps))
         return user
     await in_transaction(deps.uows, lambda uow: _fail(uow, attempt, deps.clock.now()))
     log.info("password_sign_in_failed", phone=phone, client=client)
     raise Unauthorized("The phone number or password is not correct.", code="invalid_credentials")
+
+
+async def _succeed(
+    uow: UnitOfWork, attempt: _Attempt, user: Any, rehashed: str | None, deps: Deps
+) -> None:
+    await repo.forget_phone(uow.conn, attempt.phone_key, now=deps.clock.now())
+    if rehashed is not None:  # stored with an older cost: remade with today's
+        await users.replace_password_hash(uow.conn, user["id"], old=user["password_hash"],
+                                          new=rehashed)
+        log.info("password_rehashed", user_id=str(user["id"]))
 
 
 async def _admit(uow: UnitOfWork, attempt: _Attempt, now: datetime) -> None:

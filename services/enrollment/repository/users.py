@@ -47,6 +47,14 @@ async def insert_user(
     )
 
 
+async def replace_password_hash(conn: Conn, user_id: UUID, *, old: str, new: str) -> None:
+    """Store a password's new hash, unless the password changed meanwhile."""
+    await conn.execute(
+        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        user_id, old, new,
+    )
+
+
 async def claim_user(conn: Conn, user_id: UUID, now: datetime) -> None:
     """Mark an account created by a roster import as taken over by its owner."""
     await conn.execute(
