@@ -71,3 +71,16 @@ async def test_a_sign_in_with_an_old_cost_hash_succeeds_and_stores_it_with_today
     stored = await svc.pool.fetchval("SELECT password_hash FROM users WHERE phone = $1", TRAINER)
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert (await sign_in(svc, PASSWORD)).status == 200
+
+
+async def test_sign_ins_refused_busy_neither_count_as_failures_nor_lock_the_phone(
+    start_service: StartService,
+) -> None:
+    svc = await start_service(password_hashes_in_flight=1, password_hash_wait_s=0.05)
+    await add_trainer(svc)
+    async with svc.deps.passwords.slot():  # the process is hashing at its limit
+        for _ in range(6):  # more than the five failures that lock a phone
+            busy = await sign_in(svc, PASSWORD)
+            assert (busy.status, busy.body["code"]) == (503, "password_check_busy")
+            assert busy.headers["Retry-After"] == "1"
+    assert (await sign_in(svc, PASSWORD)).status == 200
