@@ -277,8 +277,9 @@ def _environment(args: Options) -> dict[str, str]:
     env.setdefault("JIANGXIN_PUBLIC_BASE_URL", f"http://localhost:{args.port}")
     # Only the notification child reads it: locally, sign-in codes are read at /dev/inbox.
     env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
-    # The gateway is on loopback: believe the client address it forwards (rate limits).
-    env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1", "::1"]')
+    # Believe the client address only from our own gateway, which reaches the services from
+    # 127.0.0.1 (rate limits, sign-in locks); nobody else's X-Forwarded-For.
+    env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1"]')
     return env
 
 
