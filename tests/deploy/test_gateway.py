@@ -471,6 +471,27 @@ def test_make_run_services_trust_only_their_loopback_gateway(
     assert json.loads(env["JIANGXIN_TRUSTED_PROXIES"]) == ["127.0.0.1"]  # nginx connects from it
 
 
+@pytest.mark.parametrize(("providers", "inbox"), [
+    ({}, "true"),
+    ({"JIANGXIN_NOTIFICATION_SMS_PROVIDERS": '["aliyun"]'}, None),
+    ({"JIANGXIN_SMS_PROVIDERS": '["sink", "tencent"]'}, None),
+    ({"JIANGXIN_NOTIFICATION_EMAIL_PROVIDER": "smtp"}, None),
+])
+def test_make_run_turns_the_dev_inbox_on_only_while_every_message_stays_in_the_sink(
+    monkeypatch: pytest.MonkeyPatch, providers: dict[str, str], inbox: str | None
+) -> None:
+    from deploy.local import run
+
+    for name in ("JIANGXIN_NOTIFICATION_DEV_INBOX", "JIANGXIN_NOTIFICATION_SMS_PROVIDERS",
+                 "JIANGXIN_SMS_PROVIDERS", "JIANGXIN_NOTIFICATION_EMAIL_PROVIDER",
+                 "JIANGXIN_EMAIL_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in providers.items():
+        monkeypatch.setenv(name, value)
+    env = run._environment(run._arguments([]))
+    assert env.get("JIANGXIN_NOTIFICATION_DEV_INBOX") == inbox
+
+
 def _write_real_ip(state: Path, trusted: str | None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "JIANGXIN_GATEWAY_STATE_DIR": str(state)}
     if trusted is not None:
