@@ -46,6 +46,12 @@ class Settings(ServiceSettings):
     otp_per_ip: int = Field(30, ge=1)
     otp_per_ip_window_s: int = Field(600, ge=60, le=86_400)
     otp_global_per_minute: int = Field(1000, ge=1)
+    # Where codes may go (SMS pumping, issue 15): mobile numbers of these ISO 3166 regions only
+    # (else 422 phone_region_not_allowed), and at most otp_per_prefix_per_hour codes an hour
+    # to one block of numbers (the number without its last four digits), else 429
+    # otp_prefix_rate_limited. jiangxin_otp_refused_total{reason} counts refusals for alerts.
+    otp_regions: tuple[str, ...] = ("CN",)
+    otp_per_prefix_per_hour: int = Field(100, ge=1)
     # Password sign-in (trainers, administrators): this many failures per phone, or per client
     # address, within the window lock that phone's / address's password sign-in for lock_s.
     password_failures_per_phone: int = 5

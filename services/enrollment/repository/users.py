@@ -131,6 +131,22 @@ async def lock_client(conn: Conn, client_ip: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 8))", client_ip)
 
 
+async def lock_block(conn: Conn, block: str) -> None:
+    """Serialise code requests to one block of numbers until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 10))", block)
+
+
+async def nth_newest_otp_of_block(
+    conn: Conn, block: str, *, n: int, since: datetime
+) -> datetime | None:
+    """Return when the n-th newest code since a moment was sent to a block of numbers."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT created_at FROM otp_codes WHERE left(phone, -4) = $1 AND created_at > $2 "
+        "ORDER BY created_at DESC OFFSET $3 LIMIT 1",
+        block, since, n - 1,
+    )
+
+
 async def lock_otp_ceiling(conn: Conn) -> None:
     """Serialise the issuing of codes to everybody (taken last, held briefly: until commit)."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('otp-ceiling', 9))")
