@@ -155,7 +155,8 @@ async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
     sink = SinkWriter(app[POOL])
     for name in settings.sms_providers:
         if name == "sink":
-            sms.append(SinkSms(sink, signature=settings.sms_signature, now=deps.clock.now))
+            sms.append(SinkSms(sink, signature=settings.sms_signature, now=deps.clock.now,
+                               keep_codes=settings.dev_inbox))
         elif name == "aliyun":
             sms.append(AliyunSms(
                 session=session, endpoint=settings.aliyun_endpoint,
