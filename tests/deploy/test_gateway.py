@@ -437,8 +437,9 @@ def test_compose_services_trust_only_the_gateways_fixed_address_and_the_gateway_
     gateway_service = compose["services"]["gateway"]
     address = gateway_service["networks"]["default"]["ipv4_address"]
     assert trusted == [address]
-    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
-    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(network["subnet"])
+    assert ipaddress.ip_address(address) not in ipaddress.ip_network(network["ip_range"])
     assert "JIANGXIN_TRUSTED_PROXIES" not in gateway_service.get("environment", {})
     for name in SERVICE_NAMES:
         env = compose["services"][name]["environment"]

@@ -84,3 +84,16 @@ async def test_sign_ins_refused_busy_neither_count_as_failures_nor_lock_the_phon
             assert (busy.status, busy.body["code"]) == (503, "password_check_busy")
             assert busy.headers["Retry-After"] == "1"
     assert (await sign_in(svc, PASSWORD)).status == 200
+
+
+async def test_a_locked_address_is_refused_before_any_hash_even_while_hashing_is_busy(
+    start_service: StartService,
+) -> None:
+    svc = await start_service(trusted_proxies=("127.0.0.1",), password_failures_per_ip=2,
+                              password_hashes_in_flight=1, password_hash_wait_s=0.05)
+    await add_trainer(svc)
+    for _ in range(2):
+        assert (await sign_in(svc, "guess", forwarded_for="203.0.113.9")).status == 401
+    async with svc.deps.passwords.slot():  # a hash would answer 503: the address answers first
+        refused = await sign_in(svc, PASSWORD, forwarded_for="203.0.113.9")
+    assert (refused.status, refused.body["code"]) == (429, "too_many_attempts")
