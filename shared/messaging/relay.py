@@ -49,7 +49,7 @@ _MARK_SENT = "UPDATE outbox SET status = 'sent', sent_at = now() WHERE id = ANY(
 # expired while unpublished (parked, or pending through a long broker outage).
 _DELETE_SENT = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
 _PURGE_EXPIRED_SECRETS = """
-DELETE FROM outbox WHERE routing_key = ANY($1::text[])
+DELETE FROM outbox WHERE status IN ('pending', 'parked') AND routing_key = ANY($1::text[])
   AND (body::jsonb #>> '{data,expires_at}')::timestamptz < now()
 """
 _MARK_PARKED = """
