@@ -7,7 +7,7 @@ new class with `version + 1`, published beside the old one until all consumers m
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,6 +82,7 @@ class IdentityDocument(Part):
 class OtpRequested(Event):
     """A sign-in code was issued; it must reach the phone at once (critical)."""
 
+    carries_secret: ClassVar[bool] = True  # the outbox row goes once published or expired
     phone: str
     code: str
     expires_at: datetime

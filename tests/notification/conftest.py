@@ -65,6 +65,7 @@ def settings_for(pg_dsn: str, namespace: str, key_files: Path, **changes: Any) -
         "delay_tiers_ms": (50, 100), "immediate_retries": 1,
         "aliyun_access_key_id": fakes.ALIYUN_KEY_ID,
         "aliyun_access_key_secret": fakes.ALIYUN_SECRET, "aliyun_templates": TEMPLATES,
+        "aliyun_sign_name": "匠心培训", "tencent_sign_name": "匠心培训",
         "tencent_secret_id": fakes.TENCENT_ID, "tencent_secret_key": fakes.TENCENT_KEY,
         "tencent_sdk_app_id": "1400000001", "tencent_templates": TEMPLATES,
         "provider_timeout_s": 1.0, "provider_connect_timeout_s": 0.5,

@@ -71,12 +71,22 @@ class OtpLimits:
 
 @dataclass(frozen=True, slots=True)
 class OtpCeilings:
-    """How many codes one client address may have within `client_window`, and everybody
-    together within a minute: one number's limits do not stop a script trying many numbers."""
+    """How many codes one client address may have within `client_window`, one block of
+    numbers (see phones.block_of) within an hour, and everybody together within a minute:
+    one number's limits do not stop a script trying many numbers."""
 
     per_client: int = 30
     client_window: timedelta = timedelta(minutes=10)
     per_minute_overall: int = 1000
+    per_block_per_hour: int = 100
+
+
+def check_otp_region(region: str, *, allowed: tuple[str, ...]) -> None:
+    """Refuse a code to a number outside the regions codes may be sent to (SMS pumping)."""
+    if region not in allowed:
+        raise ValidationFailed(
+            "Sign-in codes can only be sent to mobile numbers of "
+            f"{', '.join(allowed)}.", code="phone_region_not_allowed", region=region)
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -115,6 +125,19 @@ def check_otp_client_rate(nth_newest: datetime | None, *, now: datetime,
             "Too many codes requested from this network; try again later.",
             retry_after=_seconds_until(nth_newest + ceilings.client_window, now),
             code="otp_ip_rate_limited",
+        )
+
+
+def check_otp_block_rate(nth_newest: datetime | None, *, now: datetime,
+                         ceilings: OtpCeilings) -> None:
+    """Refuse a new code when the number's block has had its allowance within the hour.
+
+    `nth_newest` is the block's `per_block_per_hour`-th newest code within the hour, if any."""
+    if nth_newest is not None:
+        raise RateLimited(
+            "Too many codes requested for numbers like this one; try again later.",
+            retry_after=_seconds_until(nth_newest + timedelta(hours=1), now),
+            code="otp_prefix_rate_limited",
         )
 
 
