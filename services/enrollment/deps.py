@@ -26,6 +26,7 @@ class Deps:
     issuer: TokenIssuer
     settings: Settings
     proxies: TrustedProxies
+    checkin_key: bytes = b""  # signs the trainer's rotating QR codes
 
     @property
     def tz(self) -> str:

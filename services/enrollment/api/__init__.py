@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from services.enrollment.api import auth, catalogue, classroom, enrollments, sessions
+from services.enrollment.api import (
+    auth,
+    catalogue,
+    checkins,
+    classroom,
+    enrollments,
+    sessions,
+)
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "classroom", "enrollments", "routes", "sessions"]
+__all__ = ["auth", "catalogue", "checkins", "classroom", "enrollments", "routes", "sessions"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from uuid import UUID
 
 from services.enrollment.views.models.base import Out
@@ -24,3 +24,61 @@ class SessionsOut(Out):
     class_id: UUID
     items: list[SessionOut]
     planned_minutes: int
+
+
+class CheckinCodeOut(Out):
+    """The code the trainer's screen shows now; fetch the next one at `refresh_at`."""
+
+    token: str
+    path: str
+    kind: str
+    session: SessionOut
+    issued_at: datetime
+    expires_at: datetime
+    refresh_at: datetime
+
+
+class CheckinOut(Out):
+    """What a trainee's scan recorded."""
+
+    enrollment_id: UUID
+    date: date
+    no: int
+    kind: str
+    recorded_at: datetime
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    flags: list[str]
+    already_recorded: bool
+
+
+class ClassCheckin(Out):
+    """One trainee's check-in of one session, as the trainer reviews it."""
+
+    enrollment_id: UUID
+    name: str
+    date: date
+    no: int
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    in_source: str | None
+    out_source: str | None
+    flags: list[str]
+    confirmed_to_end: bool
+    corrections: int
+
+
+class ClassCheckinsOut(Out):
+    """Every check-in of a class, by session and roster order."""
+
+    class_id: UUID
+    items: list[ClassCheckin]
+
+
+class GeofenceOut(Out):
+    """A class's venue geofence (nulls: none)."""
+
+    class_id: UUID
+    lat: float | None
+    lng: float | None
+    radius_m: int | None
