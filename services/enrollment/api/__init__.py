@@ -8,8 +8,10 @@ from services.enrollment.api import (
     checkins,
     classroom,
     enrollments,
+    hours,
     sessions,
 )
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "checkins", "classroom", "enrollments", "routes", "sessions"]
+__all__ = ["auth", "catalogue", "checkins", "classroom", "enrollments", "hours", "routes",
+           "sessions"]

@@ -48,7 +48,8 @@ _CHECKING_IN = frozenset({Status.CONFIRMED, Status.ATTENDED})
 _CLOCK_SLACK = timedelta(minutes=2)
 
 
-async def _require_staff(conn: Conn, class_id: UUID, actor: Principal) -> None:
+async def require_staff(conn: Conn, class_id: UUID, actor: Principal) -> None:
+    """Allow the class's trainers and administrators (404 for an unknown class)."""
     trainers = await class_repo.class_trainers(conn, class_id)
     if trainers is None:
         raise class_not_found()
@@ -61,7 +62,7 @@ async def checkin_code(
     """Return the code for the session open now (its trainers and admins only)."""
     now = deps.clock.now()
     async with deps.pool.acquire() as conn:
-        await _require_staff(conn, class_id, actor)
+        await require_staff(conn, class_id, actor)
         session = current_session(await load_sessions(conn, class_id), now, deps.tz)
     if session is None:
         raise InvalidState("No session of this class is open for check-in now (from 30 "
@@ -175,7 +176,7 @@ async def record_checkin(
 async def list_checkins(class_id: UUID, *, deps: Deps, actor: Principal) -> ClassCheckinsOut:
     """Return every check-in of a class for its trainers and administrators."""
     async with deps.pool.acquire() as conn:
-        await _require_staff(conn, class_id, actor)
+        await require_staff(conn, class_id, actor)
         return ClassCheckinsOut(class_id=class_id, items=await views.class_checkins(conn, class_id))
 
 
@@ -185,7 +186,7 @@ async def set_geofence(
     """Set or clear the venue's geofence (check-ins must then come from within it)."""
 
     async def work(uow: UnitOfWork) -> GeofenceOut:
-        await _require_staff(uow.conn, class_id, actor)
+        await require_staff(uow.conn, class_id, actor)
         await repo.set_geofence(uow.conn, class_id, lat=cmd.lat, lng=cmd.lng,
                                 radius_m=cmd.radius_m)
         return GeofenceOut(class_id=class_id, lat=cmd.lat, lng=cmd.lng, radius_m=cmd.radius_m)

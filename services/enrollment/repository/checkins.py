@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
@@ -118,3 +119,10 @@ async def audit(
 
 def _jsonable(state: Attendance) -> dict[str, object]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(state).items()}
+
+
+async def set_min_attendance_ratio(conn: Conn, course_id: UUID, ratio: Decimal) -> bool:
+    """Set a course's minimum share of required hours; False when there is no such course."""
+    done = await conn.execute(
+        "UPDATE courses SET min_attendance_ratio = $2 WHERE id = $1", course_id, ratio)
+    return not done.endswith(" 0")

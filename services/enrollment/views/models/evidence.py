@@ -82,3 +82,51 @@ class GeofenceOut(Out):
     lat: float | None
     lng: float | None
     radius_m: int | None
+
+
+class SessionMinutes(Out):
+    """What one session counts for one trainee."""
+
+    date: date
+    no: int
+    minutes: int
+    planned: int
+    late: bool
+    left_early: bool
+    missing_checkout: bool
+    overridden: bool
+
+
+class TraineeHoursOut(Out):
+    """One trainee's hours: attended minutes against the required ones, and why at risk."""
+
+    enrollment_id: UUID
+    name: str
+    status: str
+    minutes: int
+    hours: float
+    ratio: float
+    enough: bool
+    late: int
+    left_early: int
+    missing_checkouts: int
+    at_risk: list[str]
+    sessions: list[SessionMinutes]
+
+
+class ClassHoursOut(Out):
+    """Hours of every trainee on a class's roster."""
+
+    class_id: UUID
+    planned_minutes: int
+    required_minutes: int
+    min_attendance_ratio: float
+    by_checkin: bool
+    items: list[TraineeHoursOut]
+
+
+class MinAttendanceOut(Out):
+    """A course's minimum share of required hours for a certifiable pass."""
+
+    course_id: UUID
+    min_attendance_ratio: float
