@@ -10,6 +10,7 @@ from typing import Any
 from services.enrollment.domain.checkin import Attendance
 from services.enrollment.domain.hours import hours_at_risk, required_minutes, trainee_hours
 from services.enrollment.domain.sessions import Session, sessions_of
+from services.enrollment.handlers.warnings import warn_hours_at_risk
 from tests.enrollment.support import Service
 from tests.enrollment.test_checkins import at
 
@@ -176,3 +177,30 @@ async def test_a_course_may_lower_its_minimum_attendance(svc: Service) -> None:
 def test_session_times_are_local_times_of_the_business_time_zone() -> None:
     s = Session(DAY1, 1, time(9), time(12))
     assert (s.start(TZ), s.minutes()) == (datetime(2025, 6, 9, 1, 0, tzinfo=UTC), 180)
+
+
+async def test_a_trainee_who_misses_two_sessions_in_a_row_is_warned_once_per_reason(
+    svc: Service,
+) -> None:
+    w = await two_day_class(svc, ["出席", "缺席"])
+    d1, _ = w["days"]
+    svc.clock.set(local(d1, "17:10"))
+    await record(svc, w, 0, d1, 1, "09:00", "12:00")
+    await record(svc, w, 0, d1, 2, "14:00", "17:00")
+    await warn_hours_at_risk(deps=svc.deps)  # other tests' classes of these days may warn too
+    warnings = [e for e in await svc.events(w["ids"][1])
+                if e["type"] == "enrollment.hours_at_risk"]
+    assert len(warnings) == 1
+    data = warnings[0]["data"]
+    assert data["missed_dates"] == [d1.isoformat()]
+    assert data["reasons"] == ["cannot_reach_minimum", "missed_two_in_a_row"]
+    assert (data["minutes_attended"], data["required_minutes"]) == (0, 720)
+    assert [e["type"] for e in await svc.events(w["ids"][0])
+            if e["type"] == "enrollment.hours_at_risk"] == []
+    assert await warn_hours_at_risk(deps=svc.deps) == 0  # told once per reason
+    assert len([e for e in await svc.events(w["ids"][1])
+                if e["type"] == "enrollment.hours_at_risk"]) == 1
+    hours = (await svc.call("GET", f"/api/v1/classes/{w['class']['id']}/hours",
+                            token=w["trainer"])).body
+    assert [(i["name"], i["warned"]) for i in hours["items"]] == [
+        ("出席", []), ("缺席", ["cannot_reach_minimum", "missed_two_in_a_row"])]

@@ -40,6 +40,7 @@ async def get_class_hours(class_id: UUID, *, deps: Deps, actor: Principal) -> Cl
         if ev is None:
             raise class_not_found()
         people = await views.roster_people(conn, class_id)
+        warned = await views.warned(conn, class_id)
     required = ev.required
     items = []
     for enrollment_id, name, status in people:
@@ -52,7 +53,7 @@ async def get_class_hours(class_id: UUID, *, deps: Deps, actor: Principal) -> Cl
             enough=enough_hours(h.minutes, required=required, min_ratio=ev.min_ratio),
             late=h.count("late"), left_early=h.count("left_early"),
             missing_checkouts=h.count("missing_checkout"),
-            at_risk=list(risk.reasons) if risk else [],
+            at_risk=list(risk.reasons) if risk else [], warned=warned.get(enrollment_id, []),
             sessions=[SessionMinutes(date=s.day, no=s.no, minutes=s.minutes, planned=s.planned,
                                      late=s.late, left_early=s.left_early,
                                      missing_checkout=s.missing_checkout,

@@ -79,3 +79,12 @@ async def roster_people(conn: Conn, class_id: UUID) -> list[tuple[UUID, str, str
                                                   'no_show')
            ORDER BY e.booking_no""", class_id)
     return [(r["id"], r["name"], r["status"]) for r in rows]
+
+
+async def warned(conn: Conn, class_id: UUID) -> dict[UUID, list[str]]:
+    """Return the reasons each enrolment of a class was warned about."""
+    rows = await conn.fetch(
+        """SELECT w.enrollment_id, array_agg(w.reason ORDER BY w.reason) AS reasons
+           FROM hours_warnings w JOIN enrollments e ON e.id = w.enrollment_id
+           WHERE e.class_id = $1 GROUP BY w.enrollment_id""", class_id)
+    return {r["enrollment_id"]: list(r["reasons"]) for r in rows}

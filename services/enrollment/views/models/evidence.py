@@ -111,6 +111,7 @@ class TraineeHoursOut(Out):
     left_early: int
     missing_checkouts: int
     at_risk: list[str]
+    warned: list[str]
     sessions: list[SessionMinutes]
 
 
