@@ -6,7 +6,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.enrollment.commands import Day, LocalTime, Moment, ShortText
+from services.enrollment.commands import Day, LocalTime, LongText, Moment, ShortText
 
 
 class SessionTimes(BaseModel):
@@ -79,3 +79,22 @@ class SetGeofence(BaseModel):
         if any(given) and not all(given):
             raise ValueError("give lat, lng and radius_m together, or none of them")
         return self
+
+
+class SetPlans(BaseModel):
+    """The class's teaching and assessment plans, printed on the class-opening application."""
+
+    model_config = ConfigDict(extra="forbid")
+    teaching_plan: LongText | None = None
+    assessment_plan: LongText | None = None
+
+
+PersonCategory = Literal["employed", "unemployed", "migrant_worker", "poverty_alleviated",
+                         "graduate", "other"]
+
+
+class SetPersonCategory(BaseModel):
+    """A trainee's person category for the bureau's roster (在职职工, 失业人员 ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    person_category: PersonCategory | None

@@ -6,6 +6,7 @@ from services.enrollment.api import (
     auth,
     catalogue,
     checkins,
+    claim_pack,
     classroom,
     enrollments,
     hours,
@@ -13,5 +14,5 @@ from services.enrollment.api import (
 )
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "checkins", "classroom", "enrollments", "hours", "routes",
-           "sessions"]
+__all__ = ["auth", "catalogue", "checkins", "claim_pack", "classroom", "enrollments", "hours",
+           "routes", "sessions"]
