@@ -44,6 +44,8 @@ class CheckIn(BaseModel):
     token: str = Field(min_length=10, max_length=400)
     kind: Kind | None = None
     location: Location | None = None
+    # The browser's own random id (kept in its storage) when it sends no device cookie.
+    device: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class RecordCheckin(BaseModel):

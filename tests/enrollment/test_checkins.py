@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import zxingcpp
+from PIL import Image
+
 from services.enrollment.domain.checkin import CheckinToken, sign_token
 from tests.enrollment.support import Reply, Service
 
@@ -48,6 +51,21 @@ async def set_up(svc: Service, *others: str, capacity: int = 30) -> Setup:
     return Setup(cls["id"], cls["schedule_days"], trainer, trainee, enrolled.body["id"], more)
 
 
+def decode_qr(rows: list[str]) -> str:
+    """Draw the QR rows (4 px a module, a quiet zone) and read them back with zxing-cpp."""
+    scale, border = 4, 4
+    size = (len(rows) + 2 * border) * scale
+    image = Image.new("L", (size, size), 255)
+    for r, row in enumerate(rows):
+        for c, dark in enumerate(row):
+            if dark == "1":
+                x, y = (c + border) * scale, (r + border) * scale
+                image.paste(0, (x, y, x + scale, y + scale))
+    found = zxingcpp.read_barcodes(image)
+    assert len(found) == 1
+    return str(found[0].text)
+
+
 async def code(svc: Service, s: Setup, kind: str = "in") -> str:
     reply = await svc.call("GET", f"/api/v1/classes/{s.class_id}/checkin-code?kind={kind}",
                            token=s.trainer)
@@ -68,6 +86,8 @@ async def test_a_trainee_checks_in_and_out_with_the_code_on_the_trainers_screen(
     s = await set_up(svc)
     shown = await svc.call("GET", f"/api/v1/classes/{s.class_id}/checkin-code", token=s.trainer)
     assert shown.body["path"] == f"/checkin/{shown.body['token']}"
+    assert shown.body["url"] == f"{svc.url}{shown.body['path']}"
+    assert decode_qr(shown.body["qr"]) == shown.body["url"]
     assert (shown.body["session"]["no"], shown.body["kind"]) == (1, "in")
     issued = datetime.fromisoformat(shown.body["issued_at"])
     assert datetime.fromisoformat(shown.body["refresh_at"]) - issued == timedelta(seconds=20)
@@ -234,3 +254,14 @@ async def test_a_trainer_records_and_corrects_a_check_in_with_a_reason_audited(
 
 def _uuid(text: str) -> UUID:
     return UUID(text)
+
+
+async def test_a_browser_without_cookies_is_recognised_by_the_id_it_keeps(svc: Service) -> None:
+    s = await set_up(svc, "同桌")
+    text = await code(svc, s)
+    body = {"token": text, "device": "browser-id-0123456789"}
+    first = await svc.call("POST", "/api/v1/checkins", token=s.trainee, json_body=body)
+    assert (first.status, first.body["flags"]) == (201, [])
+    assert "Set-Cookie" not in first.headers  # the page keeps its own id
+    second = await svc.call("POST", "/api/v1/checkins", token=s.others[0][0], json_body=body)
+    assert (second.status, second.body["flags"]) == (201, ["shared_device"])

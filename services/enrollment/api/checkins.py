@@ -39,9 +39,14 @@ class CodeQuery(BaseModel):
 async def checkin_code(req: ApiRequest[None, CodeQuery]) -> CheckinCodeOut:
     """Return the signed code of the session open now; a new one every 20 s, each good 30 s.
 
+    `url` opens the check-in page on this origin; `qr` is its QR code, one string of 0/1 per
+    row of modules (dark = 1), for the console to draw.
+
     409 `no_session_open` outside every session's check-in window."""
+    http = req.request
+    origin = f"{http.headers.get('X-Forwarded-Proto', http.scheme)}://{http.host}"
     return await checkins.checkin_code(req.path_uuid("class_id"), req.query.kind,
-                                       deps=deps(req), actor=req.user)
+                                       origin=origin, deps=deps(req), actor=req.user)
 
 
 @routes.post("/api/v1/checkins", body=CheckIn, response=CheckinOut, status=201,
@@ -53,10 +58,10 @@ async def check_in(req: ApiRequest[CheckIn, None]) -> web.Response:
     or already used), `not_enrolled`, `outside_session`, `outside_venue`; a second trainee
     from the same browser in a session is recorded with the flag `shared_device`."""
     known = req.request.cookies.get(DEVICE_COOKIE, "")
-    device = known if _DEVICE.match(known) else secrets.token_urlsafe(18)
+    device = known if _DEVICE.match(known) else (req.body.device or secrets.token_urlsafe(18))
     out = await checkins.check_in(req.body, deps=deps(req), actor=req.user, device=device)
     reply = json_response(out, status=200 if out.already_recorded else 201)
-    if device != known:
+    if device != known and req.body.device is None:
         reply.set_cookie(DEVICE_COOKIE, device, max_age=_YEAR_S, httponly=True, samesite="Lax",
                          path="/")
     return reply

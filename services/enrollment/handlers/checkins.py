@@ -37,6 +37,7 @@ from services.enrollment.views.models.evidence import (
     GeofenceOut,
     SessionOut,
 )
+from services.enrollment.views.qr import qr_rows
 from shared.auth import Principal
 from shared.db import Conn
 from shared.errors import Forbidden, InvalidState, ValidationFailed
@@ -57,7 +58,7 @@ async def require_staff(conn: Conn, class_id: UUID, actor: Principal) -> None:
 
 
 async def checkin_code(
-    class_id: UUID, kind: Kind, *, deps: Deps, actor: Principal
+    class_id: UUID, kind: Kind, *, origin: str, deps: Deps, actor: Principal
 ) -> CheckinCodeOut:
     """Return the code for the session open now (its trainers and admins only)."""
     now = deps.clock.now()
@@ -71,7 +72,9 @@ async def checkin_code(
     token = CheckinToken(class_id, session.day, session.no, kind, current_issue(now))
     text = sign_token(token, deps.checkin_key)
     issued, refresh = slot_bounds(token.issued)
-    return CheckinCodeOut(token=text, path=f"/checkin/{text}", kind=kind,
+    url = f"{origin}/checkin/{text}"
+    return CheckinCodeOut(token=text, path=f"/checkin/{text}", url=url, qr=qr_rows(url),
+                          kind=kind,
                           session=_session_out(session), issued_at=issued,
                           expires_at=token.expires, refresh_at=refresh)
 

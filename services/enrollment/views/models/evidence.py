@@ -31,6 +31,8 @@ class CheckinCodeOut(Out):
 
     token: str
     path: str
+    url: str
+    qr: list[str]
     kind: str
     session: SessionOut
     issued_at: datetime
