@@ -53,11 +53,16 @@ def _signature(payload: str, key: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+# "~" separates the parts: URL-safe, never in base64url, and a link ending in ".<letters>"
+# would look like a file to the gateway rather than a page of the web front.
+SEP = "~"
+
+
 def sign_token(token: CheckinToken, key: bytes) -> str:
-    """Return the token as URL-safe text: class.day.no.kind.issued.signature."""
-    payload = (f"{token.class_id.hex}.{token.day:%Y%m%d}.{token.no}.{token.kind}."
-               f"{token.issued}")
-    return f"{payload}.{_signature(payload, key)}"
+    """Return the token as URL-safe text: class~day~no~kind~issued~signature."""
+    payload = SEP.join((token.class_id.hex, f"{token.day:%Y%m%d}", str(token.no), token.kind,
+                        str(token.issued)))
+    return f"{payload}{SEP}{_signature(payload, key)}"
 
 
 def _invalid() -> ValidationFailed:
@@ -73,11 +78,11 @@ def expired() -> InvalidState:
 
 def read_token(text: str, key: bytes, *, now: datetime) -> CheckinToken:
     """Return the token if its signature is ours and it has not expired."""
-    payload, _, signature = text.strip().rpartition(".")
+    payload, _, signature = text.strip().rpartition(SEP)
     if not hmac.compare_digest(_signature(payload, key), signature):
         raise _invalid()
     try:
-        class_hex, day, no, kind, issued = payload.split(".")
+        class_hex, day, no, kind, issued = payload.split(SEP)
         token = CheckinToken(UUID(hex=class_hex), datetime.strptime(day, "%Y%m%d").date(),
                              int(no), "in" if kind == "in" else "out", int(issued))
     except ValueError:
@@ -90,7 +95,7 @@ def read_token(text: str, key: bytes, *, now: datetime) -> CheckinToken:
 
 def token_id(text: str) -> str:
     """Return what identifies a token among the ones a trainee used (its signature)."""
-    return text.strip().rpartition(".")[2]
+    return text.strip().rpartition(SEP)[2]
 
 
 @dataclass(frozen=True, slots=True)
