@@ -126,6 +126,11 @@ def test_a_trainee_at_phone_size_scans_the_trainers_qr_checks_in_and_out_and_the
 
         # The claim pack: the training ledger as XLSX, laid out by the default template.
         trainer.go(f"/trainer/classes/{setup.class_id}/claim")
+        page.locator("details", has_text="教学计划与考核方案").locator("summary").click()
+        plans = page.locator("#plans-form")
+        plans.get_by_label("教学计划").fill("上午：意式浓缩；下午：拉花")
+        plans.get_by_role("button", name="保存").click()
+        expect(plans.locator(".form-message")).to_contain_text("已保存")
         trainer.shot("33-claim-pack")
         with page.expect_download() as done:
             page.locator("#claim-pack tr[data-document=ledger]").get_by_role(

@@ -12,6 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from services.enrollment.domain.checkin import CheckinToken, sign_token
+from services.enrollment.handlers import jobs
 from tests.enrollment.support import Reply, Service
 
 VENUE = {"lat": 31.2304, "lng": 121.4737}  # 上海 人民广场
@@ -266,3 +267,15 @@ async def test_a_browser_without_cookies_is_recognised_by_the_id_it_keeps(svc: S
     assert "Set-Cookie" not in first.headers  # the page keeps its own id
     second = await svc.call("POST", "/api/v1/checkins", token=s.others[0][0], json_body=body)
     assert (second.status, second.body["flags"]) == (201, ["shared_device"])
+
+
+async def test_housekeeping_forgets_check_in_codes_used_a_day_ago(svc: Service) -> None:
+    s = await set_up(svc)
+    assert (await scan(svc, s.trainee, await code(svc, s))).status == 201
+    used = "SELECT count(*) FROM checkin_tokens_used WHERE enrollment_id = $1"
+    assert await svc.pool.fetchval(used, UUID(s.enrollment_id)) == 1
+    await jobs.housekeeping(deps=svc.deps)
+    assert await svc.pool.fetchval(used, UUID(s.enrollment_id)) == 1  # still recent
+    svc.clock.advance(timedelta(days=1, seconds=1))
+    await jobs.housekeeping(deps=svc.deps)
+    assert await svc.pool.fetchval(used, UUID(s.enrollment_id)) == 0

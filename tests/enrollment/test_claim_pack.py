@@ -46,6 +46,9 @@ async def class_with_results(svc: Service) -> dict[str, Any]:
         "teaching_plan": "第一天：直播选品与话术；第二天：直播间实操",
         "assessment_plan": "理论笔试+实操考核"})
     assert plans.status == 204, plans.body
+    shown = await svc.call("GET", f"/api/v1/classes/{cls['id']}/plans", token=trainer)
+    assert shown.body == {"teaching_plan": "第一天：直播选品与话术；第二天：直播间实操",
+                          "assessment_plan": "理论笔试+实操考核"}
     days = [date.fromisoformat(d) for d in cls["schedule_days"]]
     svc.clock.set(local(days[1], "18:00"))
     for who, sessions in ((0, [(d, n) for d in days for n in (1, 2)]),

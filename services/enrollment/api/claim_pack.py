@@ -68,6 +68,21 @@ async def export(req: ApiRequest[None, ExportQuery]) -> web.StreamResponse:
     return reply
 
 
+class PlansOut(Out):
+    """A class's teaching and assessment plans."""
+
+    teaching_plan: str
+    assessment_plan: str
+
+
+@routes.get("/api/v1/classes/{class_id}/plans", response=PlansOut, roles=STAFF, tags=TAGS)
+async def get_plans(req: ApiRequest[None, None]) -> PlansOut:
+    """Return the class's teaching and assessment plans."""
+    teaching, assessment = await claim_pack.get_plans(req.path_uuid("class_id"), deps=deps(req),
+                                                      actor=req.user)
+    return PlansOut(teaching_plan=teaching, assessment_plan=assessment)
+
+
 @routes.put("/api/v1/classes/{class_id}/plans", body=SetPlans, roles=STAFF, status=204,
             tags=TAGS)
 async def set_plans(req: ApiRequest[SetPlans, None]) -> None:

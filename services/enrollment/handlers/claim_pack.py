@@ -79,6 +79,13 @@ def list_templates() -> list[tuple[str, str, str]]:
     return [(t.id, t.name, t.city) for t in load_templates().values()]
 
 
+async def get_plans(class_id: UUID, *, deps: Deps, actor: Principal) -> tuple[str, str]:
+    """Return a class's teaching and assessment plans (its trainers and administrators)."""
+    async with deps.pool.acquire() as conn:
+        await require_staff(conn, class_id, actor)
+        return await data.plans(conn, class_id)
+
+
 async def set_plans(class_id: UUID, cmd: SetPlans, *, deps: Deps, actor: Principal) -> None:
     """Change a class's teaching and assessment plans (its trainers and administrators)."""
 

@@ -175,3 +175,9 @@ async def record_export(
                                       actor_role, at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         class_id, document, fmt, template, unmasked, actor_id, actor_role, at)
+
+
+async def purge_used_tokens(conn: Conn, before: datetime) -> int:
+    """Forget the codes used before `before`: they have expired, so cannot be replayed."""
+    done = await conn.execute("DELETE FROM checkin_tokens_used WHERE used_at < $1", before)
+    return int(done.split()[-1])

@@ -199,3 +199,10 @@ def _ledger_row(columns: Any, entry: ClassCheckin, facts: ClassFacts, tz: str) -
         "confirmation": confirmation,
     }
     return [values[col.key] for col in columns]
+
+
+async def plans(conn: Conn, class_id: UUID) -> tuple[str, str]:
+    """Return a class's teaching and assessment plans."""
+    row = await conn.fetchrow(
+        "SELECT teaching_plan, assessment_plan FROM classes WHERE id = $1", class_id)
+    return (row["teaching_plan"], row["assessment_plan"]) if row else ("", "")

@@ -3,8 +3,8 @@
 // city template, downloaded with a progress bar (the service streams it with its length).
 import * as api from '../api.js';
 import { busy, h, uid } from '../dom.js';
-import { notice } from '../errors.js';
-import { checkbox, field } from '../forms.js';
+import { notice, showDone, showErrors } from '../errors.js';
+import { checkbox, field, form, read } from '../forms.js';
 import * as session from '../session.js';
 import { t } from '../i18n.js';
 
@@ -45,10 +45,38 @@ async function fetchWithProgress(path, bar) {
   setTimeout(() => URL.revokeObjectURL(href), 60_000);
 }
 
+/**
+ * The class's teaching and assessment plans, printed on the class-opening application.
+ * @param {string} classId
+ * @param {{teaching_plan: string, assessment_plan: string}} plans
+ */
+function plansForm(classId, plans) {
+  const sheet = form({ id: 'plans-form', class: 'stack' },
+    field({ name: 'teaching_plan', label: t('claim.teaching_plan'), type: 'textarea', value: plans.teaching_plan, maxlength: 4000 }),
+    field({ name: 'assessment_plan', label: t('claim.assessment_plan'), type: 'textarea', value: plans.assessment_plan, maxlength: 4000 }),
+    h('button', { type: 'submit' }, t('claim.save_plans')));
+  sheet.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const v = read(sheet, { keepEmpty: true });
+    busy(sheet.querySelector('button[type=submit]'), async () => {
+      try {
+        await api.put(`/api/v1/classes/${encodeURIComponent(classId)}/plans`, v);
+        showDone(sheet, t('claim.plans_saved'));
+      } catch (error) {
+        showErrors(sheet, error);
+      }
+    });
+  });
+  return h('details', { class: 'card' }, h('summary', {}, t('claim.plans')), sheet);
+}
+
 /** @param {Tab} tab */
 export async function claimTab({ ctx, cls }) {
-  /** @type {{items: {id: string, name: string, city: string}[]}} */
-  const templates = await api.get('/api/v1/claim-templates', { signal: ctx.signal });
+  /** @type {[{items: {id: string, name: string, city: string}[]}, {teaching_plan: string, assessment_plan: string}]} */
+  const [templates, plans] = await Promise.all([
+    api.get('/api/v1/claim-templates', { signal: ctx.signal }),
+    api.get(`/api/v1/classes/${encodeURIComponent(cls.id)}/plans`, { signal: ctx.signal }),
+  ]);
   const admin = session.role() === 'admin';
   const picker = field({ name: 'template', label: t('claim.template'), type: 'select', value: 'default',
     options: templates.items.map((tpl) => [tpl.id, `${tpl.name}（${tpl.city}）`]) });
@@ -77,5 +105,6 @@ export async function claimTab({ ctx, cls }) {
     h('p', { class: 'muted' }, t('claim.how')),
     picker, unmasked,
     h('div', { class: 'table-wrap' }, h('table', { id: 'claim-pack' }, h('tbody', {}, rows))),
-    h('label', { for: barId, class: 'muted' }, t('claim.progress')), bar, problem);
+    h('label', { for: barId, class: 'muted' }, t('claim.progress')), bar, problem,
+    plansForm(cls.id, plans));
 }
