@@ -16,6 +16,18 @@ PERSON_CATEGORIES = {
     "employed": "在职职工", "unemployed": "失业人员", "migrant_worker": "农民工",
     "poverty_alleviated": "脱贫人口", "graduate": "高校毕业生", "other": "其他",
 }
+def person_category(text: str | None) -> str | None:
+    """Return the category code of a code or its Chinese label (在职职工 ...); refuse others."""
+    if text is None:
+        return None
+    by_label = {label: code for code, label in PERSON_CATEGORIES.items()}
+    code = text if text in PERSON_CATEGORIES else by_label.get(text)
+    if code is None:
+        raise ValidationFailed(f"Use one of: {', '.join(PERSON_CATEGORIES.values())}.",
+                               code="invalid_person_category")
+    return code
+
+
 ID_TYPE_LABELS = {"resident_id": "居民身份证", "passport": "护照",
                   "hk_macao_permit": "港澳居民来往内地通行证",
                   "taiwan_permit": "台湾居民来往大陆通行证", "other": "其他"}
