@@ -137,11 +137,15 @@ async def test_the_ledger_lists_each_sessions_check_in_and_out_with_minutes(svc:
     header, entries = table_after(rows, "日期")
     assert header == ["日期", "课次", "上课时间", "姓名", "签到时间", "签退时间", "学时（分钟）",
                       "异常标记", "教师确认"]
-    assert len(entries) == 6
+    assert len(entries) == 8  # both trainees in each of the four sessions
     first = entries[0]
     assert first[:4] == [pack["days"][0].isoformat(), "第1节", "09:00-12:00", "张小三"]
-    assert (first[4], first[5], first[6], first[8]) == (
-        "09:00:00（教师补录）", "12:00:00（教师补录）", 180, "教师补录")
+    assert (first[4], first[5], first[6], first[7], first[8]) == (
+        "09:00:00（教师补录）", "12:00:00（教师补录）", 180, None, "教师补录")  # None: empty
+    absent = next(e for e in entries
+                  if e[0] == pack["days"][1].isoformat() and e[1] == "第2节" and e[3] == "李四")
+    assert (absent[4], absent[5], absent[6], absent[7], absent[8]) == (
+        None, None, 0, "未签到", None)
     pdf = pdf_text(await fetch(svc, pack["trainer"], pack["class"]["id"], "ledger.pdf"))
     assert "签到时间" in pdf
     assert "李四" in pdf

@@ -60,7 +60,7 @@ async def export(
         return facts
 
     facts = await in_transaction(deps.uows, work)
-    table = data.lay_out(facts, layout, doc, tz=deps.tz,
+    table = data.lay_out(facts, layout, doc, tz=deps.tz, now=deps.clock.now(),
                          disclosure=data.Disclosure(full, deps.ciphers.open))
     out = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115 - streamed, closed by the caller
     s = deps.settings

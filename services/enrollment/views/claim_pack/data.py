@@ -19,6 +19,7 @@ from services.enrollment.domain.claim_pack import (
     Document,
 )
 from services.enrollment.domain.schedule import level_label
+from services.enrollment.domain.sessions import Session
 from services.enrollment.views.hours import ClassEvidence, class_evidence
 from services.enrollment.views.models.evidence import ClassCheckin
 from shared.db import Conn
@@ -101,14 +102,18 @@ class Disclosure:
 
 def lay_out(
     facts: ClassFacts, template: ClaimTemplate, document: Document, *, tz: str,
-    disclosure: Disclosure,
+    disclosure: Disclosure, now: datetime | None = None,
 ) -> Table:
-    """Return one document of a class laid out by the template."""
+    """Return one document of a class laid out by the template (the ledger: every trainee in
+    every session begun by `now`, also those who did not check in)."""
     layout = template.documents[document]
     c = facts.cls
     subtitle = f"{c['title_zh']} · {c['name'] or c['venue']} · {c['starts_on']}至{c['ends_on']}"
     if document == "ledger":
-        rows = [_ledger_row(layout.columns, entry, facts, tz) for entry in facts.ledger]
+        recorded = {(e.enrollment_id, e.date, e.no): e for e in facts.ledger}
+        rows = [_ledger_row(layout.columns, recorded.get((t["id"], s.day, s.no)), t, s, facts, tz)
+                for s in facts.evidence.sessions if now is None or s.start(tz) <= now
+                for t in facts.trainees]
         return Table(layout.title, subtitle, [], [col.header for col in layout.columns], rows)
     people = [t for t in facts.trainees if document not in PASSED_ONLY or t["passed"]]
     rows = [[_trainee_value(col.key, i, t, facts, tz, disclosure) for col in layout.columns]
@@ -175,12 +180,13 @@ def _score(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _ledger_row(columns: Any, entry: ClassCheckin, facts: ClassFacts, tz: str) -> list[Cell]:
+def _ledger_row(
+    columns: Any, entry: ClassCheckin | None, trainee: Any, session: Session, facts: ClassFacts,
+    tz: str,
+) -> list[Cell]:
     zone = ZoneInfo(tz)
-    session = next(s for s in facts.evidence.sessions
-                   if (s.day, s.no) == (entry.date, entry.no))
-    minutes = next(h.minutes for h in facts.evidence.hours_of(entry.enrollment_id, tz=tz).sessions
-                   if (h.day, h.no) == (entry.date, entry.no))
+    counted = next(h for h in facts.evidence.hours_of(trainee["id"], tz=tz).sessions
+                   if (h.day, h.no) == (session.day, session.no))
 
     def clock(moment: datetime | None, source: str | None) -> str:
         if moment is None:
@@ -188,15 +194,23 @@ def _ledger_row(columns: Any, entry: ClassCheckin, facts: ClassFacts, tz: str) -
         text = moment.astimezone(zone).strftime("%H:%M:%S")
         return f"{text}（教师补录）" if source == "trainer" else text
 
-    confirmation = "已确认至下课" if entry.confirmed_to_end else (
-        "教师补录" if "trainer" in (entry.in_source, entry.out_source) else "")
+    flags = [text for flag, text in (
+        (entry is None or entry.checked_in_at is None, "未签到"),
+        (counted.missing_checkout, "未签退"), (counted.late, "迟到"),
+        (counted.left_early, "早退"), (entry is not None and "shared_device" in entry.flags,
+                                      "同一设备多人签到"),
+        (counted.overridden, "按日考勤登记")) if flag]
+    confirmation = ""
+    if entry is not None:
+        confirmation = "已确认至下课" if entry.confirmed_to_end else (
+            "教师补录" if "trainer" in (entry.in_source, entry.out_source) else "")
     values: dict[str, Cell] = {
-        "date": entry.date.isoformat(), "session": f"第{entry.no}节",
+        "date": session.day.isoformat(), "session": f"第{session.no}节",
         "session_time": f"{session.starts_at:%H:%M}-{session.ends_at:%H:%M}",
-        "name": entry.name, "checked_in_at": clock(entry.checked_in_at, entry.in_source),
-        "checked_out_at": clock(entry.checked_out_at, entry.out_source), "minutes": minutes,
-        "flags": "同一设备多人签到" if "shared_device" in entry.flags else "",
-        "confirmation": confirmation,
+        "name": trainee["name"],
+        "checked_in_at": clock(entry.checked_in_at, entry.in_source) if entry else "",
+        "checked_out_at": clock(entry.checked_out_at, entry.out_source) if entry else "",
+        "minutes": counted.minutes, "flags": "、".join(flags), "confirmation": confirmation,
     }
     return [values[col.key] for col in columns]
 
