@@ -14,7 +14,9 @@ import { ON_ROSTER } from './console-attendance.js';
 /** @typedef {import('../types.js').ClassCheckin} ClassCheckin */
 /** @typedef {import('../types.js').SessionOut} SessionOut */
 
-const REFRESH_MS = 20_000;
+// The code changes every 20 s and is accepted for 30 s: asking every 5 s shows each new code
+// within 5 s of its slot, so the one on screen is never older than 25 s.
+const POLL_MS = 5_000;
 const MODULE_PX = 8;
 const QUIET = 4;
 
@@ -69,10 +71,16 @@ function qrStage({ ctx, cls }) {
   });
 
   async function load() {
+    const asked = kind;
     try {
       /** @type {CheckinCodeOut} */
-      const code = await api.get(`/api/v1/classes/${encodeURIComponent(cls.id)}/checkin-code`, { query: { kind }, signal: ctx.signal });
+      const code = await api.get(`/api/v1/classes/${encodeURIComponent(cls.id)}/checkin-code`, { query: { kind: asked }, signal: ctx.signal });
+      if (asked !== kind) return; // the trainer switched kinds meanwhile: that answer will do
+      stage.hidden = false;
+      problem.replaceChildren();
+      if (canvas.dataset.token === code.token) return;
       drawQr(canvas, code.qr);
+      canvas.dataset.token = code.token;
       canvas.dataset.url = code.url;
       canvas.dataset.refreshAt = code.refresh_at;
       /** @type {HTMLElement} */ (stage.querySelector('.qr-kind')).textContent = t(`checkin.kind.${code.kind}`);
@@ -80,8 +88,6 @@ function qrStage({ ctx, cls }) {
         date: formatDate(code.session.date), no: code.session.no,
         from: code.session.starts_at.slice(0, 5), to: code.session.ends_at.slice(0, 5),
       });
-      stage.hidden = false;
-      problem.replaceChildren();
     } catch (error) {
       if (api.isAbort(error)) return;
       stage.hidden = true;
@@ -99,7 +105,7 @@ function qrStage({ ctx, cls }) {
     });
   }
   load();
-  ctx.every(load, REFRESH_MS);
+  ctx.every(load, POLL_MS);
   return h('section', { class: 'stack' },
     h('p', { class: 'muted' }, t('checkin.how')),
     h('div', { class: 'row' }, kindButtons, full),
