@@ -188,6 +188,8 @@ async def test_a_scan_outside_the_venues_geofence_is_refused(svc: Service) -> No
     fence = await svc.call("PUT", f"/api/v1/classes/{s.class_id}/geofence", token=s.trainer,
                            json_body={**VENUE, "radius_m": 200})
     assert fence.status == 200, fence.body
+    shown = await svc.call("GET", f"/api/v1/classes/{s.class_id}/geofence", token=s.trainer)
+    assert (shown.body["lat"], shown.body["radius_m"]) == (VENUE["lat"], 200)
     far = await scan(svc, s.trainee, await code(svc, s),
                      location={"lat": 31.2504, "lng": 121.4737, "accuracy_m": 30})  # 2.2 km
     assert (far.status, far.body["code"]) == (422, "outside_venue")

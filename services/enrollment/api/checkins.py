@@ -90,6 +90,12 @@ async def record_checkin(req: ApiRequest[RecordCheckin, None]) -> ClassCheckin:
         req.body, deps=deps(req), actor=req.user)
 
 
+@routes.get("/api/v1/classes/{class_id}/geofence", response=GeofenceOut, roles=STAFF, tags=TAGS)
+async def get_geofence(req: ApiRequest[None, None]) -> GeofenceOut:
+    """Return the venue's geofence for check-ins (nulls: none)."""
+    return await checkins.get_geofence(req.path_uuid("class_id"), deps=deps(req), actor=req.user)
+
+
 @routes.put("/api/v1/classes/{class_id}/geofence", body=SetGeofence, response=GeofenceOut,
             roles=STAFF, tags=TAGS)
 async def set_geofence(req: ApiRequest[SetGeofence, None]) -> GeofenceOut:

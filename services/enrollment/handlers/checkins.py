@@ -183,6 +183,17 @@ async def list_checkins(class_id: UUID, *, deps: Deps, actor: Principal) -> Clas
         return ClassCheckinsOut(class_id=class_id, items=await views.class_checkins(conn, class_id))
 
 
+async def get_geofence(class_id: UUID, *, deps: Deps, actor: Principal) -> GeofenceOut:
+    """Return the venue's geofence (its trainers and administrators)."""
+    async with deps.pool.acquire() as conn:
+        await require_staff(conn, class_id, actor)
+        fence = await repo.geofence(conn, class_id)
+    if fence is None:
+        return GeofenceOut(class_id=class_id, lat=None, lng=None, radius_m=None)
+    return GeofenceOut(class_id=class_id, lat=fence.lat, lng=fence.lng,
+                       radius_m=round(fence.radius_m))
+
+
 async def set_geofence(
     class_id: UUID, cmd: SetGeofence, *, deps: Deps, actor: Principal
 ) -> GeofenceOut:

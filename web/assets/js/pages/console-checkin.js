@@ -220,14 +220,44 @@ function correctionForm({ ctx, cls, roster }, sessions) {
   return sheet;
 }
 
+/**
+ * The venue's geofence: check-ins must come from within the radius (empty: no geofence).
+ * @param {Tab} tab
+ * @param {{lat: number | null, lng: number | null, radius_m: number | null}} fence
+ */
+function geofenceForm({ cls }, fence) {
+  const sheet = form({ id: 'geofence-form', class: 'stack' },
+    h('p', { class: 'muted' }, t('checkin.geofence_how')),
+    h('div', { class: 'row' },
+      field({ name: 'lat', label: t('checkin.lat'), type: 'number', step: 0.000001, value: fence.lat ?? '', convert: 'number' }),
+      field({ name: 'lng', label: t('checkin.lng'), type: 'number', step: 0.000001, value: fence.lng ?? '', convert: 'number' }),
+      field({ name: 'radius_m', label: t('checkin.radius'), type: 'number', step: 1, min: 20, value: fence.radius_m ?? '', convert: 'int' })),
+    h('button', { type: 'submit' }, t('checkin.save_geofence')));
+  sheet.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const v = read(sheet);
+    const body = { lat: v.lat ?? null, lng: v.lng ?? null, radius_m: v.radius_m ?? null };
+    busy(sheet.querySelector('button[type=submit]'), async () => {
+      try {
+        await api.put(`/api/v1/classes/${encodeURIComponent(cls.id)}/geofence`, body);
+        showDone(sheet, t(body.lat === null ? 'checkin.geofence_cleared' : 'checkin.geofence_saved'));
+      } catch (error) {
+        showErrors(sheet, error);
+      }
+    });
+  });
+  return sheet;
+}
+
 /** @param {Tab} tab */
 export async function checkinTab(tab) {
   const id = encodeURIComponent(tab.cls.id);
-  /** @type {[{items: SessionOut[]}, ClassHoursOut, {items: ClassCheckin[]}]} */
-  const [sessions, hours, checkins] = await Promise.all([
+  /** @type {[{items: SessionOut[]}, ClassHoursOut, {items: ClassCheckin[]}, {lat: number | null, lng: number | null, radius_m: number | null}]} */
+  const [sessions, hours, checkins, fence] = await Promise.all([
     api.get(`/api/v1/classes/${id}/sessions`, { signal: tab.ctx.signal }),
     api.get(`/api/v1/classes/${id}/hours`, { signal: tab.ctx.signal }),
     api.get(`/api/v1/classes/${id}/checkins`, { signal: tab.ctx.signal }),
+    api.get(`/api/v1/classes/${id}/geofence`, { signal: tab.ctx.signal }),
   ]);
   const details = (/** @type {string} */ title, /** @type {HTMLElement} */ body) => {
     const summaryId = uid('summary');
@@ -238,5 +268,6 @@ export async function checkinTab(tab) {
     h('h3', {}, t('checkin.minutes')),
     minutesTable(hours, sessions.items, checkins.items),
     details(t('checkin.correct'), correctionForm(tab, sessions.items)),
-    details(t('checkin.sessions'), sessionForm(tab, sessions.items)));
+    details(t('checkin.sessions'), sessionForm(tab, sessions.items)),
+    details(t('checkin.geofence'), geofenceForm(tab, fence)));
 }
