@@ -41,6 +41,8 @@ async def class_with_results(svc: Service) -> dict[str, Any]:
         put = await svc.call("PUT", "/api/v1/me/person-category", token=token,
                              json_body={"person_category": category})
         assert put.status == 204, put.body
+        mine = await svc.call("GET", "/api/v1/me/person-category", token=token)
+        assert mine.body == {"person_category": category}
         ids.append((await svc.enrol(token, cls["id"])).body["id"])
     plans = await svc.call("PUT", f"/api/v1/classes/{cls['id']}/plans", token=trainer, json_body={
         "teaching_plan": "第一天：直播选品与话术；第二天：直播间实操",

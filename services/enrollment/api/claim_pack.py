@@ -91,6 +91,19 @@ async def set_plans(req: ApiRequest[SetPlans, None]) -> None:
                                actor=req.user)
 
 
+class PersonCategoryOut(Out):
+    """A user's person category (null: not given)."""
+
+    person_category: str | None
+
+
+@routes.get("/api/v1/me/person-category", response=PersonCategoryOut, roles=ANYONE, tags=TAGS)
+async def get_my_category(req: ApiRequest[None, None]) -> PersonCategoryOut:
+    """Return the caller's person category."""
+    return PersonCategoryOut(person_category=await claim_pack.person_category_of(
+        req.user.user_id, deps=deps(req)))
+
+
 @routes.put("/api/v1/me/person-category", body=SetPersonCategory, roles=ANYONE, status=204,
             tags=TAGS)
 async def set_my_category(req: ApiRequest[SetPersonCategory, None]) -> None:

@@ -106,3 +106,9 @@ async def set_person_category(
         await repo.set_person_category(uow.conn, user_id, cmd.person_category)
 
     await in_transaction(deps.uows, work)
+
+
+async def person_category_of(user_id: UUID, *, deps: Deps) -> str | None:
+    """Return a user's person category."""
+    async with deps.pool.acquire() as conn:
+        return await data.person_category_of(conn, user_id)

@@ -220,3 +220,9 @@ async def plans(conn: Conn, class_id: UUID) -> tuple[str, str]:
     row = await conn.fetchrow(
         "SELECT teaching_plan, assessment_plan FROM classes WHERE id = $1", class_id)
     return (row["teaching_plan"], row["assessment_plan"]) if row else ("", "")
+
+
+async def person_category_of(conn: Conn, user_id: UUID) -> str | None:
+    """Return a user's person category."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT person_category FROM users WHERE id = $1", user_id)
