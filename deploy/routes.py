@@ -68,6 +68,8 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/classes",
         "/api/v1/enrollments",
         "/api/v1/imports",
+        "/api/v1/checkins",
+        "/api/v1/claim-templates",
         "/api/v1/admin",
     ),
     *_owned(

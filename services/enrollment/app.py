@@ -14,6 +14,7 @@ from aiohttp import web
 
 from services.enrollment.api import routes
 from services.enrollment.config import Settings
+from services.enrollment.crypto.checkin import checkin_key
 from services.enrollment.crypto.passwords import HashLimits, PasswordHashing
 from services.enrollment.crypto.pii import PiiCiphers
 from services.enrollment.deps import Deps
@@ -70,10 +71,11 @@ def _deps_builder(settings: Settings, clock: Clock) -> BuildDeps:
                                     transport=settings.pii_transport_key_file)
     proxies = TrustedProxies(settings.trusted_proxies)
     passwords = PasswordHashing(hash_limits(settings))
+    signing_key = checkin_key(settings.pii_at_rest_key_file)
 
     def build(uows: UowFactory, pool: asyncpg.Pool) -> Deps:
         return Deps(uows=uows, pool=pool, clock=clock, ciphers=ciphers, passwords=passwords,
-                    issuer=issuer, settings=settings, proxies=proxies)
+                    issuer=issuer, settings=settings, proxies=proxies, checkin_key=signing_key)
 
     return build
 

@@ -73,3 +73,8 @@ class Settings(ServiceSettings):
     reminder_check_interval_s: float = 300.0
     housekeeping_interval_s: float = 3600.0
     idempotency_retention_hours: int = 24
+    # The claim pack's PDFs embed this CJK TrueType font (same names as certification's
+    # settings: JIANGXIN_PDF_FONT_FILE sets both); without the file they name the viewer's
+    # built-in STSong-Light instead, which is not embedded.
+    pdf_font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    pdf_font_subfont_index: int = 0

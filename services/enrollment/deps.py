@@ -29,6 +29,7 @@ class Deps:
     issuer: TokenIssuer
     settings: Settings
     proxies: TrustedProxies
+    checkin_key: bytes = b""  # signs the trainer's rotating QR codes
 
     @property
     def tz(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from services.enrollment.handlers import enrollments, jobs
+from services.enrollment.handlers import enrollments, jobs, warnings
 from services.enrollment.keys import DEPS, SETTINGS
 from shared.logging import get_logger
 
@@ -38,6 +38,9 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(every(s.reminder_check_interval_s, "send_reminders",
                                   lambda: jobs.send_reminders(deps=deps)),
                             name="reminders"),
+        asyncio.create_task(every(s.reminder_check_interval_s, "warn_hours_at_risk",
+                                  lambda: warnings.warn_hours_at_risk(deps=deps)),
+                            name="hours-warnings"),
         asyncio.create_task(every(s.housekeeping_interval_s, "housekeeping",
                                   lambda: jobs.housekeeping(deps=deps)),
                             name="housekeeping"),

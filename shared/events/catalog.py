@@ -150,6 +150,19 @@ class EnrollmentReminderDue(EnrollmentEvent):
     """The class starts tomorrow."""
 
 
+@event("enrollment.hours_at_risk", 1, aggregate="enrollment_id")
+class EnrollmentHoursAtRisk(EnrollmentEvent):
+    """By its check-ins, the trainee can no longer reach the course's minimum share of the
+    required hours, or missed the last two sessions in a row: the trainee is told which dates
+    were missed, the trainer's roster shows a flag."""
+
+    reasons: list[Literal["cannot_reach_minimum", "missed_two_in_a_row"]] = Field(min_length=1)
+    missed_dates: list[date] = Field(description="class days with a session missed so far")
+    minutes_attended: int = Field(ge=0)
+    required_minutes: int = Field(ge=0)
+    min_attendance_ratio: float = Field(gt=0, le=1)
+
+
 @event("enrollment.attended", 1, aggregate="enrollment_id")
 class EnrollmentAttended(EnrollmentEvent):
     """The trainee attended the class (first present or late mark)."""

@@ -17,7 +17,7 @@ from tests.notification.harness import SHANGHAI_DAY, class_info, recipient
 ENROLMENT_TYPES = (
     "enrollment.confirmed", "enrollment.waitlisted", "enrollment.offered", "enrollment.promoted",
     "enrollment.cancelled", "enrollment.rescheduled", "enrollment.reminder_due",
-    "enrollment.completed",
+    "enrollment.hours_at_risk", "enrollment.completed",
 )
 CERTIFICATE_TYPES = (
     "certificate.issued", "certificate.suspended", "certificate.reinstated", "certificate.revoked",
@@ -32,13 +32,14 @@ _NEXT: dict[str, tuple[str, ...]] = {
                            "enrollment.rescheduled"),
     "enrollment.confirmed": ("enrollment.rescheduled", "enrollment.reminder_due",
                              "enrollment.cancelled", "enrollment.attended",
-                             "enrollment.completed"),
+                             "enrollment.hours_at_risk", "enrollment.completed"),
     "enrollment.completed": ("enrollment.completed",),
     "certificate.start": ("certificate.issued",),
     "certificate.issued": ("certificate.suspended", "certificate.revoked"),
     "certificate.suspended": ("certificate.reinstated", "certificate.revoked"),
 }
-_SAME_STATE = {"enrollment.rescheduled", "enrollment.reminder_due", "enrollment.attended"}
+_SAME_STATE = {"enrollment.rescheduled", "enrollment.reminder_due", "enrollment.attended",
+               "enrollment.hours_at_risk"}
 _AS_STATE = {"enrollment.promoted": "enrollment.confirmed",
              "certificate.reinstated": "certificate.issued"}
 
@@ -80,6 +81,10 @@ def event_of(kind: str, aggregate: Aggregate, seq: int) -> Event:
             previous_venue=aggregate.info.venue),
         "enrollment.reminder_due": lambda: c.EnrollmentReminderDue(**common),
         "enrollment.attended": lambda: c.EnrollmentAttended(**common),
+        "enrollment.hours_at_risk": lambda: c.EnrollmentHoursAtRisk(
+            **common, reasons=["missed_two_in_a_row"],
+            missed_dates=[aggregate.info.starts_on + timedelta(days=d) for d in range(seq)],
+            minutes_attended=60 * seq, required_minutes=2400, min_attendance_ratio=0.9),
         "enrollment.completed": lambda: c.EnrollmentCompleted(
             **common, result_version=seq, course=_course(), theory_score=60 + seq,
             practical_score=70, hours_attended=40, attendance_rate=1, passed=seq % 2 == 1,

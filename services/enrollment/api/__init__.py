@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from services.enrollment.api import auth, catalogue, classroom, enrollments
+from services.enrollment.api import (
+    auth,
+    catalogue,
+    checkins,
+    claim_pack,
+    classroom,
+    enrollments,
+    hours,
+    sessions,
+)
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "classroom", "enrollments", "routes"]
+__all__ = ["auth", "catalogue", "checkins", "claim_pack", "classroom", "enrollments", "hours",
+           "routes", "sessions"]

@@ -64,6 +64,13 @@ class ReminderVars(EnrollmentVars):
     start_time: SmsText
 
 
+class HoursAtRiskVars(EnrollmentBase):
+    missed: SmsText
+    missed_all: Text
+    hours: SmsText
+    needed: SmsText
+
+
 class CompletedVars(EnrollmentBase):
     result: SmsText
     theory: Text
@@ -169,6 +176,29 @@ def _reminder(e: c.EnrollmentReminderDue, loc: str, tz: ZoneInfo, now: datetime)
     return {**_enrollment(e, loc, tz, now), "start_time": start}
 
 
+def _day(value: date, loc: str) -> str:
+    return f"{value:%b} {value.day}" if loc == "en" else f"{value.month}月{value.day}日"
+
+
+def _hours_at_risk(
+    e: c.EnrollmentHoursAtRisk, loc: str, tz: ZoneInfo, now: datetime
+) -> dict[str, str]:
+    common = _enrollment(e, loc, tz, now)
+    del common["venue_short"]
+    days = [_day(d, loc) for d in sorted(e.missed_dates)]
+    joiner, more = (", ", " etc.") if loc == "en" else ("、", "等")
+    shown = days[-3:]  # the latest first dropped would be the news: keep the last ones
+    missed = joiner.join(shown) + (more if len(days) > len(shown) else "")
+    needed = e.min_attendance_ratio * e.required_minutes / 60
+    return {
+        **common,
+        "missed": missed or ("-" if loc == "en" else "无"),
+        "missed_all": joiner.join(f.fmt_date(d, loc) for d in sorted(e.missed_dates)) or "-",
+        "hours": f"{e.minutes_attended / 60:.1f}".removesuffix(".0"),
+        "needed": f"{needed:.1f}".removesuffix(".0"),
+    }
+
+
 def _completed(e: c.EnrollmentCompleted, loc: str, tz: ZoneInfo, now: datetime) -> dict[str, str]:
     common = _enrollment(e, loc, tz, now)
     del common["venue_short"]  # where the class was does not matter for its results
@@ -221,6 +251,7 @@ SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.EnrollmentCancelled, CancelledVars, _cancelled, critical=_class_soon),
     EventSpec(c.EnrollmentRescheduled, RescheduledVars, _rescheduled, critical=_moved_soon),
     EventSpec(c.EnrollmentReminderDue, ReminderVars, _reminder),
+    EventSpec(c.EnrollmentHoursAtRisk, HoursAtRiskVars, _hours_at_risk),
     EventSpec(c.EnrollmentCompleted, CompletedVars, _completed),
     EventSpec(c.CertificateIssued, CertificateVars, _certificate),
     EventSpec(c.CertificateRevoked, CertificateReasonVars, _certificate_reason),

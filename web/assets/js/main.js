@@ -35,6 +35,7 @@ router.route('/sign-in', signInPage);
 router.route('/staff/sign-in', signInPage, { staff: true });
 router.route('/classes/:id', page('class'));
 router.route('/me/enrolments', page('enrolments'), { roles: ['trainee'] });
+router.route('/checkin/:token', page('checkin'), { roles: ['trainee'] });
 router.route('/me/certificates', page('certificates'), { roles: ['trainee'] });
 router.route('/me/certificates/:id', page('certificate'), { roles: ['trainee', 'trainer', 'admin'] });
 router.route('/me/messages', page('messages'), { roles: ['trainee', 'trainer', 'admin'] });
