@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from services.enrollment.api import auth, catalogue, classroom, enrollments
+from services.enrollment.api import (
+    applications,
+    auth,
+    catalogue,
+    classroom,
+    draws,
+    eligibility,
+    enrollments,
+)
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "classroom", "enrollments", "routes"]
+__all__ = ["applications", "auth", "catalogue", "classroom", "draws", "eligibility",
+           "enrollments", "routes"]

@@ -42,6 +42,9 @@ POINTLESS_ONCE: Mapping[str, frozenset[str]] = {
     "certificate.suspended": _CERTIFICATE_CHANGES,
     "certificate.reinstated": _CERTIFICATE_CHANGES,
     "certificate.revoked": frozenset(),
+    # "You applied" is pointless once the draw's result is known; the result is the last word.
+    "application.submitted": frozenset({"application.drawn"}),
+    "application.drawn": frozenset(),
 }
 
 
