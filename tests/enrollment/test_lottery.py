@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -59,6 +61,16 @@ async def verify(svc: Service, class_id: str, doc: dict[str, Any], tmp: Path) ->
     path.write_text(json.dumps(doc), encoding="utf-8")
     code, out, err = await jiangxin(svc, "draw", "verify", class_id, "--file", str(path))
     return code, out + err
+
+
+def docs_script(doc: dict[str, Any], tmp: Path) -> int:
+    """Run the standard-library script of docs/lottery.md on a document; return its exit code."""
+    text = Path("docs/lottery.md").read_text(encoding="utf-8")
+    script = text.split("```python\n", 1)[1].split("```", 1)[0]
+    path = tmp / "doc-draw.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return subprocess.run([sys.executable, "-c", script, str(path)], check=False,
+                          capture_output=True).returncode
 
 
 async def test_1000_applications_for_30_places_on_two_instances_are_drawn_exactly_once(
@@ -129,6 +141,8 @@ async def test_1000_applications_for_30_places_on_two_instances_are_drawn_exactl
     code, out = await verify(one, cls["id"], dropped, tmp_path)
     assert code == 1
     assert "announced" in out
+    # The 15-line script of docs/lottery.md agrees.
+    assert [docs_script(d, tmp_path) for d in (doc, changed_seed, dropped)] == [0, 1, 1]
 
 
 async def test_applying_is_idempotent_and_withdrawable_until_the_window_closes(
