@@ -216,6 +216,27 @@ class ApplicationDrawn(ApplicationEvent):
     refusal_code: str | None = None
 
 
+class SurveyEvent(Event):
+    """Fields common to the feedback survey after a class (enrollment service)."""
+
+    survey_id: UUID
+    enrollment_id: UUID
+    seq: int = Field(description="Per-survey counter: the follow-up comes after the invitation")
+    trainee: Recipient
+    class_info: ClassInfo
+    code: str = Field(description="Short code that opens the survey (no link in SMS variables)")
+
+
+@event("survey.invited", 1, aggregate="survey_id")
+class SurveyInvited(SurveyEvent):
+    """The trainee completed a class: five questions and a comment, answered once."""
+
+
+@event("survey.followup_due", 1, aggregate="survey_id")
+class SurveyFollowUpDue(SurveyEvent):
+    """Six months after the class: one optional question, working in this occupation?"""
+
+
 # --- certification ------------------------------------------------------------------------
 
 

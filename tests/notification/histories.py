@@ -23,6 +23,7 @@ CERTIFICATE_TYPES = (
     "certificate.issued", "certificate.suspended", "certificate.reinstated", "certificate.revoked",
 )
 APPLICATION_TYPES = ("application.submitted", "application.drawn")
+SURVEY_TYPES = ("survey.invited", "survey.followup_due")
 # What may follow each enrolment state (attendance facts are ignored by notification but use a
 # seq; reschedules and reminders leave the state as it was).
 _NEXT: dict[str, tuple[str, ...]] = {
@@ -64,6 +65,10 @@ def event_of(kind: str, aggregate: Aggregate, seq: int) -> Event:
         return _certificate(kind, aggregate, seq)
     if kind.startswith("application."):
         return _application(kind, aggregate, seq)
+    if kind.startswith("survey."):
+        cls = c.SurveyInvited if kind == "survey.invited" else c.SurveyFollowUpDue
+        return cls(survey_id=aggregate.id, enrollment_id=aggregate.id, seq=seq,
+                   trainee=aggregate.trainee, class_info=aggregate.info, code=f"K7P2QX{seq:02d}")
     # A room of its own per seq: no two messages read the same (no twin to coalesce with).
     info = aggregate.info.model_copy(update={"venue": f"{aggregate.info.venue} {seq}室"})
     common = {"enrollment_id": aggregate.id, "seq": seq, "trainee": aggregate.trainee,

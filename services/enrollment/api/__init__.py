@@ -10,8 +10,9 @@ from services.enrollment.api import (
     draws,
     eligibility,
     enrollments,
+    surveys,
 )
 from services.enrollment.api.base import routes
 
 __all__ = ["applications", "auth", "catalogue", "classroom", "draws", "eligibility",
-           "enrollments", "routes"]
+           "enrollments", "routes", "surveys"]

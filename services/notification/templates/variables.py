@@ -72,6 +72,14 @@ class DrawnVars(EnrollmentBase):
     result: SmsText
 
 
+class SurveyVars(Variables):
+    name: SmsText
+    course: SmsText
+    course_full: Text
+    ends_on: Text
+    code: SmsText
+
+
 class CompletedVars(EnrollmentBase):
     result: SmsText
     theory: Text
@@ -204,6 +212,13 @@ def _drawn(e: c.ApplicationDrawn, loc: str, tz: ZoneInfo, now: datetime) -> dict
                                               position=e.waitlist_position)}
 
 
+def _survey(e: c.SurveyEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
+    info = e.class_info
+    title = info.course_title_en if loc == "en" else info.course_title_zh
+    return {"name": f.short(e.trainee.name), "course": f.short(title), "course_full": title,
+            "ends_on": f.fmt_date(info.ends_on, loc), "code": e.code}
+
+
 def _certificate(e: c.CertificateEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
     title = e.course_title_en if loc == "en" else e.course_title_zh
     return {
@@ -252,6 +267,8 @@ SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.EnrollmentCompleted, CompletedVars, _completed),
     EventSpec(c.ApplicationSubmitted, AppliedVars, _applied),
     EventSpec(c.ApplicationDrawn, DrawnVars, _drawn, critical=_offer_ends_first_if_any),
+    EventSpec(c.SurveyInvited, SurveyVars, _survey),
+    EventSpec(c.SurveyFollowUpDue, SurveyVars, _survey),
     EventSpec(c.CertificateIssued, CertificateVars, _certificate),
     EventSpec(c.CertificateRevoked, CertificateReasonVars, _certificate_reason),
     EventSpec(c.CertificateSuspended, CertificateReasonVars, _certificate_reason),

@@ -124,3 +124,55 @@ class CourseRulesOut(Out):
     max_subsidised_per_year: int
     no_repeat_level: bool
     no_lower_level: bool
+
+
+class MySurvey(Out):
+    """A survey of the caller's, with the code that opens it."""
+
+    enrollment_id: UUID
+    class_id: UUID
+    code: str
+    answered: bool
+    followup_open: bool
+    course_title_zh: str
+    course_title_en: str
+
+
+class MySurveyList(Out):
+    """The caller's surveys, newest first."""
+
+    items: list[MySurvey]
+
+
+class SurveyOut(Out):
+    """A survey as its page shows it (opened by its code)."""
+
+    code: str
+    course_title_zh: str
+    course_title_en: str
+    starts_on: date
+    ends_on: date
+    questions: list[dict[str, str]]
+    answered: bool
+    followup_open: bool
+    followup_answered: bool
+
+
+class SurveyRow(Out):
+    """The averages (1-5) of one class or one trainer."""
+
+    key: str
+    label: str
+    invited: int
+    answers: int
+    averages: dict[str, float | None]
+    followup_answers: int
+    working_in_occupation: int
+
+
+class SurveyResults(Out):
+    """Survey results per class or per trainer."""
+
+    by: Literal["class", "trainer"]
+    rows: list[SurveyRow]
+    comments: list[str] = Field(default_factory=list)
