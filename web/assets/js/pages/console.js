@@ -10,6 +10,7 @@ import { certificatesTab } from './console-certificates.js';
 import { importTab } from './console-import.js';
 import { rosterTab } from './console-roster.js';
 import { scoresTab } from './console-scores.js';
+import { surveyTab } from './console-survey.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
 /** @typedef {import('../types.js').ClassOut} ClassOut */
@@ -31,6 +32,7 @@ const TABS = {
   scores: scoresTab,
   certificates: certificatesTab,
   import: importTab,
+  survey: surveyTab,
 };
 
 /** @param {PageContext} ctx */

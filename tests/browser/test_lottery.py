@@ -1,0 +1,85 @@
+"""A lottery class in the browser: the administrator makes it one, trainees apply, the lots are
+drawn early with a published reason, the public draw page shows the commitment before and the
+seed and every rank after, each trainee sees the outcome; the survey page opens by code."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.platform import Platform
+from tests.browser.steps import set_up_class
+from tests.browser.support import DESKTOP, PHONE, Person, Staff, new_phone, unique_tag
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_lottery_from_applying_to_the_public_draw(
+    browser: Browser, platform: Platform, admin: Staff
+) -> None:
+    tag = unique_tag()
+    admin_p, a, b, public = [Person.open(browser, platform.base_url, DESKTOP) for _ in range(4)]
+    phone = Person.open(browser, platform.base_url, PHONE)
+    people = [admin_p, a, b, public, phone]
+    try:
+        setup = set_up_class(admin_p, admin, tag, policy="offer")
+        admin_p.go(f"/classes/{setup.class_id}")
+        admin_p.page.get_by_role("link", name="摇号、资格规则与课程评价").click()
+        admin_p.page.get_by_role("button", name="改为摇号").click()
+        expect(admin_p.page.locator("#toast")).to_have_text("已改为摇号")
+        expect(admin_p.page.locator("#allocation")).to_contain_text("本班为摇号班")
+
+        for person, name in ((a, f"赵六{tag}"), (b, f"钱七{tag}")):
+            person.go(f"/classes/{setup.class_id}")
+            person.page.get_by_role("link", name="登录").first.click()
+            person.sign_in_trainee(new_phone(), name)
+            person.go(f"/classes/{setup.class_id}")
+            expect(person.page.locator("#apply h2")).to_have_text("摇号报名")
+            person.page.get_by_role("button", name="申请参加摇号").click()
+            expect(person.page.locator("#apply-result")).to_contain_text("已提交申请")
+        a.shot("15-lottery-applied")
+
+        public.go(f"/classes/{setup.class_id}/draw")
+        public.heading("摇号公示")
+        expect(public.page.locator("#commitment")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        commitment = public.page.locator("#commitment").inner_text()
+        expect(public.page.get_by_text("报名中", exact=True)).to_be_visible()
+
+        admin_p.go(f"/admin/classes/{setup.class_id}/lottery")
+        admin_p.page.get_by_label("提前摇号的原因（将公示）").fill("场地提前确认，工会监督员在场直播")
+        admin_p.page.get_by_role("button", name="立即摇号").click()
+        expect(admin_p.page.locator("#toast")).to_have_text("已摇号")
+
+        public.go(f"/classes/{setup.class_id}/draw")
+        expect(public.page.locator("#seed")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        expect(public.page.locator("#commitment")).to_have_text(commitment)
+        rows = public.page.locator("#draw-entries tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("中签")
+        expect(rows.nth(1)).to_contain_text("候补")
+        expect(public.page.get_by_text("场地提前确认，工会监督员在场直播")).to_be_visible()
+        public.shot("16-public-draw")
+        phone.go(f"/classes/{setup.class_id}/draw")
+        expect(phone.page.locator("#draw-entries tbody tr")).to_have_count(2)
+        phone.shot("16-public-draw")
+
+        outcomes = []
+        for person in (a, b):
+            person.go("/me/enrolments")
+            line = person.page.locator("#applications .big")
+            expect(line).to_have_text(re.compile("中签|未中签"))
+            outcomes.append(line.inner_text())
+        assert sorted(o.split("（")[0] for o in outcomes) == ["中签", "未中签"]
+
+        public.go("/survey")
+        public.heading("课程评价")
+        public.page.get_by_label("评价码").fill("NOSUCH99")
+        public.page.get_by_role("button", name="打开评价").click()
+        expect(public.page.get_by_text("评价码不存在，请核对短信中的评价码。")).to_be_visible()
+        for person in people:
+            person.assert_clean()
+    finally:
+        for person in people:
+            person.close()
