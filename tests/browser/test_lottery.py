@@ -4,8 +4,11 @@ seed and every rank after, each trainee sees the outcome; the survey page opens 
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 
+import asyncpg
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -14,6 +17,32 @@ from tests.browser.steps import set_up_class
 from tests.browser.support import DESKTOP, PHONE, Person, Staff, new_phone, unique_tag
 
 pytestmark = pytest.mark.browser
+
+
+def completed_with_survey(dsn: str, class_id: str, code: str) -> None:
+    """Results were released for the class's enrolments and the survey job invited them (both
+    tested in tests/enrollment); here the page is what is tested."""
+
+    async def work() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(
+                """UPDATE enrollments SET status = 'completed' WHERE class_id = $1::uuid
+                   AND status IN ('offered', 'confirmed')""", class_id)
+            await conn.execute(
+                """INSERT INTO surveys (id, enrollment_id, class_id, trainee_id, code,
+                                        invited_at, followup_due_at)
+                   SELECT gen_random_uuid(), id, class_id, trainee_id, $2, now(),
+                          now() + interval '6 months'
+                   FROM enrollments WHERE class_id = $1::uuid AND status = 'completed'""",
+                class_id, code)
+        finally:
+            await conn.close()
+
+    # Playwright's sync API runs an event loop in this thread: use another one.
+    thread = threading.Thread(target=lambda: asyncio.run(work()))
+    thread.start()
+    thread.join()
 
 
 def test_a_lottery_from_applying_to_the_public_draw(
@@ -72,6 +101,22 @@ def test_a_lottery_from_applying_to_the_public_draw(
             expect(line).to_have_text(re.compile("中签|未中签"))
             outcomes.append(line.inner_text())
         assert sorted(o.split("（")[0] for o in outcomes) == ["中签", "未中签"]
+
+        # The one who was drawn completes the class and rates it.
+        drawn = a if outcomes[0].startswith("中签") else b
+        code = f"S{tag[-6:]}K".upper()[:8]
+        completed_with_survey(platform.databases["enrollment"], setup.class_id, code)
+        drawn.go("/me/enrolments")
+        drawn.page.locator("#my-surveys a").first.click()
+        drawn.heading("课程评价")
+        for question in ("课程内容", "培训师", "场地与设施", "对工作的帮助", "是否愿意推荐给工友"):
+            drawn.page.locator("fieldset", has_text=question).get_by_label("5 星").check()
+        drawn.page.get_by_label("意见和建议（选填）").fill("老师讲得很清楚")
+        drawn.page.get_by_role("button", name="提交评价").click()
+        expect(drawn.page.locator("#survey-done")).to_have_text("感谢您的评价！")
+        admin_p.go("/admin/surveys")
+        row = admin_p.page.locator("#survey-results tr", has_text=setup.trainer.name)
+        expect(row).to_contain_text("1 / 1")
 
         public.go("/survey")
         public.heading("课程评价")
