@@ -135,7 +135,8 @@ async def insert_enrollments(
     statuses: Sequence[str], first_booking: int, offer_expires_at: datetime, now: datetime,
 ) -> None:
     """Create the draw's enrolments (same ids as their applications) in draw order, with
-    their first audit row."""
+    their first audit row (`lottery.drawn`: the trainee hears of it through the application's
+    own `application.drawn` event, so the ledger check expects no enrolment message here)."""
     await conn.execute(
         """WITH t AS (
                SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY
@@ -149,7 +150,7 @@ async def insert_enrollments(
            )
            INSERT INTO enrollment_history (enrollment_id, seq, event_type, from_status,
                                            to_status, actor_id, actor_role, reason, at)
-           SELECT id, 1, 'application.drawn', NULL, status, NULL, 'system', 'lottery', $7
+           SELECT id, 1, 'lottery.drawn', NULL, status, NULL, 'system', 'lottery', $7
            FROM e""",
         class_id, list(ids), list(trainee_ids), list(statuses), first_booking,
         offer_expires_at, now,
