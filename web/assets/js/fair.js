@@ -57,7 +57,29 @@ export async function eligibilityNotice(classId, signal) {
     h('strong', {}, t('elig.title')),
     h('ul', {}, found.reasons.map((r) => h('li', { dataset: { code: r.code } },
       has(`elig.${r.code}`) ? t(`elig.${r.code}`) : r.detail))),
+    found.reasons.some((r) => r.code === 'age_unknown') ? birthDateForm() : null,
     h('p', { class: 'muted' }, t('elig.exception_hint')));
+}
+
+/** For an ID document without a birth date: record it, then look again. */
+function birthDateForm() {
+  const input = h('input', { type: 'date', id: 'birth-date', name: 'birth_date', required: true });
+  const out = h('span', { 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit', class: 'secondary' }, t('action.save'));
+  const el = h('form', { class: 'row', id: 'birth-date-form' },
+    h('label', { for: 'birth-date' }, t('elig.birth_date')), input, button, out);
+  el.addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy(button, async () => {
+      try {
+        await api.put('/api/v1/me/birth-date', { birth_date: input.value });
+        location.reload();
+      } catch (error) {
+        replace(out, message(error));
+      }
+    });
+  });
+  return el;
 }
 
 /** @param {Application} app */
