@@ -227,9 +227,14 @@ async def test_an_early_draw_needs_a_recorded_reason_and_nobody_can_draw_again(
     with pytest.raises(asyncpg.RaiseError, match="cannot be drawn again"):
         await svc.pool.execute("UPDATE lotteries SET drawn_at = NULL WHERE class_id = $1",
                                UUID(cls["id"]))
-    _, late = await svc.add_user(name="晚来的")
+    late_id, late = await svc.add_user(name="晚来的")
     refused = await apply(svc, late, cls["id"])
     assert (refused.status, refused.body["code"]) == (409, "lottery_drawn")
+    # After the draw an administrator may still add someone: at the end of the waitlist.
+    added = await svc.call("POST", f"/api/v1/classes/{cls['id']}/enrollments", token=admin,
+                           json_body={"trainee_id": str(late_id)})
+    assert added.status == 201, added.body
+    assert (added.body["status"], added.body["waitlist_position"]) == ("waitlisted", 4)
 
 
 async def test_a_declined_offer_passes_down_the_list_in_draw_order(svc: Service) -> None:
