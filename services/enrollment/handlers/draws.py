@@ -8,6 +8,7 @@ from uuid import UUID
 from services.enrollment.commands_fair import SetAllocation
 from services.enrollment.deps import Deps
 from services.enrollment.domain import lottery as rules
+from services.enrollment.domain.eligibility import Refusal
 from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.schedule import offer_deadline
 from services.enrollment.handlers.applications import lottery_of, window_of
@@ -107,16 +108,11 @@ async def _draw(
     uow: UnitOfWork, deps: Deps, cls: Row, lot: Row, *, actor: Actor, reason: str | None
 ) -> DrawOut:
     now, class_id = deps.clock.now(), cls["id"]
-    apps = await repo.applied(uow.conn, class_id)
-    trainee_of = {a["id"]: a["trainee_id"] for a in apps}
+    trainee_of = {a["id"]: a["trainee_id"] for a in await repo.applied(uow.conn, class_id)}
     assessed = await assess(uow.conn, deps, class_id, list(trainee_of.values()))
-    prioritise = lot["priority_unsubsidised"]
-    entries = [rules.Entry(a_id, int(prioritise and assessed[t][1] > 0))
-               for a_id, t in trainee_of.items()]
-    seed = deps.ciphers.at_rest.decrypt(lot["seed_encrypted"].encode())
-    eligible = {a_id for a_id, t in trainee_of.items() if not assessed[t][0]}
+    refusal = {a: assessed[t][0][0].code.value for a, t in trainee_of.items() if assessed[t][0]}
     seats = max(0, cls["capacity"] - cls["seats_taken"])
-    placed = rules.allocate(rules.draw_order(seed, entries), seats=seats, eligible=eligible)
+    placed = _place(deps, lot, trainee_of, assessed, seats=seats)
     booked = [p for p in placed if p.outcome != "ineligible"]
     offers = sum(p.outcome == "offered" for p in booked)
     deadline = offer_deadline(now, hours=cls["offer_hours"], quiet=deps.quiet_hours)
@@ -127,19 +123,33 @@ async def _draw(
         trainee_ids=[trainee_of[p.entry.application_id] for p in booked],
         statuses=[p.outcome for p in booked], first_booking=first, offer_expires_at=deadline,
         now=now)
-    refusal = {a: assessed[t][0][0].code.value for a, t in trainee_of.items() if assessed[t][0]}
     await repo.record_places(
         uow.conn, ids=[p.entry.application_id for p in placed],
         groups=[p.entry.group for p in placed], ranks=[p.rank for p in placed],
         outcomes=[p.outcome for p in placed],
         refusals=[refusal.get(p.entry.application_id) for p in placed], now=now)
+    out = DrawOut(class_id=class_id, drawn=True, applications=len(placed), offers=offers,
+                  waitlisted=len(booked) - offers, ineligible=len(placed) - len(booked))
     marked = await repo.mark_drawn(
-        uow.conn, class_id, now=now, by=actor.id, reason=reason, seats=seats, offers=offers,
-        waitlisted=len(booked) - offers, ineligible=len(placed) - len(booked))
+        uow.conn, class_id, now=now, by=actor.id, reason=reason, seats=seats, offers=out.offers,
+        waitlisted=out.waitlisted, ineligible=out.ineligible)
     assert marked, "the lottery row is locked and undrawn"
     await _announce(uow, deps, placed, deadline=deadline, refusal=refusal)
-    return DrawOut(class_id=class_id, drawn=True, applications=len(placed), offers=offers,
-                   waitlisted=len(booked) - offers, ineligible=len(placed) - len(booked))
+    return out
+
+
+def _place(
+    deps: Deps, lot: Row, trainee_of: dict[UUID, UUID],
+    assessed: dict[UUID, tuple[list[Refusal], int]], *, seats: int,
+) -> list[rules.Placed]:
+    """Rank every application by the revealed seed and give the seats to the eligible."""
+    seed = deps.ciphers.at_rest.decrypt(lot["seed_encrypted"].encode())
+    # With the priority option, applicants with a subsidised place this year are group 1.
+    prioritise = lot["priority_unsubsidised"]
+    entries = [rules.Entry(a, int(prioritise and assessed[t][1] > 0))
+               for a, t in trainee_of.items()]
+    eligible = {a for a, t in trainee_of.items() if not assessed[t][0]}
+    return rules.allocate(rules.draw_order(seed, entries), seats=seats, eligible=eligible)
 
 
 async def _announce(
