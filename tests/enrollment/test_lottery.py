@@ -220,6 +220,9 @@ async def test_an_early_draw_needs_a_recorded_reason_and_nobody_can_draw_again(
     doc = await document(svc, cls["id"])
     assert doc["early_reason"] == reason
     assert (await verify(svc, cls["id"], doc, tmp_path))[0] == 0
+    code, out, err = await jiangxin(svc, "draw", "verify", cls["id"], "--url", svc.url)
+    assert code == 0, err
+    assert "verified: class" in out
     twice = await svc.call("POST", f"/api/v1/classes/{cls['id']}/draw", token=admin,
                            json_body={"reason": reason})
     assert (twice.status, twice.body["code"]) == (409, "lottery_drawn")
