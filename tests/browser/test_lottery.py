@@ -14,7 +14,16 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.platform import Platform
 from tests.browser.steps import set_up_class
-from tests.browser.support import DESKTOP, PHONE, Person, Staff, new_phone, unique_tag
+from tests.browser.support import (
+    DESKTOP,
+    PHONE,
+    Person,
+    Staff,
+    new_phone,
+    poll,
+    unique_tag,
+    visible_within,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -60,10 +69,12 @@ def test_a_lottery_from_applying_to_the_public_draw(
         expect(admin_p.page.locator("#toast")).to_have_text("已改为摇号")
         expect(admin_p.page.locator("#allocation")).to_contain_text("本班为摇号班")
 
+        phones = {}
         for person, name in ((a, f"赵六{tag}"), (b, f"钱七{tag}")):
             person.go(f"/classes/{setup.class_id}")
             person.page.get_by_role("link", name="登录").first.click()
-            person.sign_in_trainee(new_phone(), name)
+            phones[name] = new_phone()
+            person.sign_in_trainee(phones[name], name)
             person.go(f"/classes/{setup.class_id}")
             expect(person.page.locator("#apply h2")).to_have_text("摇号报名")
             person.page.get_by_role("button", name="申请参加摇号").click()
@@ -93,6 +104,19 @@ def test_a_lottery_from_applying_to_the_public_draw(
         phone.go(f"/classes/{setup.class_id}/draw")
         expect(phone.page.locator("#draw-entries tbody tr")).to_have_count(2)
         phone.shot("16-public-draw")
+
+        # Each applicant's SMS on applying and with the result are in the message log (sent, or
+        # held for quiet hours; a held "you applied" is dropped once the result is known).
+        table = admin_p.page.locator("#notifications")
+        for number in phones.values():
+
+            def logged(number: str = number) -> bool:
+                admin_p.go(f"/admin/messages?recipient={number}")
+                expect(admin_p.page.locator("h1")).to_have_text("消息记录")
+                return all(visible_within(table.locator("tr", has_text=kind))
+                           for kind in ("application.submitted", "application.drawn"))
+
+            poll(logged, what=f"the application and result messages of {number}")
 
         outcomes = []
         for person in (a, b):
