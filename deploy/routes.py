@@ -67,6 +67,8 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/courses",
         "/api/v1/classes",
         "/api/v1/enrollments",
+        "/api/v1/applications",
+        "/api/v1/surveys",
         "/api/v1/imports",
         "/api/v1/checkins",
         "/api/v1/claim-templates",

@@ -70,6 +70,11 @@ class Settings(ServiceSettings):
     # Background jobs (every instance runs them; they are safe to run concurrently).
     run_jobs: bool = True
     offer_check_interval_s: float = 30.0
+    # Lotteries whose window has closed are drawn by the first instance to look (at most this
+    # long after the close).
+    draw_check_interval_s: float = 15.0
+    # Survey invitations after completion and the six-month follow-up question.
+    survey_check_interval_s: float = 300.0
     reminder_check_interval_s: float = 300.0
     housekeeping_interval_s: float = 3600.0
     idempotency_retention_hours: int = 24

@@ -201,6 +201,56 @@ class ClassTrainersChanged(Event):
     seq: int = Field(ge=1)
 
 
+class ApplicationEvent(Event):
+    """Fields common to a lottery application's changes (enrollment service)."""
+
+    application_id: UUID
+    seq: int = Field(description="Per-application counter: later news has a larger seq")
+    trainee: Recipient
+    class_info: ClassInfo
+
+
+@event("application.submitted", 1, aggregate="application_id")
+class ApplicationSubmitted(ApplicationEvent):
+    """A trainee applied for a place in a lottery class (摇号); the lots are drawn at
+    `closes_at`."""
+
+    closes_at: datetime
+
+
+@event("application.drawn", 1, aggregate="application_id")
+class ApplicationDrawn(ApplicationEvent):
+    """The lots were drawn: the application was offered a seat (the enrolment has the same
+    id), waitlisted at a position, or found ineligible (`refusal_code`)."""
+
+    outcome: Literal["offered", "waitlisted", "ineligible"]
+    rank: int = Field(ge=1, description="Place in the draw order (1 = drawn first)")
+    offer_expires_at: datetime | None = None
+    waitlist_position: int | None = Field(None, ge=1)
+    refusal_code: str | None = None
+
+
+class SurveyEvent(Event):
+    """Fields common to the feedback survey after a class (enrollment service)."""
+
+    survey_id: UUID
+    enrollment_id: UUID
+    seq: int = Field(description="Per-survey counter: the follow-up comes after the invitation")
+    trainee: Recipient
+    class_info: ClassInfo
+    code: str = Field(description="Short code that opens the survey (no link in SMS variables)")
+
+
+@event("survey.invited", 1, aggregate="survey_id")
+class SurveyInvited(SurveyEvent):
+    """The trainee completed a class: five questions and a comment, answered once."""
+
+
+@event("survey.followup_due", 1, aggregate="survey_id")
+class SurveyFollowUpDue(SurveyEvent):
+    """Six months after the class: one optional question, working in this occupation?"""
+
+
 # --- certification ------------------------------------------------------------------------
 
 

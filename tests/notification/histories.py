@@ -22,6 +22,8 @@ ENROLMENT_TYPES = (
 CERTIFICATE_TYPES = (
     "certificate.issued", "certificate.suspended", "certificate.reinstated", "certificate.revoked",
 )
+APPLICATION_TYPES = ("application.submitted", "application.drawn")
+SURVEY_TYPES = ("survey.invited", "survey.followup_due")
 # What may follow each enrolment state (attendance facts are ignored by notification but use a
 # seq; reschedules and reminders leave the state as it was).
 _NEXT: dict[str, tuple[str, ...]] = {
@@ -62,6 +64,12 @@ def event_of(kind: str, aggregate: Aggregate, seq: int) -> Event:
     """Return an event of type `kind` about the aggregate, with this seq."""
     if kind.startswith("certificate."):
         return _certificate(kind, aggregate, seq)
+    if kind.startswith("application."):
+        return _application(kind, aggregate, seq)
+    if kind.startswith("survey."):
+        cls = c.SurveyInvited if kind == "survey.invited" else c.SurveyFollowUpDue
+        return cls(survey_id=aggregate.id, enrollment_id=aggregate.id, seq=seq,
+                   trainee=aggregate.trainee, class_info=aggregate.info, code=f"K7P2QX{seq:02d}")
     # A room of its own per seq: no two messages read the same (no twin to coalesce with).
     info = aggregate.info.model_copy(update={"venue": f"{aggregate.info.venue} {seq}室"})
     common = {"enrollment_id": aggregate.id, "seq": seq, "trainee": aggregate.trainee,
@@ -97,6 +105,15 @@ def _course() -> c.CourseInfo:
     return c.CourseInfo(course_id=UUID(int=5), code="YY-01", title_zh="育婴员",
                         title_en="Childcare", category="care", occupation_name="育婴员", level=4,
                         required_hours=40)
+
+
+def _application(kind: str, aggregate: Aggregate, seq: int) -> Event:
+    info = aggregate.info.model_copy(update={"venue": f"{aggregate.info.venue} {seq}室"})
+    common = {"application_id": aggregate.id, "seq": seq, "trainee": aggregate.trainee,
+              "class_info": info}
+    if kind == "application.submitted":
+        return c.ApplicationSubmitted(**common, closes_at=SHANGHAI_DAY + timedelta(days=seq))
+    return c.ApplicationDrawn(**common, outcome="waitlisted", rank=seq, waitlist_position=seq)
 
 
 def _certificate(kind: str, aggregate: Aggregate, seq: int) -> Event:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from services.enrollment.api import (
+    applications,
     auth,
     catalogue,
     checkins,
     claim_pack,
     classroom,
+    draws,
+    eligibility,
     enrollments,
     hours,
     sessions,
+    surveys,
 )
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "checkins", "claim_pack", "classroom", "enrollments", "hours",
-           "routes", "sessions"]
+__all__ = ["applications", "auth", "catalogue", "checkins", "claim_pack", "classroom", "draws",
+           "eligibility", "enrollments", "hours", "routes", "sessions", "surveys"]

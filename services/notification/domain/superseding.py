@@ -45,6 +45,12 @@ POINTLESS_ONCE: Mapping[str, frozenset[str]] = {
     "certificate.suspended": _CERTIFICATE_CHANGES,
     "certificate.reinstated": _CERTIFICATE_CHANGES,
     "certificate.revoked": frozenset(),
+    # "You applied" is pointless once the draw's result is known; the result is the last word.
+    "application.submitted": frozenset({"application.drawn"}),
+    "application.drawn": frozenset(),
+    # Survey messages ask for an answer; a later one never makes an earlier one wrong.
+    "survey.invited": frozenset(),
+    "survey.followup_due": frozenset(),
 }
 
 

@@ -71,6 +71,22 @@ class HoursAtRiskVars(EnrollmentBase):
     needed: SmsText
 
 
+class AppliedVars(EnrollmentBase):
+    closes_at: SmsText
+
+
+class DrawnVars(EnrollmentBase):
+    result: SmsText
+
+
+class SurveyVars(Variables):
+    name: SmsText
+    course: SmsText
+    course_full: Text
+    ends_on: Text
+    code: SmsText
+
+
 class CompletedVars(EnrollmentBase):
     result: SmsText
     theory: Text
@@ -134,7 +150,9 @@ def _otp(e: c.OtpRequested, _loc: str, _tz: ZoneInfo, now: datetime) -> dict[str
     return {"code": e.code, "minutes": f.minutes_until(e.expires_at, now)}
 
 
-def _enrollment(e: c.EnrollmentEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
+def _enrollment(
+    e: c.EnrollmentEvent | c.ApplicationEvent, loc: str, _tz: ZoneInfo, _now: datetime
+) -> dict[str, str]:
     info = e.class_info
     title = info.course_title_en if loc == "en" else info.course_title_zh
     return {
@@ -210,6 +228,27 @@ def _completed(e: c.EnrollmentCompleted, loc: str, tz: ZoneInfo, now: datetime) 
     }
 
 
+def _applied(e: c.ApplicationSubmitted, loc: str, tz: ZoneInfo, now: datetime) -> dict[str, str]:
+    common = _enrollment(e, loc, tz, now)
+    del common["venue_short"]
+    return {**common, "closes_at": f.fmt_datetime(e.closes_at, tz, loc)}
+
+
+def _drawn(e: c.ApplicationDrawn, loc: str, tz: ZoneInfo, now: datetime) -> dict[str, str]:
+    common = _enrollment(e, loc, tz, now)
+    del common["venue_short"]
+    deadline = f.fmt_datetime(e.offer_expires_at, tz, loc) if e.offer_expires_at else ""
+    return {**common, "result": f.draw_result(e.outcome, loc, deadline=deadline,
+                                              position=e.waitlist_position)}
+
+
+def _survey(e: c.SurveyEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
+    info = e.class_info
+    title = info.course_title_en if loc == "en" else info.course_title_zh
+    return {"name": f.short(e.trainee.name), "course": f.short(title), "course_full": title,
+            "ends_on": f.fmt_date(info.ends_on, loc), "code": e.code}
+
+
 def _certificate(e: c.CertificateEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
     title = e.course_title_en if loc == "en" else e.course_title_zh
     return {
@@ -242,6 +281,10 @@ def _offer_ends_first(e: c.EnrollmentOffered, release: datetime, _release_day: d
     return e.offer_expires_at <= release
 
 
+def _offer_ends_first_if_any(e: c.ApplicationDrawn, release: datetime, _day: date) -> bool:
+    return e.offer_expires_at is not None and e.offer_expires_at <= release
+
+
 SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.OtpRequested, OtpVars, _otp, channels=(Channel.SMS,), otp=True),
     EventSpec(c.EnrollmentConfirmed, EnrollmentVars, _enrollment),
@@ -253,6 +296,10 @@ SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.EnrollmentReminderDue, ReminderVars, _reminder),
     EventSpec(c.EnrollmentHoursAtRisk, HoursAtRiskVars, _hours_at_risk),
     EventSpec(c.EnrollmentCompleted, CompletedVars, _completed),
+    EventSpec(c.ApplicationSubmitted, AppliedVars, _applied),
+    EventSpec(c.ApplicationDrawn, DrawnVars, _drawn, critical=_offer_ends_first_if_any),
+    EventSpec(c.SurveyInvited, SurveyVars, _survey),
+    EventSpec(c.SurveyFollowUpDue, SurveyVars, _survey),
     EventSpec(c.CertificateIssued, CertificateVars, _certificate),
     EventSpec(c.CertificateRevoked, CertificateReasonVars, _certificate_reason),
     EventSpec(c.CertificateSuspended, CertificateReasonVars, _certificate_reason),

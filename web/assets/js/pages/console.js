@@ -12,6 +12,7 @@ import { claimTab } from './console-claim.js';
 import { importTab } from './console-import.js';
 import { rosterTab } from './console-roster.js';
 import { scoresTab } from './console-scores.js';
+import { surveyTab } from './console-survey.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
 /** @typedef {import('../types.js').ClassOut} ClassOut */
@@ -35,6 +36,7 @@ const TABS = {
   certificates: certificatesTab,
   import: importTab,
   claim: claimTab,
+  survey: surveyTab,
 };
 
 /** @param {PageContext} ctx */
