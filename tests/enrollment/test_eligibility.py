@@ -147,6 +147,16 @@ async def test_nothing_below_a_level_held_from_our_certificates_or_a_recorded_on
                               json_body={"occupation_name": "家政服务员", "level": 4,
                                          "number": "Y000011010000124400007"})
     assert recorded.status == 204
+    for bad in ("JX-2026-L4-000001", "Y000011010000123400007", "S00001101000012440000"):
+        refused_number = await svc.call(
+            "POST", "/api/v1/me/skill-certificates", token=recorder,
+            json_body={"occupation_name": "家政服务员", "level": 4, "number": bad})
+        assert (refused_number.status, refused_number.body["code"]) == (
+            422, "invalid_national_number"), bad
+    legacy = await svc.call("POST", "/api/v1/me/skill-certificates", token=recorder,
+                            json_body={"occupation_name": "育婴员", "level": 5,
+                                       "number": "3601012008000123"})
+    assert legacy.status == 204
     assert await eligibility(svc, recorder, unrelated["id"]) == ["level_below_held"]
     refused = await svc.enrol(recorder, unrelated["id"])
     assert (refused.status, refused.body["code"]) == (403, "level_below_held")

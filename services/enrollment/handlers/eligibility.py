@@ -20,6 +20,7 @@ from services.enrollment.domain.eligibility import (
     refusals,
     require_eligible,
 )
+from services.enrollment.domain.skill_numbers import check_held_number
 from services.enrollment.repository import Row
 from services.enrollment.repository import eligibility as repo
 from services.enrollment.views.models.fair import (
@@ -170,11 +171,15 @@ async def list_exceptions(trainee_id: UUID, *, deps: Deps) -> ExceptionList:
 async def record_skill_certificate(
     cmd: RecordSkillCertificate, *, deps: Deps, actor: Principal
 ) -> None:
-    """Record a skill certificate the caller holds from elsewhere."""
+    """Record a skill certificate the caller holds from elsewhere (a number, when given, must be
+    a national or legacy one whose level digit is the level)."""
+    values = cmd.model_dump()
+    if cmd.number:
+        values["number"] = check_held_number(cmd.number, level=cmd.level)
 
     async def work(uow: UnitOfWork) -> None:
         await repo.insert_skill_certificate(uow.conn, certificate_id=new_id(),
-                                            trainee_id=actor.user_id, values=cmd.model_dump(),
+                                            trainee_id=actor.user_id, values=values,
                                             now=deps.clock.now())
 
     await in_transaction(deps.uows, work)
