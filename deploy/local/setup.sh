@@ -18,8 +18,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 MODE=${1:-run}
 VENV=.venv
-# mypy checks bench/ too, so the bench extra belongs to every tool run, not only `make bench`.
-EXTRAS=dev,bench
 PG_URL=${JIANGXIN_TEST_PG:-postgresql://postgres@127.0.0.1:5432}
 AMQP_URL=${JIANGXIN_TEST_AMQP:-amqp://guest:guest@127.0.0.1:5672/}
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -77,14 +75,25 @@ ensure_venv() {
     "$python" -m venv "$VENV"
 }
 
+# Every dependency group (runtime, test, dev, bench) at the versions and hashes of
+# requirements/dev.lock (`make lock` writes it), then the project itself without resolving
+# anything. Again only when the lock or pyproject.toml changes; offline, a venv that already has
+# exactly the locked versions is kept (with a warning) instead of failing.
+LOCK=requirements/dev.lock
 ensure_dependencies() {
-    local extras=$1 stamp="$VENV/.installed-${1//,/-}" wanted
-    wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    local stamp="$VENV/.installed-lock" wanted
+    wanted=$(cat pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)
     if [[ -f $stamp && $(<"$stamp") == "$wanted" ]]; then
         return 0
     fi
-    say "installing the project and its dependencies ($extras) into $VENV"
-    $VENV/bin/python -m pip install -qq --disable-pip-version-check -e ".[$extras]"
+    say "installing the locked dependencies ($LOCK) and the project into $VENV"
+    local pip=($VENV/bin/python -m pip install -qq --disable-pip-version-check)
+    if ! "${pip[@]}" --require-hashes -r "$LOCK"; then
+        $VENV/bin/python -m deploy.lock check --lock "$LOCK" ||
+            die "cannot install $LOCK (offline?) and $VENV does not have those versions yet"
+        say "could not reach the package index; $VENV already has every version of $LOCK"
+    fi
+    "${pip[@]}" --no-deps -e .
     echo "$wanted" >"$stamp"
 }
 
@@ -305,13 +314,13 @@ ensure_server_packages() {
 case $MODE in
 long)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_nginx
     ensure_server_packages
     ;;
 lint)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_web_packages
     ;;
 servers)
@@ -320,7 +329,7 @@ servers)
     ;;
 test)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_web_packages
     ensure_servers
     ensure_nginx
@@ -332,14 +341,14 @@ test)
     ;;
 bench)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_servers
     ensure_wrk
     jiangxin keys >/dev/null
     ;;
 run)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_servers
     ensure_nginx
     build_web
