@@ -37,7 +37,9 @@ class ServiceSettings(BaseSettings):
     public_base_url: str = "http://localhost:8080"
     # X-Forwarded-For is believed only from these proxies (IPs/CIDRs: the gateway's address).
     trusted_proxies: tuple[str, ...] = ()
-    jwt_public_key_file: Path = Path("var/keys/jwt-ed25519.pub.pem")
+    # Each service reads its keys from its own folder var/keys/<service>/ (shared/keyfiles.py),
+    # so each service's config.py names this file in its folder again.
+    jwt_public_key_file: Path = Path("var/keys/service/jwt-ed25519.pub.pem")
     jwt_issuer: str = "jiangxin"
     jwt_audience: str = "jiangxin"
     # Messaging
