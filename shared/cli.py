@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -15,12 +16,13 @@ from uuid import UUID
 
 from aiormq.exceptions import ChannelPreconditionFailed
 
+from shared.accounts import ensure_database_owner
 from shared.auth import ROLES, TokenIssuer
 from shared.config import ServiceSettings
 from shared.db import ensure_database
 from shared.events.asyncapi import asyncapi_document
 from shared.events.schemas import write_schemas
-from shared.keyfiles import KEYS_DIR, PRIVATE_JWT, holdings
+from shared.keyfiles import KEYS_DIR, PRIVATE_JWT, holdings, write_secret
 from shared.keyfiles import make_keys as make_key_files
 from shared.messaging import dlq
 from shared.messaging.subscriptions import Subscriptions
@@ -100,10 +102,24 @@ async def _migrate(services: Mapping[str, ServiceInfo], names: Sequence[str]) ->
     for name in names or list(services):
         info = services[name]
         settings = info.settings()
+        if settings.admin_database_url:
+            settings = await _own_role(info, settings)
         created = await ensure_database(settings.database_url)
         applied = await migrate(settings.database_url, [MESSAGING_MIGRATIONS, info.migrations])
         state = "created" if created else "ok"
         print(f"{name}: database {state}, {len(applied)} migration(s) applied")
+
+
+async def _own_role(info: ServiceInfo, settings: ServiceSettings) -> ServiceSettings:
+    """Give the service its own role and database; with no database URL configured, the role
+    jiangxin_<service> with a new password in var/keys/<service>/database-password."""
+    if "database_url" not in settings.model_fields_set:
+        password = secrets.token_urlsafe(32).encode()
+        if write_secret(KEYS_DIR / info.name / "database-password", password):
+            settings = info.settings()
+    for line in await ensure_database_owner(settings.admin_database_url, settings.database_url):
+        print(f"{info.name}: {line}")
+    return settings
 
 
 async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:

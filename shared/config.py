@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote
 
 from pydantic import Field, model_validator
 from pydantic_settings import (
@@ -27,9 +28,17 @@ class ServiceSettings(BaseSettings):
     # Let several processes of one service listen on the same port (Linux SO_REUSEPORT; the
     # kernel spreads connections over them): one process per core on a single machine.
     http_reuse_port: bool = False
+    # Unset: the service's own role jiangxin_<service> with the password in
+    # var/keys/<service>/database-password, once `jiangxin migrate` with admin_database_url made
+    # them (make run does); before that, user postgres as in earlier releases.
     database_url: str = ""
+    # An administrator's connection (any database of the server), for `jiangxin migrate` only:
+    # it creates each service's role and database owned by that role. Never give it a service.
+    admin_database_url: str = ""
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # Unset: the service's own broker user jiangxin_<service> when `jiangxin broker-users` made
+    # it (password in var/keys/<service>/broker-password), else guest.
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     namespace: str = Field("jiangxin", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     log_level: str = "INFO"
@@ -67,12 +76,22 @@ class ServiceSettings(BaseSettings):
         if not self.http_port:
             object.__setattr__(self, "http_port", self.default_port)
         if not self.database_url:
-            object.__setattr__(
-                self,
-                "database_url",
-                f"postgresql://postgres@127.0.0.1:5432/jiangxin_{self.service_name}",
-            )
+            object.__setattr__(self, "database_url", self._own_account(
+                "database-password", "postgresql://{user}@127.0.0.1:5432/jiangxin_{service}"))
+        if "amqp_url" not in self.model_fields_set:
+            object.__setattr__(self, "amqp_url", self._own_account(
+                "broker-password", "amqp://{user}@127.0.0.1:5672/"))
         return self
+
+    def _own_account(self, password_file: str, url: str) -> str:
+        """Return the URL of this service's own account when its password file exists, else
+        the shared development account (postgres, guest) of earlier releases."""
+        path = Path("var/keys") / self.service_name / password_file
+        if path.is_file():
+            user = f"jiangxin_{self.service_name}:{quote(path.read_text().strip(), safe='')}"
+        else:
+            user = "postgres" if url.startswith("postgresql") else "guest:guest"
+        return url.format(user=user, service=self.service_name)
 
     @property
     def exchange_name(self) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 from uuid import uuid4
 
 import pytest
@@ -197,3 +198,46 @@ def test_under_make_run_a_service_is_given_only_its_own_keys_and_settings(servic
     readable, strangers = local_run_readable(service)
     assert readable <= NEEDED[service], f"{service} can read {readable - NEEDED[service]}"
     assert strangers == set(), f"{service} is given other services' settings: {strangers}"
+
+
+# --- database roles ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_under_compose_each_service_logs_in_as_its_own_role_and_only_setup_is_admin(
+    service: str,
+) -> None:
+    compose: dict[str, Any] = load_yaml(DEPLOY / "compose.yaml")
+    env = compose["services"][service]["environment"]
+    url = urlsplit(env[f"JIANGXIN_{service.upper()}_DATABASE_URL"])
+    assert (url.username, url.path) == (f"jiangxin_{service}", f"/jiangxin_{service}")
+    assert "JIANGXIN_ADMIN_DATABASE_URL" not in env
+    setup = compose["services"]["setup"]["environment"]
+    assert urlsplit(setup[f"JIANGXIN_{service.upper()}_DATABASE_URL"]).username == url.username
+    assert urlsplit(setup["JIANGXIN_ADMIN_DATABASE_URL"]).username == "postgres"
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_by_default_a_service_uses_its_own_role_and_broker_user_once_they_exist(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with environment({}):
+        before = settings_class(service)()
+    assert urlsplit(before.database_url).username == "postgres"  # nothing made yet
+    assert urlsplit(before.amqp_url).username == "guest"
+    folder = tmp_path / "var" / "keys" / service
+    folder.mkdir(parents=True)
+    (folder / "database-password").write_text("d/b+1\n")
+    (folder / "broker-password").write_text("b@2\n")
+    with environment({}):
+        after = settings_class(service)()
+    database, broker = urlsplit(after.database_url), urlsplit(after.amqp_url)
+    assert (database.username, unquote(database.password or "")) == (f"jiangxin_{service}",
+                                                                      "d/b+1")
+    assert database.path == f"/jiangxin_{service}"
+    assert (broker.username, unquote(broker.password or "")) == (f"jiangxin_{service}", "b@2")
+    with environment({"JIANGXIN_AMQP_URL": "amqp://other:x@h:5672/",
+                      f"JIANGXIN_{service.upper()}_DATABASE_URL": "postgresql://r@h/d"}):
+        configured = settings_class(service)()
+    assert (configured.amqp_url, configured.database_url) == ("amqp://other:x@h:5672/",
+                                                              "postgresql://r@h/d")
