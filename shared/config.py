@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     # Unset: the service's own broker user jiangxin_<service> when `jiangxin broker-users` made
     # it (password in var/keys/<service>/broker-password), else guest.
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # The management API with an administrator's login (http://user:password@host:15672), for
+    # `jiangxin broker-users` only; without it that command uses rabbitmqctl on this machine.
+    broker_admin_url: str = ""
     namespace: str = Field("jiangxin", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"

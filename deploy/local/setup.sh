@@ -296,6 +296,17 @@ migrate_as_own_roles() {
     fi
 }
 
+# Each service's own broker user jiangxin_<service> (its queues and the events exchange only;
+# password in var/keys/<service>/broker-password), when rabbitmqctl can manage this broker (as
+# root); otherwise the services keep using guest. Broker URLs set by hand are used as they are.
+ensure_broker_users() {
+    if env | grep -q '^JIANGXIN_\([A-Z]*_\)\?AMQP_URL='; then
+        return 0
+    fi
+    jiangxin broker-users ||
+        say "the services keep logging in to RabbitMQ as guest (see docs/operations.md, Security)"
+}
+
 # The enrolment benchmark drives HTTP load with wrk (its own aiohttp client stands in without it).
 ensure_kubectl() {
     # The Kubernetes tests build deploy/k8s with kubectl's kustomize, as it is applied.
@@ -365,6 +376,7 @@ run)
     build_web
     jiangxin keys
     migrate_as_own_roles
+    ensure_broker_users
     jiangxin topology
     ;;
 *)

@@ -217,6 +217,21 @@ def test_under_compose_each_service_logs_in_as_its_own_role_and_only_setup_is_ad
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_under_compose_each_service_logs_in_to_the_broker_as_its_own_user(service: str) -> None:
+    compose: dict[str, Any] = load_yaml(DEPLOY / "compose.yaml")
+    env = compose["services"][service]["environment"]
+    with environment({k: str(v) for k, v in env.items()}):
+        settings = settings_class(service)()
+    assert urlsplit(settings.amqp_url).username == f"jiangxin_{service}"
+    assert "JIANGXIN_BROKER_ADMIN_URL" not in env
+    setup = compose["services"]["setup"]
+    assert "jiangxin broker-users && jiangxin topology" in setup["command"][-1]
+    assert setup["environment"][f"JIANGXIN_{service.upper()}_AMQP_URL"] == env[
+        f"JIANGXIN_{service.upper()}_AMQP_URL"]
+    assert urlsplit(setup["environment"]["JIANGXIN_BROKER_ADMIN_URL"]).port == 15672
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_by_default_a_service_uses_its_own_role_and_broker_user_once_they_exist(
     service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
