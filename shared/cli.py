@@ -5,30 +5,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
-from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
 
 from aiormq.exceptions import ChannelPreconditionFailed
 
-from shared.accounts import ensure_database_owner
+from shared.accounts_cli import broker_users, own_role
 from shared.auth import ROLES, TokenIssuer
 from shared.config import ServiceSettings
 from shared.db import ensure_database
 from shared.events.asyncapi import asyncapi_document
 from shared.events.schemas import write_schemas
-from shared.keyfiles import KEYS_DIR, PRIVATE_JWT, holdings, write_secret
+from shared.keyfiles import KEYS_DIR, PRIVATE_JWT, holdings
 from shared.keyfiles import make_keys as make_key_files
 from shared.messaging import dlq
 from shared.messaging.subscriptions import Subscriptions
 from shared.messaging.transport import Transport
-from shared.messaging.users import broker_user, user_admin
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -62,7 +59,7 @@ def register(commands: Commands, services: Mapping[str, ServiceInfo]) -> None:
     p = commands.add_parser(
         "broker-users",
         help="give each service its own broker user: its own queues and the events exchange")
-    p.set_defaults(func=lambda a: asyncio.run(_broker_users(services)))
+    p.set_defaults(func=lambda a: asyncio.run(broker_users(services)))
 
     p = commands.add_parser("token", help="mint an access token (operators and tests)")
     p.add_argument("--role", choices=ROLES, required=True)
@@ -110,65 +107,11 @@ async def _migrate(services: Mapping[str, ServiceInfo], names: Sequence[str]) ->
         info = services[name]
         settings = info.settings()
         if settings.admin_database_url:
-            settings = await _own_role(info, settings)
+            settings = await own_role(info, settings)
         created = await ensure_database(settings.database_url)
         applied = await migrate(settings.database_url, [MESSAGING_MIGRATIONS, info.migrations])
         state = "created" if created else "ok"
         print(f"{name}: database {state}, {len(applied)} migration(s) applied")
-
-
-async def _own_role(info: ServiceInfo, settings: ServiceSettings) -> ServiceSettings:
-    """Give the service its own role and database; with no database URL configured, the role
-    jiangxin_<service> with a new password in var/keys/<service>/database-password."""
-    if "database_url" not in settings.model_fields_set:
-        password = secrets.token_urlsafe(32).encode()
-        if write_secret(KEYS_DIR / info.name / "database-password", password):
-            settings = info.settings()
-    for line in await ensure_database_owner(settings.admin_database_url, settings.database_url):
-        print(f"{info.name}: {line}")
-    return settings
-
-
-async def _broker_users(services: Mapping[str, ServiceInfo]) -> int:
-    """Make each service's broker user; exit 2 when users cannot be managed from here."""
-    logins: dict[str | None, list[str]] = {}
-    for info in services.values():
-        settings = info.settings()
-        if "amqp_url" in settings.model_fields_set:
-            logins.setdefault(urlsplit(settings.amqp_url).username, []).append(info.name)
-    if shared := {user: names for user, names in logins.items() if len(names) > 1}:
-        # One account for several services (JIANGXIN_AMQP_URL): restricting it to one service's
-        # queues would lock the others out. Each service needs a URL of its own.
-        raise SystemExit(f"broker users {shared} are shared between services: set "
-                         "JIANGXIN_<SERVICE>_AMQP_URL for each, or neither for jiangxin_<service>")
-    for info in services.values():
-        settings = info.settings()
-        url, password_file = settings.amqp_url, KEYS_DIR / info.name / "broker-password"
-        own = "amqp_url" not in settings.model_fields_set
-        if own and not password_file.is_file():  # the first time: a new user and password
-            url = _with_login(url, f"jiangxin_{info.name}", secrets.token_urlsafe(24))
-        admin = user_admin(admin_url=settings.broker_admin_url, amqp_url=url)
-        user = broker_user(url, namespace=settings.namespace, service=info.name)
-        if admin is None:
-            print(f"{info.name}: cannot manage broker users here (no JIANGXIN_BROKER_ADMIN_URL, "
-                  f"no rabbitmqctl for this broker); it keeps logging in as "
-                  f"{urlsplit(settings.amqp_url).username}")
-            return 2
-        if user.name == "guest":
-            raise SystemExit(f"{info.name}: logs in as guest; set JIANGXIN_"
-                             f"{info.name.upper()}_AMQP_URL to a user of its own")
-        done = await admin.apply(user)
-        if own:
-            write_secret(password_file, user.password.encode())
-        print(f"{info.name}: broker user {user.name} {done}, vhost {user.vhost}, "
-              f"configure/read {user.configure}")
-    return 0
-
-
-def _with_login(url: str, user: str, password: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{quote(user)}:{quote(password, safe='')}@{host}"))
 
 
 async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:

@@ -93,7 +93,13 @@ ensure_dependencies() {
             die "cannot install $LOCK (offline?) and $VENV does not have those versions yet"
         say "could not reach the package index; $VENV already has every version of $LOCK"
     fi
-    "${pip[@]}" --no-deps -e .
+    if ! "${pip[@]}" --no-deps -e .; then
+        # Building the editable install needs setuptools from the index; offline, an earlier
+        # install of this checkout still serves.
+        [[ -x $VENV/bin/jiangxin ]] || die "cannot install the project into $VENV (offline?)"
+        say "could not reinstall the project (offline?); keeping the one already in $VENV"
+        return 0
+    fi
     echo "$wanted" >"$stamp"
 }
 
