@@ -21,8 +21,8 @@ async def own_role(info: ServiceInfo, settings: ServiceSettings) -> ServiceSetti
     jiangxin_<service> with a new password in var/keys/<service>/database-password."""
     if "database_url" not in settings.model_fields_set:
         password = secrets.token_urlsafe(32).encode()
-        if write_secret(KEYS_DIR / info.name / "database-password", password):
-            settings = info.settings()
+        write_secret(KEYS_DIR / info.name / "database-password", password)
+        settings = info.settings(local_accounts=True)
     for line in await ensure_database_owner(settings.admin_database_url, settings.database_url):
         print(f"{info.name}: {line}")
     return settings
@@ -41,7 +41,7 @@ async def broker_users(services: Mapping[str, ServiceInfo]) -> int:
         raise SystemExit(f"broker users {shared} are shared between services: set "
                          "JIANGXIN_<SERVICE>_AMQP_URL for each, or neither for jiangxin_<service>")
     for info in services.values():
-        settings = info.settings()
+        settings = info.settings(local_accounts=True)
         url, password_file = settings.amqp_url, KEYS_DIR / info.name / "broker-password"
         own = "amqp_url" not in settings.model_fields_set
         if own and not password_file.is_file():  # the first time: a new user and password

@@ -284,6 +284,9 @@ def _environment(args: Options) -> dict[str, str]:
     env.setdefault("JIANGXIN_PUBLIC_BASE_URL", f"http://localhost:{args.port}")
     # Only the notification child reads it: locally, sign-in codes are read at /dev/inbox.
     env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
+    # Each service logs in as its own database role and broker user where the set-up made them
+    # (var/keys/<service>/database-password, broker-password); see shared/config.py.
+    env.setdefault("JIANGXIN_LOCAL_ACCOUNTS", "true")
     # The gateway is on loopback: believe the client address it forwards (rate limits).
     env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1", "::1"]')
     return env

@@ -375,6 +375,8 @@ bench)
     jiangxin keys >/dev/null
     ;;
 run)
+    # The set-up makes each service's own database role and broker user (shared/config.py).
+    export JIANGXIN_LOCAL_ACCOUNTS=true
     ensure_venv
     ensure_dependencies
     ensure_servers

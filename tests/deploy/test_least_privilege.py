@@ -232,7 +232,7 @@ def test_under_compose_each_service_logs_in_to_the_broker_as_its_own_user(servic
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
-def test_by_default_a_service_uses_its_own_role_and_broker_user_once_they_exist(
+def test_under_make_run_a_service_uses_its_own_role_and_broker_user_once_they_exist(
     service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -244,7 +244,10 @@ def test_by_default_a_service_uses_its_own_role_and_broker_user_once_they_exist(
     folder.mkdir(parents=True)
     (folder / "database-password").write_text("d/b+1\n")
     (folder / "broker-password").write_text("b@2\n")
-    with environment({}):
+    with environment({}):  # only make run reads them (tests, benchmarks never)
+        ignored = settings_class(service)()
+    assert (ignored.database_url, ignored.amqp_url) == (before.database_url, before.amqp_url)
+    with environment({"JIANGXIN_LOCAL_ACCOUNTS": "true"}):
         after = settings_class(service)()
     database, broker = urlsplit(after.database_url), urlsplit(after.amqp_url)
     assert (database.username, unquote(database.password or "")) == (f"jiangxin_{service}",
@@ -252,6 +255,7 @@ def test_by_default_a_service_uses_its_own_role_and_broker_user_once_they_exist(
     assert database.path == f"/jiangxin_{service}"
     assert (broker.username, unquote(broker.password or "")) == (f"jiangxin_{service}", "b@2")
     with environment({"JIANGXIN_AMQP_URL": "amqp://other:x@h:5672/",
+                      "JIANGXIN_LOCAL_ACCOUNTS": "true",
                       f"JIANGXIN_{service.upper()}_DATABASE_URL": "postgresql://r@h/d"}):
         configured = settings_class(service)()
     assert (configured.amqp_url, configured.database_url) == ("amqp://other:x@h:5672/",
