@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote
 
 from pydantic import Field, model_validator
 from pydantic_settings import (
@@ -27,17 +28,32 @@ class ServiceSettings(BaseSettings):
     # Let several processes of one service listen on the same port (Linux SO_REUSEPORT; the
     # kernel spreads connections over them): one process per core on a single machine.
     http_reuse_port: bool = False
+    # Unset: user postgres on this machine, or with local_accounts the service's own role.
     database_url: str = ""
+    # An administrator's connection (any database of the server), for `jiangxin migrate` only:
+    # it creates each service's role and database owned by that role. Never give it a service.
+    admin_database_url: str = ""
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # Unset: guest on this machine, or with local_accounts the service's own user.
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # The management API with an administrator's login (http://user:password@host:15672), for
+    # `jiangxin broker-users` only; without it that command uses rabbitmqctl on this machine.
+    broker_admin_url: str = ""
+    # make run turns this on: a database or broker URL left unset means the service's own role
+    # and user jiangxin_<service> with the passwords its set-up wrote in
+    # var/keys/<service>/database-password and broker-password (while a file is missing:
+    # postgres, guest). Off, nothing reads those files (tests, benchmarks, other checkouts).
+    local_accounts: bool = False
     namespace: str = Field("jiangxin", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
     public_base_url: str = "http://localhost:8080"
     # X-Forwarded-For is believed only from these proxies (IPs/CIDRs: the gateway's address).
     trusted_proxies: tuple[str, ...] = ()
-    jwt_public_key_file: Path = Path("var/keys/jwt-ed25519.pub.pem")
+    # Each service reads its keys from its own folder var/keys/<service>/ (shared/keyfiles.py),
+    # so each service's config.py names this file in its folder again.
+    jwt_public_key_file: Path = Path("var/keys/service/jwt-ed25519.pub.pem")
     jwt_issuer: str = "jiangxin"
     jwt_audience: str = "jiangxin"
     # Messaging
@@ -65,12 +81,22 @@ class ServiceSettings(BaseSettings):
         if not self.http_port:
             object.__setattr__(self, "http_port", self.default_port)
         if not self.database_url:
-            object.__setattr__(
-                self,
-                "database_url",
-                f"postgresql://postgres@127.0.0.1:5432/jiangxin_{self.service_name}",
-            )
+            object.__setattr__(self, "database_url", self._own_account(
+                "database-password", "postgresql://{user}@127.0.0.1:5432/jiangxin_{service}"))
+        if self.local_accounts and "amqp_url" not in self.model_fields_set:
+            object.__setattr__(self, "amqp_url", self._own_account(
+                "broker-password", "amqp://{user}@127.0.0.1:5672/"))
         return self
+
+    def _own_account(self, password_file: str, url: str) -> str:
+        """Return the URL of this service's own account when its password file exists, else
+        the shared development account (postgres, guest) of earlier releases."""
+        path = Path("var/keys") / self.service_name / password_file
+        if self.local_accounts and path.is_file():
+            user = f"jiangxin_{self.service_name}:{quote(path.read_text().strip(), safe='')}"
+        else:
+            user = "postgres" if url.startswith("postgresql") else "guest:guest"
+        return url.format(user=user, service=self.service_name)
 
     @property
     def exchange_name(self) -> str:
