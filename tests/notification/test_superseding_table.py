@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from itertools import product
 
 from services.notification import repository
-from services.notification.api import DEPS
 from services.notification.commands import Notify
 from services.notification.domain.superseding import POINTLESS_ONCE, pointless_once
 from services.notification.handlers import intake
+from services.notification.keys import DEPS
 from services.notification.templates.variables import SPECS
 from shared.events import catalog as c
 from shared.events.envelope import Event

@@ -43,6 +43,17 @@ class Limits:
     same_content_window_s: int = 30
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The rules taken from configuration: quiet hours, limits, time zone and retries."""
+
+    quiet: QuietHours
+    limits: Limits
+    default_timezone: str
+    retry_backoff_s: tuple[float, ...]
+    max_send_attempts: int
+
+
 def zone(name: str | None, default: str = "Asia/Shanghai") -> ZoneInfo:
     """Return the time zone by name, or the default when the name is unknown."""
     try:
