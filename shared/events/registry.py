@@ -1,11 +1,12 @@
-"""Registry of event classes by (type, version)."""
+"""Registry of event classes by (type, version); REGISTRY holds the published catalogue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pydantic import ValidationError
 
+from shared.events.catalog import EVENTS
 from shared.events.envelope import Envelope, Event
 
 
@@ -16,8 +17,10 @@ class UnknownEventType(LookupError):
 class EventRegistry:
     """Map `<type>.v<version>` to its event class."""
 
-    def __init__(self) -> None:
+    def __init__(self, classes: Iterable[type[Event]] = ()) -> None:
         self._by_key: dict[str, type[Event]] = {}
+        for cls in classes:
+            self.add(cls)
 
     def add(self, cls: type[Event]) -> None:
         """Register an event class; a key may be registered once."""
@@ -45,16 +48,10 @@ class EventRegistry:
         return self.get(envelope.routing_key).model_validate(envelope.data)
 
 
-def load_catalog() -> EventRegistry:
-    """Import every event contract so the registry is complete; return it."""
-    import shared.events.catalog  # noqa: F401
-
-    return REGISTRY
-
-
 def is_validation_error(exc: BaseException) -> bool:
     """Tell whether an exception means the payload itself is invalid."""
     return isinstance(exc, ValidationError | ValueError) and not isinstance(exc, UnknownEventType)
 
 
-REGISTRY = EventRegistry()
+# Every published event contract, from the catalogue's explicit list.
+REGISTRY = EventRegistry(EVENTS)
