@@ -40,10 +40,10 @@ def create_app(
 ) -> web.Application:
     """Build the notification service's aiohttp application."""
     settings = settings or Settings()
+    resources = [_deps_ctx(settings, clock or SystemClock())]
     check_receipt_token(settings)
     check_provider_templates(settings)
     warn_if_sink_is_public(settings)
-    resources = [_deps_ctx(settings, clock or SystemClock())]
     if settings.run_dispatcher:
         resources.append(_dispatcher_ctx)
     app = create_service_app(
@@ -101,14 +101,7 @@ async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     dispatcher = Dispatcher(
         dsn=settings.database_url, deps=app[DEPS],
-        settings=DispatcherSettings(
-            batch=settings.dispatch_batch, concurrency=settings.dispatch_concurrency,
-            poll_s=settings.dispatch_poll_s, linger_s=settings.dispatch_linger_s,
-            reconcile_interval_s=settings.reconcile_interval_s,
-            stuck_after_s=settings.sending_stuck_after_s,
-            unknown_expires_after_s=settings.unknown_expires_after_s,
-            unknown_query_after_s=settings.unknown_query_after_s,
-        ),
+        settings=DispatcherSettings.from_settings(settings),
     )
     app[DISPATCHER] = dispatcher
     async with running(dispatcher, grace_s=settings.shutdown_grace_s):

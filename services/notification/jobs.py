@@ -8,9 +8,11 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from services.notification.config import Settings
 from services.notification.deps import Deps
 from services.notification.domain.model import Decision
 from services.notification.handlers import dispatch, lookups, sending
+from shared.config import default_of
 from shared.db import Listener, is_unavailable
 from shared.logging import get_logger
 
@@ -20,16 +22,28 @@ CHANNEL = "jiangxin_notification_due"
 
 @dataclass(frozen=True, slots=True)
 class DispatcherSettings:
-    """Batch size, concurrency and timers."""
+    """Batch size, concurrency and timers (defaults as in the service's Settings)."""
 
-    batch: int = 200
-    concurrency: int = 64
-    poll_s: float = 0.5
-    linger_s: float = 0.02
-    reconcile_interval_s: float = 30.0
-    stuck_after_s: float = 300.0
-    unknown_expires_after_s: float = 86_400.0
-    unknown_query_after_s: float = 600.0
+    batch: int = default_of(Settings, "dispatch_batch")
+    concurrency: int = default_of(Settings, "dispatch_concurrency")
+    poll_s: float = default_of(Settings, "dispatch_poll_s")
+    linger_s: float = default_of(Settings, "dispatch_linger_s")
+    reconcile_interval_s: float = default_of(Settings, "reconcile_interval_s")
+    stuck_after_s: float = default_of(Settings, "sending_stuck_after_s")
+    unknown_expires_after_s: float = default_of(Settings, "unknown_expires_after_s")
+    unknown_query_after_s: float = default_of(Settings, "unknown_query_after_s")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DispatcherSettings:
+        """Return the dispatcher's settings as the service is configured."""
+        return cls(
+            batch=settings.dispatch_batch, concurrency=settings.dispatch_concurrency,
+            poll_s=settings.dispatch_poll_s, linger_s=settings.dispatch_linger_s,
+            reconcile_interval_s=settings.reconcile_interval_s,
+            stuck_after_s=settings.sending_stuck_after_s,
+            unknown_expires_after_s=settings.unknown_expires_after_s,
+            unknown_query_after_s=settings.unknown_query_after_s,
+        )
 
 
 class Dispatcher:

@@ -48,6 +48,11 @@ class EventRegistry:
         return self.get(envelope.routing_key).model_validate(envelope.data)
 
 
+def load_catalog() -> EventRegistry:
+    """Return the registry of every published event (complete once this module is imported)."""
+    return REGISTRY
+
+
 def is_validation_error(exc: BaseException) -> bool:
     """Tell whether an exception means the payload itself is invalid."""
     return isinstance(exc, ValidationError | ValueError) and not isinstance(exc, UnknownEventType)

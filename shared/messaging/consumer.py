@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 
+from shared.config import ServiceSettings, default_of
 from shared.db import is_transient, is_unavailable
 from shared.errors import PermanentFailure
 from shared.events.envelope import Envelope
@@ -62,27 +63,28 @@ class _Stopping(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ConsumerSettings:
-    """How hard to try before giving up on a message."""
+    """How hard to try before giving up on a message (the configurable parts, and why, are in
+    ServiceSettings: prefetch, immediate_retries, consumer_batch_*, max_message_bytes)."""
 
-    prefetch: int = 64
-    # A lost lock race (deadlock, serialization failure, lock timeout) is tried again in place,
-    # after a random pause below a cap that doubles each time (full jitter), this many times
-    # before the message takes a delay tier: two instances racing for one aggregate's rows must
-    # not leave the loser waiting out a tier's TTL for a lock released milliseconds later.
-    immediate_retries: int = 10
+    prefetch: int = default_of(ServiceSettings, "prefetch")
+    immediate_retries: int = default_of(ServiceSettings, "immediate_retries")
     lock_retry_base_s: float = 0.01
     lock_retry_cap_s: float = 0.25
     unavailable_backoff_max_s: float = 5.0
-    # Under load, deliveries that are ready at the same moment share one transaction (one inbox
-    # statement, one commit) instead of one each; a batch that fails in any way is rolled back
-    # and every message in it goes through the one-at-a-time path with its retries. 1 disables it.
-    batch_max: int = 64
-    # One batch in flight: messages arriving meanwhile form the next one. More would let two
-    # batches take the same hot rows (a serial-number counter) in different orders and deadlock.
-    batch_concurrency: int = 1
-    # The largest body read at all (our events are a few kilobytes); a bigger one goes to
-    # `.error` unread, so a hostile or broken producer cannot make consumers parse megabytes.
-    max_message_bytes: int = 1 << 20
+    batch_max: int = default_of(ServiceSettings, "consumer_batch_max")
+    batch_concurrency: int = default_of(ServiceSettings, "consumer_batch_concurrency")
+    max_message_bytes: int = default_of(ServiceSettings, "max_message_bytes")
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> ConsumerSettings:
+        """Return the consumer's settings as a service is configured."""
+        return cls(
+            prefetch=settings.prefetch,
+            immediate_retries=settings.immediate_retries,
+            batch_max=settings.consumer_batch_max,
+            batch_concurrency=settings.consumer_batch_concurrency,
+            max_message_bytes=settings.max_message_bytes,
+        )
 
 
 class Consumer:
