@@ -17,10 +17,11 @@ from services.notification.domain.rules import Limits, Policy, QuietHours
 from services.notification.jobs import Dispatcher, DispatcherSettings, running
 from services.notification.keys import DEPS, DEV_INBOX, DISPATCHER, RECEIPT_TOKEN, SETTINGS
 from services.notification.providers.configured import (
+    check_dev_inbox,
     check_provider_templates,
     check_receipt_token,
+    check_sms_providers,
     open_providers,
-    uses_sink,
     warn_if_sink_is_public,
 )
 from services.notification.subscriptions import subscriptions
@@ -41,7 +42,9 @@ def create_app(
     """Build the notification service's aiohttp application."""
     settings = settings or Settings()
     resources = [_deps_ctx(settings, clock or SystemClock())]
+    check_dev_inbox(settings)
     check_receipt_token(settings)
+    check_sms_providers(settings)
     check_provider_templates(settings)
     warn_if_sink_is_public(settings)
     if settings.run_dispatcher:
@@ -58,7 +61,7 @@ def create_app(
         deps_of=lambda app: app[DEPS],
     )
     app[SETTINGS] = settings
-    app[DEV_INBOX] = settings.dev_inbox and uses_sink(settings)
+    app[DEV_INBOX] = settings.dev_inbox  # only ever on with the sink alone (check_dev_inbox)
     app[RECEIPT_TOKEN] = settings.receipt_token.get_secret_value()
     return app
 

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from services.enrollment.api import auth, catalogue, classroom, enrollments
+from services.enrollment.api import (
+    applications,
+    auth,
+    catalogue,
+    checkins,
+    claim_pack,
+    classroom,
+    draws,
+    eligibility,
+    enrollments,
+    hours,
+    sessions,
+    surveys,
+)
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "classroom", "enrollments", "routes"]
+__all__ = ["applications", "auth", "catalogue", "checkins", "claim_pack", "classroom", "draws",
+           "eligibility", "enrollments", "hours", "routes", "sessions", "surveys"]

@@ -16,6 +16,7 @@ from services.notification.handlers.outcomes import (
     working_on,
 )
 from services.notification.providers.base import Lookup, LookupResult, StatusQuery
+from services.notification.repository import codes
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction
 
@@ -23,7 +24,8 @@ log = get_logger(__name__)
 
 
 async def reconcile(*, deps: Deps, stuck_after_s: float, unknown_expires_after_s: float) -> None:
-    """Call interrupted sends unknown; give up on unknowns no receipt resolved in time."""
+    """Call interrupted sends unknown; give up on unknowns no receipt resolved in time; mask
+    the sign-in codes of settled or expired messages."""
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
@@ -41,6 +43,9 @@ async def reconcile(*, deps: Deps, stuck_after_s: float, unknown_expires_after_s
                           provider=row.provider)
                 await announce_failed(row, provider=row.provider or "none",
                                       reason="delivery_unknown", permanent=False, uow=uow)
+        ledger, sink = await codes.mask_spent_codes(uow.conn, now=now)
+        if ledger or sink:
+            log.info("sign_in_codes_masked", ledger=ledger, sink=sink)
 
     await in_transaction(deps.uows, work)
 

@@ -6,6 +6,7 @@ import { message } from '../errors.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
 import * as session from '../session.js';
 import { enrollmentActions } from '../enrolment-actions.js';
+import { adminLink, allocationOf, eligibilityNotice, lotteryArea } from '../fair.js';
 import { badge, courseTitle, dateRange, enrollmentLine, levelText, openBadge, seatsText, venueText } from '../views.js';
 
 /** @typedef {import('../types.js').ClassOut} ClassOut */
@@ -126,11 +127,15 @@ function enrolArea(ctx, cls, current, refreshSeats) {
 /** @param {import('../main.js').PageContext} ctx */
 export default async function classPage(ctx) {
   const id = ctx.params.id;
-  /** @type {[ClassOut, EnrolmentDetail | null]} */
-  const [cls, current] = await Promise.all([
+  /** @type {[ClassOut, EnrolmentDetail | null, import('../fair.js').Allocation, HTMLElement | null]} */
+  const [cls, current, allocation, rules] = await Promise.all([
     api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal }),
     mine(id, ctx.signal),
+    allocationOf(id, ctx.signal),
+    eligibilityNotice(id, ctx.signal),
   ]);
+  // A lottery class takes applications until the draw; its enrolments come from the draw.
+  const area = allocation.mode === 'lottery' && !current ? await lotteryArea(ctx, cls) : null;
   const seats = seatsBox(cls);
   // Live seats: free classes fill in minutes, so keep the count fresh while the page is open.
   const refreshSeats = async () => {
@@ -153,7 +158,9 @@ export default async function classPage(ctx) {
       cls.name ? h('span', { class: 'muted' }, cls.name) : null),
     cls.status === 'cancelled' ? h('p', { class: 'notice error' }, t('class.cancelled_notice', { reason: cls.cancel_reason || '—' })) : null,
     seats,
-    enrolArea(ctx, cls, current, refreshSeats),
+    current ? null : rules,
+    area || enrolArea(ctx, cls, current, refreshSeats),
+    adminLink(cls),
     h('h2', {}, t('class.details')),
     facts(cls),
     h('p', {}, h('a', { href: '/' }, t('class.back'))));

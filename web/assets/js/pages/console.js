@@ -7,9 +7,12 @@ import * as session from '../session.js';
 import { courseTitle, dateRange, venueText } from '../views.js';
 import { attendanceTab } from './console-attendance.js';
 import { certificatesTab } from './console-certificates.js';
+import { checkinTab } from './console-checkin.js';
+import { claimTab } from './console-claim.js';
 import { importTab } from './console-import.js';
 import { rosterTab } from './console-roster.js';
 import { scoresTab } from './console-scores.js';
+import { surveyTab } from './console-survey.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
 /** @typedef {import('../types.js').ClassOut} ClassOut */
@@ -28,9 +31,12 @@ import { scoresTab } from './console-scores.js';
 const TABS = {
   roster: rosterTab,
   attendance: attendanceTab,
+  checkin: checkinTab,
   scores: scoresTab,
   certificates: certificatesTab,
   import: importTab,
+  claim: claimTab,
+  survey: surveyTab,
 };
 
 /** @param {PageContext} ctx */
