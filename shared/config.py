@@ -56,15 +56,30 @@ class ServiceSettings(BaseSettings):
     jwt_public_key_file: Path = Path("var/keys/service/jwt-ed25519.pub.pem")
     jwt_issuer: str = "jiangxin"
     jwt_audience: str = "jiangxin"
-    # Messaging
+    # Messaging: the consumer (shared/messaging/consumer.py ConsumerSettings is built from these)
     prefetch: int = 64
-    immediate_retries: int = 10  # in-place tries of a lost lock race (jittered backoff)
-    consumer_batch_max: int = 64  # messages sharing one consumer transaction; 1 = no batching
+    # A lost lock race (deadlock, serialization failure, lock timeout) is tried again in place,
+    # after a random pause below a cap that doubles each time (full jitter), this many times
+    # before the message takes a delay tier: two instances racing for one aggregate's rows must
+    # not leave the loser waiting out a tier's TTL for a lock released milliseconds later.
+    immediate_retries: int = 10
+    # Under load, deliveries that are ready at the same moment share one transaction (one inbox
+    # statement, one commit) instead of one each; a batch that fails in any way is rolled back
+    # and every message in it goes through the one-at-a-time path with its retries. 1 disables it.
+    consumer_batch_max: int = 64
+    # One batch in flight: messages arriving meanwhile form the next one. More would let two
+    # batches take the same hot rows (a serial-number counter) in different orders and deadlock.
     consumer_batch_concurrency: int = 1
-    max_message_bytes: int = 1 << 20  # bigger messages go to .error unread
+    # The largest body read at all (our events are a few kilobytes); a bigger one goes to
+    # `.error` unread, so a hostile or broken producer cannot make consumers parse megabytes.
+    max_message_bytes: int = 1 << 20
     delay_tiers_ms: tuple[int, ...] = (1_000, 10_000, 60_000)
     delivery_limit: int = 50
+    # The relay (shared/messaging/relay.py RelaySettings is built from these)
     relay_batch_size: int = 500
+    # Batches in flight at once: while one waits for its confirms, another claims and publishes.
+    # Safe for per-aggregate order: a row is claimable only when no earlier row of its aggregate
+    # is unsent, and a row claimed by another worker (or relay) is still unsent until it commits.
     relay_workers: int = 2
     relay_poll_interval_s: float = 1.0
     relay_parked_retry_s: float = 60.0
@@ -126,3 +141,8 @@ class ServiceSettings(BaseSettings):
     def with_overrides(self, **changes: Any) -> ServiceSettings:
         """Return a copy with some fields replaced (tests and CLI)."""
         return self.model_copy(update=changes)
+
+
+def default_of(settings_cls: type[BaseSettings], name: str) -> Any:
+    """Return the default a settings class declares for a field (stated there only)."""
+    return settings_cls.model_fields[name].get_default(call_default_factory=True)
