@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.errors import Unauthorized
 from shared.ids import new_id
-from shared.keyfiles import create_private_file
+from shared.private_files import create_private_file
 
 # An examiner (考评员 acting as the second pair of eyes) approves certificates of classes they
 # do not teach; an administrator assigns the role.

@@ -5,9 +5,9 @@ import { append, busy, h, replace } from '../dom.js';
 import { message } from '../errors.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
 import * as session from '../session.js';
-import { enrolmentActions } from '../enrolment-actions.js';
+import { enrollmentActions } from '../enrolment-actions.js';
 import { adminLink, allocationOf, eligibilityNotice, lotteryArea } from '../fair.js';
-import { badge, courseTitle, dateRange, enrolmentLine, levelText, openBadge, seatsText, venueText } from '../views.js';
+import { badge, courseTitle, dateRange, enrollmentLine, levelText, openBadge, seatsText, venueText } from '../views.js';
 
 /** @typedef {import('../types.js').ClassOut} ClassOut */
 /** @typedef {import('../types.js').EnrolmentDetail} EnrolmentDetail */
@@ -52,7 +52,7 @@ function seatsBox(cls) {
     h('p', { class: 'muted' }, t('class.waitlist_length', { n: cls.waitlist_length })));
 }
 
-/** @param {import('../types.js').EnrolmentState} result */
+/** @param {import('../types.js').EnrollmentState} result */
 function resultNotice(result) {
   if (result.status === 'confirmed') {
     return h('div', { class: 'notice ok', role: 'status', id: 'enrol-result' },
@@ -64,7 +64,7 @@ function resultNotice(result) {
       h('p', { class: 'big' }, t('enrol.waitlist_position', { n: result.waitlist_position ?? '?' })),
       h('p', {}, t('enrol.waitlisted_text')));
   }
-  return h('div', { class: 'notice', role: 'status', id: 'enrol-result' }, enrolmentLine(result));
+  return h('div', { class: 'notice', role: 'status', id: 'enrol-result' }, enrollmentLine(result));
 }
 
 /**
@@ -94,8 +94,8 @@ function enrolArea(ctx, cls, current, refreshSeats) {
     // append() skips the null of an enrolment with no actions (completed); area.append() would
     // show it as the text "null".
     return append(area, [
-      h('p', {}, badge('status', current.status), ' ', h('span', { class: 'big', id: 'my-status' }, enrolmentLine(current))),
-      enrolmentActions(current, { toast: ctx.toast, after: refresh }),
+      h('p', {}, badge('status', current.status), ' ', h('span', { class: 'big', id: 'my-status' }, enrollmentLine(current))),
+      enrollmentActions(current, { toast: ctx.toast, after: refresh }),
       h('p', {}, h('a', { href: '/me/enrolments' }, t('enrol.see_mine')))]);
   }
   if (!cls.open_for_enrolment) {
