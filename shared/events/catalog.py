@@ -209,10 +209,10 @@ class ClassTrainersChanged(Event):
 
 @event("trainee.identity_reviewed", 1, aggregate="user_id")
 class TraineeIdentityReviewed(Event):
-    """A trainee's name or ID changed after enrolment (`unconfirmed` > 0), or an administrator
-    confirmed every such change (`unconfirmed` 0); a later `seq` wins.
+    """A trainee's name or ID changed after enrolment, or an administrator confirmed it.
 
-    Certification approves none of the trainee's certificates while `unconfirmed` > 0."""
+    `unconfirmed` counts the changes still awaiting confirmation (0 once confirmed); a later
+    `seq` wins. Certification approves none of the trainee's certificates while it is > 0."""
 
     user_id: UUID
     unconfirmed: int = Field(ge=0)
@@ -378,6 +378,7 @@ EVENTS: list[type[Event]] = [
     EnrollmentNoShow,
     EnrollmentCompleted,
     ClassTrainersChanged,
+    TraineeIdentityReviewed,
     ApplicationSubmitted,
     ApplicationDrawn,
     SurveyInvited,
