@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 SCALE ?= 1
 PRIVATE := deploy/local/private-servers.sh
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
-BENCHES := backbone enrollment_bench certification_bench notification_bench pipeline
+BENCHES := backbone enrollment_bench certification_bench notification_bench pipeline catalogue_bench
 
 # The static checks of `make lint`, also run by `make test`: Python (ruff, mypy) and the web
 # front's ES modules (tsc on their JSDoc types, eslint; configured in web/).

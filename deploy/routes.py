@@ -65,6 +65,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/users",
         "/api/v1/courses",
         "/api/v1/classes",
+        "/api/v1/categories",
         "/api/v1/enrollments",
         "/api/v1/imports",
         "/api/v1/admin",

@@ -138,6 +138,15 @@
  */
 
 /**
+ * A category of courses with its classes open now (CategoryOut).
+ * @typedef {object} CategoryOut
+ * @property {string} code  what ?category= holds
+ * @property {string} name_zh
+ * @property {string} name_en
+ * @property {number} open_classes
+ */
+
+/**
  * A course (CourseOut).
  * @typedef {CourseBrief & CourseMore} CourseOut
  * @typedef {object} CourseMore
