@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from services.enrollment.api import auth, catalogue, categories, classroom, enrollments
+from services.enrollment.api import (
+    auth,
+    catalogue,
+    categories,
+    classroom,
+    enrollments,
+    readiness,
+)
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "categories", "classroom", "enrollments", "routes"]
+__all__ = ["auth", "catalogue", "categories", "classroom", "enrollments", "readiness", "routes"]
