@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import Person, Staff, new_phone
+from tests.browser.platform import Platform
+from tests.browser.support import Person, Staff, new_phone, unique_tag
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CATEGORY = "餐饮服务"
@@ -145,3 +147,34 @@ def assess_and_release(trainer: Person, setup: Setup, name: str) -> None:
     trainer.page.get_by_role("button", name="发布成绩").click()
     trainer.confirm()
     expect(trainer.page.locator("#release-result")).to_contain_text("结业 1 人")
+
+
+def _api(page: Page, base: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    reply = page.request.post(base + path, data=body,
+                              headers={"Authorization": f"Bearer {token}"})
+    assert reply.ok, reply.text()
+    answer: dict[str, Any] = reply.json()
+    return answer
+
+
+def api_class(admin_page: Page, platform: Platform, admin: Staff, *, opens_at: datetime | None,
+           starts_in_days: int, closes_at: datetime | None = None) -> tuple[str, str]:
+    """Administrator, through the API: a course and a class; return (class id, course title)."""
+    signed = admin_page.request.post(platform.base_url + "/api/v1/auth/token",
+                                     data={"phone": admin.phone, "password": admin.password})
+    assert signed.ok, signed.text()
+    token = signed.json()["access_token"]
+    tag = unique_tag()
+    title = f"直播销售 {tag}"
+    course = _api(admin_page, platform.base_url, token, "/api/v1/courses", {
+        "code": f"FLASH-{tag}", "title_zh": title, "title_en": f"Livestream sales {tag}",
+        "category": "ecommerce", "level": 4, "required_hours": 8})
+    day = (china_today() + timedelta(days=starts_in_days)).isoformat()
+    body: dict[str, Any] = {"course_id": course["id"], "capacity": 5, "starts_on": day,
+                            "ends_on": day, "venue": "市工人文化宫 2 楼"}
+    if opens_at is not None:
+        body["enroll_opens_at"] = opens_at.isoformat()
+    if closes_at is not None:
+        body["enroll_closes_at"] = closes_at.isoformat()
+    made = _api(admin_page, platform.base_url, token, "/api/v1/classes", body)
+    return made["id"], title

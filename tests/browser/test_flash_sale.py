@@ -7,49 +7,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Request, expect
 
 from tests.browser.platform import Platform
-from tests.browser.steps import china_today
+from tests.browser.steps import api_class
 from tests.browser.support import PHONE, Person, Staff, new_phone, unique_tag
 
 pytestmark = pytest.mark.browser
 
 OPENS_IN_S = 20  # long enough to sign in and fill the profile before it opens
-
-
-def _api(page: Page, base: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    reply = page.request.post(base + path, data=body,
-                              headers={"Authorization": f"Bearer {token}"})
-    assert reply.ok, reply.text()
-    answer: dict[str, Any] = reply.json()
-    return answer
-
-
-def _class(admin_page: Page, platform: Platform, admin: Staff, *, opens_at: datetime | None,
-           starts_in_days: int, closes_at: datetime | None = None) -> tuple[str, str]:
-    """Administrator, through the API: a course and a class; return (class id, course title)."""
-    signed = admin_page.request.post(platform.base_url + "/api/v1/auth/token",
-                                     data={"phone": admin.phone, "password": admin.password})
-    assert signed.ok, signed.text()
-    token = signed.json()["access_token"]
-    tag = unique_tag()
-    title = f"直播销售 {tag}"
-    course = _api(admin_page, platform.base_url, token, "/api/v1/courses", {
-        "code": f"FLASH-{tag}", "title_zh": title, "title_en": f"Livestream sales {tag}",
-        "category": "ecommerce", "level": 4, "required_hours": 8})
-    day = (china_today() + timedelta(days=starts_in_days)).isoformat()
-    body: dict[str, Any] = {"course_id": course["id"], "capacity": 5, "starts_on": day,
-                            "ends_on": day, "venue": "市工人文化宫 2 楼"}
-    if opens_at is not None:
-        body["enroll_opens_at"] = opens_at.isoformat()
-    if closes_at is not None:
-        body["enroll_closes_at"] = closes_at.isoformat()
-    made = _api(admin_page, platform.base_url, token, "/api/v1/classes", body)
-    return made["id"], title
 
 
 def _enrol_posts(person: Person) -> list[str]:
@@ -72,7 +40,7 @@ def test_a_trainee_signed_in_ahead_enrols_with_one_tap_when_the_class_opens(
     page = trainee.page
     try:
         opens = datetime.now(UTC) + timedelta(seconds=OPENS_IN_S)
-        class_id, title = _class(staff.page, platform, admin, opens_at=opens, starts_in_days=2)
+        class_id, title = api_class(staff.page, platform, admin, opens_at=opens, starts_in_days=2)
 
         trainee.go(f"/classes/{class_id}")
         trainee.heading(title)
@@ -115,7 +83,7 @@ def test_signing_in_from_an_open_class_enrols_without_a_second_tap(
     posts = _enrol_posts(trainee)
     page = trainee.page
     try:
-        class_id, title = _class(staff.page, platform, admin, opens_at=None, starts_in_days=3)
+        class_id, title = api_class(staff.page, platform, admin, opens_at=None, starts_in_days=3)
         trainee.go(f"/classes/{class_id}")
         page.get_by_role("link", name="登录并报名").click()
         trainee.sign_in_trainee(new_phone(), f"孙八{unique_tag()}")
@@ -141,7 +109,7 @@ def test_a_class_starting_today_promises_no_reminder_the_day_before(
     page = trainee.page
     try:
         closes = datetime.now(UTC) + timedelta(hours=2)
-        class_id, title = _class(staff.page, platform, admin, opens_at=datetime.now(UTC),
+        class_id, title = api_class(staff.page, platform, admin, opens_at=datetime.now(UTC),
                                  starts_in_days=0, closes_at=closes)
         trainee.go(f"/classes/{class_id}")
         page.get_by_role("link", name="登录并报名").click()
