@@ -158,23 +158,35 @@ def _api(page: Page, base: str, token: str, path: str, body: dict[str, Any]) -> 
 
 
 def api_class(admin_page: Page, platform: Platform, admin: Staff, *, opens_at: datetime | None,
-           starts_in_days: int, closes_at: datetime | None = None) -> tuple[str, str]:
-    """Administrator, through the API: a course and a class; return (class id, course title)."""
+              starts_in_days: int, closes_at: datetime | None = None, capacity: int = 5,
+              course_id: str | None = None, venue: str = "市工人文化宫 2 楼") -> tuple[str, str]:
+    """Administrator, through the API: a course (unless given) and a class; return (class id,
+    course id when given, else the new course's title)."""
     signed = admin_page.request.post(platform.base_url + "/api/v1/auth/token",
                                      data={"phone": admin.phone, "password": admin.password})
     assert signed.ok, signed.text()
     token = signed.json()["access_token"]
-    tag = unique_tag()
-    title = f"直播销售 {tag}"
-    course = _api(admin_page, platform.base_url, token, "/api/v1/courses", {
-        "code": f"FLASH-{tag}", "title_zh": title, "title_en": f"Livestream sales {tag}",
-        "category": "ecommerce", "level": 4, "required_hours": 8})
+    title = course_id or ""
+    if course_id is None:
+        tag = unique_tag()
+        title = f"直播销售 {tag}"
+        course_id = _api(admin_page, platform.base_url, token, "/api/v1/courses", {
+            "code": f"FLASH-{tag}", "title_zh": title, "title_en": f"Livestream sales {tag}",
+            "category": "ecommerce", "level": 4, "required_hours": 8})["id"]
     day = (china_today() + timedelta(days=starts_in_days)).isoformat()
-    body: dict[str, Any] = {"course_id": course["id"], "capacity": 5, "starts_on": day,
-                            "ends_on": day, "venue": "市工人文化宫 2 楼"}
+    body: dict[str, Any] = {"course_id": course_id, "capacity": capacity, "starts_on": day,
+                            "ends_on": day, "venue": venue}
     if opens_at is not None:
         body["enroll_opens_at"] = opens_at.isoformat()
     if closes_at is not None:
         body["enroll_closes_at"] = closes_at.isoformat()
     made = _api(admin_page, platform.base_url, token, "/api/v1/classes", body)
     return made["id"], title
+
+
+def course_of(page: Page, platform: Platform, class_id: str) -> str:
+    """Return the course id of a class (public API)."""
+    reply = page.request.get(f"{platform.base_url}/api/v1/classes/{class_id}")
+    assert reply.ok, reply.text()
+    course_id: str = reply.json()["course_id"]
+    return course_id

@@ -8,8 +8,12 @@ from services.enrollment.api import (
     categories,
     classroom,
     enrollments,
+    moving,
     readiness,
 )
 from services.enrollment.api.base import routes
 
-__all__ = ["auth", "catalogue", "categories", "classroom", "enrollments", "readiness", "routes"]
+__all__ = [
+    "auth", "catalogue", "categories", "classroom", "enrollments", "moving", "readiness",
+    "routes",
+]

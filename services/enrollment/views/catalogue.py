@@ -53,7 +53,7 @@ def course_out(r: asyncpg.Record) -> CourseOut:
         practical_pass=float(r["practical_pass"]),
         certificate_validity_months=r["certificate_validity_months"],
         issue_policy=r["issue_policy"], attendance_threshold=float(r["attendance_threshold"]),
-        description=r["description"],
+        description=r["description"], move_cutoff_days=r["move_cutoff_days"],
     )
 
 

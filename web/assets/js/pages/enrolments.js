@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatDate, formatNumber, has, t } from '../i18n.js';
 import { enrolmentActions } from '../enrolment-actions.js';
+import { moveControl } from '../move-enrolment.js';
 import { badge, courseTitle, dateRange, enrolmentLine, venueText } from '../views.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
@@ -54,6 +55,7 @@ function card(item, ctx) {
     item.certificate_number ? h('p', {}, t('cert.number'), ': ', item.certificate_number, ' ',
       h('a', { href: '/me/certificates' }, t('nav.certificates'))) : null,
     enrolmentActions(item, { toast: ctx.toast, after: () => ctx.reload() }),
+    moveControl(item, { toast: ctx.toast, after: () => ctx.reload() }),
     history(item.history || []));
 }
 
@@ -78,7 +80,7 @@ export default async function enrolments(ctx) {
     try {
       const fresh = await api.get('/api/v1/me/enrollments', { signal: ctx.signal, retries: 0 });
       const text = JSON.stringify(fresh);
-      if (text === last || document.querySelector('dialog[open]')) return;
+      if (text === last || document.querySelector('dialog[open], details.move[open]')) return;
       // Keep the keyboard focus on the same control of the same enrolment after redrawing.
       const focused = list.contains(document.activeElement) ? document.activeElement : null;
       /** @type {HTMLElement | null | undefined} */
