@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Request, expect
+from playwright.sync_api import Browser, Request, Route, expect
 
 from tests.browser.platform import Platform
 from tests.browser.steps import api_class
@@ -45,6 +45,7 @@ def test_a_trainee_signed_in_ahead_enrols_with_one_tap_when_the_class_opens(
         trainee.go(f"/classes/{class_id}")
         trainee.heading(title)
         expect(page.locator("#countdown")).to_contain_text("距开放报名还有")
+        expect(page.locator("#open-state")).to_contain_text("开始报名")
         expect(page.locator("#enrol")).to_contain_text("现在先登录并填好资料")
         page.get_by_role("link", name="先登录").click()
         trainee.sign_in_trainee(new_phone(), f"钱七{unique_tag()}")
@@ -58,6 +59,7 @@ def test_a_trainee_signed_in_ahead_enrols_with_one_tap_when_the_class_opens(
         # The class opens while the page is open: the button comes alive by itself.
         expect(button).to_be_enabled(timeout=(OPENS_IN_S + 30) * 1000)
         expect(page.locator("#countdown")).to_have_text("报名已开放！")
+        expect(page.locator("#open-state")).to_have_text("报名中")
         button.click()
         expect(page.locator("#enrol-result")).to_contain_text("报名成功！")
         expect(page.locator("#enrol-lead")).to_have_count(0)  # no "seats left" above the result
@@ -119,6 +121,42 @@ def test_a_class_starting_today_promises_no_reminder_the_day_before(
         expect(result).to_contain_text("今天开课，请按时到场")
         expect(result).not_to_contain_text("开课前一天")
         expect(page.get_by_text("还有名额，报名即确认。")).to_have_count(0)
+        trainee.assert_clean()
+    finally:
+        trainee.close()
+        staff.close()
+
+
+def test_an_answer_lost_on_the_way_is_retried_with_the_same_key_and_enrols_once(
+    browser: Browser, platform: Platform, admin: Staff
+) -> None:
+    staff = Person.open(browser, platform.base_url, PHONE)
+    trainee = Person.open(browser, platform.base_url, PHONE)
+    posts = _enrol_posts(trainee)
+    page = trainee.page
+    lost: list[int] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if route.request.method != "POST" or lost:
+            route.continue_()
+            return
+        answer = route.fetch()  # the service enrols...
+        lost.append(answer.status)
+        route.abort("connectionreset")  # ...but the phone never hears it
+
+    try:
+        class_id, title = api_class(staff.page, platform, admin, opens_at=None, starts_in_days=4)
+        page.route("**/api/v1/enrollments", lose_first_answer)
+        trainee.go(f"/classes/{class_id}")
+        page.get_by_role("link", name="登录并报名").click()
+        trainee.sign_in_trainee(new_phone(), f"王十二{unique_tag()}")
+        trainee.heading(title)
+        expect(page.locator("#enrol-result")).to_contain_text("报名成功！")
+        assert lost == [201], lost
+        assert len(posts) == 2, posts  # the lost one and its retry...
+        assert posts[0] == posts[1], posts  # ...with the same Idempotency-Key
+        trainee.go("/me/enrolments")
+        expect(page.locator(".enrolment", has_text=title)).to_have_count(1)
         trainee.assert_clean()
     finally:
         trainee.close()

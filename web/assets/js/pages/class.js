@@ -62,6 +62,8 @@ export default async function classPage(ctx) {
       ? api.get(`/api/v1/classes/${encodeURIComponent(id)}/readiness`, { signal: ctx.signal }) : null,
   ]);
   const seats = seatsBox(cls);
+  // "Opens at ..." turns into "open" when the class opens while the page is shown.
+  const openState = h('span', { id: 'open-state' }, openBadge(cls));
   // Live seats: free classes fill in minutes, so keep the count fresh while the page is open.
   const refreshSeats = async () => {
     try {
@@ -74,12 +76,13 @@ export default async function classPage(ctx) {
       meter.max = now.capacity;
       meter.value = now.capacity - now.seats_left;
       /** @type {HTMLElement} */ (seats.querySelector('.muted')).textContent = t('class.waitlist_length', { n: now.waitlist_length });
+      openState.replaceChildren(openBadge(now));
     } catch {
       /* keep the last figures; the next tick tries again */
     }
   };
   ctx.show(courseTitle(cls.course),
-    h('p', { class: 'row' }, openBadge(cls), h('span', { class: 'badge' }, levelText(cls.course.level, cls.course.level_label)),
+    h('p', { class: 'row' }, openState, h('span', { class: 'badge' }, levelText(cls.course.level, cls.course.level_label)),
       cls.name ? h('span', { class: 'muted' }, cls.name) : null),
     cls.status === 'cancelled' ? h('p', { class: 'notice error' }, t('class.cancelled_notice', { reason: cls.cancel_reason || '—' })) : null,
     seats,
