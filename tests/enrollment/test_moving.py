@@ -114,3 +114,20 @@ async def test_a_move_is_refused_into_a_full_class_another_course_or_from_the_wa
     reply = await _move(svc, stranger, enrollment_id, roomy["id"])
     assert (reply.status, reply.body["code"]) == (404, "enrollment_not_found")
     assert len(await svc.events(enrollment_id)) == 1  # nothing moved
+
+
+async def test_a_move_follows_the_new_classs_rules_and_one_enrolment_per_class(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    course = await svc.create_course(admin, required_hours=8)
+    here = await _class(svc, admin, course["id"], days=6, capacity=5)
+    members = await _class(svc, admin, course["id"], days=8, capacity=5, union_members_only=True)
+    token, enrollment_id = await _confirmed(svc, here["id"])
+    reply = await _move(svc, token, enrollment_id, members["id"])
+    assert (reply.status, reply.body["code"]) == (403, "union_members_only")
+    there = await _class(svc, admin, course["id"], days=9, capacity=5)
+    assert (await svc.enrol(token, there["id"])).body["status"] == "confirmed"
+    reply = await _move(svc, token, enrollment_id, there["id"])
+    assert (reply.status, reply.body["code"]) == (409, "already_enrolled")
+    assert len(await svc.events(enrollment_id)) == 1

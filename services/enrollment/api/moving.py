@@ -13,7 +13,7 @@ TAGS = ("enrolment",)
 
 @routes.post("/api/v1/enrollments/{enrollment_id}/move", body=MoveEnrolment,
              response=EnrolmentDetail, roles={"trainee", "admin"}, tags=TAGS,
-             extra_statuses=(404, 409, 422))
+             extra_statuses=(403, 404, 409, 422))
 async def move_enrolment(req: ApiRequest[MoveEnrolment, None]) -> EnrolmentDetail:
     """Move a confirmed seat to another class of the same course with a free seat (改期),
     until the course's cut-off; the freed seat goes to the old class's waitlist."""

@@ -10,6 +10,7 @@ the old class goes to its waitlist as a cancellation's would (promoted or offere
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 from services.enrollment.commands import MoveEnrolment
@@ -56,7 +57,7 @@ async def move_enrolment(
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         check_can_move(status=row["status"], old=_side(old), new=_side(new),
                        today=local_today(now, deps.tz), cutoff_days=old["move_cutoff_days"])
-        await _check_trainee_fits(uow, new, owner["trainee_id"])
+        await _check_trainee_fits(uow, new, owner["trainee_id"], now=now)
         await move_repo.move_to(uow.conn, enrollment_id, cmd.class_id)
         freed = replace(Seats.of(old), taken=old["seats_taken"] - 1)
         seats = await fill_seats(uow, deps, old, freed, now=now)
@@ -74,15 +75,18 @@ async def move_enrolment(
     return detail
 
 
-async def _check_trainee_fits(uow: UnitOfWork, new: Row, trainee_id: UUID) -> None:
-    """The new class's own rules (union members only, ...) and one enrolment per class."""
+async def _check_trainee_fits(
+    uow: UnitOfWork, new: Row, trainee_id: UUID, *, now: datetime
+) -> None:
+    """Apply the new class's own rules (union members only, ...) and one enrolment per class;
+    its enrolment window does not apply: the seat was taken in the old class's window."""
     ctx = await repo.booking_context(uow.conn, new["id"], trainee_id)
     assert ctx is not None
     window = ClassWindow(status=new["status"], enroll_opens_at=new["enroll_opens_at"],
                          enroll_closes_at=new["enroll_closes_at"],
                          union_members_only=new["union_members_only"],
                          results_released=new["results_released_at"] is not None)
-    check_can_enrol(window, now=new["enroll_opens_at"], via="admin",
+    check_can_enrol(window, now=now, via="admin",
                     union_member=ctx["union_member"], has_name=bool(ctx["trainee_name"]))
     if ctx["existing_id"] is not None:
         raise Conflict("You are already enrolled in that class.", code="already_enrolled")

@@ -10,15 +10,15 @@ import asyncpg
 from services.enrollment.domain.enrollment import ClassWindow, check_can_enrol
 from services.enrollment.repository import enrollments as repo
 from services.enrollment.views.models.readiness import ReadinessOut
-from shared.db import Conn
 from shared.errors import DomainError, NotFound
 
 
 async def enrolment_readiness(
-    conn: Conn | asyncpg.Pool, *, class_id: UUID, trainee_id: UUID, now: datetime
+    pool: asyncpg.Pool, *, class_id: UUID, trainee_id: UUID, now: datetime
 ) -> ReadinessOut:
     """Tell the trainee whether an enrolment would be taken once enrolment is open, and why not."""
-    ctx = await repo.booking_context(conn, class_id, trainee_id)  # type: ignore[arg-type]
+    async with pool.acquire() as conn:
+        ctx = await repo.booking_context(conn, class_id, trainee_id)
     if ctx is None:
         raise NotFound("There is no such class.", code="class_not_found")
     window = ClassWindow(
