@@ -4,13 +4,20 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SETUP := deploy/local/setup.sh
-# Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not faults" -x'
+# Extra pytest arguments of both parts of make test, e.g. make test PYTEST_ARGS='-x tests/enrollment'
 PYTEST_ARGS ?=
+PYTEST := $(PY) -m pytest -p no:cacheprovider -p deploy.local.pytest_no_skips
+# Processes of the parallel part of make test; the tests marked below run after it, alone.
+WORKERS ?= 2
+SERIAL := browser or e2e or faults or serial
+# A marker expression both parts also apply, e.g. make test MARKS='not faults'
+MARKS ?=
+AND_MARKS := $(if $(MARKS), and ($(MARKS)))
 # Processes of every service that `make run` starts (make run SCALE=2), behind one gateway.
 SCALE ?= 1
 PRIVATE := deploy/local/private-servers.sh
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
-BENCHES := backbone enrollment_bench certification_bench notification_bench pipeline catalogue_bench
+BENCHES := backbone enrollment_bench certification_bench notification_bench lottery_bench pipeline password_flood catalogue_bench
 
 # The static checks of `make lint`, also run by `make test`: Python (ruff, mypy) and the web
 # front's ES modules (tsc on their JSDoc types, eslint; configured in web/).
@@ -37,16 +44,24 @@ run:
 	@$(SETUP) run
 	@exec $(PY) -m deploy.local.run --scale $(SCALE)
 
+# `make test` runs the suite in two parts: first the tests that share nothing with each other,
+# WORKERS at a time (pytest-xdist; a test file stays in one worker); then, one at a time, those
+# that drive browsers, start whole platforms or private servers, or stop the shared servers.
+# A part with nothing selected (PYTEST_ARGS naming a few files) counts as passed.
 test:
 	@$(SETUP) test
 	$(LINT)
-	$(PY) -m pytest -p no:cacheprovider -p deploy.local.pytest_no_skips $(PYTEST_ARGS)
+	@status=0; \
+	$(PYTEST) -n $(WORKERS) --dist loadfile -m "not ($(SERIAL))$(AND_MARKS)" $(PYTEST_ARGS) || \
+	    { code=$$?; ((code == 5)) || status=$$code; }; \
+	$(PYTEST) -m "($(SERIAL))$(AND_MARKS)" $(PYTEST_ARGS) || { code=$$?; ((code == 5)) || status=$$code; }; \
+	exit $$status
 
 # Tests marked `long` (left out of `make test`) against a private PostgreSQL and RabbitMQ that
 # the tests start and stop themselves; stopped here again whatever happened to pytest.
 test-long:
 	@$(SETUP) long
-	@status=0; $(PY) -m pytest -p no:cacheprovider -p deploy.local.pytest_no_skips -m long \
+	@status=0; $(PYTEST) -m long \
 	    $(PYTEST_ARGS) || status=$$?; $(PRIVATE) stop; exit $$status
 
 lint:

@@ -107,9 +107,11 @@ def _day(n: int) -> Any:
 
 async def run_service(
     count: int, *, processes: int, key_file: Path, email: bool, smtp_port: int,
-    delivered: Callable[[asyncpg.Connection], Any],
+    delivered: Callable[[asyncpg.Connection], Any], envelopes: list[Envelope] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Rate:
-    """Start `processes` service instances, publish `count` events, measure deliveries/s."""
+    """Start `processes` service instances, publish `count` events (confirmations unless
+    `envelopes` are given), measure deliveries/s."""
     dsn = await fresh_database("bench_notify", [MIGRATIONS])
     namespace = unique("bench-notify").replace("_", "-")
     settings = Settings(database_url=dsn, amqp_url=AMQP_URL, namespace=namespace,
@@ -119,7 +121,7 @@ async def run_service(
         await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.notification",
             env=service_env(dsn, namespace, port, key_file=key_file, email=email,
-                            smtp_port=smtp_port),
+                            smtp_port=smtp_port, extra=extra_env),
         )
         for port in ports
     ]
@@ -139,15 +141,14 @@ async def run_service(
                 e.model_dump_json().encode(), message_id=str(e.message_id), type=e.routing_key,
                 headers=dict(e.headers()), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             )
-            for e in events(count, with_phone=not email)
+            for e in envelopes or events(count, with_phone=not email)
         ]
-        routing_key = c.EnrollmentConfirmed.routing_key()
         conn = await asyncpg.connect(dsn)
         cpu_before = sum(cpu_seconds(child.pid) for child in children)
         with Stopwatch() as watch:
             for start in range(0, count, PUBLISH_WINDOW):
                 await asyncio.gather(*(
-                    exchange.publish(message, routing_key=routing_key)
+                    exchange.publish(message, routing_key=message.type or "")
                     for message in bodies[start:start + PUBLISH_WINDOW]
                 ))
             deadline = time.monotonic() + 600
@@ -176,7 +177,8 @@ async def run_service(
 
 
 def service_env(
-    dsn: str, namespace: str, port: int, *, key_file: Path, email: bool, smtp_port: int
+    dsn: str, namespace: str, port: int, *, key_file: Path, email: bool, smtp_port: int,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment of one service instance: sink SMS, sink or SMTP email, quiet logs."""
     values = {
@@ -186,7 +188,7 @@ def service_env(
         "SMTP_PORT": str(smtp_port), "SMTP_POOL_SIZE": "16", "PREFETCH": "256",
         "DB_POOL_MAX": "20", "DISPATCH_BATCH": "500", "DISPATCH_CONCURRENCY": "200",
         "DISPATCH_POLL_S": "0.2", "LOG_LEVEL": "WARNING", "LOG_FORMAT": "json",
-        "SHUTDOWN_GRACE_S": "5", "MIGRATE_ON_START": "false",
+        "SHUTDOWN_GRACE_S": "5", "MIGRATE_ON_START": "false", **(extra or {}),
     }
     return {**os.environ, **{f"JIANGXIN_NOTIFICATION_{k}": v for k, v in values.items()}}
 

@@ -42,6 +42,7 @@ class Route:
     exact: bool = False
     upstream_path: str | None = None  # rewrite to this path at the service (operations routes)
     limit: RateLimit | None = None  # limited per client address at the gateway
+    dev_only: bool = False  # local runs only: production gateways answer 404 (issue 15)
 
 
 def _owned(service: str, *paths: str, limit: RateLimit | None = None) -> tuple[Route, ...]:
@@ -67,7 +68,11 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/classes",
         "/api/v1/categories",
         "/api/v1/enrollments",
+        "/api/v1/applications",
+        "/api/v1/surveys",
         "/api/v1/imports",
+        "/api/v1/checkins",
+        "/api/v1/claim-templates",
         "/api/v1/admin",
     ),
     *_owned(
@@ -86,9 +91,10 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/me/preferences",
         "/api/v1/notifications",
         "/api/v1/receipts",
-        "/dev/inbox",
     ),
-    Route("/dev/inbox.json", "notification", exact=True),
+    # What the sink captured, sign-in codes included: `make run` only, never production.
+    Route("/dev/inbox", "notification", dev_only=True),
+    Route("/dev/inbox.json", "notification", exact=True, dev_only=True),
     *(route for name in SERVICE_NAMES for route in _operations(name)),
     # Queue depths and outbox backlog of each service, for the admin dashboard (admin token).
     *(Route(f"/api/v1/ops/{name}", name) for name in SERVICE_NAMES),
@@ -96,19 +102,30 @@ ROUTES: tuple[Route, ...] = (
 
 # Paths under this prefix that no route claims are answered 404 problem+json by the gateway.
 API_PREFIX = "/api/"
+# Everything under this prefix is a development surface: a production gateway answers 404.
+DEV_PREFIX = "/dev/"
 
 
-def owner_of(path: str) -> str:
+def served(*, production: bool, routes: tuple[Route, ...] = ROUTES) -> tuple[Route, ...]:
+    """Return the routes a gateway serves: production leaves out the development ones."""
+    return tuple(r for r in routes if not (production and r.dev_only))
+
+
+def owner_of(path: str, *, production: bool = False) -> str:
     """Return who answers `path` at the gateway, with nginx's matching rules.
 
     An exact location wins; otherwise the longest prefix `<route>/` does; otherwise unknown
-    /api/ paths are `NOT_FOUND` and everything else is the static `WEB` front.
+    /api/ paths (and, in production, every /dev/ path) are `NOT_FOUND` and everything else is
+    the static `WEB` front.
     """
     path = path.split("?", 1)[0]
-    for route in ROUTES:
+    if production and path.startswith(DEV_PREFIX):
+        return NOT_FOUND
+    for route in served(production=production):
         if route.path == path:
             return route.service
-    prefixes = [r for r in ROUTES if not r.exact and path.startswith(r.path + "/")]
+    prefixes = [r for r in served(production=production)
+                if not r.exact and path.startswith(r.path + "/")]
     if prefixes:
         return max(prefixes, key=lambda r: len(r.path)).service
     return NOT_FOUND if path.startswith(API_PREFIX) else WEB

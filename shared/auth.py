@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.errors import Unauthorized
 from shared.ids import new_id
+from shared.keyfiles import create_private_file
 
 Role = Literal["trainee", "trainer", "admin"]
 ROLES: tuple[Role, ...] = ("trainee", "trainer", "admin")
@@ -54,9 +55,8 @@ def write_keypair(private_path: Path, public_path: Path) -> bool:
     if private_path.exists():
         return False
     private, public = generate_keypair()
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    private_path.write_bytes(private)
-    private_path.chmod(0o600)
+    if not create_private_file(private_path, private):
+        return False  # made meanwhile by another process: its public key goes with it
     public_path.write_bytes(public)
     return True
 

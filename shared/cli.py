@@ -20,6 +20,7 @@ from shared.config import ServiceSettings
 from shared.db import ensure_database
 from shared.events.asyncapi import asyncapi_document
 from shared.events.schemas import write_schemas
+from shared.keyfiles import create_private_file
 from shared.messaging import dlq
 from shared.messaging.subscriptions import Subscriptions
 from shared.messaging.transport import Transport
@@ -142,10 +143,7 @@ def make_keys(directory: Path) -> None:
         ("PII at-rest", "pii-at-rest.key"),
         ("Credential signing secret", "credential-signing.key"),
     ):
-        path = directory / name
-        if not path.exists():
-            path.write_bytes(Fernet.generate_key())
-            path.chmod(0o600)
+        if create_private_file(directory / name, Fernet.generate_key()):
             print(f"{label} key: created in {directory}")
 
 

@@ -55,14 +55,26 @@ class InvalidState(DomainError):
     title = "Not possible in the current state"
 
 
-class RateLimited(DomainError):
-    status = 429
-    default_code = "rate_limited"
-    title = "Too many requests"
+class RetryLater(DomainError):
+    """Refused for now; the answer carries Retry-After with the seconds to wait."""
 
     def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
         super().__init__(detail, code=code, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class RateLimited(RetryLater):
+    status = 429
+    default_code = "rate_limited"
+    title = "Too many requests"
+
+
+class Busy(RetryLater):
+    """The service is at its capacity for this kind of work (e.g. password hashing)."""
+
+    status = 503
+    default_code = "busy"
+    title = "Busy"
 
 
 class PermanentFailure(Exception):

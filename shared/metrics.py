@@ -53,6 +53,14 @@ CONSUMER_BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 
+# Sign-in codes (SMS pumping, issue 15): issued by region, refused by reason (the problem code).
+OTP_ISSUED = Counter(
+    "jiangxin_otp_issued_total", "Sign-in codes issued, by the number's region", ["region"]
+)
+OTP_REFUSED = Counter(
+    "jiangxin_otp_refused_total", "Sign-in code requests refused, by reason", ["reason"]
+)
+
 
 _MAX_CHILDREN = 5000
 _children: dict[tuple[object, tuple[str, ...]], Any] = {}

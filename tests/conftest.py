@@ -15,7 +15,14 @@ from shared.auth import TokenIssuer, TokenVerifier, generate_keypair
 from shared.ids import new_id
 from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.topology import QueueTopology
-from tests.support.infra import create_database, delete_queues, drop_database, list_queues
+from tests.support.infra import (
+    create_database,
+    delete_leftover_queues,
+    delete_queues,
+    drop_database,
+    list_queues,
+    owned_prefix,
+)
 
 # Every log line of the run is scanned for unmasked personal data; a hit fails the run.
 pytest_plugins = ["tests.support.log_guard"]
@@ -29,7 +36,7 @@ async def pg_dsn() -> AsyncIterator[str]:
     await drop_database(dsn)
 
 
-SESSION_PREFIX = f"jxt{new_id().hex[-6:]}"
+SESSION_PREFIX = owned_prefix("t")
 _FAULT_TESTS_RAN: list[str] = []
 
 
@@ -62,6 +69,10 @@ def _record_declared_queues() -> Iterator[None]:
         await original(self, topology)
 
     RabbitTransport.declare = declare  # type: ignore[method-assign]
+    # Queues that killed runs left behind hold broker file handles; enough of them and the
+    # broker stops accepting connections. rabbitmqctl lists them (absent: nothing to sweep).
+    if shutil.which("rabbitmqctl"):
+        asyncio.run(delete_leftover_queues())
     yield
     RabbitTransport.declare = original  # type: ignore[method-assign]
 

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -275,11 +276,23 @@ def _environment(args: Options) -> dict[str, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("JIANGXIN_LOG_FORMAT", "console")
     env.setdefault("JIANGXIN_PUBLIC_BASE_URL", f"http://localhost:{args.port}")
-    # Only the notification child reads it: locally, sign-in codes are read at /dev/inbox.
-    env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
-    # The gateway is on loopback: believe the client address it forwards (rate limits).
-    env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1", "::1"]')
+    # Only the notification child reads it: locally, sign-in codes are read at /dev/inbox, as
+    # long as every message stays in the sink (the service refuses to start the inbox else).
+    if _all_in_sink(env):
+        env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
+    # Believe the client address only from our own gateway, which reaches the services from
+    # 127.0.0.1 (rate limits, sign-in locks); nobody else's X-Forwarded-For.
+    env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1"]')
     return env
+
+
+def _all_in_sink(env: dict[str, str]) -> bool:
+    """Tell whether the notification child keeps SMS and email in the sink (its default)."""
+    def setting(name: str, default: str) -> str:
+        return env.get(f"JIANGXIN_NOTIFICATION_{name}", env.get(f"JIANGXIN_{name}", default))
+
+    sms = json.loads(setting("SMS_PROVIDERS", '["sink"]'))
+    return bool(sms == ["sink"] and setting("EMAIL_PROVIDER", "sink") == "sink")
 
 
 def _readiness_urls(args: Options, ports: dict[str, list[int]]) -> dict[str, list[str]]:

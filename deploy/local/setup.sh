@@ -157,8 +157,17 @@ EOF
 
 rabbitmq_installed() { command -v rabbitmq-server >/dev/null; }
 
+# RabbitMQ runs as its own user with that user's default of 1,024 open files. Every quorum
+# queue holds a few, and at the limit the broker stops accepting connections without a word:
+# when we start it, we raise the limit in its env file first.
+RABBITMQ_ENV_FILE=/etc/rabbitmq/rabbitmq-env.conf
+RABBITMQ_MIN_FILES=4096
+
 start_rabbitmq() {
     say "starting RabbitMQ"
+    if [[ -d /etc/rabbitmq ]] && ! grep -qs '^ulimit -n' "$RABBITMQ_ENV_FILE"; then
+        echo 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"' >>"$RABBITMQ_ENV_FILE"
+    fi
     rabbitmq-server -detached >&2 || true
     timeout 180 rabbitmqctl -q await_startup >&2 || true
 }
@@ -191,6 +200,20 @@ try:
 except Exception as exc:
     sys.exit(f"cannot log in to RabbitMQ: {exc!r}")
 EOF
+    check_rabbitmq_files
+}
+
+# Say so when the local broker may open too few files for the suite's many quorum queues.
+check_rabbitmq_files() {
+    command -v rabbitmqctl >/dev/null || return 0
+    local limit
+    limit=$(timeout 30 rabbitmqctl -q eval \
+        'proplists:get_value(total_limit, file_handle_cache:info([total_limit])).' \
+        2>/dev/null | tr -dc '0-9') || true
+    if [[ -n $limit ]] && ((limit < RABBITMQ_MIN_FILES)); then
+        printf '%swarning: RabbitMQ may open only %s files; with many queues it stops accepting connections. Add "ulimit -n 65536" to %s and restart it (rabbitmqctl stop; rabbitmq-server -detached).%s\n' \
+            "$RED" "$limit" "$RABBITMQ_ENV_FILE" "$RESET" >&2
+    fi
 }
 
 ensure_servers() {

@@ -21,6 +21,7 @@ from services.certification.domain.numbers import (
     NumberGenerator,
 )
 from shared.clock import Clock
+from shared.keyfiles import create_private_file
 from shared.logging import get_logger
 from shared.messaging.uow import UowFactory
 
@@ -115,8 +116,6 @@ def read_fernet(path: Path, *, create: bool) -> Fernet | None:
     if not path.exists():
         if not create:
             return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
-        path.chmod(0o600)
-        log.warning("key_file_created", path=str(path))
+        if create_private_file(path, Fernet.generate_key()):
+            log.warning("key_file_created", path=str(path))
     return Fernet(path.read_bytes().strip())

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from services.enrollment.api import routes
 from services.enrollment.config import Settings
+from services.enrollment.crypto.checkin import checkin_key
+from services.enrollment.crypto.passwords import HashLimits, PasswordHashing
 from services.enrollment.crypto.pii import PiiCiphers
 from services.enrollment.deps import Deps
 from services.enrollment.jobs import jobs_ctx
@@ -68,18 +70,29 @@ def _deps_builder(settings: Settings, clock: Clock) -> BuildDeps:
     ciphers = PiiCiphers.from_files(at_rest=settings.pii_at_rest_key_file,
                                     transport=settings.pii_transport_key_file)
     proxies = TrustedProxies(settings.trusted_proxies)
+    passwords = PasswordHashing(hash_limits(settings))
+    signing_key = checkin_key(settings.pii_at_rest_key_file)
 
     def build(uows: UowFactory, pool: asyncpg.Pool) -> Deps:
-        return Deps(uows=uows, pool=pool, clock=clock, ciphers=ciphers, issuer=issuer,
-                    settings=settings, proxies=proxies)
+        return Deps(uows=uows, pool=pool, clock=clock, ciphers=ciphers, passwords=passwords,
+                    issuer=issuer, settings=settings, proxies=proxies, checkin_key=signing_key)
 
     return build
 
 
+def hash_limits(settings: Settings) -> HashLimits:
+    """Return the password hashing cost and concurrency from configuration."""
+    return HashLimits(memory_kib=settings.password_hash_memory_kib,
+                      time_cost=settings.password_hash_time_cost,
+                      in_flight=settings.password_hashes_in_flight,
+                      wait_s=settings.password_hash_wait_s)
+
+
 def _deps_ctx(build: BuildDeps) -> Callable[[web.Application], AsyncIterator[None]]:
     async def deps_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[DEPS] = build(app[UOW], app[POOL])
+        app[DEPS] = deps = build(app[UOW], app[POOL])
         yield
+        deps.passwords.close()
 
     return deps_ctx
 
@@ -92,6 +105,8 @@ async def command_deps(settings: Settings) -> AsyncIterator[Deps]:
     await migrate(settings.database_url, migration_dirs(MIGRATIONS))
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
-        yield build(uow_factory(pool, OutboxWriter(settings.service_name)), pool)
+        deps = build(uow_factory(pool, OutboxWriter(settings.service_name)), pool)
+        yield deps
+        deps.passwords.close()
     finally:
         await pool.close()

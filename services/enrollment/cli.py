@@ -12,6 +12,7 @@ from uuid import UUID
 
 from tqdm import tqdm
 
+from services.enrollment import lottery_cli
 from services.enrollment.app import command_deps
 from services.enrollment.commands import CreateUser
 from services.enrollment.config import Settings
@@ -46,6 +47,7 @@ def register(commands: Commands) -> None:
                       help="load it even into a database holding other courses, classes or "
                            "staff (existing accounts are never changed)")
     seed.set_defaults(func=lambda a: _run(_seed_demo(force=a.force)))
+    lottery_cli.register(commands)
 
 
 def _run(work: Coroutine[Any, Any, int]) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.enrollment.config import Settings
+from services.enrollment.crypto.passwords import PasswordHashing
 from services.enrollment.crypto.pii import PiiCiphers
 from services.enrollment.domain.schedule import QuietHours
 from shared.auth import TokenIssuer
@@ -17,15 +18,18 @@ from shared.web.client_ip import TrustedProxies
 
 @dataclass(frozen=True)
 class Deps:
-    """Transactions, reads, time, keys, settings and the proxies whose client IPs we believe."""
+    """Transactions, reads, time, keys, password hashing, settings and the proxies whose client
+    IPs we believe."""
 
     uows: UowFactory
     pool: asyncpg.Pool
     clock: Clock
     ciphers: PiiCiphers
+    passwords: PasswordHashing
     issuer: TokenIssuer
     settings: Settings
     proxies: TrustedProxies
+    checkin_key: bytes = b""  # signs the trainer's rotating QR codes
 
     @property
     def tz(self) -> str:

@@ -1,4 +1,5 @@
-"""Run the background jobs of one instance: offer expiry, reminders, housekeeping."""
+"""Run the background jobs of one instance: offer expiry, lottery draws, reminders, surveys,
+housekeeping."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from services.enrollment.handlers import enrollments, jobs
+from services.enrollment.handlers import draws, enrollments, jobs, surveys, warnings
 from services.enrollment.keys import DEPS, SETTINGS
 from shared.logging import get_logger
 
@@ -35,9 +36,18 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(every(s.offer_check_interval_s, "expire_offers",
                                   lambda: enrollments.expire_offers(deps=deps)),
                             name="offer-expiry"),
+        asyncio.create_task(every(s.draw_check_interval_s, "draw_due",
+                                  lambda: draws.draw_due(deps=deps)),
+                            name="lottery-draws"),
+        asyncio.create_task(every(s.survey_check_interval_s, "surveys",
+                                  lambda: surveys.jobs(deps=deps)),
+                            name="surveys"),
         asyncio.create_task(every(s.reminder_check_interval_s, "send_reminders",
                                   lambda: jobs.send_reminders(deps=deps)),
                             name="reminders"),
+        asyncio.create_task(every(s.reminder_check_interval_s, "warn_hours_at_risk",
+                                  lambda: warnings.warn_hours_at_risk(deps=deps)),
+                            name="hours-warnings"),
         asyncio.create_task(every(s.housekeeping_interval_s, "housekeeping",
                                   lambda: jobs.housekeeping(deps=deps)),
                             name="housekeeping"),

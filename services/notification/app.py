@@ -11,11 +11,12 @@ from services.notification.api import DEPS, DEV_INBOX, RECEIPT_TOKEN, routes
 from services.notification.config import Settings
 from services.notification.runtime import (
     build_deps,
+    check_dev_inbox,
     check_provider_templates,
     check_receipt_token,
+    check_sms_providers,
     dispatcher_ctx,
     providers_ctx,
-    uses_sink,
     warn_if_sink_is_public,
 )
 from services.notification.subscriptions import subscriptions
@@ -39,7 +40,9 @@ def create_app(
     settings = settings or Settings()
     clock = getattr(overrides, "clock", None) or SystemClock()
     deps = build_deps(settings, clock)
+    check_dev_inbox(settings)
     check_receipt_token(settings)
+    check_sms_providers(settings)
     check_provider_templates(settings)
     warn_if_sink_is_public(settings)
     app = create_service_app(
@@ -53,7 +56,7 @@ def create_app(
         deps_of=lambda app: app[DEPS],
     )
     app[DEPS] = deps
-    app[DEV_INBOX] = settings.dev_inbox and uses_sink(settings)
+    app[DEV_INBOX] = settings.dev_inbox  # only ever on with the sink alone (check_dev_inbox)
     app[RECEIPT_TOKEN] = settings.receipt_token.get_secret_value()
     app.cleanup_ctx.append(providers_ctx)
     if settings.run_dispatcher:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 
 from services.notification.config import Settings
 from services.notification.dispatcher import Dispatcher, DispatcherSettings
@@ -58,11 +59,6 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     return Deps(registry=TemplateRegistry.load(settings.sms_signature), clock=clock, policy=policy)
 
 
-def uses_sink(settings: Settings) -> bool:
-    """Tell whether any message goes to the sink instead of a real provider."""
-    return "sink" in settings.sms_providers or settings.email_provider == "sink"
-
-
 def warn_if_sink_is_public(settings: Settings) -> None:
     """Warn when SMS goes to the sink although the service looks publicly deployed."""
     host = urlsplit(settings.public_base_url).hostname or ""
@@ -85,6 +81,47 @@ def check_receipt_token(settings: Settings) -> None:
             f"or failed. Set it to a long random value and give the provider the callback URL "
             f"with ?token=<that value>."
         )
+
+
+def check_dev_inbox(settings: Settings) -> None:
+    """Refuse to start with the dev inbox on unless every message stays in the sink.
+
+    The inbox shows sign-in codes to anyone who reaches it: acceptable only where no message
+    goes to a real phone or mailbox, i.e. a local run."""
+    if settings.dev_inbox and (settings.sms_providers != ("sink",)
+                               or settings.email_provider != "sink"):
+        raise StartupRefused(
+            "JIANGXIN_NOTIFICATION_DEV_INBOX is on while messages go to "
+            f"{', '.join(settings.sms_providers)} (SMS) and {settings.email_provider} (email): "
+            "the dev inbox shows sign-in codes to anyone and is for local runs with the sink "
+            "only. Turn it off, or set SMS_PROVIDERS=[\"sink\"] and EMAIL_PROVIDER=sink."
+        )
+
+
+# What each real SMS provider must be given explicitly (nothing falls back to a default).
+_REQUIRED_SMS_SETTINGS = {
+    "aliyun": ("aliyun_access_key_id", "aliyun_access_key_secret", "aliyun_sign_name"),
+    "tencent": ("tencent_secret_id", "tencent_secret_key", "tencent_sdk_app_id",
+                "tencent_sign_name"),
+}
+
+
+def check_sms_providers(settings: Settings) -> None:
+    """Refuse to start when a real SMS provider lacks its credentials or its sign name."""
+    for provider in settings.sms_providers:
+        missing = [
+            f"JIANGXIN_NOTIFICATION_{name.upper()}"
+            for name in _REQUIRED_SMS_SETTINGS.get(provider, ())
+            if not _value(getattr(settings, name))
+        ]
+        if missing:
+            raise StartupRefused(
+                f"SMS through {provider} needs {', '.join(missing)}: a real provider is used "
+                f"only as configured, never with a default sign name or empty credentials.")
+
+
+def _value(setting: object) -> str:
+    return setting.get_secret_value() if isinstance(setting, SecretStr) else str(setting)
 
 
 def check_provider_templates(settings: Settings) -> None:
@@ -118,14 +155,15 @@ async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
     sink = SinkWriter(app[POOL])
     for name in settings.sms_providers:
         if name == "sink":
-            sms.append(SinkSms(sink, signature=settings.sms_signature, now=deps.clock.now))
+            sms.append(SinkSms(sink, signature=settings.sms_signature, now=deps.clock.now,
+                               keep_codes=settings.dev_inbox))
         elif name == "aliyun":
             sms.append(AliyunSms(
                 session=session, endpoint=settings.aliyun_endpoint,
                 access_key_id=settings.aliyun_access_key_id,
                 access_key_secret=settings.aliyun_access_key_secret.get_secret_value(),
                 region=settings.aliyun_region,
-                sign_name=settings.aliyun_sign_name or settings.sms_signature,
+                sign_name=settings.aliyun_sign_name,
                 templates=settings.aliyun_templates, timeout=timeout,
             ))
         else:
@@ -134,7 +172,7 @@ async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
                 secret_id=settings.tencent_secret_id,
                 secret_key=settings.tencent_secret_key.get_secret_value(),
                 region=settings.tencent_region, sdk_app_id=settings.tencent_sdk_app_id,
-                sign_name=settings.tencent_sign_name or settings.sms_signature,
+                sign_name=settings.tencent_sign_name,
                 templates=settings.tencent_templates, timeout=timeout,
             ))
     deps.sms = [

@@ -7,7 +7,7 @@ new class with `version + 1`, published beside the old one until all consumers m
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,6 +82,7 @@ class IdentityDocument(Part):
 class OtpRequested(Event):
     """A sign-in code was issued; it must reach the phone at once (critical)."""
 
+    carries_secret: ClassVar[bool] = True  # the outbox row goes once published or expired
     phone: str
     code: str
     expires_at: datetime
@@ -150,6 +151,19 @@ class EnrollmentReminderDue(EnrollmentEvent):
     """The class starts tomorrow."""
 
 
+@event("enrollment.hours_at_risk", 1, aggregate="enrollment_id")
+class EnrollmentHoursAtRisk(EnrollmentEvent):
+    """By its check-ins, the trainee can no longer reach the course's minimum share of the
+    required hours, or missed the last two sessions in a row: the trainee is told which dates
+    were missed, the trainer's roster shows a flag."""
+
+    reasons: list[Literal["cannot_reach_minimum", "missed_two_in_a_row"]] = Field(min_length=1)
+    missed_dates: list[date] = Field(description="class days with a session missed so far")
+    minutes_attended: int = Field(ge=0)
+    required_minutes: int = Field(ge=0)
+    min_attendance_ratio: float = Field(gt=0, le=1)
+
+
 @event("enrollment.attended", 1, aggregate="enrollment_id")
 class EnrollmentAttended(EnrollmentEvent):
     """The trainee attended the class (first present or late mark)."""
@@ -186,6 +200,56 @@ class ClassTrainersChanged(Event):
     class_id: UUID
     trainer_ids: list[UUID]
     seq: int = Field(ge=1)
+
+
+class ApplicationEvent(Event):
+    """Fields common to a lottery application's changes (enrollment service)."""
+
+    application_id: UUID
+    seq: int = Field(description="Per-application counter: later news has a larger seq")
+    trainee: Recipient
+    class_info: ClassInfo
+
+
+@event("application.submitted", 1, aggregate="application_id")
+class ApplicationSubmitted(ApplicationEvent):
+    """A trainee applied for a place in a lottery class (摇号); the lots are drawn at
+    `closes_at`."""
+
+    closes_at: datetime
+
+
+@event("application.drawn", 1, aggregate="application_id")
+class ApplicationDrawn(ApplicationEvent):
+    """The lots were drawn: the application was offered a seat (the enrolment has the same
+    id), waitlisted at a position, or found ineligible (`refusal_code`)."""
+
+    outcome: Literal["offered", "waitlisted", "ineligible"]
+    rank: int = Field(ge=1, description="Place in the draw order (1 = drawn first)")
+    offer_expires_at: datetime | None = None
+    waitlist_position: int | None = Field(None, ge=1)
+    refusal_code: str | None = None
+
+
+class SurveyEvent(Event):
+    """Fields common to the feedback survey after a class (enrollment service)."""
+
+    survey_id: UUID
+    enrollment_id: UUID
+    seq: int = Field(description="Per-survey counter: the follow-up comes after the invitation")
+    trainee: Recipient
+    class_info: ClassInfo
+    code: str = Field(description="Short code that opens the survey (no link in SMS variables)")
+
+
+@event("survey.invited", 1, aggregate="survey_id")
+class SurveyInvited(SurveyEvent):
+    """The trainee completed a class: five questions and a comment, answered once."""
+
+
+@event("survey.followup_due", 1, aggregate="survey_id")
+class SurveyFollowUpDue(SurveyEvent):
+    """Six months after the class: one optional question, working in this occupation?"""
 
 
 # --- certification ------------------------------------------------------------------------

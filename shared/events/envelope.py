@@ -20,6 +20,9 @@ class Event(BaseModel):
     event_version: ClassVar[int] = 0
     # Name of the payload field that identifies the aggregate (order is kept per aggregate).
     aggregate_field: ClassVar[str] = ""
+    # The payload holds a secret (a sign-in code) and an `expires_at`: its outbox row is
+    # deleted once published, or once expired if it never is (shared/messaging/relay.py).
+    carries_secret: ClassVar[bool] = False
 
     @classmethod
     def routing_key(cls) -> str:

@@ -40,6 +40,10 @@ class EventRegistry:
     def __iter__(self) -> Iterator[type[Event]]:
         return iter(sorted(self._by_key.values(), key=lambda c: c.routing_key()))
 
+    def secret_keys(self) -> frozenset[str]:
+        """Return the routing keys of events whose payload holds a secret."""
+        return frozenset(key for key, cls in self._by_key.items() if cls.carries_secret)
+
     def decode(self, envelope: Envelope) -> Event:
         """Validate an envelope's data into its event class (raises ValidationError)."""
         return self.get(envelope.routing_key).model_validate(envelope.data)

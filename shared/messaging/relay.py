@@ -7,12 +7,13 @@ import contextlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from shared.db import Conn, Listener
+from shared.events.registry import load_catalog
 from shared.logging import get_logger
 from shared.messaging.transport import OutgoingMessage, Transport, Unroutable
 from shared.metrics import (
@@ -44,6 +45,13 @@ LIMIT $1
 FOR UPDATE OF o SKIP LOCKED
 """
 _MARK_SENT = "UPDATE outbox SET status = 'sent', sent_at = now() WHERE id = ANY($1::bigint[])"
+# Rows whose payload holds a secret (Event.carries_secret) are not kept once published, nor once
+# expired while unpublished (parked, or pending through a long broker outage).
+_DELETE_SENT = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
+_PURGE_EXPIRED_SECRETS = """
+DELETE FROM outbox WHERE status IN ('pending', 'parked') AND routing_key = ANY($1::text[])
+  AND (body::jsonb #>> '{data,expires_at}')::timestamptz < now()
+"""
 _MARK_PARKED = """
 UPDATE outbox SET status = 'parked', parked_at = now(), attempts = attempts + 1, last_error = $2
 WHERE id = ANY($1::bigint[])
@@ -82,6 +90,8 @@ class RelaySettings:
     retention_hours: int = 24
     housekeeping_interval_s: float = 5.0
     max_backoff_s: float = 5.0
+    # Routing keys whose rows are deleted once published or expired (sign-in codes).
+    secret_keys: frozenset[str] = field(default_factory=lambda: load_catalog().secret_keys())
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +178,15 @@ class Relay:
                 *(self._publish(row) for row in rows), return_exceptions=True
             )
             sent: list[int] = []
+            spent: list[int] = []  # sent, holding a secret: deleted
             sent_keys: Counter[str] = Counter()
             parked: list[int] = []
             failed: list[int] = []
             first_error: dict[str, str] = {}
             for row, result in zip(rows, results, strict=True):
                 if result is None:
-                    sent.append(row["id"])
+                    secret = row["routing_key"] in self.settings.secret_keys
+                    (spent if secret else sent).append(row["id"])
                     sent_keys[row["routing_key"]] += 1
                 elif isinstance(result, Unroutable):
                     parked.append(row["id"])
@@ -182,10 +194,12 @@ class Relay:
                 else:
                     failed.append(row["id"])
                     first_error.setdefault("failed", repr(result))
+            if spent:
+                await conn.execute(_DELETE_SENT, spent)
             await self._record(conn, sent, parked, failed, first_error)
         for key, count in sent_keys.items():
             MESSAGES_PUBLISHED.labels(self.service, key).inc(count)
-        return DrainResult(len(rows), len(sent), len(parked), len(failed))
+        return DrainResult(len(rows), len(sent) + len(spent), len(parked), len(failed))
 
     async def _record(
         self,
@@ -247,8 +261,16 @@ class Relay:
                     since_unpark = 0.0
                     await self.pool.execute(_UNPARK, self.settings.parked_retry_s)
                     await self.pool.execute(_PURGE_SENT, self.settings.retention_hours)
+                    await self.purge_expired_secrets()
             except Exception as exc:
                 log.warning("outbox_housekeeping_failed", error=repr(exc))
+
+    async def purge_expired_secrets(self) -> int:
+        """Delete unpublished rows whose secret has expired; return how many."""
+        if not self.settings.secret_keys:
+            return 0
+        status = await self.pool.execute(_PURGE_EXPIRED_SECRETS, sorted(self.settings.secret_keys))
+        return int(status.split()[-1])
 
     async def refresh_stats(self) -> dict[str, float]:
         """Read backlog, parked count and oldest age into the gauges; return them."""

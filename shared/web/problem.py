@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from shared.db import is_unavailable
-from shared.errors import DomainError, RateLimited
+from shared.errors import DomainError, RetryLater
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -69,7 +69,7 @@ def problem_for(exc: Exception) -> web.Response | None:
     """Return the problem+json answer to an error a handler raised; None to let it through."""
     if isinstance(exc, DomainError):
         extra = dict(exc.extra)
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RetryLater):
             extra["retry_after"] = exc.retry_after
         return problem_response(exc.status, exc.code, exc.title, exc.detail, **extra)
     if isinstance(exc, ValidationError):

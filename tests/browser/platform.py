@@ -22,7 +22,7 @@ from pathlib import Path
 
 from services import SERVICE_NAMES
 from shared.ids import new_id
-from tests.support.infra import PG_BASE, delete_queues, drop_database, list_queues
+from tests.support.infra import PG_BASE, delete_queues, drop_database, list_queues, owned_prefix
 from tests.support.log_guard import process_log, record_output, remember_delivered
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,7 +150,7 @@ def new_platform(workdir: Path, *, prefix: str = "jxweb") -> Platform:
     tag = new_id().hex[-10:]
     return Platform(
         workdir=workdir,
-        namespace=f"{prefix}-{tag}",
+        namespace=f"{owned_prefix('web')}-{tag}",
         gateway_port=free_port(),
         ports={name: free_port() for name in SERVICE_NAMES},
         databases={name: f"{PG_BASE}/{prefix}_{tag}_{name}" for name in SERVICE_NAMES},

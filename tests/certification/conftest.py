@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from shared.service import Overrides
 from shared.web.keys import UOW
 from tests.certification.factories import settings_for
 from tests.support.clock import FakeClock
-from tests.support.infra import unique_name
+from tests.support.infra import create_database, drop_database, service_migrations, unique_name
 
 AiohttpClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 
@@ -99,3 +99,12 @@ async def start_cert_app(
 async def cert_app(make_cert_app: MakeApp) -> CertApp:
     """The certification app on a fresh database (no broker: HTTP and handlers only)."""
     return await make_cert_app()
+
+
+@pytest.fixture
+async def pg_dsn() -> AsyncIterator[str]:
+    """A new database with the certification service's tables already in place, dropped afterwards
+    (the service still runs its migrations at start-up and finds nothing left to do)."""
+    dsn = await create_database("jx_cert", [service_migrations("certification")])
+    yield dsn
+    await drop_database(dsn)

@@ -25,6 +25,9 @@ from tests.support.replica import PgReplica, pg_replica
 
 # How long a change on the primary may take to show on the replica: docs/operations.md
 # ("Reading from a replica") gives the lag measured here and this bound.
+# Private servers of their own: after the parallel part of `make test`, alone.
+pytestmark = pytest.mark.serial
+
 REPLICA_LAG_BOUND_S = 5.0
 
 

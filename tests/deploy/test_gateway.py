@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import gzip
 import http.client
+import ipaddress
 import json
 import subprocess
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from deploy import gateway
 from deploy.routes import AUTH_LIMIT, VERIFY_LIMIT, RateLimit
@@ -134,7 +136,12 @@ def start_gateway(
     config = gateway.local_config(
         state_dir=state, web_root=_web_root(tmp / "web"), ports=ports, host="127.0.0.1", port=port
     )
-    config = dataclasses.replace(config, real_ip_from=real_ip_from)
+    return run_nginx(state, dataclasses.replace(config, real_ip_from=real_ip_from))
+
+
+def run_nginx(state: Path, config: gateway.GatewayConfig) -> Gateway:
+    """Render `config` into `state` and start nginx in the foreground until it answers."""
+    port = int(config.listen.rsplit(":", 1)[-1])
     conf = state / "nginx.conf"
     conf.write_text(gateway.render(config), encoding="utf-8")
     process = subprocess.Popen(
@@ -421,10 +428,148 @@ def test_an_untrusted_peer_cannot_dodge_the_limit_with_forwarded_headers(nginx: 
     assert 429 in statuses
 
 
-def test_compose_and_kubernetes_trust_the_proxies_the_production_gateway_trusts() -> None:
-    compose = load_yaml(DEPLOY / "compose.yaml")["x-settings"]
-    settings = load_yaml(K8S / "base" / "settings.yaml")["data"]
-    production = set(gateway.production_config().real_ip_from)
-    assert production
-    for env in (compose, settings):
-        assert set(json.loads(env["JIANGXIN_TRUSTED_PROXIES"])) == production
+BROAD_PRIVATE_RANGES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
+
+
+def test_compose_services_trust_only_the_gateways_fixed_address_and_the_gateway_nobody() -> None:
+    compose = load_yaml(DEPLOY / "compose.yaml")
+    trusted = json.loads(compose["x-settings"]["JIANGXIN_TRUSTED_PROXIES"])
+    gateway_service = compose["services"]["gateway"]
+    address = gateway_service["networks"]["default"]["ipv4_address"]
+    assert trusted == [address]
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(network["subnet"])
+    assert ipaddress.ip_address(address) not in ipaddress.ip_network(network["ip_range"])
+    assert "JIANGXIN_TRUSTED_PROXIES" not in gateway_service.get("environment", {})
+    for name in SERVICE_NAMES:
+        env = compose["services"][name]["environment"]
+        assert json.loads(env["JIANGXIN_TRUSTED_PROXIES"]) == [address]
+
+
+def test_kubernetes_gateway_and_services_trust_the_one_ingress_cidr_setting() -> None:
+    settings = load_yaml(K8S / "base" / "settings.yaml")
+    (cidr,) = json.loads(settings["data"]["JIANGXIN_TRUSTED_PROXIES"])
+    assert cidr not in BROAD_PRIVATE_RANGES
+    assert ipaddress.ip_network(cidr).prefixlen >= 16
+    deployment = next(yaml.safe_load_all((K8S / "base" / "gateway.yaml").read_text()))
+    pod = deployment["spec"]["template"]["spec"]
+    (env,) = pod["containers"][0]["env"]
+    assert env == {"name": "JIANGXIN_TRUSTED_PROXIES", "valueFrom": {"configMapKeyRef": {
+        "name": settings["metadata"]["name"], "key": "JIANGXIN_TRUSTED_PROXIES"}}}
+
+
+def test_the_production_gateway_has_no_proxy_built_in() -> None:
+    assert "set_real_ip_from" not in gateway.render(gateway.production_config())
+
+
+def test_make_run_services_trust_only_their_loopback_gateway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from deploy.local import run
+
+    monkeypatch.delenv("JIANGXIN_TRUSTED_PROXIES", raising=False)
+    env = run._environment(run._arguments([]))
+    assert json.loads(env["JIANGXIN_TRUSTED_PROXIES"]) == ["127.0.0.1"]  # nginx connects from it
+
+
+@pytest.mark.parametrize(("providers", "inbox"), [
+    ({}, "true"),
+    ({"JIANGXIN_NOTIFICATION_SMS_PROVIDERS": '["aliyun"]'}, None),
+    ({"JIANGXIN_SMS_PROVIDERS": '["sink", "tencent"]'}, None),
+    ({"JIANGXIN_NOTIFICATION_EMAIL_PROVIDER": "smtp"}, None),
+])
+def test_make_run_turns_the_dev_inbox_on_only_while_every_message_stays_in_the_sink(
+    monkeypatch: pytest.MonkeyPatch, providers: dict[str, str], inbox: str | None
+) -> None:
+    from deploy.local import run
+
+    for name in ("JIANGXIN_NOTIFICATION_DEV_INBOX", "JIANGXIN_NOTIFICATION_SMS_PROVIDERS",
+                 "JIANGXIN_SMS_PROVIDERS", "JIANGXIN_NOTIFICATION_EMAIL_PROVIDER",
+                 "JIANGXIN_EMAIL_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in providers.items():
+        monkeypatch.setenv(name, value)
+    env = run._environment(run._arguments([]))
+    assert env.get("JIANGXIN_NOTIFICATION_DEV_INBOX") == inbox
+
+
+def _write_real_ip(state: Path, trusted: str | None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "JIANGXIN_GATEWAY_STATE_DIR": str(state)}
+    if trusted is not None:
+        env["JIANGXIN_TRUSTED_PROXIES"] = trusted
+    return subprocess.run(["sh", str(gateway.REAL_IP_SCRIPT)], env=env, capture_output=True,
+                          text=True, check=False)
+
+
+@pytest.fixture
+def production(tmp_path: Path) -> Iterator[tuple[Path, gateway.GatewayConfig]]:
+    """The production config on loopback: stand-ins for the services, a state dir of its own."""
+    with _stand_ins() as ports:
+        state = tmp_path / "nginx"
+        state.mkdir()
+        yield state, dataclasses.replace(
+            gateway.production_config(),
+            listen=f"127.0.0.1:{free_port()}",
+            upstreams={name: (f"127.0.0.1:{port}",) for name, port in ports.items()},
+            web_root=str(_web_root(tmp_path / "web")),
+            state_dir=str(state),
+            access_log=str(state / "access.log"),
+        )
+
+
+def test_the_production_gateway_trusts_only_the_proxies_of_the_setting_read_at_start(
+    production: tuple[Path, gateway.GatewayConfig],
+) -> None:
+    state, config = production
+    assert _write_real_ip(state, '["127.0.0.2", "10.244.0.0/16"]').returncode == 0
+    assert (state / gateway.REAL_IP_FILE).read_text().splitlines() == [
+        "set_real_ip_from 127.0.0.2;", "set_real_ip_from 10.244.0.0/16;"]
+    running = run_nginx(state, config)
+    try:
+        def client_seen(source: str) -> str:
+            _, body = running.request("GET", "/api/v1/courses", source=source,
+                                      headers={"X-Forwarded-For": "203.0.113.7"})
+            return str(json.loads(body)["headers"]["x-real-ip"])
+
+        assert client_seen("127.0.0.2") == "203.0.113.7"  # the ingress, named by the setting
+        assert client_seen("127.0.0.3") == "127.0.0.3"  # anybody else: their own address
+    finally:
+        stop_gateway(running)
+
+
+def test_the_production_gateway_trusts_nobody_when_the_setting_is_unset(
+    production: tuple[Path, gateway.GatewayConfig],
+) -> None:
+    state, config = production
+    assert _write_real_ip(state, None).returncode == 0
+    assert (state / gateway.REAL_IP_FILE).read_text() == ""
+    assert _write_real_ip(state, '["10.0.0.0/8; include /etc/passwd"]').returncode == 1
+    running = run_nginx(state, config)
+    try:
+        _, body = running.request("GET", "/api/v1/courses", source="127.0.0.2",
+                                  headers={"X-Forwarded-For": "203.0.113.7"})
+        assert json.loads(body)["headers"]["x-real-ip"] == "127.0.0.2"
+    finally:
+        stop_gateway(running)
+
+
+def test_the_production_gateway_sends_hsts_and_answers_404_on_every_dev_path(
+    production: tuple[Path, gateway.GatewayConfig],
+) -> None:
+    state, config = production
+    running = run_nginx(state, config)
+    try:
+        for path in ("/", "/courses/12", "/api/v1/courses"):
+            response, _ = running.request("GET", path)
+            assert response.getheader("Strict-Transport-Security") == gateway.HSTS, path
+        for path in ("/dev/inbox", "/dev/inbox.json?phone=13800138000", "/dev/inbox/x"):
+            response, body = running.request("GET", path)
+            assert response.status == 404, path
+            assert json.loads(body)["code"] == "not_found"
+    finally:
+        stop_gateway(running)
+
+
+def test_the_local_gateway_sends_no_hsts(nginx: Gateway) -> None:
+    response, _ = nginx.request("GET", "/")
+    assert response.getheader("Strict-Transport-Security") is None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from deploy import gateway
-from deploy.routes import NOT_FOUND, ROUTES, WEB, owner_of, routes_of
+from deploy.routes import NOT_FOUND, ROUTES, WEB, owner_of, routes_of, served
 from services import SERVICE_NAMES
 
 # The paths issue 6 documents, with the service that must answer each.
@@ -63,12 +65,38 @@ def test_the_committed_production_config_is_what_the_generator_produces() -> Non
     )
 
 
-def test_every_route_is_a_location_of_the_production_config() -> None:
+def test_every_route_but_the_development_ones_is_a_location_of_the_production_config() -> None:
     text = gateway.render(gateway.production_config())
-    for route in ROUTES:
+    for route in served(production=True):
         assert f"location = {route.path} {{" in text
         if not route.exact:
             assert f"location ^~ {route.path}/ {{" in text
+
+
+DEV_PATHS = ["/dev/inbox", "/dev/inbox.json", "/dev/inbox.json?phone=13800138000",
+             "/dev/inbox/messages", "/dev/anything"]
+
+
+@pytest.mark.parametrize("path", DEV_PATHS)
+def test_production_routes_no_development_path_to_any_service(path: str) -> None:
+    assert owner_of(path, production=True) == NOT_FOUND
+    assert owner_of(path) != NOT_FOUND or path == "/dev/anything"  # make run serves the inbox
+
+
+def test_the_production_config_has_no_development_location_and_refuses_all_of_dev() -> None:
+    text = gateway.render(gateway.production_config())
+    for route in ROUTES:
+        assert (f"location = {route.path} {{" in text) is not route.dev_only
+    assert "location ^~ /dev/ {\n            default_type application/problem+json;" in text
+    assert "/dev/inbox" in gateway.render(
+        gateway.local_config(state_dir=Path("s"), web_root=Path("w"), ports={}, host="h", port=1))
+
+
+def test_only_development_routes_are_left_out_of_production_and_all_are_under_dev() -> None:
+    left_out = set(ROUTES) - set(served(production=True))
+    assert left_out, "the dev inbox is a development route"
+    assert all(r.dev_only and r.path.startswith("/dev/") for r in left_out)
+    assert all(r.path.startswith("/dev/") == r.dev_only for r in ROUTES)
 
 
 def test_production_upstreams_are_the_services_by_name_on_their_default_ports() -> None:

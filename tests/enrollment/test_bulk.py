@@ -333,3 +333,44 @@ async def test_a_row_whose_name_breaks_the_profile_rule_is_refused_with_its_reas
         ("refused", "invalid_name"), ("created", None), ("refused", "name_required")]
     assert await svc.pool.fetchval("SELECT count(*) FROM users WHERE phone = $1",
                                    "+8613966660011") == 0
+
+
+async def test_an_import_checks_resident_ids_by_gb_11643_and_accepts_legacy_15_digit_ones(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    result = await import_csv(svc, admin, cls["id"], (
+        "手机号,姓名,证件类型,身份证号\n"
+        "13911120001,钱一,身份证,110105491231002\n"
+        "13911120002,钱二,身份证,110105194912310022\n"
+        "13911120003,钱三,身份证,110105491331002\n"
+        "13911120004,钱四,身份证,11010519491231002x\n"))
+    assert [(r["row"], r["result"], r["code"]) for r in result["rows"]] == [
+        (2, "created", None),  # first-generation card: 15 digits, no check character
+        (3, "refused", "invalid_id_number"),  # wrong check digit
+        (4, "refused", "invalid_id_number"),  # month 13 in the birth date
+        (5, "created", None),
+    ]
+    masked = await svc.pool.fetch(
+        "SELECT id_number_masked FROM users WHERE phone = ANY($1::text[]) ORDER BY phone",
+        ["+8613911120001", "+8613911120004"])
+    assert [r["id_number_masked"] for r in masked] == ["1101*******1002", "1101**********002X"]
+
+
+async def test_an_import_records_the_person_category_of_the_accounts_it_creates(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin)
+    result = await import_csv(svc, admin, cls["id"], (
+        "手机号,姓名,人员类别\n"
+        "13911130001,蒋一,农民工\n"
+        "13911130002,蒋二,graduate\n"
+        "13911130003,蒋三,退休人员\n"))
+    assert [(r["row"], r["result"], r["code"]) for r in result["rows"]] == [
+        (2, "created", None), (3, "created", None), (4, "refused", "invalid_person_category")]
+    stored = await svc.pool.fetch(
+        "SELECT person_category FROM users WHERE phone = ANY($1::text[]) ORDER BY phone",
+        ["+8613911130001", "+8613911130002"])
+    assert [r["person_category"] for r in stored] == ["migrant_worker", "graduate"]

@@ -62,10 +62,18 @@ def test_landlines_are_valid_numbers_but_cannot_receive_codes() -> None:
 def test_the_resident_id_check_character_follows_gb_11643() -> None:
     assert resident_id_check_char("11010519491231002") == "X"
     assert normalise_id_number("resident_id", "11010519491231002x") == "11010519491231002X"
-    for bad in ("110105194912310021", "11010519491331002X", "1101051949123100"):
+    for bad in ("110105194912310021", "11010519491331002X", "1101051949123100",
+                "11010519491231002Y", "11010549123100X", "110105491331002"):
         with pytest.raises(DomainError) as refused:
             normalise_id_number("resident_id", bad)
         assert refused.value.code == "invalid_id_number"
+
+
+def test_a_legacy_15_digit_resident_id_is_accepted_when_its_birth_date_is_a_date() -> None:
+    assert normalise_id_number("resident_id", " 110105491231002 ") == "110105491231002"
+    with pytest.raises(DomainError) as refused:
+        normalise_id_number("resident_id", "110105490231002")  # 1949-02-31
+    assert refused.value.code == "invalid_id_number"
 
 
 def test_code_requests_are_limited_per_minute_hour_and_day() -> None:

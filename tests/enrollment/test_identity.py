@@ -219,6 +219,9 @@ async def test_id_numbers_are_checked_encrypted_at_rest_and_shown_masked(svc: Se
     stored = await svc.pool.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
     assert stored is not None
     assert "11010519491231002X" not in str(dict(stored))
+    legacy = await svc.call("PATCH", "/api/v1/me", token=token, json_body={
+        "id_type": "resident_id", "id_number": "110105491231002"})
+    assert (legacy.status, legacy.body["id_number_masked"]) == (200, "1101*******1002")
 
 
 async def test_admins_list_users_with_masked_phones(svc: Service) -> None:

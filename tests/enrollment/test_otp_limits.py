@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from prometheus_client import REGISTRY
+
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import Reply, Service, phone_of
 
@@ -84,3 +87,49 @@ async def test_a_number_over_its_own_limit_uses_up_nothing_of_its_address(
         again = await ask(svc, phone, forwarded_for="203.0.113.30")
         assert (again.status, again.body["code"]) == (429, "otp_rate_limited")
     assert (await ask(svc, phone_of(53_000_001), forwarded_for="203.0.113.30")).status == 202
+
+
+def refusals(reason: str) -> float:
+    """Return jiangxin_otp_refused_total for a reason, in this process."""
+    return REGISTRY.get_sample_value("jiangxin_otp_refused_total", {"reason": reason}) or 0.0
+
+
+@pytest.mark.parametrize("phone", ["+2348031234567", "+14155552671", "+85291234567"])
+async def test_a_code_to_a_mobile_outside_mainland_china_is_refused_and_nothing_is_sent(
+    start_service: StartService, phone: str
+) -> None:
+    svc = await start_service()
+    before = refusals("phone_region_not_allowed")
+    reply = await ask(svc, phone)
+    assert (reply.status, reply.content_type) == (422, "application/problem+json")
+    assert reply.body["code"] == "phone_region_not_allowed"
+    assert await codes_sent_to(svc, phone) == 0
+    assert await svc.pool.fetchval("SELECT count(*) FROM outbox") == 0
+    assert refusals("phone_region_not_allowed") == before + 1
+    assert (await ask(svc, phone_of(54_000_000))).status == 202
+
+
+async def test_the_allowed_regions_are_a_setting(start_service: StartService) -> None:
+    svc = await start_service(otp_regions=("CN", "HK"))
+    assert (await ask(svc, "+85291234567")).status == 202
+    assert (await ask(svc, "+2348031234567")).body["code"] == "phone_region_not_allowed"
+
+
+async def test_one_block_of_numbers_gets_a_limited_number_of_codes_an_hour(
+    start_service: StartService,
+) -> None:
+    svc = await start_service(trusted_proxies=PROXY, otp_per_prefix_per_hour=3)
+    before = refusals("otp_prefix_rate_limited")
+    for i in range(3):  # a script walking through a block, each from an address of its own
+        reply = await ask(svc, phone_of(55_000_000 + i), forwarded_for=f"203.0.113.{40 + i}")
+        assert reply.status == 202
+    svc.clock.advance(minutes=20)
+    walked_on = phone_of(55_000_003)
+    assert_refused(await ask(svc, walked_on, forwarded_for="203.0.113.50"),
+                   "otp_prefix_rate_limited", retry_after=2400)
+    assert await codes_sent_to(svc, walked_on) == 0
+    assert refusals("otp_prefix_rate_limited") == before + 1
+    other_block = phone_of(55_010_000)
+    assert (await ask(svc, other_block, forwarded_for="203.0.113.51")).status == 202
+    svc.clock.advance(minutes=40)
+    assert (await ask(svc, walked_on, forwarded_for="203.0.113.50")).status == 202

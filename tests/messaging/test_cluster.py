@@ -23,6 +23,9 @@ from tests.messaging.harness import EFFECTS_DDL, ThingHappened
 from tests.support.cluster import RabbitCluster, rabbit_cluster
 from tests.support.infra import eventually
 
+# Private servers of their own: after the parallel part of `make test`, alone.
+pytestmark = pytest.mark.serial
+
 SERVICE_CONNECTION = "test-service"  # what the shared runtime names the service's connection
 
 

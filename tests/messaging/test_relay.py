@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import aio_pika
 
+from shared.events.catalog import OtpRequested
 from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.relay import Relay, RelaySettings
 from shared.messaging.transport import Transport
@@ -311,3 +313,41 @@ async def test_outbox_headers_are_json_objects_and_older_string_headers_still_pu
 
         await eventually(both_handled)
         assert await p.pending() == 0
+
+
+def _code(code: str, *, expires_in: timedelta) -> OtpRequested:
+    return OtpRequested(phone="+8613800138000", code=code,
+                        expires_at=datetime.now(UTC) + expires_in)
+
+
+async def test_a_row_holding_a_sign_in_code_is_deleted_once_published_and_others_are_kept(
+    pg_dsn: str, rabbit: RabbitTransport, namespace: str
+) -> None:
+    tap, connection = await _collect(namespace, "#")
+    try:
+        async with pipeline(pg_dsn, rabbit, namespace) as p:
+            code, other = await p.emit(_code("482913", expires_in=timedelta(minutes=5)),
+                                       ThingHappened(thing_id="kept"))
+            relay = Relay(service="test", dsn=p.dsn, pool=p.pool, transport=p.transport)
+            assert (await relay.drain_once()).sent == 2
+            rows = await p.pool.fetch("SELECT message_id, status, body FROM outbox")
+            assert [(r["message_id"], r["status"]) for r in rows] == [(other.message_id, "sent")]
+            assert "482913" not in rows[0]["body"]
+            assert set(await _drain_ids(tap)) == {str(code.message_id), str(other.message_id)}
+    finally:
+        await connection.close()  # type: ignore[attr-defined]
+
+
+async def test_an_unpublished_sign_in_code_is_deleted_once_it_expires(
+    pg_dsn: str, transport: Transport, namespace: str
+) -> None:
+    async with pipeline(pg_dsn, transport, namespace) as p:
+        await p.emit(_code("111111", expires_in=timedelta(seconds=-1)),
+                     ThingHappened(thing_id="pending"))
+        [valid] = await p.emit(_code("222222", expires_in=timedelta(minutes=5)))
+        relay = Relay(service="test", dsn=p.dsn, pool=p.pool, transport=p.transport)
+        assert await relay.purge_expired_secrets() == 1
+        bodies = [r["body"] for r in await p.pool.fetch("SELECT body FROM outbox")]
+        assert len(bodies) == 2
+        assert not any("111111" in body for body in bodies)
+        assert any(str(valid.message_id) in body for body in bodies)

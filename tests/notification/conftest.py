@@ -21,7 +21,7 @@ from shared.service import topology_for
 from tests.notification import fakes
 from tests.notification.harness import SHANGHAI_DAY, Service
 from tests.support.clock import FakeClock
-from tests.support.infra import AMQP_URL
+from tests.support.infra import AMQP_URL, create_database, drop_database, service_migrations
 
 StartService = Callable[..., Awaitable[Service]]
 TEMPLATES = {spec.event_type: f"SMS_{i:04d}" for i, spec in enumerate(SPECS)}
@@ -65,6 +65,7 @@ def settings_for(pg_dsn: str, namespace: str, key_files: Path, **changes: Any) -
         "delay_tiers_ms": (50, 100), "immediate_retries": 1,
         "aliyun_access_key_id": fakes.ALIYUN_KEY_ID,
         "aliyun_access_key_secret": fakes.ALIYUN_SECRET, "aliyun_templates": TEMPLATES,
+        "aliyun_sign_name": "匠心培训", "tencent_sign_name": "匠心培训",
         "tencent_secret_id": fakes.TENCENT_ID, "tencent_secret_key": fakes.TENCENT_KEY,
         "tencent_sdk_app_id": "1400000001", "tencent_templates": TEMPLATES,
         "provider_timeout_s": 1.0, "provider_connect_timeout_s": 0.5,
@@ -103,3 +104,12 @@ async def start_service(
     await pool.close()
     await connection.close()
     await transport.close()
+
+
+@pytest.fixture
+async def pg_dsn() -> AsyncIterator[str]:
+    """A new database with the notification service's tables already in place, dropped afterwards
+    (the service still runs its migrations at start-up and finds nothing left to do)."""
+    dsn = await create_database("jx_noti", [service_migrations("notification")])
+    yield dsn
+    await drop_database(dsn)

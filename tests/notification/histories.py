@@ -17,11 +17,13 @@ from tests.notification.harness import SHANGHAI_DAY, class_info, recipient
 ENROLMENT_TYPES = (
     "enrollment.confirmed", "enrollment.waitlisted", "enrollment.offered", "enrollment.promoted",
     "enrollment.cancelled", "enrollment.rescheduled", "enrollment.reminder_due",
-    "enrollment.completed",
+    "enrollment.hours_at_risk", "enrollment.completed",
 )
 CERTIFICATE_TYPES = (
     "certificate.issued", "certificate.suspended", "certificate.reinstated", "certificate.revoked",
 )
+APPLICATION_TYPES = ("application.submitted", "application.drawn")
+SURVEY_TYPES = ("survey.invited", "survey.followup_due")
 # What may follow each enrolment state (attendance facts are ignored by notification but use a
 # seq; reschedules and reminders leave the state as it was).
 _NEXT: dict[str, tuple[str, ...]] = {
@@ -32,13 +34,14 @@ _NEXT: dict[str, tuple[str, ...]] = {
                            "enrollment.rescheduled"),
     "enrollment.confirmed": ("enrollment.rescheduled", "enrollment.reminder_due",
                              "enrollment.cancelled", "enrollment.attended",
-                             "enrollment.completed"),
+                             "enrollment.hours_at_risk", "enrollment.completed"),
     "enrollment.completed": ("enrollment.completed",),
     "certificate.start": ("certificate.issued",),
     "certificate.issued": ("certificate.suspended", "certificate.revoked"),
     "certificate.suspended": ("certificate.reinstated", "certificate.revoked"),
 }
-_SAME_STATE = {"enrollment.rescheduled", "enrollment.reminder_due", "enrollment.attended"}
+_SAME_STATE = {"enrollment.rescheduled", "enrollment.reminder_due", "enrollment.attended",
+               "enrollment.hours_at_risk"}
 _AS_STATE = {"enrollment.promoted": "enrollment.confirmed",
              "certificate.reinstated": "certificate.issued"}
 
@@ -61,6 +64,12 @@ def event_of(kind: str, aggregate: Aggregate, seq: int) -> Event:
     """Return an event of type `kind` about the aggregate, with this seq."""
     if kind.startswith("certificate."):
         return _certificate(kind, aggregate, seq)
+    if kind.startswith("application."):
+        return _application(kind, aggregate, seq)
+    if kind.startswith("survey."):
+        cls = c.SurveyInvited if kind == "survey.invited" else c.SurveyFollowUpDue
+        return cls(survey_id=aggregate.id, enrollment_id=aggregate.id, seq=seq,
+                   trainee=aggregate.trainee, class_info=aggregate.info, code=f"K7P2QX{seq:02d}")
     # A room of its own per seq: no two messages read the same (no twin to coalesce with).
     info = aggregate.info.model_copy(update={"venue": f"{aggregate.info.venue} {seq}室"})
     common = {"enrollment_id": aggregate.id, "seq": seq, "trainee": aggregate.trainee,
@@ -80,6 +89,10 @@ def event_of(kind: str, aggregate: Aggregate, seq: int) -> Event:
             previous_venue=aggregate.info.venue),
         "enrollment.reminder_due": lambda: c.EnrollmentReminderDue(**common),
         "enrollment.attended": lambda: c.EnrollmentAttended(**common),
+        "enrollment.hours_at_risk": lambda: c.EnrollmentHoursAtRisk(
+            **common, reasons=["missed_two_in_a_row"],
+            missed_dates=[aggregate.info.starts_on + timedelta(days=d) for d in range(seq)],
+            minutes_attended=60 * seq, required_minutes=2400, min_attendance_ratio=0.9),
         "enrollment.completed": lambda: c.EnrollmentCompleted(
             **common, result_version=seq, course=_course(), theory_score=60 + seq,
             practical_score=70, hours_attended=40, attendance_rate=1, passed=seq % 2 == 1,
@@ -92,6 +105,15 @@ def _course() -> c.CourseInfo:
     return c.CourseInfo(course_id=UUID(int=5), code="YY-01", title_zh="育婴员",
                         title_en="Childcare", category="care", occupation_name="育婴员", level=4,
                         required_hours=40)
+
+
+def _application(kind: str, aggregate: Aggregate, seq: int) -> Event:
+    info = aggregate.info.model_copy(update={"venue": f"{aggregate.info.venue} {seq}室"})
+    common = {"application_id": aggregate.id, "seq": seq, "trainee": aggregate.trainee,
+              "class_info": info}
+    if kind == "application.submitted":
+        return c.ApplicationSubmitted(**common, closes_at=SHANGHAI_DAY + timedelta(days=seq))
+    return c.ApplicationDrawn(**common, outcome="waitlisted", rank=seq, waitlist_position=seq)
 
 
 def _certificate(kind: str, aggregate: Aggregate, seq: int) -> Event:

@@ -129,6 +129,19 @@ def test_a_real_sms_provider_without_a_receipt_token_refuses_to_start(
     create_app(settings_for(pg_dsn, namespace, key_files, sms_providers=providers))  # token set
 
 
+@pytest.mark.parametrize(("provider", "unset"), [
+    ("aliyun", "aliyun_sign_name"), ("aliyun", "aliyun_access_key_secret"),
+    ("tencent", "tencent_sign_name"), ("tencent", "tencent_sdk_app_id"),
+])
+def test_a_real_sms_provider_refuses_to_start_without_its_own_credentials_and_sign_name(
+    pg_dsn: str, namespace: str, key_files: Path, provider: str, unset: str
+) -> None:
+    settings = settings_for(pg_dsn, namespace, key_files, sms_providers=(provider,),
+                            **{unset: ""})
+    with pytest.raises(StartupRefused, match=f"JIANGXIN_NOTIFICATION_{unset.upper()}"):
+        create_app(settings)
+
+
 def test_the_sink_needs_no_receipt_token(pg_dsn: str, namespace: str, key_files: Path) -> None:
     create_app(settings_for(pg_dsn, namespace, key_files, receipt_token=""))
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.notification.conftest import StartService
+from pathlib import Path
+
+import pytest
+
+from services.notification.app import create_app
+from shared.errors import StartupRefused
+from tests.notification.conftest import StartService, settings_for
 from tests.notification.harness import confirmed, otp, recipient
 from tests.support.logs import json_logs, log_lines
 
@@ -61,15 +67,19 @@ async def test_dev_inbox_escapes_what_it_shows(start_service: StartService) -> N
     assert "<script>x</script>" not in await (await service.client.get("/dev/inbox")).text()
 
 
-async def test_dev_inbox_is_absent_without_the_sink_even_when_switched_on(
-    start_service: StartService,
+@pytest.mark.parametrize(("sms", "email"), [
+    (("aliyun",), "smtp"), (("sink",), "smtp"), (("aliyun",), "sink"),
+    (("sink", "tencent"), "sink"),
+])
+def test_the_dev_inbox_refuses_to_start_unless_sms_and_email_both_go_to_the_sink(
+    pg_dsn: str, namespace: str, key_files: Path, sms: tuple[str, ...], email: str
 ) -> None:
-    service = await start_service(sms_providers=("aliyun",), email_provider="smtp",
-                                  dev_inbox=True)
-    for path in INBOX_PATHS:
-        response = await service.client.get(path)
-        assert response.status == 404, path
-        assert (await response.json())["code"] == "not_found"
+    settings = settings_for(pg_dsn, namespace, key_files, sms_providers=sms,
+                            email_provider=email, dev_inbox=True)
+    with pytest.raises(StartupRefused, match="JIANGXIN_NOTIFICATION_DEV_INBOX"):
+        create_app(settings)
+    create_app(settings.model_copy(update={"dev_inbox": False}))
+    create_app(settings_for(pg_dsn, namespace, key_files, dev_inbox=True))  # the sink alone
 
 
 async def test_dev_inbox_is_off_by_default_and_hides_sign_in_codes_the_sink_holds(

@@ -21,20 +21,24 @@ from shared.web.keys import UOW
 from tests.notification.conftest import StartService
 from tests.notification.harness import Service
 from tests.notification.histories import (
+    APPLICATION_TYPES,
     CERTIFICATE_TYPES,
     ENROLMENT_TYPES,
+    SURVEY_TYPES,
     Aggregate,
     event_of,
     new_aggregate,
 )
 
-PAIRS = [*product(ENROLMENT_TYPES, repeat=2), *product(CERTIFICATE_TYPES, repeat=2)]
+PAIRS = [*product(ENROLMENT_TYPES, repeat=2), *product(CERTIFICATE_TYPES, repeat=2),
+         *product(APPLICATION_TYPES, repeat=2), *product(SURVEY_TYPES, repeat=2)]
 Check = Callable[[Service, Aggregate, str, str], Awaitable[str | None]]
 
 
 def test_the_table_covers_every_message_with_a_seq_and_names_only_known_event_types() -> None:
     with_seq = {s.event_type for s in SPECS if "seq" in s.event_cls.model_fields}
-    assert set(POINTLESS_ONCE) == with_seq == {*ENROLMENT_TYPES, *CERTIFICATE_TYPES}
+    assert set(POINTLESS_ONCE) == with_seq == {*ENROLMENT_TYPES, *CERTIFICATE_TYPES,
+                                               *APPLICATION_TYPES, *SURVEY_TYPES}
     assert set().union(*POINTLESS_ONCE.values()) <= with_seq
     assert pointless_once(c.OtpRequested.event_type) == frozenset()
 

@@ -174,3 +174,15 @@ def test_sms_texts_convert_to_each_providers_placeholder_syntax(
     assert provider_text(source, "aliyun") == (
         "${name}，您已报名${course}，${starts_on}开课，地点：${venue_short}。")
     assert provider_text(source, "tencent") == "{1}，您已报名{2}，{3}开课，地点：{4}。"
+
+
+def test_the_hours_warning_names_the_missed_dates_and_the_hours_in_both_locales(
+    registry: TemplateRegistry,
+) -> None:
+    warning = next(e for e in samples() if e.event_type == "enrollment.hours_at_risk")
+    zh = render_all(registry, warning, "zh-CN")
+    assert "3月2日、3月3日未签到" in zh[Channel.SMS]
+    assert "已出勤10学时，结业需36学时" in zh[Channel.SMS]
+    assert "2026年3月2日、2026年3月3日" in zh[Channel.EMAIL]
+    en = render_all(registry, warning, "en")
+    assert "on Mar 2, Mar 3; 10 h attended of 36 h needed" in en[Channel.SMS]

@@ -31,17 +31,22 @@ TAGS = ("identity",)
 async def request_otp(req: ApiRequest[RequestOtp, None]) -> OtpOut:
     """Send a six-digit sign-in code to a mobile number (limited per number, client and minute).
 
-    Per number 1/min, 5/h and 10/day; per client address and for everybody per minute as
-    configured. Refusals are 429 with Retry-After."""
+    Only to mobile numbers of the allowed regions (mainland China unless configured; else 422
+    phone_region_not_allowed). Per number 1/min, 5/h and 10/day; per client address, per block
+    of numbers an hour and for everybody per minute as configured. Refusals are 429 with
+    Retry-After."""
     services = deps(req)
     client = services.proxies.client_of(req.request)
     return await identity.request_otp(req.body, deps=services, client=client)
 
 
 @routes.post("/api/v1/auth/token", body=IssueToken, response=TokenOut, tags=TAGS,
-             extra_statuses=(401, 429))
+             extra_statuses=(401, 429, 503))
 async def issue_token(req: ApiRequest[IssueToken, None]) -> TokenOut:
-    """Sign in with {phone, code} (trainees) or {phone, password} (trainers, administrators)."""
+    """Sign in with {phone, code} (trainees) or {phone, password} (trainers, administrators).
+
+    A password sign-in while the service checks as many passwords as it may at once is 503
+    password_check_busy with Retry-After."""
     services = deps(req)
     client = services.proxies.client_of(req.request)
     return await identity.issue_token(req.body, deps=services, client=client)
@@ -66,7 +71,7 @@ async def list_users(req: ApiRequest[None, UserQuery]) -> UserList:
 
 
 @routes.post("/api/v1/users", body=CreateUser, response=CreatedOut, status=201, roles=ADMIN,
-             tags=TAGS, extra_statuses=(409,))
+             tags=TAGS, extra_statuses=(409, 503))
 async def create_user(req: ApiRequest[CreateUser, None]) -> CreatedOut:
     """Create a trainer or administrator account with a password."""
     return CreatedOut(id=await identity.create_user(req.body, deps=deps(req)))

@@ -11,6 +11,9 @@ from datetime import date, datetime, timedelta
 from shared.errors import RateLimited, ValidationFailed
 
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+# First-generation cards (before 1999): 15 digits, a two-digit birth year of the 1900s at
+# characters 7-12, no check character. Still found on old rosters and accepted as they are.
+_LEGACY_RESIDENT_ID = re.compile(r"^\d{15}$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "other")
@@ -30,21 +33,29 @@ def normalise_id_number(id_type: str, number: str) -> str:
         if not 4 <= len(cleaned) <= 32 or not cleaned.isalnum() or not cleaned.isascii():
             raise ValidationFailed("Enter a valid ID number.", code="invalid_id_number")
         return cleaned
+    if _LEGACY_RESIDENT_ID.match(cleaned):
+        _check_birth_date(f"19{cleaned[6:12]}")
+        return cleaned
     if not _RESIDENT_ID.match(cleaned):
         raise ValidationFailed(
-            "A resident ID number has 17 digits and a final digit or X.", code="invalid_id_number"
+            "A resident ID number has 17 digits and a final digit or X (or 15 digits on a "
+            "first-generation card).", code="invalid_id_number"
         )
-    try:
-        date(int(cleaned[6:10]), int(cleaned[10:12]), int(cleaned[12:14]))
-    except ValueError:
-        raise ValidationFailed(
-            "The birth date inside this ID number is not a date.", code="invalid_id_number"
-        ) from None
+    _check_birth_date(cleaned[6:14])
     if resident_id_check_char(cleaned[:17]) != cleaned[17]:
         raise ValidationFailed(
             "This resident ID number has a wrong check digit.", code="invalid_id_number"
         )
     return cleaned
+
+
+def _check_birth_date(yyyymmdd: str) -> None:
+    try:
+        date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        raise ValidationFailed(
+            "The birth date inside this ID number is not a date.", code="invalid_id_number"
+        ) from None
 
 
 def check_password_strength(password: str) -> None:
@@ -71,12 +82,22 @@ class OtpLimits:
 
 @dataclass(frozen=True, slots=True)
 class OtpCeilings:
-    """How many codes one client address may have within `client_window`, and everybody
-    together within a minute: one number's limits do not stop a script trying many numbers."""
+    """How many codes one client address may have within `client_window`, one block of
+    numbers (see phones.block_of) within an hour, and everybody together within a minute:
+    one number's limits do not stop a script trying many numbers."""
 
     per_client: int = 30
     client_window: timedelta = timedelta(minutes=10)
     per_minute_overall: int = 1000
+    per_block_per_hour: int = 100
+
+
+def check_otp_region(region: str, *, allowed: tuple[str, ...]) -> None:
+    """Refuse a code to a number outside the regions codes may be sent to (SMS pumping)."""
+    if region not in allowed:
+        raise ValidationFailed(
+            "Sign-in codes can only be sent to mobile numbers of "
+            f"{', '.join(allowed)}.", code="phone_region_not_allowed", region=region)
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -115,6 +136,19 @@ def check_otp_client_rate(nth_newest: datetime | None, *, now: datetime,
             "Too many codes requested from this network; try again later.",
             retry_after=_seconds_until(nth_newest + ceilings.client_window, now),
             code="otp_ip_rate_limited",
+        )
+
+
+def check_otp_block_rate(nth_newest: datetime | None, *, now: datetime,
+                         ceilings: OtpCeilings) -> None:
+    """Refuse a new code when the number's block has had its allowance within the hour.
+
+    `nth_newest` is the block's `per_block_per_hour`-th newest code within the hour, if any."""
+    if nth_newest is not None:
+        raise RateLimited(
+            "Too many codes requested for numbers like this one; try again later.",
+            retry_after=_seconds_until(nth_newest + timedelta(hours=1), now),
+            code="otp_prefix_rate_limited",
         )
 
 

@@ -36,3 +36,13 @@ def is_mobile(e164: str) -> bool:
     """Tell whether a stored E.164 number can receive SMS."""
     number = phonenumbers.parse(e164, None)
     return phonenumbers.number_type(number) in _SMS_TYPES
+
+
+def region_of(e164: str) -> str:
+    """Return the ISO 3166 region of an E.164 number ("CN"; "ZZ" when unknown)."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or "ZZ"
+
+
+def block_of(e164: str) -> str:
+    """Return a number's block: itself without its last four digits (10,000 numbers)."""
+    return e164[:-4]

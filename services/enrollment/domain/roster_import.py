@@ -19,6 +19,8 @@ _HEADERS = {
     "id_type": "id_type", "证件类型": "id_type",
     "id_number": "id_number", "证件号码": "id_number", "身份证号": "id_number",
     "身份证号码": "id_number",
+    "person_category": "person_category", "人员类别": "person_category",
+    "人员类型": "person_category",
 }
 _TRUE = frozenset({"1", "true", "yes", "y", "是", "会员", "t"})
 _ID_TYPES = {"身份证": "resident_id", "居民身份证": "resident_id", "护照": "passport",
@@ -37,6 +39,7 @@ class RosterRow:
     employer: str | None = None
     id_type: str | None = None
     id_number: str | None = None
+    person_category: str | None = None  # a code or its Chinese label (claim_pack)
 
 
 def _decode(data: bytes) -> str:
@@ -87,5 +90,5 @@ def _row(line: int, cells: dict[str, str]) -> RosterRow:
         line=line, phone=cell("phone") or "", name=cell("name") or "",
         email=email, union_member=(cell("union_member") or "").lower() in _TRUE,
         employer=cell("employer"), id_type=_ID_TYPES.get(id_type or "", id_type),
-        id_number=cell("id_number"),
+        id_number=cell("id_number"), person_category=cell("person_category"),
     )

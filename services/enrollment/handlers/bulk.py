@@ -11,6 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from services.enrollment.commands import Email, Name
 from services.enrollment.deps import Deps
+from services.enrollment.domain.claim_pack import person_category
 from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
 from services.enrollment.domain.phones import normalise_phone
@@ -18,6 +19,7 @@ from services.enrollment.domain.roster_import import RosterRow
 from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.enrol import book
 from services.enrollment.repository import catalogue as class_repo
+from services.enrollment.repository import checkins as checkin_repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views import roster as roster_views
 from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowOut, RosterOut
@@ -82,6 +84,7 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
         # importer's to fix, and they learn of it now rather than when it would matter.
         email = _email(row)
         id_fields = _id_fields(deps, row)
+        category = person_category(row.person_category)
 
         async def work(uow: UnitOfWork) -> tuple[EnrolmentOut, bool]:
             now = deps.clock.now()
@@ -91,6 +94,8 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
             if user["role"] != "trainee":
                 raise InvalidState("This number belongs to a staff account.",
                                    code="not_a_trainee")
+            if user["created"] and category:  # a detail of the file, like its ID
+                await checkin_repo.set_person_category(uow.conn, user["id"], category)
             if union_member and not user["created"]:
                 # Not a profile detail: administrators vouch for membership on any account.
                 await user_repo.set_union_member(uow.conn, user["id"], True, now)

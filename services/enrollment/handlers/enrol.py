@@ -13,7 +13,9 @@ from pydantic import BaseModel
 from services.enrollment.commands import AdminEnrol, Enrol
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrollment import Actor, ClassWindow, Status, Via, check_can_enrol
+from services.enrollment.domain.lottery import check_allocation
 from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.handlers.events import audit_of, class_info, recipient
 from services.enrollment.repository import Row
 from services.enrollment.repository import enrollments as repo
@@ -162,6 +164,9 @@ async def book_in_context(
         window, now=now, via=via, union_member=ctx["union_member"],
         has_name=bool(ctx["trainee_name"]),
     )
+    check_allocation(ctx["lottery_drawn"], via=via)
+    if ctx["has_course_rules"]:  # the class's union rule was checked just above
+        await require_eligible_for(uow.conn, deps, class_id, trainee_id, union_rule=False)
     if ctx["existing_id"] is not None:
         raise _already_enrolled(ctx["existing_id"])
     enrollment_id = new_id()

@@ -15,31 +15,33 @@ from services.enrollment.commands import (
     UpdateUser,
 )
 from services.enrollment.config import Settings
-from services.enrollment.crypto.passwords import hash_password, verify_password
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
     OtpCeilings,
     OtpLimits,
     StoredOtp,
+    check_otp_block_rate,
     check_otp_client_rate,
     check_otp_overall_rate,
     check_otp_rate,
+    check_otp_region,
     check_password_strength,
     judge_otp,
     new_otp_code,
     normalise_id_number,
 )
-from services.enrollment.domain.phones import normalise_phone
+from services.enrollment.domain.phones import block_of, normalise_phone, region_of
 from services.enrollment.handlers import passwords
 from services.enrollment.repository import users as repo
 from services.enrollment.views import users as views
 from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, RateLimited, Unauthorized
+from shared.errors import Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.events.catalog import OtpRequested
 from shared.logging import get_logger
 from shared.masking import mask_id_number
 from shared.messaging.uow import UnitOfWork, in_transaction
+from shared.metrics import OTP_ISSUED, OTP_REFUSED, child
 
 log = get_logger(__name__)
 
@@ -47,13 +49,21 @@ log = get_logger(__name__)
 def _otp_ceilings(settings: Settings) -> OtpCeilings:
     return OtpCeilings(per_client=settings.otp_per_ip,
                        client_window=timedelta(seconds=settings.otp_per_ip_window_s),
-                       per_minute_overall=settings.otp_global_per_minute)
+                       per_minute_overall=settings.otp_global_per_minute,
+                       per_block_per_hour=settings.otp_per_prefix_per_hour)
 
 
 async def request_otp(cmd: RequestOtp, *, deps: Deps, client: str) -> OtpOut:
-    """Issue a sign-in code to a mobile number, within the limits per number, per client
-    address and overall."""
+    """Issue a sign-in code to a mobile number of an allowed region, within the limits per
+    number, per client address, per block of numbers and overall."""
     phone = normalise_phone(cmd.phone, require_mobile=True)
+    region = region_of(phone)
+    try:
+        check_otp_region(region, allowed=deps.settings.otp_regions)
+    except ValidationFailed as exc:
+        child(OTP_REFUSED, exc.code).inc()
+        log.warning("otp_refused", phone=phone, client=client, reason=exc.code, region=region)
+        raise
     s = deps.settings
     limits = OtpLimits(per_minute=s.otp_per_minute, per_hour=s.otp_per_hour,
                        per_day=s.otp_per_day)
@@ -64,7 +74,7 @@ async def request_otp(cmd: RequestOtp, *, deps: Deps, client: str) -> OtpOut:
         await repo.lock_phone(uow.conn, phone)
         sent = await repo.otp_sent_times(uow.conn, phone, since=now - timedelta(days=1))
         check_otp_rate(sent, now=now, limits=limits)
-        await _check_ceilings(uow, client, now=now, ceilings=ceilings)
+        await _check_ceilings(uow, client, block_of(phone), now=now, ceilings=ceilings)
         code = new_otp_code()
         expires_at = now + timedelta(seconds=s.otp_ttl_s)
         user = await repo.user_by_phone(uow.conn, phone)
@@ -77,20 +87,28 @@ async def request_otp(cmd: RequestOtp, *, deps: Deps, client: str) -> OtpOut:
     try:
         await in_transaction(deps.uows, work)
     except RateLimited as exc:
+        child(OTP_REFUSED, exc.code).inc()
         log.info("otp_refused", phone=phone, client=client, reason=exc.code)
         raise
+    child(OTP_ISSUED, region).inc()
     log.info("otp_requested", phone=phone)
     return OtpOut(expires_in=s.otp_ttl_s, resend_after=60 // max(1, s.otp_per_minute))
 
 
 async def _check_ceilings(
-    uow: UnitOfWork, client: str, *, now: datetime, ceilings: OtpCeilings
+    uow: UnitOfWork, client: str, block: str, *, now: datetime, ceilings: OtpCeilings
 ) -> None:
-    # Locks in one order (number, address, everybody); the last is held only until commit.
+    # Locks in one order (number, address, block, everybody); the last is held only until
+    # commit.
     await repo.lock_client(uow.conn, client)
     check_otp_client_rate(
         await repo.nth_newest_otp_of_client(uow.conn, client, n=ceilings.per_client,
                                             since=now - ceilings.client_window),
+        now=now, ceilings=ceilings)
+    await repo.lock_block(uow.conn, block)
+    check_otp_block_rate(
+        await repo.nth_newest_otp_of_block(uow.conn, block, n=ceilings.per_block_per_hour,
+                                           since=now - timedelta(hours=1)),
         now=now, ceilings=ceilings)
     await repo.lock_otp_ceiling(uow.conn)
     check_otp_overall_rate(
@@ -218,7 +236,7 @@ async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
     """Create a trainer or administrator with a password."""
     phone = normalise_phone(cmd.phone)
     check_password_strength(cmd.password)
-    password_hash = await hash_password(cmd.password)
+    password_hash = await deps.passwords.hash(cmd.password)
 
     async def work(uow: UnitOfWork) -> UUID:
         user_id = await repo.insert_user(uow.conn, role=cmd.role, phone=phone, name=cmd.name,
@@ -250,7 +268,7 @@ async def ensure_staff_user(
     async with deps.pool.acquire() as conn:
         user = await repo.user_by_phone(conn, phone)
     if user is None:
-        password_hash = await hash_password(password)
+        password_hash = await deps.passwords.hash(password)
 
         async def work(uow: UnitOfWork) -> UUID | None:
             return await repo.insert_user(uow.conn, role=role, phone=phone, name=name,
@@ -262,8 +280,8 @@ async def ensure_staff_user(
         async with deps.pool.acquire() as conn:  # created meanwhile by someone else
             user = await repo.user_by_phone(conn, phone)
         assert user is not None
-    works = await verify_password(user["password_hash"], password)
-    return StaffAccount(user["id"], user["role"], created=False, password_works=works)
+    works = await deps.passwords.verify(user["password_hash"], password)
+    return StaffAccount(user["id"], user["role"], created=False, password_works=works.matched)
 
 
 async def require_user(user_id: UUID, *, deps: Deps) -> None:

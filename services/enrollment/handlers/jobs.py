@@ -10,6 +10,7 @@ from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as class_repo
+from services.enrollment.repository import checkins as checkin_repo
 from services.enrollment.repository import enrollments as repo
 from services.enrollment.repository import passwords as password_repo
 from services.enrollment.repository import users as user_repo
@@ -46,8 +47,8 @@ async def send_reminders(*, deps: Deps) -> int:
 
 
 async def housekeeping(*, deps: Deps) -> None:
-    """Forget idempotency keys past their retention, sign-in codes older than a day and
-    password failures and locks that no longer count."""
+    """Forget idempotency keys past their retention, sign-in codes older than a day,
+    password failures and locks that no longer count, and check-in codes used a day ago."""
     now = deps.clock.now()
     s = deps.settings
     async with deps.pool.acquire() as conn:
@@ -56,5 +57,7 @@ async def housekeeping(*, deps: Deps) -> None:
         codes = await user_repo.purge_otps(conn, now - timedelta(days=2))
         failures = await password_repo.purge(
             conn, now - timedelta(seconds=max(s.password_failure_window_s, s.password_lock_s)))
+        # Check-in codes live 30 s; after a day a used one can no longer be replayed.
+        codes_used = await checkin_repo.purge_used_tokens(conn, now - timedelta(days=1))
     log.info("housekeeping_done", idempotency_keys=keys, otp_codes=codes,
-             password_failures=failures)
+             password_failures=failures, checkin_codes=codes_used)

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.enrollment.config import Settings
-from services.enrollment.crypto.passwords import verify_password
 from services.enrollment.deps import Deps
 from services.enrollment.domain.identity import (
     PasswordLimits,
@@ -17,7 +16,7 @@ from services.enrollment.domain.identity import (
 )
 from services.enrollment.repository import passwords as repo
 from services.enrollment.repository import users
-from shared.errors import RateLimited, Unauthorized
+from shared.errors import Busy, RateLimited, Unauthorized
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction
 
@@ -49,30 +48,51 @@ async def check_password(phone: str, password: str, *, client: str, deps: Deps) 
     a wrong password: the answer, its timing class and the locks never tell whether it exists.
     """
     attempt = _Attempt(phone, deps.ciphers.phone_key(phone), client, limits_of(deps.settings))
-    await in_transaction(deps.uows, lambda uow: _admit(uow, attempt, deps.clock.now()))
+    admitted = await in_transaction(deps.uows, lambda uow: _admit(uow, attempt, deps.clock.now()))
     async with deps.pool.acquire() as conn:
         user = await users.user_by_phone(conn, phone)
     stored = user["password_hash"] if user is not None else None
-    if await verify_password(stored, password) and user is not None:
-        now = deps.clock.now()
-        await in_transaction(
-            deps.uows, lambda uow: repo.forget_phone(uow.conn, attempt.phone_key, now=now)
-        )
+    try:
+        verdict = await deps.passwords.verify(stored, password)
+    except Busy:  # never checked: not a failure of this phone or address
+        await in_transaction(deps.uows, lambda uow: repo.forget_attempt(uow.conn, admitted))
+        log.warning("password_sign_in_busy", client=client)
+        raise
+    if verdict.matched and user is not None:
+        rehashed = await _rehash(password, deps) if verdict.needs_rehash else None
+        await in_transaction(deps.uows, lambda uow: _succeed(uow, attempt, user, rehashed, deps))
         return user
     await in_transaction(deps.uows, lambda uow: _fail(uow, attempt, deps.clock.now()))
     log.info("password_sign_in_failed", phone=phone, client=client)
     raise Unauthorized("The phone number or password is not correct.", code="invalid_credentials")
 
 
-async def _admit(uow: UnitOfWork, attempt: _Attempt, now: datetime) -> None:
+async def _rehash(password: str, deps: Deps) -> str | None:
+    try:
+        return await deps.passwords.hash(password)
+    except Busy:  # the sign-in stands; the hash is remade at a quieter sign-in
+        return None
+
+
+async def _succeed(
+    uow: UnitOfWork, attempt: _Attempt, user: Any, rehashed: str | None, deps: Deps
+) -> None:
+    await repo.forget_phone(uow.conn, attempt.phone_key, now=deps.clock.now())
+    if rehashed is not None:  # stored with an older cost: remade with today's
+        await users.replace_password_hash(uow.conn, user["id"], old=user["password_hash"],
+                                          new=rehashed)
+        log.info("password_rehashed", user_id=str(user["id"]))
+
+
+async def _admit(uow: UnitOfWork, attempt: _Attempt, now: datetime) -> int:
     phone, ip = await _standings(uow, attempt, now)
     try:
         check_password_attempt(phone, ip, now=now, limits=attempt.limits)
     except RateLimited:
         log.info("password_sign_in_refused", phone=attempt.phone, client=attempt.client)
         raise
-    await repo.record_attempt(uow.conn, phone_key=attempt.phone_key, client_ip=attempt.client,
-                              now=now)
+    return await repo.record_attempt(uow.conn, phone_key=attempt.phone_key,
+                                     client_ip=attempt.client, now=now)
 
 
 async def _fail(uow: UnitOfWork, attempt: _Attempt, now: datetime) -> None:

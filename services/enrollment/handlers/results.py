@@ -21,10 +21,12 @@ from services.enrollment.domain.results import (
 from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.events import emit
+from services.enrollment.handlers.hours import assess_by_hours
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrollments as enrollment_repo
 from services.enrollment.repository import results as repo
+from services.enrollment.views.hours import class_evidence
 from services.enrollment.views.models import AttendanceOut, ReleaseOut
 from shared.auth import Principal
 from shared.errors import InvalidState, NotFound, ValidationFailed
@@ -124,8 +126,15 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
         assert course is not None
         rows = await enrollment_repo.class_event_rows(uow.conn, class_id, list(ON_ROSTER))
         marks = await repo.class_marks(uow.conn, class_id)
-        _check_attendance_taken(cls, [marks.get(r["id"], {}) for r in rows], today)
+        evidence = await class_evidence(uow.conn, class_id)
+        by_checkin = evidence is not None and evidence.has_checkins
+        checked_in = evidence.days_with_checkins() if evidence and by_checkin else set()
+        _check_attendance_taken(cls, [marks.get(r["id"], {}) for r in rows]
+                                + [dict.fromkeys(checked_in, "present")], today)
         assessed = [(r, *_assess(r, cls, marks.get(r["id"], {}))) for r in rows]
+        if evidence and by_checkin:  # hours from check-ins decide; day ticks override a day
+            assessed = [(r, *assess_by_hours(evidence, r["id"], a, tz=deps.tz))
+                        for r, a, _ in assessed]
         missing = [str(r["id"]) for r, a, hours in assessed
                    if hours > 0 and a.eligible and not a.scored]
         if missing:
@@ -136,9 +145,10 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
             await _release_one(uow, deps, row, assessment, hours, cls=cls, course=course,
                                actor=who, now=now, tally=tally)
         await class_repo.mark_released(uow.conn, class_id, now)
+        short = [r["id"] for r, a, hours in assessed if by_checkin and hours and not a.eligible]
         return ReleaseOut(class_id=class_id, completed=tally.completed,
                           corrected=tally.corrected, no_show=tally.no_show,
-                          unchanged=tally.unchanged)
+                          unchanged=tally.unchanged, insufficient_hours=short)
 
     return await in_transaction(deps.uows, work)
 

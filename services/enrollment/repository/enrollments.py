@@ -37,7 +37,11 @@ SELECT c.id AS class_id, c.status AS class_status, c.enroll_opens_at, c.enroll_c
        u.phone AS trainee_phone, u.email AS trainee_email, u.locale AS trainee_locale,
        u.union_member,
        (SELECT e.id FROM enrollments e WHERE e.class_id = c.id AND e.trainee_id = u.id
-          AND e.status <> 'cancelled') AS existing_id
+          AND e.status <> 'cancelled') AS existing_id,
+       (SELECT l.drawn_at IS NOT NULL FROM lotteries l WHERE l.class_id = c.id)
+          AS lottery_drawn,
+       EXISTS (SELECT 1 FROM course_rules r WHERE r.course_id = c.course_id)
+          AS has_course_rules
 FROM classes c JOIN courses co ON co.id = c.course_id CROSS JOIN users u
 WHERE c.id = $1 AND u.id = $2
 """

@@ -34,12 +34,18 @@ async def standings(
             Standing(r["ip_failures"], r["ip_until"]))
 
 
-async def record_attempt(conn: Conn, *, phone_key: str, client_ip: str, now: datetime) -> None:
-    """Count an attempt as failed until its password is known to match."""
-    await conn.execute(
-        "INSERT INTO password_failures (phone_key, client_ip, failed_at) VALUES ($1, $2, $3)",
+async def record_attempt(conn: Conn, *, phone_key: str, client_ip: str, now: datetime) -> int:
+    """Count an attempt as failed until its password is known to match; return its id."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        """INSERT INTO password_failures (phone_key, client_ip, failed_at) VALUES ($1, $2, $3)
+           RETURNING id""",
         phone_key, client_ip, now,
     )
+
+
+async def forget_attempt(conn: Conn, attempt_id: int) -> None:
+    """Uncount an attempt whose password was never checked."""
+    await conn.execute("DELETE FROM password_failures WHERE id = $1", attempt_id)
 
 
 async def lock(conn: Conn, *, scope: str, key: str, until: datetime) -> None:

@@ -47,6 +47,14 @@ async def insert_user(
     )
 
 
+async def replace_password_hash(conn: Conn, user_id: UUID, *, old: str, new: str) -> None:
+    """Store a password's new hash, unless the password changed meanwhile."""
+    await conn.execute(
+        "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        user_id, old, new,
+    )
+
+
 async def claim_user(conn: Conn, user_id: UUID, now: datetime) -> None:
     """Mark an account created by a roster import as taken over by its owner."""
     await conn.execute(
@@ -121,6 +129,22 @@ async def lock_phone(conn: Conn, phone: str) -> None:
 async def lock_client(conn: Conn, client_ip: str) -> None:
     """Serialise code requests of one client address until the transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 8))", client_ip)
+
+
+async def lock_block(conn: Conn, block: str) -> None:
+    """Serialise code requests to one block of numbers until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 10))", block)
+
+
+async def nth_newest_otp_of_block(
+    conn: Conn, block: str, *, n: int, since: datetime
+) -> datetime | None:
+    """Return when the n-th newest code since a moment was sent to a block of numbers."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT created_at FROM otp_codes WHERE left(phone, -4) = $1 AND created_at > $2 "
+        "ORDER BY created_at DESC OFFSET $3 LIMIT 1",
+        block, since, n - 1,
+    )
 
 
 async def lock_otp_ceiling(conn: Conn) -> None:

@@ -36,12 +36,21 @@ POINTLESS_ONCE: Mapping[str, frozenset[str]] = {
     # A schedule that changed again, or an enrolment that ended, makes the old news wrong.
     "enrollment.rescheduled": _OVER | {_RESCHEDULED},
     "enrollment.reminder_due": _OVER | {_RESCHEDULED},
+    # A newer warning names every date missed so far; once the class is over or the seat is gone
+    # a warning about hours helps nobody.
+    "enrollment.hours_at_risk": _OVER | {"enrollment.hours_at_risk"},
     # Each certificate message names the certificate and its standing now: a later change of
     # standing replaces an earlier one. A revocation is final.
     "certificate.issued": _CERTIFICATE_CHANGES,
     "certificate.suspended": _CERTIFICATE_CHANGES,
     "certificate.reinstated": _CERTIFICATE_CHANGES,
     "certificate.revoked": frozenset(),
+    # "You applied" is pointless once the draw's result is known; the result is the last word.
+    "application.submitted": frozenset({"application.drawn"}),
+    "application.drawn": frozenset(),
+    # Survey messages ask for an answer; a later one never makes an earlier one wrong.
+    "survey.invited": frozenset(),
+    "survey.followup_due": frozenset(),
 }
 
 

@@ -33,6 +33,7 @@ from services.notification.providers.base import (
     SmsMessage,
     StatusQuery,
 )
+from services.notification.repository import codes
 from services.notification.templates.registry import EmailHtml
 from shared.logging import get_logger, scrub_text
 from shared.messaging.outbox import OutboxWriter
@@ -246,7 +247,8 @@ async def claim(*, uow: UnitOfWork, deps: Deps, limit: int) -> tuple[list[Ledger
 async def reconcile(
     *, uow: UnitOfWork, deps: Deps, stuck_after_s: float, unknown_expires_after_s: float
 ) -> None:
-    """Call interrupted sends unknown; give up on unknowns no receipt resolved in time."""
+    """Call interrupted sends unknown; give up on unknowns no receipt resolved in time; mask
+    the sign-in codes of settled or expired messages."""
     now = deps.clock.now()
     stuck = await repository.mark_stuck_unknown(
         uow.conn, before=now - timedelta(seconds=stuck_after_s), now=now
@@ -262,6 +264,9 @@ async def reconcile(
                       provider=row.provider)
             await announce_failed(row, provider=row.provider or "none", reason="delivery_unknown",
                                   permanent=False, uow=uow)
+    ledger, sink = await codes.mask_spent_codes(uow.conn, now=now)
+    if ledger or sink:
+        log.info("sign_in_codes_masked", ledger=ledger, sink=sink)
 
 
 async def unknown_to_check(

@@ -16,6 +16,7 @@ from services.notification.providers.base import (
     SmsMessage,
 )
 from services.notification.repository import SinkRecord
+from services.notification.repository.codes import mask_code
 
 NAME = "sink"
 
@@ -51,20 +52,24 @@ class SinkWriter:
 
 
 class SinkSms:
-    """Store SMS in `sink_messages`; the sign-in code is kept in its own column."""
+    """Store SMS in `sink_messages`. A sign-in code is kept (in the text and its own column,
+    until it expires: repository/codes.py) only for the dev inbox to show; else it is masked."""
 
     name = NAME
 
-    def __init__(self, writer: SinkWriter, *, signature: str, now: Callable[[], datetime]):
+    def __init__(self, writer: SinkWriter, *, signature: str, now: Callable[[], datetime],
+                 keep_codes: bool = False):
         self._writer, self._signature, self._now = writer, signature, now
+        self._keep_codes = keep_codes
 
     async def send(self, message: SmsMessage) -> SendResult:
-        """Record the SMS as it would appear on the phone."""
+        """Record the SMS as it would appear on the phone (its code masked unless kept)."""
         code = dict(message.params).get("code") if message.event_type.startswith("auth.") else None
+        text = message.text if self._keep_codes else mask_code(message.text, code)
         await self._writer.write(SinkRecord(
             notification_id=message.id, channel="sms", recipient=message.phone,
-            event_type=message.event_type, subject=None,
-            body=f"【{self._signature}】{message.text}", code=code, at=self._now(),
+            event_type=message.event_type, subject=None, body=f"【{self._signature}】{text}",
+            code=code if self._keep_codes else None, at=self._now(),
         ))
         return SendResult(Outcome.DELIVERED, NAME, provider_message_id=message.id.hex)
 

@@ -75,6 +75,17 @@ def result_text(passed: bool, locale: str) -> str:
     return ok if passed else not_ok
 
 
+def draw_result(outcome: str, locale: str, *, deadline: str, position: int | None) -> str:
+    """Say what the draw gave: a seat to accept by a deadline, a waitlist place, or neither."""
+    if _loc(locale) == "en":
+        return {"offered": f"a seat, accept by {deadline}",
+                "waitlisted": f"waiting list number {position}",
+                }.get(outcome, "not eligible")
+    return {"offered": f"中签，请于{deadline}前确认",
+            "waitlisted": f"未中签，候补第{position}位",
+            }.get(outcome, "不符合报名条件")
+
+
 def score_text(score: float | None, locale: str) -> str:
     """Write a score without trailing zeros, or say there is none."""
     if score is None:

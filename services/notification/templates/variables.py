@@ -64,6 +64,29 @@ class ReminderVars(EnrollmentVars):
     start_time: SmsText
 
 
+class HoursAtRiskVars(EnrollmentBase):
+    missed: SmsText
+    missed_all: Text
+    hours: SmsText
+    needed: SmsText
+
+
+class AppliedVars(EnrollmentBase):
+    closes_at: SmsText
+
+
+class DrawnVars(EnrollmentBase):
+    result: SmsText
+
+
+class SurveyVars(Variables):
+    name: SmsText
+    course: SmsText
+    course_full: Text
+    ends_on: Text
+    code: SmsText
+
+
 class CompletedVars(EnrollmentBase):
     result: SmsText
     theory: Text
@@ -127,7 +150,9 @@ def _otp(e: c.OtpRequested, _loc: str, _tz: ZoneInfo, now: datetime) -> dict[str
     return {"code": e.code, "minutes": f.minutes_until(e.expires_at, now)}
 
 
-def _enrollment(e: c.EnrollmentEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
+def _enrollment(
+    e: c.EnrollmentEvent | c.ApplicationEvent, loc: str, _tz: ZoneInfo, _now: datetime
+) -> dict[str, str]:
     info = e.class_info
     title = info.course_title_en if loc == "en" else info.course_title_zh
     return {
@@ -169,6 +194,29 @@ def _reminder(e: c.EnrollmentReminderDue, loc: str, tz: ZoneInfo, now: datetime)
     return {**_enrollment(e, loc, tz, now), "start_time": start}
 
 
+def _day(value: date, loc: str) -> str:
+    return f"{value:%b} {value.day}" if loc == "en" else f"{value.month}月{value.day}日"
+
+
+def _hours_at_risk(
+    e: c.EnrollmentHoursAtRisk, loc: str, tz: ZoneInfo, now: datetime
+) -> dict[str, str]:
+    common = _enrollment(e, loc, tz, now)
+    del common["venue_short"]
+    days = [_day(d, loc) for d in sorted(e.missed_dates)]
+    joiner, more = (", ", " etc.") if loc == "en" else ("、", "等")
+    shown = days[-3:]  # the latest first dropped would be the news: keep the last ones
+    missed = joiner.join(shown) + (more if len(days) > len(shown) else "")
+    needed = e.min_attendance_ratio * e.required_minutes / 60
+    return {
+        **common,
+        "missed": missed or ("-" if loc == "en" else "无"),
+        "missed_all": joiner.join(f.fmt_date(d, loc) for d in sorted(e.missed_dates)) or "-",
+        "hours": f"{e.minutes_attended / 60:.1f}".removesuffix(".0"),
+        "needed": f"{needed:.1f}".removesuffix(".0"),
+    }
+
+
 def _completed(e: c.EnrollmentCompleted, loc: str, tz: ZoneInfo, now: datetime) -> dict[str, str]:
     common = _enrollment(e, loc, tz, now)
     del common["venue_short"]  # where the class was does not matter for its results
@@ -178,6 +226,27 @@ def _completed(e: c.EnrollmentCompleted, loc: str, tz: ZoneInfo, now: datetime) 
         "theory": f.score_text(e.theory_score, loc),
         "practical": f.score_text(e.practical_score, loc),
     }
+
+
+def _applied(e: c.ApplicationSubmitted, loc: str, tz: ZoneInfo, now: datetime) -> dict[str, str]:
+    common = _enrollment(e, loc, tz, now)
+    del common["venue_short"]
+    return {**common, "closes_at": f.fmt_datetime(e.closes_at, tz, loc)}
+
+
+def _drawn(e: c.ApplicationDrawn, loc: str, tz: ZoneInfo, now: datetime) -> dict[str, str]:
+    common = _enrollment(e, loc, tz, now)
+    del common["venue_short"]
+    deadline = f.fmt_datetime(e.offer_expires_at, tz, loc) if e.offer_expires_at else ""
+    return {**common, "result": f.draw_result(e.outcome, loc, deadline=deadline,
+                                              position=e.waitlist_position)}
+
+
+def _survey(e: c.SurveyEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
+    info = e.class_info
+    title = info.course_title_en if loc == "en" else info.course_title_zh
+    return {"name": f.short(e.trainee.name), "course": f.short(title), "course_full": title,
+            "ends_on": f.fmt_date(info.ends_on, loc), "code": e.code}
 
 
 def _certificate(e: c.CertificateEvent, loc: str, _tz: ZoneInfo, _now: datetime) -> dict[str, str]:
@@ -212,6 +281,10 @@ def _offer_ends_first(e: c.EnrollmentOffered, release: datetime, _release_day: d
     return e.offer_expires_at <= release
 
 
+def _offer_ends_first_if_any(e: c.ApplicationDrawn, release: datetime, _day: date) -> bool:
+    return e.offer_expires_at is not None and e.offer_expires_at <= release
+
+
 SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.OtpRequested, OtpVars, _otp, channels=(Channel.SMS,), otp=True),
     EventSpec(c.EnrollmentConfirmed, EnrollmentVars, _enrollment),
@@ -221,7 +294,12 @@ SPECS: tuple[EventSpec, ...] = (
     EventSpec(c.EnrollmentCancelled, CancelledVars, _cancelled, critical=_class_soon),
     EventSpec(c.EnrollmentRescheduled, RescheduledVars, _rescheduled, critical=_moved_soon),
     EventSpec(c.EnrollmentReminderDue, ReminderVars, _reminder),
+    EventSpec(c.EnrollmentHoursAtRisk, HoursAtRiskVars, _hours_at_risk),
     EventSpec(c.EnrollmentCompleted, CompletedVars, _completed),
+    EventSpec(c.ApplicationSubmitted, AppliedVars, _applied),
+    EventSpec(c.ApplicationDrawn, DrawnVars, _drawn, critical=_offer_ends_first_if_any),
+    EventSpec(c.SurveyInvited, SurveyVars, _survey),
+    EventSpec(c.SurveyFollowUpDue, SurveyVars, _survey),
     EventSpec(c.CertificateIssued, CertificateVars, _certificate),
     EventSpec(c.CertificateRevoked, CertificateReasonVars, _certificate_reason),
     EventSpec(c.CertificateSuspended, CertificateReasonVars, _certificate_reason),

@@ -11,6 +11,7 @@ import { formatDate, formatList, has, t } from './i18n.js';
 const FIELD_OF_CODE = {
   invalid_phone: 'phone',
   phone_not_mobile: 'phone',
+  phone_region_not_allowed: 'phone',
   phone_taken: 'phone',
   invalid_code: 'code',
   code_expired: 'code',

@@ -34,7 +34,11 @@ const signInPage = page('signin');
 router.route('/sign-in', signInPage);
 router.route('/staff/sign-in', signInPage, { staff: true });
 router.route('/classes/:id', page('class'));
+router.route('/classes/:id/draw', page('draw'));
+router.route('/survey', page('survey'));
+router.route('/survey/:code', page('survey'));
 router.route('/me/enrolments', page('enrolments'), { roles: ['trainee'] });
+router.route('/checkin/:token', page('checkin'), { roles: ['trainee'] });
 router.route('/me/certificates', page('certificates'), { roles: ['trainee'] });
 router.route('/me/certificates/:id', page('certificate'), { roles: ['trainee', 'trainer', 'admin'] });
 router.route('/me/messages', page('messages'), { roles: ['trainee', 'trainer', 'admin'] });
@@ -48,6 +52,8 @@ router.route('/admin/courses', page('admin-courses'), { roles: ['admin'] });
 router.route('/admin/classes', page('admin-classes'), { roles: ['admin'] });
 router.route('/admin/users', page('admin-users'), { roles: ['admin'] });
 router.route('/admin/messages', page('admin-messages'), { roles: ['admin'] });
+router.route('/admin/classes/:id/lottery', page('admin-lottery'), { roles: ['admin'] });
+router.route('/admin/surveys', page('admin-surveys'), { roles: ['admin'] });
 
 /** @type {Record<Role | 'anonymous', [string, string][]>} */
 const NAV = {
@@ -61,7 +67,7 @@ const NAV = {
   admin: [
     ['/admin', 'nav.dashboard'], ['/admin/courses', 'nav.courses'],
     ['/admin/classes', 'nav.classes'], ['/admin/users', 'nav.users'],
-    ['/admin/messages', 'nav.admin_messages'],
+    ['/admin/messages', 'nav.admin_messages'], ['/admin/surveys', 'nav.surveys'],
   ],
 };
 

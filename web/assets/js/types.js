@@ -371,3 +371,98 @@
  */
 
 export {};
+
+/**
+ * One session of a class day (SessionOut).
+ * @typedef {object} SessionOut
+ * @property {string} date
+ * @property {number} no
+ * @property {string} starts_at  HH:MM:SS local
+ * @property {string} ends_at
+ * @property {number} minutes
+ */
+
+/**
+ * The check-in code on the trainer's screen (CheckinCodeOut).
+ * @typedef {object} CheckinCodeOut
+ * @property {string} token
+ * @property {string} path
+ * @property {string} url
+ * @property {string[]} qr  rows of QR modules, '1' dark
+ * @property {'in' | 'out'} kind
+ * @property {SessionOut} session
+ * @property {string} issued_at
+ * @property {string} expires_at
+ * @property {string} refresh_at
+ */
+
+/**
+ * What a trainee's scan recorded (CheckinOut).
+ * @typedef {object} CheckinOut
+ * @property {string} enrollment_id
+ * @property {string} date
+ * @property {number} no
+ * @property {'in' | 'out'} kind
+ * @property {string} recorded_at
+ * @property {string | null} checked_in_at
+ * @property {string | null} checked_out_at
+ * @property {string[]} flags
+ * @property {boolean} already_recorded
+ */
+
+/**
+ * What one session counts for one trainee (SessionMinutes).
+ * @typedef {object} SessionMinutes
+ * @property {string} date
+ * @property {number} no
+ * @property {number} minutes
+ * @property {number} planned
+ * @property {boolean} late
+ * @property {boolean} left_early
+ * @property {boolean} missing_checkout
+ * @property {boolean} overridden
+ */
+
+/**
+ * One trainee's hours (TraineeHoursOut).
+ * @typedef {object} TraineeHoursOut
+ * @property {string} enrollment_id
+ * @property {string} name
+ * @property {string} status
+ * @property {number} minutes
+ * @property {number} hours
+ * @property {number} ratio
+ * @property {boolean} enough
+ * @property {number} late
+ * @property {number} left_early
+ * @property {number} missing_checkouts
+ * @property {string[]} at_risk
+ * @property {string[]} warned
+ * @property {SessionMinutes[]} sessions
+ */
+
+/**
+ * Hours of a class's roster (ClassHoursOut).
+ * @typedef {object} ClassHoursOut
+ * @property {number} planned_minutes
+ * @property {number} required_minutes
+ * @property {number} min_attendance_ratio
+ * @property {boolean} by_checkin
+ * @property {TraineeHoursOut[]} items
+ */
+
+/**
+ * One check-in as the trainer reviews it (ClassCheckin).
+ * @typedef {object} ClassCheckin
+ * @property {string} enrollment_id
+ * @property {string} name
+ * @property {string} date
+ * @property {number} no
+ * @property {string | null} checked_in_at
+ * @property {string | null} checked_out_at
+ * @property {string | null} in_source
+ * @property {string | null} out_source
+ * @property {string[]} flags
+ * @property {boolean} confirmed_to_end
+ * @property {number} corrections
+ */

@@ -62,6 +62,9 @@ class ReleaseOut(Out):
     corrected: int = Field(description="completion events re-sent with a higher result_version")
     no_show: int
     unchanged: int
+    insufficient_hours: list[UUID] = Field(
+        default_factory=list, description="released as not passed: by check-ins, fewer than "
+        "the course's minimum share of the required hours (a pass would not be certifiable)")
 
 
 class ImportRowOut(Out):

@@ -5,6 +5,7 @@ import { h } from '../dom.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
 import * as session from '../session.js';
 import { enrolArea } from './class-enrol.js';
+import { adminLink, allocationOf, eligibilityNotice, lotteryArea } from '../fair.js';
 import { courseTitle, dateRange, levelText, openBadge, seatsText, venueText } from '../views.js';
 
 /** @typedef {import('../types.js').ClassOut} ClassOut */
@@ -54,13 +55,17 @@ function seatsBox(cls) {
 /** @param {import('../main.js').PageContext} ctx */
 export default async function classPage(ctx) {
   const id = ctx.params.id;
-  /** @type {[ClassOut, EnrolmentDetail | null, Readiness | null]} */
-  const [cls, current, readiness] = await Promise.all([
+  /** @type {[ClassOut, EnrolmentDetail | null, import('../fair.js').Allocation, HTMLElement | null, Readiness | null]} */
+  const [cls, current, allocation, rules, readiness] = await Promise.all([
     api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal }),
     mine(id, ctx.signal),
+    allocationOf(id, ctx.signal),
+    eligibilityNotice(id, ctx.signal),
     session.role() === 'trainee'
       ? api.get(`/api/v1/classes/${encodeURIComponent(id)}/readiness`, { signal: ctx.signal }) : null,
   ]);
+  // A lottery class takes applications until the draw; its enrolments come from the draw.
+  const area = allocation.mode === 'lottery' && !current ? await lotteryArea(ctx, cls) : null;
   const seats = seatsBox(cls);
   // "Opens at ..." turns into "open" when the class opens while the page is shown.
   const openState = h('span', { id: 'open-state' }, openBadge(cls));
@@ -86,7 +91,9 @@ export default async function classPage(ctx) {
       cls.name ? h('span', { class: 'muted' }, cls.name) : null),
     cls.status === 'cancelled' ? h('p', { class: 'notice error' }, t('class.cancelled_notice', { reason: cls.cancel_reason || '—' })) : null,
     seats,
-    enrolArea(ctx, cls, current, readiness, refreshSeats),
+    current ? null : rules,
+    area || enrolArea(ctx, cls, current, readiness, refreshSeats),
+    adminLink(cls),
     h('h2', {}, t('class.details')),
     facts(cls),
     h('p', {}, h('a', { href: '/' }, t('class.back'))));

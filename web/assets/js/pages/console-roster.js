@@ -16,7 +16,17 @@ function reach(entry) {
 }
 
 /** @param {Tab} tab */
-export async function rosterTab({ cls, roster }) {
+export async function rosterTab({ ctx, cls, roster }) {
+  // Minutes attended by check-in (issue 16); the roster stays usable if they cannot be read.
+  /** @type {Map<string, number>} */
+  const minutes = new Map();
+  try {
+    /** @type {import('../types.js').ClassHoursOut} */
+    const hours = await api.get(`/api/v1/classes/${encodeURIComponent(cls.id)}/hours`, { signal: ctx.signal });
+    for (const item of hours.items) minutes.set(item.enrollment_id, item.minutes);
+  } catch (error) {
+    if (api.isAbort(error)) throw error;
+  }
   const exportButton = h('button', { type: 'button', class: 'secondary small' }, t('roster.export'));
   const holder = h('div', {});
   exportButton.addEventListener('click', () => busy(exportButton, async () => {
@@ -33,6 +43,7 @@ export async function rosterTab({ cls, roster }) {
     h('td', { class: 'phone' }, entry.phone_masked),
     liveCell('status', entry),
     liveCell('attendance', entry, { class: 'num' }),
+    h('td', { class: 'num minutes' }, minutes.has(entry.enrollment_id) ? String(minutes.get(entry.enrollment_id)) : '—'),
     liveCell('eligible', entry),
     liveCell('theory', entry, { class: 'num' }),
     liveCell('practical', entry, { class: 'num' }),
@@ -47,7 +58,7 @@ export async function rosterTab({ cls, roster }) {
     rows.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'roster' },
       h('caption', { class: 'muted' }, t('roster.caption')),
       h('thead', {}, h('tr', {}, ['#', t('roster.name'), t('roster.phone'), t('roster.status'), t('roster.attendance'),
-        t('roster.eligible'), t('roster.theory'), t('roster.practical'), t('roster.result'), t('roster.certificate'),
+        t('roster.minutes'), t('roster.eligible'), t('roster.theory'), t('roster.practical'), t('roster.result'), t('roster.certificate'),
         t('roster.reach')].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows))) : h('p', { class: 'notice' }, t('roster.empty')));
 }

@@ -7,10 +7,13 @@ import * as session from '../session.js';
 import { courseTitle, dateRange, venueText } from '../views.js';
 import { attendanceTab } from './console-attendance.js';
 import { certificatesTab } from './console-certificates.js';
+import { checkinTab } from './console-checkin.js';
+import { claimTab } from './console-claim.js';
 import { importTab } from './console-import.js';
 import { updateLive } from './console-live.js';
 import { rosterTab } from './console-roster.js';
 import { scoresTab } from './console-scores.js';
+import { surveyTab } from './console-survey.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
 /** @typedef {import('../types.js').ClassOut} ClassOut */
@@ -30,9 +33,12 @@ import { scoresTab } from './console-scores.js';
 const TABS = {
   roster: rosterTab,
   attendance: attendanceTab,
+  checkin: checkinTab,
   scores: scoresTab,
   certificates: certificatesTab,
   import: importTab,
+  claim: claimTab,
+  survey: surveyTab,
 };
 
 /** @param {PageContext} ctx */

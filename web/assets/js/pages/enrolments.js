@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatDate, formatNumber, has, t } from '../i18n.js';
 import { enrolmentActions } from '../enrolment-actions.js';
+import { myFairPlaces } from '../mine-fair.js';
 import { moveControl } from '../move-enrolment.js';
 import { badge, courseTitle, dateRange, enrolmentLine, venueText } from '../views.js';
 
@@ -72,7 +73,7 @@ export default async function enrolments(ctx) {
     replace(list, data.items.map((item) => card(item, ctx)));
   };
   draw();
-  ctx.show(t('enrol.mine_title'), h('p', { class: 'muted' }, t('enrol.mine_lead')), list);
+  ctx.show(t('enrol.mine_title'), h('p', { class: 'muted' }, t('enrol.mine_lead')), await myFairPlaces(ctx), list);
   // Waitlist positions and offers change as others cancel: refresh while someone is waiting.
   let last = JSON.stringify(data);
   ctx.every(async () => {

@@ -7,6 +7,7 @@ import { showDone, showErrors } from '../errors.js';
 import { field, form, read } from '../forms.js';
 import { formatDate, t } from '../i18n.js';
 import { localPath, nextPath } from '../next.js';
+import { personCategoryForm } from '../person-category.js';
 import * as session from '../session.js';
 
 /** @typedef {import('../forms.js').FormValue} FormValue */
@@ -91,5 +92,6 @@ export default async function profile(ctx) {
       h('dt', {}, t('profile.since')), h('dd', {}, formatDate(me.created_at))),
     h('p', { class: 'profile-name' }, t('profile.shown_as'), ' ', h('strong', { class: 'name' }, me.name || '—')),
     profileForm,
+    trainee ? await personCategoryForm(ctx.signal) : null,
     h('p', {}, h('a', { href: '/me/preferences' }, t('nav.preferences'))));
 }

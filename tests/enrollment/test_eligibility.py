@@ -1,0 +1,204 @@
+"""Eligibility rules for subsidised places: each refuses with its own code, before applying, at
+application and at enrolment; an administrator's exception lets one trainee through."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from services.enrollment.domain.enrollment import Actor
+from services.enrollment.domain.identity import resident_id_check_char
+from services.enrollment.handlers import draws
+from shared.ids import new_id
+from tests.enrollment.support import Service
+from tests.enrollment.test_lottery import apply, document, lottery_class
+
+
+def resident_id(birth: str) -> str:
+    """Return a valid 18-character mainland ID number with this birth date (YYYYMMDD)."""
+    first17 = f"110105{birth}123"
+    return first17 + resident_id_check_char(first17)
+
+
+async def ruled_course(svc: Service, admin: str, **rules: Any) -> dict[str, Any]:
+    """Publish a course with eligibility rules."""
+    course = await svc.create_course(admin, **{k: rules.pop(k) for k in
+                                               ("occupation_name", "level") if k in rules})
+    reply = await svc.call("PUT", f"/api/v1/courses/{course['id']}/rules", token=admin,
+                           json_body=rules)
+    assert reply.status == 200, reply.body
+    return course
+
+
+async def eligibility(svc: Service, token: str, class_id: str) -> list[str]:
+    """Return the codes of the rules the trainee fails, as shown before applying."""
+    reply = await svc.call("GET", f"/api/v1/classes/{class_id}/eligibility", token=token)
+    assert reply.status == 200, reply.body
+    return [r["code"] for r in reply.body["reasons"]]
+
+
+async def grant(svc: Service, admin: str, trainee_id: UUID, rule: str, **extra: Any) -> Any:
+    """Grant an exception."""
+    return await svc.call("POST", f"/api/v1/users/{trainee_id}/eligibility-exceptions",
+                          token=admin, json_body={"rule": rule, "reason": "经工会审批", **extra})
+
+
+async def test_union_members_only_refuses_an_application_until_an_exception_is_granted(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    cls = await lottery_class(svc, admin, union_members_only=True)
+    trainee_id, token = await svc.add_user(name="非会员")
+    assert await eligibility(svc, token, cls["id"]) == ["union_members_only"]
+    refused = await apply(svc, token, cls["id"])
+    assert (refused.status, refused.body["code"]) == (403, "union_members_only")
+    assert (await grant(svc, admin, trainee_id, "union_members_only")).status == 201
+    assert await eligibility(svc, token, cls["id"]) == []
+    assert (await apply(svc, token, cls["id"])).status == 201
+
+
+async def test_the_age_range_reads_the_id_number_or_the_recorded_birth_date(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    course = await ruled_course(svc, admin, min_age=16, max_age=60)
+    cls = await svc.create_class(admin, course_id=course["id"])  # starts 2025-06-09
+    _, unknown = await svc.add_user(name="没填身份证")
+    assert await eligibility(svc, unknown, cls["id"]) == ["age_unknown"]
+    refused = await svc.enrol(unknown, cls["id"])
+    assert (refused.status, refused.body["code"]) == (403, "age_unknown")
+
+    _, old = await svc.add_user(name="老师傅")
+    profile = await svc.call("PATCH", "/api/v1/me", token=old, json_body={
+        "id_type": "resident_id", "id_number": resident_id("19640609")})
+    assert profile.status == 200, profile.body
+    assert await eligibility(svc, old, cls["id"]) == ["age_out_of_range"]  # 61 on 2025-06-09
+
+    _, exactly = await svc.add_user(name="刚满六十")
+    await svc.call("PATCH", "/api/v1/me", token=exactly, json_body={
+        "id_type": "resident_id", "id_number": resident_id("19650609")})
+    assert await eligibility(svc, exactly, cls["id"]) == []  # turns 60 that day
+
+    recorded = await svc.call("PUT", "/api/v1/me/birth-date", token=unknown,
+                              json_body={"birth_date": "2000-01-01"})
+    assert recorded.status == 204
+    assert (await svc.enrol(unknown, cls["id"])).status == 201
+
+
+async def test_at_most_n_subsidised_trainings_a_calendar_year(svc: Service) -> None:
+    admin = await svc.admin_token()
+    one = await ruled_course(svc, admin, occupation_name="育婴员", max_subsidised_per_year=1)
+    two = await ruled_course(svc, admin, occupation_name="咖啡师", max_subsidised_per_year=1)
+    free = await svc.create_course(admin, occupation_name="礼仪")  # no rules: not subsidised
+    first = await svc.create_class(admin, course_id=one["id"])
+    second = await svc.create_class(admin, course_id=two["id"])
+    other = await svc.create_class(admin, course_id=free["id"])
+    trainee_id, token = await svc.add_user(name="赵六")
+    assert (await svc.enrol(token, other["id"])).status == 201
+    assert (await svc.enrol(token, first["id"])).status == 201
+    assert await eligibility(svc, token, second["id"]) == ["subsidy_yearly_limit"]
+    refused = await svc.enrol(token, second["id"])
+    assert (refused.status, refused.body["code"]) == (403, "subsidy_yearly_limit")
+    await grant(svc, admin, trainee_id, "subsidy_yearly_limit", course_id=two["id"])
+    assert (await svc.enrol(token, second["id"])).status == 201
+
+
+async def test_no_second_subsidised_training_in_the_same_occupation_and_level(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    course = await ruled_course(svc, admin, occupation_name="养老护理员", level=4)
+    again = await ruled_course(svc, admin, occupation_name="养老护理员", level=4)
+    higher = await ruled_course(svc, admin, occupation_name="养老护理员", level=3)
+    first = await svc.create_class(admin, course_id=course["id"])
+    _, token = await svc.add_user(name="钱七")
+    assert (await svc.enrol(token, first["id"])).status == 201
+    repeat = await svc.create_class(admin, course_id=again["id"])
+    up = await svc.create_class(admin, course_id=higher["id"])
+    assert await eligibility(svc, token, repeat["id"]) == ["subsidy_repeat_level"]
+    assert await eligibility(svc, token, up["id"]) == []
+
+
+async def test_nothing_below_a_level_held_from_our_certificates_or_a_recorded_one(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    level3 = await ruled_course(svc, admin, occupation_name="中式烹调师", level=3)
+    level4 = await ruled_course(svc, admin, occupation_name="中式烹调师", level=4)
+    other = await ruled_course(svc, admin, occupation_name="家政服务员", level=5)
+    done = await svc.create_class(admin, course_id=level3["id"])
+    lower = await svc.create_class(admin, course_id=level4["id"])
+    unrelated = await svc.create_class(admin, course_id=other["id"])
+    trainee_id, token = await svc.add_user(name="孙八")
+    enrolled = await svc.enrol(token, done["id"])
+    # Certification issued a level-3 certificate for it (as the projection records the event).
+    await svc.pool.execute(
+        "INSERT INTO certificates (certificate_id, enrollment_id, number, status, seq, "
+        "issued_on) VALUES ($1, $2, 'S000011010000125300001', 'valid', 1, '2025-06-01')",
+        new_id(), UUID(enrolled.body["id"]))
+    assert "level_below_held" in await eligibility(svc, token, lower["id"])
+    assert await eligibility(svc, token, unrelated["id"]) == []
+
+    _, recorder = await svc.add_user(name="周九")
+    recorded = await svc.call("POST", "/api/v1/me/skill-certificates", token=recorder,
+                              json_body={"occupation_name": "家政服务员", "level": 4,
+                                         "number": "Y000011010000124400007"})
+    assert recorded.status == 204
+    assert await eligibility(svc, recorder, unrelated["id"]) == ["level_below_held"]
+    refused = await svc.enrol(recorder, unrelated["id"])
+    assert (refused.status, refused.body["code"]) == (403, "level_below_held")
+    del trainee_id
+
+
+async def test_an_exception_is_recorded_with_its_reason_and_never_edited(svc: Service) -> None:
+    admin = await svc.admin_token()
+    trainee_id, _ = await svc.add_user(name="吴十")
+    granted = await grant(svc, admin, trainee_id, "age_out_of_range")
+    assert granted.status == 201
+    listed = await svc.call("GET", f"/api/v1/users/{trainee_id}/eligibility-exceptions",
+                            token=admin)
+    assert [(e["rule"], e["reason"]) for e in listed.body["items"]] == [
+        ("age_out_of_range", "经工会审批")]
+    with pytest.raises(asyncpg.RaiseError, match="append-only"):
+        await svc.pool.execute("UPDATE eligibility_exceptions SET reason = 'x' "
+                               "WHERE trainee_id = $1", trainee_id)
+    _, trainee = await svc.add_user(name="学员")
+    forbidden = await svc.call("POST", f"/api/v1/users/{trainee_id}/eligibility-exceptions",
+                               token=trainee, json_body={"rule": "age_out_of_range",
+                                                         "reason": "我自己批"})
+    assert forbidden.status == 403
+
+
+async def test_the_draw_skips_the_ineligible_and_draws_the_unsubsidised_first(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    earlier = await ruled_course(svc, admin, occupation_name="网络营销")
+    course = await ruled_course(svc, admin, occupation_name="直播销售员",
+                                max_subsidised_per_year=2)
+    had = await svc.create_class(admin, course_id=earlier["id"])
+    cls = await lottery_class(svc, admin, capacity=3, priority=True, course_id=course["id"])
+    trainees = await svc.add_trainees(8)
+    subsidised = {t for t, _ in trainees[:4]}
+    for trainee_id, token in trainees:
+        if trainee_id in subsidised:
+            assert (await svc.enrol(token, had["id"])).status == 201
+        assert (await apply(svc, token, cls["id"])).status == 201
+    # One applicant took a second subsidised place after applying: ineligible at the draw.
+    late_id, late_token = trainees[0]
+    extra = await svc.create_class(admin, course_id=(await ruled_course(
+        svc, admin, occupation_name="咖啡师"))["id"])
+    assert (await svc.enrol(late_token, extra["id"])).status == 201
+    svc.clock.set(cls["closes_at"])
+    out = await draws.draw(UUID(cls["id"]), deps=svc.deps, actor=Actor.system())
+    assert (out.offers, out.waitlisted, out.ineligible) == (3, 4, 1)
+    entries = (await document(svc, cls["id"]))["entries"]
+    assert [e["group"] for e in entries] == [0] * 4 + [1] * 4  # the unsubsidised first
+    assert [e["outcome"] for e in entries[:4]] == ["offered"] * 3 + ["waitlisted"]
+    owner = {UUID(r["id"]): r["trainee_id"] for r in await svc.pool.fetch(
+        "SELECT id::text, trainee_id FROM applications WHERE class_id = $1", UUID(cls["id"]))}
+    ineligible = [e for e in entries if e["outcome"] == "ineligible"]
+    assert [owner[UUID(e["application_id"])] for e in ineligible] == [late_id]
