@@ -61,3 +61,25 @@ async def test_readiness_is_for_signed_in_trainees_of_existing_classes(svc: Serv
     _, trainee = await svc.add_user()
     missing = await svc.call("GET", f"/api/v1/classes/{new_id()}/readiness", token=trainee)
     assert (missing.status, missing.body["code"]) == (404, "class_not_found")
+
+
+async def test_readiness_names_the_course_rules_and_the_lottery_the_enrolment_would_meet(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    course = await svc.create_course(admin)
+    rules = await svc.call("PUT", f"/api/v1/courses/{course['id']}/rules", token=admin,
+                           json_body={"min_age": 16, "max_age": 60})
+    assert rules.status == 200, rules.body
+    class_id, _ = await _class_opening_in_two_hours(svc, course_id=course["id"])
+    _, unknown_age = await svc.add_user()
+    reply = await svc.call("GET", f"/api/v1/classes/{class_id}/readiness", token=unknown_age)
+    assert (reply.body["ready"], reply.body["code"]) == (False, "age_unknown")
+
+    drawn = await svc.create_class(admin)
+    allocation = await svc.call("PUT", f"/api/v1/classes/{drawn['id']}/allocation", token=admin,
+                                json_body={"mode": "lottery"})
+    assert allocation.status == 200, allocation.body
+    _, trainee = await svc.add_user()
+    reply = await svc.call("GET", f"/api/v1/classes/{drawn['id']}/readiness", token=trainee)
+    assert (reply.body["ready"], reply.body["code"]) == (False, "lottery_class")

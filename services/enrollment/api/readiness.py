@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.enrollment.api.base import deps, routes
-from services.enrollment.views import readiness as views
+from services.enrollment.handlers import readiness as handlers
 from services.enrollment.views.models.readiness import ReadinessOut
 from shared.web.api import ApiRequest
 
@@ -14,7 +14,5 @@ TAGS = ("enrolment",)
             tags=TAGS)
 async def class_readiness(req: ApiRequest[None, None]) -> ReadinessOut:
     """Tell the caller whether one tap will enrol them once enrolment opens (and why not)."""
-    d = deps(req)
-    return await views.enrolment_readiness(
-        d.pool, class_id=req.path_uuid("class_id"), trainee_id=req.user.user_id,
-        now=d.clock.now())
+    return await handlers.enrolment_readiness(
+        req.path_uuid("class_id"), trainee_id=req.user.user_id, deps=deps(req))
