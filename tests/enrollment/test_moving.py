@@ -131,3 +131,16 @@ async def test_a_move_follows_the_new_classs_rules_and_one_enrolment_per_class(
     reply = await _move(svc, token, enrollment_id, there["id"])
     assert (reply.status, reply.body["code"]) == (409, "already_enrolled")
     assert len(await svc.events(enrollment_id)) == 1
+
+
+async def test_a_move_never_jumps_a_lottery_classs_draw(svc: Service) -> None:
+    admin = await svc.admin_token()
+    course = await svc.create_course(admin, required_hours=8)
+    here = await _class(svc, admin, course["id"], days=6, capacity=5)
+    drawn = await _class(svc, admin, course["id"], days=9, capacity=5)
+    allocation = await svc.call("PUT", f"/api/v1/classes/{drawn['id']}/allocation", token=admin,
+                                json_body={"mode": "lottery"})
+    assert allocation.status == 200, allocation.body
+    token, enrollment_id = await _confirmed(svc, here["id"])
+    reply = await _move(svc, token, enrollment_id, drawn["id"])
+    assert (reply.status, reply.body["code"]) == (409, "lottery_class")

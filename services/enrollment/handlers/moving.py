@@ -16,8 +16,10 @@ from uuid import UUID
 from services.enrollment.commands import MoveEnrolment
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrollment import Actor, ClassWindow, check_can_enrol
+from services.enrollment.domain.lottery import check_allocation
 from services.enrollment.domain.moving import MoveSide, check_can_move
 from services.enrollment.domain.schedule import local_today
+from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import Row
@@ -57,7 +59,7 @@ async def move_enrolment(
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         check_can_move(status=row["status"], old=_side(old), new=_side(new),
                        today=local_today(now, deps.tz), cutoff_days=old["move_cutoff_days"])
-        await _check_trainee_fits(uow, new, owner["trainee_id"], now=now)
+        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], now=now)
         await move_repo.move_to(uow.conn, enrollment_id, cmd.class_id)
         freed = replace(Seats.of(old), taken=old["seats_taken"] - 1)
         seats = await fill_seats(uow, deps, old, freed, now=now)
@@ -76,7 +78,7 @@ async def move_enrolment(
 
 
 async def _check_trainee_fits(
-    uow: UnitOfWork, new: Row, trainee_id: UUID, *, now: datetime
+    uow: UnitOfWork, deps: Deps, new: Row, trainee_id: UUID, *, now: datetime
 ) -> None:
     """Apply the new class's own rules (union members only, ...) and one enrolment per class;
     its enrolment window does not apply: the seat was taken in the old class's window."""
@@ -88,5 +90,9 @@ async def _check_trainee_fits(
                          results_released=new["results_released_at"] is not None)
     check_can_enrol(window, now=now, via="admin",
                     union_member=ctx["union_member"], has_name=bool(ctx["trainee_name"]))
+    # A lottery class's seats are drawn: a move must not jump the draw.
+    check_allocation(ctx["lottery_drawn"], via="self")
+    if ctx["has_course_rules"]:
+        await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False)
     if ctx["existing_id"] is not None:
         raise Conflict("You are already enrolled in that class.", code="already_enrolled")
