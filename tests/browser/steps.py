@@ -190,3 +190,14 @@ def course_of(page: Page, platform: Platform, class_id: str) -> str:
     assert reply.ok, reply.text()
     course_id: str = reply.json()["course_id"]
     return course_id
+
+
+def api_patch_class(page: Page, platform: Platform, admin: Staff, class_id: str,
+                    body: dict[str, Any]) -> None:
+    """Administrator, through the API: change a class."""
+    signed = page.request.post(platform.base_url + "/api/v1/auth/token",
+                               data={"phone": admin.phone, "password": admin.password})
+    assert signed.ok, signed.text()
+    reply = page.request.patch(f"{platform.base_url}/api/v1/classes/{class_id}", data=body,
+                               headers={"Authorization": f"Bearer {signed.json()['access_token']}"})
+    assert reply.ok, reply.text()
