@@ -27,13 +27,20 @@ $(VENV)/bin/mypy
 cd web && npm run --silent lint
 endef
 
-.PHONY: help run test test-long lint bench gateway-config k8s-topology clean distclean
+# requirements/*.lock: app.lock (the image: runtime only) and dev.lock (make's venv: runtime, test,
+# dev and bench), every pin with its hashes, for Python 3.11 on any platform.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --no-emit-package pip --quiet --custom-compile-command "make lock"
+
+.PHONY: help run test test-long lint audit lock bench gateway-config k8s-topology clean distclean
 
 help:
 	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
 	@echo "make test       set up, then the checks of make lint and the whole pytest suite"
 	@echo "make test-long  the platform twice over on private servers, under load and faults (~15 min)"
 	@echo "make lint       ruff and mypy; tsc and eslint on web/"
+	@echo "make audit      pip-audit on requirements/*.lock (also part of make test)"
+	@echo "make lock       bring requirements/*.lock in line with pyproject.toml (LOCK_ARGS=--upgrade: newest)"
 	@echo "make bench      run every runnable bench/*.py (takes minutes)"
 	@echo "make gateway-config  regenerate deploy/nginx/nginx.conf from deploy/routes.py"
 	@echo "make k8s-topology    regenerate deploy/k8s/base/rabbitmq-topology.yaml from the subscriptions"
@@ -51,6 +58,7 @@ run:
 test:
 	@$(SETUP) test
 	$(LINT)
+	$(PY) -m deploy.audit
 	@status=0; \
 	$(PYTEST) -n $(WORKERS) --dist loadfile -m "not ($(SERIAL))$(AND_MARKS)" $(PYTEST_ARGS) || \
 	    { code=$$?; ((code == 5)) || status=$$code; }; \
@@ -67,6 +75,20 @@ test-long:
 lint:
 	@$(SETUP) lint
 	$(LINT)
+
+# Known vulnerabilities in the locked versions; says loudly what it could not check (offline).
+audit:
+	@$(SETUP) lint
+	$(PY) -m deploy.audit
+
+# Keeps every pin pyproject.toml still allows; LOCK_ARGS=--upgrade moves all to the newest allowed,
+# LOCK_ARGS='--upgrade-package aiohttp' one. The next make installs the new lock.
+LOCK_ARGS ?=
+lock:
+	@$(SETUP) lint
+	@mkdir -p requirements
+	$(LOCK) $(LOCK_ARGS) -o requirements/app.lock
+	$(LOCK) $(LOCK_ARGS) --extra dev --extra bench -o requirements/dev.lock
 
 bench:
 	@$(SETUP) bench

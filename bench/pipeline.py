@@ -74,6 +74,7 @@ from bench.pipeline_raw import RAW_SINK
 from bench.pipeline_stages import describe, stages
 from bench.profile_summary import show
 from services import SERVICE_NAMES
+from services.cli import services
 from services.enrollment.app import MIGRATIONS as ENROLLMENT_MIGRATIONS
 from shared.auth import TokenIssuer
 from shared.cli import make_keys
@@ -88,7 +89,7 @@ async def main(args: argparse.Namespace) -> None:
     """Start both chains, measure them, report, and remove everything the run made."""
     configure_logging(level="WARNING")
     workdir = (RESULTS_DIR / unique("pipeline")).resolve()
-    make_keys(workdir / "var" / "keys")
+    make_keys(workdir / "var" / "keys", services())
     namespace = unique("jxbench-pipe").replace("_", "-")
     dsns, raw_dsns = service_dsns(), list[str]()
     procs = Processes(workdir)
@@ -102,7 +103,7 @@ async def main(args: argparse.Namespace) -> None:
         for dsn in [dsns["enrollment"], dsns["notification"], *raw_dsns]:
             pools.append(await asyncpg.create_pool(dsn, min_size=1, max_size=2))
         await pools[3].execute(RAW_SINK)
-        issuer = TokenIssuer((workdir / "var/keys/jwt-ed25519.pem").read_bytes(),
+        issuer = TokenIssuer((workdir / "var/keys/enrollment/jwt-ed25519.pem").read_bytes(),
                              issuer="jiangxin", audience="jiangxin")
         classes = await create_classes(f"http://127.0.0.1:{ports['enrollment']}", issuer,
                                        pools[0], [100_000] * CLASSES)

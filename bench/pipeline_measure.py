@@ -41,7 +41,7 @@ class Marks:
     """Where the side's tables stood before a phase."""
 
     sink_id: int
-    enrolments: int
+    enrollments: int
     receipts: int
 
 
@@ -169,7 +169,7 @@ async def sustained(side: Side, drive: Drive, *, seconds: float, connections: in
     load = await drive(side.url, side.trainees.take(int(seconds * per_s_max)).lines,
                        mode=side.mode, seconds=seconds, connections=connections)
     ended = time.time()
-    enrolled = await side.enrol.fetchval("SELECT count(*) FROM enrollments") - start.enrolments
+    enrolled = await side.enrol.fetchval("SELECT count(*) FROM enrollments") - start.enrollments
     await wait_drained(side, start, enrolled)
     cpu = meter.stop()
     times = [at for _, at in await delivered(side, start)]

@@ -22,7 +22,9 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
     documents = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         with contextlib.redirect_stdout(io.StringIO()):
-            make_keys(Path("var/keys"))
+            from services.cli import services
+
+            make_keys(Path("var/keys"), services())
         for name in SERVICE_NAMES:
             app = importlib.import_module(f"services.{name}.app").create_app()
             documents[name] = app[OPENAPI]

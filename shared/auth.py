@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.errors import Unauthorized
 from shared.ids import new_id
-from shared.keyfiles import create_private_file
+from shared.private_files import create_private_file
 
 Role = Literal["trainee", "trainer", "admin"]
 ROLES: tuple[Role, ...] = ("trainee", "trainer", "admin")

@@ -15,19 +15,20 @@ from uuid import UUID
 
 from aiormq.exceptions import ChannelPreconditionFailed
 
-from shared.auth import ROLES, TokenIssuer, write_keypair
+from shared.accounts_cli import broker_users, own_role
+from shared.auth import ROLES, TokenIssuer
 from shared.config import ServiceSettings
 from shared.db import ensure_database
 from shared.events.asyncapi import asyncapi_document
 from shared.events.schemas import write_schemas
-from shared.keyfiles import create_private_file
+from shared.keyfiles import KEYS_DIR, PRIVATE_JWT, holdings
+from shared.keyfiles import make_keys as make_key_files
 from shared.messaging import dlq
 from shared.messaging.subscriptions import Subscriptions
 from shared.messaging.transport import Transport
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-KEYS_DIR = Path("var/keys")
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,22 @@ def register(commands: Commands, services: Mapping[str, ServiceInfo]) -> None:
     p = commands.add_parser("topology", help="declare every service's queues and bindings")
     p.set_defaults(func=lambda a: asyncio.run(_declare_topology(services)))
 
-    p = commands.add_parser("keys", help="create local signing keys in var/keys if missing")
+    p = commands.add_parser(
+        "keys", help="create missing key files in var/keys/<service>/, each service's own")
     p.add_argument("--dir", type=Path, default=KEYS_DIR)
-    p.set_defaults(func=lambda a: make_keys(a.dir))
+    p.set_defaults(func=lambda a: make_keys(a.dir, services))
+
+    p = commands.add_parser(
+        "broker-users",
+        help="give each service its own broker user: its own queues and the events exchange")
+    p.set_defaults(func=lambda a: asyncio.run(broker_users(services)))
 
     p = commands.add_parser("token", help="mint an access token (operators and tests)")
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--sub", type=UUID, required=True, help="user id")
     p.add_argument("--name", default="")
     p.add_argument("--ttl", type=int, default=3600, help="seconds")
-    p.add_argument("--key", type=Path, default=KEYS_DIR / "jwt-ed25519.pem")
+    p.add_argument("--key", type=Path, default=KEYS_DIR / _signer(services) / PRIVATE_JWT)
     p.set_defaults(func=_token)
 
     p = commands.add_parser("schemas", help="write the JSON Schema of every event version")
@@ -99,6 +106,8 @@ async def _migrate(services: Mapping[str, ServiceInfo], names: Sequence[str]) ->
     for name in names or list(services):
         info = services[name]
         settings = info.settings()
+        if settings.admin_database_url:
+            settings = await own_role(info, settings)
         created = await ensure_database(settings.database_url)
         applied = await migrate(settings.database_url, [MESSAGING_MIGRATIONS, info.migrations])
         state = "created" if created else "ok"
@@ -129,22 +138,22 @@ async def _declare_topology(services: Mapping[str, ServiceInfo]) -> None:
             await transport.close()
 
 
-def make_keys(directory: Path) -> None:
-    """Create every local key file that is missing (never overwrite one)."""
-    made = write_keypair(directory / "jwt-ed25519.pem", directory / "jwt-ed25519.pub.pem")
-    print(f"JWT signing key: {'created' if made else 'kept'} in {directory}")
-    from cryptography.fernet import Fernet
+def key_holdings(services: Mapping[str, ServiceInfo]) -> dict[str, set[str]]:
+    """Return {service: the key files its settings read from its own folder}."""
+    return holdings({name: info.settings for name, info in services.items()})
 
-    # Symmetric keys, one file each, made once: ID numbers inside events (transport), the
-    # enrollment service's encrypted columns (at rest), and the key that wraps the
-    # certification service's credential-signing keys in its database.
-    for label, name in (
-        ("PII transport", "pii-transport.key"),
-        ("PII at-rest", "pii-at-rest.key"),
-        ("Credential signing secret", "credential-signing.key"),
-    ):
-        if create_private_file(directory / name, Fernet.generate_key()):
-            print(f"{label} key: created in {directory}")
+
+def _signer(services: Mapping[str, ServiceInfo]) -> str:
+    return next((s for s, names in key_holdings(services).items() if PRIVATE_JWT in names), "")
+
+
+def make_keys(directory: Path, services: Mapping[str, ServiceInfo]) -> None:
+    """Create every missing key file in each service's folder (never overwrite one)."""
+    done = make_key_files(directory, key_holdings(services))
+    for line in done:
+        print(line)
+    print(f"keys: {len(done)} change(s) in {directory}/<service>/" if done else
+          f"keys: every service's key files are in {directory}/<service>/")
 
 
 def _token(args: argparse.Namespace) -> None:

@@ -178,13 +178,7 @@ async def _relay_ctx(app: web.Application) -> AsyncIterator[None]:
         dsn=settings.database_url,
         pool=app[POOL],
         transport=app[TRANSPORT],
-        settings=RelaySettings(
-            batch_size=settings.relay_batch_size,
-            workers=settings.relay_workers,
-            poll_interval_s=settings.relay_poll_interval_s,
-            parked_retry_s=settings.relay_parked_retry_s,
-            retention_hours=settings.outbox_retention_hours,
-        ),
+        settings=RelaySettings.from_settings(settings),
     )
     app[RELAY] = relay
     task = asyncio.create_task(relay.run(), name="outbox-relay")
@@ -208,13 +202,7 @@ def _consumer_ctx(
             subscriptions=subscriptions,
             pool=app[POOL],
             outbox=app[OUTBOX],
-            settings=ConsumerSettings(
-                prefetch=settings.prefetch,
-                immediate_retries=settings.immediate_retries,
-                batch_max=settings.consumer_batch_max,
-                batch_concurrency=settings.consumer_batch_concurrency,
-                max_message_bytes=settings.max_message_bytes,
-            ),
+            settings=ConsumerSettings.from_settings(settings),
             deps=deps_of(app) if deps_of is not None else None,
         )
         app[CONSUMER] = consumer

@@ -5,7 +5,8 @@
 #
 #   deploy/k8s/secrets.sh [KEYS_DIR] [NAMESPACE]     defaults: deploy/k8s/keys, jiangxin
 #
-# KEYS_DIR is filled by `jiangxin keys --dir KEYS_DIR` (only missing files are made); back it up
+# KEYS_DIR/<service>/ is filled by `jiangxin keys --dir KEYS_DIR` (only missing files are made; a
+# flat KEYS_DIR of an earlier release is moved into the service folders); back it up
 # with the databases. The provider credentials come from deploy/k8s/notification.env (copy
 # notification.env.example); without it the Secret is empty and messages stay in the sink.
 set -euo pipefail
@@ -16,11 +17,11 @@ NAMESPACE="${2:-jiangxin}"
 
 exists() { kubectl -n "$NAMESPACE" get secret "$1" >/dev/null 2>&1; }
 
-key_secret() {  # key_secret NAME FILE...: a Secret of key files from KEYS_DIR
-    local name="$1"; shift
+key_secret() {  # key_secret SERVICE: a Secret of every key file in KEYS_DIR/SERVICE/
+    local name="$1-keys" file
     if exists "$name"; then echo "$name: exists, kept"; return; fi
     local args=()
-    for file in "$@"; do args+=("--from-file=$file=$KEYS/$file"); done
+    for file in "$KEYS/$1"/*; do args+=("--from-file=$(basename "$file")=$file"); done
     kubectl -n "$NAMESPACE" create secret generic "$name" "${args[@]}"
 }
 
@@ -28,10 +29,11 @@ key_secret() {  # key_secret NAME FILE...: a Secret of key files from KEYS_DIR
 JIANGXIN="$(command -v jiangxin || echo "$HERE/../../.venv/bin/jiangxin")"
 "$JIANGXIN" keys --dir "$KEYS"
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
-# What each service's settings read (docs/operations.md, "Keys on Kubernetes").
-key_secret enrollment-keys jwt-ed25519.pem jwt-ed25519.pub.pem pii-transport.key pii-at-rest.key
-key_secret certification-keys jwt-ed25519.pub.pem pii-transport.key credential-signing.key
-key_secret notification-keys jwt-ed25519.pub.pem
+# `jiangxin keys` puts in KEYS_DIR/<service>/ exactly what that service's settings read
+# (docs/operations.md, "Least privilege").
+key_secret enrollment
+key_secret certification
+key_secret notification
 if exists notification-providers; then
     echo "notification-providers: exists, kept (kubectl -n $NAMESPACE delete secret notification-providers, then run again, to change it)"
 elif [ -f "$HERE/notification.env" ]; then

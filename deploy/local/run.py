@@ -86,6 +86,13 @@ async def _pump(stream: asyncio.StreamReader, name: str, log: Log) -> None:
         log.line(name, raw.decode(errors="replace").rstrip("\n"))
 
 
+def child_environment(env: dict[str, str], child: Child) -> dict[str, str]:
+    """Return the environment of one child: no other service's JIANGXIN_<SERVICE>_* settings
+    (their database URLs, broker users, key files), so each sees only its own."""
+    others = tuple(f"JIANGXIN_{name.upper()}_" for name in SERVICE_NAMES if name != child.service)
+    return {k: v for k, v in {**env, **child.env}.items() if not k.startswith(others)}
+
+
 async def start(child: Child, log: Log, env: dict[str, str]) -> None:
     """Start one child in its own process group with its output going to the log."""
     child.process = await asyncio.create_subprocess_exec(
@@ -93,7 +100,7 @@ async def start(child: Child, log: Log, env: dict[str, str]) -> None:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**env, **child.env},
+        env=child_environment(env, child),
         start_new_session=True,
         preexec_fn=_die_with_supervisor,
         limit=LINE_LIMIT,
@@ -280,8 +287,11 @@ def _environment(args: Options) -> dict[str, str]:
     # long as every message stays in the sink (the service refuses to start the inbox else).
     if _all_in_sink(env):
         env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
-    # Believe the client address only from our own gateway, which reaches the services from
-    # 127.0.0.1 (rate limits, sign-in locks); nobody else's X-Forwarded-For.
+    # Each service logs in as its own database role and broker user where the set-up made them
+    # (var/keys/<service>/database-password, broker-password); see shared/config.py.
+    env.setdefault("JIANGXIN_LOCAL_ACCOUNTS", "true")
+    # Believe the client address only from our own gateway, which reaches the services over
+    # loopback (rate limits, sign-in locks); nobody else's X-Forwarded-For.
     env.setdefault("JIANGXIN_TRUSTED_PROXIES", '["127.0.0.1"]')
     return env
 

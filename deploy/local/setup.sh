@@ -18,8 +18,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 MODE=${1:-run}
 VENV=.venv
-# mypy checks bench/ too, so the bench extra belongs to every tool run, not only `make bench`.
-EXTRAS=dev,bench
 PG_URL=${JIANGXIN_TEST_PG:-postgresql://postgres@127.0.0.1:5432}
 AMQP_URL=${JIANGXIN_TEST_AMQP:-amqp://guest:guest@127.0.0.1:5672/}
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -77,14 +75,31 @@ ensure_venv() {
     "$python" -m venv "$VENV"
 }
 
+# Every dependency group (runtime, test, dev, bench) at the versions and hashes of
+# requirements/dev.lock (`make lock` writes it), then the project itself without resolving
+# anything. Again only when the lock or pyproject.toml changes; offline, a venv that already has
+# exactly the locked versions is kept (with a warning) instead of failing.
+LOCK=requirements/dev.lock
 ensure_dependencies() {
-    local extras=$1 stamp="$VENV/.installed-${1//,/-}" wanted
-    wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    local stamp="$VENV/.installed-lock" wanted
+    wanted=$(cat pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)
     if [[ -f $stamp && $(<"$stamp") == "$wanted" ]]; then
         return 0
     fi
-    say "installing the project and its dependencies ($extras) into $VENV"
-    $VENV/bin/python -m pip install -qq --disable-pip-version-check -e ".[$extras]"
+    say "installing the locked dependencies ($LOCK) and the project into $VENV"
+    local pip=($VENV/bin/python -m pip install -qq --disable-pip-version-check)
+    if ! "${pip[@]}" --require-hashes -r "$LOCK"; then
+        $VENV/bin/python -m deploy.lock check --lock "$LOCK" ||
+            die "cannot install $LOCK (offline?) and $VENV does not have those versions yet"
+        say "could not reach the package index; $VENV already has every version of $LOCK"
+    fi
+    if ! "${pip[@]}" --no-deps -e .; then
+        # Building the editable install needs setuptools from the index; offline, an earlier
+        # install of this checkout still serves.
+        [[ -x $VENV/bin/jiangxin ]] || die "cannot install the project into $VENV (offline?)"
+        say "could not reinstall the project (offline?); keeping the one already in $VENV"
+        return 0
+    fi
     echo "$wanted" >"$stamp"
 }
 
@@ -299,6 +314,28 @@ build_web() {
 # --- project state -------------------------------------------------------------------------
 jiangxin() { $VENV/bin/jiangxin "$@"; }
 
+# Each service's own role jiangxin_<service> owning its database (password in
+# var/keys/<service>/database-password), made with the administrator's login the servers were
+# checked with. A database URL set by hand is used as it is (a superuser one is refused).
+migrate_as_own_roles() {
+    if env | grep -q '^JIANGXIN_[A-Z]*_DATABASE_URL='; then
+        jiangxin migrate
+    else
+        JIANGXIN_ADMIN_DATABASE_URL=${JIANGXIN_ADMIN_DATABASE_URL:-$PG_URL/postgres} jiangxin migrate
+    fi
+}
+
+# Each service's own broker user jiangxin_<service> (its queues and the events exchange only;
+# password in var/keys/<service>/broker-password), when rabbitmqctl can manage this broker (as
+# root); otherwise the services keep using guest. Broker URLs set by hand are used as they are.
+ensure_broker_users() {
+    if env | grep -q '^JIANGXIN_\([A-Z]*_\)\?AMQP_URL='; then
+        return 0
+    fi
+    jiangxin broker-users ||
+        say "the services keep logging in to RabbitMQ as guest (see docs/operations.md, Security)"
+}
+
 # The enrolment benchmark drives HTTP load with wrk (its own aiohttp client stands in without it).
 ensure_kubectl() {
     # The Kubernetes tests build deploy/k8s with kubectl's kustomize, as it is applied.
@@ -328,13 +365,13 @@ ensure_server_packages() {
 case $MODE in
 long)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_nginx
     ensure_server_packages
     ;;
 lint)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_web_packages
     ;;
 servers)
@@ -343,7 +380,7 @@ servers)
     ;;
 test)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_web_packages
     ensure_servers
     ensure_nginx
@@ -355,19 +392,22 @@ test)
     ;;
 bench)
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_servers
     ensure_wrk
     jiangxin keys >/dev/null
     ;;
 run)
+    # The set-up makes each service's own database role and broker user (shared/config.py).
+    export JIANGXIN_LOCAL_ACCOUNTS=true
     ensure_venv
-    ensure_dependencies "$EXTRAS"
+    ensure_dependencies
     ensure_servers
     ensure_nginx
     build_web
     jiangxin keys
-    jiangxin migrate
+    migrate_as_own_roles
+    ensure_broker_users
     jiangxin topology
     ;;
 *)

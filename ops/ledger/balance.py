@@ -25,7 +25,7 @@ def events_by_enrollment(history: Iterable[HistoryEvent]) -> dict[UUID, list[tup
     return events
 
 
-def enrolments(
+def enrollments(
     report: Report, history: Sequence[HistoryEvent], rows: Mapping[EventKey, list[LedgerRow]],
     *, rules: NotifyRules, cutoff: datetime, held: set[EventKey], opted_out: set[UUID],
 ) -> None:

@@ -65,7 +65,7 @@ async def check(platform: Platform, *, older_than_s: float) -> Report:
     )
     held = {_held_key(row) for row in messaging.unsent}
     rows = rules.by_event(ledger)
-    balance.enrolments(report, history, rows, rules=rules.notify_rules(), cutoff=cutoff,
+    balance.enrollments(report, history, rows, rules=rules.notify_rules(), cutoff=cutoff,
                        held=held, opted_out=opted_out)
     balance.certificates(report, results, live, ledger, cutoff=cutoff,
                          held={k[0] for k in held if k[1] == CERTIFICATE_ISSUED},

@@ -30,11 +30,15 @@ class Settings(ServiceSettings):
     # of database_url (CloudNativePG's `-ro` service; deploy/local/pg-replica.sh locally).
     # Empty: they read the primary like everything else. Writes always go to database_url.
     read_database_url: str = ""
-    # Fernet key of the PII transport (ID numbers arrive encrypted under it and stay so at rest).
-    pii_transport_key_file: Path = Path("var/keys/pii-transport.key")
+    # Keys (var/keys/certification/, nobody else's). The JWT public key: tokens are verified,
+    # never signed here.
+    jwt_public_key_file: Path = Path("var/keys/certification/jwt-ed25519.pub.pem")
+    # Fernet key of the PII transport (ID numbers arrive encrypted under it and stay so at rest;
+    # decrypted only where a certificate needs the full number).
+    pii_transport_key_file: Path = Path("var/keys/certification/pii-transport.key")
     # Fernet key that encrypts the credential signing keys stored in the database
     # (created on first start when missing).
-    signing_key_secret_file: Path = Path("var/keys/credential-signing.key")
+    signing_key_secret_file: Path = Path("var/keys/certification/credential-signing.key")
     key_refresh_s: float = 60.0
     # Public verification: token bucket per client IP (trusted_proxies: see shared/config.py).
     verify_rate_per_s: float = 5.0

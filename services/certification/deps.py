@@ -21,9 +21,9 @@ from services.certification.domain.numbers import (
     NumberGenerator,
 )
 from shared.clock import Clock
-from shared.keyfiles import create_private_file
 from shared.logging import get_logger
 from shared.messaging.uow import UowFactory
+from shared.private_files import create_private_file
 
 log = get_logger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")

@@ -17,14 +17,16 @@ class Settings(ServiceSettings):
     service_name: ClassVar[str] = "enrollment"
     default_port: ClassVar[int] = 8081
 
-    # Keys: this service signs access tokens and encrypts ID numbers.
-    jwt_private_key_file: Path = Path("var/keys/jwt-ed25519.pem")
+    # Keys (var/keys/enrollment/, nobody else's): this service alone signs access tokens, and
+    # it encrypts ID numbers at rest and for transport to certification.
+    jwt_private_key_file: Path = Path("var/keys/enrollment/jwt-ed25519.pem")
+    jwt_public_key_file: Path = Path("var/keys/enrollment/jwt-ed25519.pub.pem")
     # Access-token lifetimes: trainees sign in with an SMS code, staff (trainers and
     # administrators, who see personal data) with a password. There are no refresh tokens.
     trainee_token_ttl_s: int = Field(12 * 3600, ge=60)
     staff_token_ttl_s: int = Field(8 * 3600, ge=60)
-    pii_transport_key_file: Path = Path("var/keys/pii-transport.key")
-    pii_at_rest_key_file: Path = Path("var/keys/pii-at-rest.key")
+    pii_transport_key_file: Path = Path("var/keys/enrollment/pii-transport.key")
+    pii_at_rest_key_file: Path = Path("var/keys/enrollment/pii-at-rest.key")
     # Business time zone: class days, "tomorrow" for reminders, "today" for statistics.
     timezone: str = "Asia/Shanghai"
     # Quiet hours: the notification service holds non-critical SMS until they end, so a seat

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
@@ -17,6 +18,9 @@ class Settings(ServiceSettings):
 
     service_name: ClassVar[str] = "notification"
     default_port: ClassVar[int] = 8083
+
+    # The only key this service holds (var/keys/notification/): the JWT public key, to verify.
+    jwt_public_key_file: Path = Path("var/keys/notification/jwt-ed25519.pub.pem")
 
     # Providers: SMS providers in failover order; the sink keeps messages in the database.
     sms_providers: tuple[SmsProviderName, ...] = ("sink",)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.notification.commands import Notify
+from services.notification.deps import Deps
 from services.notification.domain import superseding
 from services.notification.handlers import intake, intake_batch
-from services.notification.handlers.deps import Deps
+from services.notification.handlers.drafts import Opened
 from services.notification.templates.variables import SPECS
 from shared.events.catalog import EnrollmentAttended, EnrollmentNoShow
 from shared.events.envelope import Event
@@ -18,7 +19,7 @@ SPEC_BY_TYPE = {spec.event_type: spec for spec in SPECS}
 
 async def on_event(event: Event, ctx: HandlerContext[Deps]) -> None:
     """Record the messages a trainee-facing event calls for."""
-    opened = ctx.prepared if isinstance(ctx.prepared, intake.Opened) else None
+    opened = ctx.prepared if isinstance(ctx.prepared, Opened) else None
     await intake.notify(_notify(event, ctx), uow=ctx.uow, deps=ctx.deps, opened=opened)
 
 

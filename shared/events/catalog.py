@@ -2,6 +2,7 @@
 
 Within a version changes are additive only (new optional fields); a breaking change is a
 new class with `version + 1`, published beside the old one until all consumers move.
+Adding an event: its class here, and one line in EVENTS at the end.
 """
 
 from __future__ import annotations
@@ -342,3 +343,34 @@ class MessageFaulted(Event):
     exception_type: str
     exception_message: str
     attempts: int
+
+
+# --- the catalogue ------------------------------------------------------------------------
+# Every published event, one line each: shared/events/registry.py builds REGISTRY from it, and
+# the schemas, AsyncAPI document and docs/events.md follow (tests/messaging checks them).
+EVENTS: list[type[Event]] = [
+    OtpRequested,
+    EnrollmentConfirmed,
+    EnrollmentWaitlisted,
+    EnrollmentOffered,
+    EnrollmentPromoted,
+    EnrollmentCancelled,
+    EnrollmentRescheduled,
+    EnrollmentReminderDue,
+    EnrollmentHoursAtRisk,
+    EnrollmentAttended,
+    EnrollmentNoShow,
+    EnrollmentCompleted,
+    ClassTrainersChanged,
+    ApplicationSubmitted,
+    ApplicationDrawn,
+    SurveyInvited,
+    SurveyFollowUpDue,
+    CertificateIssued,
+    CertificateRevoked,
+    CertificateSuspended,
+    CertificateReinstated,
+    NotificationDelivered,
+    NotificationFailed,
+    MessageFaulted,
+]

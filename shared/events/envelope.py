@@ -38,20 +38,20 @@ E = TypeVar("E", bound=Event)
 
 
 def event(event_type: str, version: int, *, aggregate: str) -> Any:
-    """Declare an event class: its type, schema version and aggregate field; register it."""
+    """Declare an event class: its type, schema version and aggregate field.
 
-    def register(cls: type[E]) -> type[E]:
+    Declaring does not register: the catalogue's EVENTS list does (shared/events/catalog.py).
+    """
+
+    def declare(cls: type[E]) -> type[E]:
         cls.event_type = event_type
         cls.event_version = version
         cls.aggregate_field = aggregate
         if aggregate not in cls.model_fields:
             raise TypeError(f"{cls.__name__}: aggregate field {aggregate!r} is not a field")
-        from shared.events.registry import REGISTRY
-
-        REGISTRY.add(cls)
         return cls
 
-    return register
+    return declare
 
 
 class Envelope(BaseModel):

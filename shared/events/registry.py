@@ -1,11 +1,12 @@
-"""Registry of event classes by (type, version)."""
+"""Registry of event classes by (type, version); REGISTRY holds the published catalogue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pydantic import ValidationError
 
+from shared.events.catalog import EVENTS
 from shared.events.envelope import Envelope, Event
 
 
@@ -16,8 +17,10 @@ class UnknownEventType(LookupError):
 class EventRegistry:
     """Map `<type>.v<version>` to its event class."""
 
-    def __init__(self) -> None:
+    def __init__(self, classes: Iterable[type[Event]] = ()) -> None:
         self._by_key: dict[str, type[Event]] = {}
+        for cls in classes:
+            self.add(cls)
 
     def add(self, cls: type[Event]) -> None:
         """Register an event class; a key may be registered once."""
@@ -50,9 +53,7 @@ class EventRegistry:
 
 
 def load_catalog() -> EventRegistry:
-    """Import every event contract so the registry is complete; return it."""
-    import shared.events.catalog  # noqa: F401
-
+    """Return the registry of every published event (complete once this module is imported)."""
     return REGISTRY
 
 
@@ -61,4 +62,5 @@ def is_validation_error(exc: BaseException) -> bool:
     return isinstance(exc, ValidationError | ValueError) and not isinstance(exc, UnknownEventType)
 
 
-REGISTRY = EventRegistry()
+# Every published event contract, from the catalogue's explicit list.
+REGISTRY = EventRegistry(EVENTS)

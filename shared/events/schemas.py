@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from shared.events.envelope import Event
-from shared.events.registry import load_catalog
+from shared.events.registry import REGISTRY
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
 def contract_events() -> list[type[Event]]:
-    """Return the event classes of the published catalogue (not test-only events)."""
-    return [cls for cls in load_catalog() if cls.__module__ == "shared.events.catalog"]
+    """Return the event classes of the published catalogue, ordered by routing key."""
+    return list(REGISTRY)
 
 
 def schema_of(cls: type[Event]) -> dict[str, Any]:

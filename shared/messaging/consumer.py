@@ -1,28 +1,29 @@
-"""Consume a service's queue: inbox de-duplication, retries, delay tiers, `.error`, `.skipped`."""
+"""Consume a service's queue: per-aggregate order, batches, delay tiers, `.error`, `.skipped`.
+
+Running a handler with its inbox claim is runner.py; acking or handing back is settling.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
 
-from shared.db import is_transient, is_unavailable
+from shared.config import ServiceSettings, default_of
 from shared.errors import PermanentFailure
 from shared.events.envelope import Envelope
 from shared.logging import get_logger
-from shared.messaging import inbox
 from shared.messaging.batch import Batcher, BatchItem
 from shared.messaging.context import handling
 from shared.messaging.failures import FailureRouter
 from shared.messaging.outbox import OutboxWriter
-from shared.messaging.subscriptions import HandlerContext, Subscriptions
+from shared.messaging.runner import HandlerRunner, Stopping
+from shared.messaging.settling import Outcome, settle
+from shared.messaging.subscriptions import Subscriptions
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import (
     ATTEMPT_HEADER,
@@ -30,59 +31,39 @@ from shared.messaging.transport import (
     Delivery,
     Transport,
 )
-from shared.messaging.uow import PostgresUnitOfWork
 from shared.metrics import HANDLER_SECONDS, MESSAGES_CONSUMED, MESSAGES_FAILED, child
 
 log = get_logger(__name__)
-
-
-class Outcome(StrEnum):
-    """What became of one delivery."""
-
-    HANDLED = "handled"
-    DUPLICATE = "duplicate"
-    SKIPPED = "skipped"
-    INVALID = "invalid"
-    DELAYED = "delayed"
-    FAULTED = "faulted"
-    RETURNED = "returned"
 
 
 class MessageTooLarge(Exception):
     """A message bigger than any event of ours: parked unread instead of parsed."""
 
 
-class _DatabaseUnavailable(Exception):
-    """The database could not be reached; hold the message and wait."""
-
-
-class _Stopping(Exception):
-    """The consumer is shutting down; give the message back to the broker."""
-
-
 @dataclass(frozen=True, slots=True)
 class ConsumerSettings:
-    """How hard to try before giving up on a message."""
+    """How hard to try before giving up on a message (the configurable parts, and why, are in
+    ServiceSettings: prefetch, immediate_retries, consumer_batch_*, max_message_bytes)."""
 
-    prefetch: int = 64
-    # A lost lock race (deadlock, serialization failure, lock timeout) is tried again in place,
-    # after a random pause below a cap that doubles each time (full jitter), this many times
-    # before the message takes a delay tier: two instances racing for one aggregate's rows must
-    # not leave the loser waiting out a tier's TTL for a lock released milliseconds later.
-    immediate_retries: int = 10
+    prefetch: int = default_of(ServiceSettings, "prefetch")
+    immediate_retries: int = default_of(ServiceSettings, "immediate_retries")
     lock_retry_base_s: float = 0.01
     lock_retry_cap_s: float = 0.25
     unavailable_backoff_max_s: float = 5.0
-    # Under load, deliveries that are ready at the same moment share one transaction (one inbox
-    # statement, one commit) instead of one each; a batch that fails in any way is rolled back
-    # and every message in it goes through the one-at-a-time path with its retries. 1 disables it.
-    batch_max: int = 64
-    # One batch in flight: messages arriving meanwhile form the next one. More would let two
-    # batches take the same hot rows (a serial-number counter) in different orders and deadlock.
-    batch_concurrency: int = 1
-    # The largest body read at all (our events are a few kilobytes); a bigger one goes to
-    # `.error` unread, so a hostile or broken producer cannot make consumers parse megabytes.
-    max_message_bytes: int = 1 << 20
+    batch_max: int = default_of(ServiceSettings, "consumer_batch_max")
+    batch_concurrency: int = default_of(ServiceSettings, "consumer_batch_concurrency")
+    max_message_bytes: int = default_of(ServiceSettings, "max_message_bytes")
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> ConsumerSettings:
+        """Return the consumer's settings as a service is configured."""
+        return cls(
+            prefetch=settings.prefetch,
+            immediate_retries=settings.immediate_retries,
+            batch_max=settings.consumer_batch_max,
+            batch_concurrency=settings.consumer_batch_concurrency,
+            max_message_bytes=settings.max_message_bytes,
+        )
 
 
 class Consumer:
@@ -113,6 +94,10 @@ class Consumer:
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._inflight: set[asyncio.Task[Any]] = set()
         self._stopping = asyncio.Event()
+        self._runner = HandlerRunner(
+            pool=pool, outbox=outbox, queue=topology.queue, deps=deps, settings=self.settings,
+            stopping=self._stopping,
+        )
         self._batcher = Batcher(
             pool=pool,
             outbox=outbox,
@@ -170,20 +155,7 @@ class Consumer:
             self._inflight.discard(task)
 
     async def _settle(self, delivery: Delivery) -> None:
-        try:
-            outcome = await self.handle(delivery)
-        except asyncio.CancelledError:
-            await _quietly(delivery.nack(requeue=True))
-            raise
-        except Exception as exc:  # the broker side failed (e.g. publishing to .error)
-            log.warning("delivery_returned", error=repr(exc))
-            await _quietly(delivery.nack(requeue=True))
-            outcome = Outcome.RETURNED
-        else:
-            if outcome is Outcome.RETURNED:
-                await _quietly(delivery.nack(requeue=True))
-            else:
-                await _quietly(delivery.ack())
+        outcome = await settle(delivery, lambda: self.handle(delivery))
         child(
             MESSAGES_CONSUMED, self.service, self.topology.queue, delivery.type or "?",
             outcome.value,
@@ -253,8 +225,8 @@ class Consumer:
             return Outcome.INVALID
         started = time.perf_counter()
         try:
-            duplicate = not await self._run(envelope, event, handler, attempt)
-        except _Stopping:
+            duplicate = not await self._runner.run(envelope, event, handler, attempt)
+        except Stopping:
             return Outcome.RETURNED
         except Exception as exc:
             return await self._failed(delivery, envelope, exc, attempt)
@@ -280,80 +252,3 @@ class Consumer:
             return Outcome.DELAYED
         await self.failures.park(delivery, exc, attempts=attempt + 1, envelope=envelope)
         return Outcome.FAULTED
-
-    async def _run(self, envelope: Envelope, event: Any, handler: Any, attempt: int) -> bool:
-        """Run the handler in a transaction with the inbox claim; False for a duplicate."""
-        immediate = 0
-        backoff = 0.1
-        while True:
-            try:
-                return await self._run_once(envelope, event, handler, attempt)
-            except _DatabaseUnavailable as exc:
-                if self._stopping.is_set():
-                    raise _Stopping from exc
-                log.warning("database_unavailable_waiting", error=str(exc.__cause__))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
-                backoff = min(backoff * 2, self.settings.unavailable_backoff_max_s)
-            except Exception as exc:
-                if not is_transient(exc) or immediate >= self.settings.immediate_retries:
-                    raise
-                pause = lock_race_pause(immediate, self.settings)
-                immediate += 1
-                log.info("transient_error_retrying", error=type(exc).__name__, retry=immediate,
-                         pause_ms=round(pause * 1000, 1))
-                await asyncio.sleep(pause)
-
-    async def _run_once(self, envelope: Envelope, event: Any, handler: Any, attempt: int) -> bool:
-        try:
-            conn_cm = self.pool.acquire()
-            conn = await conn_cm.__aenter__()
-        except Exception as exc:
-            raise _DatabaseUnavailable from exc
-        try:
-            try:
-                tx = conn.transaction()
-                await tx.start()
-            except Exception as exc:
-                raise _DatabaseUnavailable from exc
-            try:
-                claimed = await inbox.claim(
-                    conn,
-                    consumer=self.topology.queue,
-                    message_id=envelope.message_id,
-                    message_type=envelope.routing_key,
-                )
-                if claimed:
-                    uow = PostgresUnitOfWork(conn, self.outbox)
-                    await handler(
-                        event,
-                        HandlerContext(envelope=envelope, uow=uow, attempt=attempt, deps=self.deps),
-                    )
-            except BaseException as exc:
-                with contextlib.suppress(Exception):
-                    await tx.rollback()
-                if isinstance(exc, Exception) and (conn.is_closed() or is_unavailable(exc)):
-                    raise _DatabaseUnavailable from exc
-                raise
-            try:
-                await tx.commit()
-            except Exception as exc:
-                if conn.is_closed() or is_unavailable(exc):
-                    raise _DatabaseUnavailable from exc
-                raise
-            return claimed
-        finally:
-            await conn_cm.__aexit__(None, None, None)
-
-
-def lock_race_pause(retry: int, settings: ConsumerSettings) -> float:
-    """Return how long to wait before trying a lost lock race again (retry 0 is the first)."""
-    ceiling = min(settings.lock_retry_cap_s, settings.lock_retry_base_s * 2**retry)
-    return random.uniform(0, ceiling)  # spreads the racers apart; not a secret
-
-
-async def _quietly(awaitable: Any) -> None:
-    try:
-        await awaitable
-    except Exception as exc:  # channel gone: the broker redelivers, the inbox de-duplicates
-        log.warning("settle_failed", error=repr(exc))

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.config import ServiceSettings, default_of
 from shared.db import Conn, Listener
 from shared.events.registry import load_catalog
 from shared.logging import get_logger
@@ -77,21 +78,29 @@ FROM outbox WHERE status <> 'sent'
 
 @dataclass(frozen=True, slots=True)
 class RelaySettings:
-    """Batch size and the timers of the relay."""
+    """Batch size and the timers of the relay (the configurable ones as in ServiceSettings)."""
 
-    batch_size: int = 500
-    # Batches in flight at once: while one waits for its confirms, another claims and publishes.
-    # Safe for per-aggregate order: a row is claimable only when no earlier row of its aggregate
-    # is unsent, and a row claimed by another worker (or relay) is still unsent until it commits.
-    workers: int = 2
-    poll_interval_s: float = 1.0
+    batch_size: int = default_of(ServiceSettings, "relay_batch_size")
+    workers: int = default_of(ServiceSettings, "relay_workers")
+    poll_interval_s: float = default_of(ServiceSettings, "relay_poll_interval_s")
     idle_poll_interval_s: float = 5.0
-    parked_retry_s: float = 60.0
-    retention_hours: int = 24
+    parked_retry_s: float = default_of(ServiceSettings, "relay_parked_retry_s")
+    retention_hours: int = default_of(ServiceSettings, "outbox_retention_hours")
     housekeeping_interval_s: float = 5.0
     max_backoff_s: float = 5.0
     # Routing keys whose rows are deleted once published or expired (sign-in codes).
     secret_keys: frozenset[str] = field(default_factory=lambda: load_catalog().secret_keys())
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> RelaySettings:
+        """Return the relay's settings as a service is configured."""
+        return cls(
+            batch_size=settings.relay_batch_size,
+            workers=settings.relay_workers,
+            poll_interval_s=settings.relay_poll_interval_s,
+            parked_retry_s=settings.relay_parked_retry_s,
+            retention_hours=settings.outbox_retention_hours,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,11 +63,11 @@ def history(rng: random.Random) -> History:
     """Return 1-3 enrolments with 1-4 versions each (some re-sent) and 1-3 trainer lists."""
     class_id, results, policies = new_id(), {}, {}
     for _ in range(rng.randint(1, 3)):
-        enrolment, policy = new_id(), rng.choice(["auto", "auto", "approval"])
-        versions = [completed(enrollment_id=enrolment, version=v, passed=rng.random() < 0.6,
+        enrollment, policy = new_id(), rng.choice(["auto", "auto", "approval"])
+        versions = [completed(enrollment_id=enrollment, version=v, passed=rng.random() < 0.6,
                               policy=policy, class_id=class_id)  # type: ignore[arg-type]
                     for v in range(1, rng.randint(2, 5))]
-        results[enrolment], policies[enrolment] = versions, policy
+        results[enrollment], policies[enrollment] = versions, policy
     trainers = [ClassTrainersChanged(class_id=class_id, trainer_ids=[new_id()], seq=s)
                 for s in range(1, rng.randint(2, 4))]
     return History(results, policies, class_id, trainers)  # type: ignore[arg-type]
@@ -87,10 +87,10 @@ def plan_for(seed: int) -> tuple[Plan, History]:
 async def problems_of(pool: asyncpg.Pool, made: History) -> list[str]:
     """Return how the stored state differs from the canonical one (empty: it does not)."""
     found = []
-    for enrolment, versions in made.results.items():
-        found += [f"{enrolment}: {p}"
-                  for p in await _result_problems(pool, enrolment, versions,
-                                                  made.policies[enrolment])]
+    for enrollment, versions in made.results.items():
+        found += [f"{enrollment}: {p}"
+                  for p in await _result_problems(pool, enrollment, versions,
+                                                  made.policies[enrollment])]
     row = await pool.fetchrow("SELECT trainer_ids, seq FROM class_trainers WHERE class_id = $1",
                               made.class_id)
     last = made.trainers[-1]
@@ -100,15 +100,15 @@ async def problems_of(pool: asyncpg.Pool, made: History) -> list[str]:
 
 
 async def _result_problems(
-    pool: asyncpg.Pool, enrolment: UUID, versions: list[EnrollmentCompleted], policy: Policy,
+    pool: asyncpg.Pool, enrollment: UUID, versions: list[EnrollmentCompleted], policy: Policy,
 ) -> list[str]:
     top = versions[-1]
     found = []
     recorded = await pool.fetchval("SELECT result_version FROM results WHERE enrollment_id = $1",
-                                   enrolment)
+                                   enrollment)
     if recorded != top.result_version:
         found.append(f"recorded version {recorded}, newest {top.result_version}")
-    rows = await pool.fetch("SELECT * FROM certificates WHERE enrollment_id = $1", enrolment)
+    rows = await pool.fetch("SELECT * FROM certificates WHERE enrollment_id = $1", enrollment)
     live = [r["status"] for r in rows if r["replaced_by"] is None
             and r["status"] in ("valid", "suspended", "pending")]
     wanted = ["valid" if policy == "auto" else "pending"] if top.passed else []
@@ -118,17 +118,17 @@ async def _result_problems(
     versions_issued = [r["result_version"] for r in issued]
     if len(set(versions_issued)) != len(versions_issued):
         found.append(f"two certificates issued for one version: {versions_issued}")
-    announced = await _announced(pool, enrolment)
+    announced = await _announced(pool, enrollment)
     revoked = sorted(str(r["id"]) for r in issued if r["status"] == "revoked")
     if announced != (sorted(str(r["id"]) for r in issued), revoked):
         found.append(f"announced {announced}, issued {len(issued)}, revoked {revoked}")
     return found
 
 
-async def _announced(pool: asyncpg.Pool, enrolment: UUID) -> tuple[list[str], list[str]]:
+async def _announced(pool: asyncpg.Pool, enrollment: UUID) -> tuple[list[str], list[str]]:
     rows = await pool.fetch(
         "SELECT routing_key, (body::jsonb)->'data'->>'certificate_id' AS id FROM outbox "
-        "WHERE (body::jsonb)->'data'->>'enrollment_id' = $1", str(enrolment))
+        "WHERE (body::jsonb)->'data'->>'enrollment_id' = $1", str(enrollment))
     return (sorted(r["id"] for r in rows if r["routing_key"] == "certificate.issued.v1"),
             sorted(r["id"] for r in rows if r["routing_key"] == "certificate.revoked.v1"))
 

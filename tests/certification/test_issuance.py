@@ -148,7 +148,7 @@ async def test_the_audit_trail_is_append_only(cert_app: CertApp) -> None:
         await pool.execute("DELETE FROM certificate_audit")
 
 
-async def test_live_certificates_are_unique_per_enrolment_in_the_database(
+async def test_live_certificates_are_unique_per_enrollment_in_the_database(
     cert_app: CertApp,
 ) -> None:
     event = completed()

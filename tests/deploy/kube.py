@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tests.deploy.manifests import DEPLOY
+from tests.deploy.manifests import DEPLOY, written_key_files
 
 K8S = DEPLOY / "k8s"
 VARIANTS = {"base": K8S / "base", "production": K8S / "overlays" / "production"}
@@ -124,8 +124,8 @@ def script_secrets() -> dict[str, frozenset[str]]:
     made: dict[str, frozenset[str]] = {}
     for line in (K8S / "secrets.sh").read_text(encoding="utf-8").splitlines():
         if line.startswith("key_secret "):
-            name, *files = line.split()[1:]
-            made[name] = frozenset(files)
+            (service,) = line.split()[1:]
+            made[f"{service}-keys"] = frozenset(written_key_files()[service])
     made["notification-providers"] = frozenset(env_example(K8S / "notification.env.example"))
     return made
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import os
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +52,19 @@ def key_files(service: str) -> list[Path]:
     return [d for d in defaults if isinstance(d, Path) and d.parts[:2] == ("var", "keys")]
 
 
+@functools.cache
+def written_key_files() -> dict[str, frozenset[str]]:
+    """Return {service: the files `jiangxin keys` writes into var/keys/<service>/}."""
+    from services.cli import build_parser
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        args = build_parser().parse_args(["keys", "--dir", tmp])
+        args.func(args)
+        folders = list(Path(tmp).iterdir())
+        assert all(p.is_dir() for p in folders), "a key file outside every service's folder"
+        return {p.name: frozenset(f.name for f in p.iterdir()) for p in folders}
+
+
 def nginx_binary() -> str:
     """Return the nginx executable; fail (never skip) when the set-up did not install it."""
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
@@ -77,4 +94,5 @@ def process_alive(pid: int) -> bool:
 
 
 __all__ = ["DEPLOY", "REPO", "SERVICE_NAMES", "WORKDIR", "free_port", "key_files", "load_yaml",
-           "nginx_binary", "process_alive", "settings_field", "unknown_settings"]
+           "nginx_binary", "process_alive", "settings_field", "unknown_settings",
+           "written_key_files"]

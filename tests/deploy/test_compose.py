@@ -93,10 +93,10 @@ def test_the_broker_has_the_management_ui_and_both_servers_have_healthchecks(
 
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_every_service_reads_its_keys_from_the_volume_setup_wrote(
+def test_every_service_reads_its_keys_from_its_own_volume_setup_wrote(
     compose: dict[str, Any], name: str
 ) -> None:
     assert key_files(name), f"{name} reads no key file?"
-    assert f"keys:{WORKDIR}/var/keys:ro" in compose["services"][name]["volumes"]
-    assert f"keys:{WORKDIR}/var/keys" in compose["services"]["setup"]["volumes"]
+    assert compose["services"][name]["volumes"] == [f"{name}-keys:{WORKDIR}/var/keys/{name}:ro"]
+    assert f"{name}-keys:{WORKDIR}/var/keys/{name}" in compose["services"]["setup"]["volumes"]
     assert "jiangxin keys" in compose["services"]["setup"]["command"][-1]

@@ -113,7 +113,7 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
                 "--sub",
                 str(admin_id),
                 "--key",
-                str(tmp_path / "var/keys/jwt-ed25519.pem"),
+                str(tmp_path / "var/keys/enrollment/jwt-ed25519.pem"),
             )
         ).strip()
         async with aiohttp.ClientSession() as http:
@@ -180,7 +180,7 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
                 token=trainee,
                 body={"name": "李小梅", "email": "xiaomei@example.com"},
             )
-            enrolment = await api.call(
+            enrollment = await api.call(
                 "POST",
                 "/api/v1/enrollments",
                 token=trainee,
@@ -188,7 +188,7 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
                 body={"class_id": klass["id"]},
                 headers={"Idempotency-Key": str(new_id())},
             )
-            assert enrolment["status"] == "confirmed"
+            assert enrollment["status"] == "confirmed"
 
             async def confirmation_delivered() -> bool:
                 # Days pass between booking and results: the confirmation is out long before.
@@ -202,11 +202,11 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
                 "PUT",
                 f"/api/v1/classes/{klass['id']}/attendance/{today}",
                 token=trainer_token,
-                body={"records": [{"enrollment_id": enrolment["id"], "status": "present"}]},
+                body={"records": [{"enrollment_id": enrollment["id"], "status": "present"}]},
             )
             await api.call(
                 "PUT",
-                f"/api/v1/enrollments/{enrolment['id']}/result",
+                f"/api/v1/enrollments/{enrollment['id']}/result",
                 token=trainer_token,
                 body={"theory_score": 88, "practical_score": 92},
             )

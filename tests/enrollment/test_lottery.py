@@ -176,7 +176,7 @@ async def test_applying_is_idempotent_and_withdrawable_until_the_window_closes(
     assert (refused.status, refused.body["code"]) == (409, "applications_closed")
 
 
-async def test_a_lottery_class_takes_no_enrolment_before_the_draw(svc: Service) -> None:
+async def test_a_lottery_class_takes_no_enrollment_before_the_draw(svc: Service) -> None:
     admin = await svc.admin_token()
     cls = await lottery_class(svc, admin)
     trainee_id, token = await svc.add_user(name="李四")
@@ -192,7 +192,7 @@ async def test_a_lottery_class_takes_no_enrolment_before_the_draw(svc: Service) 
     assert allocation.body["mode"] == "first_come"
 
 
-async def test_a_class_with_enrolments_cannot_become_a_lottery(svc: Service) -> None:
+async def test_a_class_with_enrollments_cannot_become_a_lottery(svc: Service) -> None:
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)
     _, token = await svc.add_user()

@@ -36,7 +36,7 @@ async def invitations(svc: Service, class_id: str) -> list[dict[str, Any]]:
             and e["data"]["class_info"]["class_id"] == class_id]
 
 
-async def test_each_completed_enrolment_is_invited_once_even_by_two_jobs_at_once(
+async def test_each_completed_enrollment_is_invited_once_even_by_two_jobs_at_once(
     svc: Service,
 ) -> None:
     cls, _, _ = await completed_class(svc, 3)

@@ -30,7 +30,7 @@ class Trainee:
     name: str
     email: str | None = None
     token: str = ""
-    enrolments: dict[str, dict[str, Any]] = field(default_factory=dict)  # class id -> answer
+    enrollments: dict[str, dict[str, Any]] = field(default_factory=dict)  # class id -> answer
 
 
 def people(count: int, *, first: int = 0, prefix: str = "139") -> list[Trainee]:

@@ -211,8 +211,8 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
         await bench.aliyun.start()
 
     async def release_then_kill(service: str, port: int) -> None:
-        room, enrolments = bench.graduating
-        await pass_and_release(bench.platform.api, room, enrolments)
+        room, enrollments = bench.graduating
+        await pass_and_release(bench.platform.api, room, enrollments)
         await bench.platform.kill(service, port)
 
     instances = bench.platform.instances()

@@ -56,7 +56,7 @@ async def test_a_flash_sale_seats_exactly_200_keeps_the_queue_in_order_and_texts
                server_errors=signed.server_errors, retries=signed.retries)
 
         sale = await flash_sale(platform, crowd, room.class_id)
-        answers = [t.enrolments[room.class_id] for t in crowd]
+        answers = [t.enrollments[room.class_id] for t in crowd]
         confirmed = [a for a in answers if a["status"] == "confirmed"]
         waitlisted = [a for a in answers if a["status"] == "waitlisted"]
         assert (len(confirmed), len(waitlisted)) == (SEATS, TRAINEES - SEATS)
@@ -102,7 +102,7 @@ async def flash_sale(platform: LongPlatform, crowd: list[Trainee], class_id: str
                 await send(http, "POST", url, tally, timeout=rng.uniform(0.01, 0.1), **request)
             status, answer = await persist(http, "POST", url, tally, **request)
         assert status == 201, (status, answer)
-        trainee.enrolments[class_id] = answer
+        trainee.enrollments[class_id] = answer
 
     tally.seconds = await each(crowd, enrol, concurrency=CONCURRENCY)
     return tally
@@ -110,16 +110,16 @@ async def flash_sale(platform: LongPlatform, crowd: list[Trainee], class_id: str
 
 async def cancel_and_promote(platform: LongPlatform, crowd: list[Trainee], class_id: str) -> int:
     """Fifty seat holders cancel; the first fifty on the waitlist, and only they, get a seat."""
-    holders = [t for t in crowd if t.enrolments[class_id]["status"] == "confirmed"]
-    queue = sorted((t for t in crowd if t.enrolments[class_id]["status"] == "waitlisted"),
-                   key=lambda t: t.enrolments[class_id]["waitlist_position"])
+    holders = [t for t in crowd if t.enrollments[class_id]["status"] == "confirmed"]
+    queue = sorted((t for t in crowd if t.enrollments[class_id]["status"] == "waitlisted"),
+                   key=lambda t: t.enrollments[class_id]["waitlist_position"])
     tally = Tally()
 
     async def cancel(trainee: Trainee) -> None:
-        enrolment = trainee.enrolments[class_id]["id"]
+        enrollment = trainee.enrollments[class_id]["id"]
         async with session_of(trainee) as http:
             status, _ = await persist(
-                http, "POST", f"{platform.base}/api/v1/enrollments/{enrolment}/cancel", tally,
+                http, "POST", f"{platform.base}/api/v1/enrollments/{enrollment}/cancel", tally,
                 token=trainee.token,
             )
         assert status == 200, status
@@ -136,7 +136,7 @@ async def cancel_and_promote(platform: LongPlatform, crowd: list[Trainee], class
 
 
 async def _status(platform: LongPlatform, trainee: Trainee, class_id: str) -> str:
-    enrolment = trainee.enrolments[class_id]["id"]
-    detail = await platform.api.call("GET", f"/api/v1/enrollments/{enrolment}",
+    enrollment = trainee.enrollments[class_id]["id"]
+    detail = await platform.api.call("GET", f"/api/v1/enrollments/{enrollment}",
                                      token=trainee.token)
     return str(detail["status"])

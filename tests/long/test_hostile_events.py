@@ -35,12 +35,12 @@ async def test_malformed_wrong_version_and_oversized_messages_are_parked_and_cha
 ) -> None:
     async with long_platform(tmp_path, private) as platform:
         room = await open_class(platform.api, platform.admin, capacity=3, phone="+8613700000002")
-        enrolments = [
+        enrollments = [
             await enrol_by_admin(platform.api, platform.admin, room.class_id,
                                  phone=f"+861340000000{i}", name=f"学员{i}")
             for i in range(5)
         ]
-        await pass_and_release(platform.api, room, [enrolments[0]["id"]])
+        await pass_and_release(platform.api, room, [enrollments[0]["id"]])
         _, _, before = await platform.balanced(
             also=lambda r: r["counts"].get("certificate messages sent") == 1
         )

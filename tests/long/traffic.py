@@ -58,15 +58,15 @@ class Traffic:
 
     async def _one(self) -> None:
         trainee = self._rng.choice(self.crowd)
-        held = [c for c, a in trainee.enrolments.items() if a["status"] != "cancelled"]
-        free = [c for c in self.class_ids if c not in trainee.enrolments]
+        held = [c for c, a in trainee.enrollments.items() if a["status"] != "cancelled"]
+        free = [c for c in self.class_ids if c not in trainee.enrollments]
         if held and (not free or self._rng.random() < self.cancel_share):
             await self._cancel(trainee, self._rng.choice(held))
         elif free:
             await self._enrol(trainee, self._rng.choice(free))
 
     async def _enrol(self, trainee: Trainee, class_id: str) -> None:
-        trainee.enrolments[class_id] = {"status": "pending"}
+        trainee.enrollments[class_id] = {"status": "pending"}
         async with session_of(trainee) as http:
             status, answer = await persist(
                 http, "POST", f"{self.base}/api/v1/enrollments", self.tally,
@@ -74,20 +74,20 @@ class Traffic:
                 headers={"Idempotency-Key": str(uuid4())},
             )
         assert status == 201, (status, answer)
-        trainee.enrolments[class_id] = answer
+        trainee.enrollments[class_id] = answer
 
     async def _cancel(self, trainee: Trainee, class_id: str) -> None:
-        enrolment = trainee.enrolments[class_id]
-        if "id" not in enrolment:
+        enrollment = trainee.enrollments[class_id]
+        if "id" not in enrollment:
             return  # its enrolment is still on its way
-        enrolment["status"] = "cancelled"
+        enrollment["status"] = "cancelled"
         async with session_of(trainee) as http:
             status, answer = await persist(
-                http, "POST", f"{self.base}/api/v1/enrollments/{enrolment['id']}/cancel",
+                http, "POST", f"{self.base}/api/v1/enrollments/{enrollment['id']}/cancel",
                 self.tally, token=trainee.token,
             )
             if status == 409:  # an earlier try went through but its answer was lost
-                url = f"{self.base}/api/v1/enrollments/{enrolment['id']}"
+                url = f"{self.base}/api/v1/enrollments/{enrollment['id']}"
                 status, answer = await persist(http, "GET", url, self.tally, token=trainee.token)
                 assert answer["status"] == "cancelled", answer
         assert status == 200, (status, answer)

@@ -18,10 +18,11 @@ import asyncpg
 from shared.config import ServiceSettings
 from shared.db import create_pool
 from shared.logging import configure_logging
-from shared.messaging.consumer import Consumer, ConsumerSettings, Outcome
+from shared.messaging.consumer import Consumer, ConsumerSettings
 from shared.messaging.outbox import OutboxWriter
 from shared.messaging.rabbit import RabbitTransport
 from shared.messaging.relay import Relay
+from shared.messaging.settling import Outcome
 from shared.messaging.transport import Delivery
 from shared.service import create_service_app, run_service
 from shared.web.api import ApiRoutes

@@ -7,6 +7,8 @@ from typing import Any
 
 from services.cli import services
 from shared.cli import asyncapi_for
+from shared.events import catalog
+from shared.events.envelope import Event
 from shared.events.schemas import (
     SCHEMA_DIR,
     breaking_changes,
@@ -15,6 +17,16 @@ from shared.events.schemas import (
     schema_of,
     schema_path,
 )
+
+
+def test_every_event_class_declared_in_the_catalogue_is_in_its_events_list() -> None:
+    declared = {
+        value for value in vars(catalog).values()
+        if isinstance(value, type) and issubclass(value, Event) and value.event_type
+    }
+    missing = sorted(cls.__name__ for cls in declared - set(catalog.EVENTS))
+    assert missing == [], f"add {', '.join(missing)} to EVENTS at the end of catalog.py"
+    assert len(catalog.EVENTS) == len(set(catalog.EVENTS)) == len(contract_events())
 
 
 def test_every_event_version_has_its_schema_committed_and_current() -> None:

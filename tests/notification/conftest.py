@@ -10,7 +10,7 @@ import aio_pika
 import pytest
 from aiohttp.test_utils import TestServer
 
-from services.notification.app import NotificationOverrides, create_app
+from services.notification.app import create_app
 from services.notification.config import Settings
 from services.notification.subscriptions import subscriptions
 from services.notification.templates.variables import SPECS
@@ -96,7 +96,7 @@ async def start_service(
         settings = settings_for(pg_dsn, namespace, key_files, **changes)
         await transport.declare(topology_for(settings, subscriptions))
         clock = clock or FakeClock(SHANGHAI_DAY, flowing=True)
-        app = create_app(settings, overrides=NotificationOverrides(clock=clock))
+        app = create_app(settings, clock=clock)
         client = await aiohttp_client(app)
         return Service(client, settings, pool, transport, observer, clock, issuer)
 

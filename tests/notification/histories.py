@@ -14,7 +14,7 @@ from shared.events.envelope import Event
 from shared.ids import new_id
 from tests.notification.harness import SHANGHAI_DAY, class_info, recipient
 
-ENROLMENT_TYPES = (
+ENROLLMENT_TYPES = (
     "enrollment.confirmed", "enrollment.waitlisted", "enrollment.offered", "enrollment.promoted",
     "enrollment.cancelled", "enrollment.rescheduled", "enrollment.reminder_due",
     "enrollment.hours_at_risk", "enrollment.completed",
@@ -152,7 +152,7 @@ def canonical_to_send(history: list[Event]) -> set[int]:
     highest: dict[str, int] = {}
     for event in history:
         highest[event.event_type] = max(highest.get(event.event_type, 0), _seq(event))
-    return {_seq(e) for e in history if e.event_type in (*ENROLMENT_TYPES, *CERTIFICATE_TYPES)
+    return {_seq(e) for e in history if e.event_type in (*ENROLLMENT_TYPES, *CERTIFICATE_TYPES)
             and not is_pointless(e.event_type, _seq(e), highest)}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.notification.handlers.outcomes import content_hash
-from services.notification.runtime import DISPATCHER
+from services.notification.keys import DISPATCHER
 from tests.notification.conftest import StartService
 from tests.notification.fakes import FakeSms
 from tests.notification.harness import Service, otp

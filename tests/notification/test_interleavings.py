@@ -21,11 +21,11 @@ import asyncpg
 import pytest
 
 from services.notification import repository
-from services.notification.app import NotificationOverrides, create_app
+from services.notification.app import create_app
 from services.notification.subscriptions import subscriptions
 from shared.events.envelope import Event
 from shared.messaging.memory import InMemoryTransport
-from shared.service import topology_for
+from shared.service import Overrides, topology_for
 from tests.notification.conftest import settings_for
 from tests.notification.harness import SHANGHAI_DAY
 from tests.notification.histories import (
@@ -106,7 +106,7 @@ async def start_instances(
     return await start_apps(
         count, brokers, topology=topology_for(settings, subscriptions),
         make_app=lambda transport: create_app(
-            settings, overrides=NotificationOverrides(transport=transport, clock=clock)),
+            settings, overrides=Overrides(transport=transport), clock=clock),
         aiohttp_client=aiohttp_client)
 
 

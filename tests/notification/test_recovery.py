@@ -13,7 +13,7 @@ import pytest
 
 from services.notification import repository
 from services.notification.app import create_app
-from services.notification.runtime import DISPATCHER
+from services.notification.keys import DISPATCHER
 from shared.db import Listener
 from shared.errors import StartupRefused
 from tests.notification.conftest import TEMPLATES, StartService, settings_for

@@ -23,6 +23,8 @@ from services.notification.providers.breaker import CircuitBreaker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOTHING_RECENT = RecentSends(None, 0, 0, 0, 0, None)
+LIMITS = Limits(otp_per_minute=1, otp_per_hour=5, otp_per_day=10, same_template_per_day=10,
+                same_content_window_s=30)
 
 
 def test_only_valid_mobile_numbers_get_sms() -> None:
@@ -76,7 +78,7 @@ def test_quiet_hours_end_at_08_00_local_and_daytime_is_free() -> None:
 def test_critical_messages_ignore_quiet_hours_but_others_wait() -> None:
     now = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
     morning = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
-    common = {"now": now, "otp": False, "recent": NOTHING_RECENT, "limits": Limits(),
+    common = {"now": now, "otp": False, "recent": NOTHING_RECENT, "limits": LIMITS,
               "quiet_until": morning, "morning": morning}
     assert schedule_sms(critical=False, **common).status is Status.DEFERRED  # type: ignore[arg-type]
     assert schedule_sms(critical=True, **common).status is Status.QUEUED  # type: ignore[arg-type]
@@ -85,7 +87,7 @@ def test_critical_messages_ignore_quiet_hours_but_others_wait() -> None:
 def test_sign_in_codes_past_the_hourly_limit_are_not_sent() -> None:
     now = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
     busy = RecentSends(None, 5, 0, 5, 5, now - timedelta(minutes=5))
-    decision = schedule_sms(now=now, otp=True, critical=True, recent=busy, limits=Limits(),
+    decision = schedule_sms(now=now, otp=True, critical=True, recent=busy, limits=LIMITS,
                             quiet_until=None, morning=now)
     assert (decision.status, decision.reason) == (Status.SUPPRESSED, "otp_rate_limited")
 

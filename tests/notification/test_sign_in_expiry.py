@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.notification.runtime import DISPATCHER
+from services.notification.keys import DISPATCHER
 from tests.notification.conftest import StartService
 from tests.notification.fakes import FakeSms
 from tests.notification.harness import Service, otp

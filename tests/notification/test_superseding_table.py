@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from itertools import product
 
 from services.notification import repository
-from services.notification.api import DEPS
 from services.notification.commands import Notify
 from services.notification.domain.superseding import POINTLESS_ONCE, pointless_once
 from services.notification.handlers import intake
+from services.notification.keys import DEPS
 from services.notification.templates.variables import SPECS
 from shared.events import catalog as c
 from shared.events.envelope import Event
@@ -23,21 +23,21 @@ from tests.notification.harness import Service
 from tests.notification.histories import (
     APPLICATION_TYPES,
     CERTIFICATE_TYPES,
-    ENROLMENT_TYPES,
+    ENROLLMENT_TYPES,
     SURVEY_TYPES,
     Aggregate,
     event_of,
     new_aggregate,
 )
 
-PAIRS = [*product(ENROLMENT_TYPES, repeat=2), *product(CERTIFICATE_TYPES, repeat=2),
+PAIRS = [*product(ENROLLMENT_TYPES, repeat=2), *product(CERTIFICATE_TYPES, repeat=2),
          *product(APPLICATION_TYPES, repeat=2), *product(SURVEY_TYPES, repeat=2)]
 Check = Callable[[Service, Aggregate, str, str], Awaitable[str | None]]
 
 
 def test_the_table_covers_every_message_with_a_seq_and_names_only_known_event_types() -> None:
     with_seq = {s.event_type for s in SPECS if "seq" in s.event_cls.model_fields}
-    assert set(POINTLESS_ONCE) == with_seq == {*ENROLMENT_TYPES, *CERTIFICATE_TYPES,
+    assert set(POINTLESS_ONCE) == with_seq == {*ENROLLMENT_TYPES, *CERTIFICATE_TYPES,
                                                *APPLICATION_TYPES, *SURVEY_TYPES}
     assert set().union(*POINTLESS_ONCE.values()) <= with_seq
     assert pointless_once(c.OtpRequested.event_type) == frozenset()

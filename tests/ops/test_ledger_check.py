@@ -78,9 +78,9 @@ async def settled(
 async def enrol_one(api: PlatformClient, admin: str, n: int) -> tuple[Classroom, dict[str, Any]]:
     """Open a class of five and enrol one trainee in it as an administrator."""
     room = await open_class(api, admin, capacity=5, phone=f"+86139000011{n:02d}")
-    enrolment = await enrol_by_admin(api, admin, room.class_id, phone=f"+86138001380{n:02d}",
+    enrollment = await enrol_by_admin(api, admin, room.class_id, phone=f"+86138001380{n:02d}",
                                      name=f"学员{n}")
-    return room, enrolment
+    return room, enrollment
 
 
 def balanced(report: dict[str, Any]) -> bool:
@@ -119,8 +119,8 @@ async def test_a_missing_sms_and_a_passing_result_without_certificate_are_named(
         tmp_path, namespace, databases,
         JIANGXIN_NOTIFICATION_RUN_CONSUMERS="false", JIANGXIN_CERTIFICATION_RUN_CONSUMERS="false",
     ) as (run, api, admin):
-        room, enrolment = await enrol_one(api, admin, 3)
-        await pass_and_release(api, room, [enrolment["id"]])
+        room, enrollment = await enrol_one(api, admin, 3)
+        await pass_and_release(api, room, [enrollment["id"]])
 
         def named(report: dict[str, Any]) -> bool:
             kinds = {d["kind"] for d in report["discrepancies"]}
@@ -130,10 +130,10 @@ async def test_a_missing_sms_and_a_passing_result_without_certificate_are_named(
         code, _ = await ledger_check(tmp_path, run.env)
     assert code == 1
     missing = discrepancies(report, "missing_notification")
-    assert {"enrollment": enrolment["id"], "event": "enrollment.confirmed", "seq": "1"} in missing
+    assert {"enrollment": enrollment["id"], "event": "enrollment.confirmed", "seq": "1"} in missing
     assert {d["event"] for d in missing} == {"enrollment.confirmed", "enrollment.completed"}
     assert discrepancies(report, "result_without_certificate") == [
-        {"enrollment": enrolment["id"]}
+        {"enrollment": enrollment["id"]}
     ]
     assert "13800138003" not in json.dumps(report)  # the trainee's number, masked
 
@@ -144,13 +144,13 @@ async def test_an_outbox_row_the_relay_never_sent_is_named_and_its_sms_not_calle
     async with platform(
         tmp_path, namespace, databases, JIANGXIN_ENROLLMENT_RUN_RELAY="false"
     ) as (run, api, admin):
-        _, enrolment = await enrol_one(api, admin, 4)
+        _, enrollment = await enrol_one(api, admin, 4)
         code, report = await ledger_check(tmp_path, run.env)
     assert code == 1
     assert {d["kind"] for d in report["discrepancies"]} == {"stuck_outbox_row"}
     stuck = discrepancies(report, "stuck_outbox_row")
     assert {d["service"] for d in stuck} == {"enrollment"}
-    assert enrolment["id"] in {d["aggregate"] for d in stuck}
+    assert enrollment["id"] in {d["aggregate"] for d in stuck}
     assert report["counts"]["enrolment messages held_in_outbox"] == 1
 
 
@@ -160,9 +160,9 @@ async def test_one_change_published_twice_is_named_as_a_double_sms_and_an_inbox_
     async with platform(
         tmp_path, namespace, databases, JIANGXIN_NOTIFICATION_SAME_CONTENT_WINDOW_S="0"
     ) as (run, api, admin):
-        _, enrolment = await enrol_one(api, admin, 5)
+        _, enrollment = await enrol_one(api, admin, 5)
         await settled(tmp_path, run, balanced)
-        copy = await publish_again(databases["enrollment"], enrolment["id"])
+        copy = await publish_again(databases["enrollment"], enrollment["id"])
 
         def named(report: dict[str, Any]) -> bool:
             return bool(discrepancies(report, "duplicate_notification"))
@@ -170,11 +170,11 @@ async def test_one_change_published_twice_is_named_as_a_double_sms_and_an_inbox_
         report = await settled(tmp_path, run, named)
     (double,) = discrepancies(report, "duplicate_notification")
     assert (double["aggregate"], double["event"], double["channel"]) == (
-        enrolment["id"], "enrollment.confirmed", "sms"
+        enrollment["id"], "enrollment.confirmed", "sms"
     )
     assert str(copy) in double["source_messages"]
     (twice,) = discrepancies(report, "inbox_duplicate")
-    assert (twice["aggregate"], twice["event"]) == (enrolment["id"], "enrollment.confirmed.v1")
+    assert (twice["aggregate"], twice["event"]) == (enrollment["id"], "enrollment.confirmed.v1")
     assert str(copy) in twice["messages"]
 
 

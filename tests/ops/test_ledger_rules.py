@@ -11,18 +11,18 @@ from shared.ids import new_id
 
 NOW = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(minutes=10)
-ENROLMENT, TRAINEE = new_id(), new_id()
+ENROLLMENT, TRAINEE = new_id(), new_id()
 
 
 def event(seq: int, event_type: str) -> HistoryEvent:
-    return HistoryEvent(ENROLMENT, TRAINEE, seq, event_type, LONG_AGO)
+    return HistoryEvent(ENROLLMENT, TRAINEE, seq, event_type, LONG_AGO)
 
 
 def row(seq: int, event_type: str, status: str, *, channel: str = "sms",
         in_sink: bool = False, recipient: str = "a", not_before: datetime = LONG_AGO) -> LedgerRow:
     return LedgerRow(
         id=new_id(), source_message_id=new_id(), source_type=event_type,
-        aggregate_id=str(ENROLMENT), seq=seq, channel=channel, recipient_key=recipient,
+        aggregate_id=str(ENROLLMENT), seq=seq, channel=channel, recipient_key=recipient,
         recipient_masked="+86138****0000", status=status, error_code=None, related_id=None,
         not_before=not_before, created_at=LONG_AGO, updated_at=LONG_AGO, in_sink=in_sink,
     )
@@ -32,7 +32,7 @@ def judge(
     history: list[HistoryEvent], ledger: list[LedgerRow], *, opted_out: set[UUID] | None = None
 ) -> Report:
     report = Report(older_than_s=60, checked_at=NOW)
-    balance.enrolments(report, history, rules.by_event(ledger), rules=rules.notify_rules(),
+    balance.enrollments(report, history, rules.by_event(ledger), rules=rules.notify_rules(),
                        cutoff=NOW - timedelta(seconds=60), held=set(), opted_out=opted_out or set())
     balance.orphans(report, history, set(), ledger, cutoff=NOW - timedelta(seconds=60))
     rules.duplicate_rows(report, ledger)
@@ -117,7 +117,7 @@ def test_a_row_left_sending_is_stuck_unless_the_sink_holds_it() -> None:
     assert judge(history, [row(1, "enrollment.confirmed", "unknown", in_sink=True)]).ok
 
 
-def test_a_message_for_an_event_no_enrolment_had_is_named() -> None:
+def test_a_message_for_an_event_no_enrollment_had_is_named() -> None:
     report = judge([event(1, "enrollment.confirmed")],
                    [row(1, "enrollment.confirmed", "delivered"),
                     row(2, "enrollment.promoted", "delivered")])

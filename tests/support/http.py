@@ -50,8 +50,9 @@ class PlatformClient:
 
 
 def admin_token(keys: Path) -> str:
-    """Mint an administrator's token with the platform's signing key (as `jiangxin token`)."""
-    issuer = TokenIssuer((keys / "jwt-ed25519.pem").read_bytes(), issuer="jiangxin",
+    """Mint an administrator's token with the platform's signing key (as `jiangxin token`);
+    `keys` is the var/keys of the run (the key is in enrollment's folder)."""
+    issuer = TokenIssuer((keys / "enrollment" / "jwt-ed25519.pem").read_bytes(), issuer="jiangxin",
                          audience="jiangxin")
     return issuer.mint(new_id(), "admin", name="Ops")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.certification.deps import read_fernet
+from services.cli import services
 from shared.cli import make_keys
 from shared.keyfiles import create_private_file
 
@@ -40,8 +41,9 @@ def test_jiangxin_keys_creates_every_secret_key_file_0600_from_the_start(
     tmp_path: Path, stopped_before_any_chmod: None
 ) -> None:
     with contextlib.suppress(SystemExit):
-        make_keys(tmp_path)
-    made = {p.name: _mode(p) for p in tmp_path.iterdir()}
+        make_keys(tmp_path, services())
+    made = {p.name: _mode(p) for p in tmp_path.rglob("*") if p.is_file()}
+    assert {_mode(p) for p in tmp_path.iterdir()} == {0o700}  # each service's folder
     assert {name for name in made if name not in PUBLIC} == {
         "jwt-ed25519.pem", "pii-transport.key", "pii-at-rest.key", "credential-signing.key"}
     assert {name: mode for name, mode in made.items() if name not in PUBLIC} == dict.fromkeys(

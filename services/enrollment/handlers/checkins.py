@@ -89,15 +89,15 @@ async def check_in(cmd: CheckIn, *, deps: Deps, actor: Principal, device: str) -
 
     async def work(uow: UnitOfWork) -> CheckinOut:
         conn = uow.conn
-        enrolment = await repo.live_enrollment(conn, token.class_id, actor.user_id)
-        if enrolment is None or Status(enrolment["status"]) not in _CHECKING_IN:
+        enrollment = await repo.live_enrollment(conn, token.class_id, actor.user_id)
+        if enrollment is None or Status(enrollment["status"]) not in _CHECKING_IN:
             raise Forbidden("You hold no confirmed place in this class.", code="not_enrolled")
         session = find_session(await load_sessions(conn, token.class_id), token.day, token.no)
         _check_open(session, now, deps.tz)
         check_location(await repo.geofence(conn, token.class_id), where)
-        if not await repo.use_token(conn, enrolment["id"], token_id(cmd.token), now):
+        if not await repo.use_token(conn, enrollment["id"], token_id(cmd.token), now):
             raise expired()  # a replay: each code counts once per trainee
-        return await _record_scan(conn, enrolment["id"], token, kind, now, device)
+        return await _record_scan(conn, enrollment["id"], token, kind, now, device)
 
     return await in_transaction(deps.uows, work)
 
@@ -154,9 +154,9 @@ async def record_checkin(
             raise class_not_found()
         require_class_staff(actor, cls["trainer_ids"])
         find_session(await load_sessions(conn, class_id), day, no)
-        enrolment = await repo.enrollment_in_class(conn, enrollment_id)
-        if (enrolment is None or enrolment["class_id"] != class_id
-                or Status(enrolment["status"]) not in ON_ROSTER):
+        enrollment = await repo.enrollment_in_class(conn, enrollment_id)
+        if (enrollment is None or enrollment["class_id"] != class_id
+                or Status(enrollment["status"]) not in ON_ROSTER):
             raise ValidationFailed("This enrolment holds no seat in this class.",
                                    code="unknown_enrollment")
         before = await repo.lock_attendance(conn, enrollment_id=enrollment_id,

@@ -47,7 +47,7 @@ async def set_allocation(
             uow.conn, class_id=class_id, seed_encrypted=deps.ciphers.at_rest.encrypt(seed).decode(),
             commitment=rules.commitment(seed), priority=cmd.priority_unsubsidised,
             now=deps.clock.now(), by=actor.user_id)
-        if created and await repo.has_enrolments(uow.conn, class_id):
+        if created and await repo.has_enrollments(uow.conn, class_id):
             raise Conflict("This class already has enrolments: it stays first come, first "
                            "served.", code="enrolments_exist")
         if not created:

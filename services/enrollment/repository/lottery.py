@@ -188,7 +188,7 @@ async def rows_of(conn: Conn, ids: Sequence[UUID]) -> list[asyncpg.Record]:
     return await conn.fetch(_APPLICATION_ROW + " WHERE a.id = ANY($1::uuid[])", list(ids))
 
 
-async def has_enrolments(conn: Conn, class_id: UUID) -> bool:
+async def has_enrollments(conn: Conn, class_id: UUID) -> bool:
     """Tell whether a class has any enrolment (a lottery must start before the first)."""
     return bool(await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM enrollments WHERE class_id = $1)", class_id))

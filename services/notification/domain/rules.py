@@ -22,8 +22,8 @@ class SmsTooLongError(ValueError):
 class QuietHours:
     """Local hours in which non-critical messages wait (start may be after end: overnight)."""
 
-    start: time = time(21, 0)
-    end: time = time(8, 0)
+    start: time
+    end: time
 
     def contains(self, local: time) -> bool:
         """Tell whether a local wall-clock time falls inside the quiet hours."""
@@ -34,13 +34,24 @@ class QuietHours:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-recipient SMS limits mirroring the providers' defaults."""
+    """Per-recipient SMS limits mirroring the providers' defaults (configured in config.py)."""
 
-    otp_per_minute: int = 1
-    otp_per_hour: int = 5
-    otp_per_day: int = 10
-    same_template_per_day: int = 10
-    same_content_window_s: int = 30
+    otp_per_minute: int
+    otp_per_hour: int
+    otp_per_day: int
+    same_template_per_day: int
+    same_content_window_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The rules taken from configuration: quiet hours, limits, time zone and retries."""
+
+    quiet: QuietHours
+    limits: Limits
+    default_timezone: str
+    retry_backoff_s: tuple[float, ...]
+    max_send_attempts: int
 
 
 def zone(name: str | None, default: str = "Asia/Shanghai") -> ZoneInfo:

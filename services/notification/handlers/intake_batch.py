@@ -13,16 +13,9 @@ from collections.abc import Sequence
 
 from services.notification import repository
 from services.notification.commands import Notify
-from services.notification.handlers.deps import Deps
-from services.notification.handlers.intake import (
-    Draft,
-    Opened,
-    draft_of,
-    first_sms,
-    intake_key,
-    opened_from,
-    sms_insert,
-)
+from services.notification.deps import Deps
+from services.notification.handlers.drafts import Draft, Opened, draft_of, intake_key, opened_from
+from services.notification.handlers.sms_intake import first_sms, sms_insert
 from shared.errors import PermanentFailure
 from shared.messaging.uow import UnitOfWork
 

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from services.notification import repository
+from services.notification.deps import Deps
 from services.notification.domain.model import Channel, Contact, LedgerRow, Rendered, Status
 from services.notification.domain.rules import quiet_release, zone
-from services.notification.handlers.deps import Deps
 from services.notification.templates.registry import TemplateError
 from shared.events.catalog import NotificationDelivered, NotificationFailed
 from shared.events.envelope import Envelope, Event

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from services.notification import repository
 from services.notification.commands import Receipt, RecordReceipts
+from services.notification.deps import Deps
 from services.notification.domain.model import LedgerRow
-from services.notification.handlers.deps import Deps
 from services.notification.handlers.outcomes import (
     announce_delivered,
     announce_failed,
@@ -16,13 +16,21 @@ from services.notification.handlers.outcomes import (
     working_on,
 )
 from shared.logging import get_logger
-from shared.messaging.uow import UnitOfWork
+from shared.messaging.uow import UnitOfWork, in_transaction
 
 log = get_logger(__name__)
 
 
-async def record_receipts(cmd: RecordReceipts, *, uow: UnitOfWork, deps: Deps) -> int:
-    """Settle the rows the receipts are about; return how many changed state."""
+async def record_receipts(cmd: RecordReceipts, *, deps: Deps) -> int:
+    """Settle the rows the receipts are about (one transaction); return how many changed."""
+
+    async def work(uow: UnitOfWork) -> int:
+        return await _record(cmd, uow=uow, deps=deps)
+
+    return await in_transaction(deps.uows, work)
+
+
+async def _record(cmd: RecordReceipts, *, uow: UnitOfWork, deps: Deps) -> int:
     now = deps.clock.now()
     changed = 0
     for receipt in cmd.receipts:

@@ -22,9 +22,9 @@ from services.notification.providers.base import (
     Outcome,
     SendResult,
     SmsMessage,
-    post,
     template_code,
 )
+from services.notification.providers.http import post
 
 NAME = "aliyun"
 CST = timezone(timedelta(hours=8))

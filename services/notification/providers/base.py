@@ -8,8 +8,6 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
-import aiohttp
-
 
 class Outcome(StrEnum):
     """What a provider call tells us about the message."""
@@ -112,28 +110,3 @@ class EmailProvider(Protocol):
 def template_code(templates: dict[str, str], event_type: str, locale: str) -> str | None:
     """Return the provider's approved template for an event in a locale (or its default)."""
     return templates.get(f"{event_type}:{locale}") or templates.get(event_type)
-
-
-async def post(
-    session: aiohttp.ClientSession,
-    url: str,
-    *,
-    provider: str,
-    client_timeout: aiohttp.ClientTimeout,
-    data: bytes,
-    headers: dict[str, str],
-) -> tuple[int, bytes] | SendResult:
-    """POST once; a failure before the request left is TRANSIENT, after it UNKNOWN."""
-    try:
-        async with session.post(
-            url, data=data, headers=headers, timeout=client_timeout
-        ) as response:
-            return response.status, await response.read()
-    except aiohttp.ConnectionTimeoutError as exc:
-        return SendResult(Outcome.TRANSIENT, provider, code="connect_timeout", detail=repr(exc))
-    except aiohttp.ClientConnectorError as exc:
-        return SendResult(Outcome.TRANSIENT, provider, code="connect_failed", detail=repr(exc))
-    except TimeoutError as exc:
-        return SendResult(Outcome.UNKNOWN, provider, code="timeout", detail=repr(exc))
-    except aiohttp.ClientError as exc:
-        return SendResult(Outcome.UNKNOWN, provider, code="connection_lost", detail=repr(exc))

@@ -20,9 +20,9 @@ from services.notification.providers.base import (
     Outcome,
     SendResult,
     SmsMessage,
-    post,
     template_code,
 )
+from services.notification.providers.http import post
 
 NAME = "tencent"
 CST = timezone(timedelta(hours=8))

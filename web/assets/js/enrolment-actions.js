@@ -10,10 +10,10 @@ const CANCELLABLE = new Set(['confirmed', 'waitlisted', 'offered']);
 
 /**
  * Return the action buttons for an enrolment; `after(updated)` runs when one succeeded.
- * @param {import('./types.js').EnrolmentState} item
+ * @param {import('./types.js').EnrollmentState} item
  * @param {{toast: (text: string) => void, after: (updated: unknown) => void}} page
  */
-export function enrolmentActions(item, { toast, after }) {
+export function enrollmentActions(item, { toast, after }) {
   const buttons = [];
   const out = h('div', { class: 'row actions' });
   const fail = (/** @type {unknown} */ error) => {

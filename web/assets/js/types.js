@@ -92,7 +92,7 @@
 
 /**
  * Where an enrolment stands: an EnrolmentDetail, or the EnrolmentOut of enrolling.
- * @typedef {object} EnrolmentState
+ * @typedef {object} EnrollmentState
  * @property {string} id
  * @property {string} class_id
  * @property {string} status
@@ -215,7 +215,7 @@
 
 /**
  * A trainee's result as their enrolment carries it (enrolment ResultOut).
- * @typedef {object} EnrolmentResult
+ * @typedef {object} EnrollmentResult
  * @property {number | null} theory_score
  * @property {number | null} practical_score
  * @property {boolean | null} passed
@@ -223,11 +223,11 @@
 
 /**
  * One of my enrolments (EnrolmentDetail).
- * @typedef {EnrolmentState & EnrolmentMore} EnrolmentDetail
- * @typedef {object} EnrolmentMore
+ * @typedef {EnrollmentState & EnrollmentMore} EnrolmentDetail
+ * @typedef {object} EnrollmentMore
  * @property {string | null} cancel_reason
  * @property {ClassBrief} class_info
- * @property {EnrolmentResult} result
+ * @property {EnrollmentResult} result
  * @property {string | null} certificate_number
  * @property {HistoryEntry[]} history
  */

@@ -4,7 +4,7 @@ import { h } from './dom.js';
 import { formatDate, has, locale, pick, t } from './i18n.js';
 
 /** @typedef {import('./types.js').ClassOut} ClassOut */
-/** @typedef {import('./types.js').EnrolmentState} EnrolmentState */
+/** @typedef {import('./types.js').EnrollmentState} EnrollmentState */
 
 /**
  * The course title in the active language.
@@ -95,9 +95,9 @@ export function classCard(cls) {
 
 /**
  * The text for where an enrolment stands ("you are number 12 on the waitlist").
- * @param {EnrolmentState} item
+ * @param {EnrollmentState} item
  */
-export function enrolmentLine(item) {
+export function enrollmentLine(item) {
   if (item.status === 'waitlisted' && item.waitlist_position) {
     return t('enrol.waitlist_position', { n: item.waitlist_position });
   }

@@ -30,12 +30,12 @@ function card(cert, ctx) {
  */
 async function load(signal) {
   /** @type {[List<CertificateOut>, List<EnrolmentDetail>]} */
-  const [certs, enrolments] = await Promise.all([
+  const [certs, enrollments] = await Promise.all([
     api.get('/api/v1/me/certificates', { signal }),
     api.get('/api/v1/me/enrollments', { signal }),
   ]);
   const have = new Set(certs.items.map((c) => c.enrollment_id));
-  const waiting = enrolments.items.filter((e) => e.result?.passed === true && !have.has(e.id));
+  const waiting = enrollments.items.filter((e) => e.result?.passed === true && !have.has(e.id));
   return { certs: certs.items, waiting };
 }
 

@@ -7,11 +7,11 @@ import { append, busy, h, replace } from '../dom.js';
 import { message } from '../errors.js';
 import { t } from '../i18n.js';
 import * as session from '../session.js';
-import { enrolmentActions } from '../enrolment-actions.js';
-import { badge, enrolmentLine, openBadge } from '../views.js';
+import { enrollmentActions } from '../enrolment-actions.js';
+import { badge, enrollmentLine, openBadge } from '../views.js';
 
 /** @typedef {import('../types.js').ClassOut} ClassOut */
-/** @typedef {import('../types.js').EnrolmentState} EnrolmentState */
+/** @typedef {import('../types.js').EnrollmentState} EnrollmentState */
 /** @typedef {import('../types.js').Readiness} Readiness */
 
 const SECOND = 1000;
@@ -42,7 +42,7 @@ function countdownText(ms) {
 
 /**
  * What the result of an enrolment says: the same right after the tap and after a reload.
- * @param {EnrolmentState} state
+ * @param {EnrollmentState} state
  * @param {ClassOut} cls
  */
 export function resultNotice(state, cls) {
@@ -65,14 +65,14 @@ export function resultNotice(state, cls) {
  * The box's content for an enrolment the trainee has.
  * @param {import('../main.js').PageContext} ctx
  * @param {ClassOut} cls
- * @param {EnrolmentState} state
+ * @param {EnrollmentState} state
  */
 function enrolled(ctx, cls, state) {
   // append() skips the nulls (no notice for a completed enrolment, no actions for it).
   return append(h('div', {}), [
     resultNotice(state, cls),
-    h('p', {}, badge('status', state.status), ' ', h('span', { class: 'big', id: 'my-status' }, enrolmentLine(state))),
-    enrolmentActions(state, { toast: ctx.toast, after: () => ctx.reload() }),
+    h('p', {}, badge('status', state.status), ' ', h('span', { class: 'big', id: 'my-status' }, enrollmentLine(state))),
+    enrollmentActions(state, { toast: ctx.toast, after: () => ctx.reload() }),
     h('p', {}, h('a', { href: '/me/enrolments' }, t('enrol.see_mine')))]);
 }
 
@@ -88,7 +88,7 @@ function opensLater(cls, now) {
  * The enrol box of the class page.
  * @param {import('../main.js').PageContext} ctx
  * @param {ClassOut} cls
- * @param {EnrolmentState | null} current  my live enrolment in it
+ * @param {EnrollmentState | null} current  my live enrolment in it
  * @param {Readiness | null} readiness  checked ahead (trainees)
  * @param {() => void} refreshSeats
  */
@@ -160,7 +160,7 @@ export function enrolArea(ctx, cls, current, readiness, refreshSeats) {
   /** @param {number} early  retries left for a tap the service found early */
   const enrol = async (early = EARLY_RETRIES) => {
     try {
-      /** @type {EnrolmentState} */
+      /** @type {EnrollmentState} */
       const result = await api.post('/api/v1/enrollments', { class_id: cls.id }, { idempotencyKey: key });
       replace(body, enrolled(ctx, cls, result));
       refreshSeats();

@@ -3,10 +3,10 @@
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatDate, formatNumber, has, t } from '../i18n.js';
-import { enrolmentActions } from '../enrolment-actions.js';
+import { enrollmentActions } from '../enrolment-actions.js';
 import { myFairPlaces } from '../mine-fair.js';
 import { moveControl } from '../move-enrolment.js';
-import { badge, courseTitle, dateRange, enrolmentLine, venueText } from '../views.js';
+import { badge, courseTitle, dateRange, enrollmentLine, venueText } from '../views.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
 /** @typedef {import('../types.js').EnrolmentDetail} EnrolmentDetail */
@@ -45,7 +45,7 @@ function card(item, ctx) {
     h('div', { class: 'spread' },
       h('h3', {}, h('a', { href: `/classes/${encodeURIComponent(item.class_id)}` }, courseTitle(cls.course))),
       badge('status', item.status)),
-    h('p', { class: 'big status-line' }, enrolmentLine(item)),
+    h('p', { class: 'big status-line' }, enrollmentLine(item)),
     item.cancel_reason && item.status === 'cancelled' && has(`reason.${item.cancel_reason}`)
       ? h('p', { class: 'muted' }, t(`reason.${item.cancel_reason}`)) : null,
     h('ul', { class: 'meta' },
@@ -55,13 +55,13 @@ function card(item, ctx) {
     result(item),
     item.certificate_number ? h('p', {}, t('cert.number'), ': ', item.certificate_number, ' ',
       h('a', { href: '/me/certificates' }, t('nav.certificates'))) : null,
-    enrolmentActions(item, { toast: ctx.toast, after: () => ctx.reload() }),
+    enrollmentActions(item, { toast: ctx.toast, after: () => ctx.reload() }),
     moveControl(item, { toast: ctx.toast, after: () => ctx.reload() }),
     history(item.history || []));
 }
 
 /** @param {PageContext} ctx */
-export default async function enrolments(ctx) {
+export default async function enrollments(ctx) {
   /** @type {List<EnrolmentDetail>} */
   let data = await api.get('/api/v1/me/enrollments', { signal: ctx.signal });
   const list = h('div', { class: 'stack', id: 'enrolments' });

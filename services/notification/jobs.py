@@ -1,19 +1,20 @@
-"""The dispatcher task: claim due rows, call providers outside any transaction, record."""
+"""The dispatcher: claim due rows, call providers outside any transaction, record, reconcile."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from services.notification.config import Settings
+from services.notification.deps import Deps
 from services.notification.domain.model import Decision
-from services.notification.handlers import dispatch
-from services.notification.handlers.deps import Deps
+from services.notification.handlers import dispatch, lookups, sending
+from shared.config import default_of
 from shared.db import Listener, is_unavailable
 from shared.logging import get_logger
-from shared.messaging.outbox import OutboxWriter
-from shared.messaging.uow import UowFactory
 
 log = get_logger(__name__)
 CHANNEL = "jiangxin_notification_due"
@@ -21,27 +22,35 @@ CHANNEL = "jiangxin_notification_due"
 
 @dataclass(frozen=True, slots=True)
 class DispatcherSettings:
-    """Batch size, concurrency and timers."""
+    """Batch size, concurrency and timers (defaults as in the service's Settings)."""
 
-    batch: int = 200
-    concurrency: int = 64
-    poll_s: float = 0.5
-    linger_s: float = 0.02
-    reconcile_interval_s: float = 30.0
-    stuck_after_s: float = 300.0
-    unknown_expires_after_s: float = 86_400.0
-    unknown_query_after_s: float = 600.0
+    batch: int = default_of(Settings, "dispatch_batch")
+    concurrency: int = default_of(Settings, "dispatch_concurrency")
+    poll_s: float = default_of(Settings, "dispatch_poll_s")
+    linger_s: float = default_of(Settings, "dispatch_linger_s")
+    reconcile_interval_s: float = default_of(Settings, "reconcile_interval_s")
+    stuck_after_s: float = default_of(Settings, "sending_stuck_after_s")
+    unknown_expires_after_s: float = default_of(Settings, "unknown_expires_after_s")
+    unknown_query_after_s: float = default_of(Settings, "unknown_query_after_s")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DispatcherSettings:
+        """Return the dispatcher's settings as the service is configured."""
+        return cls(
+            batch=settings.dispatch_batch, concurrency=settings.dispatch_concurrency,
+            poll_s=settings.dispatch_poll_s, linger_s=settings.dispatch_linger_s,
+            reconcile_interval_s=settings.reconcile_interval_s,
+            stuck_after_s=settings.sending_stuck_after_s,
+            unknown_expires_after_s=settings.unknown_expires_after_s,
+            unknown_query_after_s=settings.unknown_query_after_s,
+        )
 
 
 class Dispatcher:
     """Send due notifications; several instances may run (rows are claimed SKIP LOCKED)."""
 
-    def __init__(
-        self, *, dsn: str, uow: UowFactory, outbox: OutboxWriter, deps: Deps,
-        settings: DispatcherSettings,
-    ):
-        self.dsn, self.uow, self.deps, self.settings = dsn, uow, deps, settings
-        self.outbox = outbox
+    def __init__(self, *, dsn: str, deps: Deps, settings: DispatcherSettings):
+        self.dsn, self.deps, self.settings = dsn, deps, settings
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         # LISTEN makes dispatch prompt; polling every poll_s covers the time it is down.
@@ -82,13 +91,10 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim one batch, send it, record it; return how many rows were handled."""
-        async with self.uow() as uow:
-            rows, overtaken = await dispatch.claim(
-                uow=uow, deps=self.deps, limit=self.settings.batch
-            )
+        rows, overtaken = await dispatch.claim(deps=self.deps, limit=self.settings.batch)
         if not rows:
             return overtaken
-        decisions = await dispatch.send_all(rows, deps=self.deps, limit=self.settings.concurrency)
+        decisions = await sending.send_all(rows, deps=self.deps, limit=self.settings.concurrency)
         await self._record(decisions)
         return len(rows) + overtaken
 
@@ -99,8 +105,7 @@ class Dispatcher:
         delay = 0.5
         while True:
             try:
-                async with self.uow() as uow:
-                    await dispatch.record(decisions, uow=uow, deps=self.deps, outbox=self.outbox)
+                await dispatch.record(decisions, deps=self.deps)
                 return
             except Exception as exc:
                 if not (is_unavailable(exc) or isinstance(exc, OSError)) or self._stop.is_set():
@@ -111,19 +116,16 @@ class Dispatcher:
 
     async def reconcile_now(self) -> None:
         """Resolve interrupted and long-unknown rows; ask providers that can answer."""
-        async with self.uow() as uow:
-            await dispatch.reconcile(
-                uow=uow, deps=self.deps, stuck_after_s=self.settings.stuck_after_s,
-                unknown_expires_after_s=self.settings.unknown_expires_after_s,
-            )
-        async with self.uow() as uow:
-            rows = await dispatch.unknown_to_check(
-                uow=uow, deps=self.deps, after_s=self.settings.unknown_query_after_s
-            )
+        await lookups.reconcile(
+            deps=self.deps, stuck_after_s=self.settings.stuck_after_s,
+            unknown_expires_after_s=self.settings.unknown_expires_after_s,
+        )
+        rows = await lookups.unknown_to_check(
+            deps=self.deps, after_s=self.settings.unknown_query_after_s
+        )
         if rows:
-            answers = await dispatch.look_up(rows, deps=self.deps)
-            async with self.uow() as uow:
-                await dispatch.record_lookups(answers, uow=uow, deps=self.deps)
+            answers = await lookups.look_up(rows, deps=self.deps)
+            await lookups.record_lookups(answers, deps=self.deps)
 
     async def _maybe_reconcile(self) -> None:
         if time.monotonic() >= self._next_reconcile:
@@ -138,3 +140,16 @@ class Dispatcher:
         except TimeoutError:
             return False
         return not self._stop.is_set()
+
+
+@contextlib.asynccontextmanager
+async def running(dispatcher: Dispatcher, *, grace_s: float) -> AsyncIterator[None]:
+    """Run the dispatcher as a task; at the end, let it finish its batch for up to `grace_s`."""
+    task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher")
+    yield
+    await dispatcher.stop()
+    try:
+        await asyncio.wait_for(task, grace_s)
+    except TimeoutError:
+        task.cancel()
+        log.warning("dispatcher_stop_timed_out")

@@ -1,62 +1,40 @@
-"""Resources of the notification service: templates, providers and the dispatcher task."""
+"""The providers as configured: the checks that refuse a bad configuration, and their lifecycle."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp import web
+import asyncpg
 from pydantic import SecretStr
 
 from services.notification.config import Settings
-from services.notification.dispatcher import Dispatcher, DispatcherSettings
 from services.notification.domain.model import Channel
-from services.notification.domain.rules import Limits, QuietHours
-from services.notification.handlers.deps import Deps, Policy
 from services.notification.providers.aliyun import AliyunSms
-from services.notification.providers.base import SmsProvider
+from services.notification.providers.base import EmailProvider, SmsProvider
 from services.notification.providers.breaker import CircuitBreaker
 from services.notification.providers.sink import SinkEmail, SinkSms, SinkWriter
 from services.notification.providers.smtp import SmtpEmail
 from services.notification.providers.tencent import TencentSms
-from services.notification.templates.registry import LOCALES, TemplateRegistry
+from services.notification.templates.registry import LOCALES
 from services.notification.templates.variables import SPECS
 from shared.clock import Clock
 from shared.errors import StartupRefused
 from shared.logging import get_logger
-from shared.web.keys import OUTBOX, POOL, SETTINGS, UOW
 
 log = get_logger(__name__)
-DISPATCHER = web.AppKey("notification_dispatcher", Dispatcher)
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-def _settings(app: web.Application) -> Settings:
-    settings = app[SETTINGS]
-    assert isinstance(settings, Settings)
-    return settings
+@dataclass(frozen=True, slots=True)
+class Providers:
+    """The SMS providers in failover order, each with its breaker, and the email provider."""
 
-
-def build_deps(settings: Settings, clock: Clock) -> Deps:
-    """Load and check the templates; take the rules from configuration."""
-    policy = Policy(
-        quiet=QuietHours(settings.quiet_start, settings.quiet_end),
-        limits=Limits(
-            otp_per_minute=settings.otp_per_minute,
-            otp_per_hour=settings.otp_per_hour,
-            otp_per_day=settings.otp_per_day,
-            same_template_per_day=settings.same_template_per_day,
-            same_content_window_s=settings.same_content_window_s,
-        ),
-        default_timezone=settings.default_timezone,
-        retry_backoff_s=settings.retry_backoff_s,
-        max_send_attempts=settings.max_send_attempts,
-        public_base_url=settings.public_base_url,
-        mail_domain=settings.mail_domain,
-    )
-    return Deps(registry=TemplateRegistry.load(settings.sms_signature), clock=clock, policy=policy)
+    sms: tuple[tuple[SmsProvider, CircuitBreaker], ...]
+    email: EmailProvider
 
 
 def warn_if_sink_is_public(settings: Settings) -> None:
@@ -143,19 +121,22 @@ def check_provider_templates(settings: Settings) -> None:
                 f"{provider}: no SMS template code for {', '.join(missing)}")
 
 
-async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
+@asynccontextmanager
+async def open_providers(
+    settings: Settings, *, pool: asyncpg.Pool, clock: Clock
+) -> AsyncIterator[Providers]:
     """Open the HTTP session and SMTP pool; build each provider with its circuit breaker."""
-    settings, deps = _settings(app), app[_deps_key()]
     timeout = aiohttp.ClientTimeout(
         total=settings.provider_timeout_s, sock_connect=settings.provider_connect_timeout_s
     )
     session = aiohttp.ClientSession()
     smtp: SmtpEmail | None = None
     sms: list[SmsProvider] = []
-    sink = SinkWriter(app[POOL])
+    email: EmailProvider
+    sink = SinkWriter(pool)
     for name in settings.sms_providers:
         if name == "sink":
-            sms.append(SinkSms(sink, signature=settings.sms_signature, now=deps.clock.now,
+            sms.append(SinkSms(sink, signature=settings.sms_signature, now=clock.now,
                                keep_codes=settings.dev_inbox))
         elif name == "aliyun":
             sms.append(AliyunSms(
@@ -175,10 +156,10 @@ async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
                 sign_name=settings.tencent_sign_name,
                 templates=settings.tencent_templates, timeout=timeout,
             ))
-    deps.sms = [
+    breakers = tuple(
         (p, CircuitBreaker(threshold=settings.breaker_threshold,
                            cooldown_s=settings.breaker_cooldown_s)) for p in sms
-    ]
+    )
     if settings.email_provider == "smtp":
         smtp = SmtpEmail(
             host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
@@ -187,42 +168,13 @@ async def providers_ctx(app: web.Application) -> AsyncIterator[None]:
             security=settings.smtp_security, timeout=settings.provider_timeout_s,
             pool_size=settings.smtp_pool_size,
         )
-        deps.email = smtp
+        email = smtp
     else:
-        deps.email = SinkEmail(sink, now=deps.clock.now)
+        email = SinkEmail(sink, now=clock.now)
     log.info("providers_ready", sms=[p.name for p in sms], email=settings.email_provider)
-    yield
-    if smtp is not None:
-        await smtp.close()
-    await session.close()
-
-
-async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Run the dispatcher task until shutdown."""
-    settings = _settings(app)
-    dispatcher = Dispatcher(
-        dsn=settings.database_url, uow=app[UOW], outbox=app[OUTBOX], deps=app[_deps_key()],
-        settings=DispatcherSettings(
-            batch=settings.dispatch_batch, concurrency=settings.dispatch_concurrency,
-            poll_s=settings.dispatch_poll_s, linger_s=settings.dispatch_linger_s,
-            reconcile_interval_s=settings.reconcile_interval_s,
-            stuck_after_s=settings.sending_stuck_after_s,
-            unknown_expires_after_s=settings.unknown_expires_after_s,
-            unknown_query_after_s=settings.unknown_query_after_s,
-        ),
-    )
-    app[DISPATCHER] = dispatcher
-    task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher")
-    yield
-    await dispatcher.stop()
     try:
-        await asyncio.wait_for(task, settings.shutdown_grace_s)
-    except TimeoutError:
-        task.cancel()
-        log.warning("dispatcher_stop_timed_out")
-
-
-def _deps_key() -> web.AppKey[Deps]:
-    from services.notification.api import DEPS
-
-    return DEPS
+        yield Providers(sms=breakers, email=email)
+    finally:
+        if smtp is not None:
+            await smtp.close()
+        await session.close()

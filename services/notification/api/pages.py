@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from services.notification.views import Inbox
+from services.notification.views.models import Inbox
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("services.notification", "templates"),

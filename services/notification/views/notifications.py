@@ -1,90 +1,21 @@
-"""Read-side queries of the notification service, returning response models."""
+"""What administrators and recipients read of the ledger: messages and today's numbers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel
 
-
-class NotificationItem(BaseModel):
-    """One message as an administrator sees it."""
-
-    id: UUID
-    event_type: str
-    channel: str
-    recipient_masked: str
-    status: str
-    attempts: int
-    created_at: datetime
-    body: str
-    subject: str | None = None
-    provider: str | None = None
-    error_code: str | None = None
-    not_before: datetime | None = None
-    segments: int | None = None
-    chars: int | None = None
-
-
-class NotificationList(BaseModel):
-    """A page of notifications, newest first."""
-
-    items: list[NotificationItem]
-
-
-class MyNotification(BaseModel):
-    """One message as its recipient sees it."""
-
-    id: UUID
-    event_type: str
-    channel: str
-    recipient_masked: str
-    status: str
-    created_at: datetime
-    subject: str | None = None
-    body: str
-
-
-class MyNotificationList(BaseModel):
-    """The signed-in person's messages, newest first."""
-
-    items: list[MyNotification]
-
-
-class Stats(BaseModel):
-    """Today's numbers for the admin dashboard (day in the platform's time zone)."""
-
-    day: date
-    sent: int
-    delivered: int
-    failed: int
-    queued: int
-    deferred: int
-    unknown: int
-    suppressed: int
-
-
-class InboxMessage(BaseModel):
-    """A message the sink captured."""
-
-    id: int
-    notification_id: UUID
-    channel: str
-    recipient: str
-    event_type: str
-    subject: str | None
-    body: str
-    code: str | None
-    created_at: datetime
-
-
-class Inbox(BaseModel):
-    """Captured messages, newest first."""
-
-    items: list[InboxMessage]
+from services.notification.domain.rules import zone
+from services.notification.views.models import (
+    MyNotification,
+    MyNotificationList,
+    NotificationItem,
+    NotificationList,
+    Stats,
+)
 
 
 async def notifications_for(
@@ -145,16 +76,9 @@ async def stats(pool: asyncpg.Pool, *, day: date, start: datetime, end: datetime
     return Stats(day=day, **dict(r))
 
 
-async def inbox(
-    pool: asyncpg.Pool, *, recipient: str | None, limit: int, contains: str | None = None
-) -> Inbox:
-    """Return what the sink captured, newest first (for a recipient, or digits in it)."""
-    rows = await pool.fetch(
-        """SELECT id, notification_id, channel, recipient, event_type, subject, body, code,
-                  created_at
-           FROM sink_messages WHERE ($1::text IS NULL OR recipient = $1)
-             AND ($3::text IS NULL OR strpos(recipient, $3) > 0)
-           ORDER BY id DESC LIMIT $2""",
-        recipient, limit, contains,
-    )
-    return Inbox(items=[InboxMessage(**dict(r)) for r in rows])
+async def stats_of_today(pool: asyncpg.Pool, *, now: datetime, timezone: str) -> Stats:
+    """Count the rows of today (a day in the platform's time zone) by outcome."""
+    tz = zone(timezone)
+    today = now.astimezone(tz).date()
+    start = datetime.combine(today, time(0), tzinfo=tz).astimezone(UTC)
+    return await stats(pool, day=today, start=start, end=start + timedelta(days=1))
