@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import io
 import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from services import SERVICE_NAMES
-from shared.cli import make_keys
+from shared.keyfiles import holdings, make_keys
 from shared.web.health import OPENAPI
 
 API_DIR = Path("docs/api")
@@ -21,10 +20,9 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
     """Build each service's app (with throwaway keys) and return its OpenAPI document."""
     documents = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
-        with contextlib.redirect_stdout(io.StringIO()):
-            from services.cli import services
-
-            make_keys(Path("var/keys"), services())
+        settings = {name: importlib.import_module(f"services.{name}.config").Settings
+                    for name in SERVICE_NAMES}
+        make_keys(Path("var/keys"), holdings(settings))
         for name in SERVICE_NAMES:
             app = importlib.import_module(f"services.{name}.app").create_app()
             documents[name] = app[OPENAPI]

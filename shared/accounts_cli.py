@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from shared.accounts import ensure_database_owner
@@ -12,8 +12,15 @@ from shared.config import ServiceSettings
 from shared.keyfiles import KEYS_DIR, write_secret
 from shared.messaging.users import broker_user, user_admin
 
-if TYPE_CHECKING:
-    from shared.cli import ServiceInfo
+
+class ServiceInfo(Protocol):
+    """What these commands read of a service (shared.cli.ServiceInfo has it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def settings(self) -> type[ServiceSettings]: ...
 
 
 async def own_role(info: ServiceInfo, settings: ServiceSettings) -> ServiceSettings:
