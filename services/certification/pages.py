@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -12,6 +14,7 @@ from services.certification.domain.levels import level_name, title_of
 from services.certification.domain.public import reason_label
 from services.certification.handlers import public
 from services.certification.keys import DEPS, NUMBER_LIMITER, PROXIES, SETTINGS, TEMPLATES
+from services.certification.rendering.dates import long_date
 from services.certification.views.models import VerifyOut
 from shared.errors import NotFound, ValidationFailed
 
@@ -49,6 +52,10 @@ TEXTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _day(day: date | None, *, en: bool) -> str:
+    return long_date(day, en=en) if day else "—"
+
+
 def _switch_url(path: str, query: str, en: bool) -> str:
     params = {"q": query} if query and path == "/verify" else {}
     if not en:
@@ -69,6 +76,7 @@ async def _page(request: web.Request, query: str, *, en: bool,
     app = request.app
     limit_rate(request)
     context: dict[str, Any] = {"en": en, "t": TEXTS["en" if en else "zh"], "query": query,
+                               "long_date": partial(_day, en=en),
                                "switch_url": _switch_url(request.path, query, en),
                                "cert": None, "not_found": False, "name_required": False}
     status = 200

@@ -61,8 +61,8 @@ def test_skill_certificate_follows_the_2022_national_layout_with_a_qr_to_verify(
     text = _text(pdf)
     for expected in ("职业技能等级证书", "姓", "张小三", "证件类型", "居民身份证", "证件号码",
                      "4601**********1234", "职业名称", "育婴员", "工", "--", "职业技能等级",
-                     "四级/中级工", "证书编号", "S000036000123264000042", "发证日期：2026-03-10",
-                     "2029-03-09", "发证机构", "匠心职业技能评价中心", "照片",
+                     "四级/中级工", "证书编号", "S000036000123264000042", "发证日期：2026年3月10日",
+                     "2029年3月9日", "发证机构", "匠心职业技能评价中心", "照片",
                      "jndj.osta.org.cn", "pjjg.osta.org.cn", URL):
         assert expected in text, expected
     assert "培训课程" not in text

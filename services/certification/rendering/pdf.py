@@ -20,6 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from services.certification.domain.levels import title_of
+from services.certification.rendering.dates import long_date
 
 BUILTIN_CJK = "STSong-Light"
 QR_BORDER = 4
@@ -124,10 +125,10 @@ def _rows(cert: PrintedCertificate) -> list[tuple[str, str]]:
     rows.append(("Hours" if en else "培训学时", f"{cert.hours:g}" if cert.hours else "--"))
     rows += [
         ("Certificate No." if en else "证书编号", cert.number),
-        ("Issued on" if en else "发证日期", cert.issued_on.isoformat()),
+        ("Issued on" if en else "发证日期", long_date(cert.issued_on, en=en)),
     ]
     if cert.expires_on:
-        rows.append(("Valid until" if en else "有效期至", cert.expires_on.isoformat()))
+        rows.append(("Valid until" if en else "有效期至", long_date(cert.expires_on, en=en)))
     rows.append(("Issued by" if en else "发证机构", cert.issuer))
     return rows
 
@@ -199,10 +200,10 @@ def _render_skill(pdf: Canvas, cert: PrintedCertificate, font: str, width: float
     pdf.setFont(font, FILL_SIZE)
     pdf.drawString(30 * mm, y, cert.issuer)
     pdf.drawString(30 * mm, y - 9 * mm, ("Issued on: " if en else "发证日期：")
-                   + cert.issued_on.isoformat())
+                   + long_date(cert.issued_on, en=en))
     if cert.expires_on:
         pdf.drawString(30 * mm, y - 18 * mm, ("Valid until: " if en else "有效期至：")
-                       + cert.expires_on.isoformat())
+                       + long_date(cert.expires_on, en=en))
     pdf.setStrokeColor(colors.HexColor("#9b1c1c"))
     pdf.setLineWidth(0.5)
     pdf.line(middle, 24 * mm, middle, height - 24 * mm)

@@ -33,6 +33,8 @@ class CourseOut(Out):
         description="training: 培训合格证书; skill_level: 职业技能等级证书 (national number)")
     attendance_threshold: float
     description: str
+    move_cutoff_days: int = Field(description="moves to another class close this many days "
+                                  "before a class's first day")
 
 
 class CourseList(Out):
