@@ -102,6 +102,7 @@ def create_service_app(
         settings.jwt_public_key_file.read_bytes(),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        max_lifetime_s=settings.max_token_lifetime_s,
     )
     ops = ops_routes(settings.service_name)
     routes.register(app)
