@@ -3,10 +3,14 @@ user's older tokens at once, and each change is announced as user.access_changed
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from typing import Any
 
 from tests.enrollment.support import Service, phone_of
 from tests.support.infra import eventually
+from tests.support.log_guard import record_output
 
 PASSWORD = "correct horse battery"
 
@@ -142,3 +146,49 @@ async def test_token_living_longer_than_the_maximum_is_refused(svc: Service) -> 
     long_lived = svc.issuer.mint(admin_id, "admin", ttl_s=24 * 3600 + 1)  # default max: 24 h
     reply = await svc.call("GET", "/api/v1/me", token=long_lived)
     assert (reply.status, reply.body["code"]) == (401, "token_lifetime_too_long")
+
+
+async def _jiangxin(svc: Service, *args: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run `jiangxin` on the service's database with this stdin; return (code, out, err)."""
+    settings = svc.deps.settings
+    env = {**os.environ,
+           "JIANGXIN_ENROLLMENT_DATABASE_URL": settings.database_url,
+           "JIANGXIN_ENROLLMENT_JWT_PRIVATE_KEY_FILE": str(settings.jwt_private_key_file),
+           "JIANGXIN_ENROLLMENT_PII_AT_REST_KEY_FILE": str(settings.pii_at_rest_key_file),
+           "JIANGXIN_ENROLLMENT_PII_TRANSPORT_KEY_FILE": str(settings.pii_transport_key_file)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", *args, env=env, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate(stdin.encode())
+    record_output("jiangxin", err)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_jiangxin_user_commands_disable_enable_set_role_and_reset_a_password(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    user_id, phone = await _staff(svc, admin)
+    token = (await _sign_in(svc, phone)).body["access_token"]
+    code, out, err = await _jiangxin(svc, "user", "disable", phone)
+    assert code == 0, err
+    assert out.strip() == f"{user_id} trainer disabled"
+    await _revoked(svc, token)
+    assert (await _sign_in(svc, phone)).body["code"] == "account_disabled"
+    assert (await _jiangxin(svc, "user", "enable", user_id))[1].strip() == (
+        f"{user_id} trainer enabled")
+    assert (await _jiangxin(svc, "user", "set-role", user_id, "admin"))[0] == 0
+    assert (await _sign_in(svc, phone)).body["user"]["role"] == "admin"
+    code, out, err = await _jiangxin(svc, "user", "reset-password", phone,
+                                     stdin="temporary password\n")
+    assert code == 0, err
+    assert out.strip() == f"{user_id} admin enabled, must change password"
+    refused = await _sign_in(svc, phone, "temporary password")
+    assert refused.body["code"] == "password_change_required"
+    weak = await _jiangxin(svc, "user", "reset-password", phone, stdin="short\n")
+    assert weak[0] == 1
+    assert "weak_password" in weak[2]
+    unknown = await _jiangxin(svc, "user", "disable", "+8613999999999")
+    assert unknown[0] == 1
+    assert "user_not_found" in unknown[2]
