@@ -103,3 +103,39 @@ async def test_a_token_living_longer_than_the_maximum_is_refused_by_all_three_se
     assert await platform.refusals(day) == [None, None, None]
     longer = platform.enrollment.issuer.mint(admin_id, "admin", ttl_s=24 * 3600 + 1)
     assert await platform.refusals(longer) == ["token_lifetime_too_long"] * 3
+
+
+async def test_role_and_password_changes_end_old_tokens_everywhere_and_new_sign_ins_work(
+    platform: Platform,
+) -> None:
+    enrollment = platform.enrollment
+    _acting_id, acting = await enrollment.add_user("admin", name="Acting")
+    phone, password = "+8613700137000", "correct horse battery"
+    created = await enrollment.call("POST", "/api/v1/users", token=acting, json_body={
+        "role": "trainer", "phone": phone, "name": "李老师", "password": password})
+    user_id = created.body["id"]
+
+    async def sign_in(secret: str) -> str:
+        reply = await enrollment.call("POST", "/api/v1/auth/token",
+                                      json_body={"phone": phone, "password": secret})
+        assert reply.status == 200, reply.body
+        return str(reply.body["access_token"])
+
+    async def refused_everywhere(token: str) -> None:
+        async def check() -> bool:
+            return await platform.refusals(token) == ["token_revoked"] * 3
+
+        await eventually(check, timeout=30)
+
+    as_trainer = await sign_in(password)
+    promoted = await enrollment.call("PUT", f"/api/v1/users/{user_id}/role", token=acting,
+                                     json_body={"role": "admin"})
+    assert promoted.status == 200
+    await refused_everywhere(as_trainer)
+    as_admin = await sign_in(password)
+    assert await platform.refusals(as_admin) == [None, None, None]  # notification: admins only
+    changed = await enrollment.call("POST", "/api/v1/auth/password", json_body={
+        "phone": phone, "password": password, "new_password": "another long password"})
+    assert changed.status == 200
+    await refused_everywhere(as_admin)
+    assert await platform.refusals(await sign_in("another long password")) == [None, None, None]
