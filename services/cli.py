@@ -15,7 +15,8 @@ from shared.logging import configure_logging
 
 # Which service publishes which event types (for the AsyncAPI catalogue).
 PUBLISHES = {
-    "enrollment": ("auth.", "enrollment.", "class.", "application.", "survey.", "trainee."),
+    "enrollment": ("auth.", "enrollment.", "class.", "application.", "survey.", "trainee.",
+                   "user."),
     "certification": ("certificate.",),
     "notification": ("notification.",),
 }

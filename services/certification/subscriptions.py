@@ -9,11 +9,13 @@ from services.certification.commands import (
     RecordResult,
 )
 from services.certification.deps import Deps
+from services.certification.handlers import users
 from shared.errors import DomainError, PermanentFailure
 from shared.events.catalog import (
     ClassTrainersChanged,
     EnrollmentCompleted,
     TraineeIdentityReviewed,
+    UserAccessChanged,
 )
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
@@ -66,3 +68,9 @@ async def on_trainee_identity_reviewed(
 ) -> None:
     """Hold or free approval of the trainee's certificates."""
     await handlers.record_identity_review(RecordIdentityReview.from_event(event), uow=ctx.uow)
+
+
+@subscriptions.on(UserAccessChanged, ordering=users.ORDERING)
+async def on_user_access_changed(event: UserAccessChanged, ctx: HandlerContext[Deps]) -> None:
+    """Refuse the user's older tokens (or all, while disabled) from now on."""
+    await users.record_access(event, uow=ctx.uow)

@@ -220,6 +220,18 @@ class TraineeIdentityReviewed(Event):
     seq: int = Field(ge=1)
 
 
+@event("user.access_changed", 1, aggregate="user_id")
+class UserAccessChanged(Event):
+    """A staff account was disabled or enabled, its password or role changed: every token of
+    the user older than `token_version` (and any token while `disabled`) is refused."""
+
+    user_id: UUID
+    token_version: int = Field(ge=1)
+    disabled: bool
+    reason: Literal["disabled", "enabled", "password_changed", "password_reset",
+                    "role_changed"]
+
+
 class ApplicationEvent(Event):
     """Fields common to a lottery application's changes (enrollment service)."""
 
@@ -380,6 +392,7 @@ EVENTS: list[type[Event]] = [
     EnrollmentCompleted,
     ClassTrainersChanged,
     TraineeIdentityReviewed,
+    UserAccessChanged,
     ApplicationSubmitted,
     ApplicationDrawn,
     SurveyInvited,

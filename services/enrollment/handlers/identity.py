@@ -36,7 +36,7 @@ from services.enrollment.repository import users as repo
 from services.enrollment.views import users as views
 from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.events.catalog import OtpRequested
 from shared.logging import get_logger
 from shared.masking import mask_id_number
@@ -180,9 +180,20 @@ async def _check_code(uow: UnitOfWork, deps: Deps, phone: str, code: str) -> _Si
 
 
 def _token(deps: Deps, user: Any) -> TokenOut:
+    if user["disabled_at"] is not None:
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    if user["must_change_password"]:
+        raise Forbidden("Choose a new password first (POST /api/v1/auth/password).",
+                        code="password_change_required")
+    return token_for(deps, user)
+
+
+def token_for(deps: Deps, user: Any) -> TokenOut:
+    """Mint the user's access token at their current token version."""
     s = deps.settings
     ttl = s.trainee_token_ttl_s if user["role"] == "trainee" else s.staff_token_ttl_s
-    token = deps.issuer.mint(user["id"], user["role"], name=user["name"], ttl_s=ttl)
+    token = deps.issuer.mint(user["id"], user["role"], name=user["name"], ttl_s=ttl,
+                             version=user["token_version"])
     return TokenOut(access_token=token, expires_in=ttl,
                     user=UserRef(id=user["id"], role=user["role"], name=user["name"]))
 
@@ -225,17 +236,12 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
 
 
 async def update_user(user_id: UUID, cmd: UpdateUser, *, deps: Deps, actor: Principal) -> UserOut:
-    """Record a user's union membership or staff role (administrators only).
-
-    A new role counts from the user's next sign-in (tokens carry the role they were minted with).
-    """
+    """Record a user's union membership (administrators vouch for it, trainees cannot)."""
 
     async def work(uow: UnitOfWork) -> None:
         if cmd.union_member is not None and not await repo.set_union_member(
                 uow.conn, user_id, cmd.union_member, deps.clock.now()):
             raise NotFound("There is no such user.", code="user_not_found")
-        if cmd.role is not None:
-            await _assign_role(uow, user_id, cmd.role, deps)
 
     await in_transaction(deps.uows, work)
     log.info("user_updated", user_id=str(user_id), member=cmd.union_member, role=cmd.role,
@@ -244,15 +250,6 @@ async def update_user(user_id: UUID, cmd: UpdateUser, *, deps: Deps, actor: Prin
     if out is None:
         raise NotFound("There is no such user.", code="user_not_found")
     return out
-
-
-async def _assign_role(uow: UnitOfWork, user_id: UUID, role: str, deps: Deps) -> None:
-    if await repo.set_staff_role(uow.conn, user_id, role, deps.clock.now()) is not None:
-        return
-    if await views.user(uow.conn, user_id) is None:
-        raise NotFound("There is no such user.", code="user_not_found")
-    raise Conflict("Only a staff account gets a staff role; a trainee signs in by SMS.",
-                   code="not_staff")
 
 
 async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
