@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
 import asyncpg
@@ -22,6 +24,7 @@ from services.enrollment.repository import enrollments as repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views.models import EnrolmentOut
 from shared.auth import Principal
+from shared.db import is_transient
 from shared.errors import Conflict, InvalidState, NotFound, Unauthorized, ValidationFailed
 from shared.events.catalog import EnrollmentConfirmed, EnrollmentWaitlisted
 from shared.ids import new_id
@@ -63,28 +66,62 @@ def idempotency_key(
     return IdempotencyKey(user_id, header, digest)
 
 
+@dataclass(frozen=True, slots=True)
+class _Booking:
+    cmd: Enrol
+    actor: Principal
+    key: IdempotencyKey | None
+
+
 async def enrol_self(
     cmd: Enrol, *, deps: Deps, actor: Principal, key: IdempotencyKey | None
 ) -> Answer:
-    """Enrol the caller in a class; a retry with the same Idempotency-Key gets the same answer."""
+    """Enrol the caller in a class; a retry with the same Idempotency-Key gets the same answer.
 
-    async def work(uow: UnitOfWork) -> Answer:
-        if key is None:
-            ctx = await repo.booking_context(uow.conn, cmd.class_id, actor.user_id)
-        else:
-            claimed, ctx = await repo.claim_key_and_read_context(
-                uow.conn, user_id=key.user_id, key=key.key, fingerprint=key.fingerprint,
-                class_id=cmd.class_id, trainee_id=actor.user_id,
-            )
-            if not claimed:
-                return await _replay(uow, key)
-        out = await book_in_context(
-            uow, deps, ctx, class_id=cmd.class_id, trainee_id=actor.user_id, via="self",
-            actor=Actor(actor.user_id, actor.role), key=key,
-        )
-        return Answer(out.model_dump_json(), 201, replayed=False)
+    Concurrent bookings of one class in this process share one transaction (a flash sale
+    takes the class row lock once per batch, not once per trainee)."""
+    booking = _Booking(cmd, actor, key)
+    answer: Answer = await deps.bookings.submit(cmd.class_id, booking,
+                                                partial(_enrol_batch, deps))
+    return answer
+
+
+async def _enrol_batch(deps: Deps, batch: Sequence[_Booking]) -> list[Answer | Exception]:
+    """Book a batch in arrival order in one transaction; each refusal undoes only its own."""
+    if len(batch) == 1:  # the common case stays exactly one transaction of one booking
+        return [await in_transaction(deps.uows, partial(_enrol_one, deps, batch[0]))]
+
+    async def work(uow: UnitOfWork) -> list[Answer | Exception]:
+        answers: list[Answer | Exception] = []
+        for booking in batch:
+            try:
+                async with uow.conn.transaction():  # a savepoint per booking
+                    answers.append(await _enrol_one(deps, booking, uow))
+            except Exception as exc:
+                if is_transient(exc):  # a lost lock race: in_transaction repeats the batch
+                    raise
+                answers.append(exc)
+        return answers
 
     return await in_transaction(deps.uows, work)
+
+
+async def _enrol_one(deps: Deps, booking: _Booking, uow: UnitOfWork) -> Answer:
+    cmd, actor, key = booking.cmd, booking.actor, booking.key
+    if key is None:
+        ctx = await repo.booking_context(uow.conn, cmd.class_id, actor.user_id)
+    else:
+        claimed, ctx = await repo.claim_key_and_read_context(
+            uow.conn, user_id=key.user_id, key=key.key, fingerprint=key.fingerprint,
+            class_id=cmd.class_id, trainee_id=actor.user_id,
+        )
+        if not claimed:
+            return await _replay(uow, key)
+    out = await book_in_context(
+        uow, deps, ctx, class_id=cmd.class_id, trainee_id=actor.user_id, via="self",
+        actor=Actor(actor.user_id, actor.role), key=key,
+    )
+    return Answer(out.model_dump_json(), 201, replayed=False)
 
 
 async def _replay(uow: UnitOfWork, key: IdempotencyKey) -> Answer:
