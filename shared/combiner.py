@@ -7,10 +7,6 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from shared.logging import get_logger
-
-log = get_logger(__name__)
-
 I = TypeVar("I")  # noqa: E741 - an item of work
 T = TypeVar("T")  # its answer
 
