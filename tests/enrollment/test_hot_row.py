@@ -13,7 +13,8 @@ import asyncpg
 
 from services.enrollment.commands import Enrol
 from services.enrollment.deps import Deps
-from services.enrollment.handlers.enrol import Answer, enrol_self, idempotency_key
+from services.enrollment.handlers.enrol import Answer, idempotency_key
+from services.enrollment.handlers.self_enrol import enrol_self
 from shared.auth import Principal
 from shared.combiner import Combiner
 from shared.errors import Conflict, InvalidState
@@ -27,11 +28,11 @@ class Counted:
 
     deps: Deps
     opened: int = 0
-    fail_first: bool = False
+    fail_first: type[Exception] | None = None
     started: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
 
-def counted(svc: Service, *, fail_first: bool = False) -> Counted:
+def counted(svc: Service, *, fail_first: type[Exception] | None = None) -> Counted:
     """Return the service's Deps with a fresh combiner and a counting unit-of-work factory."""
     inner = svc.deps.uows
     box = Counted(svc.deps, fail_first=fail_first)
@@ -43,7 +44,7 @@ def counted(svc: Service, *, fail_first: bool = False) -> Counted:
         async with inner() as uow:
             yield uow
             if box.fail_first and box.opened == 1:  # rolls the whole batch back
-                raise asyncpg.SerializationError("could not serialize access")
+                raise box.fail_first("the first transaction failed")
 
     box.deps = dataclasses.replace(svc.deps, uows=uows, bookings=Combiner())
     return box
@@ -133,7 +134,7 @@ async def test_a_batch_that_loses_a_lock_race_is_repeated_whole(svc: Service) ->
     admin = await svc.admin_token()
     cls = await svc.create_class(admin, capacity=3)
     trainees = await svc.add_trainees(5)
-    box = counted(svc, fail_first=True)
+    box = counted(svc, fail_first=asyncpg.SerializationError)
 
     answers = await asyncio.gather(*(enrol(box.deps, cls["id"], t) for t, _ in trainees))
 
@@ -176,3 +177,26 @@ async def test_a_batch_takes_at_most_its_limit_and_the_rest_follow_in_order(
     assert box.opened == 3
     positions = [json.loads(a.body)["waitlist_position"] for a in answers]
     assert positions == [None, 1, 2, 3, 4]
+
+
+async def test_a_batch_failing_unexpectedly_is_booked_again_one_by_one(svc: Service) -> None:
+    admin = await svc.admin_token()
+    cls = await svc.create_class(admin, capacity=1)
+    t1, t2 = [t for t, _ in await svc.add_trainees(2)]
+    box = counted(svc, fail_first=RuntimeError)
+
+    outcomes = await asyncio.gather(enrol(box.deps, cls["id"], t1),
+                                    enrol(box.deps, cls["id"], t2),
+                                    enrol(box.deps, cls["id"], t1), return_exceptions=True)
+
+    assert box.opened == 4  # the batch, then one transaction per booking
+    first, second, again = outcomes
+    assert isinstance(first, Answer)
+    assert isinstance(second, Answer)
+    assert isinstance(again, Conflict)
+    assert [json.loads(a.body)["waitlist_position"] for a in (first, second)] == [None, 1]
+    rows = await svc.pool.fetch(
+        "SELECT trainee_id FROM enrollments WHERE class_id = $1 ORDER BY booking_no",
+        UUID(cls["id"]),
+    )
+    assert [r["trainee_id"] for r in rows] == [t1, t2]
