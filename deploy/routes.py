@@ -66,6 +66,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/users",
         "/api/v1/courses",
         "/api/v1/classes",
+        "/api/v1/categories",
         "/api/v1/enrollments",
         "/api/v1/applications",
         "/api/v1/surveys",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -11,6 +13,7 @@ from services.certification.api.base import limit_rate
 from services.certification.domain.levels import level_name, title_of
 from services.certification.handlers import public
 from services.certification.keys import DEPS, SETTINGS, TEMPLATES
+from services.certification.rendering.dates import long_date
 from shared.errors import NotFound
 
 TEXTS: dict[str, dict[str, Any]] = {
@@ -43,6 +46,10 @@ TEXTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _day(day: date | None, *, en: bool) -> str:
+    return long_date(day, en=en) if day else "—"
+
+
 def _switch_url(path: str, query: str, en: bool) -> str:
     params = {"q": query} if query and path == "/verify" else {}
     if not en:
@@ -55,6 +62,7 @@ async def _page(request: web.Request, query: str) -> web.Response:
     limit_rate(request)
     en = request.query.get("lang") == "en"
     context: dict[str, Any] = {"en": en, "t": TEXTS["en" if en else "zh"], "query": query,
+                               "long_date": partial(_day, en=en),
                                "switch_url": _switch_url(request.path, query, en),
                                "cert": None, "not_found": False}
     status = 200

@@ -182,6 +182,9 @@ class CreateCourse(Request):
     issue_policy: Literal["auto", "approval"] = "auto"
     attendance_threshold: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.8
     description: LongText = ""
+    move_cutoff_days: Annotated[int, Field(
+        ge=0, le=60, description="a trainee may move to another class until this many days "
+        "before its first class day (1: until the day before, exclusive)")] = 1
 
 
 Capacity = Annotated[int, Field(ge=1, le=100_000)]
@@ -255,6 +258,12 @@ class RescheduleClass(Request):
 
 class Enrol(Request):
     """Enrol oneself in a class."""
+
+    class_id: UUID
+
+
+class MoveEnrolment(Request):
+    """Move one's confirmed seat to another class of the same course (改期)."""
 
     class_id: UUID
 

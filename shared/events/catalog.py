@@ -139,7 +139,8 @@ class EnrollmentCancelled(EnrollmentEvent):
 
 @event("enrollment.rescheduled", 1, aggregate="enrollment_id")
 class EnrollmentRescheduled(EnrollmentEvent):
-    """The class moved; `class_info` holds the new schedule."""
+    """The class moved, or its trainee moved to another class of the course (改期, same
+    enrolment); `class_info` holds the new schedule (and then the new class)."""
 
     previous_starts_on: date
     previous_ends_on: date

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import Person, Staff, new_phone
+from tests.browser.platform import Platform
+from tests.browser.support import Person, Staff, new_phone, unique_tag
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CATEGORY = "餐饮服务"
@@ -113,7 +115,7 @@ def enrol(trainee: Person, setup: Setup, phone: str, name: str, *, shot: bool = 
     page.get_by_role("link", name="登录并报名").click()
     trainee.sign_in_trainee(phone, name)
     trainee.heading(setup.course_title)
-    page.get_by_role("button", name=re.compile("立即报名|加入候补")).click()
+    # Signing in from the class finishes the enrolment asked for: no second tap.
     expect(page.locator("#enrol-result")).to_be_visible()
 
 
@@ -145,3 +147,57 @@ def assess_and_release(trainer: Person, setup: Setup, name: str) -> None:
     trainer.page.get_by_role("button", name="发布成绩").click()
     trainer.confirm()
     expect(trainer.page.locator("#release-result")).to_contain_text("结业 1 人")
+
+
+def _api(page: Page, base: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    reply = page.request.post(base + path, data=body,
+                              headers={"Authorization": f"Bearer {token}"})
+    assert reply.ok, reply.text()
+    answer: dict[str, Any] = reply.json()
+    return answer
+
+
+def api_class(admin_page: Page, platform: Platform, admin: Staff, *, opens_at: datetime | None,
+              starts_in_days: int, closes_at: datetime | None = None, capacity: int = 5,
+              course_id: str | None = None, venue: str = "市工人文化宫 2 楼") -> tuple[str, str]:
+    """Administrator, through the API: a course (unless given) and a class; return (class id,
+    course id when given, else the new course's title)."""
+    signed = admin_page.request.post(platform.base_url + "/api/v1/auth/token",
+                                     data={"phone": admin.phone, "password": admin.password})
+    assert signed.ok, signed.text()
+    token = signed.json()["access_token"]
+    title = course_id or ""
+    if course_id is None:
+        tag = unique_tag()
+        title = f"直播销售 {tag}"
+        course_id = _api(admin_page, platform.base_url, token, "/api/v1/courses", {
+            "code": f"FLASH-{tag}", "title_zh": title, "title_en": f"Livestream sales {tag}",
+            "category": "ecommerce", "level": 4, "required_hours": 8})["id"]
+    day = (china_today() + timedelta(days=starts_in_days)).isoformat()
+    body: dict[str, Any] = {"course_id": course_id, "capacity": capacity, "starts_on": day,
+                            "ends_on": day, "venue": venue}
+    if opens_at is not None:
+        body["enroll_opens_at"] = opens_at.isoformat()
+    if closes_at is not None:
+        body["enroll_closes_at"] = closes_at.isoformat()
+    made = _api(admin_page, platform.base_url, token, "/api/v1/classes", body)
+    return made["id"], title
+
+
+def course_of(page: Page, platform: Platform, class_id: str) -> str:
+    """Return the course id of a class (public API)."""
+    reply = page.request.get(f"{platform.base_url}/api/v1/classes/{class_id}")
+    assert reply.ok, reply.text()
+    course_id: str = reply.json()["course_id"]
+    return course_id
+
+
+def api_patch_class(page: Page, platform: Platform, admin: Staff, class_id: str,
+                    body: dict[str, Any]) -> None:
+    """Administrator, through the API: change a class."""
+    signed = page.request.post(platform.base_url + "/api/v1/auth/token",
+                               data={"phone": admin.phone, "password": admin.password})
+    assert signed.ok, signed.text()
+    reply = page.request.patch(f"{platform.base_url}/api/v1/classes/{class_id}", data=body,
+                               headers={"Authorization": f"Bearer {signed.json()['access_token']}"})
+    assert reply.ok, reply.text()

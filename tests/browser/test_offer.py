@@ -43,7 +43,8 @@ def test_the_head_of_the_waitlist_accepts_an_offered_seat_and_the_trainer_approv
         expect(b.page.locator("#toast")).to_have_text("已接受名额，报名成功！")
         expect(b.page.locator(".enrolment", has_text=setup.course_title).locator(".badge").first
                ).to_have_text("已确认")
-        history = b.page.locator(".enrolment", has_text=setup.course_title).locator("details")
+        card = b.page.locator(".enrolment", has_text=setup.course_title)
+        history = card.locator("details.history")
         history.locator("summary").click()
         for step in ("候补中", "待确认", "已确认"):
             expect(history.locator("li", has_text=step)).to_have_count(1)

@@ -59,7 +59,7 @@ def test_skill_certificate_holds_every_field_in_chinese_and_a_qr_to_verify() -> 
     text = _text(pdf)
     for expected in ("职业技能等级证书", "张小三", "居民身份证", "4601**********1234",
                      "育婴员（育婴员）", "四级/中级工", "S000036000123264000042",
-                     "2026-03-10", "2029-03-09", "匠心职业技能评价中心", URL):
+                     "2026年3月10日", "2029年3月9日", "匠心职业技能评价中心", URL):
         assert expected in text, expected
     assert _qr_payloads(pdf) == [URL]
     assert _link_uris(pdf) == [URL]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -253,6 +254,19 @@ async def test_the_public_page_switches_to_english(cert_app: CertApp) -> None:
     form = await cert_app.client.get("/verify")
     assert form.status == 200
     assert 'name="q"' in await form.text()
+
+
+async def test_the_public_page_writes_dates_as_every_other_page_of_its_language(
+    cert_app: CertApp,
+) -> None:
+    item, _, _ = await _issue(cert_app)
+    issued = date.fromisoformat(item["issued_on"])
+    chinese = await (await cert_app.client.get(f"/verify/{item['code']}")).text()
+    assert f"<dd>{issued.year}年{issued.month}月{issued.day}日</dd>" in chinese
+    assert item["issued_on"] not in chinese
+    english = await (await cert_app.client.get(f"/verify/{item['code']}?lang=en")).text()
+    assert f"<dd>{issued.day} {issued:%b} {issued.year}</dd>" in english
+    assert item["issued_on"] not in english
 
 
 async def test_the_public_page_writes_occupation_and_work_type_with_each_languages_brackets(

@@ -7,7 +7,7 @@ import csv
 import io
 import os
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import aiohttp
@@ -162,7 +162,8 @@ async def test_the_export_lists_attendance_scores_and_masks_personal_data(svc: S
     assert [r["姓名"] for r in rows] == ["陈一", "陈二", "陈五"]
     assert rows[0]["手机号"] == "+86139****0001"
     assert rows[0]["证件号码"] == "1101**********002X"
-    assert cls["schedule_days"][0] in rows[0]
+    first_day = date.fromisoformat(cls["schedule_days"][0])
+    assert f"{first_day.year}年{first_day.month}月{first_day.day}日" in rows[0]
     full = await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster.csv?unmasked=true",
                           token=admin)
     assert isinstance(full.body, bytes)
@@ -181,6 +182,8 @@ async def test_the_export_speaks_chinese_by_default_and_english_on_request(svc: 
     admin = await svc.admin_token()
     cls = await svc.create_class(admin)
     days = cls["schedule_days"]
+    zh_days = [f"{d.year}年{d.month}月{d.day}日" for d in map(date.fromisoformat, days)]
+    en_days = [f"{d.day} {d:%b} {d.year}" for d in map(date.fromisoformat, days)]
     await import_csv(svc, admin, cls["id"], ROSTER)
     roster = (await svc.call("GET", f"/api/v1/classes/{cls['id']}/roster", token=admin)).body
     first, second = (e["enrollment_id"] for e in roster["items"][:2])
@@ -193,7 +196,7 @@ async def test_the_export_speaks_chinese_by_default_and_english_on_request(svc: 
     header, *rows = await export_rows(svc, admin, cls["id"])
     assert header == ["报名编号", "姓名", "手机号", "证件类型", "证件号码", "状态", "出勤学时",
                       "出勤率（%）", "可参加考核", "理论成绩", "实操成绩", "考核结果", "证书编号",
-                      "证书状态", *days]
+                      "证书状态", *zh_days]
     assert rows[0][1:] == ["陈一", "+86139****0001", "居民身份证", "1101**********002X",
                            "已签到", "8", "20", "否", "85", "90.5", "", "", "", "出勤",
                            "", "", "", ""]
@@ -204,7 +207,7 @@ async def test_the_export_speaks_chinese_by_default_and_english_on_request(svc: 
                            "Hours attended", "Attendance (%)", "May sit the exam",
                            "Theory score", "Practical score", "Result", "Certificate number",
                            "Certificate status"]
-    assert header[14:] == days
+    assert header[14:] == en_days
     assert rows[0][3:15] == ["Resident ID card", "1101**********002X", "Attended", "8", "20",
                              "No", "85", "90.5", "", "", "", "Present"]
     assert rows[1][14] == "Excused"

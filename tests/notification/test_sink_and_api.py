@@ -189,3 +189,31 @@ async def test_admin_sees_sign_in_messages_with_the_code_hidden(
     (item,) = (await response.json())["items"]
     assert "482913" not in item["body"]
     assert "******" in item["body"]
+
+
+async def test_dev_inbox_speaks_chinese_or_english_and_finds_messages_by_part_of_a_phone(
+    start_service: StartService,
+) -> None:
+    service = await start_service(dev_inbox=True)
+    await service.publish(otp(phone="+8613900139001", code="111111"))
+    await service.publish(otp(phone="+8613700137002", code="222222"))
+
+    async def both() -> bool:
+        items = (await (await service.client.get("/dev/inbox.json")).json())["items"]
+        return {i["code"] for i in items} >= {"111111", "222222"}
+
+    await service.until(both)
+    chinese = await (await service.client.get("/dev/inbox")).text()
+    assert '<html lang="zh-CN">' in chinese
+    assert "<h1>开发收件箱</h1>" in chinese
+    # Newest first: the second code stands above the first.
+    assert chinese.index('data-code="222222"') < chinese.index('data-code="111111"')
+    found = await (await service.client.get("/dev/inbox", params={"phone": "0139 001"})).text()
+    assert 'data-code="111111"' in found
+    assert 'data-code="222222"' not in found
+    english = await (await service.client.get("/dev/inbox", params={"lang": "en"})).text()
+    assert '<html lang="en">' in english
+    assert "<h1>Dev inbox</h1>" in english
+    assert "开发收件箱" not in english
+    nobody = await service.client.get("/dev/inbox.json", params={"phone": "12"})
+    assert (nobody.status, (await nobody.json())["code"]) == (422, "invalid_recipient")

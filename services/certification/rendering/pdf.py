@@ -20,6 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from services.certification.domain.levels import title_of
+from services.certification.rendering.dates import long_date
 
 BUILTIN_CJK = "STSong-Light"
 QR_BORDER = 4
@@ -121,10 +122,10 @@ def _rows(cert: PrintedCertificate) -> list[tuple[str, str]]:
         rows.append(("Hours" if en else "培训学时", f"{cert.hours:g}" if cert.hours else "--"))
     rows += [
         ("Certificate No." if en else "证书编号", cert.number),
-        ("Issued on" if en else "发证日期", cert.issued_on.isoformat()),
+        ("Issued on" if en else "发证日期", long_date(cert.issued_on, en=en)),
     ]
     if cert.expires_on:
-        rows.append(("Valid until" if en else "有效期至", cert.expires_on.isoformat()))
+        rows.append(("Valid until" if en else "有效期至", long_date(cert.expires_on, en=en)))
     rows.append(("Issued by" if en else "发证机构", cert.issuer))
     return rows
 

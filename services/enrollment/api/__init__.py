@@ -6,6 +6,7 @@ from services.enrollment.api import (
     applications,
     auth,
     catalogue,
+    categories,
     checkins,
     claim_pack,
     classroom,
@@ -13,10 +14,13 @@ from services.enrollment.api import (
     eligibility,
     enrollments,
     hours,
+    moving,
+    readiness,
     sessions,
     surveys,
 )
 from services.enrollment.api.base import routes
 
-__all__ = ["applications", "auth", "catalogue", "checkins", "claim_pack", "classroom", "draws",
-           "eligibility", "enrollments", "hours", "routes", "sessions", "surveys"]
+__all__ = ["applications", "auth", "catalogue", "categories", "checkins", "claim_pack",
+           "classroom", "draws", "eligibility", "enrollments", "hours", "moving", "readiness",
+           "routes", "sessions", "surveys"]

@@ -16,6 +16,7 @@ COURSE_FIELDS = (
     "code", "title_zh", "title_en", "category", "occupation_code", "occupation_name",
     "work_type", "level", "required_hours", "theory_pass", "practical_pass",
     "certificate_validity_months", "issue_policy", "attendance_threshold", "description",
+    "move_cutoff_days",
 )
 CLASS_FIELDS = (
     "course_id", "name", "trainer_ids", "starts_on", "ends_on", "class_days", "session_start",

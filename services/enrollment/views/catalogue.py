@@ -53,7 +53,7 @@ def course_out(r: asyncpg.Record) -> CourseOut:
         practical_pass=float(r["practical_pass"]),
         certificate_validity_months=r["certificate_validity_months"],
         issue_policy=r["issue_policy"], attendance_threshold=float(r["attendance_threshold"]),
-        description=r["description"],
+        description=r["description"], move_cutoff_days=r["move_cutoff_days"],
     )
 
 
@@ -127,11 +127,35 @@ async def get_class(
     return class_out(row, now) if row else None
 
 
+# Open now, written out when asked for, so that the planner may walk the classes_enrolling_by_start
+# index (migration 0050) instead of every class in start order.
+_OPEN_NOW = """$6::boolean AND c.status = 'scheduled' AND c.results_released_at IS NULL
+             AND c.enroll_opens_at <= $7 AND $7 < c.enroll_closes_at"""
+# The catalogue's first screen: the page's ids read from that index alone (index-only), then
+# the page's rows; the open classes of all courses are never fetched from the table.
+OPEN_PAGE_SQL = _CLASS_SELECT + """
+WHERE c.id IN (
+    SELECT id FROM classes
+    WHERE status = 'scheduled' AND results_released_at IS NULL
+      AND enroll_opens_at <= $3 AND $3 < enroll_closes_at
+      AND ($1::uuid IS NULL OR course_id = $1) AND ($2::text IS NULL OR category = $2)
+      AND ($4::date IS NULL OR (starts_on, id) > ($4, $5::uuid))
+    ORDER BY starts_on, id LIMIT $6)
+ORDER BY c.starts_on, c.id"""
+_OPEN_OR_NOT = """($6::boolean IS NULL OR $6 = (c.status = 'scheduled'
+                  AND c.results_released_at IS NULL
+                  AND c.enroll_opens_at <= $7 AND $7 < c.enroll_closes_at))"""
+
+
 async def list_classes(
     conn: Conn | asyncpg.Pool, query: ClassQuery, now: datetime
 ) -> ClassList:
     """Return a page of classes by start date, filtered."""
     after_day, after_id = _class_cursor(query.cursor)
+    if query.open and query.q is None and query.trainer_id is None and not query.include_cancelled:
+        rows = await conn.fetch(OPEN_PAGE_SQL, query.course_id, query.category, now, after_day,
+                                after_id, query.limit + 1)
+        return _class_page(rows, query.limit, now)
     params: list[Any] = [
         query.course_id, query.category, like_pattern(query.q) if query.q else None,
         query.trainer_id, query.include_cancelled, query.open, now, after_day, after_id,
@@ -140,20 +164,22 @@ async def list_classes(
     rows = await conn.fetch(
         _CLASS_SELECT
         + """WHERE ($1::uuid IS NULL OR c.course_id = $1)
-             AND ($2::text IS NULL OR co.category = $2)
+             AND ($2::text IS NULL OR c.category = $2)
              AND ($3::text IS NULL OR co.title_zh ILIKE $3 OR co.title_en ILIKE $3
                   OR co.code ILIKE $3 OR c.name ILIKE $3 OR c.venue ILIKE $3)
              AND ($4::uuid IS NULL OR $4 = ANY(c.trainer_ids))
              AND ($5 OR c.status = 'scheduled')
-             AND ($6::boolean IS NULL OR $6 = (c.status = 'scheduled'
-                  AND c.results_released_at IS NULL
-                  AND c.enroll_opens_at <= $7 AND $7 < c.enroll_closes_at))
+             AND """ + (_OPEN_NOW if query.open else _OPEN_OR_NOT) + """
              AND ($8::date IS NULL OR (c.starts_on, c.id) > ($8, $9::uuid))
            ORDER BY c.starts_on, c.id LIMIT $10""",
         *params,
     )
-    page = rows[: query.limit]
-    more = len(rows) > query.limit
+    return _class_page(rows, query.limit, now)
+
+
+def _class_page(rows: list[asyncpg.Record], limit: int, now: datetime) -> ClassList:
+    page = rows[:limit]
+    more = len(rows) > limit
     return ClassList(
         items=[class_out(r, now) for r in page],
         next_cursor=encode_cursor(page[-1]["starts_on"], page[-1]["id"]) if more else None,

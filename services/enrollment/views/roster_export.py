@@ -1,6 +1,7 @@
 """The roster export: CSV (UTF-8 with BOM, so spreadsheet programs show Chinese correctly) in
 the reader's language, headers and values a person can read (已签到, 请假, 合格) instead of
-codes; numbers stay numbers and dates stay ISO dates."""
+codes; numbers stay numbers; the class days head their columns as the pages write dates
+(2026年12月7日, 7 Dec 2026)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ class Words:
     certificate: Mapping[str, str]
     yes_no: tuple[str, str]
     passed_failed: tuple[str, str]
+    months: tuple[str, ...] | None = None  # English month names; None: 2026年12月7日
+
+    def day(self, value: date) -> str:
+        """Write a date as the pages of this language do."""
+        if self.months is None:
+            return f"{value.year}年{value.month}月{value.day}日"
+        return f"{value.day} {self.months[value.month - 1]} {value.year}"
 
 
 # The Chinese header names are those a roster import reads (姓名, 手机号, 证件类型, 证件号码).
@@ -63,13 +71,15 @@ WORDS: dict[ExportLang, Words] = {
         certificate={"pending": "Pending approval", "valid": "Valid", "suspended": "Suspended",
                      "revoked": "Revoked", "expired": "Expired", "withdrawn": "Withdrawn"},
         yes_no=("Yes", "No"), passed_failed=("Passed", "Not passed"),
+        months=("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                "Dec"),
     ),
 }
 
 
 def header_of(words: Words, days: Sequence[date]) -> list[str]:
-    """Return the header line: the fixed columns, then one ISO date per class day."""
-    return [*words.header, *(d.isoformat() for d in days)]
+    """Return the header line: the fixed columns, then one column per class day."""
+    return [*words.header, *(words.day(d) for d in days)]
 
 
 def number(value: float | None) -> str | None:

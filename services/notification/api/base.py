@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,8 +27,9 @@ class RecipientQuery(Page):
 
 
 class InboxQuery(Page):
-    phone: str | None = None
+    phone: str | None = Field(None, description="a number, or 3-10 of its digits to search")
     email: str | None = None
+    lang: Literal["zh-CN", "en"] = "zh-CN"
 
 
 class ReceiptQuery(BaseModel):

@@ -96,7 +96,9 @@ export function formatDate(value, { withTime = false, weekday = false } = {}) {
   const options = { year: 'numeric', month: 'short', day: 'numeric' };
   if (weekday) options.weekday = 'short';
   if (withTime) Object.assign(options, { hour: '2-digit', minute: '2-digit' });
-  return new Intl.DateTimeFormat(current, options).format(date);
+  // One date format per language everywhere (the verification page, exports and messages
+  // write the same): 2026年12月7日, and 7 Dec 2026 (British order, not "Dec 7, 2026").
+  return new Intl.DateTimeFormat(current === 'en' ? 'en-GB' : current, options).format(date);
 }
 
 /**

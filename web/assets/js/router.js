@@ -125,6 +125,12 @@ export function start() {
     const url = new URL(link.href, location.origin);
     if (url.origin !== location.origin || !match(url.pathname)) return;
     event.preventDefault();
+    // The navigation's tab of the page shown: stay, keeping its search, filters and what is
+    // being typed (its link has no query; the address has the page's).
+    if (link.closest('#nav') && link.getAttribute('aria-current') === 'page' && url.pathname === location.pathname && !url.hash) {
+      window.scrollTo(0, 0);
+      return;
+    }
     if (url.pathname + url.search === location.pathname + location.search && !url.hash) {
       render();
       return;

@@ -138,6 +138,28 @@
  */
 
 /**
+ * Whether one tap will enrol the caller once enrolment opens (ReadinessOut).
+ * @typedef {object} Readiness
+ * @property {boolean} ready
+ * @property {string | null} code  the refusal the enrolment would meet
+ * @property {string | null} detail
+ * @property {boolean} open_now
+ * @property {string} enroll_opens_at
+ * @property {string} enroll_closes_at
+ * @property {string} server_time
+ * @property {string | null} enrollment_id
+ */
+
+/**
+ * A category of courses with its classes open now (CategoryOut).
+ * @typedef {object} CategoryOut
+ * @property {string} code  what ?category= holds
+ * @property {string} name_zh
+ * @property {string} name_en
+ * @property {number} open_classes
+ */
+
+/**
  * A course (CourseOut).
  * @typedef {CourseBrief & CourseMore} CourseOut
  * @typedef {object} CourseMore

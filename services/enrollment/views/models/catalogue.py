@@ -32,6 +32,8 @@ class CourseOut(Out):
     issue_policy: Literal["auto", "approval"]
     attendance_threshold: float
     description: str
+    move_cutoff_days: int = Field(description="moves to another class close this many days "
+                                  "before a class's first day")
 
 
 class CourseList(Out):

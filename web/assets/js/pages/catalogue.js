@@ -4,29 +4,26 @@ import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { notice } from '../errors.js';
 import { checkbox, field } from '../forms.js';
-import { has, t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { classCard } from '../views.js';
 
 /** @typedef {import('../types.js').ClassOut} ClassOut */
+/** @typedef {import('../types.js').CategoryOut} CategoryOut */
 /** @template T @typedef {import('../types.js').List<T>} List */
 
 /**
- * The categories of the courses (the first 500).
- * @param {AbortSignal} signal
+ * The options of the category filter: every category by name with its open classes, and the
+ * one in the address even when no course has it (a shared link keeps its filter visible).
+ * @param {List<CategoryOut>} categories
+ * @param {string} chosen
+ * @returns {[string, string][]}
  */
-async function categories(signal) {
-  /** @type {Set<string>} */
-  const found = new Set();
-  /** @type {string | null | undefined} */
-  let cursor = null;
-  for (let page = 0; page < 5; page += 1) {
-    /** @type {List<import('../types.js').CourseOut>} */
-    const list = await api.get('/api/v1/courses', { query: { limit: 100, cursor }, signal });
-    for (const course of list.items) found.add(course.category);
-    cursor = list.next_cursor;
-    if (!cursor) break;
-  }
-  return [...found].sort();
+function categoryOptions(categories, chosen) {
+  const name = (/** @type {CategoryOut} */ c) => (locale() === 'en' ? c.name_en : c.name_zh);
+  /** @type {[string, string][]} */
+  const options = categories.items.map((c) => [c.code, t('catalogue.category_option', { name: name(c), n: c.open_classes })]);
+  if (chosen && !categories.items.some((c) => c.code === chosen)) options.push([chosen, chosen]);
+  return [['', t('catalogue.all_categories')], ...options];
 }
 
 /**
@@ -54,9 +51,10 @@ function classQuery(filters, cursor) {
 /** @param {import('../main.js').PageContext} ctx */
 export default async function catalogue(ctx) {
   let current = filtersOf(ctx.query);
-  /** @type {[string[], List<ClassOut>]} */
+  // The first screen is these two requests at once, however many courses there are.
+  /** @type {[List<CategoryOut>, List<ClassOut>]} */
   const [cats, first] = await Promise.all([
-    categories(ctx.signal),
+    api.get('/api/v1/categories', { signal: ctx.signal }),
     api.get('/api/v1/classes', { query: classQuery(current), signal: ctx.signal }),
   ]);
 
@@ -64,7 +62,7 @@ export default async function catalogue(ctx) {
     field({ name: 'q', label: t('catalogue.search'), type: 'search', value: current.q, placeholder: t('catalogue.search_hint') }),
     field({
       name: 'category', label: t('catalogue.category'), type: 'select', value: current.category,
-      options: [['', t('catalogue.all_categories')], ...cats.map((c) => [c, has(`category.${c}`) ? t(`category.${c}`) : c])],
+      options: categoryOptions(cats, current.category),
     }),
     checkbox({ name: 'open', label: t('catalogue.open_only'), checked: current.open }),
     h('div', { class: 'field' }, h('button', { type: 'submit' }, t('catalogue.apply'))));

@@ -3,18 +3,11 @@
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { notice } from '../errors.js';
-import { formatDate, formatNumber, locale, t } from '../i18n.js';
-import { badge } from '../views.js';
+import { locale, t } from '../i18n.js';
+import { liveCell } from './console-live.js';
 
 /** @typedef {import('./console.js').Tab} Tab */
 /** @typedef {import('../types.js').RosterEntry} RosterEntry */
-
-/** @param {RosterEntry} entry */
-function statusCell(entry) {
-  const extra = entry.status === 'waitlisted' && entry.waitlist_position ? ` #${entry.waitlist_position}`
-    : entry.status === 'offered' && entry.offer_expires_at ? ` → ${formatDate(entry.offer_expires_at, { withTime: true })}` : '';
-  return h('td', {}, badge('status', entry.status), extra);
-}
 
 /** @param {RosterEntry} entry */
 function reach(entry) {
@@ -48,18 +41,18 @@ export async function rosterTab({ ctx, cls, roster }) {
     h('td', { class: 'num' }, String(index + 1)),
     h('td', { class: 'name' }, entry.name || '—'),
     h('td', { class: 'phone' }, entry.phone_masked),
-    statusCell(entry),
-    h('td', { class: 'num' }, `${formatNumber(entry.attendance_rate * 100)}%`),
+    liveCell('status', entry),
+    liveCell('attendance', entry, { class: 'num' }),
     h('td', { class: 'num minutes' }, minutes.has(entry.enrollment_id) ? String(minutes.get(entry.enrollment_id)) : '—'),
-    h('td', {}, entry.exam_eligible ? t('roster.yes') : t('roster.no')),
-    h('td', { class: 'num' }, formatNumber(entry.theory_score, 1)),
-    h('td', { class: 'num' }, formatNumber(entry.practical_score, 1)),
-    h('td', {}, entry.passed === null ? '—' : entry.passed ? t('result.passed') : t('result.failed')),
-    h('td', {}, entry.certificate_number || '—', entry.certificate_status ? [' ', badge('cert_status', entry.certificate_status)] : null),
+    liveCell('eligible', entry),
+    liveCell('theory', entry, { class: 'num' }),
+    liveCell('practical', entry, { class: 'num' }),
+    liveCell('result', entry),
+    liveCell('certificate', entry),
     h('td', {}, reach(entry))));
   return h('div', { class: 'stack' },
     h('p', { class: 'row' },
-      h('span', {}, t('console.seats', { taken: roster.capacity - roster.seats_left, cap: roster.capacity, wait: roster.waitlist_length })),
+      h('span', { dataset: { liveSeats: '' } }, t('console.seats', { taken: roster.capacity - roster.seats_left, cap: roster.capacity, wait: roster.waitlist_length })),
       exportButton),
     holder,
     rows.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'roster' },

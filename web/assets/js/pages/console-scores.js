@@ -7,6 +7,7 @@ import { formMessage, message } from '../errors.js';
 import { form } from '../forms.js';
 import { formatDate, formatNumber, has, t } from '../i18n.js';
 import { ON_ROSTER } from './console-attendance.js';
+import { liveCell } from './console-live.js';
 
 /** @typedef {import('./console.js').Tab} Tab */
 
@@ -91,8 +92,9 @@ async function save(row) {
  * @param {import('../main.js').PageContext} ctx
  * @param {import('../types.js').ClassOut} cls
  * @param {HTMLFormElement} sheet
+ * @param {() => Promise<void>} refresh
  */
-function releaseBox(ctx, cls, sheet) {
+function releaseBox(ctx, cls, sheet, refresh) {
   const box = h('section', { class: 'card', 'aria-labelledby': 'release-h' },
     h('h3', { id: 'release-h' }, t('scores.release_title')),
     cls.results_released_at ? h('p', { class: 'notice ok' }, t('scores.released_at', { at: formatDate(cls.results_released_at, { withTime: true }) })) : null,
@@ -108,6 +110,7 @@ function releaseBox(ctx, cls, sheet) {
         out.replaceChildren(h('p', { class: 'notice ok', id: 'release-result' },
           t('scores.released', { completed: r.completed, corrected: r.corrected, no_show: r.no_show, unchanged: r.unchanged })));
         ctx.toast(t('scores.released_toast'));
+        await refresh(); // the 结果 column shows what was just released
       } catch (error) {
         out.replaceChildren(h('p', { class: 'notice error', role: 'alert', id: 'release-error' }, message(error)));
         for (const id of (error instanceof api.ApiError && error.problem.enrollment_ids) || []) {
@@ -123,17 +126,17 @@ function releaseBox(ctx, cls, sheet) {
 }
 
 /** @param {Tab} tab */
-export async function scoresTab({ ctx, cls, roster }) {
+export async function scoresTab({ ctx, cls, roster, refresh }) {
   const seated = roster.items.filter((e) => ON_ROSTER.has(e.status));
   if (!seated.length) return h('p', { class: 'notice' }, t('attendance.nobody'));
   /** @type {import('../types.js').CourseOut} */
   const course = await api.get(`/api/v1/courses/${encodeURIComponent(cls.course_id)}`, { signal: ctx.signal });
   const rows = seated.map((entry) => h('tr', { dataset: { enrollmentId: entry.enrollment_id } },
     h('th', { scope: 'row', class: 'name' }, entry.name || entry.phone_masked),
-    h('td', { 'data-label': t('roster.eligible') }, entry.exam_eligible ? t('roster.yes') : t('scores.not_eligible')),
+    liveCell('eligible_exam', entry, { 'data-label': t('roster.eligible') }),
     scoreInput(entry, 'theory'),
     scoreInput(entry, 'practical'),
-    h('td', { 'data-label': t('roster.result') }, entry.passed === null ? '—' : entry.passed ? t('result.passed') : t('result.failed')),
+    liveCell('result', entry, { 'data-label': t('roster.result') }),
     h('td', { class: 'row-status' }, h('span', { class: 'saved muted' }), h('p', { class: 'field-error', id: `${entry.enrollment_id}-err`, role: 'alert' }))));
   const sheet = form({ id: 'scores-form', class: 'stack wide' },
     h('p', { class: 'muted' }, t('scores.lead', { theory: formatNumber(course.theory_pass, 1), practical: formatNumber(course.practical_pass, 1) })),
@@ -162,5 +165,5 @@ export async function scoresTab({ ctx, cls, roster }) {
       else formMessage(sheet, t('scores.saved', { n: saved }), 'ok');
     });
   });
-  return h('div', { class: 'stack' }, sheet, releaseBox(ctx, cls, sheet));
+  return h('div', { class: 'stack' }, sheet, releaseBox(ctx, cls, sheet, refresh));
 }

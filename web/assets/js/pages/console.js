@@ -10,6 +10,7 @@ import { certificatesTab } from './console-certificates.js';
 import { checkinTab } from './console-checkin.js';
 import { claimTab } from './console-claim.js';
 import { importTab } from './console-import.js';
+import { updateLive } from './console-live.js';
 import { rosterTab } from './console-roster.js';
 import { scoresTab } from './console-scores.js';
 import { surveyTab } from './console-survey.js';
@@ -25,6 +26,7 @@ import { surveyTab } from './console-survey.js';
  * @property {ClassOut} cls
  * @property {RosterOut} roster
  * @property {string} base  the console's path for this class
+ * @property {() => Promise<void>} refresh  bring the tab's live cells up to date now
  */
 
 /** @type {Record<string, (tab: Tab) => Promise<HTMLElement>>} */
@@ -56,7 +58,19 @@ export default async function consolePage(ctx) {
     api.get(`/api/v1/classes/${encodeURIComponent(id)}`, { signal: ctx.signal }),
     api.get(`/api/v1/classes/${encodeURIComponent(id)}/roster`, { signal: ctx.signal }),
   ]);
-  const body = await TABS[tab]({ ctx, cls, roster, base });
+  /** @type {HTMLElement | null} */
+  let body = null;
+  // The current state in every tab without a reload: the roster's read-only cells follow it.
+  const refresh = async () => {
+    try {
+      /** @type {RosterOut} */
+      const fresh = await api.get(`/api/v1/classes/${encodeURIComponent(id)}/roster`, { signal: ctx.signal, retries: 0 });
+      if (body) updateLive(body, fresh);
+    } catch {
+      /* keep what is shown; the next tick tries again */
+    }
+  };
+  body = await TABS[tab]({ ctx, cls, roster, base, refresh });
   ctx.show(courseTitle(cls.course),
     h('p', { class: 'muted' }, cls.name ? `${cls.name} · ` : '', dateRange(cls.starts_on, cls.ends_on), ' · ', venueText(cls)),
     h('nav', { class: 'tabs', 'aria-label': t('console.tabs') },
@@ -64,4 +78,5 @@ export default async function consolePage(ctx) {
     h('h2', {}, t(`console.tab.${tab}`)),
     body,
     h('p', {}, h('a', { href: admin ? '/admin/classes' : '/trainer' }, t('console.back'))));
+  ctx.every(refresh, 10_000);
 }

@@ -5,6 +5,7 @@ import { h, replace } from '../dom.js';
 import { formatDate, formatNumber, has, t } from '../i18n.js';
 import { enrollmentActions } from '../enrolment-actions.js';
 import { myFairPlaces } from '../mine-fair.js';
+import { moveControl } from '../move-enrolment.js';
 import { badge, courseTitle, dateRange, enrollmentLine, venueText } from '../views.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
@@ -55,6 +56,7 @@ function card(item, ctx) {
     item.certificate_number ? h('p', {}, t('cert.number'), ': ', item.certificate_number, ' ',
       h('a', { href: '/me/certificates' }, t('nav.certificates'))) : null,
     enrollmentActions(item, { toast: ctx.toast, after: () => ctx.reload() }),
+    moveControl(item, { toast: ctx.toast, after: () => ctx.reload() }),
     history(item.history || []));
 }
 
@@ -79,7 +81,7 @@ export default async function enrollments(ctx) {
     try {
       const fresh = await api.get('/api/v1/me/enrollments', { signal: ctx.signal, retries: 0 });
       const text = JSON.stringify(fresh);
-      if (text === last || document.querySelector('dialog[open]')) return;
+      if (text === last || document.querySelector('dialog[open], details.move[open]')) return;
       // Keep the keyboard focus on the same control of the same enrolment after redrawing.
       const focused = list.contains(document.activeElement) ? document.activeElement : null;
       /** @type {HTMLElement | null | undefined} */

@@ -50,7 +50,8 @@ export default async function profile(ctx) {
     trainee ? field({ name: 'employer', label: t('profile.employer'), value: me.employer || '', maxlength: 200 }) : null,
     trainee ? h('fieldset', {},
       h('legend', {}, t('profile.id')),
-      h('p', { class: 'muted' }, me.id_number_masked ? t('profile.id_on_file', { masked: me.id_number_masked }) : t('profile.id_none')),
+      h('p', { class: 'muted', id: 'id-use' }, t('profile.id_use')),
+      h('p', { class: 'muted id-on-file' }, me.id_number_masked ? t('profile.id_on_file', { masked: me.id_number_masked }) : t('profile.id_none')),
       h('div', { class: 'grid2' },
         field({ name: 'id_type', label: t('profile.id_type'), type: 'select', value: me.id_type || 'resident_id', options: ID_TYPES.map((v) => [v, t(`id_type.${v}`)]) }),
         field({ name: 'id_number', label: t('profile.id_number'), autocomplete: 'off', maxlength: 40, hint: t('profile.id_hint') }))) : null,
@@ -68,7 +69,7 @@ export default async function profile(ctx) {
         session.rename(saved.name);
         const idInput = /** @type {HTMLInputElement | null} */ (profileForm.elements.namedItem('id_number'));
         if (idInput) idInput.value = '';
-        const onFile = profileForm.querySelector('fieldset .muted');
+        const onFile = profileForm.querySelector('fieldset .id-on-file');
         if (onFile && me.id_number_masked) onFile.textContent = t('profile.id_on_file', { masked: me.id_number_masked });
         const shown = document.querySelector('.profile-name .name');
         if (shown) shown.textContent = me.name || '—';

@@ -1,0 +1,98 @@
+"""Move a confirmed seat to another class of the same course (改期) in one step.
+
+One enrolment throughout: it changes class, takes the new class's next booking and a free seat,
+and announces `enrollment.rescheduled` (its `class_info` the new class, `previous_*` the old
+one), so notification sends one "your schedule changed" message and drops an old reminder,
+and certification later meets the enrolment's results under the new class. The seat freed in
+the old class goes to its waitlist as a cancellation's would (promoted or offered).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID
+
+from services.enrollment.commands import MoveEnrolment
+from services.enrollment.deps import Deps
+from services.enrollment.domain.enrollment import Actor, ClassWindow, check_can_enrol
+from services.enrollment.domain.lottery import check_allocation
+from services.enrollment.domain.moving import MoveSide, check_can_move
+from services.enrollment.domain.schedule import local_today
+from services.enrollment.handlers.eligibility import require_eligible_for
+from services.enrollment.handlers.enrollments import Seats, fill_seats
+from services.enrollment.handlers.events import emit
+from services.enrollment.repository import Row
+from services.enrollment.repository import catalogue as class_repo
+from services.enrollment.repository import enrollments as repo
+from services.enrollment.repository import moving as move_repo
+from services.enrollment.views import enrollments as views
+from services.enrollment.views.models import EnrolmentDetail
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound
+from shared.events.catalog import EnrollmentRescheduled
+from shared.messaging.uow import UnitOfWork, in_transaction
+
+
+def _side(row: Row) -> MoveSide:
+    return MoveSide(class_id=row["id"], course_id=row["course_id"], status=row["status"],
+                    starts_on=row["starts_on"], results_released=row["results_released_at"]
+                    is not None, capacity=row["capacity"], seats_taken=row["seats_taken"])
+
+
+async def move_enrolment(
+    enrollment_id: UUID, cmd: MoveEnrolment, *, deps: Deps, actor: Principal
+) -> EnrolmentDetail:
+    """Move the caller's confirmed seat to a class of the same course with a free seat."""
+
+    async def work(uow: UnitOfWork) -> None:
+        now = deps.clock.now()
+        owner = await repo.owner(uow.conn, enrollment_id)
+        if owner is None or (actor.role != "admin" and owner["trainee_id"] != actor.user_id):
+            raise NotFound("There is no such enrolment.", code="enrollment_not_found")
+        if owner["class_id"] == cmd.class_id:
+            return  # already there: a retry of a move that went through
+        classes = await move_repo.lock_classes(uow.conn, [owner["class_id"], cmd.class_id])
+        if cmd.class_id not in classes:
+            raise NotFound("There is no such class.", code="class_not_found")
+        old, new = classes[owner["class_id"]], classes[cmd.class_id]
+        row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
+        check_can_move(status=row["status"], old=_side(old), new=_side(new),
+                       today=local_today(now, deps.tz), cutoff_days=old["move_cutoff_days"])
+        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], now=now)
+        await move_repo.move_to(uow.conn, enrollment_id, cmd.class_id)
+        freed = replace(Seats.of(old), taken=old["seats_taken"] - 1)
+        seats = await fill_seats(uow, deps, old, freed, now=now)
+        await class_repo.save_counters(uow.conn, old["id"], seats_taken=seats.taken,
+                                       waitlist_length=seats.waiting)
+        moved = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
+        await emit(uow, moved, EnrollmentRescheduled, to_status=moved["status"],
+                   actor=Actor(actor.user_id, actor.role), now=now, tz=deps.tz, reason="moved",
+                   fields={"previous_starts_on": old["starts_on"],
+                           "previous_ends_on": old["ends_on"], "previous_venue": old["venue"]})
+
+    await in_transaction(deps.uows, work)
+    detail = await views.get_enrollment(deps.pool, enrollment_id)
+    assert detail is not None  # enrolments are never deleted
+    return detail
+
+
+async def _check_trainee_fits(
+    uow: UnitOfWork, deps: Deps, new: Row, trainee_id: UUID, *, now: datetime
+) -> None:
+    """Apply the new class's own rules (union members only, ...) and one enrolment per class;
+    its enrolment window does not apply: the seat was taken in the old class's window."""
+    ctx = await repo.booking_context(uow.conn, new["id"], trainee_id)
+    assert ctx is not None
+    window = ClassWindow(status=new["status"], enroll_opens_at=new["enroll_opens_at"],
+                         enroll_closes_at=new["enroll_closes_at"],
+                         union_members_only=new["union_members_only"],
+                         results_released=new["results_released_at"] is not None)
+    check_can_enrol(window, now=now, via="admin",
+                    union_member=ctx["union_member"], has_name=bool(ctx["trainee_name"]))
+    # A lottery class's seats are drawn: a move must not jump the draw.
+    check_allocation(ctx["lottery_drawn"], via="self")
+    if ctx["has_course_rules"]:
+        await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False)
+    if ctx["existing_id"] is not None:
+        raise Conflict("You are already enrolled in that class.", code="already_enrolled")
