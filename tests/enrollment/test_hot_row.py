@@ -98,7 +98,8 @@ async def test_a_duplicate_or_refused_booking_in_a_batch_is_refused_alone(svc: S
     futures = [
         enrol(box.deps, cls["id"], t1),
         enrol(box.deps, cls["id"], t1),  # the same trainee again, no key
-        enrol(box.deps, cls["id"], admin_id, role="admin"),  # not a trainee
+        enrol(box.deps, cls["id"], admin_id, role="admin", key="adm-1"),  # not a trainee
+        enrol(box.deps, cls["id"], admin_id, role="admin", key="adm-1"),  # ... and its retry
         enrol(box.deps, cls["id"], t2, key="tap-1"),
         enrol(box.deps, cls["id"], t2, key="tap-1"),  # a retry: the stored answer
         enrol(box.deps, cls["id"], t3),
@@ -107,11 +108,17 @@ async def test_a_duplicate_or_refused_booking_in_a_batch_is_refused_alone(svc: S
     outcomes = await asyncio.gather(*futures, return_exceptions=True)
 
     assert box.opened == 1
-    first, dup, not_trainee, keyed, replay, third, fourth = outcomes
+    first, dup, not_trainee, not_again, keyed, replay, third, fourth = outcomes
     assert isinstance(dup, Conflict)
     assert dup.code == "already_enrolled"
     assert isinstance(not_trainee, InvalidState)
     assert not_trainee.code == "not_a_trainee"
+    assert isinstance(not_again, InvalidState)
+    # A refusal leaves its Idempotency-Key unclaimed, as a rolled-back transaction would.
+    assert await svc.pool.fetchval(
+        "SELECT count(*) FROM idempotency_keys WHERE user_id = $1", admin_id) == 0
+    assert await svc.pool.fetchval(
+        "SELECT count(*) FROM idempotency_keys WHERE user_id = $1 AND status = 201", t2) == 1
     assert isinstance(first, Answer)
     assert isinstance(keyed, Answer)
     assert isinstance(replay, Answer)
