@@ -17,7 +17,7 @@ from services.enrollment.handlers.enrol import Answer, idempotency_key
 from services.enrollment.handlers.self_enrol import enrol_self
 from shared.auth import Principal
 from shared.combiner import Combiner
-from shared.errors import Conflict, InvalidState
+from shared.errors import Conflict, DomainError, InvalidState
 from shared.messaging.uow import PostgresUnitOfWork
 from tests.enrollment.support import Service
 
@@ -207,3 +207,30 @@ async def test_a_batch_failing_unexpectedly_is_booked_again_one_by_one(svc: Serv
         UUID(cls["id"]),
     )
     assert [r["trainee_id"] for r in rows] == [t1, t2]
+
+
+async def test_course_rules_refuse_only_the_ineligible_trainee_of_a_batch(svc: Service) -> None:
+    admin = await svc.admin_token()
+    course = await svc.create_course(admin)
+    ruled = await svc.call("PUT", f"/api/v1/courses/{course['id']}/rules", token=admin,
+                           json_body={"min_age": 16, "max_age": 60})
+    assert ruled.status == 200, ruled.body
+    cls = await svc.create_class(admin, course_id=course["id"], capacity=1)
+    (first, first_token), (unknown, _), (second, second_token) = await svc.add_trainees(3)
+    for token in (first_token, second_token):
+        recorded = await svc.call("PUT", "/api/v1/me/birth-date", token=token,
+                                  json_body={"birth_date": "2000-01-01"})
+        assert recorded.status == 204
+    box = counted(svc)
+
+    outcomes = await asyncio.gather(enrol(box.deps, cls["id"], first),
+                                    enrol(box.deps, cls["id"], unknown),
+                                    enrol(box.deps, cls["id"], second), return_exceptions=True)
+
+    assert box.opened == 1
+    ok_first, refused, ok_second = outcomes
+    assert isinstance(refused, DomainError)
+    assert refused.code == "age_unknown"
+    assert isinstance(ok_first, Answer)
+    assert isinstance(ok_second, Answer)
+    assert [json.loads(a.body)["waitlist_position"] for a in (ok_first, ok_second)] == [None, 1]
