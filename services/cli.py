@@ -15,7 +15,7 @@ from shared.logging import configure_logging
 
 # Which service publishes which event types (for the AsyncAPI catalogue).
 PUBLISHES = {
-    "enrollment": ("auth.", "enrollment.", "class.", "application.", "survey."),
+    "enrollment": ("auth.", "enrollment.", "class.", "application.", "survey.", "user."),
     "certification": ("certificate.",),
     "notification": ("notification.",),
 }

@@ -19,6 +19,9 @@ from shared.ids import new_id
 from shared.private_files import create_private_file
 
 Role = Literal["trainee", "trainer", "admin"]
+# The longest token lifetime (exp - iat) a verifier accepts unless configured: above the
+# longest sign-in enrollment gives (12 h for trainees, 8 h for staff).
+DEFAULT_MAX_TOKEN_LIFETIME_S = 24 * 3600
 ROLES: tuple[Role, ...] = ("trainee", "trainer", "admin")
 
 
@@ -29,6 +32,9 @@ class Principal:
     user_id: UUID
     role: Role
     name: str = ""
+    # The user's token version when the token was minted (claim `ver`; 0 when absent): a
+    # disable, password change or role change raises it and ends every older token.
+    version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -68,8 +74,16 @@ class TokenIssuer:
         self._key = serialization.load_pem_private_key(private_key_pem, password=None)
         self.issuer, self.audience, self.ttl_s = issuer, audience, ttl_s
 
-    def mint(self, user_id: UUID, role: Role, *, name: str = "", ttl_s: int | None = None) -> str:
-        """Return a signed JWT for this user and role."""
+    def mint(
+        self,
+        user_id: UUID,
+        role: Role,
+        *,
+        name: str = "",
+        ttl_s: int | None = None,
+        version: int = 0,
+    ) -> str:
+        """Return a signed JWT for this user and role at their current token version."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": str(user_id),
@@ -79,6 +93,7 @@ class TokenIssuer:
             "iat": now,
             "exp": now + (ttl_s or self.ttl_s),
             "jti": str(new_id()),
+            "ver": version,
         }
         if name:
             claims["name"] = name
@@ -96,9 +111,11 @@ class TokenVerifier:
         audience: str,
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.time,
+        max_lifetime_s: int = DEFAULT_MAX_TOKEN_LIFETIME_S,
     ) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem)
         self.issuer, self.audience = issuer, audience
+        self.max_lifetime_s = max_lifetime_s
         self._clock = clock
         # A phone sends the same token with every request: remember recent verified tokens
         # (until they expire) so signature checks are not repeated on every call.
@@ -130,14 +147,26 @@ class TokenVerifier:
                 issuer=self.issuer,
                 audience=self.audience,
                 # Expiry is checked by verify() against our clock, for cached tokens too.
-                options={"require": ["exp", "sub", "iss", "aud"], "verify_exp": False},
+                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
             )
-            role = claims.get("role")
-            if role not in ROLES:
-                raise Unauthorized("token has no valid role", code="invalid_token")
-            principal = Principal(
-                user_id=UUID(claims["sub"]), role=role, name=claims.get("name", "")
-            )
-            return principal, float(claims["exp"])
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthorized("access token is invalid", code="invalid_token") from None
+        return self._principal_of(claims)
+
+    def _principal_of(self, claims: dict[str, Any]) -> tuple[Principal, float]:
+        role, version = claims.get("role"), claims.get("ver", 0)
+        if role not in ROLES or type(version) is not int or version < 0:
+            raise Unauthorized("token has no valid role or version", code="invalid_token")
+        try:
+            user_id = UUID(claims["sub"])
+            expires, issued = float(claims["exp"]), float(claims["iat"])
+        except (ValueError, TypeError):
+            raise Unauthorized("access token is invalid", code="invalid_token") from None
+        # A token minted for longer than any sign-in gives (a leaked signing key's forgery, or
+        # an operator's mistake) is refused whatever its signature says.
+        if expires - issued > self.max_lifetime_s:
+            raise Unauthorized("access token lives longer than allowed",
+                               code="token_lifetime_too_long")
+        principal = Principal(user_id=user_id, role=role, name=claims.get("name", ""),
+                              version=version)
+        return principal, expires

@@ -14,6 +14,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from shared.auth import DEFAULT_MAX_TOKEN_LIFETIME_S
+
 
 class ServiceSettings(BaseSettings):
     """Read `JIANGXIN_<SERVICE>_<FIELD>` first, then `JIANGXIN_<FIELD>` shared by all services."""
@@ -56,6 +58,13 @@ class ServiceSettings(BaseSettings):
     jwt_public_key_file: Path = Path("var/keys/service/jwt-ed25519.pub.pem")
     jwt_issuer: str = "jiangxin"
     jwt_audience: str = "jiangxin"
+    # Tokens whose lifetime (exp - iat) exceeds this are refused (401 token_lifetime_too_long):
+    # the same value on every service (JIANGXIN_MAX_TOKEN_LIFETIME_S), at least the longest
+    # sign-in enrollment gives (trainee_token_ttl_s).
+    max_token_lifetime_s: int = Field(DEFAULT_MAX_TOKEN_LIFETIME_S, ge=60)
+    # How often each process re-reads the user access table (disabled users, token versions)
+    # even when no change was announced: the bound on how long a revoked token still works.
+    access_refresh_s: float = Field(15.0, gt=0, le=60)
     # Messaging: the consumer (shared/messaging/consumer.py ConsumerSettings is built from these)
     prefetch: int = 64
     # A lost lock race (deadlock, serialization failure, lock timeout) is tried again in place,

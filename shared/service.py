@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shared.access import AccessList, AccessLoader, AccessRefresher, read_user_access
 from shared.auth import TokenVerifier
 from shared.config import ServiceSettings
 from shared.db import create_pool, ensure_database, ping
@@ -26,7 +27,7 @@ from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import Transport
 from shared.messaging.uow import uow_factory
 from shared.migrations import MESSAGING_MIGRATIONS, migrate
-from shared.web.api import VERIFIER, ApiRoutes, openapi_document
+from shared.web.api import ACCESS, VERIFIER, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, ReadinessCheck, add_health_routes
 from shared.web.keys import CONSUMER, OUTBOX, POOL, RELAY, SETTINGS, TOPOLOGY, TRANSPORT, UOW
 from shared.web.middleware import SERVICE_NAME, request_middleware
@@ -83,12 +84,14 @@ def create_service_app(
     overrides: Overrides | None = None,
     resources: Sequence[CleanupContext] = (),
     deps_of: Callable[[web.Application], object] | None = None,
+    access_loader: AccessLoader = read_user_access,
 ) -> web.Application:
     """Build the aiohttp app every service shares.
 
     `resources`: the service's own cleanup contexts (its deps, keys, jobs), entered after the
     database and the broker and before the relay and the consumer, so nothing is consumed
     before they exist. `deps_of`: what every subscription handler gets as `ctx.deps`.
+    `access_loader`: reads the service's revoked users and token versions (shared/access.py).
     """
     overrides = overrides or Overrides()
     app = web.Application(
@@ -102,6 +105,7 @@ def create_service_app(
         settings.jwt_public_key_file.read_bytes(),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        max_lifetime_s=settings.max_token_lifetime_s,
     )
     ops = ops_routes(settings.service_name)
     routes.register(app)
@@ -112,6 +116,8 @@ def create_service_app(
     )
     app[READINESS] = {}
     app.cleanup_ctx.append(_database_ctx(migration_dirs(migrations)))
+    app[ACCESS] = AccessList()
+    app.cleanup_ctx.append(_access_ctx(access_loader))
     app.cleanup_ctx.append(_broker_ctx(overrides.transport))
     app.cleanup_ctx.extend(resources)
     if settings.run_relay:
@@ -150,6 +156,20 @@ def _database_ctx(dirs: Sequence[Path]) -> Any:
             pool.terminate()
 
     return database
+
+
+def _access_ctx(load: AccessLoader) -> Any:
+    async def access(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        refresher = AccessRefresher(dsn=settings.database_url, pool=app[POOL], load=load,
+                                    access=app[ACCESS], interval_s=settings.access_refresh_s)
+        task = asyncio.create_task(refresher.run(), name="user-access")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return access
 
 
 def _broker_ctx(override: Transport | None) -> Any:

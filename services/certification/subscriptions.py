@@ -5,8 +5,9 @@ from __future__ import annotations
 from services.certification import handlers
 from services.certification.commands import RecordClassTrainers, RecordResult
 from services.certification.deps import Deps
+from services.certification.handlers import users
 from shared.errors import DomainError, PermanentFailure
-from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted
+from shared.events.catalog import ClassTrainersChanged, EnrollmentCompleted, UserAccessChanged
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
 
 # A result is a full snapshot of the enrolment's outcome: the newest version alone decides.
@@ -45,3 +46,9 @@ async def on_class_trainers_changed(
 ) -> None:
     """Remember who may manage the class's certificates."""
     await handlers.record_class_trainers(RecordClassTrainers.from_event(event), uow=ctx.uow)
+
+
+@subscriptions.on(UserAccessChanged, ordering=users.ORDERING)
+async def on_user_access_changed(event: UserAccessChanged, ctx: HandlerContext[Deps]) -> None:
+    """Refuse the user's older tokens (or all, while disabled) from now on."""
+    await users.record_access(event, uow=ctx.uow)

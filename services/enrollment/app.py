@@ -21,6 +21,7 @@ from services.enrollment.deps import Deps
 from services.enrollment.jobs import jobs_ctx
 from services.enrollment.keys import DEPS, SETTINGS
 from services.enrollment.subscriptions import subscriptions
+from services.enrollment.views import users
 from shared.auth import TokenIssuer
 from shared.clock import Clock, SystemClock
 from shared.db import create_pool, ensure_database
@@ -57,6 +58,7 @@ def create_app(
         overrides=overrides,
         resources=resources,
         deps_of=lambda app: app[DEPS],
+        access_loader=users.revoked_users,  # its own users table, no event needed
     )
     app[SETTINGS] = settings
     return app

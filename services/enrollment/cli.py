@@ -1,4 +1,5 @@
-"""`jiangxin` sub-commands of the enrollment service: user create, import-roster, seed-demo."""
+"""`jiangxin` sub-commands of the enrollment service: user (create, disable, enable, set-role,
+reset-password), import-roster, seed-demo."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from tqdm import tqdm
 
-from services.enrollment import lottery_cli
+from services.enrollment import accounts_cli, lottery_cli
 from services.enrollment.app import command_deps
 from services.enrollment.commands import CreateUser
 from services.enrollment.config import Settings
@@ -36,6 +37,7 @@ def register(commands: Commands) -> None:
     create.add_argument("--name", required=True)
     create.add_argument("--password", required=True)
     create.set_defaults(func=lambda a: _run(_create_user(a)))
+    accounts_cli.register(actions)
 
     roster = commands.add_parser("import-roster", help="enrol trainees of a CSV file in a class")
     roster.add_argument("class_id", type=UUID)

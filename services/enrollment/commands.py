@@ -152,6 +152,26 @@ class CreateUser(Request):
     password: Secret
 
 
+class ChangeRole(Request):
+    """Make a staff account a trainer or an administrator."""
+
+    role: Literal["trainer", "admin"]
+
+
+class ResetPassword(Request):
+    """Give a staff account a temporary password the user must change at next sign-in."""
+
+    password: Secret
+
+
+class ChangePassword(Request):
+    """Replace one's own password, proving the current one."""
+
+    phone: PhoneText
+    password: Secret
+    new_password: Secret
+
+
 class UpdateUser(Request):
     """Record what an administrator vouches for about a user: union membership."""
 

@@ -6,7 +6,7 @@ from datetime import time
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.config import ServiceSettings
 
@@ -25,6 +25,13 @@ class Settings(ServiceSettings):
     # administrators, who see personal data) with a password. There are no refresh tokens.
     trainee_token_ttl_s: int = Field(12 * 3600, ge=60)
     staff_token_ttl_s: int = Field(8 * 3600, ge=60)
+
+    @model_validator(mode="after")
+    def _tokens_within_max_lifetime(self) -> Settings:
+        # Every service refuses a token living longer than max_token_lifetime_s.
+        if max(self.trainee_token_ttl_s, self.staff_token_ttl_s) > self.max_token_lifetime_s:
+            raise ValueError("token ttls must not exceed max_token_lifetime_s")
+        return self
     pii_transport_key_file: Path = Path("var/keys/enrollment/pii-transport.key")
     pii_at_rest_key_file: Path = Path("var/keys/enrollment/pii-at-rest.key")
     # Business time zone: class days, "tomorrow" for reminders, "today" for statistics.

@@ -203,6 +203,18 @@ class ClassTrainersChanged(Event):
     seq: int = Field(ge=1)
 
 
+@event("user.access_changed", 1, aggregate="user_id")
+class UserAccessChanged(Event):
+    """A staff account was disabled or enabled, its password or role changed: every token of
+    the user older than `token_version` (and any token while `disabled`) is refused."""
+
+    user_id: UUID
+    token_version: int = Field(ge=1)
+    disabled: bool
+    reason: Literal["disabled", "enabled", "password_changed", "password_reset",
+                    "role_changed"]
+
+
 class ApplicationEvent(Event):
     """Fields common to a lottery application's changes (enrollment service)."""
 
@@ -362,6 +374,7 @@ EVENTS: list[type[Event]] = [
     EnrollmentNoShow,
     EnrollmentCompleted,
     ClassTrainersChanged,
+    UserAccessChanged,
     ApplicationSubmitted,
     ApplicationDrawn,
     SurveyInvited,

@@ -12,6 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from shared.access import AccessList
 from shared.auth import Principal, TokenVerifier
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.web.problem import problem_response, validation_problem
@@ -21,6 +22,7 @@ Q = TypeVar("Q")
 ANY_ROLE = frozenset({"trainee", "trainer", "admin"})
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
+ACCESS = web.AppKey("user_access", AccessList)
 MAX_BODY = 1 << 20
 
 
@@ -102,6 +104,8 @@ def principal_of(request: web.Request) -> Principal | None:
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("use 'Authorization: Bearer <token>'", code="invalid_token")
         principal = request.app[VERIFIER].verify(token.strip())
+        if ACCESS in request.app:
+            request.app[ACCESS].check(principal)
     request[PRINCIPAL] = principal
     return principal
 

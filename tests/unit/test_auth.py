@@ -79,3 +79,20 @@ def test_a_cached_token_still_expires(issuer: TokenIssuer, keypair: tuple[bytes,
     with pytest.raises(Unauthorized) as err:
         fresh.verify(token)
     assert err.value.code == "token_expired"
+
+
+def test_token_living_longer_than_the_maximum_is_refused_with_its_own_code(
+    issuer: TokenIssuer, keypair: tuple[bytes, bytes]
+) -> None:
+    verifier = TokenVerifier(keypair[1], issuer="jiangxin", audience="jiangxin",
+                             max_lifetime_s=3600)
+    assert verifier.verify(issuer.mint(new_id(), "admin", ttl_s=3600)).role == "admin"
+    with pytest.raises(Unauthorized) as err:
+        verifier.verify(issuer.mint(new_id(), "admin", ttl_s=3601))
+    assert err.value.code == "token_lifetime_too_long"
+
+
+def test_token_carries_the_users_token_version(
+    issuer: TokenIssuer, verifier: TokenVerifier
+) -> None:
+    assert verifier.verify(issuer.mint(new_id(), "trainer", version=3)).version == 3

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from services.enrollment.api.base import ADMIN, ANYONE, deps, routes
 from services.enrollment.commands import (
+    ChangePassword,
+    ChangeRole,
     CreateUser,
     IssueToken,
     RequestOtp,
+    ResetPassword,
     UpdateProfile,
     UpdateUser,
 )
-from services.enrollment.handlers import identity
+from services.enrollment.handlers import accounts, identity
 from services.enrollment.views import users as views
 from services.enrollment.views.models import (
     CreatedOut,
@@ -83,3 +86,45 @@ async def update_user(req: ApiRequest[UpdateUser, None]) -> UserOut:
     """Record a user's trade union membership (it opens union-only classes)."""
     return await identity.update_user(req.path_uuid("user_id"), req.body, deps=deps(req),
                                       actor=req.user)
+
+
+@routes.post("/api/v1/auth/password", body=ChangePassword, response=TokenOut, tags=TAGS,
+             extra_statuses=(401, 403, 422, 429, 503))
+async def change_password(req: ApiRequest[ChangePassword, None]) -> TokenOut:
+    """Replace one's own password with {phone, password, new_password} (staff; also after an
+    administrator's reset). Every older token of the user ends; the answer signs in anew."""
+    services = deps(req)
+    client = services.proxies.client_of(req.request)
+    return await accounts.change_password(req.body, deps=services, client=client)
+
+
+@routes.post("/api/v1/users/{user_id}/disable", response=UserOut, roles=ADMIN, tags=TAGS,
+             extra_statuses=(404, 409))
+async def disable_user(req: ApiRequest[None, None]) -> UserOut:
+    """Disable an account: it cannot sign in and its tokens are refused by every service."""
+    return await accounts.set_disabled(req.path_uuid("user_id"), True, deps=deps(req),
+                                       actor_id=req.user.user_id)
+
+
+@routes.post("/api/v1/users/{user_id}/enable", response=UserOut, roles=ADMIN, tags=TAGS,
+             extra_statuses=(404,))
+async def enable_user(req: ApiRequest[None, None]) -> UserOut:
+    """Enable a disabled account again (its tokens from before stay refused)."""
+    return await accounts.set_disabled(req.path_uuid("user_id"), False, deps=deps(req),
+                                       actor_id=req.user.user_id)
+
+
+@routes.put("/api/v1/users/{user_id}/role", body=ChangeRole, response=UserOut, roles=ADMIN,
+            tags=TAGS, extra_statuses=(404, 409))
+async def set_user_role(req: ApiRequest[ChangeRole, None]) -> UserOut:
+    """Make a staff account a trainer or an administrator; its older tokens are refused."""
+    return await accounts.set_role(req.path_uuid("user_id"), req.body.role, deps=deps(req),
+                                   actor_id=req.user.user_id)
+
+
+@routes.post("/api/v1/users/{user_id}/password-reset", body=ResetPassword, response=UserOut,
+             roles=ADMIN, tags=TAGS, extra_statuses=(404, 409, 422, 503))
+async def reset_user_password(req: ApiRequest[ResetPassword, None]) -> UserOut:
+    """Give a staff account a temporary password; the user must change it to sign in."""
+    return await accounts.reset_password(req.path_uuid("user_id"), req.body.password,
+                                         deps=deps(req), actor_id=req.user.user_id)

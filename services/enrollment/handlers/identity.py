@@ -36,7 +36,7 @@ from services.enrollment.repository import users as repo
 from services.enrollment.views import users as views
 from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.events.catalog import OtpRequested
 from shared.logging import get_logger
 from shared.masking import mask_id_number
@@ -180,9 +180,20 @@ async def _check_code(uow: UnitOfWork, deps: Deps, phone: str, code: str) -> _Si
 
 
 def _token(deps: Deps, user: Any) -> TokenOut:
+    if user["disabled_at"] is not None:
+        raise Forbidden("This account is disabled.", code="account_disabled")
+    if user["must_change_password"]:
+        raise Forbidden("Choose a new password first (POST /api/v1/auth/password).",
+                        code="password_change_required")
+    return token_for(deps, user)
+
+
+def token_for(deps: Deps, user: Any) -> TokenOut:
+    """Mint the user's access token at their current token version."""
     s = deps.settings
     ttl = s.trainee_token_ttl_s if user["role"] == "trainee" else s.staff_token_ttl_s
-    token = deps.issuer.mint(user["id"], user["role"], name=user["name"], ttl_s=ttl)
+    token = deps.issuer.mint(user["id"], user["role"], name=user["name"], ttl_s=ttl,
+                             version=user["token_version"])
     return TokenOut(access_token=token, expires_in=ttl,
                     user=UserRef(id=user["id"], role=user["role"], name=user["name"]))
 

@@ -12,7 +12,8 @@ from shared.db import Conn
 from shared.ids import new_id
 
 _USER_COLUMNS = """id, role, phone, name, email, locale, union_member, employer, id_type,
-    id_number_encrypted, id_number_masked, password_hash, claimed_at, created_at"""
+    id_number_encrypted, id_number_masked, password_hash, claimed_at, created_at, token_version,
+    disabled_at, must_change_password"""
 
 
 async def user_by_phone(conn: Conn, phone: str) -> asyncpg.Record | None:
@@ -52,6 +53,31 @@ async def replace_password_hash(conn: Conn, user_id: UUID, *, old: str, new: str
     await conn.execute(
         "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
         user_id, old, new,
+    )
+
+
+async def change_access(
+    conn: Conn,
+    user_id: UUID,
+    *,
+    now: datetime,
+    disabled: bool | None = None,
+    role: str | None = None,
+    password_hash: str | None = None,
+    must_change_password: bool | None = None,
+) -> asyncpg.Record | None:
+    """Change what the user may do and raise their token version (ending older tokens); return
+    the user's new (role, token_version, disabled_at), or None without such a user."""
+    return await conn.fetchrow(
+        """UPDATE users SET token_version = token_version + 1, updated_at = $2,
+                  disabled_at = CASE WHEN $3::boolean IS NULL THEN disabled_at
+                                     WHEN $3 THEN coalesce(disabled_at, $2) END,
+                  role = coalesce($4, role),
+                  password_hash = coalesce($5, password_hash),
+                  must_change_password = coalesce($6, must_change_password)
+           WHERE id = $1
+           RETURNING id, role, token_version, disabled_at""",
+        user_id, now, disabled, role, password_hash, must_change_password,
     )
 
 

@@ -27,11 +27,21 @@ async def profile(conn: Conn | asyncpg.Pool, user_id: UUID) -> ProfileOut | None
     )
 
 
+async def revoked_users(pool: asyncpg.Pool) -> list[tuple[UUID, int, bool]]:
+    """Return (user_id, token_version, disabled) of every user with a revocation on record."""
+    rows = await pool.fetch(
+        """SELECT id, token_version, disabled_at IS NOT NULL AS disabled FROM users
+           WHERE token_version > 0 OR disabled_at IS NOT NULL""")
+    return [(r["id"], r["token_version"], r["disabled"]) for r in rows]
+
+
 def _user_out(r: asyncpg.Record) -> UserOut:
     return UserOut(
         id=r["id"], role=r["role"], name=r["name"], phone_masked=mask_phone(r["phone"]),
         union_member=r["union_member"], employer=r["employer"],
         signed_up=r["claimed_at"] is not None, created_at=r["created_at"],
+        disabled=r["disabled_at"] is not None,
+        must_change_password=r["must_change_password"],
     )
 
 

@@ -63,6 +63,9 @@ class UserOut(Out):
     employer: str | None
     signed_up: bool = Field(description="false for accounts made by a roster import")
     created_at: datetime
+    disabled: bool = Field(False, description="a disabled account cannot sign in")
+    must_change_password: bool = Field(
+        False, description="reset by an administrator: sign-in needs a new password first")
 
 
 class UserList(Out):
