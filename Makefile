@@ -17,7 +17,7 @@ AND_MARKS := $(if $(MARKS), and ($(MARKS)))
 SCALE ?= 1
 PRIVATE := deploy/local/private-servers.sh
 # The benchmarks `make bench` runs (the other bench/ modules are their servers and helpers).
-BENCHES := backbone enrollment_bench certification_bench notification_bench lottery_bench pipeline password_flood catalogue_bench
+BENCHES := backbone enrollment_bench hot_row certification_bench notification_bench lottery_bench pipeline password_flood catalogue_bench
 
 # The static checks of `make lint`, also run by `make test`: Python (ruff, mypy) and the web
 # front's ES modules (tsc on their JSDoc types, eslint; configured in web/).

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 
@@ -12,6 +13,7 @@ from services.enrollment.crypto.pii import PiiCiphers
 from services.enrollment.domain.schedule import QuietHours
 from shared.auth import TokenIssuer
 from shared.clock import Clock
+from shared.combiner import Combiner
 from shared.messaging.uow import UowFactory
 from shared.web.client_ip import TrustedProxies
 
@@ -30,6 +32,9 @@ class Deps:
     settings: Settings
     proxies: TrustedProxies
     checkin_key: bytes = b""  # signs the trainer's rotating QR codes
+    # Concurrent self-service bookings per class (handlers/enrol.py; typed there: the item
+    # type lives in the handlers, which import this module).
+    bookings: Combiner[Any, Any] = field(default_factory=Combiner)
 
     @property
     def tz(self) -> str:

@@ -7,7 +7,8 @@ from aiohttp import web
 from services.enrollment.api.base import ADMIN, ANYONE, deps, routes
 from services.enrollment.commands import AdminEnrol, Enrol
 from services.enrollment.handlers import enrollments as handlers
-from services.enrollment.handlers.enrol import enrol_by_admin, enrol_self, idempotency_key
+from services.enrollment.handlers.enrol import enrol_by_admin, idempotency_key
+from services.enrollment.handlers.self_enrol import enrol_self
 from services.enrollment.views.models import EnrolmentDetail, EnrolmentList, EnrolmentOut
 from shared.web.api import ApiRequest
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel
 
-from services.enrollment.commands import AdminEnrol, Enrol
+from services.enrollment.commands import AdminEnrol
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrollment import Actor, ClassWindow, Status, Via, check_can_enrol
 from services.enrollment.domain.lottery import check_allocation
@@ -24,6 +24,7 @@ from services.enrollment.views.models import EnrolmentOut
 from shared.auth import Principal
 from shared.errors import Conflict, InvalidState, NotFound, Unauthorized, ValidationFailed
 from shared.events.catalog import EnrollmentConfirmed, EnrollmentWaitlisted
+from shared.events.envelope import Event
 from shared.ids import new_id
 from shared.messaging.uow import UnitOfWork, in_transaction
 
@@ -63,31 +64,7 @@ def idempotency_key(
     return IdempotencyKey(user_id, header, digest)
 
 
-async def enrol_self(
-    cmd: Enrol, *, deps: Deps, actor: Principal, key: IdempotencyKey | None
-) -> Answer:
-    """Enrol the caller in a class; a retry with the same Idempotency-Key gets the same answer."""
-
-    async def work(uow: UnitOfWork) -> Answer:
-        if key is None:
-            ctx = await repo.booking_context(uow.conn, cmd.class_id, actor.user_id)
-        else:
-            claimed, ctx = await repo.claim_key_and_read_context(
-                uow.conn, user_id=key.user_id, key=key.key, fingerprint=key.fingerprint,
-                class_id=cmd.class_id, trainee_id=actor.user_id,
-            )
-            if not claimed:
-                return await _replay(uow, key)
-        out = await book_in_context(
-            uow, deps, ctx, class_id=cmd.class_id, trainee_id=actor.user_id, via="self",
-            actor=Actor(actor.user_id, actor.role), key=key,
-        )
-        return Answer(out.model_dump_json(), 201, replayed=False)
-
-    return await in_transaction(deps.uows, work)
-
-
-async def _replay(uow: UnitOfWork, key: IdempotencyKey) -> Answer:
+async def replay(uow: UnitOfWork, key: IdempotencyKey) -> Answer:
     """Answer a retry with what the request holding its Idempotency-Key stored."""
     stored = await repo.stored_response(uow.conn, user_id=key.user_id, key=key.key)
     if stored.fingerprint != key.fingerprint:
@@ -149,7 +126,31 @@ async def book_in_context(
     actor: Actor, key: IdempotencyKey | None,
 ) -> EnrolmentOut:
     """Book with the class, course and trainee already read (None: one of them is missing)."""
-    now = deps.clock.now()
+    ctx = await check_booking(uow, deps, ctx, class_id=class_id, trainee_id=trainee_id, via=via)
+    enrollment_id = new_id()
+    try:
+        seat = await repo.book_seat(
+            uow.conn, enrollment_id=enrollment_id, class_id=class_id,
+            trainee_id=trainee_id, via=via, now=deps.clock.now(), audit=audit_of(actor),
+            idempotency=(key.user_id, key.key) if key else None,
+        )
+    except asyncpg.UniqueViolationError:
+        raise already_enrolled(None) from None
+    if seat is None:
+        raise class_cancelled()
+    out = EnrolmentOut(
+        id=enrollment_id, class_id=class_id,
+        status=(Status.CONFIRMED if seat.confirmed else Status.WAITLISTED).value,
+        waitlist_position=None if seat.confirmed else seat.waitlist_length,
+    )
+    await uow.publish(booked_event(deps, ctx, out, via=via, actor=actor))
+    return out
+
+
+async def check_booking(
+    uow: UnitOfWork, deps: Deps, ctx: Row | None, *, class_id: UUID, trainee_id: UUID, via: Via,
+) -> Row:
+    """Refuse a booking the rules forbid (reads only, writes nothing); return its context."""
     if ctx is None:
         await _explain_missing(uow, trainee_id, via)
         raise NotFound("There is no such class.", code="class_not_found")
@@ -161,42 +162,34 @@ async def book_in_context(
         results_released=ctx["results_released_at"] is not None,
     )
     check_can_enrol(
-        window, now=now, via=via, union_member=ctx["union_member"],
+        window, now=deps.clock.now(), via=via, union_member=ctx["union_member"],
         has_name=bool(ctx["trainee_name"]),
     )
     check_allocation(ctx["lottery_drawn"], via=via)
     if ctx["has_course_rules"]:  # the class's union rule was checked just above
         await require_eligible_for(uow.conn, deps, class_id, trainee_id, union_rule=False)
     if ctx["existing_id"] is not None:
-        raise _already_enrolled(ctx["existing_id"])
-    enrollment_id = new_id()
-    try:
-        seat = await repo.book_seat(
-            uow.conn, enrollment_id=enrollment_id, class_id=class_id,
-            trainee_id=trainee_id, via=via, now=now, audit=audit_of(actor),
-            idempotency=(key.user_id, key.key) if key else None,
-        )
-    except asyncpg.UniqueViolationError:
-        raise _already_enrolled(None) from None
-    if seat is None:
-        raise InvalidState("This class has been cancelled.", code="class_cancelled")
-    status = Status.CONFIRMED if seat.confirmed else Status.WAITLISTED
-    out = EnrolmentOut(
-        id=enrollment_id, class_id=class_id, status=status.value,
-        waitlist_position=None if seat.confirmed else seat.waitlist_length,
-    )
-    event_cls = EnrollmentConfirmed if seat.confirmed else EnrollmentWaitlisted
-    extra = {"via": via} if seat.confirmed else {"waitlist_position": seat.waitlist_length}
-    await uow.publish(
-        event_cls(
-            enrollment_id=out.id, seq=1, trainee=recipient(ctx, deps.tz),
-            class_info=class_info(ctx, deps.tz), actor=actor.role, **extra,
-        )
-    )
-    return out
+        raise already_enrolled(ctx["existing_id"])
+    return ctx
 
 
-def _already_enrolled(enrollment_id: UUID | None) -> Conflict:
+def booked_event(deps: Deps, ctx: Row, out: EnrolmentOut, *, via: Via, actor: Actor) -> Event:
+    """Return the event announcing a new booking: confirmed, or waitlisted with its place."""
+    trainee, info = recipient(ctx, deps.tz), class_info(ctx, deps.tz)
+    if out.waitlist_position is None:
+        return EnrollmentConfirmed(enrollment_id=out.id, seq=1, trainee=trainee,
+                                   class_info=info, actor=actor.role, via=via)
+    return EnrollmentWaitlisted(enrollment_id=out.id, seq=1, trainee=trainee, class_info=info,
+                                actor=actor.role, waitlist_position=out.waitlist_position)
+
+
+def class_cancelled() -> InvalidState:
+    """Return the refusal of a booking in a cancelled class."""
+    return InvalidState("This class has been cancelled.", code="class_cancelled")
+
+
+def already_enrolled(enrollment_id: UUID | None) -> Conflict:
+    """Return the refusal of a second live enrolment of one trainee in one class."""
     extra = {"enrollment_id": str(enrollment_id)} if enrollment_id else {}
     return Conflict(
         "This trainee is already enrolled in this class.", code="already_enrolled", **extra
