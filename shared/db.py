@@ -139,7 +139,8 @@ class Listener:
     ) -> None:
         self.dsn, self.channel, self.on_notify = dsn, channel, on_notify
         self.keepalive_s, self.max_backoff_s = keepalive_s, max_backoff_s
-        self.connection: asyncpg.Connection | None = None
+        self.connection: asyncpg.Connection | None = None  # set while listening
+        self._open: asyncpg.Connection | None = None  # set from connect to close
 
     @property
     def listening(self) -> bool:
@@ -165,7 +166,8 @@ class Listener:
             await self._close()
 
     async def _listen_once(self) -> None:
-        conn = await asyncpg.connect(self.dsn)
+        conn = await _connect_or_close(self.dsn)
+        self._open = conn  # closed by _close() whatever happens from here on
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
         await conn.add_listener(self.channel, lambda *_args: self.on_notify())
@@ -180,8 +182,25 @@ class Listener:
             await asyncio.wait_for(conn.execute("SELECT 1"), self.keepalive_s)
 
     async def _close(self) -> None:
-        conn, self.connection = self.connection, None
+        conn, self._open, self.connection = self._open, None, None
         if conn is not None and not conn.is_closed():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 2.0)
 
+
+async def _connect_or_close(dsn: str) -> asyncpg.Connection:
+    """Connect; when cancelled meanwhile, close the connection should it still come about.
+
+    A task cancelled inside `asyncpg.connect` would otherwise leave an open connection that
+    nobody owns (the garbage collector later reports it unclosed)."""
+    connecting = asyncio.ensure_future(asyncpg.connect(dsn))
+    try:
+        return await asyncio.shield(connecting)
+    except asyncio.CancelledError:
+        connecting.add_done_callback(_terminate_if_connected)
+        raise
+
+
+def _terminate_if_connected(connecting: asyncio.Future[asyncpg.Connection]) -> None:
+    if not connecting.cancelled() and connecting.exception() is None:
+        connecting.result().terminate()
