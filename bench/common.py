@@ -149,6 +149,14 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def rss_mb(pid: int) -> float:
+    """Return a live process's resident set size now in MiB (VmRSS, Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def pg_backends(databases: set[str]) -> list[int]:
     """Return the PostgreSQL server processes serving sessions on these databases."""
     found = []

@@ -3,6 +3,7 @@ latency, for the whole platform beside a raw chain doing the same work, in the s
 
 Usage: python -m bench.pipeline [--seconds 20] [--connections 32] [--latency-seconds 20]
                                 [--warmup 200] [--log-level INFO] [--profile DIR]
+                                [--service-root DIR]
 
 - platform: `python -m services.<name>` for enrollment, certification and notification, one
             process each, as `make run` starts them (relays, consumers, jobs and dispatcher on;
@@ -30,6 +31,10 @@ Usage: python -m bench.pipeline [--seconds 20] [--connections 32] [--latency-sec
             (sustained: platform first; latency: raw first) so drift falls on both sides.
 - --profile DIR records each service with py-spy (speedscope) during the platform's first
             sustained half and prints bench/profile_summary.py's summary (figures run slower).
+- --service-root DIR runs the services from another checkout (e.g. `git archive <ref>` unpacked
+            under var/), to measure the code before a change the same way.
+- memory:   each service's resident memory once started and idle (VmRSS before any load), and
+            its peak (VmHWM) at the end of the run.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from bench.common import (
     percentile,
     remove_database,
     report,
+    rss_mb,
     unique,
 )
 from bench.enrollment_bench import create_classes
@@ -98,7 +104,8 @@ async def main(args: argparse.Namespace) -> None:
     try:
         raw_dsns = [await fresh_database("jx_bench_pipe_raw", [ENROLLMENT_MIGRATIONS]),
                     await fresh_database("jx_bench_pipe_sms")]
-        ports = await start_platform(procs, namespace, dsns, log_level=args.log_level)
+        ports = await start_platform(procs, namespace, dsns, log_level=args.log_level,
+                                     root=args.service_root.resolve())
         raw_port = await start_raw(procs, raw_dsns[0], raw_dsns[1], f"{namespace}.raw-sms")
         for dsn in [dsns["enrollment"], dsns["notification"], *raw_dsns]:
             pools.append(await asyncpg.create_pool(dsn, min_size=1, max_size=2))
@@ -108,6 +115,7 @@ async def main(args: argparse.Namespace) -> None:
         classes = await create_classes(f"http://127.0.0.1:{ports['enrollment']}", issuer,
                                        pools[0], [100_000] * CLASSES)
         await copy_classes(pools[0], pools[2])
+        idle = {name: rss_mb(proc.pid) for name, proc in procs.children.items()}
         count = args.warmup + int((args.seconds + args.latency_seconds / 2) * PER_S_MAX)
         platform = Side("platform", f"http://127.0.0.1:{ports['enrollment']}", "service",
                         pools[0], pools[1], procs.pids(SERVICE_NAMES),
@@ -121,6 +129,7 @@ async def main(args: argparse.Namespace) -> None:
         figures = await measure(args, platform, raw)
         rss = {name: peak_rss_mb(proc.pid) for name, proc in procs.children.items()}
         figures["complaints"] = procs.complaints()
+        figures["idle_rss"] = idle
         print_report(args, figures, rss, [*load_before, *os.getloadavg()])
         finished = True
     finally:
@@ -217,11 +226,12 @@ def rows_for(figures: dict[str, Any], rss: dict[str, float]) -> list[tuple[str, 
                      f"{s.delivered_in_drive / s.drive_s:,.0f} SMS/s meanwhile), drained "
                      f"{s.drain_s:.1f} s after; latency runs {lat.sent:,} sent, {lat.errors} "
                      "errors"))
-    rows.append(("process", "CPU ms/enrolment   % of a core   peak RSS"))
+    rows.append(("process", "CPU ms/enrolment   % of a core   RSS idle / peak"))
+    idle = figures["idle_rss"]
     for s in (p, r):
         shared = {"RabbitMQ node (shared, not in totals)": s.cpu.broker}
         for name, used in (s.cpu.processes | shared).items():
-            memory = f"{rss[name]:6.0f} MB" if name in rss else "       -"
+            memory = f"{idle[name]:4.0f} / {rss[name]:3.0f} MB" if name in rss else "     -"
             share = used / s.cpu.seconds
             rows.append((f"  {name}", f"{used * 1000 / s.enrolled:8.2f}  {share:14.0%}   {memory}"))
     for name, s in (("platform", p), ("raw", r)):
@@ -246,6 +256,7 @@ def print_report(args: argparse.Namespace, figures: dict[str, Any], rss: dict[st
             ("log lines above info, measuring",
              ", ".join(f"{k} {len(v)}" for k, v in figures["complaints"].items()))]
     raw: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "rss_mb": rss,
+                           "idle_rss_mb": figures["idle_rss"],
                            "loadavg": loads, "log_lines_above_info": figures["complaints"]}
     for side in ("platform", "raw"):
         s: Sustained
@@ -279,6 +290,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO", help="the services' log level")
     parser.add_argument("--profile", type=Path, help="directory for py-spy profiles")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--service-root", type=Path, default=Path.cwd(),
+                        help="checkout the services run from (default: this one)")
     return parser.parse_args(argv)
 
 

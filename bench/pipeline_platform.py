@@ -83,7 +83,7 @@ def _quiet(line: str) -> bool:
 
 
 def platform_env(namespace: str, dsns: dict[str, str], ports: dict[str, int], *,
-                 log_level: str) -> dict[str, str]:
+                 log_level: str, root: Path = REPO) -> dict[str, str]:
     """Return the services' environment: deployed defaults, the sink, no quiet hours."""
     values = {
         "NAMESPACE": namespace, "AMQP_URL": AMQP_URL, "LOG_LEVEL": log_level,
@@ -94,15 +94,16 @@ def platform_env(namespace: str, dsns: dict[str, str], ports: dict[str, int], *,
         **{f"{n.upper()}_DATABASE_URL": dsn for n, dsn in dsns.items()},
         **{f"{n.upper()}_HTTP_PORT": str(port) for n, port in ports.items()},
     }
-    return {**os.environ, "PYTHONPATH": str(REPO),
+    return {**os.environ, "PYTHONPATH": str(root),
             **{f"JIANGXIN_{k}": v for k, v in values.items()}}
 
 
 async def start_platform(procs: Processes, namespace: str, dsns: dict[str, str], *,
-                         log_level: str) -> dict[str, int]:
-    """Start one process of each service (they migrate their databases); wait until ready."""
+                         log_level: str, root: Path = REPO) -> dict[str, int]:
+    """Start one process of each service (they migrate their databases) from the checkout at
+    `root`; wait until ready."""
     ports = {name: free_port() for name in SERVICE_NAMES}
-    env = platform_env(namespace, dsns, ports, log_level=log_level)
+    env = platform_env(namespace, dsns, ports, log_level=log_level, root=root)
     for name in SERVICE_NAMES:
         await procs.start(name, ["-m", f"services.{name}"], env)
     for port in ports.values():
