@@ -19,7 +19,9 @@ Against the shared PostgreSQL and RabbitMQ:
 - smtp:     the same for trainees without a phone: email through aiosmtplib to a local aiosmtpd
 Rates are notifications per second (ratios against the baseline); CPU is the service processes'
 own per notification, and its ratio to the raw consumer's per message. --service-root DIR runs
-the service from another checkout (e.g. `git archive <ref>` unpacked under var/).
+the service from another checkout (e.g. `git archive <ref>` unpacked under var/). --profile DIR
+records the service processes of the SMS runs with py-spy and prints bench/profile_summary.py's
+summary.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from bench.common import (
     wait_up,
 )
 from bench.pipeline_raw import RAW_SINK
+from bench.profile_summary import show, start_profilers, stop_profilers
 from services.notification.app import MIGRATIONS
 from services.notification.config import Settings
 from services.notification.subscriptions import subscriptions
@@ -201,6 +204,7 @@ async def run_service(
     count: int, *, processes: int, key_file: Path, email: bool, smtp_port: int,
     delivered: Callable[[asyncpg.Connection], Any], envelopes: list[Envelope] | None = None,
     extra_env: dict[str, str] | None = None, root: Path = REPO, log_level: str = "INFO",
+    profile: Path | None = None,
 ) -> Rate:
     """Start `processes` service instances (from the checkout at `root`), publish `count` events
     (confirmations unless `envelopes` are given), measure deliveries/s until every outcome event
@@ -240,11 +244,15 @@ async def run_service(
         async def outcomes_sent() -> int:
             return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE status = 'sent'"))
 
+        profilers = (start_profilers(profile, {f"notification-{n}": c.pid
+                                               for n, c in enumerate(children, start=1)})
+                     if profile else [])
         cpu_before = sum(cpu_seconds(child.pid) for child in children)
         with Stopwatch() as watch:
             await publish_all(exchange, bodies)
             await wait_for(count, lambda: delivered(conn), outcomes_sent)
         cpu = sum(cpu_seconds(child.pid) for child in children) - cpu_before
+        await stop_profilers(profilers)
         rss = max(peak_rss_mb(child.pid) for child in children)
         await conn.close()
         return Rate(count / watch.elapsed, cpu * 1000 / count, rss)
@@ -313,7 +321,8 @@ async def main(args: argparse.Namespace, key: Path) -> None:
     raw_consumer = [await run_raw(args.sms)]
     sink_rates = {
         n: await run_service(args.sms, processes=n, key_file=key, email=False, smtp_port=0,
-                             delivered=sunk, root=args.service_root, log_level=args.log_level)
+                             delivered=sunk, root=args.service_root, log_level=args.log_level,
+                             profile=args.profile / f"sms-{n}" if args.profile else None)
         for n in args.processes
     }
     raw_consumer.append(await run_raw(args.sms))
@@ -344,6 +353,9 @@ async def main(args: argparse.Namespace, key: Path) -> None:
         "sms": args.sms, "emails": args.emails, "baseline_messages": args.baseline,
         "service_root": str(args.service_root),
     })
+    if args.profile:
+        for path in sorted(args.profile.glob("sms-*/*.speedscope.json")):
+            print("\n".join(show(path, 14)))
 
 
 async def run_smtp(args: argparse.Namespace, key: Path) -> Rate:
@@ -374,6 +386,8 @@ if __name__ == "__main__":
     parser.add_argument("--log-level", default="INFO",
                         help="the service's log level (INFO as deployed; its output goes to a "
                              "file under var/bench/, removed after the run)")
+    parser.add_argument("--profile", type=Path,
+                        help="directory for py-spy profiles of the SMS runs (figures run slower)")
     parser.add_argument("--service-root", type=Path, default=REPO,
                         help="checkout the service runs from (default: this one)")
     asyncio.run(main(parser.parse_args(), key_file()))

@@ -43,8 +43,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +76,7 @@ from bench.pipeline_platform import (
 )
 from bench.pipeline_raw import RAW_SINK
 from bench.pipeline_stages import describe, stages
-from bench.profile_summary import show
+from bench.profile_summary import show, start_profilers, stop_profilers
 from services import SERVICE_NAMES
 from services.cli import services
 from services.enrollment.app import MIGRATIONS as ENROLLMENT_MIGRATIONS
@@ -167,32 +165,6 @@ async def measure(args: argparse.Namespace, platform: Side, raw: Side) -> dict[s
     r_lat += await latency(raw, rate=r_rate, seconds=half)
     return {"client": "wrk" if drive is run_wrk else "aiohttp", "platform": (p_sus, p_lat),
             "raw": (r_sus, r_lat)}
-
-
-def start_profilers(directory: Path, pids: dict[str, int]) -> list[asyncio.Task[int]]:
-    """Record each process with py-spy (speedscope format) until stop_profilers."""
-    directory.mkdir(parents=True, exist_ok=True)
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-
-    async def record(name: str, pid: int) -> int:
-        proc = await asyncio.create_subprocess_exec(
-            spy, "record", "--pid", str(pid), "--format", "speedscope", "--rate", "100", "--gil",
-            "--output", str(directory / f"{name}.speedscope.json"),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        try:
-            return await proc.wait()
-        except asyncio.CancelledError:
-            proc.send_signal(signal.SIGINT)  # py-spy writes the file when interrupted
-            return await proc.wait()
-
-    return [asyncio.create_task(record(name, pid)) for name, pid in pids.items()]
-
-
-async def stop_profilers(tasks: list[asyncio.Task[int]]) -> None:
-    """Stop the profilers; they write their files."""
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def ratio(a: float, b: float) -> str:

@@ -19,8 +19,12 @@ the largest inclusive share and the library functions with the largest self shar
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
+import shutil
+import signal
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -156,6 +160,32 @@ def show(path: Path, top: int) -> list[str]:
     lines.append("  library functions by self share:")
     lines += [f"    {w * pct:5.1f}%  {f}" for f, w in s.lib_self.most_common(top)]
     return lines
+
+
+def start_profilers(directory: Path, pids: dict[str, int]) -> list[asyncio.Task[int]]:
+    """Record each process with py-spy (speedscope format) until stop_profilers."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+
+    async def record(name: str, pid: int) -> int:
+        proc = await asyncio.create_subprocess_exec(
+            spy, "record", "--pid", str(pid), "--format", "speedscope", "--rate", "100", "--gil",
+            "--output", str(directory / f"{name}.speedscope.json"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        try:
+            return await proc.wait()
+        except asyncio.CancelledError:
+            proc.send_signal(signal.SIGINT)  # py-spy writes the file when interrupted
+            return await proc.wait()
+
+    return [asyncio.create_task(record(name, pid)) for name, pid in pids.items()]
+
+
+async def stop_profilers(tasks: list[asyncio.Task[int]]) -> None:
+    """Stop the profilers; they write their files."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def main() -> None:
