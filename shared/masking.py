@@ -11,6 +11,8 @@ _EMAIL_KEYS = frozenset({"email", "recipient_email", "to_email"})
 _ID_KEYS = frozenset({"id_number", "id_card"})
 _SECRET_KEYS = frozenset({"password", "code", "otp", "token", "access_token", "secret"})
 _EMAIL_RE = re.compile(r"^([^@]+)@(.+)$")
+# Every key whose value mask_value changes (lower case).
+MASKED_KEYS = _PHONE_KEYS | _EMAIL_KEYS | _ID_KEYS | _SECRET_KEYS
 
 
 def mask_phone(phone: str | None) -> str:
@@ -62,23 +64,28 @@ def mask_name(name: str | None) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def mask_value(key: str, value: str) -> str:
+    """Return a field's value masked as its key says (phone, email, ID, secret), else as is."""
+    lowered = key.lower()
+    if lowered in _PHONE_KEYS:
+        return mask_phone(value)
+    if lowered in _EMAIL_KEYS:
+        return mask_email(value)
+    if lowered in _ID_KEYS:
+        return mask_id_number(value)
+    if lowered in _SECRET_KEYS:
+        return "***"
+    return value
+
+
 def mask_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy with phone, email, ID and secret fields masked, recursing into dicts."""
     masked: dict[str, Any] = {}
     for key, value in values.items():
-        lowered = key.lower()
         if isinstance(value, Mapping):
             masked[key] = mask_fields(value)
-        elif not isinstance(value, str):
-            masked[key] = value
-        elif lowered in _PHONE_KEYS:
-            masked[key] = mask_phone(value)
-        elif lowered in _EMAIL_KEYS:
-            masked[key] = mask_email(value)
-        elif lowered in _ID_KEYS:
-            masked[key] = mask_id_number(value)
-        elif lowered in _SECRET_KEYS:
-            masked[key] = "***"
+        elif isinstance(value, str):
+            masked[key] = mask_value(key, value)
         else:
             masked[key] = value
     return masked

@@ -95,3 +95,26 @@ def test_configuring_again_reaches_a_logger_already_used() -> None:
         configure_logging(level="WARNING", fmt="console")
     assert "dropped_at_warning" not in buffer.getvalue()
     assert json.loads(buffer.getvalue().strip())["event"] == "kept_at_info"
+
+
+def test_each_value_of_a_line_is_masked_by_its_key_or_scrubbed_and_clean_ones_stay_as_they_are(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(level="INFO", fmt="json", service="unit")
+    try:
+        get_logger("test").info(
+            "contact_changed", Email="li@qq.com", detail="new id 46010219900101123X",
+            other="old 13900139000", nested={"phone": "+8613800138000"}, count=12,
+            message_id="01939b2c-7c3e-7a8b-9d5e-0a1b2c3d4e5f", reason="quota 1234567 left",
+        )
+        err = capsys.readouterr().err
+    finally:
+        structlog.contextvars.clear_contextvars()
+        configure_logging(level="WARNING", fmt="console")
+    line = json.loads(err.strip().splitlines()[-1])
+    assert line["Email"] == "l***@qq.com"
+    assert line["detail"] == "new id 4601**********123X"
+    assert line["other"] == "old 139****9000"
+    assert line["nested"] == {"phone": "+86138****8000"}
+    assert (line["count"], line["message_id"]) == (12, "01939b2c-7c3e-7a8b-9d5e-0a1b2c3d4e5f")
+    assert line["reason"] == "quota 1234567 left"  # seven digits, but no number of a person
