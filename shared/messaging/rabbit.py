@@ -18,6 +18,7 @@ from aio_pika.abc import (
 )
 
 from shared.logging import get_logger
+from shared.messaging.acks import ChannelAcks
 from shared.messaging.failover import FailoverConnection, broker_urls, connect_failover
 from shared.messaging.topology import QueueTopology
 from shared.messaging.transport import (
@@ -34,10 +35,13 @@ CANCEL_TIMEOUT_S = 5.0
 
 
 class RabbitDelivery:
-    """An aio-pika incoming message seen through the Delivery port."""
+    """An aio-pika incoming message seen through the Delivery port; a consumer's deliveries are
+    settled through their channel's ChannelAcks."""
 
-    def __init__(self, message: AbstractIncomingMessage) -> None:
+    def __init__(self, message: AbstractIncomingMessage, acks: ChannelAcks | None = None) -> None:
         self._message = message
+        self._acks = acks if message.delivery_tag else None
+        self._headers: dict[str, Any] | None = None
 
     @property
     def body(self) -> bytes:
@@ -45,7 +49,9 @@ class RabbitDelivery:
 
     @property
     def headers(self) -> dict[str, Any]:
-        return dict(self._message.headers or {})
+        if self._headers is None:
+            self._headers = dict(self._message.headers or {})
+        return self._headers
 
     @property
     def message_id(self) -> str | None:
@@ -64,10 +70,22 @@ class RabbitDelivery:
         return bool(self._message.redelivered)
 
     async def ack(self) -> None:
-        await self._message.ack()
+        if self._acks is None:
+            await self._message.ack()
+        else:
+            await self._acks.ack(self._tag)
 
     async def nack(self, *, requeue: bool) -> None:
-        await self._message.nack(requeue=requeue)
+        if self._acks is None:
+            await self._message.nack(requeue=requeue)
+        else:
+            await self._acks.nack(self._tag, requeue=requeue)
+
+    @property
+    def _tag(self) -> int:
+        tag = self._message.delivery_tag
+        assert tag is not None  # a delivery without a tag has no ChannelAcks
+        return tag
 
 
 class RabbitConsumer:
@@ -209,9 +227,16 @@ class RabbitTransport:
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
         amqp_queue = await channel.get_queue(queue, ensure=True)
+        acks: ChannelAcks | None = None
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            await callback(RabbitDelivery(message))
+            # Called in delivery order. After a reconnection the deliveries come on a new
+            # channel, numbered from 1 again.
+            nonlocal acks
+            underlay = message.channel
+            if acks is None or acks.channel is not underlay:
+                acks = ChannelAcks(underlay)
+            await callback(RabbitDelivery(message, acks))
 
         tag = await amqp_queue.consume(on_message, no_ack=False)
         consumer = RabbitConsumer(channel, amqp_queue, tag)
