@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from services.enrollment.deps import Deps
 from services.enrollment.handlers import projections
+from services.enrollment.handlers.projections import DeliveryReport
 from shared.events.catalog import (
     CertificateEvent,
     CertificateIssued,
@@ -42,15 +45,33 @@ for _certificate_event in (CertificateIssued, CertificateRevoked, CertificateSus
     subscriptions.add(_certificate_event, on_certificate_event, ordering=CERTIFICATE_ORDERING)
 
 
-@subscriptions.on(NotificationDelivered, ordering=REACHABILITY_ORDERING)
+RECORDED = "recorded"  # what `record_reports` hands each report's handler: nothing left to do
+
+
+async def record_reports(
+    batch: Sequence[tuple[DeliveryReport, HandlerContext[Deps]]],
+) -> Sequence[object]:
+    """Record a consumer batch's delivery reports with one statement."""
+    reports = [(event, ctx.envelope) for event, ctx in batch]
+    await projections.record_deliveries(reports, uow=batch[0][1].uow)
+    return [RECORDED] * len(batch)
+
+
 async def on_notification_delivered(
     event: NotificationDelivered, ctx: HandlerContext[Deps]
 ) -> None:
     """Remember that the trainee was reached on this channel."""
-    await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)
+    if ctx.prepared is not RECORDED:
+        await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)
 
 
-@subscriptions.on(NotificationFailed, ordering=REACHABILITY_ORDERING)
 async def on_notification_failed(event: NotificationFailed, ctx: HandlerContext[Deps]) -> None:
     """Remember that the trainee could not be reached on this channel."""
-    await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)
+    if ctx.prepared is not RECORDED:
+        await projections.record_delivery(event, envelope=ctx.envelope, uow=ctx.uow)
+
+
+subscriptions.add(NotificationDelivered, on_notification_delivered,
+                  ordering=REACHABILITY_ORDERING, prepare=record_reports)
+subscriptions.add(NotificationFailed, on_notification_failed, ordering=REACHABILITY_ORDERING,
+                  prepare=record_reports)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from services.enrollment.repository import projections as repo
@@ -41,15 +42,30 @@ async def record_certificate(
     )
 
 
-async def record_delivery(
-    event: NotificationDelivered | NotificationFailed, *, envelope: Envelope, uow: UnitOfWork
-) -> None:
+DeliveryReport = NotificationDelivered | NotificationFailed
+
+
+async def record_delivery(event: DeliveryReport, *, envelope: Envelope, uow: UnitOfWork) -> None:
     """Remember whether the latest message on a channel reached the trainee."""
-    if event.recipient_user_id is None:
-        return
+    await record_deliveries([(event, envelope)], uow=uow)
+
+
+async def record_deliveries(
+    reports: Sequence[tuple[DeliveryReport, Envelope]], *, uow: UnitOfWork
+) -> None:
+    """Remember, for each channel, whether the latest of these messages reached the trainee
+    (one statement for all of them)."""
+    await repo.apply_reachability(uow.conn, [
+        _report(event, envelope) for event, envelope in reports
+        if event.recipient_user_id is not None
+    ])
+
+
+def _report(event: DeliveryReport, envelope: Envelope) -> repo.Report:
+    assert event.recipient_user_id is not None
     failed = isinstance(event, NotificationFailed)
-    await repo.apply_reachability(
-        uow.conn, user_id=event.recipient_user_id, channel=event.channel, delivered=not failed,
+    return repo.Report(
+        user_id=event.recipient_user_id, channel=event.channel, delivered=not failed,
         permanent=event.permanent if isinstance(event, NotificationFailed) else False,
         reason=event.reason if isinstance(event, NotificationFailed) else None,
         source_type=event.source_type, occurred_at=envelope.occurred_at,

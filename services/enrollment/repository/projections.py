@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
@@ -48,22 +50,55 @@ async def apply_certificate(
     )
 
 
-async def apply_reachability(
-    conn: Conn, *, user_id: UUID, channel: str, delivered: bool, permanent: bool,
-    reason: str | None, source_type: str, occurred_at: datetime, message_id: UUID,
-) -> None:
-    """Record the latest delivery outcome of a channel: the report with the largest
-    (occurred_at, message_id) wins, whatever order the reports arrive in."""
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One delivery outcome of a channel, as a notification event reported it."""
+
+    user_id: UUID
+    channel: str
+    delivered: bool
+    permanent: bool
+    reason: str | None
+    source_type: str
+    occurred_at: datetime
+    message_id: UUID
+
+    @property
+    def order(self) -> tuple[datetime, UUID]:
+        """Return what decides which of two reports of a channel is the later one."""
+        return self.occurred_at, self.message_id
+
+
+_APPLY_REACHABILITY = """
+INSERT INTO reachability (user_id, channel, delivered, permanent, reason, source_type,
+                          occurred_at, message_id)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::bool[], $5::text[], $6::text[],
+                     $7::timestamptz[], $8::uuid[])
+ON CONFLICT (user_id, channel) DO UPDATE SET
+    delivered = EXCLUDED.delivered, permanent = EXCLUDED.permanent,
+    reason = EXCLUDED.reason, source_type = EXCLUDED.source_type,
+    occurred_at = EXCLUDED.occurred_at, message_id = EXCLUDED.message_id
+WHERE (reachability.occurred_at, coalesce(reachability.message_id, $9))
+      < (EXCLUDED.occurred_at, EXCLUDED.message_id)
+"""
+
+
+async def apply_reachability(conn: Conn, reports: Sequence[Report]) -> None:
+    """Record the latest delivery outcome of each channel in one statement: the report with the
+    largest (occurred_at, message_id) wins, whatever order the reports arrive in."""
+    # One statement may not update a row twice: keep each channel's latest report of these
+    # (the one applying them one at a time would leave).
+    latest: dict[tuple[UUID, str], Report] = {}
+    for report in reports:
+        kept = latest.get((report.user_id, report.channel))
+        if kept is None or kept.order < report.order:
+            latest[(report.user_id, report.channel)] = report
+    rows = list(latest.values())
+    if not rows:
+        return
     await conn.execute(
-        """INSERT INTO reachability (user_id, channel, delivered, permanent, reason, source_type,
-                                     occurred_at, message_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (user_id, channel) DO UPDATE SET
-               delivered = EXCLUDED.delivered, permanent = EXCLUDED.permanent,
-               reason = EXCLUDED.reason, source_type = EXCLUDED.source_type,
-               occurred_at = EXCLUDED.occurred_at, message_id = EXCLUDED.message_id
-           WHERE (reachability.occurred_at, coalesce(reachability.message_id, $9))
-                 < (EXCLUDED.occurred_at, EXCLUDED.message_id)""",
-        user_id, channel, delivered, permanent, reason, source_type, occurred_at, message_id,
-        UUID(int=0),
+        _APPLY_REACHABILITY, [r.user_id for r in rows], [r.channel for r in rows],
+        [r.delivered for r in rows], [r.permanent for r in rows], [r.reason for r in rows],
+        [r.source_type for r in rows], [r.occurred_at for r in rows],
+        [r.message_id for r in rows], UUID(int=0),
     )
