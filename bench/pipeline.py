@@ -3,7 +3,7 @@ latency, for the whole platform beside a raw chain doing the same work, in the s
 
 Usage: python -m bench.pipeline [--seconds 20] [--connections 32] [--latency-seconds 20]
                                 [--warmup 200] [--log-level INFO] [--profile DIR]
-                                [--service-root DIR]
+                                [--service-root DIR] [--flash 10000] [--flash-seats 200]
 
 - platform: `python -m services.<name>` for enrollment, certification and notification, one
             process each, as `make run` starts them (relays, consumers, jobs and dispatcher on;
@@ -33,8 +33,12 @@ Usage: python -m bench.pipeline [--seconds 20] [--connections 32] [--latency-sec
             sustained half and prints bench/profile_summary.py's summary (figures run slower).
 - --service-root DIR runs the services from another checkout (e.g. `git archive <ref>` unpacked
             under var/), to measure the code before a change the same way.
-- memory:   each service's resident memory once started and idle (VmRSS before any load), and
-            its peak (VmHWM) at the end of the run.
+- flash:    last, on the platform only: --flash new trainees enrol at once into one class of
+            --flash-seats seats through 1,000 sockets (an Idempotency-Key each), as in the flash
+            sale of bench/enrollment_bench.py; timed until every request is answered and until
+            every SMS is in the sink with its receipt recorded (--flash 0: no flash sale).
+- memory:   each service's resident memory once started and idle (VmRSS before any load), its
+            peak (VmHWM) before the flash sale and at the end of the run (issue 18 item 5).
 """
 
 from __future__ import annotations
@@ -60,9 +64,9 @@ from bench.common import (
     rss_mb,
     unique,
 )
-from bench.enrollment_bench import create_classes
+from bench.enrollment_bench import create_classes, insert_trainees
 from bench.enrollment_load import run_aiohttp, run_wrk
-from bench.pipeline_measure import Latency, Side, Sustained, latency, sustained
+from bench.pipeline_measure import FlashSale, Latency, Side, Sustained, flash, latency, sustained
 from bench.pipeline_platform import (
     CLASSES,
     Processes,
@@ -111,7 +115,8 @@ async def main(args: argparse.Namespace) -> None:
         issuer = TokenIssuer((workdir / "var/keys/enrollment/jwt-ed25519.pem").read_bytes(),
                              issuer="jiangxin", audience="jiangxin")
         classes = await create_classes(f"http://127.0.0.1:{ports['enrollment']}", issuer,
-                                       pools[0], [100_000] * CLASSES)
+                                       pools[0], [100_000] * CLASSES + [args.flash_seats])
+        flash_class, classes = classes[-1], classes[:CLASSES]
         await copy_classes(pools[0], pools[2])
         idle = {name: rss_mb(proc.pid) for name, proc in procs.children.items()}
         count = args.warmup + int((args.seconds + args.latency_seconds / 2) * PER_S_MAX)
@@ -125,6 +130,11 @@ async def main(args: argparse.Namespace) -> None:
         load_before = os.getloadavg()
         procs.mark_logs()
         figures = await measure(args, platform, raw)
+        if args.flash:
+            ids = await insert_trainees(pools[0], args.flash, count)
+            tokens = [issuer.mint(t, "trainee", name="学员", ttl_s=7200) for t in ids]
+            figures["flash"] = await flash(platform, tokens, flash_class, seats=args.flash_seats,
+                                           concurrency=1000)
         rss = {name: peak_rss_mb(proc.pid) for name, proc in procs.children.items()}
         figures["complaints"] = procs.complaints()
         figures["idle_rss"] = idle
@@ -206,6 +216,8 @@ def rows_for(figures: dict[str, Any], rss: dict[str, float]) -> list[tuple[str, 
             memory = f"{idle[name]:4.0f} / {rss[name]:3.0f} MB" if name in rss else "     -"
             share = used / s.cpu.seconds
             rows.append((f"  {name}", f"{used * 1000 / s.enrolled:8.2f}  {share:14.0%}   {memory}"))
+    if "flash" in figures:
+        rows += flash_rows(figures["flash"])
     for name, s in (("platform", p), ("raw", r)):
         cores = (os.cpu_count() or 1) * s.cpu.seconds
         others = s.cpu.machine_busy - s.cpu.side_total - s.cpu.broker - s.cpu.driver
@@ -215,6 +227,19 @@ def rows_for(figures: dict[str, Any], rss: dict[str, float]) -> list[tuple[str, 
             f"RabbitMQ node {s.cpu.broker / cores:.0%}, driver {s.cpu.driver / cores:.0%}, "
             f"others {others / cores:.0%}")))
     return rows
+
+
+def flash_rows(f: FlashSale) -> list[tuple[str, str]]:
+    """Return the flash sale's rows: what it did, and each service's peak RSS before and after."""
+    return [
+        ("flash sale (platform)", f"{f.requests:,} enrolments into one class answered in "
+         f"{f.answered_s:.1f} s ({f.requests / f.answered_s:,.0f}/s, p99 {f.p99_ms:,.0f} ms), "
+         f"every SMS sent and recorded after {f.drained_s:.1f} s; statuses {f.statuses}, "
+         f"{'exact' if f.exact else 'NOT exact'} seats and waitlist"),
+        ("peak RSS before / after the flash sale", ", ".join(
+            f"{name} {f.peak_before[name]:.0f} / {f.peak_after[name]:.0f} MB"
+            for name in f.peak_after)),
+    ]
 
 
 def print_report(args: argparse.Namespace, figures: dict[str, Any], rss: dict[str, float],
@@ -234,6 +259,8 @@ def print_report(args: argparse.Namespace, figures: dict[str, Any], rss: dict[st
         s: Sustained
         lat: Latency
         s, lat = figures[side]
+        if "flash" in figures:
+            raw["flash"] = vars(figures["flash"])
         raw[side] = {"sustained": {**vars(s), "cpu": vars(s.cpu), "per_s": s.per_s},
                      "latency": {"rate": lat.rate, "sent": lat.sent, "errors": lat.errors,
                                  "p50_ms": lat.p50_ms, "p99_ms": lat.p99_ms,
@@ -262,6 +289,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO", help="the services' log level")
     parser.add_argument("--profile", type=Path, help="directory for py-spy profiles")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--flash", type=int, default=10_000,
+                        help="enrolments of the flash sale at the end (0: none)")
+    parser.add_argument("--flash-seats", type=int, default=200)
     parser.add_argument("--service-root", type=Path, default=Path.cwd(),
                         help="checkout the services run from (default: this one)")
     return parser.parse_args(argv)

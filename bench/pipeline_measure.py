@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from bench.common import cpu_seconds, machine_cpu, percentile, pg_backends
-from bench.enrollment_load import Drive, open_loop
+from bench.common import cpu_seconds, machine_cpu, peak_rss_mb, percentile, pg_backends
+from bench.enrollment_load import Drive, flash_sale, open_loop
 from bench.pipeline_platform import Trainees
 
 STALL_S = 120.0  # no SMS arriving for this long means the side is stuck
@@ -218,3 +218,31 @@ async def latency(side: Side, *, rate: float, seconds: float,
           if key in run.sent_at]
     return Latency(rate, len(batch.lines), len(batch.lines) - accepted, ms,
                    await explain(side, start, run.sent_at) if explain else {})
+
+
+@dataclass(frozen=True)
+class FlashSale:
+    """Every enrolment into one small class at once, until each SMS is sent and recorded."""
+
+    requests: int
+    answered_s: float  # until every request had its answer
+    drained_s: float  # until every SMS was in the sink and its receipt recorded
+    statuses: dict[int, int]
+    exact: bool  # exactly `seats` confirmed and a gapless waitlist
+    p99_ms: float
+    peak_before: dict[str, float]  # each process's peak RSS before the flash sale (MiB)
+    peak_after: dict[str, float]
+
+
+async def flash(side: Side, tokens: list[str], class_id: str, *, seats: int,
+                concurrency: int) -> FlashSale:
+    """Send every enrolment into `class_id` at once; wait for every SMS; read peak RSS."""
+    start = await marks(side)
+    names = [name for name in side.pids if name != "PostgreSQL"]
+    before = {name: peak_rss_mb(side.pids[name]) for name in names}
+    began = time.monotonic()
+    run = await flash_sale(side.url, tokens, class_id, concurrency=concurrency, seats=seats)
+    await wait_drained(side, start, run.statuses.get(201, 0))
+    return FlashSale(run.requests, run.seconds, time.monotonic() - began, run.statuses,
+                     run.confirmed == seats and run.positions_ok, run.p99_ms, before,
+                     {name: peak_rss_mb(side.pids[name]) for name in names})
