@@ -127,8 +127,12 @@ async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ResultOut]:
                   r.result_version, r.passed, r.released_at, c.id AS certificate_id,
                   c.status AS certificate_status
            FROM results r
-           LEFT JOIN certificates c ON c.enrollment_id = r.enrollment_id
-                                   AND c.replaced_by IS NULL
+           LEFT JOIN LATERAL (
+               -- A replacement awaiting approval, else the live certificate (migration 0070).
+               SELECT id, status FROM certificates c
+               WHERE c.enrollment_id = r.enrollment_id AND c.replaced_by IS NULL
+               ORDER BY (c.replaces IS NOT NULL AND c.status = 'pending') DESC LIMIT 1
+           ) c ON true
            WHERE r.class_id = $1 ORDER BY r.released_at, r.enrollment_id""",
         class_id,
     )
