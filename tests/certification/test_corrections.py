@@ -13,6 +13,9 @@ import json
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+
+from ops.ledger import views as ledger_views
 from services.certification import handlers
 from services.certification.commands import RecordIdentityReview
 from shared.ids import new_id
@@ -181,3 +184,20 @@ async def test_a_single_step_course_replaces_at_once_unless_the_holders_identity
     replaced, new = await _rows(cert_app, enrollment)
     assert (replaced["replaced_by"], new["status"], new["code"]) == (new["id"], "valid",
                                                                      old["code"])
+
+
+async def test_the_ledger_counts_a_held_replacement_as_the_enrolments_one_live_certificate(
+    cert_app: CertApp,
+) -> None:
+    trainer, enrollment = new_id(), new_id()
+    await _issued_then_revoked(cert_app, enrollment, trainer, policy="approval")
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer], version=3,
+                                    policy="approval"))
+    _, held = await _rows(cert_app, enrollment)
+    conn = await asyncpg.connect(cert_app.settings.database_url)  # as `jiangxin ledger` reads
+    try:
+        live = [c for c in await ledger_views.live_certificates(conn)
+                if c.enrollment_id == enrollment]
+    finally:
+        await conn.close()
+    assert [(c.id, c.status, c.result_version) for c in live] == [(held["id"], "pending", 3)]
