@@ -142,6 +142,7 @@ async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ResultOut]:
 async def held_certificates(pool: asyncpg.Pool, holder: UUID) -> list[HeldCertificateOut]:
     """Return the skill certificates a holder recorded, oldest first."""
     rows = await pool.fetch(
-        """SELECT id, number, format, occupation, level, issued_on, issuer, recorded_at
+        """SELECT id, number, format, occupation, occupation_code, level, issued_on, issuer,
+                  recorded_at
            FROM held_certificates WHERE holder_user_id = $1 ORDER BY recorded_at, id""", holder)
     return [HeldCertificateOut(**dict(r)) for r in rows]
