@@ -115,13 +115,18 @@ class Policy:
 
     def expected(self, principal: Principal) -> Refusal | None:
         """Return the refusal a principal must get, or None when it must be served."""
+        refusal = self.at_gate(principal)
+        if refusal is not None:
+            return refusal
+        return None if principal.name in self.allow else self._refusal(principal)
+
+    def at_gate(self, principal: Principal) -> Refusal | None:
+        """Return the refusal of the token and role checks, before the operation's own."""
         if self.roles is None:
-            return None if principal.name in self.allow else self._refusal(principal)
+            return None
         if principal.token_refusal is not None:
             return principal.token_refusal
-        if principal.role not in self.roles:
-            return ROLE_FORBIDDEN
-        return None if principal.name in self.allow else self._refusal(principal)
+        return None if principal.role in self.roles else ROLE_FORBIDDEN
 
     def _refusal(self, principal: Principal) -> Refusal:
         refusal = self.refuse_as.get(principal.name, self.refuse)
@@ -157,6 +162,9 @@ class Entry:
     body: Any = None  # JSON; None sends no body
     query: Mapping[str, str] = field(default_factory=dict)
     raw: tuple[bytes, str] | None = None  # a non-JSON body and its content type
+    # A bulk operation past the gate answers 200 and refuses item by item: a refusal past the
+    # gate is then the `code` of each item under `failed`, and nothing is under `approved`.
+    per_item: bool = False
 
     @property
     def method(self) -> str:
@@ -300,12 +308,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(CERT, "GET /api/v1/certificates/{certificate_id}/history", SEES_CERTIFICATE),
     Entry(CERT, "GET /api/v1/certificates/{certificate_id}/audit", CLASS_OVERSIGHT),
     # certification: issuing (four eyes: never a trainer of the class)
-    Entry(CERT, "POST /api/v1/results/{enrollment_id}/certificate", APPROVERS),
+    Entry(CERT, "POST /api/v1/certificates/approve", APPROVERS,
+          body={"ids": ["{certificate_id}"]}, per_item=True),
     Entry(CERT, "POST /api/v1/certificates/{certificate_id}/approve", APPROVERS),
-    Entry(CERT, "POST /api/v1/certificates/approve",
-          policy({"trainer", "examiner", "admin"}, {CLASS_TRAINER, OTHER_TRAINER, EXAMINER,
-                                                    ADMIN}),
-          body={"ids": ["{certificate_id}"]}),
+    Entry(CERT, "POST /api/v1/results/{enrollment_id}/certificate", APPROVERS),
     # certification: changing an issued certificate
     Entry(CERT, "POST /api/v1/certificates/{certificate_id}/suspend",
           policy({"trainer", "admin"}, {CLASS_TRAINER, ADMIN}, NOT_CLASS_TRAINER),

@@ -66,7 +66,10 @@ async def test_operation_serves_exactly_the_principals_its_entry_allows(
             data=entry.raw[0] if entry.raw else None,
             content_type=entry.raw[1] if entry.raw else None,
         )
-        problem = _mismatch(reply, expected)
+        if entry.per_item and expected and not entry.policy.at_gate(principal):
+            problem = _item_mismatch(reply, expected)
+        else:
+            problem = _mismatch(reply, expected)
         if problem:
             wrong.append(f"{principal.name}: {problem}")
     assert not wrong, f"{entry}:\n  " + "\n  ".join(wrong)
@@ -100,4 +103,14 @@ def _mismatch(reply: Reply, expected: Refusal | None) -> str | None:
         return f"must be refused with {expected}, got {got}"
     if reply.content_type != "application/problem+json":
         return f"refusal must be application/problem+json, got {reply.content_type}"
+    return None
+
+
+def _item_mismatch(reply: Reply, expected: Refusal) -> str | None:
+    """Say how a bulk answer breaks the rule for a principal refused item by item."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    codes = [item.get("code") for item in body.get("failed", [])]
+    if reply.status != 200 or body.get("approved") or codes != [expected.code]:
+        return f"must be 200 with the item refused as {expected.code}, got {reply.status} " \
+               f"{body.get('code') or codes}"
     return None
