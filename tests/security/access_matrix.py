@@ -340,7 +340,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(NOTI, "POST /api/v1/notifications/unsubscribe/{token}", PUBLIC),
     Entry(NOTI, "POST /api/v1/receipts/aliyun", RECEIPT, body=[]),
     Entry(NOTI, "POST /api/v1/receipts/tencent", RECEIPT, body=[]),
-    # The dev inbox exists only with dev_inbox on and the sink alone (404 otherwise).
+    # The dev inbox exists only with dev_inbox on and the sink alone (404 otherwise), and the
+    # production gateway answers 404 for every /dev/ path.
     Entry(NOTI, "GET /dev/inbox", PUBLIC),
     Entry(NOTI, "GET /dev/inbox.json", PUBLIC),
     Entry(NOTI, "GET /dev/inbox/messages", PUBLIC),
@@ -350,7 +351,7 @@ ENTRIES: tuple[Entry, ...] = (
 OUTSIDE_THE_API: Mapping[tuple[str, str], str] = {
     ("GET", "/healthz"): "liveness probe, no data",
     ("GET", "/readyz"): "readiness probe, no data",
-    ("GET", "/metrics"): "Prometheus metrics; the gateway does not route it",
+    ("GET", "/metrics"): "Prometheus metrics, scraped from the service port (not routed)",
     ("GET", "/openapi.json"): "the service's public OpenAPI document",
     ("GET", "/verify"): "certification's public verification page",
     ("POST", "/verify"): "certification's public verification page",
