@@ -50,6 +50,10 @@ def interrupted_email(discrepancy: dict[str, Any]) -> bool:
 Fault = Callable[[], Awaitable[None]]
 
 
+def _as_count(met: bool) -> int:
+    return 1 if met else 0
+
+
 class Bench:
     """The platform, its providers, its traffic, and trainees kept aside as probes."""
 
@@ -89,6 +93,46 @@ class Bench:
             ledger_first=found(first),
             ledger=found(report),
         )
+
+    def accepted(self, phase: str) -> int:
+        """Return how many requests of a traffic phase were answered 201 (enrolments taken)."""
+        return self.traffic.tallies.get(phase, Tally()).statuses[201]
+
+    async def until(self, what: str, met: Callable[[], bool], *, at_least_s: float = 0.0,
+                    within_s: float = 300.0) -> None:
+        """Poll until `met` (and at least `at_least_s` have passed); fail after `within_s`."""
+        await self.until_async(what, lambda: _as_count(met()), at_least=1,
+                               at_least_s=at_least_s, within_s=within_s)
+
+    async def until_async(self, what: str, count: Callable[[], Awaitable[int] | int], *,
+                          at_least: int, at_least_s: float = 0.0,
+                          within_s: float = 300.0) -> None:
+        """Poll `count` until it reaches `at_least` (and at least `at_least_s` have passed);
+        fail, naming `what`, after `within_s`."""
+        began = time.monotonic()
+        deadline = began + within_s
+        while True:
+            counted = count()
+            value = await counted if not isinstance(counted, int) else counted
+            if value >= at_least and time.monotonic() - began >= at_least_s:
+                return
+            assert time.monotonic() < deadline, f"{what}: {value} of {at_least} in {within_s} s"
+            await asyncio.sleep(0.5)
+
+    async def failed_sms_attempts_since(self, began: float) -> int:
+        """Count SMS provider calls that failed since `began` (monotonic)."""
+        since = time.time() - (time.monotonic() - began)
+        conn = await asyncpg.connect(self.platform.run.env["JIANGXIN_NOTIFICATION_DATABASE_URL"])
+        try:
+            count: int = await conn.fetchval(
+                "SELECT count(*) FROM notification_attempts a JOIN notifications n"
+                " ON n.id = a.notification_id WHERE n.channel = 'sms'"
+                " AND a.outcome NOT IN ('accepted', 'delivered')"
+                " AND a.at >= to_timestamp($1)", since,
+            )
+            return count
+        finally:
+            await conn.close()
 
     async def unknown_emails(self) -> int:
         """Count the emails a SIGKILL cut off mid-send (unknown, by design never resent)."""
@@ -130,7 +174,7 @@ async def test_the_platform_recovers_from_each_fault_under_traffic_and_every_eff
         ) as platform:
             bench = await prepare(platform, aliyun, smtp, record)
             running = asyncio.create_task(bench.traffic.run())
-            await asyncio.sleep(20)  # steady state first
+            await bench.until("steady traffic", lambda: bench.accepted("warm-up") >= 50)
             for name, fault in faults(bench):
                 await bench.endure(name, fault)
             await bench.endure("SMTP answering 451, then 550", smtp_refusing(bench),
@@ -195,7 +239,9 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
 
     async def broker_stopped() -> None:
         await private_servers("rabbit-stop")
-        await asyncio.sleep(20)
+        # enrolments keep being accepted (into the outbox) while the broker is away
+        await bench.until("enrolments accepted with the broker down", lambda: bench.accepted(
+            "RabbitMQ stopped") >= 30, at_least_s=20)
         await private_servers("rabbit-start")
 
     async def connections_closed() -> None:
@@ -206,7 +252,10 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
 
     async def sms_provider_down() -> None:
         await bench.aliyun.stop()
-        await asyncio.sleep(60)
+        began = time.monotonic()
+        await bench.until_async("SMS sends refused while the provider is down",
+                               lambda: bench.failed_sms_attempts_since(began), at_least=10,
+                               at_least_s=60)
         bench.aliyun.answer_in(5.0)
         await bench.aliyun.start()
 
@@ -219,13 +268,13 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
     killed = {f"SIGKILL {s} on {p}": (s, p) for s, p in instances}
     names = list(killed)
     listed: list[tuple[str, Fault]] = [
-        ("RabbitMQ stopped for 20 s", broker_stopped),
+        ("RabbitMQ stopped", broker_stopped),
         ("every broker connection force-closed", connections_closed),
         ("PostgreSQL restarted", database_restarted),
         *((n, _killing(bench.platform, *killed[n])) for n in names[:2]),
         (f"results released, then {names[2]}", lambda: release_then_kill(*killed[names[2]])),
         (names[3], _killing(bench.platform, *killed[names[3]])),
-        ("SMS provider down 60 s, then answering in 5 s", sms_provider_down),
+        ("SMS provider down, then answering in 5 s", sms_provider_down),
         *((f"{n} (SMS provider slow)", _killing(bench.platform, *killed[n])) for n in names[4:]),
     ]
     return listed
@@ -239,15 +288,16 @@ def _killing(platform: LongPlatform, service: str, port: int) -> Fault:
 
 
 def smtp_refusing(bench: Bench) -> Fault:
-    """SMTP answers 451 for 30 s, then 550 for 30 s, while email-first trainees enrol."""
+    """SMTP answers 451, then 550, while email-first trainees enrol: each answer lasts until
+    it has refused at least 10 messages."""
 
     async def refusing() -> None:
         bench.aliyun.answer_in(None)  # the SMS provider is itself again
         bench.traffic.crowd = [t for t in bench.traffic.crowd if t.email]
         bench.smtp.answer = 451
-        await asyncio.sleep(30)
+        await bench.until("SMTP answering 451", lambda: bench.smtp.refused[451] >= 10)
         bench.smtp.answer = 550
-        await asyncio.sleep(30)
+        await bench.until("SMTP answering 550", lambda: bench.smtp.refused[550] >= 10)
         bench.smtp.answer = 250
 
     return refusing
