@@ -16,12 +16,13 @@ The rules the answers must follow (the API's policy):
     JIANGXIN_MAX_TOKEN_LIFETIME_S (401 `token_lifetime_too_long`), or of a disabled account
     (401 `token_revoked`). These are checked before anything else.
   - a valid token whose role the operation does not take: 403 `role_forbidden`.
-  - the right role but not this object: as the entry's `refuse` says. The policy: 404 for a
-    person's own records (an enrolment, a certificate, an application) to anyone else, staff
-    included, so their existence is not disclosed; 403 with a reason on a class's operations,
-    whose object the caller legitimately knows (classes are public): a trainer of another
-    class gets `not_class_trainer`, a trainer approving their own class's certificates
-    `approver_is_class_trainer`, a trainer doing an admin's change `admin_only`.
+  - the right role but not this object: as the entry's `refuse` says. The policy: 404 to
+    anyone else reading a person's record (an enrolment; a certificate, its history,
+    credential and PDF; an application; staff included), so its existence is not disclosed;
+    403 with a reason where a trainer asks for class staff's work on a class they do not
+    teach (roster, attendance, results, hours; a certificate's audit trail and status
+    changes): `not_class_trainer`; a trainer approving their own class's certificates:
+    `approver_is_class_trainer`; a trainer doing an admin's change: `admin_only`.
 * A public operation (no roles) ignores a bad or revoked token and serves the caller as
   anonymous; what guards it is its path's secret (a survey code, an unsubscribe token) or, for
   delivery receipts, the provider's shared token in the query. Likewise a check-in
