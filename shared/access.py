@@ -1,9 +1,10 @@
 """Revoked access: the disabled users and token versions every service checks on each request.
 
 Each service keeps a table of them (enrollment: its users; the others: `user_access`, filled
-from `user.access_changed`). Every process holds the whole (small) table in memory, re-read
-when the table's trigger notifies `jiangxin_user_access` and every `access_refresh_s` anyway,
-so a request costs one dictionary lookup and a revocation reaches every instance at once.
+from `user.access_changed` by shared/user_access.py). Every process holds the whole (small)
+table in memory, re-read when the table's trigger notifies `jiangxin_user_access` and every
+`access_refresh_s` anyway, so a request costs one dictionary lookup and a revocation reaches
+every instance at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.auth import Principal
-from shared.db import Conn, Listener
+from shared.db import Listener
 from shared.errors import Unauthorized
 from shared.logging import get_logger
 
@@ -59,22 +60,6 @@ async def read_user_access(pool: asyncpg.Pool) -> list[tuple[UUID, int, bool]]:
     """Return the rows of the `user_access` table (certification, notification)."""
     rows = await pool.fetch("SELECT user_id, token_version, disabled FROM user_access")
     return [(r["user_id"], r["token_version"], r["disabled"]) for r in rows]
-
-
-async def record_user_access(conn: Conn, *, user_id: UUID, token_version: int,
-                             disabled: bool) -> bool:
-    """Store a user's access unless a newer version is stored; return True if it applied."""
-    applied = await conn.fetchval(
-        """INSERT INTO user_access (user_id, token_version, disabled, updated_at)
-           VALUES ($1, $2, $3, now())
-           ON CONFLICT (user_id) DO UPDATE
-               SET token_version = EXCLUDED.token_version, disabled = EXCLUDED.disabled,
-                   updated_at = now()
-               WHERE user_access.token_version < EXCLUDED.token_version
-           RETURNING true""",
-        user_id, token_version, disabled,
-    )
-    return bool(applied)
 
 
 class AccessRefresher:

@@ -9,7 +9,6 @@ from services.certification.commands import (
     RecordResult,
 )
 from services.certification.deps import Deps
-from services.certification.handlers import users
 from shared.errors import DomainError, PermanentFailure
 from shared.events.catalog import (
     ClassTrainersChanged,
@@ -18,6 +17,8 @@ from shared.events.catalog import (
     UserAccessChanged,
 )
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
+from shared.user_access import ORDERING as ACCESS_ORDERING
+from shared.user_access import on_user_access_changed
 
 # A result is a full snapshot of the enrolment's outcome: the newest version alone decides.
 RESULT_ORDERING = (
@@ -71,7 +72,5 @@ async def on_trainee_identity_reviewed(
     await handlers.record_identity_review(RecordIdentityReview.from_event(event), uow=ctx.uow)
 
 
-@subscriptions.on(UserAccessChanged, ordering=users.ORDERING)
-async def on_user_access_changed(event: UserAccessChanged, ctx: HandlerContext[Deps]) -> None:
-    """Refuse the user's older tokens (or all, while disabled) from now on."""
-    await users.record_access(event, uow=ctx.uow)
+# Revoked tokens: the user_access table shared/access.py reads.
+subscriptions.add(UserAccessChanged, on_user_access_changed, ordering=ACCESS_ORDERING)

@@ -13,13 +13,14 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.access import AccessList
-from shared.auth import Principal, TokenVerifier
+from shared.auth import ROLES, Principal, TokenVerifier
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.web.problem import problem_response, validation_problem
 
 B = TypeVar("B")
 Q = TypeVar("Q")
-ANY_ROLE = frozenset({"trainee", "trainer", "admin"})
+# Every role, examiners included: what any signed-in person may do about themselves (/me).
+ANY_ROLE = frozenset(ROLES)
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 ACCESS = web.AppKey("user_access", AccessList)

@@ -11,17 +11,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.platform import Platform
-from tests.browser.steps import assess_and_release, enrol, move_to_today, set_up_class
-from tests.browser.support import (
-    DESKTOP,
-    PHONE,
-    Person,
-    Staff,
-    new_phone,
-    poll,
-    unique_tag,
-    visible_within,
-)
+from tests.browser.steps import awaiting_certificate, release_for_approval, trainer_cannot_issue
+from tests.browser.support import DESKTOP, PHONE, Person, Staff, unique_tag
 
 pytestmark = pytest.mark.browser
 
@@ -35,26 +26,14 @@ def test_a_trainer_cannot_issue_an_admin_issues_now_and_reissues_and_a_stale_pag
     name = f"郑十一{tag}"
     try:
         # The course needs approval: after the release the certificate waits, not issued.
-        setup = set_up_class(admin_p, admin, tag, issue_policy="approval")
-        enrol(trainee, setup, new_phone(), name)
-        move_to_today(admin_p, setup)
-        assess_and_release(trainer, setup, name)
-
-        tab = f"/trainer/classes/{setup.class_id}/certificates"
-        awaiting = trainer.page.locator("#awaiting-results tr", has_text=name)
-
-        def listed() -> bool:
-            trainer.go(tab)
-            return visible_within(awaiting)
-
-        poll(listed, what="the released passing result among those awaiting a certificate")
+        setup = release_for_approval(admin_p, trainee, trainer, staff_admin=admin, tag=tag,
+                                     name=name)
+        tab = setup.certificates_tab
+        awaiting = awaiting_certificate(trainer, setup, name)
         expect(awaiting.locator(".badge")).to_have_text("待审核")
         trainer.shot("14-certificates")
         # The trainer who released the results cannot also issue: the service says why.
-        awaiting.get_by_role("button", name="立即发证").click()
-        trainer.confirm()
-        expect(awaiting.locator(".row-error")).to_have_text(
-            "本班培训师不能审核本班的证书，请由考评员或管理员审核。")
+        trainer_cannot_issue(trainer, awaiting)
 
         # A second administrator's page opens the same tab now; it goes stale below.
         second.sign_in_staff(admin)

@@ -48,6 +48,12 @@ def _class_not_found() -> NotFound:
     return NotFound("There is no such class.", code="class_not_found")
 
 
+async def _class_out(uow: UnitOfWork, class_id: UUID, now: datetime) -> ClassOut:
+    out = await views.get_class(uow.conn, class_id, now)
+    assert out is not None  # written in this transaction
+    return out
+
+
 async def create_course(cmd: CreateCourse, *, deps: Deps) -> CourseOut:
     """Publish a course; its code must be new."""
     check_certificate_rules(kind=cmd.certificate_kind, policy=cmd.issue_policy, level=cmd.level)
@@ -117,9 +123,7 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
         )
         await repo.insert_class(uow.conn, class_id, values, now)
         await _publish_trainers(uow, class_id, values["trainer_ids"])
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 
@@ -161,9 +165,7 @@ async def update_class(class_id: UUID, cmd: UpdateClass, *, deps: Deps) -> Class
                                  now=now)
         await repo.save_counters(uow.conn, class_id, seats_taken=seats.taken,
                                  waitlist_length=seats.waiting)
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 
@@ -189,9 +191,7 @@ async def cancel_class(
                        fields={"reason": "class_cancelled", "note": cmd.reason})
         await repo.mark_cancelled(uow.conn, class_id, reason=cmd.reason,
                                   seats_taken=cls["seats_taken"] - freed)
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 
@@ -229,9 +229,7 @@ async def reschedule_class(
                            "previous_starts_on": cls["starts_on"],
                            "previous_ends_on": cls["ends_on"],
                            "previous_venue": cls["venue"]})
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 

@@ -15,10 +15,11 @@ from services.enrollment.handlers.checkins import require_staff
 from services.enrollment.handlers.sessions import class_not_found
 from services.enrollment.repository import checkins as repo
 from services.enrollment.views.claim_pack import data
-from services.enrollment.views.claim_pack.pdf import font_name, write_pdf
+from services.enrollment.views.claim_pack.pdf import write_pdf
 from services.enrollment.views.claim_pack.templates import load_templates, template
 from services.enrollment.views.claim_pack.xlsx import write_xlsx
 from shared.auth import Principal
+from shared.fonts import font_name
 from shared.messaging.uow import UnitOfWork, in_transaction
 
 CONTENT_TYPES = {
