@@ -80,6 +80,7 @@ class RouteSpec:
     tags: tuple[str, ...] = ()
     content_types: tuple[str, ...] = ("application/json",)
     extra_statuses: tuple[int, ...] = field(default_factory=tuple)
+    operation_id: str | None = None  # the handler's name unless one function serves many apps
 
 
 def json_response(
@@ -255,7 +256,7 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 def _operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": spec.summary,
-        "operationId": spec.handler.__name__,
+        "operationId": spec.operation_id or spec.handler.__name__,
         "tags": list(spec.tags),
     }
     params: list[dict[str, Any]] = [
