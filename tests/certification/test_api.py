@@ -380,6 +380,30 @@ async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(
     assert body["credential"].count(".") == 2
 
 
+async def test_a_trainer_of_another_class_learns_nothing_from_the_audit_trail(
+    cert_app: CertApp,
+) -> None:
+    """The audit answers a stranger exactly as an unknown id: 404, never 403 `not_class_trainer`."""
+    trainer = new_id()
+    await cert_app.record(completed(trainer_ids=[trainer]))
+    [certificate] = await cert_app.app[POOL].fetch("SELECT id FROM certificates")
+    stranger = cert_app.auth(new_id(), "trainer")
+    answers = []
+    for target in (certificate["id"], new_id()):
+        for part in ("", "/audit"):
+            response = await cert_app.client.get(f"/api/v1/certificates/{target}{part}",
+                                                 headers=stranger)
+            body = await response.json()
+            answers.append((response.status, body["code"], body["detail"]))
+    assert set(answers) == {(404, "not_found", "no such certificate")}
+    for who in (cert_app.auth(trainer, "trainer"), cert_app.auth(new_id(), "examiner"),
+                cert_app.auth(new_id(), "admin")):
+        audit = await cert_app.client.get(f"/api/v1/certificates/{certificate['id']}/audit",
+                                          headers=who)
+        assert audit.status == 200
+        assert [e["action"] for e in (await audit.json())["items"]] == ["issued"]
+
+
 async def test_a_pending_certificate_has_no_pdf_or_credential_yet(cert_app: CertApp) -> None:
     certificate, holder = await _pending(cert_app, new_id())
     for part in ("pdf", "credential"):

@@ -18,10 +18,10 @@ The rules the answers must follow (the API's policy):
   - a valid token whose role the operation does not take: 403 `role_forbidden`.
   - the right role but not this object: as the entry's `refuse` says. The policy: 404 to
     anyone else reading a person's record (an enrolment; a certificate, its history,
-    credential and PDF; an application; staff included), so its existence is not disclosed;
-    403 with a reason where a trainer asks for class staff's work on a class they do not
-    teach (roster, attendance, results, hours; a certificate's audit trail and status
-    changes): `not_class_trainer`; a trainer approving their own class's certificates:
+    credential, PDF and audit trail; an application; staff included), so its existence is
+    not disclosed; 403 with a reason where a trainer asks for class staff's work on a class
+    they do not teach (roster, attendance, results, hours; a certificate's status changes):
+    `not_class_trainer`; a trainer approving their own class's certificates:
     `approver_is_class_trainer`; a trainer doing an admin's change: `admin_only`.
 * A public operation (no roles) ignores a bad or revoked token and serves the caller as
   anonymous; what guards it is its path's secret (a survey code, an unsubscribe token) or, for
@@ -191,6 +191,10 @@ NO_ENROLMENT = Refusal(404, "enrollment_not_found")
 OWN_ENROLMENT = policy({"trainee", "admin"}, {TRAINEE, ADMIN}, NO_ENROLMENT)
 NO_CERTIFICATE = Refusal(404, "not_found")
 SEES_CERTIFICATE = policy(ALL_ROLES, {TRAINEE, CLASS_TRAINER, EXAMINER, ADMIN}, NO_CERTIFICATE)
+# A certificate's audit trail: its class's trainers, examiners, admins; any other trainer gets
+# the 404 reading the certificate gives them (its holder reads the history instead).
+STAFF_SEE_CERTIFICATE = policy({"trainer", "examiner", "admin"}, {CLASS_TRAINER, EXAMINER, ADMIN},
+                               NO_CERTIFICATE)
 CLASS_OVERSIGHT = policy({"trainer", "examiner", "admin"}, {CLASS_TRAINER, EXAMINER, ADMIN},
                          NOT_CLASS_TRAINER)
 APPROVERS = policy({"trainer", "examiner", "admin"}, {EXAMINER, ADMIN},
@@ -306,7 +310,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(CERT, "GET /api/v1/certificates/{certificate_id}/pdf", SEES_CERTIFICATE),
     Entry(CERT, "GET /api/v1/certificates/{certificate_id}/credential", SEES_CERTIFICATE),
     Entry(CERT, "GET /api/v1/certificates/{certificate_id}/history", SEES_CERTIFICATE),
-    Entry(CERT, "GET /api/v1/certificates/{certificate_id}/audit", CLASS_OVERSIGHT),
+    Entry(CERT, "GET /api/v1/certificates/{certificate_id}/audit", STAFF_SEE_CERTIFICATE),
     # certification: issuing (four eyes: never a trainer of the class)
     Entry(CERT, "POST /api/v1/certificates/approve", APPROVERS,
           body={"ids": ["{certificate_id}"]}, per_item=True),
