@@ -195,6 +195,11 @@ class EnrollmentCompleted(EnrollmentEvent):
     attendance_rate: float = Field(ge=0, le=1)
     passed: bool
     released_at: datetime
+    # Four eyes: certification refuses an approval by either of them (None: released before
+    # enrollment said who, or scores never entered by a person).
+    released_by: UUID | None = Field(None, description="The user who released this result")
+    scored_by: UUID | None = Field(
+        None, description="The user who last entered or changed this enrolment's scores")
 
 
 @event("class.trainers_changed", 1, aggregate="class_id")

@@ -99,7 +99,8 @@ async def enter_result(
             raise InvalidState("This enrolment holds no seat in the class.",
                                code="not_on_roster", status_now=row["status"])
         await repo.set_scores(uow.conn, enrollment_id, theory=cmd.theory_score,
-                              practical=cmd.practical_score, now=deps.clock.now())
+                              practical=cmd.practical_score, now=deps.clock.now(),
+                              by=actor.user_id)
 
     await in_transaction(deps.uows, work)
 
@@ -205,7 +206,8 @@ async def _release_one(
                    "trainer_ids": list(cls["trainer_ids"]),
                    "theory_score": a.theory, "practical_score": a.practical,
                    "hours_attended": hours, "attendance_rate": a.rate,
-                   "passed": a.passed, "released_at": now})
+                   "passed": a.passed, "released_at": now,
+                   "released_by": actor.id, "scored_by": row["scored_by"]})
     await repo.record_result(uow.conn, row["id"], passed=a.passed, version=version,
                              fingerprint=fingerprint, now=now)
     if version == 1:
