@@ -80,6 +80,59 @@ async def test_an_admin_may_approve_any_class_but_one_they_teach(cert_app: CertA
     assert (await refused.json())["code"] == "approver_is_class_trainer"
 
 
+async def test_an_admin_who_released_the_results_or_entered_the_scores_cannot_approve_them(
+    cert_app: CertApp,
+) -> None:
+    """Four eyes among admins: whoever made the result signs nothing of it, by any route."""
+    releaser, scorer = new_id(), new_id()
+    enrollments = [new_id() for _ in range(2)]
+    ids = [(await _pending(cert_app, new_id(), enrollment_id=e, released_by=releaser,
+                           scored_by=scorer))[0] for e in enrollments]
+    before = await _unchanged(cert_app)
+    for who, code in ((releaser, "approver_released_results"),
+                      (scorer, "approver_entered_scores")):
+        headers = cert_app.auth(who, "admin")
+        one = await cert_app.client.post(f"/api/v1/certificates/{ids[0]}/approve",
+                                         headers=headers)
+        assert (one.status, one.content_type) == (403, "application/problem+json")
+        assert (await one.json())["code"] == code
+        bulk = await cert_app.client.post("/api/v1/certificates/approve", headers=headers,
+                                          json={"ids": [str(i) for i in ids]})
+        body = await bulk.json()
+        assert body["approved"] == []
+        assert [f["code"] for f in body["failed"]] == [code, code]
+        now = await cert_app.client.post(f"/api/v1/results/{enrollments[1]}/certificate",
+                                         headers=headers)
+        assert now.status == 403
+        assert (await now.json())["code"] == code
+    assert await _unchanged(cert_app) == before  # nothing numbered, signed or announced
+    second = cert_app.auth(new_id(), "admin")
+    approved = await cert_app.client.post(f"/api/v1/certificates/{ids[0]}/approve",
+                                          headers=second)
+    assert (approved.status, (await approved.json())["status"]) == (200, "valid")
+    issued = await cert_app.client.post(f"/api/v1/results/{enrollments[1]}/certificate",
+                                        headers=second)
+    assert (issued.status, (await issued.json())["status"]) == (201, "valid")
+
+
+async def test_a_single_step_training_course_stays_one_step_for_whoever_released_it(
+    cert_app: CertApp,
+) -> None:
+    """Where the course allows one step, release issues at once, and so may its releaser."""
+    admin, holder = new_id(), new_id()
+    await cert_app.record(completed(released_by=admin, scored_by=admin))
+    [row] = await cert_app.app[POOL].fetch("SELECT status FROM certificates")
+    assert row["status"] == "valid"
+    # Held only while the holder's changed identity waits: then the releaser issues it now.
+    await _review(cert_app, holder, unconfirmed=1, seq=1)
+    result = completed(user_id=holder, released_by=admin, scored_by=admin)
+    await cert_app.record(result)
+    await _review(cert_app, holder, unconfirmed=0, seq=2)
+    issued = await cert_app.client.post(f"/api/v1/results/{result.enrollment_id}/certificate",
+                                        headers=cert_app.auth(admin, "admin"))
+    assert (issued.status, (await issued.json())["status"]) == (201, "valid")
+
+
 async def test_a_course_without_single_step_holds_even_an_auto_skill_level_certificate(
     cert_app: CertApp,
 ) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -194,6 +195,12 @@ async def test_one_certificate_of_each_kind_through_the_real_services_passes_ob3
         # Four eyes: the trainer who released the result cannot sign it; the examiner can.
         refusal = await platform.certification_call("POST", approve, trainer[1], expect=403)
         assert refusal["code"] == "approver_is_class_trainer"
+        # Certification knows who released and scored it (so an admin who did is refused too).
+        authors = await platform.certification.app[DEPS].pool.fetchrow(
+            "SELECT payload->>'released_by' AS released_by, payload->>'scored_by' AS scored_by"
+            " FROM results WHERE enrollment_id = $1", UUID(one.enrollment_id))
+        assert authors is not None
+        assert dict(authors) == {"released_by": str(trainer[0]), "scored_by": str(trainer[0])}
         approved = await platform.certification_call("POST", approve, examiner)
         assert approved["status"] == "valid"
         credential = await platform.certification_call(

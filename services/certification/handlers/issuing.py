@@ -7,7 +7,11 @@ from uuid import UUID
 
 from services.certification.commands import ApproveCertificates, IssueForResult
 from services.certification.deps import Deps
-from services.certification.domain.approval import check_identity_confirmed, single_step
+from services.certification.domain.approval import (
+    authors_of,
+    check_identity_confirmed,
+    single_step,
+)
 from services.certification.domain.certificate import check_transition
 from services.certification.domain.codes import new_code
 from services.certification.handlers.events import event_fields, issued_event
@@ -104,7 +108,9 @@ async def _approve(
     row = await certificates.lock_certificate(uow.conn, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
-    await require_approver(uow.conn, actor, class_id=row.class_id, fallback=row.trainer_ids)
+    result = await results.current_result(uow.conn, row.enrollment_id)
+    await require_approver(uow.conn, actor, class_id=row.class_id, fallback=row.trainer_ids,
+                           authors=authors_of(result))
     check_transition("approve", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     check_identity_confirmed(await identity_reviews.unconfirmed(uow.conn, row.holder_user_id))
     return await approve_row(uow, deps, row, actor=actor)
@@ -137,7 +143,8 @@ async def _issue_for_result(
         raise NotFound("no released result for this enrolment", code="result_not_found")
     # Issuing now is approving: a trainer of the class may do it only where one step is allowed.
     await require_issuer(uow.conn, actor, class_id=result.class_info.class_id,
-                         fallback=list(result.trainer_ids), one_step=single_step(result.course))
+                         fallback=list(result.trainer_ids), one_step=single_step(result.course),
+                         authors=authors_of(result))
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
     live = await certificates.lock_current(uow.conn, cmd.enrollment_id)
