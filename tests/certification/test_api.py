@@ -275,36 +275,64 @@ async def test_a_trainer_suspends_only_an_admin_reinstates_or_revokes_all_audite
     assert actors == [str(trainer), str(admin), str(admin)]
 
 
-async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
+async def _request_reissue(cert: CertApp, certificate: object, requester: UUID) -> dict[str, Any]:
+    """Ask an admin's reissue of a valid certificate; return the replacement it holds."""
+    response = await cert.client.post(f"/api/v1/certificates/{certificate}/reissue",
+                                      json={"reason": "姓名更正"},
+                                      headers=cert.auth(requester, "admin"))
+    assert response.status == 201, await response.text()
+    held: dict[str, Any] = await response.json()
+    assert (held["status"], held["number"], held["replaces"]) == (
+        "pending", None, str(certificate))
+    return held
+
+
+async def test_a_reissue_waits_for_a_second_person_who_neither_asked_nor_teaches(
     cert_app: CertApp,
 ) -> None:
-    trainer = new_id()
-    holder = new_id()
-    await cert_app.record(completed(trainer_ids=[trainer], user_id=holder))
+    """A new number is a new issuance: even on a single-step course, four eyes sign it."""
+    trainer, teaching_admin, requester, holder = new_id(), new_id(), new_id(), new_id()
+    result = completed(trainer_ids=[trainer, teaching_admin], user_id=holder)
+    await cert_app.record(result)
     [old] = (await (await cert_app.client.get(
         "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
-    response = await cert_app.client.post(
-        f"/api/v1/certificates/{old['id']}/reissue", json={"reason": "姓名更正"},
-        headers=cert_app.auth(new_id(), "admin"))
-    new = await response.json()
-    assert response.status == 201
+    held = await _request_reissue(cert_app, old["id"], requester)
+    # Nothing is signed yet: the certificate in force answers as before.
+    by_code = await (await cert_app.client.get(f"/api/v1/verify/{old['code']}")).json()
+    assert (by_code["status"], by_code["number"]) == ("valid", old["number"])
+    before = await _unchanged(cert_app)
+    approve = f"/api/v1/certificates/{held['id']}/approve"
+    for who, role, code in ((requester, "admin", "approver_requested_reissue"),
+                            (teaching_admin, "admin", "approver_is_class_trainer"),
+                            (trainer, "trainer", "approver_is_class_trainer")):
+        refused = await cert_app.client.post(approve, headers=cert_app.auth(who, role))
+        assert (refused.status, (await refused.json())["code"]) == (403, code), who
+        now = await cert_app.client.post(f"/api/v1/results/{result.enrollment_id}/certificate",
+                                         headers=cert_app.auth(who, role))
+        assert (now.status, (await now.json())["code"]) == (403, code), who
+    twice = await cert_app.client.post(f"/api/v1/certificates/{old['id']}/reissue",
+                                       json={"reason": "再次"},
+                                       headers=cert_app.auth(new_id(), "admin"))
+    assert (twice.status, (await twice.json())["code"]) == (409, "reissue_pending")
+    assert await _unchanged(cert_app) == before
+    approved = await cert_app.client.post(approve, headers=cert_app.auth(new_id(), "examiner"))
+    new = await approved.json()
+    assert (approved.status, new["status"], new["id"]) == (200, "valid", held["id"])
     assert new["verify_url"] == old["verify_url"]
     assert new["number"] != old["number"]
-    assert new["replaces"] == old["id"]
     by_old = await (await cert_app.client.post(
         "/api/v1/verify/number", json={"number": old["number"], "name": "张小三"})).json()
     assert by_old["status"] == "revoked"
     assert by_old["replaced_by_number"] == new["number"]
     by_code = await (await cert_app.client.get(f"/api/v1/verify/{old['code']}")).json()
-    assert by_code["status"] == "valid"
-    assert by_code["number"] == new["number"]
+    assert (by_code["status"], by_code["number"]) == ("valid", new["number"])
     mine = (await (await cert_app.client.get(
         "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
     assert [m["id"] for m in mine] == [new["id"]]
 
 
 @pytest.mark.parametrize("reinstated_first", [False, True])
-async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_new(
+async def test_an_approved_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_new(
     cert_app: CertApp, reinstated_first: bool,
 ) -> None:
     trainer = new_id()
@@ -317,10 +345,12 @@ async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_ne
                                            headers=headers)).status == 200
         assert (await cert_app.client.post(f"{base}/reinstate", headers=headers)).status == 200
     before = await cert_app.app[POOL].fetchval("SELECT max(id) FROM outbox")
-    response = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
-                                          headers=headers)
+    held = await _request_reissue(cert_app, old["id"], new_id())
+    assert await cert_app.app[POOL].fetchval("SELECT max(id) FROM outbox") == before
+    response = await cert_app.client.post(f"/api/v1/certificates/{held['id']}/approve",
+                                          headers=cert_app.auth(new_id(), "examiner"))
     new = await response.json()
-    assert response.status == 201
+    assert response.status == 200
     rows = await cert_app.app[POOL].fetch(
         "SELECT routing_key, body FROM outbox WHERE id > $1 ORDER BY id", before)
     events = [(r["routing_key"], json.loads(r["body"])["data"]) for r in rows]
@@ -334,6 +364,48 @@ async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_ne
     assert revoked["seq"] > old["seq"] + (2 if reinstated_first else 0)
     assert issued["certificate_id"] == new["id"]
     assert issued["replaces"] == str(old["id"])
+    [kind] = await cert_app.app[POOL].fetch(
+        "SELECT status, revocation_kind, reason FROM certificates WHERE id = $1", old["id"])
+    assert tuple(kind) == ("revoked", "reissued", "姓名更正")
+
+
+async def test_a_reissue_awaiting_approval_yields_to_what_happens_to_the_certificate_in_force(
+    cert_app: CertApp,
+) -> None:
+    """Suspended meanwhile: not approved until reinstated. Revoked by a person, or its result
+    corrected to failed: the request is withdrawn (and a failed result revokes the old one)."""
+    trainer, enrollment = new_id(), new_id()
+    admin, examiner = cert_app.auth(new_id(), "admin"), cert_app.auth(new_id(), "examiner")
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer]))
+    [old] = await cert_app.app[POOL].fetch("SELECT id FROM certificates")
+    base = f"/api/v1/certificates/{old['id']}"
+    held = await _request_reissue(cert_app, old["id"], new_id())
+    approve = f"/api/v1/certificates/{held['id']}/approve"
+    assert (await cert_app.client.post(f"{base}/suspend", json={"reason": "核查中"},
+                                       headers=cert_app.auth(trainer, "trainer"))).status == 200
+    while_suspended = await cert_app.client.post(approve, headers=examiner)
+    assert (while_suspended.status, (await while_suspended.json())["code"]) == (
+        409, "replaced_certificate_changed")
+    assert (await cert_app.client.post(f"{base}/reinstate", headers=admin)).status == 200
+    assert (await cert_app.client.post(f"{base}/revoke", json={"reason": "证件造假"},
+                                       headers=admin)).status == 200
+    statuses = dict(await cert_app.app[POOL].fetch("SELECT id, status FROM certificates"))
+    assert statuses == {old["id"]: "revoked", UUID(held["id"]): "withdrawn"}
+    after_revocation = await cert_app.client.post(approve, headers=examiner)
+    assert (after_revocation.status, (await after_revocation.json())["code"]) == (
+        409, "not_approveable")
+
+    other = new_id()
+    await cert_app.record(completed(enrollment_id=other, trainer_ids=[trainer]))
+    [live] = await cert_app.app[POOL].fetch(
+        "SELECT id FROM certificates WHERE enrollment_id = $1", other)
+    second = await _request_reissue(cert_app, live["id"], new_id())
+    await cert_app.record(completed(enrollment_id=other, trainer_ids=[trainer], version=2,
+                                    passed=False))
+    rows = await cert_app.app[POOL].fetch(
+        "SELECT id, status, revocation_kind FROM certificates WHERE enrollment_id = $1", other)
+    assert {r["id"]: (r["status"], r["revocation_kind"]) for r in rows} == {
+        live["id"]: ("revoked", "result_corrected"), UUID(second["id"]): ("withdrawn", None)}
 
 
 async def _refused_reissue(cert: CertApp, certificate: object, code: str) -> None:
@@ -404,7 +476,7 @@ async def test_a_suspended_certificate_is_reinstated_before_it_can_be_reissued(
     reissued = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
                                           headers=headers)
     assert reissued.status == 201
-    assert (await reissued.json())["status"] == "valid"
+    assert (await reissued.json())["status"] == "pending"  # for a second person to approve
 
 
 async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(
@@ -579,6 +651,8 @@ async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_st
     reissued = await cert_app.client.post(base + "/reissue", json={"reason": "姓名更正"},
                                           headers=cert_app.auth(admin, "admin"))
     new = (await reissued.json())["id"]
+    assert (await cert_app.client.post(f"/api/v1/certificates/{new}/approve",
+                                       headers=cert_app.auth(examiner, "examiner"))).status == 200
     staff = await cert_app.client.get(f"/api/v1/certificates/{new}/history",
                                       headers=cert_app.auth(trainer, "trainer"))
     items = (await staff.json())["items"]
@@ -588,8 +662,9 @@ async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_st
         ("suspended", "trainer", str(trainer), "核查中"),
         ("reinstated", "admin", str(admin), None),
         ("credential_reissued", "admin", str(admin), None),
-        ("replaced", "admin", str(admin), "姓名更正"),
-        ("reissued", "admin", str(admin), "姓名更正"),
+        ("reissue_requested", "admin", str(admin), "姓名更正"),
+        ("approved", "examiner", str(examiner), None),
+        ("replaced", "examiner", str(examiner), "姓名更正"),
     ]
     assert {i["certificate_id"] for i in items} == {str(certificate), new}
     assert all(i["at"] for i in items)

@@ -3,7 +3,9 @@
 A trainer releases results; a second staff member (an admin or an examiner) who does not teach
 the class, and who neither released the results nor entered the scores, approves before
 anything is signed. Single-step issuance is a per-course choice for training certificates
-only. Trainers may suspend; only an admin reinstates, revokes or reissues.
+only. Trainers may suspend; only an admin reinstates, revokes or reissues, and a reissue (a
+new number, the holder's data anew) is a new issuance: held for an approver other than its
+requester. Re-signing the same content in another encoding is not one.
 """
 
 from __future__ import annotations
@@ -45,13 +47,18 @@ class Authors:
 
     released_by: UUID | None = None
     scored_by: UUID | None = None
+    requested_by: UUID | None = None  # of a reissue
 
 
-def authors_of(result: EnrollmentCompleted | None) -> Authors:
-    """Return the authors a released result names (none for a result from before they were)."""
+def authors_of(
+    result: EnrollmentCompleted | None, *, requested_by: UUID | None = None
+) -> Authors:
+    """Return who made a certificate held for approval: its result's releaser and scorer (a
+    result from before enrollment named them names nobody) and, for a reissue, its requester."""
     if result is None:
-        return Authors()
-    return Authors(released_by=result.released_by, scored_by=result.scored_by)
+        return Authors(requested_by=requested_by)
+    return Authors(released_by=result.released_by, scored_by=result.scored_by,
+                   requested_by=requested_by)
 
 
 _AUTHORED = (
@@ -59,6 +66,8 @@ _AUTHORED = (
      "whoever released the results cannot approve their certificates"),
     ("scored_by", "approver_entered_scores",
      "whoever entered the scores cannot approve their certificates"),
+    ("requested_by", "approver_requested_reissue",
+     "whoever asked for a reissue cannot approve it"),
 )
 
 

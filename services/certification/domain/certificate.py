@@ -93,6 +93,18 @@ def check_reissue(status: Status, *, passed: bool, replaced: bool = False) -> No
     check_transition("reissue", status, replaced=replaced)
 
 
+def check_replaceable(status: Status, revocation_kind: RevocationKind | None) -> None:
+    """Raise InvalidState unless an approved replacement may take over a certificate so.
+
+    A reissue replaces a valid certificate, a passing correction one it revoked; anything that
+    happened to it since (suspended, revoked by a person) stands until someone undoes it."""
+    if status == "valid" or (status == "revoked" and revocation_kind == "result_corrected"):
+        return
+    hint = ": reinstate it first" if status == "suspended" else ""
+    raise InvalidState(f"the certificate this one replaces is {status} now{hint}",
+                       code="replaced_certificate_changed")
+
+
 def add_months(day: date, months: int) -> date:
     """Return the same day `months` later (clamped to the month's end)."""
     month_index = day.month - 1 + months

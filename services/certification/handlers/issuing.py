@@ -12,7 +12,7 @@ from services.certification.domain.approval import (
     check_identity_confirmed,
     single_step,
 )
-from services.certification.domain.certificate import check_transition
+from services.certification.domain.certificate import check_replaceable, check_transition
 from services.certification.domain.codes import new_code
 from services.certification.handlers.events import event_fields, issued_event
 from services.certification.handlers.permissions import (
@@ -70,31 +70,59 @@ async def approve_row(
     await audit.add_audit(uow.conn, row.id, action,
                                actor_id=actor.user_id if actor else None,
                                actor_role=role_of(actor))
-    code = row.code or await _take_over(uow, row, actor=actor)
+    old = await _replaced(uow, row)
+    code = row.code or (old.code if old else None)
+    assert code is not None, "only a replacement is held without a code"
     issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=code,
                                holder=row.holder, course=row.course)
+    revoked = await _take_over(uow, deps, old, row, actor=actor, number=issue.number) \
+        if old else None
     seq = await certificates.mark_issued(uow.conn, row.id, issue)
     issued = dataclasses.replace(
         row, status="valid", seq=seq, number=issue.number, code=code, issued_at=issue.issued_at,
         issued_on=issue.issued_on, expires_on=issue.expires_on, issuer_name=issue.issuer_name,
         status_index=issue.status_index, kid=issue.kid, credential=issue.credential,
     )
+    if revoked is not None:
+        await uow.publish(revoked)
     await uow.publish(issued_event(issued, deps, seq=seq, actor=actor, replaces=row.replaces))
     return issued
 
 
-async def _take_over(uow: UnitOfWork, row: CertificateRow, *, actor: Principal | None) -> str:
-    """Retire the revoked certificate an approved replacement replaces; return its code."""
+async def _replaced(uow: UnitOfWork, row: CertificateRow) -> CertificateRow | None:
+    """Return, locked, the certificate a held replacement takes over (None for a first one)."""
+    if row.code is not None:
+        return None
     assert row.replaces is not None, "only a replacement is held without a code"
     old = await certificates.lock_certificate(uow.conn, row.replaces)
     assert old is not None
     assert old.code is not None
-    # It stays revoked (announced when it was): it only stops being the live one.
-    await certificates.mark_replaced(uow.conn, old.id, replaced_by=row.id)
+    check_replaceable(old.status, old.revocation_kind)  # type: ignore[arg-type]
+    return old
+
+
+async def _take_over(
+    uow: UnitOfWork, deps: Deps, old: CertificateRow, row: CertificateRow, *,
+    actor: Principal | None, number: str,
+) -> CertificateRevoked | None:
+    """Retire the certificate an approved replacement replaces; return the event to announce."""
+    if old.status == "revoked":
+        # Revoked by a correction (announced then): it only stops being the live one.
+        await certificates.mark_replaced(uow.conn, old.id, replaced_by=row.id)
+        await audit.add_audit(uow.conn, old.id, "replaced",
+                              actor_id=actor.user_id if actor else None,
+                              actor_role=role_of(actor), reason="result corrected to passed",
+                              details={"replaced_by": str(row.id)})
+        return None
+    # A requested reissue of a valid certificate: it is revoked now, in favour of the new one.
+    reason = row.request_reason or "reissued"
+    seq = await certificates.set_status(uow.conn, old.id, status="revoked", reason=reason,
+                                        revocation_kind="reissued", replaced_by=row.id)
     await audit.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor else None,
-                          actor_role=role_of(actor), reason="result corrected to passed",
+                          actor_role=role_of(actor), reason=reason,
                           details={"replaced_by": str(row.id)})
-    return old.code
+    return CertificateRevoked(**event_fields(old, deps, seq=seq, actor=actor),
+                              reason=f"reissued as {number}")
 
 
 async def approve(certificate_id: UUID, *, deps: Deps, actor: Principal) -> CertificateRow:
@@ -110,7 +138,7 @@ async def _approve(
         raise NotFound("no such certificate")
     result = await results.current_result(uow.conn, row.enrollment_id)
     await require_approver(uow.conn, actor, class_id=row.class_id, fallback=row.trainer_ids,
-                           authors=authors_of(result))
+                           authors=authors_of(result, requested_by=row.requested_by))
     check_transition("approve", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     check_identity_confirmed(await identity_reviews.unconfirmed(uow.conn, row.holder_user_id))
     return await approve_row(uow, deps, row, actor=actor)
@@ -141,13 +169,16 @@ async def _issue_for_result(
     result = await results.lock_result(uow.conn, cmd.enrollment_id)
     if result is None:
         raise NotFound("no released result for this enrolment", code="result_not_found")
-    # Issuing now is approving: a trainer of the class may do it only where one step is allowed.
+    live = await certificates.lock_current(uow.conn, cmd.enrollment_id)
+    requested_by = live.requested_by if live is not None and live.status == "pending" else None
+    # Issuing now is approving: a trainer of the class may do it only where one step is allowed,
+    # and never for a reissue someone asked for (that is always four eyes).
     await require_issuer(uow.conn, actor, class_id=result.class_info.class_id,
-                         fallback=list(result.trainer_ids), one_step=single_step(result.course),
-                         authors=authors_of(result))
+                         fallback=list(result.trainer_ids),
+                         one_step=single_step(result.course) and requested_by is None,
+                         authors=authors_of(result, requested_by=requested_by))
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
-    live = await certificates.lock_current(uow.conn, cmd.enrollment_id)
     if live is None or live.status in ("withdrawn", "pending"):
         unconfirmed = await identity_reviews.unconfirmed(uow.conn, result.trainee.user_id)
         check_identity_confirmed(unconfirmed)

@@ -41,7 +41,7 @@ async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> De
     elif decision is Decision.HOLD:
         await _hold(uow, result, live)
     elif decision is Decision.WITHDRAW and live is not None:
-        await _withdraw(uow, live)
+        await _withdraw(uow, deps, live, result)
     elif decision is Decision.REVOKE and live is not None:
         await _revoke_for_correction(uow, deps, live, result)
     elif decision is Decision.REISSUE and live is not None:
@@ -84,11 +84,19 @@ async def _hold_replacement(
                           details={"replaces": str(revoked.id)})
 
 
-async def _withdraw(uow: UnitOfWork, pending: CertificateRow) -> None:
+async def _withdraw(
+    uow: UnitOfWork, deps: Deps, pending: CertificateRow, result: EnrollmentCompleted
+) -> None:
     reason = "result corrected to failed"
     await certificates.set_status(uow.conn, pending.id, status="withdrawn", reason=reason)
     await audit.add_audit(uow.conn, pending.id, "withdrawn", actor_id=None,
                           actor_role="system", reason=reason)
+    if pending.replaces is None:
+        return
+    # A reissue awaiting approval replaces a certificate still in force: the fail revokes it.
+    replaced = await certificates.lock_certificate(uow.conn, pending.replaces)
+    if replaced is not None and replaced.status in ("valid", "suspended"):
+        await _revoke_for_correction(uow, deps, replaced, result)
 
 
 async def _revoke_for_correction(

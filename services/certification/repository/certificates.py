@@ -45,6 +45,9 @@ class CertificateRow:
     revocation_kind: str | None
     replaces: UUID | None
     replaced_by: UUID | None
+    # A replacement a person asked for (a reissue): who and why; None for every other row.
+    requested_by: UUID | None = None
+    request_reason: str | None = None
 
     @classmethod
     def of(cls, record: asyncpg.Record) -> CertificateRow:
@@ -114,9 +117,9 @@ _INSERT = """
 INSERT INTO certificates (id, enrollment_id, class_id, holder_user_id, trainer_ids, status,
     result_version, holder, id_type, id_number_masked, id_number_encrypted, course, level, hours,
     code, replaces, number, issued_at, issued_on, expires_on, issuer_name, status_index, kid,
-    credential)
+    credential, requested_by, request_reason)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24)
+        $20, $21, $22, $23, $24, $25, $26)
 ON CONFLICT (code) WHERE replaced_by IS NULL AND code IS NOT NULL DO NOTHING
 RETURNING seq
 """
@@ -125,11 +128,12 @@ RETURNING seq
 async def insert_certificate(
     conn: Conn, *, certificate_id: UUID, result: EnrollmentCompleted, status: str,
     code: str | None, issue: Issue | None, replaces: UUID | None = None,
+    requested_by: UUID | None = None, request_reason: str | None = None,
 ) -> bool:
     """Insert a pending or issued certificate; False when the code is taken (draw another).
 
     A replacement held for approval has no code yet: it takes over the one it replaces when
-    it is approved."""
+    it is approved. A reissue names who asked for it, and why."""
     identity = result.identity
     seq = await conn.fetchval(
         _INSERT, certificate_id, result.enrollment_id, result.class_info.class_id,
@@ -140,6 +144,7 @@ async def insert_certificate(
         result.course.model_dump(mode="json"), result.course.level, result.course.required_hours,
         code, replaces,
         *(_issue_values(issue) if issue else (None,) * 8),
+        requested_by, request_reason,
     )
     return seq is not None
 

@@ -169,8 +169,9 @@ class HistoryEntry(Out):
 
     certificate_id: UUID
     number: str | None = Field(description="the number of the certificate acted on")
-    action: str = Field(description="issued, held_for_approval, approved, suspended, reinstated, "
-                        "revoked, replaced, reissued, withdrawn, credential_reissued")
+    action: str = Field(description="issued, held_for_approval, reissue_requested, approved, "
+                        "suspended, reinstated, revoked, replaced, reissued, withdrawn, "
+                        "credential_reissued")
     actor_id: UUID | None = Field(description="null for the system, and in a holder's own view")
     actor_role: str
     reason: str | None
