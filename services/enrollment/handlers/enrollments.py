@@ -20,6 +20,7 @@ from services.enrollment.domain.enrollment import (
 from services.enrollment.domain.schedule import local_today, offer_deadline
 from services.enrollment.handlers.access import require_enrollment_reader
 from services.enrollment.handlers.events import emit
+from services.enrollment.handlers.locks import lock_enrolment_class
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrollments as repo
@@ -79,11 +80,10 @@ async def cancel(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> Enrolm
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
-        owner = await repo.owner(uow.conn, enrollment_id)
-        if owner is None or (actor.role != "admin" and owner["trainee_id"] != actor.user_id):
+        locked = await lock_enrolment_class(uow.conn, enrollment_id)
+        if locked is None or (actor.role != "admin" and locked[0]["trainee_id"] != actor.user_id):
             raise _not_found()
-        cls = await class_repo.lock_class(uow.conn, owner["class_id"])
-        assert cls is not None
+        cls = locked[1]
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         status = require(row["status"], Action.CANCEL)
         if actor.role != "admin":
@@ -113,10 +113,9 @@ async def accept(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> Enrolm
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
-        owner = await repo.owner(uow.conn, enrollment_id)
-        if owner is None or owner["trainee_id"] != actor.user_id:
+        locked = await lock_enrolment_class(uow.conn, enrollment_id)
+        if locked is None or locked[0]["trainee_id"] != actor.user_id:
             raise _not_found()
-        await class_repo.lock_class(uow.conn, owner["class_id"])
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         require(row["status"], Action.ACCEPT)
         if row["offer_expires_at"] <= now:

@@ -22,6 +22,7 @@ from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
+from services.enrollment.handlers.locks import lock_enrolment_with
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrollments as repo
@@ -47,12 +48,14 @@ async def move_enrolment(
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
-        owner = await repo.owner(uow.conn, enrollment_id)
-        if owner is None or (actor.role != "admin" and owner["trainee_id"] != actor.user_id):
+        found = await lock_enrolment_with(
+            uow.conn, enrollment_id,
+            lambda class_id: move_repo.lock_classes(uow.conn, [class_id, cmd.class_id]))
+        if found is None or (actor.role != "admin" and found[0]["trainee_id"] != actor.user_id):
             raise NotFound("There is no such enrolment.", code="enrollment_not_found")
+        owner, classes = found
         if owner["class_id"] == cmd.class_id:
             return  # already there: a retry of a move that went through
-        classes = await move_repo.lock_classes(uow.conn, [owner["class_id"], cmd.class_id])
         if cmd.class_id not in classes:
             raise NotFound("There is no such class.", code="class_not_found")
         old, new = classes[owner["class_id"]], classes[cmd.class_id]
