@@ -48,7 +48,7 @@ async def apply(class_id: UUID, *, deps: Deps, actor: Principal) -> ApplicationO
         now = deps.clock.now()
         lot = await lottery_of(uow.conn, class_id, share=True)  # the draw waits for us
         check_can_apply(window_of(lot), now=now)
-        await require_eligible_for(uow.conn, deps, class_id, actor.user_id)
+        await require_eligible_for(uow.conn, deps, class_id, actor.user_id, lock=True)
         row, created = await repo.insert_application(
             uow.conn, application_id=new_id(), class_id=class_id, trainee_id=actor.user_id,
             now=now)

@@ -65,9 +65,13 @@ def _facts(row: Row, deps: Deps, *, need_age: bool) -> Facts:
 
 async def refusals_of(
     conn: Conn, deps: Deps, class_id: UUID, trainee_ids: Sequence[UUID], *,
-    union_rule: bool = True,
+    union_rule: bool = True, lock: bool = False,
 ) -> dict[UUID, list[Refusal]]:
-    """Return each trainee's refusals for a class (`union_rule`: check membership here)."""
+    """Return each trainee's refusals for a class (`union_rule`: check membership here).
+
+    `lock`, for a caller about to give a place: when the course has rules, first take the
+    trainees' place locks (held until commit), so that two transactions giving the same trainee
+    places in different subsidised classes do not both read the facts before either commits."""
     cls = await repo.course_of_class(conn, class_id)
     if cls is None:
         raise NotFound("There is no such class.", code="class_not_found")
@@ -75,6 +79,8 @@ async def refusals_of(
     union_only = union_rule and cls["union_members_only"]
     if rules is None and not union_only:
         return {t: [] for t in trainee_ids}
+    if lock and rules is not None:
+        await repo.lock_trainees(conn, trainee_ids)
     need_age = rules is not None and (rules.min_age is not None or rules.max_age is not None)
     rows = await repo.facts(conn, trainee_ids, class_row=cls)
     return {
@@ -87,10 +93,13 @@ async def refusals_of(
 async def assess(
     conn: Conn, deps: Deps, class_id: UUID, trainee_ids: Sequence[UUID]
 ) -> dict[UUID, tuple[list[Refusal], int]]:
-    """Return each trainee's refusals for a class and their subsidised places this year."""
+    """Return each trainee's refusals for a class and their subsidised places this year, read
+    under the trainees' place locks (held until commit: the draw gives places)."""
     cls = await repo.course_of_class(conn, class_id)
     assert cls is not None
     rules = _rules(await repo.course_rules(conn, cls["course_id"]))
+    if rules is not None:
+        await repo.lock_trainees(conn, trainee_ids)
     need_age = rules is not None and (rules.min_age is not None or rules.max_age is not None)
     assessed = {}
     for r in await repo.facts(conn, trainee_ids, class_row=cls):
@@ -102,10 +111,12 @@ async def assess(
 
 
 async def require_eligible_for(
-    conn: Conn, deps: Deps, class_id: UUID, trainee_id: UUID, *, union_rule: bool = True
+    conn: Conn, deps: Deps, class_id: UUID, trainee_id: UUID, *, union_rule: bool = True,
+    lock: bool = False,
 ) -> None:
-    """Refuse with the first rule the trainee fails for this class."""
-    found = await refusals_of(conn, deps, class_id, [trainee_id], union_rule=union_rule)
+    """Refuse with the first rule the trainee fails for this class (`lock`: see refusals_of)."""
+    found = await refusals_of(conn, deps, class_id, [trainee_id], union_rule=union_rule,
+                              lock=lock)
     require_eligible(found.get(trainee_id, []))
 
 

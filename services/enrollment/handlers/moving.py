@@ -96,6 +96,7 @@ async def _check_trainee_fits(
     # A lottery class's seats are drawn: a move must not jump the draw.
     check_allocation(ctx["lottery_drawn"], via="self")
     if ctx["has_course_rules"]:
-        await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False)
+        await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False,
+                                   lock=True)
     if ctx["existing_id"] is not None:
         raise Conflict("You are already enrolled in that class.", code="already_enrolled")

@@ -15,6 +15,9 @@ RULE_FIELDS = ("subsidised", "min_age", "max_age", "max_subsidised_per_year", "n
                "no_lower_level")
 # Places that count as a subsidised training taken (waitlisted and cancelled ones do not).
 _TAKEN = "('confirmed', 'offered', 'attended', 'completed')"
+# The namespace of the trainees' advisory locks (see `lock_trainees`); the other advisory locks
+# of this database use 7-10, 21 and 22.
+_PLACES_LOCK = 31
 
 # Per trainee: what the rules need, for one course's class starting on $2 (set-based, so the
 # draw reads thousands of applicants in one statement). $1 trainee ids, $3 class id,
@@ -61,6 +64,18 @@ async def course_of_class(conn: Conn, class_id: UUID) -> asyncpg.Record | None:
                   co.level, coalesce(co.occupation_code, co.occupation_name) AS occupation
            FROM classes c JOIN courses co ON co.id = c.course_id WHERE c.id = $1""",
         class_id,
+    )
+
+
+async def lock_trainees(conn: Conn, trainee_ids: Sequence[UUID]) -> None:
+    """Hold, until commit, the lock on these trainees' subsidised places: whoever reads the
+    facts under it and then takes a place commits before the next reader reads (always taken
+    in key order, so two holders of several never deadlock on each other)."""
+    await conn.execute(
+        f"""SELECT count(pg_advisory_xact_lock(k)) FROM (
+              SELECT DISTINCT hashtextextended(t::text, {_PLACES_LOCK}) AS k
+              FROM unnest($1::uuid[]) AS t ORDER BY k) AS keys""",
+        list(trainee_ids),
     )
 
 
