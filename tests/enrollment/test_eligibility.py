@@ -90,6 +90,33 @@ async def test_the_age_range_reads_the_id_number_or_the_recorded_birth_date(
     assert (await svc.enrol(unknown, cls["id"])).status == 201
 
 
+async def test_a_declared_birth_date_never_overrides_the_one_in_the_id_number(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    course = await ruled_course(svc, admin, min_age=16, max_age=60)
+    cls = await svc.create_class(admin, course_id=course["id"])  # starts 2025-06-09
+    _, old = await svc.add_user(name="老师傅")
+    await svc.call("PATCH", "/api/v1/me", token=old, json_body={
+        "id_type": "resident_id", "id_number": resident_id("19640609")})
+    younger = await svc.call("PUT", "/api/v1/me/birth-date", token=old,
+                             json_body={"birth_date": "2000-01-01"})
+    assert younger.status == 422, younger.body
+    assert younger.body["code"] == "id_carries_birth_date"
+    assert await eligibility(svc, old, cls["id"]) == ["age_out_of_range"]
+
+    # A date declared before the ID number was added gives way to the ID's.
+    _, early = await svc.add_user(name="先填生日")
+    assert (await svc.call("PUT", "/api/v1/me/birth-date", token=early,
+                           json_body={"birth_date": "2000-01-01"})).status == 204
+    assert await eligibility(svc, early, cls["id"]) == []
+    await svc.call("PATCH", "/api/v1/me", token=early, json_body={
+        "id_type": "resident_id", "id_number": resident_id("19640609")})
+    assert await eligibility(svc, early, cls["id"]) == ["age_out_of_range"]
+    refused = await svc.enrol(early, cls["id"])
+    assert (refused.status, refused.body["code"]) == (403, "age_out_of_range")
+
+
 async def test_at_most_n_subsidised_trainings_a_calendar_year(svc: Service) -> None:
     admin = await svc.admin_token()
     one = await ruled_course(svc, admin, occupation_name="育婴员", max_subsidised_per_year=1)

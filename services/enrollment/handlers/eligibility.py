@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from uuid import UUID
 
 from services.enrollment.commands_fair import (
@@ -23,6 +24,7 @@ from services.enrollment.domain.eligibility import (
 from services.enrollment.domain.skill_numbers import check_held_number
 from services.enrollment.repository import Row
 from services.enrollment.repository import eligibility as repo
+from services.enrollment.repository import users as user_repo
 from services.enrollment.views.models.fair import (
     CourseRulesOut,
     EligibilityOut,
@@ -51,12 +53,18 @@ def _rules(row: Row | None) -> CourseRules | None:
     )
 
 
+def _birth_date(row: Row, deps: Deps) -> date | None:
+    """The date in the ID number when it carries one (checked when it was given), else the one
+    the trainee declared."""
+    from_id = None
+    if row["id_number_encrypted"]:
+        from_id = birth_date_of_id(row["id_type"], deps.ciphers.open(row["id_number_encrypted"]))
+    return from_id or row["birth_date"]
+
+
 def _facts(row: Row, deps: Deps, *, need_age: bool) -> Facts:
-    birth = row["birth_date"]
-    if birth is None and need_age and row["id_number_encrypted"]:
-        birth = birth_date_of_id(row["id_type"], deps.ciphers.open(row["id_number_encrypted"]))
     return Facts(
-        union_member=row["union_member"], birth_date=birth,
+        union_member=row["union_member"], birth_date=_birth_date(row, deps) if need_age else None,
         subsidised_this_year=row["subsidised_this_year"],
         had_same_occupation_level=row["had_same_occupation_level"],
         held_levels=tuple(row["held_levels"]), exceptions=frozenset(row["exceptions"]),
@@ -197,9 +205,14 @@ async def record_skill_certificate(
 
 
 async def set_birth_date(cmd: SetBirthDate, *, deps: Deps, actor: Principal) -> None:
-    """Record the caller's birth date."""
+    """Record the caller's birth date, unless their ID number carries one (that one counts)."""
 
     async def work(uow: UnitOfWork) -> None:
+        user = await user_repo.user_by_id(uow.conn, actor.user_id)
+        if user is not None and user["id_number_encrypted"] and birth_date_of_id(
+                user["id_type"], deps.ciphers.open(user["id_number_encrypted"])) is not None:
+            raise ValidationFailed("Your ID number carries your birth date; it cannot be set "
+                                   "apart from it.", code="id_carries_birth_date")
         await repo.set_birth_date(uow.conn, actor.user_id, cmd.birth_date)
 
     await in_transaction(deps.uows, work)
