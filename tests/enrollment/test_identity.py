@@ -265,6 +265,25 @@ async def test_an_admin_makes_an_examiner_who_signs_in_as_one_but_no_trainee_bec
     assert direct.status == 201
 
 
+async def test_a_refused_role_change_leaves_the_membership_given_with_it_unchanged(
+    svc: Service,
+) -> None:
+    admin_id, admin = await svc.add_user("admin", name="Admin")
+    own = await svc.call("PATCH", f"/api/v1/users/{admin_id}", token=admin,
+                         json_body={"union_member": True, "role": "trainer"})
+    assert (own.status, own.body["code"]) == (409, "own_account")
+    trainee_id, _ = await svc.add_user()
+    not_staff = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=admin,
+                               json_body={"union_member": True, "role": "examiner"})
+    assert (not_staff.status, not_staff.body["code"]) == (409, "not_staff")
+    members = await svc.pool.fetch("SELECT union_member FROM users WHERE id = ANY($1::uuid[])",
+                                   [admin_id, trainee_id])
+    assert [m["union_member"] for m in members] == [False, False]
+    both = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=admin,
+                          json_body={"union_member": True})
+    assert (both.status, both.body["union_member"]) == (200, True)
+
+
 async def test_courses_need_approval_by_default_and_one_step_only_for_training(
     svc: Service,
 ) -> None:

@@ -12,7 +12,6 @@ from services.enrollment.commands import (
     IssueToken,
     RequestOtp,
     UpdateProfile,
-    UpdateUser,
 )
 from services.enrollment.config import Settings
 from services.enrollment.deps import Deps
@@ -34,7 +33,7 @@ from services.enrollment.domain.phones import block_of, normalise_phone, region_
 from services.enrollment.handlers import identity_changes, passwords
 from services.enrollment.repository import users as repo
 from services.enrollment.views import users as views
-from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
+from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserRef
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.events.catalog import OtpRequested
@@ -233,23 +232,6 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
 
     await in_transaction(deps.uows, work)
     return await get_profile(deps=deps, actor=actor)
-
-
-async def update_user(user_id: UUID, cmd: UpdateUser, *, deps: Deps, actor: Principal) -> UserOut:
-    """Record a user's union membership (administrators vouch for it, trainees cannot)."""
-
-    async def work(uow: UnitOfWork) -> None:
-        if cmd.union_member is not None and not await repo.set_union_member(
-                uow.conn, user_id, cmd.union_member, deps.clock.now()):
-            raise NotFound("There is no such user.", code="user_not_found")
-
-    await in_transaction(deps.uows, work)
-    log.info("user_updated", user_id=str(user_id), member=cmd.union_member, role=cmd.role,
-             by=str(actor.user_id))
-    out = await views.user(deps.pool, user_id)
-    if out is None:
-        raise NotFound("There is no such user.", code="user_not_found")
-    return out
 
 
 async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:
