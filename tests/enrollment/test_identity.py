@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import jwt
@@ -10,6 +11,7 @@ import pytest
 from shared.auth import TokenVerifier
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import Reply, Service
+from tests.support.locks import holding, until_waiting
 
 
 async def code_sent_to(svc: Service, phone: str) -> str:
@@ -343,6 +345,35 @@ async def test_an_enrolled_trainees_name_or_id_change_is_recorded_until_an_admin
     assert reviews(await svc.events(user_id)) == [1, 2, 0]
     pending = await svc.call("GET", "/api/v1/identity-changes", token=admin)
     assert str(user_id) not in {c["user_id"] for c in pending.body["items"]}
+
+
+async def test_a_confirmation_racing_a_change_never_tells_certification_none_is_unconfirmed(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    user_id, token = await svc.add_user(name="王五")
+    assert (await svc.enrol(token, (await svc.create_class(admin))["id"])).status == 201
+    first = await svc.call("PATCH", "/api/v1/me", token=token, json_body={"name": "王伍"})
+    assert first.status == 200
+
+    # The second change has recorded itself and taken its seq, and waits to write its event,
+    # when the administrator confirms.
+    async with holding(svc.pool, "LOCK TABLE outbox IN EXCLUSIVE MODE"):
+        change = asyncio.ensure_future(svc.call("PATCH", "/api/v1/me", token=token,
+                                                json_body={"name": "王午"}))
+        await until_waiting(svc.pool, 1)
+        confirm = asyncio.ensure_future(svc.call(
+            "POST", f"/api/v1/users/{user_id}/identity-changes/confirm", token=admin))
+        await until_waiting(svc.pool, 2)
+    assert ((await change).status, (await confirm).status) == (200, 200)
+
+    reviews = [e["data"] for e in await svc.events(user_id)
+               if e["type"] == "trainee.identity_reviewed"]
+    told = max(reviews, key=lambda r: r["seq"])["unconfirmed"]  # what certification keeps
+    unconfirmed = await svc.pool.fetchval(
+        "SELECT count(*) FROM identity_changes WHERE user_id = $1 AND confirmed_at IS NULL",
+        user_id)
+    assert told == unconfirmed
 
 
 async def test_a_name_change_before_any_enrolment_needs_no_confirmation(svc: Service) -> None:
