@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import jwt
 import pytest
 
-from shared.auth import TokenVerifier
+from services.enrollment.commands import UpdateProfile
+from services.enrollment.handlers import identity
+from shared.auth import Principal, TokenVerifier
+from shared.messaging.uow import PostgresUnitOfWork, UowFactory
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import Reply, Service
 from tests.support.locks import holding, until_waiting
@@ -374,6 +380,44 @@ async def test_a_confirmation_racing_a_change_never_tells_certification_none_is_
         "SELECT count(*) FROM identity_changes WHERE user_id = $1 AND confirmed_at IS NULL",
         user_id)
     assert told == unconfirmed
+
+
+def failing_first_commit(uows: UowFactory) -> UowFactory:
+    """Open units of work as `uows` does; the first one ends in a real serialization failure
+    after its work ran (as a deadlock would), so in_transaction runs the work again."""
+    failed = False
+
+    @asynccontextmanager
+    async def open_uow() -> AsyncIterator[PostgresUnitOfWork]:
+        nonlocal failed
+        async with uows() as uow:
+            yield uow
+            if not failed:
+                failed = True
+                await uow.conn.execute("DO $$ BEGIN RAISE EXCEPTION 'retry' "
+                                       "USING ERRCODE = 'serialization_failure'; END $$")
+
+    return open_uow
+
+
+async def test_a_profile_update_run_again_after_a_deadlock_keeps_the_change_reason(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    user_id, token = await svc.add_user(name="赵六")
+    assert (await svc.call("PATCH", "/api/v1/me", token=token, json_body={
+        "id_type": "resident_id", "id_number": "11010519491231002X"})).status == 200
+    assert (await svc.enrol(token, (await svc.create_class(admin))["id"])).status == 201
+    retried = replace(svc.deps, uows=failing_first_commit(svc.deps.uows))
+    cmd = UpdateProfile(name="赵陆", id_type="resident_id", id_number="110105199001011232",
+                        change_reason="改名，户口本已更新")
+
+    await identity.update_profile(cmd, deps=retried, actor=Principal(user_id, "trainee"))
+
+    rows = await svc.pool.fetch(
+        "SELECT fields, reason FROM identity_changes WHERE user_id = $1", user_id)
+    assert [(sorted(r["fields"]), r["reason"]) for r in rows] == [
+        (["id_number", "name"], "改名，户口本已更新")]
 
 
 async def test_a_name_change_before_any_enrolment_needs_no_confirmation(svc: Service) -> None:

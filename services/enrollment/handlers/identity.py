@@ -210,7 +210,9 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
     changes: dict[str, Any] = {k: getattr(cmd, k) for k in cmd.model_fields_set}
     changes = {k: v for k, v in changes.items()
                if v is not None or k in ("email", "employer")}
+    reason = changes.pop("change_reason", None)
     number = changes.pop("id_number", None)
+    cleaned = None
     if number is not None:
         cleaned = normalise_id_number(cmd.id_type or "other", number)
         changes.update(id_number_encrypted=deps.ciphers.seal(cleaned),
@@ -218,17 +220,15 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
     elif "id_type" in changes:
         changes.pop("id_type")  # the type alone changes nothing without its number
 
+    # Reads `changes`, never changes it: a deadlock runs it again from the start.
     async def work(uow: UnitOfWork) -> None:
         before = await repo.user_by_id(uow.conn, actor.user_id)
-        reason = changes.pop("change_reason", None)
         await repo.update_profile(uow.conn, actor.user_id, changes, deps.clock.now())
         if before is not None:
             old = before["id_number_encrypted"]
             await identity_changes.record_identity_change(
                 uow, dict(before), changes, actor=actor, reason=reason, now=deps.clock.now(),
-                old_number=deps.ciphers.open(old) if old else None,
-                new_number=deps.ciphers.open(changes["id_number_encrypted"])
-                if "id_number_encrypted" in changes else None)
+                old_number=deps.ciphers.open(old) if old else None, new_number=cleaned)
 
     await in_transaction(deps.uows, work)
     return await get_profile(deps=deps, actor=actor)
