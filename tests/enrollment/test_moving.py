@@ -250,3 +250,17 @@ async def test_a_trainer_cannot_score_an_enrolment_moved_out_of_their_class_mean
     assert (scored.status, scored.body["code"]) == (403, "not_class_trainer")
     assert await svc.pool.fetchval("SELECT theory_score FROM enrollments WHERE id = $1",
                                    UUID(enrollment_id)) is None
+
+
+async def test_a_move_within_a_subsidised_course_is_not_counted_as_a_second_place(
+    svc: Service,
+) -> None:
+    course = await Course.create(svc, occupation_name="育婴员", level=4)
+    rules = await svc.call("PUT", f"/api/v1/courses/{course.id}/rules", token=course.admin,
+                           json_body={"max_subsidised_per_year": 1})
+    assert rules.status == 200, rules.body
+    here = await course.new_class(days=6, capacity=5)
+    there = await course.new_class(days=9, capacity=5)
+    token, enrollment_id = await _confirmed(svc, here["id"])
+    moved = await _move(svc, token, enrollment_id, there["id"])
+    assert moved.status == 200, moved.body

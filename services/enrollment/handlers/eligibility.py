@@ -73,9 +73,10 @@ def _facts(row: Row, deps: Deps, *, need_age: bool) -> Facts:
 
 async def refusals_of(
     conn: Conn, deps: Deps, class_id: UUID, trainee_ids: Sequence[UUID], *,
-    union_rule: bool = True, lock: bool = False,
+    union_rule: bool = True, lock: bool = False, moving: UUID | None = None,
 ) -> dict[UUID, list[Refusal]]:
-    """Return each trainee's refusals for a class (`union_rule`: check membership here).
+    """Return each trainee's refusals for a class (`union_rule`: check membership here;
+    `moving`: an enrolment moving to this class, not counted as a place taken).
 
     `lock`, for a caller about to give a place: when the course has rules, first take the
     trainees' place locks (held until commit), so that two transactions giving the same trainee
@@ -90,7 +91,7 @@ async def refusals_of(
     if lock and rules is not None:
         await repo.lock_trainees(conn, trainee_ids)
     need_age = rules is not None and (rules.min_age is not None or rules.max_age is not None)
-    rows = await repo.facts(conn, trainee_ids, class_row=cls)
+    rows = await repo.facts(conn, trainee_ids, class_row=cls, moving=moving)
     return {
         r["trainee_id"]: refusals(_facts(r, deps, need_age=need_age), rules=rules,
                                   union_members_only=union_only, starts_on=cls["starts_on"])
@@ -120,11 +121,12 @@ async def assess(
 
 async def require_eligible_for(
     conn: Conn, deps: Deps, class_id: UUID, trainee_id: UUID, *, union_rule: bool = True,
-    lock: bool = False,
+    lock: bool = False, moving: UUID | None = None,
 ) -> None:
-    """Refuse with the first rule the trainee fails for this class (`lock`: see refusals_of)."""
+    """Refuse with the first rule the trainee fails for this class (`lock`, `moving`: see
+    refusals_of)."""
     found = await refusals_of(conn, deps, class_id, [trainee_id], union_rule=union_rule,
-                              lock=lock)
+                              lock=lock, moving=moving)
     require_eligible(found.get(trainee_id, []))
 
 

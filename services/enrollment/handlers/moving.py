@@ -62,7 +62,7 @@ async def move_enrolment(
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         check_can_move(status=row["status"], old=_side(old), new=_side(new),
                        today=local_today(now, deps.tz), cutoff_days=old["move_cutoff_days"])
-        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], now=now)
+        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], enrollment_id, now=now)
         await move_repo.move_to(uow.conn, enrollment_id, cmd.class_id)
         freed = replace(Seats.of(old), taken=old["seats_taken"] - 1)
         seats = await fill_seats(uow, deps, old, freed, now=now)
@@ -81,10 +81,12 @@ async def move_enrolment(
 
 
 async def _check_trainee_fits(
-    uow: UnitOfWork, deps: Deps, new: Row, trainee_id: UUID, *, now: datetime
+    uow: UnitOfWork, deps: Deps, new: Row, trainee_id: UUID, enrollment_id: UUID, *,
+    now: datetime,
 ) -> None:
-    """Apply the new class's own rules (union members only, ...) and one enrolment per class;
-    its enrolment window does not apply: the seat was taken in the old class's window."""
+    """Apply the new class's own rules (union members only, the course's, with the moving
+    seat not counted as a second place) and one enrolment per class; its enrolment window does
+    not apply: the seat was taken in the old class's window."""
     ctx = await repo.booking_context(uow.conn, new["id"], trainee_id)
     assert ctx is not None
     window = ClassWindow(status=new["status"], enroll_opens_at=new["enroll_opens_at"],
@@ -97,6 +99,6 @@ async def _check_trainee_fits(
     check_allocation(ctx["lottery_drawn"], via="self")
     if ctx["has_course_rules"]:
         await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False,
-                                   lock=True)
+                                   lock=True, moving=enrollment_id)
     if ctx["existing_id"] is not None:
         raise Conflict("You are already enrolled in that class.", code="already_enrolled")
