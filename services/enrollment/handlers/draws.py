@@ -195,8 +195,6 @@ async def document(class_id: UUID, *, deps: Deps) -> DrawDocument:
     async with deps.pool.acquire() as conn:
         lot = await lottery_of(conn, class_id)
         count = await views.live_count(conn, class_id)
-        detail = await conn.fetchrow(
-            "SELECT seats, early_reason FROM lotteries WHERE class_id = $1", class_id)
     drawn = lot["drawn_at"] is not None
     status = ("drawn" if drawn else "upcoming" if now < lot["enroll_opens_at"]
               else "open" if now < lot["enroll_closes_at"] else "closed")
@@ -206,7 +204,6 @@ async def document(class_id: UUID, *, deps: Deps) -> DrawDocument:
         commitment=lot["commitment"], seed=seed, status=status,
         opens_at=lot["enroll_opens_at"], closes_at=lot["enroll_closes_at"],
         priority_unsubsidised=lot["priority_unsubsidised"], applications=count,
-        seats=detail["seats"] if detail else None, drawn_at=lot["drawn_at"],
-        early_reason=detail["early_reason"] if detail else None,
+        seats=lot["seats"], drawn_at=lot["drawn_at"], early_reason=lot["early_reason"],
         entries=await views.drawn_entries(deps.pool, class_id) if drawn else [],
     )
