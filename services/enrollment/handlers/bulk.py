@@ -19,7 +19,7 @@ from services.enrollment.domain.roster_import import RosterRow
 from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.enrol import book
 from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import checkins as checkin_repo
+from services.enrollment.repository import claim_pack as claim_repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views import roster as roster_views
 from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowOut, RosterOut
@@ -95,7 +95,7 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
                 raise InvalidState("This number belongs to a staff account.",
                                    code="not_a_trainee")
             if user["created"] and category:  # a detail of the file, like its ID
-                await checkin_repo.set_person_category(uow.conn, user["id"], category)
+                await claim_repo.set_person_category(uow.conn, user["id"], category)
             if union_member and not user["created"]:
                 # Not a profile detail: administrators vouch for membership on any account.
                 await user_repo.set_union_member(uow.conn, user["id"], True, now)

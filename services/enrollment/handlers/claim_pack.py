@@ -13,11 +13,17 @@ from services.enrollment.deps import Deps
 from services.enrollment.domain.claim_pack import check_request
 from services.enrollment.handlers.checkins import require_staff
 from services.enrollment.handlers.sessions import class_not_found
-from services.enrollment.repository import checkins as repo
+from services.enrollment.repository import claim_pack as repo
 from services.enrollment.views.claim_pack import data
 from services.enrollment.views.claim_pack.pdf import write_pdf
 from services.enrollment.views.claim_pack.templates import load_templates, template
 from services.enrollment.views.claim_pack.xlsx import write_xlsx
+from services.enrollment.views.models.evidence import (
+    PersonCategoryOut,
+    PlansOut,
+    TemplateOut,
+    TemplatesOut,
+)
 from shared.auth import Principal
 from shared.fonts import font_name
 from shared.messaging.uow import UnitOfWork, in_transaction
@@ -75,12 +81,13 @@ async def export(
     return Export(out, size, CONTENT_TYPES[fmt], f"{doc}-{class_id}.{fmt}")
 
 
-def list_templates() -> list[tuple[str, str, str]]:
-    """Return (id, name, city) of every claim template."""
-    return [(t.id, t.name, t.city) for t in load_templates().values()]
+def list_templates() -> TemplatesOut:
+    """Return every claim template."""
+    return TemplatesOut(items=[TemplateOut(id=t.id, name=t.name, city=t.city)
+                               for t in load_templates().values()])
 
 
-async def get_plans(class_id: UUID, *, deps: Deps, actor: Principal) -> tuple[str, str]:
+async def get_plans(class_id: UUID, *, deps: Deps, actor: Principal) -> PlansOut:
     """Return a class's teaching and assessment plans (its trainers and administrators)."""
     async with deps.pool.acquire() as conn:
         await require_staff(conn, class_id, actor)
@@ -109,7 +116,7 @@ async def set_person_category(
     await in_transaction(deps.uows, work)
 
 
-async def person_category_of(user_id: UUID, *, deps: Deps) -> str | None:
+async def person_category_of(user_id: UUID, *, deps: Deps) -> PersonCategoryOut:
     """Return a user's person category."""
     async with deps.pool.acquire() as conn:
         return await data.person_category_of(conn, user_id)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 from uuid import UUID
 
+from services.enrollment.commands_evidence import SetMinAttendance
 from services.enrollment.deps import Deps
 from services.enrollment.domain.hours import (
     attendance_ratio,
@@ -16,7 +17,7 @@ from services.enrollment.domain.results import Assessment
 from services.enrollment.domain.sessions import planned_minutes
 from services.enrollment.handlers.checkins import require_staff
 from services.enrollment.handlers.sessions import class_not_found
-from services.enrollment.repository import checkins as repo
+from services.enrollment.repository import catalogue as course_repo
 from services.enrollment.views import hours as views
 from services.enrollment.views.hours import ClassEvidence
 from services.enrollment.views.models.evidence import (
@@ -26,7 +27,7 @@ from services.enrollment.views.models.evidence import (
     TraineeHoursOut,
 )
 from shared.auth import Principal
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound
 from shared.messaging.uow import UnitOfWork, in_transaction
 
 
@@ -63,13 +64,14 @@ async def get_class_hours(class_id: UUID, *, deps: Deps, actor: Principal) -> Cl
                          by_checkin=ev.has_checkins, items=items)
 
 
-async def set_min_ratio(course_id: UUID, ratio: Decimal, *, deps: Deps) -> MinAttendanceOut:
+async def set_min_ratio(
+    course_id: UUID, cmd: SetMinAttendance, *, deps: Deps
+) -> MinAttendanceOut:
     """Set a course's minimum share of required hours for a certifiable pass."""
-    if not Decimal("0.1") <= ratio <= 1:
-        raise ValidationFailed("Give a share between 0.1 and 1.", code="invalid_ratio")
+    ratio = cmd.min_attendance_ratio
 
     async def work(uow: UnitOfWork) -> MinAttendanceOut:
-        if not await repo.set_min_attendance_ratio(uow.conn, course_id, ratio):
+        if not await course_repo.set_min_attendance_ratio(uow.conn, course_id, ratio):
             raise NotFound("There is no such course.", code="unknown_course")
         return MinAttendanceOut(course_id=course_id, min_attendance_ratio=float(ratio))
 

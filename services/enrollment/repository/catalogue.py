@@ -54,6 +54,13 @@ async def course_by_code(conn: Conn, code: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM courses WHERE code = $1", code)
 
 
+async def set_min_attendance_ratio(conn: Conn, course_id: UUID, ratio: Decimal) -> bool:
+    """Set a course's minimum share of required hours; False when there is no such course."""
+    done = await conn.execute(
+        "UPDATE courses SET min_attendance_ratio = $2 WHERE id = $1", course_id, ratio)
+    return not done.endswith(" 0")
+
+
 async def class_exists(conn: Conn, *, course_id: UUID, venue: str) -> bool:
     """Tell whether a course has a class at this venue (demo seeding is idempotent)."""
     return bool(await conn.fetchval(
