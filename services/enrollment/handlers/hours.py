@@ -86,8 +86,6 @@ def assess_by_hours(
     h = evidence.hours_of(enrollment_id, tz=tz)
     ratio = attendance_ratio(h.minutes, evidence.required)
     enough = enough_hours(h.minutes, required=evidence.required, min_ratio=evidence.min_ratio)
-    # The ratio is rounded for display: the threshold decides by the exact minutes.
-    threshold = (min(ratio, evidence.min_ratio) if enough
-                 else max(evidence.min_ratio, ratio + Decimal("0.0001")))
-    return replace(assessment, rate=ratio, threshold=threshold), h.hours
+    return replace(assessment, rate=ratio, threshold=evidence.min_ratio,
+                   hours_enough=enough), h.hours
 
