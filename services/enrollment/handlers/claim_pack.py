@@ -11,8 +11,7 @@ from uuid import UUID
 from services.enrollment.commands_evidence import SetPersonCategory, SetPlans
 from services.enrollment.deps import Deps
 from services.enrollment.domain.claim_pack import check_request
-from services.enrollment.handlers.checkins import require_staff
-from services.enrollment.handlers.sessions import class_not_found
+from services.enrollment.handlers.access import class_not_found, require_class_staff_of
 from services.enrollment.repository import claim_pack as repo
 from services.enrollment.views.claim_pack import data
 from services.enrollment.views.claim_pack.pdf import write_pdf
@@ -57,7 +56,7 @@ async def export(
     full = unmasked and actor.role == "admin"
 
     async def work(uow: UnitOfWork) -> data.ClassFacts:
-        await require_staff(uow.conn, class_id, actor)
+        await require_class_staff_of(uow.conn, class_id, actor)
         facts = await data.class_facts(uow.conn, class_id)
         if facts is None:
             raise class_not_found()
@@ -90,7 +89,7 @@ def list_templates() -> TemplatesOut:
 async def get_plans(class_id: UUID, *, deps: Deps, actor: Principal) -> PlansOut:
     """Return a class's teaching and assessment plans (its trainers and administrators)."""
     async with deps.pool.acquire() as conn:
-        await require_staff(conn, class_id, actor)
+        await require_class_staff_of(conn, class_id, actor)
         return await data.plans(conn, class_id)
 
 
@@ -98,7 +97,7 @@ async def set_plans(class_id: UUID, cmd: SetPlans, *, deps: Deps, actor: Princip
     """Change a class's teaching and assessment plans (its trainers and administrators)."""
 
     async def work(uow: UnitOfWork) -> None:
-        await require_staff(uow.conn, class_id, actor)
+        await require_class_staff_of(uow.conn, class_id, actor)
         await repo.set_plans(uow.conn, class_id, teaching=cmd.teaching_plan,
                              assessment=cmd.assessment_plan)
 

@@ -11,6 +11,7 @@ from services.enrollment.domain import lottery as rules
 from services.enrollment.domain.eligibility import Refusal
 from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.schedule import offer_deadline
+from services.enrollment.handlers.access import class_not_found
 from services.enrollment.handlers.applications import lottery_of, window_of
 from services.enrollment.handlers.eligibility import assess
 from services.enrollment.handlers.events import class_info, recipient
@@ -21,7 +22,7 @@ from services.enrollment.views import lottery as views
 from services.enrollment.views.models.fair import AllocationOut, DrawDocument, DrawOut
 from shared.auth import Principal
 from shared.db import Conn
-from shared.errors import Conflict, InvalidState, NotFound
+from shared.errors import Conflict, InvalidState
 from shared.events.catalog import ApplicationDrawn
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction
@@ -38,7 +39,7 @@ async def set_allocation(
     async def work(uow: UnitOfWork) -> AllocationOut:
         cls = await class_repo.lock_class(uow.conn, class_id)
         if cls is None:
-            raise NotFound("There is no such class.", code="class_not_found")
+            raise class_not_found()
         if cls["status"] == "cancelled":
             raise InvalidState("This class has been cancelled.", code="class_cancelled")
         if deps.clock.now() >= cls["enroll_closes_at"]:
@@ -62,7 +63,7 @@ async def allocation(class_id: UUID, *, deps: Deps) -> AllocationOut:
     """Return a class's allocation mode (and a lottery's commitment)."""
     async with deps.pool.acquire() as conn:
         if not await repo.class_exists(conn, class_id):
-            raise NotFound("There is no such class.", code="class_not_found")
+            raise class_not_found()
         return await _allocation(conn, class_id)
 
 

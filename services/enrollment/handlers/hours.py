@@ -15,8 +15,7 @@ from services.enrollment.domain.hours import (
 )
 from services.enrollment.domain.results import Assessment
 from services.enrollment.domain.sessions import planned_minutes
-from services.enrollment.handlers.checkins import require_staff
-from services.enrollment.handlers.sessions import class_not_found
+from services.enrollment.handlers.access import class_not_found, require_class_staff_of
 from services.enrollment.repository import catalogue as course_repo
 from services.enrollment.views import hours as views
 from services.enrollment.views.hours import ClassEvidence
@@ -36,7 +35,7 @@ async def get_class_hours(class_id: UUID, *, deps: Deps, actor: Principal) -> Cl
     departures, missing check-outs and risks (the class's trainers and administrators)."""
     now = deps.clock.now()
     async with deps.pool.acquire() as conn:
-        await require_staff(conn, class_id, actor)
+        await require_class_staff_of(conn, class_id, actor)
         ev = await views.class_evidence(conn, class_id)
         if ev is None:
             raise class_not_found()

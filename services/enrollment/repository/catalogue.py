@@ -99,11 +99,10 @@ async def lock_class(conn: Conn, class_id: UUID) -> asyncpg.Record | None:
     )
 
 
-async def class_trainers(conn: Conn, class_id: UUID) -> list[UUID] | None:
-    """Return a class's trainers, or None when there is no such class."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        "SELECT trainer_ids FROM classes WHERE id = $1", class_id
-    )
+async def class_access(conn: Conn, class_id: UUID) -> asyncpg.Record | None:
+    """Return a class's trainers and status (unlocked), or None when there is no such class."""
+    return await conn.fetchrow(
+        "SELECT id, trainer_ids, status FROM classes WHERE id = $1", class_id)
 
 
 async def next_trainers_seq(conn: Conn, class_id: UUID) -> int:
