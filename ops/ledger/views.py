@@ -29,9 +29,13 @@ _RESULTS = """
 SELECT id AS enrollment_id, result_version, released_at FROM enrollments
 WHERE passed AND released_at IS NOT NULL
 """
+# One per enrolment: a replacement awaiting approval stands for the result rather than the
+# revoked certificate it will replace (which stays live until the approval).
 _CERTIFICATES = """
-SELECT id, enrollment_id, holder_user_id, status, seq, issued_at, created_at, result_version
+SELECT DISTINCT ON (enrollment_id)
+       id, enrollment_id, holder_user_id, status, seq, issued_at, created_at, result_version
 FROM certificates WHERE replaced_by IS NULL
+ORDER BY enrollment_id, (replaces IS NOT NULL AND status = 'pending') DESC
 """
 _CERTIFICATE_IDS = "SELECT id FROM certificates"
 _LEDGER = """
@@ -86,7 +90,7 @@ async def passing_results(conn: asyncpg.Connection) -> list[Result]:
 
 
 async def live_certificates(conn: asyncpg.Connection) -> list[Certificate]:
-    """Return every certificate nothing replaced."""
+    """Return every enrolment's live certificate (or the replacement awaiting approval)."""
     return [Certificate(**r) for r in await conn.fetch(_CERTIFICATES)]
 
 

@@ -23,13 +23,14 @@ from shared.user_access import on_user_access_changed
 # A result is a full snapshot of the enrolment's outcome: the newest version alone decides.
 RESULT_ORDERING = (
     "By `result_version` per enrolment. The highest version decides at once: a certificate is "
-    "valid iff it passes (issued, held for approval, or reissued if our own correction revoked "
-    "it), and one issued for an earlier pass is revoked (a pending one withdrawn) when it "
-    "fails. An equal or older version arriving later is ignored: recorded in the inbox, no "
-    "effect. A gap is not waited for (version 3 applies though 2 never came): each version is "
-    "a full snapshot, and waiting would only show the trainee an issued-then-revoked history. "
-    "At most one live certificate per enrolment (a unique index), never two issued for one "
-    "version."
+    "valid iff it passes (issued, held for approval, or, if our own correction revoked it, "
+    "replaced: at once where the course allows one step, else by a replacement held for approval"
+    " while the revoked one stays as it is), and one issued for an earlier pass is revoked (a "
+    "pending one withdrawn) when it fails. An equal or older version arriving later is ignored: "
+    "recorded in the inbox, no effect. A gap is not waited for (version 3 applies though 2 never"
+    " came): each version is a full snapshot, and waiting would only show the trainee an "
+    "issued-then-revoked history. At most one live certificate per enrolment (a unique index), "
+    "never two issued for one version."
 )
 TRAINERS_ORDERING = (
     "By `seq` per class (the full list of trainers). A larger seq replaces the list at once; "

@@ -332,6 +332,25 @@ class CertificateReinstated(CertificateEvent):
     """A suspended certificate is valid again."""
 
 
+@event("held_certificate.recorded", 1, aggregate="user_id")
+class HeldCertificateRecorded(Event):
+    """A trainee recorded a skill certificate issued elsewhere, its number checked (a national
+    22-character one or a legacy 16-digit 职业资格证书 number).
+
+    Certification owns the record; enrollment's eligibility rules read it (no subsidised course
+    below a level held in the occupation). `level` is the national number's level digit unless
+    the trainee gave it; a legacy number without a level states none."""
+
+    held_id: UUID
+    user_id: UUID
+    number: str
+    number_format: Literal["national", "legacy"]
+    occupation_name: str
+    occupation_code: str | None = None
+    level: int | None = Field(None, ge=1, le=5)
+    issued_on: date | None = None
+
+
 # --- notification -------------------------------------------------------------------------
 
 
@@ -404,6 +423,7 @@ EVENTS: list[type[Event]] = [
     CertificateRevoked,
     CertificateSuspended,
     CertificateReinstated,
+    HeldCertificateRecorded,
     NotificationDelivered,
     NotificationFailed,
     MessageFaulted,

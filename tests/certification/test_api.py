@@ -464,12 +464,24 @@ async def test_a_trainee_records_a_national_skill_certificate_already_held(
         assert refused.status == 422
         assert refused.content_type == "application/problem+json"
         assert (await refused.json())["code"] == code
+    # No level given: a national number's level digit says it.
+    stated = {"number": "S000011010000124400007", "occupation": "家政服务员",
+              "occupation_code": "4-10-01-06"}
+    assert (await cert_app.client.post(url, json=stated, headers=holder)).status == 201
     listed = await (await cert_app.client.get(url, headers=holder)).json()
-    assert [(i["number"], i["format"]) for i in listed["items"]] == [
-        ("Y123436000777263000001", "national"), ("3601012008000123", "legacy")]
+    assert [(i["number"], i["format"], i["level"]) for i in listed["items"]] == [
+        ("Y123436000777263000001", "national", 3), ("3601012008000123", "legacy", None),
+        ("S000011010000124400007", "national", 4)]
     other = await (await cert_app.client.get(
         url, headers=cert_app.auth(new_id(), "trainee"))).json()
     assert other["items"] == []
+    # Each recorded one, and only those, is announced for enrollment's eligibility rules.
+    rows = await cert_app.app[POOL].fetch("SELECT routing_key, body FROM outbox ORDER BY id")
+    announced = [json.loads(r["body"])["data"] for r in rows]
+    assert {r["routing_key"] for r in rows} == {"held_certificate.recorded.v1"}
+    assert [(a["held_id"], a["number"], a["level"], a["occupation_code"]) for a in announced] \
+        == [(i["id"], i["number"], i["level"], i.get("occupation_code"))
+            for i in listed["items"]]
 
 
 async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_staff_ids(

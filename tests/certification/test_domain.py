@@ -161,6 +161,8 @@ def test_codes_use_the_unambiguous_alphabet_and_forgive_typing_slips() -> None:
         (Live("suspended"), False, "auto", Decision.REVOKE),
         (Live("valid"), True, "auto", Decision.NOTHING),
         (Live("revoked", "result_corrected"), True, "auto", Decision.REISSUE),
+        (Live("revoked", "result_corrected"), True, "approval", Decision.HOLD_REISSUE),
+        (Live("revoked", "result_corrected"), False, "approval", Decision.NOTHING),
         (Live("revoked", "manual"), True, "auto", Decision.NOTHING),
         (Live("revoked", "manual"), False, "auto", Decision.NOTHING),
     ],

@@ -12,8 +12,10 @@ import pytest
 
 from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.identity import resident_id_check_char
-from services.enrollment.handlers import draws
+from services.enrollment.handlers import draws, projections
+from shared.events.catalog import HeldCertificateRecorded
 from shared.ids import new_id
+from shared.web.keys import UOW
 from tests.enrollment.support import Service
 from tests.enrollment.test_lottery import apply, document, lottery_class
 from tests.support.locks import holding, until_waiting
@@ -171,25 +173,37 @@ async def test_nothing_below_a_level_held_from_our_certificates_or_a_recorded_on
     assert "level_below_held" in await eligibility(svc, token, lower["id"])
     assert await eligibility(svc, token, unrelated["id"]) == []
 
-    _, recorder = await svc.add_user(name="周九")
-    recorded = await svc.call("POST", "/api/v1/me/skill-certificates", token=recorder,
-                              json_body={"occupation_name": "家政服务员", "level": 4,
-                                         "number": "Y000011010000124400007"})
-    assert recorded.status == 204
-    for bad in ("JX-2026-L4-000001", "Y000011010000123400007", "S00001101000012440000"):
-        refused_number = await svc.call(
-            "POST", "/api/v1/me/skill-certificates", token=recorder,
-            json_body={"occupation_name": "家政服务员", "level": 4, "number": bad})
-        assert (refused_number.status, refused_number.body["code"]) == (
-            422, "invalid_national_number"), bad
-    legacy = await svc.call("POST", "/api/v1/me/skill-certificates", token=recorder,
-                            json_body={"occupation_name": "育婴员", "level": 5,
-                                       "number": "3601012008000123"})
-    assert legacy.status == 204
+    # A certificate recorded in certification arrives as held_certificate.recorded (through
+    # RabbitMQ in tests/enrollment/test_subscriptions.py; here through the real handler).
+    recorder_id, recorder = await svc.add_user(name="周九")
+    await record_held(svc, recorder_id, "家政服务员", 4, "Y000011010000124400007")
+    await record_held(svc, recorder_id, "育婴员", None, "3601012008000123")  # no level: no rule
     assert await eligibility(svc, recorder, unrelated["id"]) == ["level_below_held"]
     refused = await svc.enrol(recorder, unrelated["id"])
     assert (refused.status, refused.body["code"]) == (403, "level_below_held")
+    assert await svc.pool.fetchval(
+        "SELECT count(*) FROM skill_certificates WHERE trainee_id = $1", recorder_id) == 1
+    # Recorded in one place only: enrollment no longer takes them itself.
+    gone = await svc.call("POST", "/api/v1/me/skill-certificates", token=recorder, json_body={
+        "occupation_name": "家政服务员", "level": 4, "number": "Y000011010000124400007"})
+    assert gone.status == 404
     del trainee_id
+
+
+async def record_held(
+    svc: Service, user_id: UUID, occupation: str, level: int | None, number: str
+) -> HeldCertificateRecorded:
+    """Apply certification's held_certificate.recorded through enrollment's real handler, twice
+    (a redelivery changes nothing)."""
+    event = HeldCertificateRecorded(
+        held_id=new_id(), user_id=user_id, number=number,
+        number_format="legacy" if number.isdigit() else "national", occupation_name=occupation,
+        level=level)
+    for _ in range(2):
+        async with svc.app[UOW]() as uow:
+            await projections.record_held_certificate(event, occurred_at=svc.clock.now(),
+                                                      uow=uow)
+    return event
 
 
 async def test_an_exception_is_recorded_with_its_reason_and_never_edited(svc: Service) -> None:

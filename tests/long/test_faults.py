@@ -26,6 +26,7 @@ from tests.long.platform import LongPlatform, found, long_platform, wait_ready
 from tests.long.providers import Aliyun, Smtp, smtp_settings, start_smtp
 from tests.long.traffic import Traffic
 from tests.support.http import Classroom, enrol_by_admin, open_class, pass_and_release
+from tests.support.infra import eventually
 from tests.support.private import PrivateServers, private_servers
 
 pytestmark = [pytest.mark.long, pytest.mark.timeout(3600)]
@@ -48,10 +49,6 @@ def interrupted_email(discrepancy: dict[str, Any]) -> bool:
     return bool(discrepancy["kind"] == "stuck_notification" and ids["channel"] == "email"
                 and ids["status"] == "unknown")
 Fault = Callable[[], Awaitable[None]]
-
-
-def _as_count(met: bool) -> int:
-    return 1 if met else 0
 
 
 class Bench:
@@ -98,29 +95,19 @@ class Bench:
         """Return how many requests of a traffic phase were answered 201 (enrolments taken)."""
         return self.traffic.tallies.get(phase, Tally()).statuses[201]
 
-    async def until(self, what: str, met: Callable[[], bool], *, at_least_s: float = 0.0,
-                    within_s: float = 300.0) -> None:
-        """Poll until `met` (and at least `at_least_s` have passed); fail after `within_s`."""
-        await self.until_async(what, lambda: _as_count(met()), at_least=1,
-                               at_least_s=at_least_s, within_s=within_s)
+    async def until(self, what: str, met: Callable[[], Awaitable[bool] | bool], *,
+                    at_least_s: float = 0.0, within_s: float = 300.0) -> None:
+        """Poll `met` until it holds (and at least `at_least_s` have passed); fail, naming
+        `what`, after `within_s`."""
 
-    async def until_async(self, what: str, count: Callable[[], Awaitable[int] | int], *,
-                          at_least: int, at_least_s: float = 0.0,
-                          within_s: float = 300.0) -> None:
-        """Poll `count` until it reaches `at_least` (and at least `at_least_s` have passed);
-        fail, naming `what`, after `within_s`."""
-        began = time.monotonic()
-        deadline = began + within_s
-        while True:
-            counted = count()
-            value = await counted if not isinstance(counted, int) else counted
-            if value >= at_least and time.monotonic() - began >= at_least_s:
-                return
-            assert time.monotonic() < deadline, f"{what}: {value} of {at_least} in {within_s} s"
-            await asyncio.sleep(0.5)
+        async def check() -> bool:
+            answer = met()
+            return bool(answer if isinstance(answer, bool) else await answer)
 
-    async def failed_sms_attempts_since(self, began: float) -> int:
-        """Count SMS provider calls that failed since `began` (monotonic)."""
+        await eventually(check, timeout=within_s, interval=0.5, what=what, at_least_s=at_least_s)
+
+    async def failed_sms_attempts_since(self, began: float, *, at_least: int) -> bool:
+        """Tell whether `at_least` SMS provider calls failed since `began` (monotonic)."""
         since = time.time() - (time.monotonic() - began)
         conn = await asyncpg.connect(self.platform.run.env["JIANGXIN_NOTIFICATION_DATABASE_URL"])
         try:
@@ -130,7 +117,7 @@ class Bench:
                 " AND a.outcome NOT IN ('accepted', 'delivered')"
                 " AND a.at >= to_timestamp($1)", since,
             )
-            return count
+            return count >= at_least
         finally:
             await conn.close()
 
@@ -253,9 +240,9 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
     async def sms_provider_down() -> None:
         await bench.aliyun.stop()
         began = time.monotonic()
-        await bench.until_async("SMS sends refused while the provider is down",
-                               lambda: bench.failed_sms_attempts_since(began), at_least=10,
-                               at_least_s=60)
+        await bench.until("10 SMS sends refused while the provider is down",
+                          lambda: bench.failed_sms_attempts_since(began, at_least=10),
+                          at_least_s=60)
         bench.aliyun.answer_in(5.0)
         await bench.aliyun.start()
 

@@ -210,7 +210,6 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(ENR, "GET /api/v1/me/person-category", ANY_SIGNED_IN),
     Entry(ENR, "PUT /api/v1/me/person-category", ANY_SIGNED_IN),
     Entry(ENR, "PUT /api/v1/me/birth-date", TRAINEES),
-    Entry(ENR, "POST /api/v1/me/skill-certificates", TRAINEES),
     Entry(ENR, "GET /api/v1/users", ADMINS),
     Entry(ENR, "POST /api/v1/users", ADMINS),
     Entry(ENR, "PATCH /api/v1/users/{user_id}", ADMINS),

@@ -22,10 +22,13 @@ class Decision(Enum):
 
     NOTHING = "nothing"
     ISSUE = "issue"  # passing, auto policy: a valid certificate now
-    HOLD = "hold"  # passing, approval policy: a pending certificate awaits a trainer
+    HOLD = "hold"  # passing, approval policy: a pending certificate awaits an approver
     WITHDRAW = "withdraw"  # a pending certificate whose result turned to failed
     REVOKE = "revoke"  # an issued certificate whose result turned to failed
-    REISSUE = "reissue"  # revoked by an earlier correction, passing again
+    REISSUE = "reissue"  # revoked by an earlier correction, passing again, auto policy
+    # Revoked by an earlier correction, passing again, approval policy: a replacement awaits an
+    # approver; the revoked certificate stays as it is (and verifies as revoked) until then.
+    HOLD_REISSUE = "hold_reissue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,9 @@ def decide(live: Live | None, *, passed: bool, policy: Literal["auto", "approval
             return Decision.REVOKE
         return Decision.NOTHING
     if live.status == "revoked" and live.revocation_kind == "result_corrected":
-        # Only our own automatic revocation is undone; a person's revocation stands.
-        return Decision.REISSUE
+        # Only our own automatic revocation is undone; a person's revocation stands. A new
+        # certificate is signed only as a first one would be: at once where one step is allowed.
+        return Decision.REISSUE if policy == "auto" else Decision.HOLD_REISSUE
     return Decision.NOTHING
 
 

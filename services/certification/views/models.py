@@ -151,6 +151,7 @@ class HeldCertificateOut(Out):
     format: Literal["national", "legacy"] = Field(
         description="national: 22 characters; legacy: a 16-digit 职业资格证书 number")
     occupation: str
+    occupation_code: str | None
     level: int | None
     issued_on: date | None
     issuer: str | None

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from services.enrollment.deps import Deps
 from services.enrollment.domain.lottery import LotteryWindow, check_can_apply, check_can_withdraw
+from services.enrollment.handlers.access import class_not_found
 from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.handlers.events import class_info, recipient
 from services.enrollment.repository import Row
@@ -37,7 +38,7 @@ async def lottery_of(conn: Conn, class_id: UUID, *, share: bool = False) -> Row:
         if await repo.class_exists(conn, class_id):
             raise InvalidState("This class allocates its seats first come, first served: "
                                "enrol instead.", code="not_a_lottery_class")
-        raise NotFound("There is no such class.", code="class_not_found")
+        raise class_not_found()
     return row
 
 

@@ -1,4 +1,4 @@
-"""Check the eligibility rules; set course rules, exceptions, recorded certificates, birth date."""
+"""Check the eligibility rules; set course rules, exceptions, birth date."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from uuid import UUID
 
 from services.enrollment.commands_fair import (
     GrantException,
-    RecordSkillCertificate,
     SetBirthDate,
     SetCourseRules,
 )
@@ -21,7 +20,6 @@ from services.enrollment.domain.eligibility import (
     refusals,
     require_eligible,
 )
-from services.enrollment.domain.skill_numbers import check_held_number
 from services.enrollment.repository import Row
 from services.enrollment.repository import eligibility as repo
 from services.enrollment.repository import users as user_repo
@@ -187,23 +185,6 @@ async def list_exceptions(trainee_id: UUID, *, deps: Deps) -> ExceptionList:
     async with deps.pool.acquire() as conn:
         rows = await repo.exceptions_of(conn, trainee_id)
     return ExceptionList(items=[ExceptionOut(**dict(r)) for r in rows])
-
-
-async def record_skill_certificate(
-    cmd: RecordSkillCertificate, *, deps: Deps, actor: Principal
-) -> None:
-    """Record a skill certificate the caller holds from elsewhere (a number, when given, must be
-    a national or legacy one whose level digit is the level)."""
-    values = cmd.model_dump()
-    if cmd.number:
-        values["number"] = check_held_number(cmd.number, level=cmd.level)
-
-    async def work(uow: UnitOfWork) -> None:
-        await repo.insert_skill_certificate(uow.conn, certificate_id=new_id(),
-                                            trainee_id=actor.user_id, values=values,
-                                            now=deps.clock.now())
-
-    await in_transaction(deps.uows, work)
 
 
 async def set_birth_date(cmd: SetBirthDate, *, deps: Deps, actor: Principal) -> None:

@@ -128,16 +128,20 @@ async def exceptions_of(conn: Conn, trainee_id: UUID) -> list[asyncpg.Record]:
 
 
 async def insert_skill_certificate(
-    conn: Conn, *, certificate_id: UUID, trainee_id: UUID, values: dict[str, Any], now: datetime
-) -> None:
-    """Record a skill certificate a trainee holds from elsewhere."""
-    await conn.execute(
+    conn: Conn, *, certificate_id: UUID, trainee_id: UUID, occupation_name: str,
+    occupation_code: str | None, level: int, number: str, recorded_at: datetime,
+) -> bool:
+    """Keep a skill certificate a trainee holds from elsewhere (recorded in certification);
+    False when it is known already or the user is not ours."""
+    inserted = await conn.fetchval(
         """INSERT INTO skill_certificates (id, trainee_id, occupation_name, occupation_code,
                                            level, number, recorded_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        certificate_id, trainee_id, values["occupation_name"], values.get("occupation_code"),
-        values["level"], values.get("number") or "", now,
+           SELECT $1, u.id, $3, $4, $5, $6, $7 FROM users u WHERE u.id = $2
+           ON CONFLICT (id) DO NOTHING RETURNING id""",
+        certificate_id, trainee_id, occupation_name, occupation_code, level, number,
+        recorded_at,
     )
+    return inserted is not None
 
 
 async def set_birth_date(conn: Conn, trainee_id: UUID, birth_date: date | None) -> None:
