@@ -70,24 +70,41 @@ class AccessRefresher:
         self.pool, self.load, self.access, self.interval_s = pool, load, access, interval_s
         self._wake = asyncio.Event()
         self.listener = Listener(dsn, CHANNEL, self._wake.set)
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def refresh(self) -> None:
         """Read the table now."""
         self.access.replace(await self.load(self.pool))
 
-    async def run(self) -> None:
-        """Refresh until cancelled; a failed read keeps the last list and tries again."""
-        listener = asyncio.create_task(self.listener.run(), name="user-access-listen")
+    async def start(self) -> None:
+        """Listen, read the table once (raising when it cannot be read: a service that would
+        accept every revoked token must not start), then keep it current in the background."""
+        # Listening first: a revocation committed after this read wakes the loop (a
+        # notification, or the listener's own wake-up once it is connected).
+        self._tasks.append(asyncio.create_task(self.listener.run(), name="user-access-listen"))
         try:
-            while True:
-                self._wake.clear()
-                try:
-                    await self.refresh()
-                except Exception as exc:  # database down: keep the list, never crash
-                    log.warning("user_access_refresh_failed", error=repr(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval_s)
-        finally:
-            listener.cancel()
+            await self.refresh()
+        except BaseException:
+            await self.stop()
+            raise
+        self._tasks.append(asyncio.create_task(self._keep_current(), name="user-access"))
+
+    async def stop(self) -> None:
+        """Stop refreshing and listening."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await listener
+                await task
+
+    async def _keep_current(self) -> None:
+        """Refresh until cancelled; a failed read keeps the last list and tries again."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            self._wake.clear()
+            try:
+                await self.refresh()
+            except Exception as exc:  # database down: keep the list, never crash
+                log.warning("user_access_refresh_failed", error=repr(exc))

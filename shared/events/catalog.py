@@ -138,7 +138,10 @@ class EnrollmentPromoted(EnrollmentEvent):
 class EnrollmentCancelled(EnrollmentEvent):
     """The enrolment ended before the class."""
 
-    reason: Literal["by_trainee", "by_admin", "class_cancelled", "offer_expired", "offer_declined"]
+    reason: Literal["by_trainee", "by_admin", "class_cancelled", "offer_expired", "offer_declined",
+                    "ineligible"]
+    # With "ineligible": the eligibility rule that refused the waitlisted trainee a freed seat
+    # (a subsidised place taken elsewhere meanwhile), e.g. "subsidy_yearly_limit".
     note: str | None = None
 
 

@@ -10,8 +10,12 @@ from typing import Any
 
 from services.enrollment.domain.checkin import Attendance
 from services.enrollment.domain.hours import hours_at_risk, required_minutes, trainee_hours
+from services.enrollment.domain.results import Assessment
 from services.enrollment.domain.sessions import Session, sessions_of
+from services.enrollment.handlers.hours import assess_by_hours
 from services.enrollment.handlers.warnings import warn_hours_at_risk
+from services.enrollment.views.hours import ClassEvidence
+from shared.ids import new_id
 from tests.enrollment.support import Service
 from tests.enrollment.test_checkins import at
 
@@ -201,6 +205,26 @@ async def test_a_course_may_lower_its_minimum_attendance(svc: Service) -> None:
     refused = await svc.call("PUT", url, token=klass.trainer,
                              json_body={"min_attendance_ratio": 0.7})
     assert refused.status == 403
+
+
+def test_the_exact_minutes_decide_eligibility_not_the_rounded_ratio() -> None:
+    days = [DAY1 + timedelta(days=i) for i in range(100)]  # 36,000 planned minutes
+    evidence = ClassEvidence(sessions_of(days, {}), Decimal(1000), Decimal("0.9"))
+    short, enough = new_id(), new_id()
+    ticks = dict.fromkeys(days[:89], "present")
+    evidence.ticks.update({short: ticks, enough: ticks})
+    evidence.states[short] = {(days[89], 1): came(days[89], "09:01", "12:00"),
+                              (days[89], 2): came(days[89], "14:00", "17:00")}
+    evidence.states[enough] = {(days[89], 1): came(days[89], "09:00", "12:00"),
+                               (days[89], 2): came(days[89], "14:00", "17:00")}
+    scored = Assessment(Decimal(0), Decimal("0.8"), Decimal(80), Decimal(80), Decimal(60),
+                        Decimal(60))
+    a, _ = assess_by_hours(evidence, short, scored, tz=TZ)  # 32,399 of 32,400 minutes
+    assert (a.rate, a.threshold, a.eligible, a.passed) == (
+        Decimal("0.9000"), Decimal("0.9"), False, False)
+    b, _ = assess_by_hours(evidence, enough, scored, tz=TZ)
+    assert (b.rate, b.threshold, b.eligible, b.passed) == (
+        Decimal("0.9000"), Decimal("0.9"), True, True)
 
 
 def test_session_times_are_local_times_of_the_business_time_zone() -> None:

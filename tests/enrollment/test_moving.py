@@ -5,10 +5,14 @@ course, and for anything but a confirmed seat."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from tests.enrollment.support import Reply, Service, today_plus
+from tests.support.locks import holding, until_waiting
 
 
 @dataclass(frozen=True)
@@ -160,3 +164,103 @@ async def test_a_move_never_jumps_a_lottery_classs_draw(svc: Service) -> None:
     assert allocation.status == 200, allocation.body
     token, enrollment_id = await _confirmed(svc, here["id"])
     assert await _refusal(svc, token, enrollment_id, drawn["id"]) == (409, "lottery_class")
+
+
+async def _seats_agree(svc: Service, *class_ids: str) -> None:
+    """Assert each class's seat counter is its number of confirmed enrolments."""
+    for class_id in class_ids:
+        row = await svc.pool.fetchrow(
+            """SELECT c.seats_taken, (SELECT count(*) FROM enrollments e WHERE e.class_id = c.id
+                                      AND e.status = 'confirmed') AS confirmed
+               FROM classes c WHERE c.id = $1""", UUID(class_id))
+        assert row is not None
+        assert row["seats_taken"] == row["confirmed"], class_id
+
+
+async def _during_a_move(
+    svc: Service, token: str, enrollment_id: str, class_id: str, racer: Awaitable[Reply]
+) -> tuple[Reply, Reply]:
+    """Race `racer` with a move, in the worst order: the move has locked both classes and is
+    about to change the enrolment's class when `racer` reads that class and waits for it."""
+    async with holding(svc.pool, "SELECT 1 FROM enrollments WHERE id = $1 FOR UPDATE",
+                       UUID(enrollment_id)):
+        move = asyncio.create_task(_move(svc, token, enrollment_id, class_id))
+        await until_waiting(svc.pool, 1)  # the move, at the enrolment's row
+        other = asyncio.ensure_future(racer)
+        await until_waiting(svc.pool, 2)  # the racer, at the old class's row
+    return await move, await other
+
+
+async def test_a_cancel_racing_a_move_frees_the_seat_of_the_class_the_enrolment_is_in(
+    svc: Service,
+) -> None:
+    course = await Course.create(svc)
+    old = await course.new_class(days=7, capacity=1)
+    new = await course.new_class(days=10, capacity=2)
+    token, enrollment_id = await _confirmed(svc, old["id"])
+    _, waiting = await svc.add_user()
+    queued = (await svc.enrol(waiting, old["id"])).body
+    assert queued["status"] == "waitlisted"
+
+    cancel = svc.call("POST", f"/api/v1/enrollments/{enrollment_id}/cancel", token=token)
+    moved, cancelled = await _during_a_move(svc, token, enrollment_id, new["id"], cancel)
+
+    assert (moved.status, cancelled.status) == (200, 200), (moved.body, cancelled.body)
+    assert (cancelled.body["class_id"], cancelled.body["status"]) == (new["id"], "cancelled")
+    assert await svc.status_of(queued["id"]) == ("confirmed", None)  # the seat the move freed
+    await _seats_agree(svc, old["id"], new["id"])
+    seats = {c: (await svc.call("GET", f"/api/v1/classes/{c}")).body["seats_left"]
+             for c in (old["id"], new["id"])}
+    assert seats == {old["id"]: 0, new["id"]: 2}
+
+
+async def test_two_moves_of_one_enrolment_at_once_leave_it_in_one_class_with_one_seat(
+    svc: Service,
+) -> None:
+    course = await Course.create(svc)
+    here = await course.new_class(days=7, capacity=2)
+    one = await course.new_class(days=9, capacity=2)
+    other = await course.new_class(days=11, capacity=2)
+    token, enrollment_id = await _confirmed(svc, here["id"])
+
+    first, second = await _during_a_move(svc, token, enrollment_id, one["id"],
+                                         _move(svc, token, enrollment_id, other["id"]))
+
+    assert (first.status, second.status) == (200, 200), (first.body, second.body)
+    assert second.body["class_id"] == other["id"]  # moved on from where the first put it
+    await _seats_agree(svc, here["id"], one["id"], other["id"])
+    events = [e["type"] for e in await svc.events(enrollment_id)]
+    assert events == ["enrollment.confirmed"] + ["enrollment.rescheduled"] * 2
+
+
+async def test_a_trainer_cannot_score_an_enrolment_moved_out_of_their_class_meanwhile(
+    svc: Service,
+) -> None:
+    trainer_id, trainer = await svc.add_user("trainer", name="原班老师")
+    course = await Course.create(svc)
+    old = await course.new_class(days=7, capacity=2, trainer_ids=[str(trainer_id)])
+    new = await course.new_class(days=9, capacity=2)
+    token, enrollment_id = await _confirmed(svc, old["id"])
+
+    score = svc.call("PUT", f"/api/v1/enrollments/{enrollment_id}/result", token=trainer,
+                     json_body={"theory_score": 80, "practical_score": 80})
+    moved, scored = await _during_a_move(svc, token, enrollment_id, new["id"], score)
+
+    assert moved.status == 200, moved.body
+    assert (scored.status, scored.body["code"]) == (403, "not_class_trainer")
+    assert await svc.pool.fetchval("SELECT theory_score FROM enrollments WHERE id = $1",
+                                   UUID(enrollment_id)) is None
+
+
+async def test_a_move_within_a_subsidised_course_is_not_counted_as_a_second_place(
+    svc: Service,
+) -> None:
+    course = await Course.create(svc, occupation_name="育婴员", level=4)
+    rules = await svc.call("PUT", f"/api/v1/courses/{course.id}/rules", token=course.admin,
+                           json_body={"max_subsidised_per_year": 1})
+    assert rules.status == 200, rules.body
+    here = await course.new_class(days=6, capacity=5)
+    there = await course.new_class(days=9, capacity=5)
+    token, enrollment_id = await _confirmed(svc, here["id"])
+    moved = await _move(svc, token, enrollment_id, there["id"])
+    assert moved.status == 200, moved.body

@@ -61,7 +61,8 @@ async def list_exceptions(req: ApiRequest[None, None]) -> ExceptionList:
 
 
 @routes.put("/api/v1/me/birth-date", body=SetBirthDate, status=204, roles={"trainee"},
-            tags=TAGS)
+            tags=TAGS, extra_statuses=(422,))
 async def set_birth_date(req: ApiRequest[SetBirthDate, None]) -> None:
-    """Record one's birth date (when the ID document does not carry it)."""
+    """Record one's birth date when the ID document does not carry it (422
+    `id_carries_birth_date` when it does: the ID number's date counts)."""
     await handlers.set_birth_date(req.body, deps=deps(req), actor=req.user)

@@ -27,6 +27,7 @@ from services.enrollment.domain.schedule import (
     local_today,
     start_of_day,
 )
+from services.enrollment.handlers.access import class_not_found
 from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as repo
@@ -34,7 +35,7 @@ from services.enrollment.repository import enrollments as enrollment_repo
 from services.enrollment.views import catalogue as views
 from services.enrollment.views.models import ClassOut, CourseOut
 from shared.auth import Principal
-from shared.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from shared.errors import Conflict, InvalidState, ValidationFailed
 from shared.events.catalog import ClassTrainersChanged, EnrollmentCancelled, EnrollmentRescheduled
 from shared.ids import new_id
 from shared.messaging.uow import UnitOfWork, in_transaction
@@ -42,10 +43,6 @@ from shared.messaging.uow import UnitOfWork, in_transaction
 _NON_NULL = frozenset({"name", "capacity", "trainer_ids", "venue", "online", "enroll_opens_at",
                        "enroll_closes_at", "waitlist_policy", "offer_hours",
                        "union_members_only"})
-
-
-def _class_not_found() -> NotFound:
-    return NotFound("There is no such class.", code="class_not_found")
 
 
 async def _class_out(uow: UnitOfWork, class_id: UUID, now: datetime) -> ClassOut:
@@ -131,7 +128,7 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
 async def _locked(uow: UnitOfWork, class_id: UUID) -> asyncpg.Record:
     cls = await repo.lock_class(uow.conn, class_id)
     if cls is None:
-        raise _class_not_found()
+        raise class_not_found()
     if cls["status"] == "cancelled":
         raise InvalidState("This class has been cancelled.", code="class_cancelled")
     return cls
