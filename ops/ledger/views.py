@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from ops.ledger.model import (
+    AggregateEvent,
     Certificate,
     EventIdentity,
     HistoryEvent,
@@ -36,6 +37,20 @@ SELECT DISTINCT ON (enrollment_id)
        id, enrollment_id, holder_user_id, status, seq, issued_at, created_at, result_version
 FROM certificates WHERE replaced_by IS NULL
 ORDER BY enrollment_id, (replaces IS NOT NULL AND status = 'pending') DESC
+"""
+# The events of the other aggregates enrollment announces to trainees (a lottery application,
+# a feedback survey), as their tables record them: the seqs are those the handlers publish.
+_OTHER_EVENTS = """
+SELECT id AS aggregate_id, trainee_id, 1 AS seq, 'application.submitted' AS event_type,
+       created_at AS at FROM applications
+UNION ALL
+SELECT a.id, a.trainee_id, 2, 'application.drawn', l.drawn_at
+FROM applications a JOIN lotteries l ON l.class_id = a.class_id WHERE a.status = 'drawn'
+UNION ALL
+SELECT id, trainee_id, 1, 'survey.invited', invited_at FROM surveys
+UNION ALL
+SELECT id, trainee_id, 2, 'survey.followup_due', followup_sent_at FROM surveys
+WHERE followup_sent_at IS NOT NULL
 """
 _CERTIFICATE_IDS = "SELECT id FROM certificates"
 _LEDGER = """
@@ -82,6 +97,11 @@ async def read_only(dsn: str) -> AsyncIterator[asyncpg.Connection]:
 async def history(conn: asyncpg.Connection) -> list[HistoryEvent]:
     """Return every event an enrolment's audit trail records."""
     return [HistoryEvent(**r) for r in await conn.fetch(_HISTORY)]
+
+
+async def other_events(conn: asyncpg.Connection) -> list[AggregateEvent]:
+    """Return the lottery-application and survey events enrollment's tables record."""
+    return [AggregateEvent(**r) for r in await conn.fetch(_OTHER_EVENTS)]
 
 
 async def passing_results(conn: asyncpg.Connection) -> list[Result]:
