@@ -13,8 +13,9 @@ the last is answered, for BURST_S) and its drain (until every SMS is there); the
 1. the node leading the notification queue (every confirmation passes through it) is stopped
    (`rabbitmqctl shutdown`): steady traffic for DOWN_S, a burst and its drain with the node
    still down, the node started again (until it serves every queue), steady for AFTER_S;
-2. the node most service processes are connected to is killed (SIGKILL of its Erlang VM: a
-   crash), the same;
+2. the node most service processes are connected to, made the leader of the notification and
+   enrollment work queues first (Ra's leadership transfer), is killed (SIGKILL of its Erlang
+   VM: a crash), the same;
 
 and a last burst with all three nodes. What must hold (nothing about time: the figures are
 printed and recorded, not asserted): every platform queue is a quorum queue on all three nodes,
@@ -330,6 +331,19 @@ class Failover:
         at = [node for _, node in await self.service_connections(on=1)]
         return max(range(1, len(self.cluster.nodes) + 1), key=at.count)
 
+    async def lead_from(self, node: int) -> None:
+        """Move the leaders of the notification and enrollment work queues (every confirmation
+        and every delivery receipt) to a node, and wait until they are there."""
+        queues = [f"{self.namespace}.notification", f"{self.namespace}.enrollment"]
+        for queue in queues:
+            await self.cluster.move_leader(queue, node, on=node)
+
+        async def moved() -> bool:
+            leaders = await self.cluster.leaders(on=node)
+            return all(leaders[queue] == node for queue in queues)
+
+        await eventually(moved, timeout=60, interval=0.5)
+
     async def leader_of_notification_queue(self) -> int:
         """Return the node leading the notification service's work queue."""
         queues = await self.replicated(on=1)
@@ -410,7 +424,9 @@ async def run_outages(failover: Failover) -> None:
     await failover.burst("before")
     first = await failover.leader_of_notification_queue()
     await failover.outage(first, "stop-node")
-    await failover.outage(await failover.busiest_node(), "kill-node")
+    second = await failover.busiest_node()
+    await failover.lead_from(second)
+    await failover.outage(second, "kill-node")
     await failover.burst("after")
     failover.begin("stopping")
     await failover.traffic.stop()

@@ -109,6 +109,21 @@ class RabbitCluster:
             found.append((named.group(1) if named else "", by_port[int(port)]))
         return found
 
+    async def leaders(self, *, on: int) -> dict[str, int]:
+        """Return the node leading each queue (quorum queues), as node `on` sees the cluster."""
+        return {name: self.number(leader.strip())
+                for name, leader in await self.table("list_queues", "name", "leader", on=on)}
+
+    async def move_leader(self, queue: str, to: int, *, on: int) -> None:
+        """Make node `to` the leader of a quorum queue (of vhost /): Ra's leadership transfer,
+        which RabbitMQ 3.10's command-line tools do not offer."""
+        target = f"{self.nodes[to - 1].name}@localhost"
+        await self.arun("ctl", str(on), "eval", (
+            f'{{ok, Q}} = rabbit_amqqueue:lookup(rabbit_misc:r(<<"/">>, queue, <<"{queue}">>)), '
+            "{Name, Leader} = amqqueue:get_pid(Q), "
+            f"ra:transfer_leadership({{Name, Leader}}, {{Name, '{target}'}})."
+        ))
+
     async def node_of_connection(self, connection_name: str, *, on: int = 1) -> int:
         """Return the number of the node a client connection (by its name) is attached to."""
         out = await self.arun("ctl", str(on), "list_connections", "port", "client_properties",
