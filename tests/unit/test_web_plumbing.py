@@ -11,11 +11,11 @@ from aiohttp.test_utils import TestClient
 from pydantic import BaseModel, Field
 from pytest_aiohttp import AiohttpClient
 
-from shared.auth import TokenIssuer, TokenVerifier
+from shared.auth import ROLES, TokenIssuer, TokenVerifier
 from shared.errors import Conflict, NotFound, RateLimited
 from shared.ids import new_id
 from shared.logging import get_logger
-from shared.web.api import VERIFIER, ApiRequest, ApiRoutes, openapi_document
+from shared.web.api import ANY_ROLE, VERIFIER, ApiRequest, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, add_health_routes
 from shared.web.middleware import SERVICE_NAME, request_middleware
 from tests.support.logs import json_logs, log_lines
@@ -168,6 +168,10 @@ async def test_missing_wrong_and_garbage_tokens_are_401_and_wrong_role_is_403(
     trainer = await client.post("/seats", json=body, headers=_auth(issuer, "trainer"))
     assert trainer.status == 403
     assert (await trainer.json())["code"] == "role_forbidden"
+
+
+def test_any_role_is_every_role_examiners_included() -> None:
+    assert sorted(ANY_ROLE) == sorted(ROLES)
 
 
 async def test_malformed_ids_and_bad_query_parameters_are_problems_not_errors(
