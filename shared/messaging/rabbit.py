@@ -31,6 +31,7 @@ from shared.messaging.transport import (
 log = get_logger(__name__)
 
 CANCEL_TIMEOUT_S = 5.0
+RENEW_TIMEOUT_S = 5.0  # to replace a publishing channel the broker nacked on
 
 
 class RabbitDelivery:
@@ -193,23 +194,28 @@ class RabbitTransport:
         async with self._renewing:
             if self._connection is None or self._channel is None:
                 return
+            channel: AbstractRobustChannel | None = None
             try:
-                if await self._channel.get_underlay_channel() is not nacked:
-                    return  # renewed already, or restored on a new connection since
-                channel = await self._connection.channel(
-                    publisher_confirms=True, on_return_raises=True
-                )
-                exchange = await channel.declare_exchange(
-                    self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
-                )
+                async with asyncio.timeout(RENEW_TIMEOUT_S):  # not for ever while reconnecting
+                    if await self._channel.get_underlay_channel() is not nacked:
+                        return  # renewed already, or restored on a new connection since
+                    channel = await self._connection.channel(
+                        publisher_confirms=True, on_return_raises=True
+                    )
+                    exchange = await channel.declare_exchange(
+                        self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+                    )
             except Exception as exc:  # the connection is going: its restore starts afresh
                 log.warning("broker_channel_renew_failed", error=repr(exc))
+                if channel is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(channel.close(), RENEW_TIMEOUT_S)
                 return
             old, self._channel, self._exchange = self._channel, channel, exchange
         log.warning("broker_channel_renewed", reason="publish nacked",
                     node=self._connection.node)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(old.close(), CANCEL_TIMEOUT_S)
+            await asyncio.wait_for(old.close(), RENEW_TIMEOUT_S)
 
     async def declare(self, topology: QueueTopology) -> None:
         """Declare the work queue (bound to its routing keys), delay tiers, error and skipped."""
