@@ -3,14 +3,17 @@ asyncpg handler doing the same seat transaction, in the same run; then a flash s
 
 Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--flash 10000]
                                         [--seats 200] [--flash-concurrency 1000]
-                                        [--processes 1,2] [--relay]
+                                        [--processes 1,2] [--relay] [--service-root DIR]
 
 - service:  `python -m services.enrollment` in a child process (all middlewares, JWT check,
             eligibility read, seat UPDATE under the class row lock, enrolment + audit rows,
             outbox row, one transaction). The relay is off unless --relay (its drain rate is
             measured by bench/backbone.py); jobs and consumers are off.
-- baseline: a bare aiohttp handler in a child process: one transaction with the same seat
-            UPDATE, an enrolment row and an outbox row of the same size, no auth, no checks.
+- baseline: a bare aiohttp handler in a child process (bench/enrollment_baseline.py): the same
+            transaction (the service's own booking-context read and seat statement, the same
+            outbox row), no auth, no checks. "outbox row" compares what both sides wrote.
+- --service-root DIR runs the service from another checkout (e.g. `git archive <ref>`
+            unpacked there), to measure code before and after a change in the same run.
 - processes: each side is measured with 1, then 2 processes (--processes) sharing its port
             (SO_REUSEPORT: JIANGXIN_HTTP_REUSE_PORT for the service), one per core as a
             2-core machine would run them; CPU per request adds up all of a side's processes.
@@ -75,7 +78,7 @@ def bench_keys() -> Path:
     for name in ("pii-transport.key", "pii-at-rest.key"):
         if not (KEYS / name).exists():
             (KEYS / name).write_bytes(Fernet.generate_key())
-    return KEYS
+    return KEYS.resolve()
 
 
 def service_env(dsn: str, port: int, keys: Path, *, relay: bool, namespace: str) -> dict[str, str]:
@@ -159,7 +162,8 @@ async def main(args: argparse.Namespace) -> None:
         """Start processes until each side has `count`, all listening on the side's port."""
         while len(procs["service"]) < count:
             procs["service"].append(await asyncio.create_subprocess_exec(
-                sys.executable, *profile, "-m", "services.enrollment", env=env))
+                sys.executable, *profile, "-m", "services.enrollment", env=env,
+                cwd=args.service_root))
             procs["baseline"].append(await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.enrollment_baseline", str(baseline_port), dsn))
         await wait_listening(service_port, count)
@@ -196,6 +200,7 @@ async def main(args: argparse.Namespace) -> None:
                 drive, {"service": s_url, "baseline": b_url}, lines, procs,
                 per_run=per_run, slice_s=slice_s, connections=args.connections)
             ratio = s_load.rps / b_load.rps if b_load.rps else 0.0
+            s_cpu, b_cpu = cpu_ms(cpu["service"], s_load), cpu_ms(cpu["baseline"], b_load)
             each = f"{count} process{'es' if count > 1 else ''} each"
             rows += [
                 (f"service enrol, {each}", f"{s_load.rps:,.0f} req/s  p50 {s_load.p50_ms:.1f} ms"
@@ -205,9 +210,8 @@ async def main(args: argparse.Namespace) -> None:
                                           f"  p99 {b_load.p99_ms:.1f} ms  errors "
                                           f"{b_load.errors}"),
                 (f"ratio, {each}", f"{ratio:.2f}x"),
-                (f"CPU per request, {each}", f"service {cpu_ms(cpu['service'], s_load):.2f} ms,"
-                                             f" baseline {cpu_ms(cpu['baseline'], b_load):.2f}"
-                                             " ms (all its processes)"),
+                (f"CPU per request, {each}", f"{s_cpu / b_cpu:.2f}x (service {s_cpu:.2f} ms, "
+                                             f"baseline {b_cpu:.2f} ms, all its processes)"),
             ]
             raw["runs"][count] = {"service": vars(s_load), "baseline": vars(b_load),
                                   "cpu_seconds": cpu, "ratio": ratio}
@@ -217,6 +221,7 @@ async def main(args: argparse.Namespace) -> None:
             rows.append(("ratio, best of each side", f"{best['service'] / best['baseline']:.2f}x "
                          f"({best['service']:,.0f} / {best['baseline']:,.0f} req/s)"))
             raw["best_ratio"] = best["service"] / best["baseline"]
+        rows.append(("outbox row, service / baseline", await outbox_rows(pool, classes)))
         before = sum(cpu_seconds(p.pid) for p in procs["service"])
         flash = await flash_sale(s_url, f_tokens, flash_class,
                                  concurrency=args.flash_concurrency, seats=args.seats)
@@ -267,6 +272,25 @@ async def measure(
     return combine(runs["service"]), combine(runs["baseline"]), cpu
 
 
+async def outbox_rows(pool: asyncpg.Pool, classes: list[str]) -> str:
+    """Compare the outbox rows both sides wrote: mean body and headers sizes, body keys."""
+    rows = await pool.fetch(
+        """SELECT e.class_id = ANY($1::uuid[]) AS service, count(*) AS n,
+                  avg(octet_length(o.body)) AS body, avg(octet_length(o.headers::text)) AS headers,
+                  array_agg(DISTINCT (SELECT string_agg(k, ',' ORDER BY k)
+                                      FROM jsonb_object_keys(o.body::jsonb -> 'data') AS k))
+                      AS keys
+           FROM outbox o JOIN enrollments e ON e.id::text = o.aggregate_id
+           GROUP BY 1""", classes[:CLASSES])
+    by = {r["service"]: r for r in rows}
+    if set(by) != {True, False}:
+        return "missing"
+    s, b = by[True], by[False]
+    same = "same data fields" if s["keys"] == b["keys"] else f"DIFFERENT: {s['keys']} {b['keys']}"
+    return (f"body {s['body']:.0f} / {b['body']:.0f} B, headers {s['headers']:.0f} / "
+            f"{b['headers']:.0f} B, {same}")
+
+
 def cpu_ms(seconds: float, load: Load) -> float:
     """Return server CPU milliseconds per request."""
     return seconds * 1000 / load.requests if load.requests else float("nan")
@@ -309,6 +333,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="processes per side, measured in turn (comma-separated)")
     parser.add_argument("--relay", action="store_true", help="run the outbox relay too")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--service-root", type=Path, default=Path.cwd(),
+                        help="run the service from this checkout")
     return parser.parse_args(argv)
 
 
