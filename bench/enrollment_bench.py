@@ -4,6 +4,7 @@ asyncpg handler doing the same seat transaction, in the same run; then a flash s
 Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--flash 10000]
                                         [--seats 200] [--flash-concurrency 1000]
                                         [--processes 1,2] [--relay] [--service-root DIR]
+                                        [--requests-per-token 1]
 
 - service:  `python -m services.enrollment` in a child process (all middlewares, JWT check,
             eligibility read, seat UPDATE under the class row lock, enrolment + audit rows,
@@ -20,6 +21,9 @@ Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--fla
             "best of each side" compares each side's fastest process count.
 - load:     wrk (2 threads, --connections) with a Lua script giving every request a new
             trainee, spread over 64 classes; falls back to an aiohttp client without wrk.
+            --requests-per-token K: each trainee enrols in K classes in a row with one token
+            (a signed-in trainee's token is seen again: the service's verified-token cache can
+            answer); K=1 (the default) makes every request pay a full signature check.
             After a 1 s warm-up of each, the two sides alternate A B B A (--seconds / 2 each)
             so drift of the shared machine falls on both; also reports the server processes'
             CPU time per request (/proc), which noise from other processes does not inflate.
@@ -175,23 +179,30 @@ async def main(args: argparse.Namespace) -> None:
         await add_processes(1)
         *classes, flash_class = await create_classes(
             s_url, issuer, pool, [100_000] * 2 * CLASSES + [args.seats])
-        # Every request uses a trainee no earlier request used: three chunks per side and count.
+        # Every request uses a trainee no earlier request used (or, with --requests-per-token
+        # K, each trainee's token for K enrolments in a row): three chunks per side and count.
         slice_s = args.seconds / 2
         per_run = int(max(slice_s, 1.0) * 4000)
         chunks = 3 * len(args.processes)
-        s_ids = await insert_trainees(pool, chunks * per_run, 0)
-        b_ids = await insert_trainees(pool, chunks * per_run, chunks * per_run)
-        f_ids = await insert_trainees(pool, args.flash, 2 * chunks * per_run)
-        s_lines = [f"{issuer.mint(t, 'trainee', name='学员', ttl_s=7200)} "
-                   f"{classes[k % CLASSES]}" for k, t in enumerate(s_ids)]
-        b_lines = [f"{t} {classes[CLASSES + k % CLASSES]}" for k, t in enumerate(b_ids)]
+        reuse = args.requests_per_token
+        people = -(-chunks * per_run // reuse)
+        s_ids = await insert_trainees(pool, people, 0)
+        b_ids = await insert_trainees(pool, people, people)
+        f_ids = await insert_trainees(pool, args.flash, 2 * people)
+        s_tokens = [issuer.mint(t, "trainee", name="学员", ttl_s=7200) for t in s_ids]
+        s_lines = [f"{s_tokens[k // reuse]} {classes[k % CLASSES]}"
+                   for k in range(chunks * per_run)]
+        b_lines = [f"{b_ids[k // reuse]} {classes[CLASSES + k % CLASSES]}"
+                   for k in range(chunks * per_run)]
         f_tokens = [issuer.mint(t, "trainee", name="学员", ttl_s=7200) for t in f_ids]
         drive = run_wrk if shutil.which("wrk") and not args.aiohttp_client else run_aiohttp
         client = "wrk" if drive is run_wrk else "aiohttp"
         print(f"load: {client}, {args.connections} connections, {args.seconds:.0f} s per side",
               flush=True)
         rows = [("client", f"{client}, {args.connections} connections, relay "
-                           f"{'on' if args.relay else 'off'}")]
+                           f"{'on' if args.relay else 'off'}"),
+                ("tokens", "a new trainee and token on every request" if reuse == 1 else
+                 f"each trainee's token on {reuse} enrolments in a row (other classes)")]
         raw: dict[str, Any] = {"args": vars(args), "client": client, "runs": {}}
         for n, count in enumerate(args.processes):
             await add_processes(count)
@@ -332,6 +343,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=counts, default=[1, 2],
                         help="processes per side, measured in turn (comma-separated)")
     parser.add_argument("--relay", action="store_true", help="run the outbox relay too")
+    parser.add_argument("--requests-per-token", type=int, default=1,
+                        help="enrolments per trainee token (1: every request a new token)")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
     parser.add_argument("--service-root", type=Path, default=Path.cwd(),
                         help="run the service from this checkout")
