@@ -4,7 +4,7 @@ asyncpg handler doing the same seat transaction, in the same run; then a flash s
 Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--flash 10000]
                                         [--seats 200] [--flash-concurrency 1000]
                                         [--processes 1,2] [--relay] [--service-root DIR]
-                                        [--requests-per-token 1]
+                                        [--requests-per-token 1] [--profile DIR]
 
 - service:  `python -m services.enrollment` in a child process (all middlewares, JWT check,
             eligibility read, seat UPDATE under the class row lock, enrolment + audit rows,
@@ -28,7 +28,9 @@ Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--fla
             so drift of the shared machine falls on both; also reports the server processes'
             CPU time per request (/proc), which noise from other processes does not inflate.
             BENCH_PROFILE=FILE runs the service under cProfile (for finding hot spots; use
-            it with --processes 1).
+            it with --processes 1). --profile DIR records both sides' first process with
+            py-spy (--gil) while the first process count is measured; summarise with
+            `python -m bench.profile_summary DIR/*.speedscope.json`.
 - flash:    --flash trainees enrol at once (--flash-concurrency connections, each with an
             Idempotency-Key) into one class of --seats seats; every request must be answered
             (201, no 5xx), exactly --seats confirmed and the waitlist numbered 1..N.
@@ -40,6 +42,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -207,9 +210,12 @@ async def main(args: argparse.Namespace) -> None:
         for n, count in enumerate(args.processes):
             await add_processes(count)
             lines = {"service": s_lines[3 * n * per_run:], "baseline": b_lines[3 * n * per_run:]}
+            spies = (record_profiles(args.profile, {side: ps[0].pid for side, ps in procs.items()})
+                     if args.profile and n == 0 else [])
             s_load, b_load, cpu = await measure(
                 drive, {"service": s_url, "baseline": b_url}, lines, procs,
                 per_run=per_run, slice_s=slice_s, connections=args.connections)
+            await stop_profiles(spies)
             ratio = s_load.rps / b_load.rps if b_load.rps else 0.0
             s_cpu, b_cpu = cpu_ms(cpu["service"], s_load), cpu_ms(cpu["baseline"], b_load)
             each = f"{count} process{'es' if count > 1 else ''} each"
@@ -283,6 +289,32 @@ async def measure(
     return combine(runs["service"]), combine(runs["baseline"]), cpu
 
 
+def record_profiles(directory: Path, pids: dict[str, int]) -> list[asyncio.Task[int]]:
+    """Record these processes with py-spy (speedscope, --gil) until stop_profiles."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+
+    async def record(name: str, pid: int) -> int:
+        proc = await asyncio.create_subprocess_exec(
+            spy, "record", "--pid", str(pid), "--format", "speedscope", "--rate", "200", "--gil",
+            "--output", str(directory / f"{name}.speedscope.json"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        try:
+            return await proc.wait()
+        except asyncio.CancelledError:
+            proc.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            return await proc.wait()
+
+    return [asyncio.create_task(record(name, pid)) for name, pid in pids.items()]
+
+
+async def stop_profiles(tasks: list[asyncio.Task[int]]) -> None:
+    """Stop the profilers and wait until they have written their files."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def outbox_rows(pool: asyncpg.Pool, classes: list[str]) -> str:
     """Compare the outbox rows both sides wrote: mean body and headers sizes, body keys."""
     rows = await pool.fetch(
@@ -346,6 +378,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests-per-token", type=int, default=1,
                         help="enrolments per trainee token (1: every request a new token)")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--profile", type=Path,
+                        help="directory for py-spy profiles of the first process of each side")
     parser.add_argument("--service-root", type=Path, default=Path.cwd(),
                         help="run the service from this checkout")
     return parser.parse_args(argv)
