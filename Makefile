@@ -37,7 +37,7 @@ LOCK := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3
 help:
 	@echo "make run        set up, then run the platform at http://localhost:8080 (Ctrl-C stops it)"
 	@echo "make test       set up, then the checks of make lint and the whole pytest suite"
-	@echo "make test-long  the platform twice over on private servers, under load and faults (~15 min)"
+	@echo "make test-long  the platform twice over on private servers, under load and faults (~22 min)"
 	@echo "make lint       ruff and mypy; tsc and eslint on web/"
 	@echo "make audit      pip-audit on requirements/*.lock (also part of make test)"
 	@echo "make lock       bring requirements/*.lock in line with pyproject.toml (LOCK_ARGS=--upgrade: newest)"

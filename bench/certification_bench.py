@@ -56,6 +56,7 @@ from services.certification.handlers.keys import add_key, load_keys
 from services.certification.rendering import pdf
 from shared.clock import SystemClock
 from shared.db import create_pool, database_name
+from shared.fonts import BUILTIN_CJK, font_name
 from shared.logging import configure_logging
 from shared.messaging.memory import InMemoryTransport
 from shared.messaging.outbox import OutboxWriter
@@ -89,7 +90,7 @@ async def bench_deps(settings: Settings, pool: asyncpg.Pool) -> Deps:
     """Return the service's dependencies on a pool, with the signing key ring loaded."""
     deps = build_deps(settings, uows=uow_factory(pool, OutboxWriter("certification")), pool=pool,
                       read_pool=pool, clock=SystemClock(), secrets=Secrets.read(settings),
-                      pdf_font=pdf.BUILTIN_CJK)
+                      pdf_font=BUILTIN_CJK)
     await add_key(pool, deps.signing_secret, only_if_none=True)
     deps.keys.replace(await load_keys(pool, deps.signing_secret))
     return deps
@@ -318,7 +319,7 @@ def _alive_cpu(pid: int) -> float:
 
 def pdf_ms(count: int, font_file: str) -> float:
     """Return the mean ms to render one certificate."""
-    font = pdf.font_name(font_file, 0)
+    font = font_name(font_file, 0)
     printed = pdf.PrintedCertificate(
         locale="zh-CN", kind="skill_level", holder_name="张小三", id_type="resident_id",
         id_number="460100199001011234", occupation="育婴员", work_type="育婴员", level=4,

@@ -3,25 +3,34 @@ asyncpg handler doing the same seat transaction, in the same run; then a flash s
 
 Usage: python -m bench.enrollment_bench [--seconds 10] [--connections 32] [--flash 10000]
                                         [--seats 200] [--flash-concurrency 1000]
-                                        [--processes 1,2] [--relay]
+                                        [--processes 1,2] [--relay] [--service-root DIR]
+                                        [--requests-per-token 1] [--profile DIR]
 
 - service:  `python -m services.enrollment` in a child process (all middlewares, JWT check,
             eligibility read, seat UPDATE under the class row lock, enrolment + audit rows,
             outbox row, one transaction). The relay is off unless --relay (its drain rate is
             measured by bench/backbone.py); jobs and consumers are off.
-- baseline: a bare aiohttp handler in a child process: one transaction with the same seat
-            UPDATE, an enrolment row and an outbox row of the same size, no auth, no checks.
+- baseline: a bare aiohttp handler in a child process (bench/enrollment_baseline.py): the same
+            transaction (the service's own booking-context read and seat statement, the same
+            outbox row), no auth, no checks. "outbox row" compares what both sides wrote.
+- --service-root DIR runs the service from another checkout (e.g. `git archive <ref>`
+            unpacked there), to measure code before and after a change in the same run.
 - processes: each side is measured with 1, then 2 processes (--processes) sharing its port
             (SO_REUSEPORT: JIANGXIN_HTTP_REUSE_PORT for the service), one per core as a
             2-core machine would run them; CPU per request adds up all of a side's processes.
             "best of each side" compares each side's fastest process count.
 - load:     wrk (2 threads, --connections) with a Lua script giving every request a new
             trainee, spread over 64 classes; falls back to an aiohttp client without wrk.
+            --requests-per-token K: each trainee enrols in K classes in a row with one token
+            (a signed-in trainee's token is seen again: the service's verified-token cache can
+            answer); K=1 (the default) makes every request pay a full signature check.
             After a 1 s warm-up of each, the two sides alternate A B B A (--seconds / 2 each)
             so drift of the shared machine falls on both; also reports the server processes'
             CPU time per request (/proc), which noise from other processes does not inflate.
             BENCH_PROFILE=FILE runs the service under cProfile (for finding hot spots; use
-            it with --processes 1).
+            it with --processes 1). --profile DIR records both sides' first process with
+            py-spy (--gil) while the first process count is measured; summarise with
+            `python -m bench.profile_summary DIR/*.speedscope.json`.
 - flash:    --flash trainees enrol at once (--flash-concurrency connections, each with an
             Idempotency-Key) into one class of --seats seats; every request must be answered
             (201, no 5xx), exactly --seats confirmed and the waitlist numbered 1..N.
@@ -33,6 +42,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,7 +85,7 @@ def bench_keys() -> Path:
     for name in ("pii-transport.key", "pii-at-rest.key"):
         if not (KEYS / name).exists():
             (KEYS / name).write_bytes(Fernet.generate_key())
-    return KEYS
+    return KEYS.resolve()
 
 
 def service_env(dsn: str, port: int, keys: Path, *, relay: bool, namespace: str) -> dict[str, str]:
@@ -159,7 +169,8 @@ async def main(args: argparse.Namespace) -> None:
         """Start processes until each side has `count`, all listening on the side's port."""
         while len(procs["service"]) < count:
             procs["service"].append(await asyncio.create_subprocess_exec(
-                sys.executable, *profile, "-m", "services.enrollment", env=env))
+                sys.executable, *profile, "-m", "services.enrollment", env=env,
+                cwd=args.service_root))
             procs["baseline"].append(await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.enrollment_baseline", str(baseline_port), dsn))
         await wait_listening(service_port, count)
@@ -171,31 +182,42 @@ async def main(args: argparse.Namespace) -> None:
         await add_processes(1)
         *classes, flash_class = await create_classes(
             s_url, issuer, pool, [100_000] * 2 * CLASSES + [args.seats])
-        # Every request uses a trainee no earlier request used: three chunks per side and count.
+        # Every request uses a trainee no earlier request used (or, with --requests-per-token
+        # K, each trainee's token for K enrolments in a row): three chunks per side and count.
         slice_s = args.seconds / 2
         per_run = int(max(slice_s, 1.0) * 4000)
         chunks = 3 * len(args.processes)
-        s_ids = await insert_trainees(pool, chunks * per_run, 0)
-        b_ids = await insert_trainees(pool, chunks * per_run, chunks * per_run)
-        f_ids = await insert_trainees(pool, args.flash, 2 * chunks * per_run)
-        s_lines = [f"{issuer.mint(t, 'trainee', name='学员', ttl_s=7200)} "
-                   f"{classes[k % CLASSES]}" for k, t in enumerate(s_ids)]
-        b_lines = [f"{t} {classes[CLASSES + k % CLASSES]}" for k, t in enumerate(b_ids)]
+        reuse = args.requests_per_token
+        people = -(-chunks * per_run // reuse)
+        s_ids = await insert_trainees(pool, people, 0)
+        b_ids = await insert_trainees(pool, people, people)
+        f_ids = await insert_trainees(pool, args.flash, 2 * people)
+        s_tokens = [issuer.mint(t, "trainee", name="学员", ttl_s=7200) for t in s_ids]
+        s_lines = [f"{s_tokens[k // reuse]} {classes[k % CLASSES]}"
+                   for k in range(chunks * per_run)]
+        b_lines = [f"{b_ids[k // reuse]} {classes[CLASSES + k % CLASSES]}"
+                   for k in range(chunks * per_run)]
         f_tokens = [issuer.mint(t, "trainee", name="学员", ttl_s=7200) for t in f_ids]
         drive = run_wrk if shutil.which("wrk") and not args.aiohttp_client else run_aiohttp
         client = "wrk" if drive is run_wrk else "aiohttp"
         print(f"load: {client}, {args.connections} connections, {args.seconds:.0f} s per side",
               flush=True)
         rows = [("client", f"{client}, {args.connections} connections, relay "
-                           f"{'on' if args.relay else 'off'}")]
+                           f"{'on' if args.relay else 'off'}"),
+                ("tokens", "a new trainee and token on every request" if reuse == 1 else
+                 f"each trainee's token on {reuse} enrolments in a row (other classes)")]
         raw: dict[str, Any] = {"args": vars(args), "client": client, "runs": {}}
         for n, count in enumerate(args.processes):
             await add_processes(count)
             lines = {"service": s_lines[3 * n * per_run:], "baseline": b_lines[3 * n * per_run:]}
+            spies = (record_profiles(args.profile, {side: ps[0].pid for side, ps in procs.items()})
+                     if args.profile and n == 0 else [])
             s_load, b_load, cpu = await measure(
                 drive, {"service": s_url, "baseline": b_url}, lines, procs,
                 per_run=per_run, slice_s=slice_s, connections=args.connections)
+            await stop_profiles(spies)
             ratio = s_load.rps / b_load.rps if b_load.rps else 0.0
+            s_cpu, b_cpu = cpu_ms(cpu["service"], s_load), cpu_ms(cpu["baseline"], b_load)
             each = f"{count} process{'es' if count > 1 else ''} each"
             rows += [
                 (f"service enrol, {each}", f"{s_load.rps:,.0f} req/s  p50 {s_load.p50_ms:.1f} ms"
@@ -205,9 +227,8 @@ async def main(args: argparse.Namespace) -> None:
                                           f"  p99 {b_load.p99_ms:.1f} ms  errors "
                                           f"{b_load.errors}"),
                 (f"ratio, {each}", f"{ratio:.2f}x"),
-                (f"CPU per request, {each}", f"service {cpu_ms(cpu['service'], s_load):.2f} ms,"
-                                             f" baseline {cpu_ms(cpu['baseline'], b_load):.2f}"
-                                             " ms (all its processes)"),
+                (f"CPU per request, {each}", f"{s_cpu / b_cpu:.2f}x (service {s_cpu:.2f} ms, "
+                                             f"baseline {b_cpu:.2f} ms, all its processes)"),
             ]
             raw["runs"][count] = {"service": vars(s_load), "baseline": vars(b_load),
                                   "cpu_seconds": cpu, "ratio": ratio}
@@ -217,6 +238,7 @@ async def main(args: argparse.Namespace) -> None:
             rows.append(("ratio, best of each side", f"{best['service'] / best['baseline']:.2f}x "
                          f"({best['service']:,.0f} / {best['baseline']:,.0f} req/s)"))
             raw["best_ratio"] = best["service"] / best["baseline"]
+        rows.append(("outbox row, service / baseline", await outbox_rows(pool, classes)))
         before = sum(cpu_seconds(p.pid) for p in procs["service"])
         flash = await flash_sale(s_url, f_tokens, flash_class,
                                  concurrency=args.flash_concurrency, seats=args.seats)
@@ -267,6 +289,51 @@ async def measure(
     return combine(runs["service"]), combine(runs["baseline"]), cpu
 
 
+def record_profiles(directory: Path, pids: dict[str, int]) -> list[asyncio.Task[int]]:
+    """Record these processes with py-spy (speedscope, --gil) until stop_profiles."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+
+    async def record(name: str, pid: int) -> int:
+        proc = await asyncio.create_subprocess_exec(
+            spy, "record", "--pid", str(pid), "--format", "speedscope", "--rate", "200", "--gil",
+            "--output", str(directory / f"{name}.speedscope.json"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        try:
+            return await proc.wait()
+        except asyncio.CancelledError:
+            proc.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            return await proc.wait()
+
+    return [asyncio.create_task(record(name, pid)) for name, pid in pids.items()]
+
+
+async def stop_profiles(tasks: list[asyncio.Task[int]]) -> None:
+    """Stop the profilers and wait until they have written their files."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def outbox_rows(pool: asyncpg.Pool, classes: list[str]) -> str:
+    """Compare the outbox rows both sides wrote: mean body and headers sizes, body keys."""
+    rows = await pool.fetch(
+        """SELECT e.class_id = ANY($1::uuid[]) AS service, count(*) AS n,
+                  avg(octet_length(o.body)) AS body, avg(octet_length(o.headers::text)) AS headers,
+                  array_agg(DISTINCT (SELECT string_agg(k, ',' ORDER BY k)
+                                      FROM jsonb_object_keys(o.body::jsonb -> 'data') AS k))
+                      AS keys
+           FROM outbox o JOIN enrollments e ON e.id::text = o.aggregate_id
+           GROUP BY 1""", classes[:CLASSES])
+    by = {r["service"]: r for r in rows}
+    if set(by) != {True, False}:
+        return "missing"
+    s, b = by[True], by[False]
+    same = "same data fields" if s["keys"] == b["keys"] else f"DIFFERENT: {s['keys']} {b['keys']}"
+    return (f"body {s['body']:.0f} / {b['body']:.0f} B, headers {s['headers']:.0f} / "
+            f"{b['headers']:.0f} B, {same}")
+
+
 def cpu_ms(seconds: float, load: Load) -> float:
     """Return server CPU milliseconds per request."""
     return seconds * 1000 / load.requests if load.requests else float("nan")
@@ -308,7 +375,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=counts, default=[1, 2],
                         help="processes per side, measured in turn (comma-separated)")
     parser.add_argument("--relay", action="store_true", help="run the outbox relay too")
+    parser.add_argument("--requests-per-token", type=int, default=1,
+                        help="enrolments per trainee token (1: every request a new token)")
     parser.add_argument("--aiohttp-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--profile", type=Path,
+                        help="directory for py-spy profiles of the first process of each side")
+    parser.add_argument("--service-root", type=Path, default=Path.cwd(),
+                        help="run the service from this checkout")
     return parser.parse_args(argv)
 
 

@@ -1,9 +1,10 @@
 """Revoked access: the disabled users and token versions every service checks on each request.
 
 Each service keeps a table of them (enrollment: its users; the others: `user_access`, filled
-from `user.access_changed`). Every process holds the whole (small) table in memory, re-read
-when the table's trigger notifies `jiangxin_user_access` and every `access_refresh_s` anyway,
-so a request costs one dictionary lookup and a revocation reaches every instance at once.
+from `user.access_changed` by shared/user_access.py). Every process holds the whole (small)
+table in memory, re-read when the table's trigger notifies `jiangxin_user_access` and every
+`access_refresh_s` anyway, so a request costs one dictionary lookup and a revocation reaches
+every instance at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.auth import Principal
-from shared.db import Conn, Listener
+from shared.db import Listener
 from shared.errors import Unauthorized
 from shared.logging import get_logger
 
@@ -61,22 +62,6 @@ async def read_user_access(pool: asyncpg.Pool) -> list[tuple[UUID, int, bool]]:
     return [(r["user_id"], r["token_version"], r["disabled"]) for r in rows]
 
 
-async def record_user_access(conn: Conn, *, user_id: UUID, token_version: int,
-                             disabled: bool) -> bool:
-    """Store a user's access unless a newer version is stored; return True if it applied."""
-    applied = await conn.fetchval(
-        """INSERT INTO user_access (user_id, token_version, disabled, updated_at)
-           VALUES ($1, $2, $3, now())
-           ON CONFLICT (user_id) DO UPDATE
-               SET token_version = EXCLUDED.token_version, disabled = EXCLUDED.disabled,
-                   updated_at = now()
-               WHERE user_access.token_version < EXCLUDED.token_version
-           RETURNING true""",
-        user_id, token_version, disabled,
-    )
-    return bool(applied)
-
-
 class AccessRefresher:
     """Keep an AccessList current: re-read on a notification and every `interval_s`."""
 
@@ -85,24 +70,41 @@ class AccessRefresher:
         self.pool, self.load, self.access, self.interval_s = pool, load, access, interval_s
         self._wake = asyncio.Event()
         self.listener = Listener(dsn, CHANNEL, self._wake.set)
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def refresh(self) -> None:
         """Read the table now."""
         self.access.replace(await self.load(self.pool))
 
-    async def run(self) -> None:
-        """Refresh until cancelled; a failed read keeps the last list and tries again."""
-        listener = asyncio.create_task(self.listener.run(), name="user-access-listen")
+    async def start(self) -> None:
+        """Listen, read the table once (raising when it cannot be read: a service that would
+        accept every revoked token must not start), then keep it current in the background."""
+        # Listening first: a revocation committed after this read wakes the loop (a
+        # notification, or the listener's own wake-up once it is connected).
+        self._tasks.append(asyncio.create_task(self.listener.run(), name="user-access-listen"))
         try:
-            while True:
-                self._wake.clear()
-                try:
-                    await self.refresh()
-                except Exception as exc:  # database down: keep the list, never crash
-                    log.warning("user_access_refresh_failed", error=repr(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval_s)
-        finally:
-            listener.cancel()
+            await self.refresh()
+        except BaseException:
+            await self.stop()
+            raise
+        self._tasks.append(asyncio.create_task(self._keep_current(), name="user-access"))
+
+    async def stop(self) -> None:
+        """Stop refreshing and listening."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await listener
+                await task
+
+    async def _keep_current(self) -> None:
+        """Refresh until cancelled; a failed read keeps the last list and tries again."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            self._wake.clear()
+            try:
+                await self.refresh()
+            except Exception as exc:  # database down: keep the list, never crash
+                log.warning("user_access_refresh_failed", error=repr(exc))

@@ -9,8 +9,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from shared.accounts import ensure_database_owner
 from shared.config import ServiceSettings
-from shared.keyfiles import KEYS_DIR, write_secret
+from shared.keyfiles import KEYS_DIR
 from shared.messaging.users import broker_user, user_admin
+from shared.private_files import create_private_file
 
 
 class ServiceInfo(Protocol):
@@ -28,7 +29,7 @@ async def own_role(info: ServiceInfo, settings: ServiceSettings) -> ServiceSetti
     jiangxin_<service> with a new password in var/keys/<service>/database-password."""
     if "database_url" not in settings.model_fields_set:
         password = secrets.token_urlsafe(32).encode()
-        write_secret(KEYS_DIR / info.name / "database-password", password)
+        create_private_file(KEYS_DIR / info.name / "database-password", password)
         settings = info.settings(local_accounts=True)
     for line in await ensure_database_owner(settings.admin_database_url, settings.database_url):
         print(f"{info.name}: {line}")
@@ -65,7 +66,7 @@ async def broker_users(services: Mapping[str, ServiceInfo]) -> int:
                              f"{info.name.upper()}_AMQP_URL to a user of its own")
         done = await admin.apply(user)
         if own:
-            write_secret(password_file, user.password.encode())
+            create_private_file(password_file, user.password.encode())
         print(f"{info.name}: broker user {user.name} {done}, vhost {user.vhost}, "
               f"configure/read {user.configure}")
     return 0

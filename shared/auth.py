@@ -123,6 +123,11 @@ class TokenVerifier:
         # (until they expire) so signature checks are not repeated on every call.
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._cache_size = cache_size
+        # Options fixed once: PyJWT merges per-call options into its own on every decode.
+        # Expiry is checked by verify() against our clock, for cached tokens too.
+        self._jwt = jwt.PyJWT(
+            options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False}
+        )
 
     def verify(self, token: str) -> Principal:
         """Return the token's principal or raise Unauthorized."""
@@ -142,14 +147,12 @@ class TokenVerifier:
 
     def _verify(self, token: str) -> tuple[Principal, float]:
         try:
-            claims = jwt.decode(
+            claims = self._jwt.decode(
                 token,
                 self._key,  # type: ignore[arg-type]
                 algorithms=["EdDSA"],
                 issuer=self.issuer,
                 audience=self.audience,
-                # Expiry is checked by verify() against our clock, for cached tokens too.
-                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
             )
         except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthorized("access token is invalid", code="invalid_token") from None

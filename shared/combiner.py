@@ -23,7 +23,10 @@ class _Queue(Generic[I, T]):
 class Combiner(Generic[I, T]):
     """A per-key queue of work in this process: the first item starts a runner for its key,
     which takes every item that accumulated (in arrival order, at most `most` at a time) and
-    runs them as one batch until the queue is empty. Each caller gets its own answer."""
+    runs them as one batch until the queue is empty. Each caller gets its own answer.
+
+    An item that finds nobody waiting with it runs alone in its caller's task (the common
+    case when keys are not hot: no runner task, no future to hand the answer over)."""
 
     def __init__(self, *, most: int = 100) -> None:
         self._most = most
@@ -32,12 +35,35 @@ class Combiner(Generic[I, T]):
     async def submit(self, key: Hashable, item: I, run: RunBatch[I, T]) -> T:
         """Queue `item` under `key` and wait for its answer from the batch it joins."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        queue = self._queues.setdefault(key, _Queue())
-        queue.waiting.append((item, future))
-        if queue.runner is None:
-            # A task, not the first caller: a caller that goes away must not abort the batch.
+        queue = self._queues.get(key)
+        if queue is not None:  # someone runs, or is about to run, for this key
+            queue.waiting.append((item, future))
+            return await future
+        self._queues[key] = queue = _Queue(waiting=[(item, future)])
+        try:
+            await asyncio.sleep(0)  # callers of this same moment queue behind this one
+        except BaseException:
+            future.cancel()
+            self._hand_over(key, queue, run)
+            raise
+        if len(queue.waiting) > 1:
+            self._hand_over(key, queue, run)
+            return await future
+        queue.waiting.clear()
+        try:
+            answer = (await run([item]))[0]
+        finally:
+            self._hand_over(key, queue, run)  # whoever came meanwhile gets a runner
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def _hand_over(self, key: Hashable, queue: _Queue[I, T], run: RunBatch[I, T]) -> None:
+        if queue.waiting:
+            # A task, not a caller: a caller that goes away must not abort others' batch.
             queue.runner = asyncio.create_task(self._drain(key, queue, run))
-        return await future
+        else:
+            del self._queues[key]
 
     async def _drain(self, key: Hashable, queue: _Queue[I, T], run: RunBatch[I, T]) -> None:
         try:

@@ -20,9 +20,8 @@ from shared.private_files import create_private_file
 
 KEYS_DIR = Path("var/keys")
 PRIVATE_JWT, PUBLIC_JWT = "jwt-ed25519.pem", "jwt-ed25519.pub.pem"
+__all__ = ["KEYS_DIR", "PRIVATE_JWT", "PUBLIC_JWT", "holdings", "key_files", "make_keys"]
 # The flat layout of earlier releases: everything in var/keys/, read by every service.
-__all__ = ["KEYS_DIR", "PRIVATE_JWT", "PUBLIC_JWT", "create_private_file", "holdings",
-           "key_files", "make_keys", "write_secret"]
 FLAT = (PRIVATE_JWT, PUBLIC_JWT, "pii-transport.key", "pii-at-rest.key",
         "credential-signing.key")
 
@@ -37,11 +36,6 @@ def key_files(settings: type[ServiceSettings]) -> set[str]:
 def holdings(settings: Mapping[str, type[ServiceSettings]]) -> dict[str, set[str]]:
     """Return {service: key file names} for every service."""
     return {name: key_files(cls) for name, cls in settings.items()}
-
-
-def write_secret(path: Path, data: bytes) -> bool:
-    """Write a file readable by its owner only, from the start; False if it exists."""
-    return create_private_file(path, data)
 
 
 def _public_of(private_pem: bytes) -> bytes:
@@ -59,7 +53,7 @@ def _adopt_flat_layout(directory: Path, held: Mapping[str, set[str]]) -> list[st
             continue
         data = old.read_bytes()
         for service, names in held.items():
-            if name in names and write_secret(directory / service / name, data):
+            if name in names and create_private_file(directory / service / name, data):
                 moved.append(f"{service}/{name}")
             if name in names and (directory / service / name).read_bytes() != data:
                 raise SystemExit(f"{old} differs from {directory / service / name}: keep one")
@@ -90,6 +84,6 @@ def make_keys(directory: Path, held: Mapping[str, set[str]]) -> list[str]:
     for name in names:
         data, new = _content(directory, name, held)
         for service, wanted in held.items():
-            if name in wanted and write_secret(directory / service / name, data):
+            if name in wanted and create_private_file(directory / service / name, data):
                 done.append(f"{service}/{name}: {'created' if new else 'copied'}")
     return done

@@ -163,11 +163,9 @@ def _access_ctx(load: AccessLoader) -> Any:
         settings = app[SETTINGS]
         refresher = AccessRefresher(dsn=settings.database_url, pool=app[POOL], load=load,
                                     access=app[ACCESS], interval_s=settings.access_refresh_s)
-        task = asyncio.create_task(refresher.run(), name="user-access")
+        await refresher.start()  # no revocation unread when the first request comes
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await refresher.stop()
 
     return access
 

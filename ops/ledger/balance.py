@@ -7,22 +7,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from ops.ledger.model import Certificate, HistoryEvent, LedgerRow, Report, Result
+from ops.ledger.model import (
+    AggregateEvent,
+    Certificate,
+    HistoryEvent,
+    LedgerRow,
+    Report,
+    Result,
+)
 from ops.ledger.rules import CERTIFICATE_ISSUED, EventKey, NotifyRules, judge_event
 
 # The event that left a certificate in its status when its seq is past the issue (seq 1).
 _LAST_EVENT = {"valid": "certificate.reinstated", "suspended": "certificate.suspended",
                "revoked": "certificate.revoked"}
+# What each family of events is called in the counts, and the key naming its aggregate.
+_FAMILIES = {"enrollment": ("enrolment", "enrollment"), "application": ("application",
+             "application"), "survey": ("survey", "survey")}
 # A live certificate in one of these states stands for a passing result.
 _STANDING = frozenset({"pending", "valid", "suspended"})
-
-
-def events_by_enrollment(history: Iterable[HistoryEvent]) -> dict[UUID, list[tuple[str, int]]]:
-    """Return each enrolment's events as (type, seq)."""
-    events: dict[UUID, list[tuple[str, int]]] = defaultdict(list)
-    for event in history:
-        events[event.enrollment_id].append((event.event_type, event.seq))
-    return events
+CERTIFICATE_FAMILY = "certificate."
 
 
 def enrollments(
@@ -30,23 +33,35 @@ def enrollments(
     *, rules: NotifyRules, cutoff: datetime, held: set[EventKey], opted_out: set[UUID],
 ) -> None:
     """Judge every message an enrolment's events call for."""
-    events = events_by_enrollment(history)
     report.counts["enrolments"] = len({e.enrollment_id for e in history})
-    for event in history:
+    owed(report, [e.event for e in history], rows, rules=rules, cutoff=cutoff, held=held,
+         opted_out=opted_out)
+
+
+def owed(
+    report: Report, events: Sequence[AggregateEvent], rows: Mapping[EventKey, list[LedgerRow]],
+    *, rules: NotifyRules, cutoff: datetime, held: set[EventKey], opted_out: set[UUID],
+) -> None:
+    """Judge every message the events of enrolments, lottery applications or surveys call
+    for; counted per family (`enrolment messages sent`, `survey messages sent`, ...)."""
+    later: dict[UUID, list[tuple[str, int]]] = defaultdict(list)
+    for event in events:
+        later[event.aggregate_id].append((event.event_type, event.seq))
+    for event in events:
         if event.event_type not in rules.notified:
             continue
+        label, subject = _FAMILIES[event.family]
         if event.at > cutoff:
-            report.counts["enrolment messages too recent to judge"] += 1
+            report.counts[f"{label} messages too recent to judge"] += 1
             continue
-        key = (str(event.enrollment_id), event.event_type, event.seq)
+        key = (str(event.aggregate_id), event.event_type, event.seq)
         verdict = judge_event(
             report, rows.get(key, []),
-            subject={"enrollment": event.enrollment_id, "event": event.event_type,
-                     "seq": event.seq},
-            later=events[event.enrollment_id], held=key in held,
+            subject={subject: event.aggregate_id, "event": event.event_type, "seq": event.seq},
+            later=later[event.aggregate_id], held=key in held,
             opted_out=event.trainee_id in opted_out,
         )
-        report.counts[f"enrolment messages {verdict}"] += 1
+        report.counts[f"{label} messages {verdict}"] += 1
 
 
 def certificates(
@@ -101,19 +116,21 @@ def _certificate_message(
 
 
 def orphans(
-    report: Report, history: Iterable[HistoryEvent], certificate_ids: set[UUID],
+    report: Report, events: Iterable[AggregateEvent], certificate_ids: set[UUID],
     rows: Iterable[LedgerRow], *, cutoff: datetime,
 ) -> None:
-    """Report messages written for an event no service's records know (from nowhere)."""
-    events = {(str(e.enrollment_id), e.event_type, e.seq) for e in history}
+    """Report messages written for an event no service's records know (from nowhere).
+
+    `events`: every enrolment, lottery-application and survey event enrollment records."""
+    known_events = {(str(e.aggregate_id), e.event_type, e.seq) for e in events}
     known = {str(c) for c in certificate_ids}
     for row in rows:
         if row.created_at > cutoff:
             continue
-        if row.source_type.startswith("enrollment."):
-            found = (row.aggregate_id, row.source_type, row.seq) in events
-        else:
+        if row.source_type.startswith(CERTIFICATE_FAMILY):
             found = row.aggregate_id in known
+        else:
+            found = (row.aggregate_id, row.source_type, row.seq) in known_events
         if not found:
             report.add("notification_without_event", "no such event in the producer's records",
                        notification=row.id, event=row.source_type, aggregate=row.aggregate_id,

@@ -49,6 +49,7 @@ async def check(platform: Platform, *, older_than_s: float) -> Report:
     messaging = _Messaging()
     async with views.read_only(platform.databases[ENROLLMENT]) as conn:
         history = await views.history(conn)
+        others = await views.other_events(conn)
         results = await views.passing_results(conn)
         await _read_messaging(conn, ENROLLMENT, messaging)
     async with views.read_only(platform.databases[CERTIFICATION]) as conn:
@@ -67,10 +68,13 @@ async def check(platform: Platform, *, older_than_s: float) -> Report:
     rows = rules.by_event(ledger)
     balance.enrollments(report, history, rows, rules=rules.notify_rules(), cutoff=cutoff,
                        held=held, opted_out=opted_out)
+    balance.owed(report, others, rows, rules=rules.notify_rules(), cutoff=cutoff, held=held,
+                 opted_out=opted_out)
     balance.certificates(report, results, live, ledger, cutoff=cutoff,
                          held={k[0] for k in held if k[1] == CERTIFICATE_ISSUED},
                          opted_out=opted_out)
-    balance.orphans(report, history, certificate_ids, ledger, cutoff=cutoff)
+    balance.orphans(report, [*(e.event for e in history), *others], certificate_ids, ledger,
+                    cutoff=cutoff)
     rules.duplicate_rows(report, ledger)
     rules.stuck_rows(report, ledger, cutoff=cutoff)
     rules.stuck_outbox(report, messaging.unsent, cutoff=cutoff)

@@ -17,6 +17,22 @@ ACCOUNTED = frozenset({"superseded", "coalesced", "suppressed"})
 
 
 @dataclass(frozen=True, slots=True)
+class AggregateEvent:
+    """One event of an enrolment, a lottery application or a survey (enrollment database)."""
+
+    aggregate_id: UUID
+    trainee_id: UUID
+    seq: int
+    event_type: str
+    at: datetime
+
+    @property
+    def family(self) -> str:
+        """Return what the event is about: `enrollment`, `application` or `survey`."""
+        return self.event_type.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEvent:
     """One event an enrolment's audit trail says was published (enrollment database)."""
 
@@ -25,6 +41,12 @@ class HistoryEvent:
     seq: int
     event_type: str
     at: datetime
+
+    @property
+    def event(self) -> AggregateEvent:
+        """Return the event with its enrolment as the aggregate."""
+        return AggregateEvent(self.enrollment_id, self.trainee_id, self.seq, self.event_type,
+                              self.at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from ops.ledger.model import (
+    AggregateEvent,
     Certificate,
     EventIdentity,
     HistoryEvent,
@@ -29,9 +30,27 @@ _RESULTS = """
 SELECT id AS enrollment_id, result_version, released_at FROM enrollments
 WHERE passed AND released_at IS NOT NULL
 """
+# One per enrolment: a replacement awaiting approval stands for the result rather than the
+# revoked certificate it will replace (which stays live until the approval).
 _CERTIFICATES = """
-SELECT id, enrollment_id, holder_user_id, status, seq, issued_at, created_at, result_version
+SELECT DISTINCT ON (enrollment_id)
+       id, enrollment_id, holder_user_id, status, seq, issued_at, created_at, result_version
 FROM certificates WHERE replaced_by IS NULL
+ORDER BY enrollment_id, (replaces IS NOT NULL AND status = 'pending') DESC
+"""
+# The events of the other aggregates enrollment announces to trainees (a lottery application,
+# a feedback survey), as their tables record them: the seqs are those the handlers publish.
+_OTHER_EVENTS = """
+SELECT id AS aggregate_id, trainee_id, 1 AS seq, 'application.submitted' AS event_type,
+       created_at AS at FROM applications
+UNION ALL
+SELECT a.id, a.trainee_id, 2, 'application.drawn', l.drawn_at
+FROM applications a JOIN lotteries l ON l.class_id = a.class_id WHERE a.status = 'drawn'
+UNION ALL
+SELECT id, trainee_id, 1, 'survey.invited', invited_at FROM surveys
+UNION ALL
+SELECT id, trainee_id, 2, 'survey.followup_due', followup_sent_at FROM surveys
+WHERE followup_sent_at IS NOT NULL
 """
 _CERTIFICATE_IDS = "SELECT id FROM certificates"
 _LEDGER = """
@@ -80,13 +99,18 @@ async def history(conn: asyncpg.Connection) -> list[HistoryEvent]:
     return [HistoryEvent(**r) for r in await conn.fetch(_HISTORY)]
 
 
+async def other_events(conn: asyncpg.Connection) -> list[AggregateEvent]:
+    """Return the lottery-application and survey events enrollment's tables record."""
+    return [AggregateEvent(**r) for r in await conn.fetch(_OTHER_EVENTS)]
+
+
 async def passing_results(conn: asyncpg.Connection) -> list[Result]:
     """Return every released passing result."""
     return [Result(**r) for r in await conn.fetch(_RESULTS)]
 
 
 async def live_certificates(conn: asyncpg.Connection) -> list[Certificate]:
-    """Return every certificate nothing replaced."""
+    """Return every enrolment's live certificate (or the replacement awaiting approval)."""
     return [Certificate(**r) for r in await conn.fetch(_CERTIFICATES)]
 
 

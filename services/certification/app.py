@@ -25,10 +25,10 @@ from services.certification.keys import (
     TEMPLATES,
 )
 from services.certification.pages import add_pages
-from services.certification.rendering import pdf
 from services.certification.subscriptions import subscriptions
 from shared.clock import Clock, SystemClock
 from shared.db import keep_session
+from shared.fonts import font_name
 from shared.service import Overrides, create_service_app
 from shared.web.client_ip import TrustedProxies
 from shared.web.keys import POOL, UOW
@@ -44,8 +44,7 @@ def create_app(
     settings = settings or Settings()
     # Key files and the font are read now: a bad one stops the start with a clear message.
     deps_ctx = _deps_ctx(settings, clock or SystemClock(), Secrets.read(settings),
-                         pdf.font_name(str(settings.pdf_font_file),
-                                       settings.pdf_font_subfont_index))
+                         font_name(str(settings.pdf_font_file), settings.pdf_font_subfont_index))
     app = create_service_app(
         settings,
         routes=routes,

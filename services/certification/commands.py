@@ -129,7 +129,10 @@ class HeldCertificateBody(Body):
     number: str = Field(min_length=16, max_length=30,
                         description="22 characters (Y/S + 21 digits) or a legacy 16-digit number")
     occupation: str = Field(min_length=1, max_length=100)
-    level: int | None = Field(None, ge=1, le=5, description="checked against the level digit")
+    occupation_code: str | None = Field(None, max_length=30,
+                                        description="职业编码 such as 4-10-01-02, when known")
+    level: int | None = Field(None, ge=1, le=5, description="checked against the level digit; "
+                              "a national number's level digit when left out")
     issued_on: date | None = None
     issuer: str | None = Field(None, max_length=200)
 

@@ -9,7 +9,6 @@ from services.certification.commands import (
     RecordResult,
 )
 from services.certification.deps import Deps
-from services.certification.handlers import users
 from shared.errors import DomainError, PermanentFailure
 from shared.events.catalog import (
     ClassTrainersChanged,
@@ -18,17 +17,20 @@ from shared.events.catalog import (
     UserAccessChanged,
 )
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
+from shared.user_access import ORDERING as ACCESS_ORDERING
+from shared.user_access import on_user_access_changed
 
 # A result is a full snapshot of the enrolment's outcome: the newest version alone decides.
 RESULT_ORDERING = (
     "By `result_version` per enrolment. The highest version decides at once: a certificate is "
-    "valid iff it passes (issued, held for approval, or reissued if our own correction revoked "
-    "it), and one issued for an earlier pass is revoked (a pending one withdrawn) when it "
-    "fails. An equal or older version arriving later is ignored: recorded in the inbox, no "
-    "effect. A gap is not waited for (version 3 applies though 2 never came): each version is "
-    "a full snapshot, and waiting would only show the trainee an issued-then-revoked history. "
-    "At most one live certificate per enrolment (a unique index), never two issued for one "
-    "version."
+    "valid iff it passes (issued, held for approval, or, if our own correction revoked it, "
+    "replaced: at once where the course allows one step, else by a replacement held for approval"
+    " while the revoked one stays as it is), and one issued for an earlier pass is revoked (a "
+    "pending one withdrawn) when it fails. An equal or older version arriving later is ignored: "
+    "recorded in the inbox, no effect. A gap is not waited for (version 3 applies though 2 never"
+    " came): each version is a full snapshot, and waiting would only show the trainee an "
+    "issued-then-revoked history. At most one live certificate per enrolment (a unique index), "
+    "never two issued for one version."
 )
 TRAINERS_ORDERING = (
     "By `seq` per class (the full list of trainers). A larger seq replaces the list at once; "
@@ -70,7 +72,5 @@ async def on_trainee_identity_reviewed(
     await handlers.record_identity_review(RecordIdentityReview.from_event(event), uow=ctx.uow)
 
 
-@subscriptions.on(UserAccessChanged, ordering=users.ORDERING)
-async def on_user_access_changed(event: UserAccessChanged, ctx: HandlerContext[Deps]) -> None:
-    """Refuse the user's older tokens (or all, while disabled) from now on."""
-    await users.record_access(event, uow=ctx.uow)
+# Revoked tokens: the user_access table shared/access.py reads.
+subscriptions.add(UserAccessChanged, on_user_access_changed, ordering=ACCESS_ORDERING)

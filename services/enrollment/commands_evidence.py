@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -100,3 +101,10 @@ class SetPersonCategory(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     person_category: PersonCategory | None
+
+
+class SetMinAttendance(BaseModel):
+    """A course's minimum share of its required hours."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_attendance_ratio: Decimal = Field(ge=Decimal("0.1"), le=1, decimal_places=3)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from services.enrollment.commands import Day, Request, ShortText, _no_nul
+from services.enrollment.commands import Day, Request, _no_nul
 
 Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
@@ -56,16 +56,6 @@ class GrantException(Request):
     rule: RuleCode
     course_id: UUID | None = None
     reason: Reason
-
-
-class RecordSkillCertificate(Request):
-    """A skill certificate the trainee holds from elsewhere."""
-
-    occupation_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                      max_length=100)]
-    occupation_code: ShortText | None = None
-    level: Annotated[int, Field(ge=1, le=5)]
-    number: ShortText = ""
 
 
 class SetBirthDate(Request):

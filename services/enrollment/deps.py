@@ -31,7 +31,7 @@ class Deps:
     issuer: TokenIssuer
     settings: Settings
     proxies: TrustedProxies
-    checkin_key: bytes = b""  # signs the trainer's rotating QR codes
+    checkin_key: bytes  # signs the trainer's rotating QR codes
     # Concurrent self-service bookings per class (handlers/enrol.py; typed there: the item
     # type lives in the handlers, which import this module).
     bookings: Combiner[Any, Any] = field(default_factory=Combiner)

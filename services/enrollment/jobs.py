@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 
 from aiohttp import web
 
@@ -32,26 +33,18 @@ async def every(interval_s: float, name: str, job: Callable[[], Awaitable[object
 async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     """Start the jobs after the database is ready; cancel them at shutdown."""
     deps, s = app[DEPS], app[SETTINGS]
-    tasks = [
-        asyncio.create_task(every(s.offer_check_interval_s, "expire_offers",
-                                  lambda: enrollments.expire_offers(deps=deps)),
-                            name="offer-expiry"),
-        asyncio.create_task(every(s.draw_check_interval_s, "draw_due",
-                                  lambda: draws.draw_due(deps=deps)),
-                            name="lottery-draws"),
-        asyncio.create_task(every(s.survey_check_interval_s, "surveys",
-                                  lambda: surveys.jobs(deps=deps)),
-                            name="surveys"),
-        asyncio.create_task(every(s.reminder_check_interval_s, "send_reminders",
-                                  lambda: jobs.send_reminders(deps=deps)),
-                            name="reminders"),
-        asyncio.create_task(every(s.reminder_check_interval_s, "warn_hours_at_risk",
-                                  lambda: warnings.warn_hours_at_risk(deps=deps)),
-                            name="hours-warnings"),
-        asyncio.create_task(every(s.housekeeping_interval_s, "housekeeping",
-                                  lambda: jobs.housekeeping(deps=deps)),
-                            name="housekeeping"),
+    schedule: list[tuple[float, str, str, Callable[..., Awaitable[object]]]] = [
+        # (interval, the job's name in the log, the task's name, the use case it runs)
+        (s.offer_check_interval_s, "expire_offers", "offer-expiry", enrollments.expire_offers),
+        (s.draw_check_interval_s, "draw_due", "lottery-draws", draws.draw_due),
+        (s.survey_check_interval_s, "surveys", "surveys", surveys.jobs),
+        (s.reminder_check_interval_s, "send_reminders", "reminders", jobs.send_reminders),
+        (s.reminder_check_interval_s, "warn_hours_at_risk", "hours-warnings",
+         warnings.warn_hours_at_risk),
+        (s.housekeeping_interval_s, "housekeeping", "housekeeping", jobs.housekeeping),
     ]
+    tasks = [asyncio.create_task(every(interval_s, name, partial(job, deps=deps)), name=task)
+             for interval_s, name, task, job in schedule]
     yield
     for task in tasks:
         task.cancel()

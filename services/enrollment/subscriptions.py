@@ -13,6 +13,7 @@ from shared.events.catalog import (
     CertificateReinstated,
     CertificateRevoked,
     CertificateSuspended,
+    HeldCertificateRecorded,
     NotificationDelivered,
     NotificationFailed,
 )
@@ -26,6 +27,12 @@ CERTIFICATE_ORDERING = (
     "certificate (`issued_at`) and links what it `replaces`. A certificate replaced by a "
     "reissue shows revoked whichever of the two arrives first. A gap is not waited for: the "
     "newest state applies at once."
+)
+HELD_ORDERING = (
+    "None needed: each event adds one certificate the trainee recorded in certification, "
+    "identified by `held_id`, and nothing changes or removes one. The same `held_id` again is "
+    "ignored; one without a `level` (a legacy number given without it) is not kept, as the "
+    "level rule has nothing to read."
 )
 REACHABILITY_ORDERING = (
     "By (`occurred_at`, `message_id`) per trainee and channel: the latest report says whether "
@@ -43,6 +50,15 @@ async def on_certificate_event(event: CertificateEvent, ctx: HandlerContext[Deps
 for _certificate_event in (CertificateIssued, CertificateRevoked, CertificateSuspended,
                            CertificateReinstated):
     subscriptions.add(_certificate_event, on_certificate_event, ordering=CERTIFICATE_ORDERING)
+
+
+@subscriptions.on(HeldCertificateRecorded, ordering=HELD_ORDERING)
+async def on_held_certificate_recorded(
+    event: HeldCertificateRecorded, ctx: HandlerContext[Deps]
+) -> None:
+    """Keep a level held from elsewhere: no subsidised course below it is open then."""
+    await projections.record_held_certificate(event, occurred_at=ctx.envelope.occurred_at,
+                                              uow=ctx.uow)
 
 
 RECORDED = "recorded"  # what `record_reports` hands each report's handler: nothing left to do

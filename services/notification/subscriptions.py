@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from services.notification.commands import Notify
 from services.notification.deps import Deps
 from services.notification.domain import superseding
-from services.notification.handlers import intake, intake_batch, users
+from services.notification.handlers import intake, intake_batch
 from services.notification.handlers.drafts import Opened
 from services.notification.templates.variables import SPECS
 from shared.events.catalog import EnrollmentAttended, EnrollmentNoShow, UserAccessChanged
 from shared.events.envelope import Event
 from shared.messaging.subscriptions import HandlerContext, Subscriptions
+from shared.user_access import ORDERING as ACCESS_ORDERING
+from shared.user_access import on_user_access_changed
 
 SPEC_BY_TYPE = {spec.event_type: spec for spec in SPECS}
 
@@ -67,9 +69,5 @@ for _spec in SPECS:
                       ordering=ordering_of(_spec.event_type))
 # Attendance facts concern trainers and records, not the trainee's phone.
 subscriptions.ignore(EnrollmentAttended, EnrollmentNoShow)
-
-
-@subscriptions.on(UserAccessChanged, ordering=users.ORDERING)
-async def on_user_access_changed(event: UserAccessChanged, ctx: HandlerContext[Deps]) -> None:
-    """Refuse the user's older tokens (or all, while disabled) from now on."""
-    await users.record_access(event, uow=ctx.uow)
+# Revoked tokens: the user_access table shared/access.py reads.
+subscriptions.add(UserAccessChanged, on_user_access_changed, ordering=ACCESS_ORDERING)

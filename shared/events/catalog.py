@@ -138,7 +138,10 @@ class EnrollmentPromoted(EnrollmentEvent):
 class EnrollmentCancelled(EnrollmentEvent):
     """The enrolment ended before the class."""
 
-    reason: Literal["by_trainee", "by_admin", "class_cancelled", "offer_expired", "offer_declined"]
+    reason: Literal["by_trainee", "by_admin", "class_cancelled", "offer_expired", "offer_declined",
+                    "ineligible"]
+    # With "ineligible": the eligibility rule that refused the waitlisted trainee a freed seat
+    # (a subsidised place taken elsewhere meanwhile), e.g. "subsidy_yearly_limit".
     note: str | None = None
 
 
@@ -195,6 +198,11 @@ class EnrollmentCompleted(EnrollmentEvent):
     attendance_rate: float = Field(ge=0, le=1)
     passed: bool
     released_at: datetime
+    # Four eyes: certification refuses an approval by either of them (None: released before
+    # enrollment said who, or scores never entered by a person).
+    released_by: UUID | None = Field(None, description="The user who released this result")
+    scored_by: UUID | None = Field(
+        None, description="The user who last entered or changed this enrolment's scores")
 
 
 @event("class.trainers_changed", 1, aggregate="class_id")
@@ -329,6 +337,25 @@ class CertificateReinstated(CertificateEvent):
     """A suspended certificate is valid again."""
 
 
+@event("held_certificate.recorded", 1, aggregate="user_id")
+class HeldCertificateRecorded(Event):
+    """A trainee recorded a skill certificate issued elsewhere, its number checked (a national
+    22-character one or a legacy 16-digit 职业资格证书 number).
+
+    Certification owns the record; enrollment's eligibility rules read it (no subsidised course
+    below a level held in the occupation). `level` is the national number's level digit unless
+    the trainee gave it; a legacy number without a level states none."""
+
+    held_id: UUID
+    user_id: UUID
+    number: str
+    number_format: Literal["national", "legacy"]
+    occupation_name: str
+    occupation_code: str | None = None
+    level: int | None = Field(None, ge=1, le=5)
+    issued_on: date | None = None
+
+
 # --- notification -------------------------------------------------------------------------
 
 
@@ -401,6 +428,7 @@ EVENTS: list[type[Event]] = [
     CertificateRevoked,
     CertificateSuspended,
     CertificateReinstated,
+    HeldCertificateRecorded,
     NotificationDelivered,
     NotificationFailed,
     MessageFaulted,

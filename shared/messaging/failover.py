@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +47,7 @@ class FailoverConnection(aio_pika.RobustConnection):
     def __init__(self, urls: Sequence[str], **kwargs: Any) -> None:
         self._urls = [URL(url) for url in broker_urls(urls)]
         self._at = random.randrange(len(self._urls))
+        self._lost_at: float | None = None  # when the connection was lost (monotonic), until back
         super().__init__(self._urls[self._at], **kwargs)
 
     @property
@@ -55,12 +57,22 @@ class FailoverConnection(aio_pika.RobustConnection):
 
     async def _on_connection_close(self, closing: asyncio.Future[Any]) -> None:
         # Called when an established connection drops and when an attempt fails.
+        if not self._close_called and self._lost_at is None and self.connection_attempt:
+            self._lost_at = time.monotonic()  # a connection that had been up
         if not self._close_called and len(self._urls) > 1:
             left = self.node
             self._at = (self._at + 1) % len(self._urls)
             self.url = self._urls[self._at]
             log.warning("broker_node_switched", left=left, next=self.node)
         await super()._on_connection_close(closing)
+
+    async def _on_connected(self) -> None:
+        # Called once connected, after channels, exchanges and consumers were restored there.
+        await super()._on_connected()
+        if self._lost_at is not None:
+            log.info("broker_reconnected", node=self.node,
+                     after_s=round(time.monotonic() - self._lost_at, 2))
+            self._lost_at = None
 
 
 async def connect_failover(urls: Sequence[str], **kwargs: Any) -> FailoverConnection:

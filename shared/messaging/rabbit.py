@@ -32,6 +32,7 @@ from shared.messaging.transport import (
 log = get_logger(__name__)
 
 CANCEL_TIMEOUT_S = 5.0
+RENEW_TIMEOUT_S = 5.0  # to replace a publishing channel the broker nacked on
 
 
 class RabbitDelivery:
@@ -133,6 +134,7 @@ class RabbitTransport:
         self._exchange: AbstractRobustExchange | None = None
         self._ready = asyncio.Event()
         self._consumers: list[RabbitConsumer] = []
+        self._renewing = asyncio.Lock()  # one publishing channel replaced at a time
 
     async def connect(self) -> None:
         """Connect (retrying until the broker answers) and declare the exchange."""
@@ -192,9 +194,46 @@ class RabbitTransport:
         except aiormq.exceptions.PublishError as exc:
             raise Unroutable(f"no queue bound for {routing_key!r}") from exc
         except aiormq.exceptions.DeliveryError as exc:
+            await self._renew_channel(channel)
             raise PublishFailed(f"broker refused the message: {exc!r}") from exc
         except (TimeoutError, aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
             raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _renew_channel(self, nacked: aiormq.Channel) -> None:
+        """Publish on a new channel from now on, in place of one whose publish was nacked.
+
+        RabbitMQ 3.10 can leave a channel rejecting every publish to a quorum queue: a channel
+        opened on a surviving node while the queue's leader had just died with its node (the
+        client reconnecting there at once) has every message nacked until that node returns,
+        although a new channel on the same connection publishes fine
+        (tests/messaging/test_cluster.py). A nack for another reason (no quorum, a queue full)
+        costs only a channel; the rows it refused stay in the outbox either way.
+        """
+        async with self._renewing:
+            if self._connection is None or self._channel is None:
+                return
+            channel: AbstractRobustChannel | None = None
+            try:
+                async with asyncio.timeout(RENEW_TIMEOUT_S):  # not for ever while reconnecting
+                    if await self._channel.get_underlay_channel() is not nacked:
+                        return  # renewed already, or restored on a new connection since
+                    channel = await self._connection.channel(
+                        publisher_confirms=True, on_return_raises=True
+                    )
+                    exchange = await channel.declare_exchange(
+                        self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+                    )
+            except Exception as exc:  # the connection is going: its restore starts afresh
+                log.warning("broker_channel_renew_failed", error=repr(exc))
+                if channel is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(channel.close(), RENEW_TIMEOUT_S)
+                return
+            old, self._channel, self._exchange = self._channel, channel, exchange
+        log.warning("broker_channel_renewed", reason="publish nacked",
+                    node=self._connection.node)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(old.close(), RENEW_TIMEOUT_S)
 
     async def declare(self, topology: QueueTopology) -> None:
         """Declare the work queue (bound to its routing keys), delay tiers, error and skipped."""

@@ -13,13 +13,14 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.access import AccessList
-from shared.auth import Principal, TokenVerifier
+from shared.auth import ROLES, Principal, TokenVerifier
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.web.problem import problem_response, validation_problem
 
 B = TypeVar("B")
 Q = TypeVar("Q")
-ANY_ROLE = frozenset({"trainee", "trainer", "admin"})
+# Every role, examiners included: what any signed-in person may do about themselves (/me).
+ANY_ROLE = frozenset(ROLES)
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
 VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 ACCESS = web.AppKey("user_access", AccessList)
@@ -79,6 +80,7 @@ class RouteSpec:
     tags: tuple[str, ...] = ()
     content_types: tuple[str, ...] = ("application/json",)
     extra_statuses: tuple[int, ...] = field(default_factory=tuple)
+    operation_id: str | None = None  # the handler's name unless one function serves many apps
 
 
 def json_response(
@@ -254,7 +256,7 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 def _operation(spec: RouteSpec, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": spec.summary,
-        "operationId": spec.handler.__name__,
+        "operationId": spec.operation_id or spec.handler.__name__,
         "tags": list(spec.tags),
     }
     params: list[dict[str, Any]] = [

@@ -35,7 +35,10 @@ def ops_routes(service: str) -> ApiRoutes:
     """Return the admin route describing this service's queues and outbox."""
     routes = ApiRoutes()
 
-    @routes.get(f"/api/v1/ops/{service}/queues", response=OpsQueues, roles={"admin"}, tags=("ops",))
+    # Every service serves this function: its operationId names the service, so the three
+    # documents behind one origin never share an operationId.
+    @routes.get(f"/api/v1/ops/{service}/queues", response=OpsQueues, roles={"admin"},
+                tags=("ops",), operation_id=f"{service}_queue_depths")
     async def queue_depths(req: ApiRequest[None, None]) -> OpsQueues:
         """Show messages waiting in the work, retry, error and skipped queues and the outbox."""
         transport = req.app[TRANSPORT]

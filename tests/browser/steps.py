@@ -1,4 +1,5 @@
-"""Steps several browser tests share: the administrator's set-up, a trainee's enrolment."""
+"""Steps several browser tests share: the administrator's set-up, a trainee's enrolment, the
+class console's certificates."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.platform import Platform
-from tests.browser.support import Person, Staff, new_phone, unique_tag
+from tests.browser.support import Person, Staff, new_phone, poll, unique_tag, visible_within
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CATEGORY = "餐饮服务"
@@ -30,6 +31,11 @@ class Setup:
     trainer: Staff
     course_title: str
     class_id: str
+
+    @property
+    def certificates_tab(self) -> str:
+        """The path of the class console's certificates tab."""
+        return f"/trainer/classes/{self.class_id}/certificates"
 
 
 def assert_shows_as_text(page: Page, locator_text: str) -> None:
@@ -50,14 +56,7 @@ def set_up_class(
     expect(page.locator("#enrolment-stats")).to_be_visible()
 
     trainer = Staff(name=f"王老师{tag}", phone=new_phone(), password=f"trainer-pass-{tag}")
-    admin.go("/admin/users?new=1")
-    form = page.locator("#create-user")
-    form.get_by_label("身份").select_option("trainer")
-    form.get_by_label("姓名").fill(trainer.name)
-    form.get_by_label("手机号").fill(trainer.phone)
-    form.get_by_label("初始密码").fill(trainer.password)
-    form.get_by_role("button", name="创建账号").click()
-    expect(form.locator(".form-message")).to_contain_text(trainer.name)
+    create_staff(admin, "trainer", trainer)
 
     title = f"咖啡师 {tag}"
     admin.go("/admin/courses?new=1")
@@ -92,6 +91,18 @@ def set_up_class(
     if policy == "auto_promote":
         admin.shot("06-admin-classes")
     return Setup(tag=tag, trainer=trainer, course_title=title, class_id=class_id)
+
+
+def create_staff(admin: Person, role: str, person: Staff) -> None:
+    """Administrator (signed in): create a staff account with this role from the users page."""
+    admin.go("/admin/users?new=1")
+    form = admin.page.locator("#create-user")
+    form.get_by_label("身份").select_option(role)
+    form.get_by_label("姓名").fill(person.name)
+    form.get_by_label("手机号").fill(person.phone)
+    form.get_by_label("初始密码").fill(person.password)
+    form.get_by_role("button", name="创建账号").click()
+    expect(form.locator(".form-message")).to_contain_text(person.name)
 
 
 def enrol(trainee: Person, setup: Setup, phone: str, name: str, *, shot: bool = False) -> None:
@@ -135,18 +146,62 @@ def move_to_today(admin: Person, setup: Setup) -> None:
 def assess_and_release(trainer: Person, setup: Setup, name: str) -> None:
     """Trainer: mark `name` present, enter passing scores, release the class's results."""
     trainer.sign_in_staff(setup.trainer)
-    trainer.go(f"/trainer/classes/{setup.class_id}/attendance")
-    trainer.page.get_by_label(name).select_option("present")
-    trainer.page.get_by_role("button", name="保存考勤").click()
-    expect(trainer.page.locator("#attendance-form .form-message")).to_contain_text("已保存")
-    trainer.page.get_by_role("link", name="成绩").click()
-    trainer.page.get_by_label(f"{name} 的理论成绩").fill("75")
-    trainer.page.get_by_label(f"{name} 的实操成绩").fill("80")
-    trainer.page.get_by_role("button", name="保存成绩").click()
-    expect(trainer.page.locator("#scores-form .form-message")).to_contain_text("已保存 1 人")
-    trainer.page.get_by_role("button", name="发布成绩").click()
+    mark_present_and_pass(trainer, setup.class_id, name)
+    release_results(trainer)
+
+
+def mark_present_and_pass(staff: Person, class_id: str, name: str) -> None:
+    """Class console (signed in): mark `name` present, then save passing scores (75 and 80)."""
+    page = staff.page
+    staff.go(f"/trainer/classes/{class_id}/attendance")
+    page.get_by_label(name).select_option("present")
+    page.get_by_role("button", name="保存考勤").click()
+    expect(page.locator("#attendance-form .form-message")).to_contain_text("已保存")
+    page.get_by_role("link", name="成绩").click()
+    page.get_by_label(f"{name} 的理论成绩").fill("75")
+    page.get_by_label(f"{name} 的实操成绩").fill("80")
+    page.get_by_role("button", name="保存成绩").click()
+    expect(page.locator("#scores-form .form-message")).to_contain_text("已保存 1 人")
+
+
+def release_results(staff: Person) -> None:
+    """Scores tab: release the class's results; its one trainee completes."""
+    staff.page.get_by_role("button", name="发布成绩").click()
+    staff.confirm()
+    expect(staff.page.locator("#release-result")).to_contain_text("结业 1 人")
+
+
+def release_for_approval(
+    admin: Person, trainee: Person, trainer: Person, *, staff_admin: Staff, tag: str, name: str
+) -> Setup:
+    """A course whose certificates need approval; trainee `name` enrolled on its class, moved to
+    today; the trainer marks them present and passed and releases the results."""
+    setup = set_up_class(admin, staff_admin, tag, issue_policy="approval")
+    enrol(trainee, setup, new_phone(), name)
+    move_to_today(admin, setup)
+    assess_and_release(trainer, setup, name)
+    return setup
+
+
+def awaiting_certificate(trainer: Person, setup: Setup, name: str) -> Locator:
+    """Trainer: reload the certificates tab until `name`'s released passing result awaits a
+    certificate; return its row."""
+    awaiting = trainer.page.locator("#awaiting-results tr", has_text=name)
+
+    def listed() -> bool:
+        trainer.go(setup.certificates_tab)
+        return visible_within(awaiting)
+
+    poll(listed, what="the released passing result among those awaiting a certificate")
+    return awaiting
+
+
+def trainer_cannot_issue(trainer: Person, awaiting: Locator) -> None:
+    """Trainer: ask to issue now; the service refuses (four eyes) and the row says why."""
+    awaiting.get_by_role("button", name="立即发证").click()
     trainer.confirm()
-    expect(trainer.page.locator("#release-result")).to_contain_text("结业 1 人")
+    expect(awaiting.locator(".row-error")).to_have_text(
+        "本班培训师不能审核本班的证书，请由考评员或管理员审核。")
 
 
 def _api(page: Page, base: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The class console's certificates under four eyes: the trainer releases but cannot issue;
-an administrator (not teaching the class) issues now for a passing result and reissues a valid
-certificate (not a suspended one); the trainer may suspend, only the administrator reinstates; a
-stale page shows the service's refusal as text."""
+an administrator (not teaching the class) issues now for a passing result and asks to reissue a
+valid certificate (not a suspended one), which waits for an examiner's approval (never the
+requester's); the trainer may suspend, only the administrator reinstates; a stale page shows the
+service's refusal as text."""
 
 from __future__ import annotations
 
@@ -11,17 +12,13 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.platform import Platform
-from tests.browser.steps import assess_and_release, enrol, move_to_today, set_up_class
-from tests.browser.support import (
-    DESKTOP,
-    PHONE,
-    Person,
-    Staff,
-    new_phone,
-    poll,
-    unique_tag,
-    visible_within,
+from tests.browser.steps import (
+    awaiting_certificate,
+    create_staff,
+    release_for_approval,
+    trainer_cannot_issue,
 )
+from tests.browser.support import DESKTOP, PHONE, Person, Staff, new_phone, unique_tag
 
 pytestmark = pytest.mark.browser
 
@@ -30,31 +27,19 @@ def test_a_trainer_cannot_issue_an_admin_issues_now_and_reissues_and_a_stale_pag
     browser: Browser, platform: Platform, admin: Staff
 ) -> None:
     tag = unique_tag()
-    people = [Person.open(browser, platform.base_url, DESKTOP) for _ in range(4)]
-    admin_p, trainee, trainer, second = people
+    people = [Person.open(browser, platform.base_url, DESKTOP) for _ in range(5)]
+    admin_p, trainee, trainer, second, examiner_p = people
     name = f"郑十一{tag}"
     try:
         # The course needs approval: after the release the certificate waits, not issued.
-        setup = set_up_class(admin_p, admin, tag, issue_policy="approval")
-        enrol(trainee, setup, new_phone(), name)
-        move_to_today(admin_p, setup)
-        assess_and_release(trainer, setup, name)
-
-        tab = f"/trainer/classes/{setup.class_id}/certificates"
-        awaiting = trainer.page.locator("#awaiting-results tr", has_text=name)
-
-        def listed() -> bool:
-            trainer.go(tab)
-            return visible_within(awaiting)
-
-        poll(listed, what="the released passing result among those awaiting a certificate")
+        setup = release_for_approval(admin_p, trainee, trainer, staff_admin=admin, tag=tag,
+                                     name=name)
+        tab = setup.certificates_tab
+        awaiting = awaiting_certificate(trainer, setup, name)
         expect(awaiting.locator(".badge")).to_have_text("待审核")
         trainer.shot("14-certificates")
         # The trainer who released the results cannot also issue: the service says why.
-        awaiting.get_by_role("button", name="立即发证").click()
-        trainer.confirm()
-        expect(awaiting.locator(".row-error")).to_have_text(
-            "本班培训师不能审核本班的证书，请由考评员或管理员审核。")
+        trainer_cannot_issue(trainer, awaiting)
 
         # A second administrator's page opens the same tab now; it goes stale below.
         second.sign_in_staff(admin)
@@ -96,7 +81,8 @@ def test_a_trainer_cannot_issue_an_admin_issues_now_and_reissues_and_a_stale_pag
         second.confirm()
         expect(stale.locator(".row-error")).to_have_text("证书已经签发过了。")
 
-        # Reissue: a reason is required; the new certificate has a new number, still valid.
+        # Reissue: a reason is required; the request waits, pending beside the certificate still
+        # in force, for a second person: the administrator who asked cannot approve it.
         second.go(tab)
         old_row = second.page.locator("#certificates tr", has_text=name)
         expect(old_row.get_by_role("button", name="重新发证")).to_be_visible()
@@ -110,12 +96,36 @@ def test_a_trainer_cannot_issue_an_admin_issues_now_and_reissues_and_a_stale_pag
         dialog.locator("button[value=ok]").click()
         expect(dialog).to_be_visible()  # no reason, no reissue
         admin_p.confirm(reason="姓名录入有误")
-        expect(admin_p.page.locator("#toast")).to_contain_text("已重新发证，新证书编号")
+        expect(admin_p.page.locator("#toast")).to_contain_text("已申请重新发证")
+        held = admin_p.page.locator("#certificates tr[data-status=pending]", has_text=name)
+        expect(held.locator(".replaces")).to_be_visible()
+        in_force = admin_p.page.locator("#certificates tr[data-status=valid]", has_text=name)
+        expect(in_force.locator("a")).to_have_text(number)
+        held.get_by_role("button", name="批准").click()
+        admin_p.confirm()
+        expect(held.locator(".row-error")).to_have_text(
+            "申请重新发证的人不能批准这次重新发证，请由另一位考评员或管理员审核。")
+
+        # The second page, stale, asks again: 409 reissue_pending, as text.
+        old_row.get_by_role("button", name="重新发证").click()
+        second.confirm(reason="再次重发")
+        expect(old_row.locator(".row-error")).to_have_text("这张证书已有一份重新发证申请待审核。")
+
+        # An examiner approves it from the review queue: a new number, the same certificate page.
+        examiner = Staff(name=f"考评员{tag}", phone=new_phone(), password=f"examiner-{tag}")
+        create_staff(admin_p, "examiner", examiner)
+        examiner_p.sign_in_staff(examiner)
+        examiner_p.heading("待审核的证书")
+        pending = examiner_p.page.locator("#pending-certificates tr", has_text=name)
+        expect(pending.locator(".replaces")).to_be_visible()
+        pending.get_by_role("button", name="批准").click()
+        examiner_p.confirm()
+        expect(examiner_p.page.locator("#toast")).to_contain_text("证书已签发")
+        admin_p.go(tab)
         row = admin_p.page.locator("#certificates tr", has_text=name)
         expect(row.locator(".badge")).to_have_text("有效")
         expect(row.locator("a")).not_to_have_text(number)
-        renumbered = row.locator("a").inner_text()
-        expect(admin_p.page.locator("#toast")).to_contain_text(renumbered)
+        expect(row.locator("a")).to_have_text(re.compile(r"^JX-\d{4}-L4-\d{6}$"))
 
         # The second page still shows the replaced certificate: 409 replaced, as text.
         old_row.get_by_role("button", name="重新发证").click()

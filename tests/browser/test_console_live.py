@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.platform import Platform
-from tests.browser.steps import api_class
+from tests.browser.steps import api_class, mark_present_and_pass, release_results
 from tests.browser.support import PHONE, Person, Staff, new_phone, unique_tag
 
 pytestmark = pytest.mark.browser
@@ -40,20 +40,10 @@ def test_released_results_show_in_the_scores_tab_at_once_and_in_an_open_roster_t
         expect(row.locator("[data-live=result]")).to_have_text("—")
 
         desk.sign_in_staff(admin)
-        desk.go(f"/trainer/classes/{class_id}/attendance")
-        desk.page.get_by_label(name).select_option("present")
-        desk.page.get_by_role("button", name="保存考勤").click()
-        expect(desk.page.locator("#attendance-form .form-message")).to_contain_text("已保存")
-        desk.page.get_by_role("link", name="成绩").click()
-        desk.page.get_by_label(f"{name} 的理论成绩").fill("75")
-        desk.page.get_by_label(f"{name} 的实操成绩").fill("80")
-        desk.page.get_by_role("button", name="保存成绩").click()
-        expect(desk.page.locator("#scores-form .form-message")).to_contain_text("已保存 1 人")
+        mark_present_and_pass(desk, class_id, name)
         scores_row = desk.page.locator("#scores-form tbody tr", has_text=name)
         expect(scores_row.locator("[data-live=result]")).to_have_text("—")
-        desk.page.get_by_role("button", name="发布成绩").click()
-        desk.confirm()
-        expect(desk.page.locator("#release-result")).to_contain_text("结业 1 人")
+        release_results(desk)
         expect(scores_row.locator("[data-live=result]")).to_have_text("合格")
         expect(desk.page.get_by_label(f"{name} 的理论成绩")).to_have_value("75")
         desk.shot("14-console-released")

@@ -125,13 +125,17 @@ def test_a_lottery_from_applying_to_the_public_draw(
             expect(line).to_have_text(re.compile("中签|未中签"))
             outcomes.append(line.inner_text())
         assert sorted(o.split("（")[0] for o in outcomes) == ["中签", "未中签"]
-        # A trainee records a level held from elsewhere (the level rule reads it).
+        # A trainee records a level held from elsewhere, once, in certification (which checks
+        # the number); enrollment's level rule learns of it from held_certificate.recorded.
         b.page.get_by_text("登记已持有的职业技能等级证书").click()
         form = b.page.locator("#skill-certificate")
         form.get_by_label("职业名称").fill("咖啡师")
+        form.get_by_label("证书编号").fill("Y000011010000123400007")
         form.get_by_label("等级").select_option("3")
         form.get_by_role("button", name="保存").click()
         expect(b.page.locator("#toast")).to_have_text("证书已登记")
+        expect(b.page.locator("#held-certificates li")).to_have_text(
+            "咖啡师 · 三级/高级工 · Y000011010000123400007")
 
         # The one who was drawn completes the class and rates it.
         drawn = a if outcomes[0].startswith("中签") else b

@@ -52,8 +52,9 @@ def completed(
     name: str = "张小三", locale: Literal["zh-CN", "en"] = "zh-CN",
     pii: Fernet | None = None, class_id: UUID | None = None,
     validity_months: int | None = None, kind: Literal["training", "skill_level"] = "training",
+    released_by: UUID | None = None, scored_by: UUID | None = None,
 ) -> EnrollmentCompleted:
-    """Return a released result of one trainee."""
+    """Return a released result of one trainee (released and scored by whom, if given)."""
     identity = None
     if pii is not None:
         identity = IdentityDocument(
@@ -73,7 +74,8 @@ def completed(
                                                validity_months=validity_months, kind=kind),
         identity=identity, trainer_ids=trainer_ids or [], theory_score=80 if passed else 40,
         practical_score=75, hours_attended=80, attendance_rate=1.0, passed=passed,
-        released_at=datetime(2026, 3, 6, tzinfo=UTC),
+        released_at=datetime(2026, 3, 6, tzinfo=UTC), released_by=released_by,
+        scored_by=scored_by,
     )
 
 

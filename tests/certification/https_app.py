@@ -72,9 +72,11 @@ def tls_files(folder: Path) -> tuple[Path, Path, Path]:
 
 @asynccontextmanager
 async def https_cert_app(
-    settings_of: Callable[[str], Settings], issuer: TokenIssuer, folder: Path
+    settings_of: Callable[[str], Settings], issuer: TokenIssuer, folder: Path,
+    *, overrides: Overrides | None = None,
 ) -> AsyncIterator[CertApp]:
-    """Run the app on a free port as https://localhost:<port> (its public_base_url)."""
+    """Run the app on a free port as https://localhost:<port> (its public_base_url); on an
+    in-memory broker unless `overrides` say otherwise (`Overrides()`: the real RabbitMQ)."""
     ca, cert, key = tls_files(folder)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
@@ -82,7 +84,8 @@ async def https_cert_app(
     sock.bind(("127.0.0.1", 0))
     settings = settings_of(f"https://localhost:{sock.getsockname()[1]}")
     clock = FakeClock(datetime.now(UTC), flowing=True)  # outside verifiers read the wall clock
-    app = create_app(settings, overrides=Overrides(transport=InMemoryTransport()), clock=clock)
+    app = create_app(settings, overrides=overrides or Overrides(transport=InMemoryTransport()),
+                     clock=clock)
     server = TestServer(app, host="127.0.0.1", port=sock.getsockname()[1],
                         socket_factory=lambda *_: sock)
     await server.start_server(ssl=server_tls)

@@ -80,6 +80,59 @@ async def test_an_admin_may_approve_any_class_but_one_they_teach(cert_app: CertA
     assert (await refused.json())["code"] == "approver_is_class_trainer"
 
 
+async def test_an_admin_who_released_the_results_or_entered_the_scores_cannot_approve_them(
+    cert_app: CertApp,
+) -> None:
+    """Four eyes among admins: whoever made the result signs nothing of it, by any route."""
+    releaser, scorer = new_id(), new_id()
+    enrollments = [new_id() for _ in range(2)]
+    ids = [(await _pending(cert_app, new_id(), enrollment_id=e, released_by=releaser,
+                           scored_by=scorer))[0] for e in enrollments]
+    before = await _unchanged(cert_app)
+    for who, code in ((releaser, "approver_released_results"),
+                      (scorer, "approver_entered_scores")):
+        headers = cert_app.auth(who, "admin")
+        one = await cert_app.client.post(f"/api/v1/certificates/{ids[0]}/approve",
+                                         headers=headers)
+        assert (one.status, one.content_type) == (403, "application/problem+json")
+        assert (await one.json())["code"] == code
+        bulk = await cert_app.client.post("/api/v1/certificates/approve", headers=headers,
+                                          json={"ids": [str(i) for i in ids]})
+        body = await bulk.json()
+        assert body["approved"] == []
+        assert [f["code"] for f in body["failed"]] == [code, code]
+        now = await cert_app.client.post(f"/api/v1/results/{enrollments[1]}/certificate",
+                                         headers=headers)
+        assert now.status == 403
+        assert (await now.json())["code"] == code
+    assert await _unchanged(cert_app) == before  # nothing numbered, signed or announced
+    second = cert_app.auth(new_id(), "admin")
+    approved = await cert_app.client.post(f"/api/v1/certificates/{ids[0]}/approve",
+                                          headers=second)
+    assert (approved.status, (await approved.json())["status"]) == (200, "valid")
+    issued = await cert_app.client.post(f"/api/v1/results/{enrollments[1]}/certificate",
+                                        headers=second)
+    assert (issued.status, (await issued.json())["status"]) == (201, "valid")
+
+
+async def test_a_single_step_training_course_stays_one_step_for_whoever_released_it(
+    cert_app: CertApp,
+) -> None:
+    """Where the course allows one step, release issues at once, and so may its releaser."""
+    admin, holder = new_id(), new_id()
+    await cert_app.record(completed(released_by=admin, scored_by=admin))
+    [row] = await cert_app.app[POOL].fetch("SELECT status FROM certificates")
+    assert row["status"] == "valid"
+    # Held only while the holder's changed identity waits: then the releaser issues it now.
+    await _review(cert_app, holder, unconfirmed=1, seq=1)
+    result = completed(user_id=holder, released_by=admin, scored_by=admin)
+    await cert_app.record(result)
+    await _review(cert_app, holder, unconfirmed=0, seq=2)
+    issued = await cert_app.client.post(f"/api/v1/results/{result.enrollment_id}/certificate",
+                                        headers=cert_app.auth(admin, "admin"))
+    assert (issued.status, (await issued.json())["status"]) == (201, "valid")
+
+
 async def test_a_course_without_single_step_holds_even_an_auto_skill_level_certificate(
     cert_app: CertApp,
 ) -> None:
@@ -222,36 +275,64 @@ async def test_a_trainer_suspends_only_an_admin_reinstates_or_revokes_all_audite
     assert actors == [str(trainer), str(admin), str(admin)]
 
 
-async def test_reissue_gives_a_new_number_and_keeps_the_verification_url(
+async def _request_reissue(cert: CertApp, certificate: object, requester: UUID) -> dict[str, Any]:
+    """Ask an admin's reissue of a valid certificate; return the replacement it holds."""
+    response = await cert.client.post(f"/api/v1/certificates/{certificate}/reissue",
+                                      json={"reason": "姓名更正"},
+                                      headers=cert.auth(requester, "admin"))
+    assert response.status == 201, await response.text()
+    held: dict[str, Any] = await response.json()
+    assert (held["status"], held["number"], held["replaces"]) == (
+        "pending", None, str(certificate))
+    return held
+
+
+async def test_a_reissue_waits_for_a_second_person_who_neither_asked_nor_teaches(
     cert_app: CertApp,
 ) -> None:
-    trainer = new_id()
-    holder = new_id()
-    await cert_app.record(completed(trainer_ids=[trainer], user_id=holder))
+    """A new number is a new issuance: even on a single-step course, four eyes sign it."""
+    trainer, teaching_admin, requester, holder = new_id(), new_id(), new_id(), new_id()
+    result = completed(trainer_ids=[trainer, teaching_admin], user_id=holder)
+    await cert_app.record(result)
     [old] = (await (await cert_app.client.get(
         "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
-    response = await cert_app.client.post(
-        f"/api/v1/certificates/{old['id']}/reissue", json={"reason": "姓名更正"},
-        headers=cert_app.auth(new_id(), "admin"))
-    new = await response.json()
-    assert response.status == 201
+    held = await _request_reissue(cert_app, old["id"], requester)
+    # Nothing is signed yet: the certificate in force answers as before.
+    by_code = await (await cert_app.client.get(f"/api/v1/verify/{old['code']}")).json()
+    assert (by_code["status"], by_code["number"]) == ("valid", old["number"])
+    before = await _unchanged(cert_app)
+    approve = f"/api/v1/certificates/{held['id']}/approve"
+    for who, role, code in ((requester, "admin", "approver_requested_reissue"),
+                            (teaching_admin, "admin", "approver_is_class_trainer"),
+                            (trainer, "trainer", "approver_is_class_trainer")):
+        refused = await cert_app.client.post(approve, headers=cert_app.auth(who, role))
+        assert (refused.status, (await refused.json())["code"]) == (403, code), who
+        now = await cert_app.client.post(f"/api/v1/results/{result.enrollment_id}/certificate",
+                                         headers=cert_app.auth(who, role))
+        assert (now.status, (await now.json())["code"]) == (403, code), who
+    twice = await cert_app.client.post(f"/api/v1/certificates/{old['id']}/reissue",
+                                       json={"reason": "再次"},
+                                       headers=cert_app.auth(new_id(), "admin"))
+    assert (twice.status, (await twice.json())["code"]) == (409, "reissue_pending")
+    assert await _unchanged(cert_app) == before
+    approved = await cert_app.client.post(approve, headers=cert_app.auth(new_id(), "examiner"))
+    new = await approved.json()
+    assert (approved.status, new["status"], new["id"]) == (200, "valid", held["id"])
     assert new["verify_url"] == old["verify_url"]
     assert new["number"] != old["number"]
-    assert new["replaces"] == old["id"]
     by_old = await (await cert_app.client.post(
         "/api/v1/verify/number", json={"number": old["number"], "name": "张小三"})).json()
     assert by_old["status"] == "revoked"
     assert by_old["replaced_by_number"] == new["number"]
     by_code = await (await cert_app.client.get(f"/api/v1/verify/{old['code']}")).json()
-    assert by_code["status"] == "valid"
-    assert by_code["number"] == new["number"]
+    assert (by_code["status"], by_code["number"]) == ("valid", new["number"])
     mine = (await (await cert_app.client.get(
         "/api/v1/me/certificates", headers=cert_app.auth(holder, "trainee"))).json())["items"]
     assert [m["id"] for m in mine] == [new["id"]]
 
 
 @pytest.mark.parametrize("reinstated_first", [False, True])
-async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_new(
+async def test_an_approved_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_new(
     cert_app: CertApp, reinstated_first: bool,
 ) -> None:
     trainer = new_id()
@@ -264,10 +345,12 @@ async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_ne
                                            headers=headers)).status == 200
         assert (await cert_app.client.post(f"{base}/reinstate", headers=headers)).status == 200
     before = await cert_app.app[POOL].fetchval("SELECT max(id) FROM outbox")
-    response = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
-                                          headers=headers)
+    held = await _request_reissue(cert_app, old["id"], new_id())
+    assert await cert_app.app[POOL].fetchval("SELECT max(id) FROM outbox") == before
+    response = await cert_app.client.post(f"/api/v1/certificates/{held['id']}/approve",
+                                          headers=cert_app.auth(new_id(), "examiner"))
     new = await response.json()
-    assert response.status == 201
+    assert response.status == 200
     rows = await cert_app.app[POOL].fetch(
         "SELECT routing_key, body FROM outbox WHERE id > $1 ORDER BY id", before)
     events = [(r["routing_key"], json.loads(r["body"])["data"]) for r in rows]
@@ -281,6 +364,48 @@ async def test_a_reissue_emits_one_revoked_for_the_old_and_one_issued_for_the_ne
     assert revoked["seq"] > old["seq"] + (2 if reinstated_first else 0)
     assert issued["certificate_id"] == new["id"]
     assert issued["replaces"] == str(old["id"])
+    [kind] = await cert_app.app[POOL].fetch(
+        "SELECT status, revocation_kind, reason FROM certificates WHERE id = $1", old["id"])
+    assert tuple(kind) == ("revoked", "reissued", "姓名更正")
+
+
+async def test_a_reissue_awaiting_approval_yields_to_what_happens_to_the_certificate_in_force(
+    cert_app: CertApp,
+) -> None:
+    """Suspended meanwhile: not approved until reinstated. Revoked by a person, or its result
+    corrected to failed: the request is withdrawn (and a failed result revokes the old one)."""
+    trainer, enrollment = new_id(), new_id()
+    admin, examiner = cert_app.auth(new_id(), "admin"), cert_app.auth(new_id(), "examiner")
+    await cert_app.record(completed(enrollment_id=enrollment, trainer_ids=[trainer]))
+    [old] = await cert_app.app[POOL].fetch("SELECT id FROM certificates")
+    base = f"/api/v1/certificates/{old['id']}"
+    held = await _request_reissue(cert_app, old["id"], new_id())
+    approve = f"/api/v1/certificates/{held['id']}/approve"
+    assert (await cert_app.client.post(f"{base}/suspend", json={"reason": "核查中"},
+                                       headers=cert_app.auth(trainer, "trainer"))).status == 200
+    while_suspended = await cert_app.client.post(approve, headers=examiner)
+    assert (while_suspended.status, (await while_suspended.json())["code"]) == (
+        409, "replaced_certificate_changed")
+    assert (await cert_app.client.post(f"{base}/reinstate", headers=admin)).status == 200
+    assert (await cert_app.client.post(f"{base}/revoke", json={"reason": "证件造假"},
+                                       headers=admin)).status == 200
+    statuses = dict(await cert_app.app[POOL].fetch("SELECT id, status FROM certificates"))
+    assert statuses == {old["id"]: "revoked", UUID(held["id"]): "withdrawn"}
+    after_revocation = await cert_app.client.post(approve, headers=examiner)
+    assert (after_revocation.status, (await after_revocation.json())["code"]) == (
+        409, "not_approveable")
+
+    other = new_id()
+    await cert_app.record(completed(enrollment_id=other, trainer_ids=[trainer]))
+    [live] = await cert_app.app[POOL].fetch(
+        "SELECT id FROM certificates WHERE enrollment_id = $1", other)
+    second = await _request_reissue(cert_app, live["id"], new_id())
+    await cert_app.record(completed(enrollment_id=other, trainer_ids=[trainer], version=2,
+                                    passed=False))
+    rows = await cert_app.app[POOL].fetch(
+        "SELECT id, status, revocation_kind FROM certificates WHERE enrollment_id = $1", other)
+    assert {r["id"]: (r["status"], r["revocation_kind"]) for r in rows} == {
+        live["id"]: ("revoked", "result_corrected"), UUID(second["id"]): ("withdrawn", None)}
 
 
 async def _refused_reissue(cert: CertApp, certificate: object, code: str) -> None:
@@ -351,7 +476,7 @@ async def test_a_suspended_certificate_is_reinstated_before_it_can_be_reissued(
     reissued = await cert_app.client.post(f"{base}/reissue", json={"reason": "姓名更正"},
                                           headers=headers)
     assert reissued.status == 201
-    assert (await reissued.json())["status"] == "valid"
+    assert (await reissued.json())["status"] == "pending"  # for a second person to approve
 
 
 async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(
@@ -378,6 +503,30 @@ async def test_holders_see_their_own_certificates_with_links_and_nobody_elses(
     body = await credential.json()
     assert body["format"] == "vc+jwt"
     assert body["credential"].count(".") == 2
+
+
+async def test_a_trainer_of_another_class_learns_nothing_from_the_audit_trail(
+    cert_app: CertApp,
+) -> None:
+    """The audit answers a stranger exactly as an unknown id: 404, never 403 `not_class_trainer`."""
+    trainer = new_id()
+    await cert_app.record(completed(trainer_ids=[trainer]))
+    [certificate] = await cert_app.app[POOL].fetch("SELECT id FROM certificates")
+    stranger = cert_app.auth(new_id(), "trainer")
+    answers = []
+    for target in (certificate["id"], new_id()):
+        for part in ("", "/audit"):
+            response = await cert_app.client.get(f"/api/v1/certificates/{target}{part}",
+                                                 headers=stranger)
+            body = await response.json()
+            answers.append((response.status, body["code"], body["detail"]))
+    assert set(answers) == {(404, "not_found", "no such certificate")}
+    for who in (cert_app.auth(trainer, "trainer"), cert_app.auth(new_id(), "examiner"),
+                cert_app.auth(new_id(), "admin")):
+        audit = await cert_app.client.get(f"/api/v1/certificates/{certificate['id']}/audit",
+                                          headers=who)
+        assert audit.status == 200
+        assert [e["action"] for e in (await audit.json())["items"]] == ["issued"]
 
 
 async def test_a_pending_certificate_has_no_pdf_or_credential_yet(cert_app: CertApp) -> None:
@@ -464,12 +613,24 @@ async def test_a_trainee_records_a_national_skill_certificate_already_held(
         assert refused.status == 422
         assert refused.content_type == "application/problem+json"
         assert (await refused.json())["code"] == code
+    # No level given: a national number's level digit says it.
+    stated = {"number": "S000011010000124400007", "occupation": "家政服务员",
+              "occupation_code": "4-10-01-06"}
+    assert (await cert_app.client.post(url, json=stated, headers=holder)).status == 201
     listed = await (await cert_app.client.get(url, headers=holder)).json()
-    assert [(i["number"], i["format"]) for i in listed["items"]] == [
-        ("Y123436000777263000001", "national"), ("3601012008000123", "legacy")]
+    assert [(i["number"], i["format"], i["level"]) for i in listed["items"]] == [
+        ("Y123436000777263000001", "national", 3), ("3601012008000123", "legacy", None),
+        ("S000011010000124400007", "national", 4)]
     other = await (await cert_app.client.get(
         url, headers=cert_app.auth(new_id(), "trainee"))).json()
     assert other["items"] == []
+    # Each recorded one, and only those, is announced for enrollment's eligibility rules.
+    rows = await cert_app.app[POOL].fetch("SELECT routing_key, body FROM outbox ORDER BY id")
+    announced = [json.loads(r["body"])["data"] for r in rows]
+    assert {r["routing_key"] for r in rows} == {"held_certificate.recorded.v1"}
+    assert [(a["held_id"], a["number"], a["level"], a["occupation_code"]) for a in announced] \
+        == [(i["id"], i["number"], i["level"], i.get("occupation_code"))
+            for i in listed["items"]]
 
 
 async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_staff_ids(
@@ -490,6 +651,8 @@ async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_st
     reissued = await cert_app.client.post(base + "/reissue", json={"reason": "姓名更正"},
                                           headers=cert_app.auth(admin, "admin"))
     new = (await reissued.json())["id"]
+    assert (await cert_app.client.post(f"/api/v1/certificates/{new}/approve",
+                                       headers=cert_app.auth(examiner, "examiner"))).status == 200
     staff = await cert_app.client.get(f"/api/v1/certificates/{new}/history",
                                       headers=cert_app.auth(trainer, "trainer"))
     items = (await staff.json())["items"]
@@ -499,8 +662,9 @@ async def test_the_history_lists_every_action_with_who_and_the_holder_sees_no_st
         ("suspended", "trainer", str(trainer), "核查中"),
         ("reinstated", "admin", str(admin), None),
         ("credential_reissued", "admin", str(admin), None),
-        ("replaced", "admin", str(admin), "姓名更正"),
-        ("reissued", "admin", str(admin), "姓名更正"),
+        ("reissue_requested", "admin", str(admin), "姓名更正"),
+        ("approved", "examiner", str(examiner), None),
+        ("replaced", "examiner", str(examiner), "姓名更正"),
     ]
     assert {i["certificate_id"] for i in items} == {str(certificate), new}
     assert all(i["at"] for i in items)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 import pytest
 
+from services.certification.domain.approval import Authors, check_not_author
 from services.certification.domain.certificate import (
     Decision,
     Live,
     add_months,
     check_reissue,
+    check_replaceable,
     check_transition,
     decide,
     expiry,
@@ -31,7 +34,7 @@ from services.certification.domain.numbers import (
     validate_national,
 )
 from services.certification.domain.ratelimit import TokenBuckets
-from shared.errors import InvalidState, RateLimited
+from shared.errors import Forbidden, InvalidState, RateLimited
 
 NATIONAL = NationalNumbers(kind="S", agency="0000", province="36", site="000123")
 
@@ -161,6 +164,8 @@ def test_codes_use_the_unambiguous_alphabet_and_forgive_typing_slips() -> None:
         (Live("suspended"), False, "auto", Decision.REVOKE),
         (Live("valid"), True, "auto", Decision.NOTHING),
         (Live("revoked", "result_corrected"), True, "auto", Decision.REISSUE),
+        (Live("revoked", "result_corrected"), True, "approval", Decision.HOLD_REISSUE),
+        (Live("revoked", "result_corrected"), False, "approval", Decision.NOTHING),
         (Live("revoked", "manual"), True, "auto", Decision.NOTHING),
         (Live("revoked", "manual"), False, "auto", Decision.NOTHING),
     ],
@@ -180,6 +185,28 @@ def test_transitions_refuse_impossible_actions() -> None:
             check_transition(action, status)  # type: ignore[arg-type]
     with pytest.raises(InvalidState):
         check_transition("revoke", "valid", replaced=True)
+
+
+def test_nobody_approves_what_they_released_scored_or_asked_to_reissue() -> None:
+    released, scored, requested, other = (UUID(int=i) for i in range(1, 5))
+    authors = Authors(released_by=released, scored_by=scored, requested_by=requested)
+    for who, code in ((released, "approver_released_results"),
+                      (scored, "approver_entered_scores"),
+                      (requested, "approver_requested_reissue")):
+        with pytest.raises(Forbidden) as refused:
+            check_not_author(who, authors)
+        assert refused.value.code == code
+    check_not_author(other, authors)
+    check_not_author(other, Authors())  # a result from before enrollment named anyone
+
+
+def test_an_approved_replacement_takes_over_only_a_valid_or_correction_revoked_one() -> None:
+    check_replaceable("valid", None)
+    check_replaceable("revoked", "result_corrected")
+    for status, kind in (("suspended", None), ("revoked", "manual"), ("revoked", "reissued")):
+        with pytest.raises(InvalidState) as refused:
+            check_replaceable(status, kind)  # type: ignore[arg-type]
+        assert refused.value.code == "replaced_certificate_changed"
 
 
 def test_only_a_valid_certificate_of_a_passing_result_is_reissued_by_a_person() -> None:

@@ -10,13 +10,8 @@ import pypdfium2  # type: ignore[import-untyped]
 import zxingcpp
 from pypdf import PdfReader
 
-from services.certification.rendering.pdf import (
-    BUILTIN_CJK,
-    PrintedCertificate,
-    font_name,
-    qr_drawing,
-    render,
-)
+from services.certification.rendering.pdf import PrintedCertificate, qr_drawing, render
+from shared.fonts import BUILTIN_CJK, font_name
 from shared.ids import new_id
 from tests.certification.conftest import CertApp
 from tests.certification.factories import BASE_URL, ID_NUMBER, completed

@@ -360,9 +360,13 @@ async def test_the_public_page_writes_the_revocation_reason_with_each_languages_
     cert_app: CertApp,
 ) -> None:
     item, _, _ = await _issue(cert_app)
-    await cert_app.client.post(f"/api/v1/certificates/{item['id']}/reissue",
-                               json={"reason": "姓名有误"},
-                               headers=cert_app.auth(new_id(), "admin"))
+    held = await cert_app.client.post(f"/api/v1/certificates/{item['id']}/reissue",
+                                      json={"reason": "姓名有误"},
+                                      headers=cert_app.auth(new_id(), "admin"))
+    approved = await cert_app.client.post(
+        f"/api/v1/certificates/{(await held.json())['id']}/approve",
+        headers=cert_app.auth(new_id(), "examiner"))
+    assert approved.status == 200
     form = {"q": item["number"], "name": "张小三"}
     chinese = await (await cert_app.client.post("/verify", data=form)).text()
     assert "已撤销：已换发新证" in chinese

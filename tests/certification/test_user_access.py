@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.certification.handlers.users import record_access
 from shared.events.catalog import UserAccessChanged
 from shared.ids import new_id
+from shared.user_access import record_access
 from shared.web.keys import UOW
 from tests.certification.conftest import CertApp
 from tests.support.infra import eventually

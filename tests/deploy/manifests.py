@@ -21,6 +21,29 @@ from services import SERVICE_NAMES
 DEPLOY = REPO / "deploy"
 WORKDIR = "/app"  # the image's working directory: relative paths in settings start here
 
+# The key policy (issue 15; docs/operations.md, "Keys"): the key files each service reads, and
+# so all it may be given. Only enrollment signs tokens; only certification holds the key
+# wrapping the credential signing keys; ID-number keys only where a service decrypts them.
+NEEDED_KEYS = {
+    "enrollment": {"jwt-ed25519.pem", "jwt-ed25519.pub.pem", "pii-transport.key",
+                   "pii-at-rest.key"},
+    "certification": {"jwt-ed25519.pub.pem", "pii-transport.key", "credential-signing.key"},
+    "notification": {"jwt-ed25519.pub.pem"},
+}
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Make `values` the whole environment for a while (settings read it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
 
 def load_yaml(path: Path) -> Any:
     """Parse one YAML document."""
@@ -93,6 +116,6 @@ def process_alive(pid: int) -> bool:
         return False
 
 
-__all__ = ["DEPLOY", "REPO", "SERVICE_NAMES", "WORKDIR", "free_port", "key_files", "load_yaml",
-           "nginx_binary", "process_alive", "settings_field", "unknown_settings",
-           "written_key_files"]
+__all__ = ["DEPLOY", "NEEDED_KEYS", "REPO", "SERVICE_NAMES", "WORKDIR", "environment",
+           "free_port", "key_files", "load_yaml", "nginx_binary", "process_alive",
+           "settings_field", "unknown_settings", "written_key_files"]

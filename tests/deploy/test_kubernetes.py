@@ -3,10 +3,8 @@ broker account refer only to what exists and to what the service reads."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,16 +23,15 @@ from tests.deploy.kube import (
     operator_secrets,
     script_secrets,
 )
-from tests.deploy.manifests import WORKDIR, key_files, unknown_settings, written_key_files
+from tests.deploy.manifests import (
+    NEEDED_KEYS,
+    WORKDIR,
+    environment,
+    key_files,
+    unknown_settings,
+)
 
 ROLES = ("api", "worker")
-# What each service's settings read, and so what its pods mount (docs/operations.md, "Keys").
-KEYS = {
-    "enrollment": {"jwt-ed25519.pem", "jwt-ed25519.pub.pem", "pii-transport.key",
-                   "pii-at-rest.key"},
-    "certification": {"jwt-ed25519.pub.pem", "pii-transport.key", "credential-signing.key"},
-    "notification": {"jwt-ed25519.pub.pem"},
-}
 
 
 @pytest.fixture(scope="module", params=["base", "production"])
@@ -66,24 +63,12 @@ def _config_maps(objects: Objects, container: Object) -> dict[str, str]:
     return data
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def effective_settings(objects: Objects, service: str, role: str) -> ServiceSettings:
     """Return the settings a pod's service builds from its ConfigMap and literal env values."""
     container = objects.container(deployment(service, role))
     values = _config_maps(objects, container)
     values |= {e["name"]: e["value"] for e in _env(container) if "value" in e}
-    with _environment(values):
+    with environment(values):
         return settings_class(service)()
 
 
@@ -196,7 +181,7 @@ def test_every_secret_key_referenced_is_made_and_every_key_secrets_sh_makes_is_u
 def test_each_service_mounts_only_its_own_keys_which_are_the_files_its_settings_read(
     objects: Objects, service: str
 ) -> None:
-    assert {path.name for path in key_files(service)} == KEYS[service]
+    assert {path.name for path in key_files(service)} == NEEDED_KEYS[service]
     for role in ROLES:
         name = deployment(service, role)
         mounts = {m["mountPath"]: m for m in objects.container(name)["volumeMounts"]}
@@ -205,15 +190,11 @@ def test_each_service_mounts_only_its_own_keys_which_are_the_files_its_settings_
         (volume,) = (v for v in objects.pod(name)["volumes"] if v["name"] == keys["name"])
         assert volume["secret"]["secretName"] == f"{service}-keys"
         assert {(i["key"], i["path"]) for i in volume["secret"]["items"]} == {
-            (k, k) for k in KEYS[service]}
+            (k, k) for k in NEEDED_KEYS[service]}
     strangers = [n for n in objects["Deployment"] if not n.startswith(service)
                  for v in objects.pod(n).get("volumes", [])
                  if v.get("secret", {}).get("secretName") == f"{service}-keys"]
     assert strangers == []
-
-
-def test_jiangxin_keys_makes_every_key_file_a_service_reads_in_its_folder() -> None:
-    assert written_key_files() == KEYS
 
 
 def _value_from(container: Object, name: str) -> Any:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -27,29 +25,14 @@ from services.cli import build_parser
 from shared.auth import TokenIssuer, TokenVerifier
 from shared.config import ServiceSettings
 from tests.deploy.kube import Objects
-from tests.deploy.manifests import DEPLOY, WORKDIR, load_yaml, written_key_files
-
-# The policy (issue 15): only enrollment signs tokens; only certification holds the key wrapping
-# the credential signing keys; ID-number keys only where a service decrypts them.
-NEEDED = {
-    "enrollment": {"jwt-ed25519.pem", "jwt-ed25519.pub.pem", "pii-transport.key",
-                   "pii-at-rest.key"},
-    "certification": {"jwt-ed25519.pub.pem", "pii-transport.key", "credential-signing.key"},
-    "notification": {"jwt-ed25519.pub.pem"},
-}
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Make `values` the whole environment for a while (settings read it)."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+from tests.deploy.manifests import (
+    DEPLOY,
+    NEEDED_KEYS,
+    WORKDIR,
+    environment,
+    load_yaml,
+    written_key_files,
+)
 
 
 def key_paths(settings: ServiceSettings) -> set[Path]:
@@ -59,14 +42,14 @@ def key_paths(settings: ServiceSettings) -> set[Path]:
 
 
 def test_the_keys_jiangxin_keys_writes_are_exactly_what_each_service_needs() -> None:
-    assert written_key_files() == NEEDED
+    assert written_key_files() == NEEDED_KEYS
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_each_services_settings_read_keys_only_from_its_own_folder(service: str) -> None:
     with environment({}):
         paths = key_paths(settings_class(service)())
-    assert {p.name for p in paths} == NEEDED[service]
+    assert {p.name for p in paths} == NEEDED_KEYS[service]
     assert {p.parent for p in paths} == {Path("var/keys") / service}
 
 
@@ -104,7 +87,7 @@ def test_keys_of_the_flat_layout_move_into_the_folders_of_the_services_that_read
         (tmp_path / name).write_bytes(data)
     _make_keys(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SERVICE_NAMES)
-    for service, names in NEEDED.items():
+    for service, names in NEEDED_KEYS.items():
         assert {p.name for p in (tmp_path / service).iterdir()} == names
         for name in names:
             assert (tmp_path / service / name).read_bytes() == flat[name]
@@ -179,7 +162,7 @@ def local_run_readable(service: str) -> tuple[set[str], set[str]]:
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_under_compose_a_service_can_read_only_the_keys_it_needs(service: str) -> None:
     readable, outside = compose_readable(service)
-    assert readable <= NEEDED[service], f"{service} can read {readable - NEEDED[service]}"
+    assert readable <= NEEDED_KEYS[service], f"{service} can read {readable - NEEDED_KEYS[service]}"
     assert outside == set(), f"{service}'s settings name keys it has not mounted"
 
 
@@ -189,14 +172,14 @@ def test_on_kubernetes_a_service_can_read_only_the_keys_it_needs(
     variant: str, service: str
 ) -> None:
     readable, outside = kubernetes_readable(variant, service)
-    assert readable <= NEEDED[service], f"{service} can read {readable - NEEDED[service]}"
+    assert readable <= NEEDED_KEYS[service], f"{service} can read {readable - NEEDED_KEYS[service]}"
     assert outside == set(), f"{service}'s settings name keys it has not mounted"
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_under_make_run_a_service_is_given_only_its_own_keys_and_settings(service: str) -> None:
     readable, strangers = local_run_readable(service)
-    assert readable <= NEEDED[service], f"{service} can read {readable - NEEDED[service]}"
+    assert readable <= NEEDED_KEYS[service], f"{service} can read {readable - NEEDED_KEYS[service]}"
     assert strangers == set(), f"{service} is given other services' settings: {strangers}"
 
 

@@ -256,6 +256,21 @@ async def test_a_trainer_records_and_corrects_a_check_in_with_a_reason_audited(
     assert json.loads(audit[0]["after"])["checked_in_at"] == at(s.days[0], "09:02").isoformat()
 
 
+async def test_a_record_without_any_check_in_time_is_refused_and_changes_nothing(
+    svc: Service,
+) -> None:
+    s = await set_up(svc)
+    url = (f"/api/v1/classes/{s.class_id}/sessions/{s.days[0]}/1/checkins/"
+           f"{s.enrollment_id}")
+    for body in ({"confirm_to_end": True, "reason": "在场至结束"}, {"reason": "补录"}):
+        refused = await svc.call("PUT", url, token=s.trainer, json_body=body)
+        assert (refused.status, refused.body["code"]) == (422, "checkin_time_required")
+    assert await svc.pool.fetchval(
+        "SELECT count(*) FROM checkin_audit WHERE enrollment_id = $1", _uuid(s.enrollment_id)) == 0
+    listed = await svc.call("GET", f"/api/v1/classes/{s.class_id}/checkins", token=s.trainer)
+    assert listed.body["items"] == []
+
+
 def _uuid(text: str) -> UUID:
     return UUID(text)
 

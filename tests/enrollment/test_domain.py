@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -137,6 +138,16 @@ def test_passing_needs_attendance_and_both_pass_marks() -> None:
     assert not assess("1", None, "100").passed
     assert assess("1", "80", "80").fingerprint(Decimal(40)) != assess(
         "1", "81", "80").fingerprint(Decimal(40))
+
+
+def test_hours_from_check_ins_decide_eligibility_whatever_the_rounded_rate_says() -> None:
+    by_days = Assessment(Decimal("0.9"), Decimal("0.9"), Decimal(80), Decimal(80),
+                         Decimal(60), Decimal(60))
+    assert (by_days.eligible, by_days.passed) == (True, True)
+    short = replace(by_days, hours_enough=False)  # 0.89997 of the minutes shows as 0.9
+    assert (short.eligible, short.passed) == (False, False)
+    enough = replace(by_days, rate=Decimal("0.5"), hours_enough=True)
+    assert (enough.eligible, enough.passed) == (True, True)
 
 
 def test_results_wait_for_the_last_class_day_and_for_attendance_on_every_day() -> None:

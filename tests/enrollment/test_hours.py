@@ -3,14 +3,19 @@ override, risks, and the release of results gated on the course's minimum (insuf
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from services.enrollment.domain.checkin import Attendance
 from services.enrollment.domain.hours import hours_at_risk, required_minutes, trainee_hours
+from services.enrollment.domain.results import Assessment
 from services.enrollment.domain.sessions import Session, sessions_of
+from services.enrollment.handlers.hours import assess_by_hours
 from services.enrollment.handlers.warnings import warn_hours_at_risk
+from services.enrollment.views.hours import ClassEvidence
+from shared.ids import new_id
 from tests.enrollment.support import Service
 from tests.enrollment.test_checkins import at
 
@@ -76,46 +81,81 @@ def test_required_minutes_are_the_courses_hours_or_the_planned_ones_when_fewer()
     assert required_minutes(Decimal("10.5"), 720) == 630
 
 
-async def two_day_class(svc: Service, names: list[str], **course: Any) -> dict[str, Any]:
-    admin = await svc.admin_token()
-    trainer_id, trainer = await svc.add_user("trainer", name="王老师")
-    course_out = await svc.create_course(admin, required_hours=12, **course)
-    start = svc.clock.now().date() + timedelta(days=7)
-    cls = await svc.create_class(admin, course_id=course_out["id"],
-                                 trainer_ids=[str(trainer_id)],
-                                 starts_on=start.isoformat(),
-                                 ends_on=(start + timedelta(days=1)).isoformat())
-    ids = []
-    for name in names:
-        _, token = await svc.add_user(name=name)
-        ids.append((await svc.enrol(token, cls["id"])).body["id"])
-    return {"admin": admin, "trainer": trainer, "class": cls, "ids": ids, "course": course_out,
-            "days": [date.fromisoformat(d) for d in cls["schedule_days"]]}
+# The class's two sessions a day, from check-in to check-out when attended in full.
+FULL = {1: ("09:00", "12:00"), 2: ("14:00", "17:00")}
 
 
-async def record(svc: Service, w: dict[str, Any], who: int, day: date, no: int,
-                 came_at: str | None, left_at: str | None, **extra: Any) -> None:
-    body: dict[str, Any] = {"reason": "现场签到表补录", **extra}
-    if came_at:
-        body["checked_in_at"] = local(day, came_at).isoformat()
-    if left_at:
-        body["checked_out_at"] = local(day, left_at).isoformat()
-    url = f"/api/v1/classes/{w['class']['id']}/sessions/{day}/{no}/checkins/{w['ids'][who]}"
-    reply = await svc.call("PUT", url, token=w["trainer"], json_body=body)
-    assert reply.status == 200, reply.body
+@dataclass(frozen=True)
+class TwoDayClass:
+    """A class of two days (four sessions) of a 12-hour course, its trainees enrolled."""
+
+    svc: Service
+    admin: str
+    trainer: str
+    class_id: str
+    course_id: str
+    ids: list[str]  # the enrolments, in the order of the names given
+    days: list[date]
+
+    @classmethod
+    async def create(cls, svc: Service, names: list[str]) -> TwoDayClass:
+        """Publish the course and schedule the class a week from now; enrol `names`."""
+        admin = await svc.admin_token()
+        trainer_id, trainer = await svc.add_user("trainer", name="王老师")
+        course = await svc.create_course(admin, required_hours=12)
+        start = svc.clock.now().date() + timedelta(days=7)
+        made = await svc.create_class(admin, course_id=course["id"],
+                                      trainer_ids=[str(trainer_id)],
+                                      starts_on=start.isoformat(),
+                                      ends_on=(start + timedelta(days=1)).isoformat())
+        ids = []
+        for name in names:
+            _, token = await svc.add_user(name=name)
+            ids.append((await svc.enrol(token, made["id"])).body["id"])
+        return cls(svc, admin, trainer, made["id"], course["id"], ids,
+                   [date.fromisoformat(d) for d in made["schedule_days"]])
+
+    async def record(self, who: int, day: date, no: int, came_at: str | None,
+                     left_at: str | None, **extra: Any) -> None:
+        """Trainer: record trainee `who`'s check-in and check-out of one session by hand."""
+        body: dict[str, Any] = {"reason": "现场签到表补录", **extra}
+        if came_at:
+            body["checked_in_at"] = local(day, came_at).isoformat()
+        if left_at:
+            body["checked_out_at"] = local(day, left_at).isoformat()
+        url = f"/api/v1/classes/{self.class_id}/sessions/{day}/{no}/checkins/{self.ids[who]}"
+        reply = await self.svc.call("PUT", url, token=self.trainer, json_body=body)
+        assert reply.status == 200, reply.body
+
+    async def attend(self, who: int, *sessions: tuple[date, int]) -> None:
+        """Record trainee `who` present for the whole of each (day, session number)."""
+        for day, no in sessions:
+            await self.record(who, day, no, *FULL[no])
+
+    async def hours(self) -> dict[str, Any]:
+        """Trainer: the class's hours as the API shows them."""
+        url = f"/api/v1/classes/{self.class_id}/hours"
+        reply = await self.svc.call("GET", url, token=self.trainer)
+        assert reply.status == 200, reply.body
+        hours: dict[str, Any] = reply.body
+        return hours
+
+
+async def events_of(svc: Service, enrollment_id: str, event_type: str) -> list[dict[str, Any]]:
+    """Return the envelopes of one type the enrolment announced, oldest first."""
+    return [e for e in await svc.events(enrollment_id) if e["type"] == event_type]
 
 
 async def test_the_roster_hours_add_up_two_sessions_and_wait_for_a_confirmed_check_out(
     svc: Service,
 ) -> None:
-    w = await two_day_class(svc, ["甲", "乙"])
-    d1, d2 = w["days"]
+    klass = await TwoDayClass.create(svc, ["甲", "乙"])
+    d1, d2 = klass.days
     svc.clock.set(local(d2, "18:00"))
-    await record(svc, w, 0, d1, 1, "09:10", "12:00")
-    await record(svc, w, 0, d1, 2, "14:00", "16:30")
-    await record(svc, w, 1, d1, 1, "09:00", None)
-    url = f"/api/v1/classes/{w['class']['id']}/hours"
-    hours = (await svc.call("GET", url, token=w["trainer"])).body
+    await klass.record(0, d1, 1, "09:10", "12:00")
+    await klass.record(0, d1, 2, "14:00", "16:30")
+    await klass.record(1, d1, 1, "09:00", None)
+    hours = await klass.hours()
     assert (hours["planned_minutes"], hours["required_minutes"], hours["by_checkin"]) == (
         720, 720, True)
     first, second = hours["items"]
@@ -124,54 +164,67 @@ async def test_the_roster_hours_add_up_two_sessions_and_wait_for_a_confirmed_che
     assert [s["minutes"] for s in first["sessions"]] == [170, 150, 0, 0]
     assert (second["minutes"], second["missing_checkouts"]) == (0, 1)
     assert second["at_risk"] == ["cannot_reach_minimum", "missed_two_in_a_row"]
-    await record(svc, w, 1, d1, 1, None, None, confirm_to_end=True)
-    after = (await svc.call("GET", url, token=w["trainer"])).body["items"][1]
+    await klass.record(1, d1, 1, None, None, confirm_to_end=True)
+    after = (await klass.hours())["items"][1]
     assert (after["minutes"], after["missing_checkouts"]) == (180, 0)
 
 
 async def test_release_refuses_a_certifiable_pass_without_the_minimum_hours(
     svc: Service,
 ) -> None:
-    w = await two_day_class(svc, ["全勤", "缺课"])
-    d1, d2 = w["days"]
+    klass = await TwoDayClass.create(svc, ["全勤", "缺课"])
+    d1, d2 = klass.days
     svc.clock.set(local(d2, "18:00"))
-    for day in (d1, d2):
-        for no, (came_at, left_at) in enumerate((("09:00", "12:00"), ("14:00", "17:00")), 1):
-            await record(svc, w, 0, day, no, came_at, left_at)
-            if (day, no) != (d2, 2):
-                await record(svc, w, 1, day, no, came_at, left_at)  # 540 of 720 min: 75 %
-    for enrollment_id in w["ids"]:
+    await klass.attend(0, (d1, 1), (d1, 2), (d2, 1), (d2, 2))
+    await klass.attend(1, (d1, 1), (d1, 2), (d2, 1))  # 540 of 720 min: 75 %
+    for enrollment_id in klass.ids:
         scored = await svc.call("PUT", f"/api/v1/enrollments/{enrollment_id}/result",
-                                token=w["trainer"],
+                                token=klass.trainer,
                                 json_body={"theory_score": 90, "practical_score": 90})
         assert scored.status == 200
-    released = await svc.call("POST", f"/api/v1/classes/{w['class']['id']}/release-results",
-                              token=w["trainer"])
+    released = await svc.call("POST", f"/api/v1/classes/{klass.class_id}/release-results",
+                              token=klass.trainer)
     assert released.status == 200, released.body
-    full, short = [[e for e in await svc.events(i) if e["type"] == "enrollment.completed"][-1]
-                   for i in w["ids"]]
+    full, short = [(await events_of(svc, i, "enrollment.completed"))[-1] for i in klass.ids]
     assert (full["data"]["passed"], full["data"]["hours_attended"]) == (True, 12.0)
     assert (short["data"]["passed"], short["data"]["hours_attended"]) == (False, 9.0)
     assert short["data"]["attendance_rate"] == 0.75
-    assert released.body["insufficient_hours"] == [w["ids"][1]]
+    assert released.body["insufficient_hours"] == [klass.ids[1]]
 
 
 async def test_a_course_may_lower_its_minimum_attendance(svc: Service) -> None:
-    w = await two_day_class(svc, ["缺课"])
-    url = f"/api/v1/courses/{w['course']['id']}/min-attendance"
-    set_to = await svc.call("PUT", url, token=w["admin"], json_body={"min_attendance_ratio": 0.7})
+    klass = await TwoDayClass.create(svc, ["缺课"])
+    url = f"/api/v1/courses/{klass.course_id}/min-attendance"
+    set_to = await svc.call("PUT", url, token=klass.admin, json_body={"min_attendance_ratio": 0.7})
     assert set_to.status == 200, set_to.body
-    d1, d2 = w["days"]
+    d1, d2 = klass.days
     svc.clock.set(local(d2, "18:00"))
-    for day, no in ((d1, 1), (d1, 2), (d2, 1)):
-        await record(svc, w, 0, day, no, "09:00" if no == 1 else "14:00",
-                     "12:00" if no == 1 else "17:00")
-    hours = (await svc.call("GET", f"/api/v1/classes/{w['class']['id']}/hours",
-                            token=w["trainer"])).body
+    await klass.attend(0, (d1, 1), (d1, 2), (d2, 1))
+    hours = await klass.hours()
     assert (hours["min_attendance_ratio"], hours["items"][0]["enough"]) == (0.7, True)
-    refused = await svc.call("PUT", url, token=w["trainer"],
+    refused = await svc.call("PUT", url, token=klass.trainer,
                              json_body={"min_attendance_ratio": 0.7})
     assert refused.status == 403
+
+
+def test_the_exact_minutes_decide_eligibility_not_the_rounded_ratio() -> None:
+    days = [DAY1 + timedelta(days=i) for i in range(100)]  # 36,000 planned minutes
+    evidence = ClassEvidence(sessions_of(days, {}), Decimal(1000), Decimal("0.9"))
+    short, enough = new_id(), new_id()
+    ticks = dict.fromkeys(days[:89], "present")
+    evidence.ticks.update({short: ticks, enough: ticks})
+    evidence.states[short] = {(days[89], 1): came(days[89], "09:01", "12:00"),
+                              (days[89], 2): came(days[89], "14:00", "17:00")}
+    evidence.states[enough] = {(days[89], 1): came(days[89], "09:00", "12:00"),
+                               (days[89], 2): came(days[89], "14:00", "17:00")}
+    scored = Assessment(Decimal(0), Decimal("0.8"), Decimal(80), Decimal(80), Decimal(60),
+                        Decimal(60))
+    a, _ = assess_by_hours(evidence, short, scored, tz=TZ)  # 32,399 of 32,400 minutes
+    assert (a.rate, a.threshold, a.eligible, a.passed) == (
+        Decimal("0.9000"), Decimal("0.9"), False, False)
+    b, _ = assess_by_hours(evidence, enough, scored, tz=TZ)
+    assert (b.rate, b.threshold, b.eligible, b.passed) == (
+        Decimal("0.9000"), Decimal("0.9"), True, True)
 
 
 def test_session_times_are_local_times_of_the_business_time_zone() -> None:
@@ -182,25 +235,20 @@ def test_session_times_are_local_times_of_the_business_time_zone() -> None:
 async def test_a_trainee_who_misses_two_sessions_in_a_row_is_warned_once_per_reason(
     svc: Service,
 ) -> None:
-    w = await two_day_class(svc, ["出席", "缺席"])
-    d1, _ = w["days"]
+    klass = await TwoDayClass.create(svc, ["出席", "缺席"])
+    d1, _ = klass.days
     svc.clock.set(local(d1, "17:10"))
-    await record(svc, w, 0, d1, 1, "09:00", "12:00")
-    await record(svc, w, 0, d1, 2, "14:00", "17:00")
+    await klass.attend(0, (d1, 1), (d1, 2))
     await warn_hours_at_risk(deps=svc.deps)  # other tests' classes of these days may warn too
-    warnings = [e for e in await svc.events(w["ids"][1])
-                if e["type"] == "enrollment.hours_at_risk"]
+    warnings = await events_of(svc, klass.ids[1], "enrollment.hours_at_risk")
     assert len(warnings) == 1
     data = warnings[0]["data"]
     assert data["missed_dates"] == [d1.isoformat()]
     assert data["reasons"] == ["cannot_reach_minimum", "missed_two_in_a_row"]
     assert (data["minutes_attended"], data["required_minutes"]) == (0, 720)
-    assert [e["type"] for e in await svc.events(w["ids"][0])
-            if e["type"] == "enrollment.hours_at_risk"] == []
+    assert await events_of(svc, klass.ids[0], "enrollment.hours_at_risk") == []
     assert await warn_hours_at_risk(deps=svc.deps) == 0  # told once per reason
-    assert len([e for e in await svc.events(w["ids"][1])
-                if e["type"] == "enrollment.hours_at_risk"]) == 1
-    hours = (await svc.call("GET", f"/api/v1/classes/{w['class']['id']}/hours",
-                            token=w["trainer"])).body
+    assert len(await events_of(svc, klass.ids[1], "enrollment.hours_at_risk")) == 1
+    hours = await klass.hours()
     assert [(i["name"], i["warned"]) for i in hours["items"]] == [
         ("出席", []), ("缺席", ["cannot_reach_minimum", "missed_two_in_a_row"])]

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import jwt
 import pytest
 
-from shared.auth import TokenVerifier
+from services.enrollment.commands import UpdateProfile
+from services.enrollment.handlers import identity
+from shared.auth import Principal, TokenVerifier
+from shared.messaging.uow import PostgresUnitOfWork, UowFactory
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import Reply, Service
+from tests.support.locks import holding, until_waiting
 
 
 async def code_sent_to(svc: Service, phone: str) -> str:
@@ -265,6 +273,25 @@ async def test_an_admin_makes_an_examiner_who_signs_in_as_one_but_no_trainee_bec
     assert direct.status == 201
 
 
+async def test_a_refused_role_change_leaves_the_membership_given_with_it_unchanged(
+    svc: Service,
+) -> None:
+    admin_id, admin = await svc.add_user("admin", name="Admin")
+    own = await svc.call("PATCH", f"/api/v1/users/{admin_id}", token=admin,
+                         json_body={"union_member": True, "role": "trainer"})
+    assert (own.status, own.body["code"]) == (409, "own_account")
+    trainee_id, _ = await svc.add_user()
+    not_staff = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=admin,
+                               json_body={"union_member": True, "role": "examiner"})
+    assert (not_staff.status, not_staff.body["code"]) == (409, "not_staff")
+    members = await svc.pool.fetch("SELECT union_member FROM users WHERE id = ANY($1::uuid[])",
+                                   [admin_id, trainee_id])
+    assert [m["union_member"] for m in members] == [False, False]
+    both = await svc.call("PATCH", f"/api/v1/users/{trainee_id}", token=admin,
+                          json_body={"union_member": True})
+    assert (both.status, both.body["union_member"]) == (200, True)
+
+
 async def test_courses_need_approval_by_default_and_one_step_only_for_training(
     svc: Service,
 ) -> None:
@@ -324,6 +351,73 @@ async def test_an_enrolled_trainees_name_or_id_change_is_recorded_until_an_admin
     assert reviews(await svc.events(user_id)) == [1, 2, 0]
     pending = await svc.call("GET", "/api/v1/identity-changes", token=admin)
     assert str(user_id) not in {c["user_id"] for c in pending.body["items"]}
+
+
+async def test_a_confirmation_racing_a_change_never_tells_certification_none_is_unconfirmed(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    user_id, token = await svc.add_user(name="王五")
+    assert (await svc.enrol(token, (await svc.create_class(admin))["id"])).status == 201
+    first = await svc.call("PATCH", "/api/v1/me", token=token, json_body={"name": "王伍"})
+    assert first.status == 200
+
+    # The second change has recorded itself and taken its seq, and waits to write its event,
+    # when the administrator confirms.
+    async with holding(svc.pool, "LOCK TABLE outbox IN EXCLUSIVE MODE"):
+        change = asyncio.ensure_future(svc.call("PATCH", "/api/v1/me", token=token,
+                                                json_body={"name": "王午"}))
+        await until_waiting(svc.pool, 1)
+        confirm = asyncio.ensure_future(svc.call(
+            "POST", f"/api/v1/users/{user_id}/identity-changes/confirm", token=admin))
+        await until_waiting(svc.pool, 2)
+    assert ((await change).status, (await confirm).status) == (200, 200)
+
+    reviews = [e["data"] for e in await svc.events(user_id)
+               if e["type"] == "trainee.identity_reviewed"]
+    told = max(reviews, key=lambda r: r["seq"])["unconfirmed"]  # what certification keeps
+    unconfirmed = await svc.pool.fetchval(
+        "SELECT count(*) FROM identity_changes WHERE user_id = $1 AND confirmed_at IS NULL",
+        user_id)
+    assert told == unconfirmed
+
+
+def failing_first_commit(uows: UowFactory) -> UowFactory:
+    """Open units of work as `uows` does; the first one ends in a real serialization failure
+    after its work ran (as a deadlock would), so in_transaction runs the work again."""
+    failed = False
+
+    @asynccontextmanager
+    async def open_uow() -> AsyncIterator[PostgresUnitOfWork]:
+        nonlocal failed
+        async with uows() as uow:
+            yield uow
+            if not failed:
+                failed = True
+                await uow.conn.execute("DO $$ BEGIN RAISE EXCEPTION 'retry' "
+                                       "USING ERRCODE = 'serialization_failure'; END $$")
+
+    return open_uow
+
+
+async def test_a_profile_update_run_again_after_a_deadlock_keeps_the_change_reason(
+    svc: Service,
+) -> None:
+    admin = await svc.admin_token()
+    user_id, token = await svc.add_user(name="赵六")
+    assert (await svc.call("PATCH", "/api/v1/me", token=token, json_body={
+        "id_type": "resident_id", "id_number": "11010519491231002X"})).status == 200
+    assert (await svc.enrol(token, (await svc.create_class(admin))["id"])).status == 201
+    retried = replace(svc.deps, uows=failing_first_commit(svc.deps.uows))
+    cmd = UpdateProfile(name="赵陆", id_type="resident_id", id_number="110105199001011232",
+                        change_reason="改名，户口本已更新")
+
+    await identity.update_profile(cmd, deps=retried, actor=Principal(user_id, "trainee"))
+
+    rows = await svc.pool.fetch(
+        "SELECT fields, reason FROM identity_changes WHERE user_id = $1", user_id)
+    assert [(sorted(r["fields"]), r["reason"]) for r in rows] == [
+        (["id_number", "name"], "改名，户口本已更新")]
 
 
 async def test_a_name_change_before_any_enrolment_needs_no_confirmation(svc: Service) -> None:

@@ -1,12 +1,14 @@
-"""Certificate histories and delivery reports arriving in any order, duplicated and redelivered
-through two or three racing enrollment consumers end as in-order delivery ends.
+"""Certificate histories, certificates held from elsewhere and delivery reports arriving in any
+order, duplicated and redelivered through two or three racing enrollment consumers end as
+in-order delivery ends.
 
 In-order delivery leaves each certificate as its largest seq says (number, status, reason),
 dated by its `issued` event and linked to what it replaces; a certificate replaced by a
-reissue is revoked. Each trainee's channel shows the report with the largest (occurred_at,
-message_id); reports here often share an occurred_at, so the tie-break is tested too. That
-state does not depend on the order: it is the canonical one every interleaving must reach, with
-nothing parked in `.error`.
+reissue is revoked. Each certificate a trainee recorded in certification is kept once (none
+without a level), also when certification re-sends it as a new message. Each trainee's channel
+shows the report with the largest (occurred_at, message_id); reports here often share an
+occurred_at, so the tie-break is tested too. That state does not depend on the order: it is the
+canonical one every interleaving must reach, with nothing parked in `.error`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from tests.support.interleaving import (
 )
 
 MORNING = datetime(2026, 3, 20, 1, 0, tzinfo=UTC)
+HOLDER = UUID(int=0x4E1D)  # the trainee who records certificates held from elsewhere
 _STATUS: dict[type[c.CertificateEvent], str] = {
     c.CertificateIssued: "valid", c.CertificateReinstated: "valid",
     c.CertificateRevoked: "revoked", c.CertificateSuspended: "suspended",
@@ -61,6 +64,7 @@ class Made:
 
     certificates: list[c.CertificateEvent] = field(default_factory=list)
     reports: list[Envelope] = field(default_factory=list)  # with chosen occurred_at
+    held: list[c.HeldCertificateRecorded] = field(default_factory=list)
 
     def certificate_envelopes(self, seed: int) -> list[Envelope]:
         """Wrap the certificate events; an `issued` one occurs at a moment of its own."""
@@ -128,14 +132,26 @@ def reports(rng: random.Random, user: UUID) -> list[Envelope]:
     return out
 
 
+def held_certificates(rng: random.Random) -> list[c.HeldCertificateRecorded]:
+    """Return 0-2 certificates the holder recorded in certification (some without a level)."""
+    return [c.HeldCertificateRecorded(
+        held_id=new_id(), user_id=HOLDER, number=f"Y00001101000012{level or 4}{n:06d}",
+        number_format="national", occupation_name=rng.choice(["育婴员", "咖啡师"]), level=level)
+        for n, level in enumerate(rng.choice([None, 3, 4]) for _ in range(rng.randint(0, 2)))]
+
+
 def plan_for(seed: int) -> tuple[Plan, Made]:
-    """Return one interleaving of 1-2 enrolments' certificates and one trainee's reports."""
+    """Return one interleaving of 1-2 enrolments' certificates, held certificates (some re-sent
+    as new messages) and one trainee's reports."""
     rng = random.Random(seed ^ 0x5EED)
     made = Made()
     for _ in range(rng.randint(1, 2)):
         made.certificates += certificate_history(rng, new_id())
     made.reports = reports(rng, new_id())
-    return plan_of(seed, [*made.certificate_envelopes(seed), *made.reports]), made
+    made.held = held_certificates(rng)
+    resent = [h for h in made.held if rng.random() < 0.3]
+    held = wrap_all([*made.held, *resent], producer="certification", seed=seed)
+    return plan_of(seed, [*made.certificate_envelopes(seed), *made.reports, *held]), made
 
 
 def expected_certificates(envelopes: Sequence[Envelope]) -> dict[UUID, tuple[Any, ...]]:
@@ -185,6 +201,14 @@ async def problems_of(pool: asyncpg.Pool, plan: Plan, made: Made) -> list[str]:
     reach = {r["channel"]: tuple(r)[1:] for r in rows}
     if reach != expected_reachability(made.reports):
         found.append(f"reachability {reach} != {expected_reachability(made.reports)}")
+    rows = await pool.fetch(
+        "SELECT id, trainee_id, occupation_name, level, number FROM skill_certificates "
+        "WHERE id = ANY($1::uuid[])", [h.held_id for h in made.held])
+    kept = sorted(tuple(r) for r in rows)
+    wanted_held = sorted((h.held_id, h.user_id, h.occupation_name, h.level, h.number)
+                         for h in made.held if h.level is not None)
+    if kept != wanted_held:
+        found.append(f"held certificates {kept} != {wanted_held}")
     return found
 
 
@@ -209,6 +233,13 @@ async def start_instances(
 ) -> Instances:
     """Start `count` enrollment consumers on the database, the i-th on brokers[i]."""
     await migrate(pg_dsn, migration_dirs(MIGRATIONS))
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(
+            """INSERT INTO users (id, role, phone, name, claimed_at, created_at, updated_at)
+               VALUES ($1, 'trainee', '+8613800004321', '周九', $2, $2, $2)""", HOLDER, MORNING)
+    finally:
+        await conn.close()
     topology = QueueTopology(queue=f"{namespace}.enrollment", bindings=subscriptions.routing_keys,
                              delay_tiers_ms=(50, 100, 200))
     chaos, pools, consumers, transports = Chaos(), [], [], []

@@ -125,6 +125,32 @@ async def test_a_score_correction_is_re_sent_with_the_next_result_version(svc: S
     assert len(await events_of(svc, w["ids"][0], "enrollment.completed")) == 1
 
 
+async def test_a_completion_names_who_released_it_and_who_last_entered_the_scores(
+    svc: Service,
+) -> None:
+    """Four eyes: certification refuses an approval by either of them, so each event says who."""
+    w = await setup_class(svc)
+    await attend_scenario(svc, w)
+    admin_id, admin = await svc.add_user("admin", name="管理员")
+    scored = await svc.call("PUT", f"/api/v1/enrollments/{w['ids'][0]}/result", token=admin,
+                            json_body={"theory_score": 95, "practical_score": 70})
+    assert scored.status == 200, scored.body
+    await release(svc, w)
+    by_admin = await events_of(svc, w["ids"][0], "enrollment.completed")
+    by_trainer = await events_of(svc, w["ids"][1], "enrollment.completed")
+    assert (by_admin[0]["released_by"], by_admin[0]["scored_by"]) == (
+        str(w["trainer_id"]), str(admin_id))
+    assert by_trainer[0]["scored_by"] == str(w["trainer_id"])
+    # The admin releases a correction the trainer entered: the next version says so.
+    await score(svc, w, 0, 96, 70)
+    released = await svc.call("POST", f"/api/v1/classes/{w['class']['id']}/release-results",
+                              token=admin)
+    assert released.status == 200, released.body
+    latest = (await events_of(svc, w["ids"][0], "enrollment.completed"))[-1]
+    assert (latest["result_version"], latest["released_by"], latest["scored_by"]) == (
+        2, str(admin_id), str(w["trainer_id"]))
+
+
 async def test_a_course_threshold_lets_lower_attendance_sit_the_exam(svc: Service) -> None:
     w = await setup_class(svc, attendance_threshold=0.6)
     await attend_scenario(svc, w)

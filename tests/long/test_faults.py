@@ -26,6 +26,7 @@ from tests.long.platform import LongPlatform, found, long_platform, wait_ready
 from tests.long.providers import Aliyun, Smtp, smtp_settings, start_smtp
 from tests.long.traffic import Traffic
 from tests.support.http import Classroom, enrol_by_admin, open_class, pass_and_release
+from tests.support.infra import eventually
 from tests.support.private import PrivateServers, private_servers
 
 pytestmark = [pytest.mark.long, pytest.mark.timeout(3600)]
@@ -90,6 +91,36 @@ class Bench:
             ledger=found(report),
         )
 
+    def accepted(self, phase: str) -> int:
+        """Return how many requests of a traffic phase were answered 201 (enrolments taken)."""
+        return self.traffic.tallies.get(phase, Tally()).statuses[201]
+
+    async def until(self, what: str, met: Callable[[], Awaitable[bool] | bool], *,
+                    at_least_s: float = 0.0, within_s: float = 300.0) -> None:
+        """Poll `met` until it holds (and at least `at_least_s` have passed); fail, naming
+        `what`, after `within_s`."""
+
+        async def check() -> bool:
+            answer = met()
+            return bool(answer if isinstance(answer, bool) else await answer)
+
+        await eventually(check, timeout=within_s, interval=0.5, what=what, at_least_s=at_least_s)
+
+    async def failed_sms_attempts_since(self, began: float, *, at_least: int) -> bool:
+        """Tell whether `at_least` SMS provider calls failed since `began` (monotonic)."""
+        since = time.time() - (time.monotonic() - began)
+        conn = await asyncpg.connect(self.platform.run.env["JIANGXIN_NOTIFICATION_DATABASE_URL"])
+        try:
+            count: int = await conn.fetchval(
+                "SELECT count(*) FROM notification_attempts a JOIN notifications n"
+                " ON n.id = a.notification_id WHERE n.channel = 'sms'"
+                " AND a.outcome NOT IN ('accepted', 'delivered')"
+                " AND a.at >= to_timestamp($1)", since,
+            )
+            return count >= at_least
+        finally:
+            await conn.close()
+
     async def unknown_emails(self) -> int:
         """Count the emails a SIGKILL cut off mid-send (unknown, by design never resent)."""
         conn = await asyncpg.connect(self.platform.run.env["JIANGXIN_NOTIFICATION_DATABASE_URL"])
@@ -130,7 +161,7 @@ async def test_the_platform_recovers_from_each_fault_under_traffic_and_every_eff
         ) as platform:
             bench = await prepare(platform, aliyun, smtp, record)
             running = asyncio.create_task(bench.traffic.run())
-            await asyncio.sleep(20)  # steady state first
+            await bench.until("steady traffic", lambda: bench.accepted("warm-up") >= 50)
             for name, fault in faults(bench):
                 await bench.endure(name, fault)
             await bench.endure("SMTP answering 451, then 550", smtp_refusing(bench),
@@ -195,7 +226,9 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
 
     async def broker_stopped() -> None:
         await private_servers("rabbit-stop")
-        await asyncio.sleep(20)
+        # enrolments keep being accepted (into the outbox) while the broker is away
+        await bench.until("enrolments accepted with the broker down", lambda: bench.accepted(
+            "RabbitMQ stopped") >= 30, at_least_s=20)
         await private_servers("rabbit-start")
 
     async def connections_closed() -> None:
@@ -206,7 +239,10 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
 
     async def sms_provider_down() -> None:
         await bench.aliyun.stop()
-        await asyncio.sleep(60)
+        began = time.monotonic()
+        await bench.until("10 SMS sends refused while the provider is down",
+                          lambda: bench.failed_sms_attempts_since(began, at_least=10),
+                          at_least_s=60)
         bench.aliyun.answer_in(5.0)
         await bench.aliyun.start()
 
@@ -219,13 +255,13 @@ def faults(bench: Bench) -> list[tuple[str, Fault]]:
     killed = {f"SIGKILL {s} on {p}": (s, p) for s, p in instances}
     names = list(killed)
     listed: list[tuple[str, Fault]] = [
-        ("RabbitMQ stopped for 20 s", broker_stopped),
+        ("RabbitMQ stopped", broker_stopped),
         ("every broker connection force-closed", connections_closed),
         ("PostgreSQL restarted", database_restarted),
         *((n, _killing(bench.platform, *killed[n])) for n in names[:2]),
         (f"results released, then {names[2]}", lambda: release_then_kill(*killed[names[2]])),
         (names[3], _killing(bench.platform, *killed[names[3]])),
-        ("SMS provider down 60 s, then answering in 5 s", sms_provider_down),
+        ("SMS provider down, then answering in 5 s", sms_provider_down),
         *((f"{n} (SMS provider slow)", _killing(bench.platform, *killed[n])) for n in names[4:]),
     ]
     return listed
@@ -239,15 +275,16 @@ def _killing(platform: LongPlatform, service: str, port: int) -> Fault:
 
 
 def smtp_refusing(bench: Bench) -> Fault:
-    """SMTP answers 451 for 30 s, then 550 for 30 s, while email-first trainees enrol."""
+    """SMTP answers 451, then 550, while email-first trainees enrol: each answer lasts until
+    it has refused at least 10 messages."""
 
     async def refusing() -> None:
         bench.aliyun.answer_in(None)  # the SMS provider is itself again
         bench.traffic.crowd = [t for t in bench.traffic.crowd if t.email]
         bench.smtp.answer = 451
-        await asyncio.sleep(30)
+        await bench.until("SMTP answering 451", lambda: bench.smtp.refused[451] >= 10)
         bench.smtp.answer = 550
-        await asyncio.sleep(30)
+        await bench.until("SMTP answering 550", lambda: bench.smtp.refused[550] >= 10)
         bench.smtp.answer = 250
 
     return refusing

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
+from uuid import UUID
 
 import asyncpg
 
@@ -71,6 +72,12 @@ class Behaviour:
     # The delivery attempt (delay tiers taken) each handler call saw, per message.
     tiers: dict[str, list[int]] = field(default_factory=dict)
     hold: asyncio.Event | None = None
+
+
+async def no_revocations(pool: asyncpg.Pool) -> list[tuple[UUID, int, bool]]:
+    """Read the revocations of a test service that keeps none (it has no user_access table)."""
+    del pool
+    return []
 
 
 def build_subscriptions(behaviour: Behaviour) -> Subscriptions:

@@ -26,7 +26,7 @@ from shared.messaging.settling import Outcome
 from shared.messaging.transport import Delivery
 from shared.service import create_service_app, run_service
 from shared.web.api import ApiRoutes
-from tests.messaging.harness import EFFECTS_DDL, Behaviour, build_subscriptions
+from tests.messaging.harness import EFFECTS_DDL, Behaviour, build_subscriptions, no_revocations
 from tests.support.infra import AMQP_URL
 
 
@@ -127,6 +127,7 @@ def _run_service(args: argparse.Namespace) -> None:
         subscriptions=_slow(build_subscriptions(behaviour)),
         migrations=Path(__file__).parent / "no_migrations",
         title="test",
+        access_loader=no_revocations,
     )
     run_service(app, settings)
 

@@ -1,5 +1,6 @@
 """On a three-node RabbitMQ cluster (private, started here): quorum queues replicated on every
-node, and a service given the nodes' list that outlives the node it is connected to."""
+node, a service given the nodes' list that outlives the node it is connected to, and a publisher
+that goes on publishing when its node dies with the queue's leader."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ import asyncpg
 import pytest
 
 from services.cli import services
+from shared.ids import new_id
 from shared.messaging.outbox import OutboxWriter
+from shared.messaging.rabbit import RabbitTransport
+from shared.messaging.topology import QueueTopology
+from shared.messaging.transport import OutgoingMessage, PublishFailed
 from shared.service import topology_for
 from tests.deploy.manifests import REPO, free_port
 from tests.messaging.harness import EFFECTS_DDL, ThingHappened
@@ -27,6 +32,8 @@ from tests.support.infra import eventually
 pytestmark = pytest.mark.serial
 
 SERVICE_CONNECTION = "test-service"  # what the shared runtime names the service's connection
+PUBLISHER = "test-publisher"
+IN_FLIGHT = 50  # publishes awaiting their confirms at once, as the relay has them
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +136,48 @@ async def test_a_service_given_the_nodes_keeps_consuming_and_publishing_when_its
         await pool.close()
         if stopped is not None:
             await cluster.arun("start-node", str(stopped))
+
+
+async def test_a_publisher_whose_node_dies_with_the_queue_leader_publishes_from_the_next_node(
+    cluster: RabbitCluster, namespace: str
+) -> None:
+    # RabbitMQ 3.10 nacks every publish to a quorum queue on a channel opened while the queue's
+    # leader had just died with its node, until that node returns: the client, reconnected at
+    # once, restores its publishing channel in that moment. The transport publishes on a new
+    # channel after a nack (shared/messaging/rabbit.py _renew_channel).
+    publisher = RabbitTransport(cluster.urls, exchange=f"{namespace}.events",
+                                connection_name=PUBLISHER)
+    await publisher.connect()
+    topology = QueueTopology(queue=f"{namespace}.work", bindings=("thing.happened.v1",))
+    await publisher.declare(topology)  # a new queue's leader is the declaring client's node
+    node = await cluster.node_of_connection(PUBLISHER)
+    queues = await cluster.table("list_queues", "name", "leader", on=node)
+    assert [cluster.number(leader) for name, leader in queues if name == topology.queue] == [node]
+    confirmed = [0]
+    stop = asyncio.Event()
+
+    async def keep_publishing() -> None:
+        while not stop.is_set():
+            message = OutgoingMessage(b"{}", message_id=str(new_id()), type="thing.happened")
+            try:
+                await publisher.publish(message, routing_key="thing.happened.v1")
+                confirmed[0] += 1
+            except PublishFailed:
+                await asyncio.sleep(0.1)  # as the relay backs off
+
+    async def more_than(count: int) -> bool:
+        return confirmed[0] > count
+
+    tasks = [asyncio.create_task(keep_publishing()) for _ in range(IN_FLIGHT)]
+    try:
+        await eventually(lambda: more_than(IN_FLIGHT * 4), timeout=60)
+        await cluster.arun("kill-node", str(node))
+        killed_at = confirmed[0]
+        await eventually(lambda: more_than(killed_at + IN_FLIGHT * 4), timeout=60, interval=0.2)
+        survivor = 1 if node != 1 else 2
+        assert await cluster.node_of_connection(PUBLISHER, on=survivor) != node
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await publisher.close()
+        await cluster.arun("start-node", str(node))

@@ -20,7 +20,7 @@ from shared.messaging.subscriptions import Subscriptions
 from shared.service import Overrides, create_service_app
 from shared.web.api import ApiRequest, ApiRoutes
 from shared.web.keys import TRANSPORT, UOW
-from tests.messaging.harness import ThingHappened, pipeline
+from tests.messaging.harness import ThingHappened, no_revocations, pipeline
 from tests.support.faults import (
     broker_stopped,
     close_all_connections,
@@ -173,6 +173,7 @@ async def producer_app(
         subscriptions=Subscriptions(),
         migrations=Path(__file__).parent / "no_migrations",
         title="t",
+        access_loader=no_revocations,
         overrides=Overrides(verifier=verifier),
     )
     return await aiohttp_client(app)

@@ -15,7 +15,7 @@ from shared.ids import new_id
 from shared.messaging.rabbit import RabbitTransport
 from shared.service import Overrides, create_service_app, topology_for
 from shared.web.api import ApiRoutes
-from tests.messaging.harness import Behaviour, build_subscriptions
+from tests.messaging.harness import Behaviour, build_subscriptions, no_revocations
 from tests.support.infra import AMQP_URL, PG_BASE, eventually, unique_name
 
 
@@ -46,6 +46,7 @@ async def test_service_migrates_becomes_ready_and_reports_its_queues(
         migrations=tmp_path,
         title="runtime",
         overrides=Overrides(verifier=verifier),
+        access_loader=no_revocations,
     )
     try:
         client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
@@ -92,7 +93,8 @@ async def test_an_http_only_instance_is_ready_without_a_consumer_and_still_repor
     await rabbit.declare(topology_for(settings, subscriptions))  # as a worker pod would
     app = create_service_app(settings, routes=ApiRoutes(), subscriptions=subscriptions,
                              migrations=tmp_path, title="runtime",
-                             overrides=Overrides(verifier=verifier))
+                             overrides=Overrides(verifier=verifier),
+                             access_loader=no_revocations)
     client: TestClient[web.Request, web.Application] = await aiohttp_client(app)
 
     async def ready() -> bool:

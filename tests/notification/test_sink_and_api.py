@@ -8,8 +8,10 @@ import pytest
 
 from services.notification.app import create_app
 from shared.errors import StartupRefused
+from shared.events.catalog import SurveyInvited
+from shared.ids import new_id
 from tests.notification.conftest import StartService, settings_for
-from tests.notification.harness import confirmed, otp, recipient
+from tests.notification.harness import class_info, confirmed, otp, recipient
 from tests.support.logs import json_logs, log_lines
 
 INBOX_PATHS = ("/dev/inbox", "/dev/inbox/messages", "/dev/inbox.json")
@@ -188,6 +190,24 @@ async def test_admin_sees_sign_in_messages_with_the_code_hidden(
     )
     (item,) = (await response.json())["items"]
     assert "482913" not in item["body"]
+    assert "******" in item["body"]
+
+
+async def test_admin_sees_survey_invitations_with_the_survey_code_hidden(
+    start_service: StartService,
+) -> None:
+    service = await start_service()
+    person = recipient(phone="+8613900139002")
+    invitation = SurveyInvited(survey_id=new_id(), enrollment_id=new_id(), seq=1,
+                               trainee=person, class_info=class_info(), code="K7P2QX9M")
+    envelope = await service.publish(invitation)
+    await service.until_status(envelope.message_id, "delivered")
+    response = await service.client.get(
+        "/api/v1/notifications", params={"recipient": "+8613900139002"}, headers=service.token()
+    )
+    (item,) = (await response.json())["items"]
+    assert item["event_type"] == "survey.invited"
+    assert "K7P2QX9M" not in item["body"]
     assert "******" in item["body"]
 
 

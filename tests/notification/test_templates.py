@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -18,6 +19,7 @@ from services.notification.templates.registry import (
     defuse_links,
 )
 from services.notification.templates.variables import SPECS
+from shared.events.catalog import EnrollmentCancelled
 from shared.events.envelope import Event
 from tests.notification.harness import SHANGHAI_DAY, confirmed
 from tests.notification.samples import samples
@@ -86,6 +88,19 @@ def test_sms_variables_carry_no_links_and_fit_provider_limits(
         assert all("http" not in value and len(value) <= 35 for _n, value in sms.params)
         assert sms.chars is not None
         assert sms.chars <= 500
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_reason_a_cancellation_can_carry_is_worded_within_the_sms_limits(
+    registry: TemplateRegistry, locale: str
+) -> None:
+    sample = next(e for e in samples(locale) if isinstance(e, EnrollmentCancelled))
+    spec = registry.spec(sample.event_type)
+    for reason in get_args(EnrollmentCancelled.model_fields["reason"].annotation):
+        event = sample.model_copy(update={"reason": reason})
+        sms = registry.render(spec.event_type, Channel.SMS, locale,
+                              spec.build(event, locale, TZ, SHANGHAI_DAY))
+        assert all(len(value) <= 35 for _n, value in sms.params), reason
 
 
 def test_missing_variable_in_a_template_fails_the_startup_check() -> None:

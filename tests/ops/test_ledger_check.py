@@ -90,7 +90,8 @@ def balanced(report: dict[str, Any]) -> bool:
 async def test_a_platform_where_every_effect_happened_balances(
     tmp_path: Path, namespace: str, databases: dict[str, str]
 ) -> None:
-    async with platform(tmp_path, namespace, databases) as (run, api, admin):
+    survey_soon = {"JIANGXIN_ENROLLMENT_SURVEY_CHECK_INTERVAL_S": "1"}
+    async with platform(tmp_path, namespace, databases, **survey_soon) as (run, api, admin):
         room = await open_class(api, admin, capacity=1, phone="+8613900001111")
         first = await enrol_by_admin(api, admin, room.class_id, phone="+8613800138001",
                                      name="李一")
@@ -102,7 +103,8 @@ async def test_a_platform_where_every_effect_happened_balances(
 
         report = await settled(
             tmp_path, run,
-            lambda r: r["ok"] and r["counts"].get("certificate messages sent") == 1,
+            lambda r: r["ok"] and r["counts"].get("certificate messages sent") == 1
+            and r["counts"].get("survey messages sent") == 1,  # the completed one's invitation
         )
     counts = report["counts"]
     # confirmed and cancelled (first), waitlisted, promoted and completed (second)

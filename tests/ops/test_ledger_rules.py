@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from ops.ledger import balance, rules
-from ops.ledger.model import HistoryEvent, LedgerRow, Report
+from ops.ledger.model import AggregateEvent, HistoryEvent, LedgerRow, Report
 from shared.ids import new_id
 
 NOW = datetime(2025, 6, 2, 2, 0, tzinfo=UTC)
@@ -34,7 +34,8 @@ def judge(
     report = Report(older_than_s=60, checked_at=NOW)
     balance.enrollments(report, history, rules.by_event(ledger), rules=rules.notify_rules(),
                        cutoff=NOW - timedelta(seconds=60), held=set(), opted_out=opted_out or set())
-    balance.orphans(report, history, set(), ledger, cutoff=NOW - timedelta(seconds=60))
+    balance.orphans(report, [e.event for e in history], set(), ledger,
+                    cutoff=NOW - timedelta(seconds=60))
     rules.duplicate_rows(report, ledger)
     rules.stuck_rows(report, ledger, cutoff=NOW - timedelta(seconds=60))
     return report
@@ -133,3 +134,28 @@ def test_a_message_held_by_a_rule_until_later_is_scheduled_not_stuck() -> None:
     overdue = judge([event(1, "enrollment.confirmed")],
                     [row(1, "enrollment.confirmed", "deferred")])
     assert kinds(overdue) == ["stuck_notification"]
+
+
+def test_a_survey_invitation_sent_balances_and_one_never_written_is_missing() -> None:
+    survey, other = new_id(), new_id()
+    invited = [AggregateEvent(survey, TRAINEE, 1, "survey.invited", LONG_AGO),
+               AggregateEvent(other, TRAINEE, 1, "survey.invited", LONG_AGO)]
+    sent = LedgerRow(
+        id=new_id(), source_message_id=new_id(), source_type="survey.invited",
+        aggregate_id=str(survey), seq=1, channel="sms", recipient_key="a",
+        recipient_masked="+86138****0000", status="delivered", error_code=None, related_id=None,
+        not_before=LONG_AGO, created_at=LONG_AGO, updated_at=LONG_AGO, in_sink=False,
+    )
+    report = Report(older_than_s=60, checked_at=NOW)
+    balance.owed(report, invited, rules.by_event([sent]), rules=rules.notify_rules(),
+                 cutoff=NOW - timedelta(seconds=60), held=set(), opted_out=set())
+    balance.orphans(report, invited, set(), [sent], cutoff=NOW - timedelta(seconds=60))
+    assert report.counts["survey messages sent"] == 1
+    assert [(d.kind, d.ids["survey"]) for d in report.discrepancies] == [
+        ("missing_notification", str(other))
+    ]
+
+
+def test_an_application_message_for_no_application_is_from_nowhere() -> None:
+    report = judge([], [row(1, "application.submitted", "delivered")])
+    assert kinds(report) == ["notification_without_event"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ SCRIPT = REPO / "deploy" / "local" / "rabbit-cluster.sh"
 # Under /tmp, not the checkout: the nodes run as the rabbitmq user, who may not reach a checkout
 # in a private home directory.
 CLUSTERS_DIR = Path(tempfile.gettempdir()) / "jiangxin-test-clusters"
+CONNECTION_NAME = re.compile(r'\{"connection_name","([^"]*)"\}')
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,40 @@ class RabbitCluster:
             name, kind, members = line.split("\t")
             found[name] = (kind, {m.strip(" []") for m in members.split(",") if m.strip(" []")})
         return found
+
+    def number(self, node: str) -> int:
+        """Return the number (from 1) of a node named as RabbitMQ names it (<name>@localhost)."""
+        return next(i for i, n in enumerate(self.nodes, 1) if f"{n.name}@localhost" == node)
+
+    async def table(self, command: str, *items: str, on: int) -> list[list[str]]:
+        """Return the rows of a rabbitmqctl list command (list_queues name leader ...)."""
+        out = await self.arun("ctl", str(on), command, *items, "--no-table-headers")
+        return [line.split("\t") for line in out.splitlines() if line.strip()]
+
+    async def connections(self, *, on: int) -> list[tuple[str, int]]:
+        """Return (client connection name, node number) of every client connection."""
+        by_port = {node.amqp_port: i for i, node in enumerate(self.nodes, 1)}
+        found = []
+        for port, properties in await self.table("list_connections", "port", "client_properties",
+                                                 on=on):
+            named = CONNECTION_NAME.search(properties)
+            found.append((named.group(1) if named else "", by_port[int(port)]))
+        return found
+
+    async def leaders(self, *, on: int) -> dict[str, int]:
+        """Return the node leading each queue (quorum queues), as node `on` sees the cluster."""
+        return {name: self.number(leader.strip())
+                for name, leader in await self.table("list_queues", "name", "leader", on=on)}
+
+    async def move_leader(self, queue: str, to: int, *, on: int) -> None:
+        """Make node `to` the leader of a quorum queue (of vhost /): Ra's leadership transfer,
+        which RabbitMQ 3.10's command-line tools do not offer."""
+        target = f"{self.nodes[to - 1].name}@localhost"
+        await self.arun("ctl", str(on), "eval", (
+            f'{{ok, Q}} = rabbit_amqqueue:lookup(rabbit_misc:r(<<"/">>, queue, <<"{queue}">>)), '
+            "{Name, Leader} = amqqueue:get_pid(Q), "
+            f"ra:transfer_leadership({{Name, Leader}}, {{Name, '{target}'}})."
+        ))
 
     async def node_of_connection(self, connection_name: str, *, on: int = 1) -> int:
         """Return the number of the node a client connection (by its name) is attached to."""

@@ -175,15 +175,22 @@ def eventually_sync(
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 15.0, interval: float = 0.05
+    check: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float = 15.0,
+    interval: float = 0.05,
+    what: str = "condition",
+    at_least_s: float = 0.0,
 ) -> None:
-    """Poll `check` until it is true; fail with a clear message at the deadline."""
-    deadline = time.monotonic() + timeout
+    """Poll `check` until it is true (and at least `at_least_s` have passed); fail with a
+    clear message, naming `what`, at the deadline."""
+    began = time.monotonic()
+    deadline = began + timeout
     while True:
-        if await check():
+        if await check() and time.monotonic() - began >= at_least_s:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"{what} not met within {timeout}s")
         await asyncio.sleep(interval)
 
 

@@ -31,3 +31,19 @@ def test_every_operation_is_summarised_and_documents_its_problems(
             for method, op in operations.items():
                 assert op.get("summary"), f"{method.upper()} {route} has no summary"
                 assert "default" in op["responses"], f"{method.upper()} {route}"
+
+
+def test_every_operation_id_is_unique_across_the_three_services(
+    generated: dict[Path, str],
+) -> None:
+    """OpenAPI wants unique operationIds; one origin serves all three documents, so across them."""
+    seen: dict[str, list[str]] = {}
+    for path, text in generated.items():
+        if path.suffix != ".json":
+            continue
+        for route, operations in json.loads(text)["paths"].items():
+            for method, op in operations.items():
+                seen.setdefault(op["operationId"], []).append(
+                    f"{path.stem} {method.upper()} {route}")
+    shared = {op: where for op, where in seen.items() if len(where) > 1}
+    assert not shared, f"operationIds used more than once: {shared}"

@@ -103,3 +103,33 @@ async def test_a_batch_takes_at_most_its_limit() -> None:
 
     assert answers == ["A", "B", "C", "D", "E"]
     assert runner.batches == [["a", "b"], ["c", "d"], ["e"]]
+
+
+async def test_an_item_with_nobody_waiting_runs_in_its_callers_own_task() -> None:
+    combiner: Combiner[str, str] = Combiner()
+    ran_in: list[asyncio.Task[object] | None] = []
+
+    async def run(items: Sequence[str]) -> list[str | Exception]:
+        ran_in.append(asyncio.current_task())
+        return [i.upper() for i in items]
+
+    caller = asyncio.ensure_future(combiner.submit("k", "a", run))
+
+    assert await caller == "A"
+    assert ran_in == [caller]
+
+
+async def test_a_lone_caller_that_leaves_mid_run_leaves_those_behind_it_answered() -> None:
+    combiner: Combiner[str, str] = Combiner()
+    runner = Recorder()
+    runner.gate.clear()
+    first = asyncio.ensure_future(combiner.submit("k", "a", runner.run))
+    await runner.started.wait()
+    behind = asyncio.ensure_future(combiner.submit("k", "b", runner.run))
+    await asyncio.sleep(0)  # "b" has queued behind the running item
+    first.cancel()
+    runner.gate.set()
+
+    assert await behind == "B"
+    assert first.cancelled()
+    assert runner.batches == [["a"], ["b"]]

@@ -13,7 +13,7 @@ import pytest
 from services.certification.deps import read_fernet
 from services.cli import services
 from shared.cli import make_keys
-from shared.keyfiles import create_private_file
+from shared.private_files import create_private_file
 
 PUBLIC = {"jwt-ed25519.pub.pem"}
 

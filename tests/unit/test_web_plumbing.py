@@ -11,11 +11,12 @@ from aiohttp.test_utils import TestClient
 from pydantic import BaseModel, Field
 from pytest_aiohttp import AiohttpClient
 
-from shared.auth import TokenIssuer, TokenVerifier
+from shared.access import AccessList
+from shared.auth import ROLES, TokenIssuer, TokenVerifier
 from shared.errors import Conflict, NotFound, RateLimited
 from shared.ids import new_id
 from shared.logging import get_logger
-from shared.web.api import VERIFIER, ApiRequest, ApiRoutes, openapi_document
+from shared.web.api import ACCESS, ANY_ROLE, VERIFIER, ApiRequest, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, add_health_routes
 from shared.web.middleware import SERVICE_NAME, request_middleware
 from tests.support.logs import json_logs, log_lines
@@ -168,6 +169,39 @@ async def test_missing_wrong_and_garbage_tokens_are_401_and_wrong_role_is_403(
     trainer = await client.post("/seats", json=body, headers=_auth(issuer, "trainer"))
     assert trainer.status == 403
     assert (await trainer.json())["code"] == "role_forbidden"
+
+
+def test_any_role_is_every_role_examiners_included() -> None:
+    assert sorted(ANY_ROLE) == sorted(ROLES)
+
+
+async def test_a_token_answered_from_the_cache_is_still_refused_once_its_user_is_revoked(
+    aiohttp_client: AiohttpClient, issuer: TokenIssuer, verifier: TokenVerifier
+) -> None:
+    access = AccessList()
+    app = web.Application(middlewares=[request_middleware])
+    app[SERVICE_NAME] = "unit"
+    app[VERIFIER] = verifier
+    app[ACCESS] = access
+    routes.register(app)
+    client = await aiohttp_client(app)
+    user = new_id()
+    token = issuer.mint(user, "trainee", version=1)
+    body = {"class_id": "c1", "count": 1}
+    for _ in range(2):  # the second answer comes from the verified-token cache
+        assert (await client.post("/seats", json=body,
+                                  headers={"Authorization": f"Bearer {token}"})).status == 201
+    head, payload, signature = token.split(".")
+    tampered = f"{head}.{payload}.{signature[:-2]}AA"
+    refused = await client.post("/seats", json=body,
+                                headers={"Authorization": f"Bearer {tampered}"})
+    assert (refused.status, (await refused.json())["code"]) == (401, "invalid_token")
+    access.replace([(user, 2, False)])  # a password or role change: older tokens end
+    revoked = await client.post("/seats", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert (revoked.status, (await revoked.json())["code"]) == (401, "token_revoked")
+    access.replace([(user, 1, True)])  # disabled
+    disabled = await client.post("/seats", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert (disabled.status, (await disabled.json())["code"]) == (401, "token_revoked")
 
 
 async def test_malformed_ids_and_bad_query_parameters_are_problems_not_errors(

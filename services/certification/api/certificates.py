@@ -110,6 +110,9 @@ async def my_held_certificates(req: ApiRequest[None, None]) -> HeldCertificateLi
 async def record_held_certificate(
     req: ApiRequest[HeldCertificateBody, None],
 ) -> HeldCertificateList:
-    """Record a national skill certificate (22 characters or legacy 16 digits) one holds."""
+    """Record a skill certificate held from elsewhere (22 characters or legacy 16 digits).
+
+    Announced to enrollment: no subsidised course below its level in that occupation is open
+    to the holder then."""
     items = await held.record_held(req.body, deps=req.app[DEPS], actor=req.user)
     return HeldCertificateList(items=items)

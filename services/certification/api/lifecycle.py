@@ -1,4 +1,4 @@
-"""Changing an issued certificate: revoke, suspend, reinstate, reissue."""
+"""Changing an issued certificate: revoke, suspend, reinstate, ask for a reissue."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ async def reinstate(req: ApiRequest[None, None]) -> CertificateOut:
 @routes.post("/api/v1/certificates/{certificate_id}/reissue", body=ReasonBody,
              response=CertificateOut, status=201, roles=MANAGERS, tags=TAGS)
 async def reissue(req: ApiRequest[ReasonBody, None]) -> CertificateOut:
-    """Replace a certificate (admin): new number, same verification URL; the old one revoked."""
+    """Ask for a replacement (admin): held pending until a second person approves it."""
     cmd = ReissueCertificate(certificate_id=req.path_uuid("certificate_id"),
                              reason=req.body.reason)
-    row = await handlers.reissue(cmd, deps=req.app[DEPS], actor=req.user)
+    row = await handlers.request_reissue(cmd, deps=req.app[DEPS], actor=req.user)
     return reads.present(row, req.app[DEPS])

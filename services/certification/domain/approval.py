@@ -1,17 +1,21 @@
 """Four-eyes issuance: who releases, who approves, who may undo a certificate.
 
 A trainer releases results; a second staff member (an admin or an examiner) who does not teach
-the class approves before anything is signed. Single-step issuance is a per-course choice for
-training certificates only. Trainers may suspend; only an admin reinstates, revokes or reissues.
+the class, and who neither released the results nor entered the scores, approves before
+anything is signed. Single-step issuance is a per-course choice for training certificates
+only. Trainers may suspend; only an admin reinstates, revokes or reissues, and a reissue (a
+new number, the holder's data anew) is a new issuance: held for an approver other than its
+requester. Re-signing the same content in another encoding is not one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
 from shared.errors import Forbidden, InvalidState
-from shared.events.catalog import CourseInfo
+from shared.events.catalog import CourseInfo, EnrollmentCompleted
 
 APPROVERS = ("admin", "examiner")
 ADMIN_ONLY = ("revoke", "reinstate", "reissue")
@@ -35,6 +39,43 @@ def check_approver(role: str, user_id: UUID, trainer_ids: list[UUID]) -> None:
     if role not in APPROVERS:
         raise Forbidden("only an examiner or an admin approves certificates",
                         code="approver_role_required")
+
+
+@dataclass(frozen=True, slots=True)
+class Authors:
+    """Who made what an approval would sign; none of them may approve it (None: unknown)."""
+
+    released_by: UUID | None = None
+    scored_by: UUID | None = None
+    requested_by: UUID | None = None  # of a reissue
+
+
+def authors_of(
+    result: EnrollmentCompleted | None, *, requested_by: UUID | None = None
+) -> Authors:
+    """Return who made a certificate held for approval: its result's releaser and scorer (a
+    result from before enrollment named them names nobody) and, for a reissue, its requester."""
+    if result is None:
+        return Authors(requested_by=requested_by)
+    return Authors(released_by=result.released_by, scored_by=result.scored_by,
+                   requested_by=requested_by)
+
+
+_AUTHORED = (
+    ("released_by", "approver_released_results",
+     "whoever released the results cannot approve their certificates"),
+    ("scored_by", "approver_entered_scores",
+     "whoever entered the scores cannot approve their certificates"),
+    ("requested_by", "approver_requested_reissue",
+     "whoever asked for a reissue cannot approve it"),
+)
+
+
+def check_not_author(user_id: UUID, authors: Authors) -> None:
+    """Raise Forbidden when the approver is one of the people who made what they would sign."""
+    for field, code, detail in _AUTHORED:
+        if getattr(authors, field) == user_id:
+            raise Forbidden(detail, code=code)
 
 
 def check_identity_confirmed(unconfirmed_changes: int) -> None:

@@ -22,10 +22,13 @@ class Decision(Enum):
 
     NOTHING = "nothing"
     ISSUE = "issue"  # passing, auto policy: a valid certificate now
-    HOLD = "hold"  # passing, approval policy: a pending certificate awaits a trainer
+    HOLD = "hold"  # passing, approval policy: a pending certificate awaits an approver
     WITHDRAW = "withdraw"  # a pending certificate whose result turned to failed
     REVOKE = "revoke"  # an issued certificate whose result turned to failed
-    REISSUE = "reissue"  # revoked by an earlier correction, passing again
+    REISSUE = "reissue"  # revoked by an earlier correction, passing again, auto policy
+    # Revoked by an earlier correction, passing again, approval policy: a replacement awaits an
+    # approver; the revoked certificate stays as it is (and verifies as revoked) until then.
+    HOLD_REISSUE = "hold_reissue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,9 @@ def decide(live: Live | None, *, passed: bool, policy: Literal["auto", "approval
             return Decision.REVOKE
         return Decision.NOTHING
     if live.status == "revoked" and live.revocation_kind == "result_corrected":
-        # Only our own automatic revocation is undone; a person's revocation stands.
-        return Decision.REISSUE
+        # Only our own automatic revocation is undone; a person's revocation stands. A new
+        # certificate is signed only as a first one would be: at once where one step is allowed.
+        return Decision.REISSUE if policy == "auto" else Decision.HOLD_REISSUE
     return Decision.NOTHING
 
 
@@ -87,6 +91,18 @@ def check_reissue(status: Status, *, passed: bool, replaced: bool = False) -> No
     if not passed and not replaced:
         raise InvalidState("the latest released result is not a pass", code="result_not_passed")
     check_transition("reissue", status, replaced=replaced)
+
+
+def check_replaceable(status: Status, revocation_kind: RevocationKind | None) -> None:
+    """Raise InvalidState unless an approved replacement may take over a certificate so.
+
+    A reissue replaces a valid certificate, a passing correction one it revoked; anything that
+    happened to it since (suspended, revoked by a person) stands until someone undoes it."""
+    if status == "valid" or (status == "revoked" and revocation_kind == "result_corrected"):
+        return
+    hint = ": reinstate it first" if status == "suspended" else ""
+    raise InvalidState(f"the certificate this one replaces is {status} now{hint}",
+                       code="replaced_certificate_changed")
 
 
 def add_months(day: date, months: int) -> date:

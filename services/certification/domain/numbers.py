@@ -130,6 +130,15 @@ def validate_held(number: str, *, level: int | None = None) -> Literal["national
     return "national"
 
 
+def level_of_held(
+    number: str, number_format: Literal["national", "legacy"], *, level: int | None
+) -> int | None:
+    """Return a held certificate's level: the one given, else a national number's level digit."""
+    if level is not None or number_format == "legacy":
+        return level
+    return int(number[15])
+
+
 @dataclass(frozen=True, slots=True)
 class KindNumbers:
     """Numbers by certificate kind: training ones internal, skill-level ones national.

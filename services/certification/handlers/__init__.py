@@ -4,9 +4,9 @@ from services.certification.handlers.issuing import (
     approve,
     approve_many,
     issue_for_result,
-    record_result,
 )
-from services.certification.handlers.lifecycle import change_status, reissue
+from services.certification.handlers.lifecycle import change_status, request_reissue
+from services.certification.handlers.results import record_result
 from services.certification.handlers.trainers import (
     record_class_trainers,
     record_identity_review,
@@ -20,5 +20,5 @@ __all__ = [
     "record_class_trainers",
     "record_identity_review",
     "record_result",
-    "reissue",
+    "request_reissue",
 ]

@@ -1,18 +1,18 @@
-"""Use cases that create certificates: results, direct issue, approval."""
+"""Use cases that sign certificates: issue, approve (bulk or one), issue directly, replace."""
 
 from __future__ import annotations
 
 import dataclasses
 from uuid import UUID
 
-from services.certification.commands import ApproveCertificates, IssueForResult, RecordResult
+from services.certification.commands import ApproveCertificates, IssueForResult
 from services.certification.deps import Deps
 from services.certification.domain.approval import (
+    authors_of,
     check_identity_confirmed,
-    effective_policy,
     single_step,
 )
-from services.certification.domain.certificate import Decision, Live, check_transition, decide
+from services.certification.domain.certificate import check_replaceable, check_transition
 from services.certification.domain.codes import new_code
 from services.certification.handlers.events import event_fields, issued_event
 from services.certification.handlers.permissions import (
@@ -27,45 +27,9 @@ from shared.auth import Principal
 from shared.errors import Conflict, DomainError, InvalidState, NotFound
 from shared.events.catalog import CertificateRevoked, EnrollmentCompleted
 from shared.ids import new_id
-from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction
 
-log = get_logger(__name__)
 _CODE_ATTEMPTS = 5
-
-
-async def record_result(cmd: RecordResult, *, uow: UnitOfWork, deps: Deps) -> Decision:
-    """Apply a released or corrected result: issue, hold, withdraw, revoke or reissue."""
-    result = cmd.result
-    first = await results.record_result(uow.conn, result)
-    if first is None:
-        log.info("result_not_newer_ignored", enrollment_id=str(result.enrollment_id),
-                 result_version=result.result_version)
-        return Decision.NOTHING
-    # A first result has no certificate yet: every certificate follows a recorded result.
-    live = None if first else await certificates.lock_live(uow.conn, result.enrollment_id)
-    state = Live(live.status, live.revocation_kind) if live else None  # type: ignore[arg-type]
-    policy = effective_policy(result.course)
-    if policy == "auto" and await identity_reviews.unconfirmed(uow.conn, result.trainee.user_id):
-        policy = "approval"  # a changed name or ID waits for an admin, then for an approver
-    decision = decide(state, passed=result.passed, policy=policy)
-    if decision is Decision.ISSUE:
-        await issue_new(uow, deps, result, live, actor=None)
-    elif decision is Decision.HOLD:
-        await _hold(uow, result, live)
-    elif decision is Decision.WITHDRAW and live is not None:
-        await certificates.set_status(uow.conn, live.id, status="withdrawn",
-                                    reason="result corrected to failed")
-        await audit.add_audit(uow.conn, live.id, "withdrawn", actor_id=None,
-                                   actor_role="system", reason="result corrected to failed")
-    elif decision is Decision.REVOKE and live is not None:
-        await _revoke_for_correction(uow, deps, live, result)
-    elif decision is Decision.REISSUE and live is not None:
-        await reissue_from(uow, deps, live, result, actor=None,
-                           reason="result corrected to passed")
-    log.info("result_recorded", enrollment_id=str(result.enrollment_id),
-             result_version=result.result_version, decision=decision.value)
-    return decision
 
 
 async def issue_new(
@@ -98,52 +62,67 @@ async def issue_new(
     raise Conflict("could not draw a free verification code", code="code_exhausted")
 
 
-async def _hold(uow: UnitOfWork, result: EnrollmentCompleted, live: CertificateRow | None) -> None:
-    if live is not None:
-        await certificates.refresh_pending(uow.conn, live.id, result)
-        certificate_id = live.id
-    else:
-        certificate_id = new_id()
-        while not await certificates.insert_certificate(
-            uow.conn, certificate_id=certificate_id, result=result, status="pending",
-            code=new_code(), issue=None,
-        ):
-            pass
-    await audit.add_audit(uow.conn, certificate_id, "held_for_approval", actor_id=None,
-                               actor_role="system")
-
-
-async def _revoke_for_correction(
-    uow: UnitOfWork, deps: Deps, live: CertificateRow, result: EnrollmentCompleted
-) -> None:
-    reason = f"result corrected to failed (version {result.result_version})"
-    seq = await certificates.set_status(uow.conn, live.id, status="revoked", reason=reason,
-                                      revocation_kind="result_corrected")
-    await audit.add_audit(uow.conn, live.id, "revoked", actor_id=None, actor_role="system",
-                               reason=reason)
-    await uow.publish(CertificateRevoked(**event_fields(live, deps, seq=seq, actor=None),
-                                         reason=reason))
-
-
 async def approve_row(
     uow: UnitOfWork, deps: Deps, row: CertificateRow, *, actor: Principal | None,
     action: str = "approved",
 ) -> CertificateRow:
-    """Issue a pending certificate: number, signature, event."""
-    assert row.code is not None
+    """Issue a pending certificate: number, signature, event (a held replacement takes over)."""
     await audit.add_audit(uow.conn, row.id, action,
                                actor_id=actor.user_id if actor else None,
                                actor_role=role_of(actor))
-    issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=row.code,
+    old = await _replaced(uow, row)
+    code = row.code or (old.code if old else None)
+    assert code is not None, "only a replacement is held without a code"
+    issue = await issue_fields(uow.conn, deps, certificate_id=row.id, code=code,
                                holder=row.holder, course=row.course)
+    revoked = await _take_over(uow, deps, old, row, actor=actor, number=issue.number) \
+        if old else None
     seq = await certificates.mark_issued(uow.conn, row.id, issue)
     issued = dataclasses.replace(
-        row, status="valid", seq=seq, number=issue.number, issued_at=issue.issued_at,
+        row, status="valid", seq=seq, number=issue.number, code=code, issued_at=issue.issued_at,
         issued_on=issue.issued_on, expires_on=issue.expires_on, issuer_name=issue.issuer_name,
         status_index=issue.status_index, kid=issue.kid, credential=issue.credential,
     )
-    await uow.publish(issued_event(issued, deps, seq=seq, actor=actor))
+    if revoked is not None:
+        await uow.publish(revoked)
+    await uow.publish(issued_event(issued, deps, seq=seq, actor=actor, replaces=row.replaces))
     return issued
+
+
+async def _replaced(uow: UnitOfWork, row: CertificateRow) -> CertificateRow | None:
+    """Return, locked, the certificate a held replacement takes over (None for a first one)."""
+    if row.code is not None:
+        return None
+    assert row.replaces is not None, "only a replacement is held without a code"
+    old = await certificates.lock_certificate(uow.conn, row.replaces)
+    assert old is not None
+    assert old.code is not None
+    check_replaceable(old.status, old.revocation_kind)  # type: ignore[arg-type]
+    return old
+
+
+async def _take_over(
+    uow: UnitOfWork, deps: Deps, old: CertificateRow, row: CertificateRow, *,
+    actor: Principal | None, number: str,
+) -> CertificateRevoked | None:
+    """Retire the certificate an approved replacement replaces; return the event to announce."""
+    if old.status == "revoked":
+        # Revoked by a correction (announced then): it only stops being the live one.
+        await certificates.mark_replaced(uow.conn, old.id, replaced_by=row.id)
+        await audit.add_audit(uow.conn, old.id, "replaced",
+                              actor_id=actor.user_id if actor else None,
+                              actor_role=role_of(actor), reason="result corrected to passed",
+                              details={"replaced_by": str(row.id)})
+        return None
+    # A requested reissue of a valid certificate: it is revoked now, in favour of the new one.
+    reason = row.request_reason or "reissued"
+    seq = await certificates.set_status(uow.conn, old.id, status="revoked", reason=reason,
+                                        revocation_kind="reissued", replaced_by=row.id)
+    await audit.add_audit(uow.conn, old.id, "replaced", actor_id=actor.user_id if actor else None,
+                          actor_role=role_of(actor), reason=reason,
+                          details={"replaced_by": str(row.id)})
+    return CertificateRevoked(**event_fields(old, deps, seq=seq, actor=actor),
+                              reason=f"reissued as {number}")
 
 
 async def approve(certificate_id: UUID, *, deps: Deps, actor: Principal) -> CertificateRow:
@@ -157,7 +136,9 @@ async def _approve(
     row = await certificates.lock_certificate(uow.conn, certificate_id)
     if row is None:
         raise NotFound("no such certificate")
-    await require_approver(uow.conn, actor, class_id=row.class_id, fallback=row.trainer_ids)
+    result = await results.current_result(uow.conn, row.enrollment_id)
+    await require_approver(uow.conn, actor, class_id=row.class_id, fallback=row.trainer_ids,
+                           authors=authors_of(result, requested_by=row.requested_by))
     check_transition("approve", row.status, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
     check_identity_confirmed(await identity_reviews.unconfirmed(uow.conn, row.holder_user_id))
     return await approve_row(uow, deps, row, actor=actor)
@@ -188,12 +169,16 @@ async def _issue_for_result(
     result = await results.lock_result(uow.conn, cmd.enrollment_id)
     if result is None:
         raise NotFound("no released result for this enrolment", code="result_not_found")
-    # Issuing now is approving: a trainer of the class may do it only where one step is allowed.
+    live = await certificates.lock_current(uow.conn, cmd.enrollment_id)
+    requested_by = live.requested_by if live is not None and live.status == "pending" else None
+    # Issuing now is approving: a trainer of the class may do it only where one step is allowed,
+    # and never for a reissue someone asked for (that is always four eyes).
     await require_issuer(uow.conn, actor, class_id=result.class_info.class_id,
-                         fallback=list(result.trainer_ids), one_step=single_step(result.course))
+                         fallback=list(result.trainer_ids),
+                         one_step=single_step(result.course) and requested_by is None,
+                         authors=authors_of(result, requested_by=requested_by))
     if not result.passed:
         raise InvalidState("the released result is not a pass", code="result_not_passed")
-    live = await certificates.lock_live(uow.conn, cmd.enrollment_id)
     if live is None or live.status in ("withdrawn", "pending"):
         unconfirmed = await identity_reviews.unconfirmed(uow.conn, result.trainee.user_id)
         check_identity_confirmed(unconfirmed)

@@ -1,4 +1,4 @@
-"""Use cases that change an issued certificate: revoke, suspend, reinstate, reissue."""
+"""Use cases that change an issued certificate: revoke, suspend, reinstate, ask for a reissue."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from services.certification.deps import Deps
 from services.certification.domain.approval import check_admin_only
 from services.certification.domain.certificate import check_reissue, check_transition
 from services.certification.handlers.events import event_fields
-from services.certification.handlers.issuing import reissue_from
 from services.certification.handlers.permissions import require_class_manager, role_of
 from services.certification.repository import audit, certificates, results
 from services.certification.repository.certificates import CertificateRow
 from shared.auth import Principal
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.events.catalog import (
     CertificateReinstated,
     CertificateRevoked,
     CertificateSuspended,
 )
+from shared.ids import new_id
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction
 
@@ -59,6 +59,8 @@ async def _change_status(
                                details={"category": cmd.category} if cmd.category else None)
     fields = event_fields(row, deps, seq=seq, actor=actor)
     if cmd.action == "revoke":
+        await withdraw_requested(uow, row, actor=actor, reason="the certificate it replaces "
+                                 "was revoked")
         await uow.publish(CertificateRevoked(**fields, reason=cmd.reason or ""))
     elif cmd.action == "suspend":
         await uow.publish(CertificateSuspended(**fields, reason=cmd.reason or ""))
@@ -68,19 +70,53 @@ async def _change_status(
     return await certificates.lock_certificate(uow.conn, row.id) or row
 
 
-async def reissue(cmd: ReissueCertificate, *, deps: Deps, actor: Principal) -> CertificateRow:
-    """Replace a valid certificate of a passing result: new number, same verification URL."""
-    return await in_transaction(deps.uows, lambda uow: _reissue(uow, deps, cmd, actor))
+async def request_reissue(
+    cmd: ReissueCertificate, *, deps: Deps, actor: Principal
+) -> CertificateRow:
+    """Hold a replacement of a valid certificate for approval (new number, same verification URL).
+
+    A new number and the holder's data as the latest result has them make it a new issuance, so
+    it waits, `pending`, for an approver who is not the requester and does not teach the class;
+    the valid certificate stays valid until then (approving revokes it in the new one's favour).
+    """
+    return await in_transaction(deps.uows, lambda uow: _request_reissue(uow, cmd, actor))
 
 
-async def _reissue(
-    uow: UnitOfWork, deps: Deps, cmd: ReissueCertificate, actor: Principal
+async def _request_reissue(
+    uow: UnitOfWork, cmd: ReissueCertificate, actor: Principal
 ) -> CertificateRow:
     row = await _managed(uow, cmd.certificate_id, actor, "reissue")
     result = await results.lock_result(uow.conn, row.enrollment_id)
     if result is None:
         raise NotFound("the result of this certificate is unknown", code="result_not_found")
     check_reissue(row.status, passed=result.passed, replaced=row.replaced_by is not None)  # type: ignore[arg-type]
-    new = await reissue_from(uow, deps, row, result, actor=actor, reason=cmd.reason)
-    log.info("certificate_reissued", certificate_id=str(new.id), replaces=str(row.id))
-    return new
+    waiting = await certificates.lock_open_replacement(uow.conn, row.enrollment_id)
+    if waiting is not None:
+        raise Conflict("a replacement of this certificate already awaits approval",
+                       code="reissue_pending", certificate_id=str(waiting.id))
+    new = new_id()
+    # No code yet: the valid certificate keeps it (and its verification URL) until approval.
+    await certificates.insert_certificate(uow.conn, certificate_id=new, result=result,
+                                          status="pending", code=None, issue=None,
+                                          replaces=row.id, requested_by=actor.user_id,
+                                          request_reason=cmd.reason)
+    await audit.add_audit(uow.conn, new, "reissue_requested", actor_id=actor.user_id,
+                          actor_role=role_of(actor), reason=cmd.reason,
+                          details={"replaces": str(row.id)})
+    log.info("certificate_reissue_requested", certificate_id=str(new), replaces=str(row.id))
+    held = await certificates.lock_certificate(uow.conn, new)
+    assert held is not None
+    return held
+
+
+async def withdraw_requested(
+    uow: UnitOfWork, revoked: CertificateRow, *, actor: Principal | None, reason: str
+) -> None:
+    """Withdraw a reissue still awaiting approval when the certificate it replaces is revoked."""
+    waiting = await certificates.lock_open_replacement(uow.conn, revoked.enrollment_id)
+    if waiting is None or waiting.status != "pending" or waiting.requested_by is None:
+        return
+    await certificates.set_status(uow.conn, waiting.id, status="withdrawn", reason=reason)
+    await audit.add_audit(uow.conn, waiting.id, "withdrawn",
+                          actor_id=actor.user_id if actor else None,
+                          actor_role=role_of(actor), reason=reason)

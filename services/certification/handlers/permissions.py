@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.certification.domain.approval import check_approver
+from services.certification.domain.approval import Authors, check_approver, check_not_author
 from services.certification.repository import class_trainers
 from shared.auth import Principal
 from shared.db import Conn
@@ -48,20 +48,24 @@ async def trainers_of(conn: Conn, class_id: UUID, *, fallback: list[UUID]) -> li
 
 
 async def require_approver(
-    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID]
+    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID], authors: Authors
 ) -> None:
-    """Raise Forbidden unless the actor is an examiner or admin who does not teach the class."""
+    """Raise Forbidden unless the actor is an examiner or admin who does not teach the class
+    and made none of what they would sign (released the results, entered the scores)."""
     trainers = await trainers_of(conn, class_id, fallback=fallback)
     check_approver(actor.role, actor.user_id, trainers)
+    check_not_author(actor.user_id, authors)
 
 
 async def require_issuer(
-    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID], one_step: bool
+    conn: Conn, actor: Principal, *, class_id: UUID, fallback: list[UUID], one_step: bool,
+    authors: Authors,
 ) -> None:
     """Raise Forbidden unless the actor may issue now: an approver, or (one step) a manager."""
     trainers = await trainers_of(conn, class_id, fallback=fallback)
     if not (one_step and may_manage(actor, trainers)):
         check_approver(actor.role, actor.user_id, trainers)
+        check_not_author(actor.user_id, authors)
 
 
 def role_of(actor: Principal | None) -> str:

@@ -68,12 +68,13 @@ async def holder_certificates(deps: Deps, user_id: UUID) -> list[CertificateRow]
 
 
 async def audit_for(deps: Deps, certificate_id: UUID, actor: Principal) -> list[AuditEntry]:
-    """Return a certificate's history to a trainer of its class or an admin."""
+    """Return a certificate's audit trail to a trainer of its class, an examiner or an admin.
+
+    Anyone else gets the 404 reading the certificate gives them: a 403 here would tell a
+    trainer of another class that the certificate exists. (Its holder reads the history.)"""
     row = await views.certificate(deps.pool, certificate_id)
-    if row is None:
+    if row is None or not (oversees(actor) or may_manage(actor, await _trainers(deps.pool, row))):
         raise NotFound("no such certificate")
-    if not oversees(actor):
-        require_manager(actor, await _trainers(deps.pool, row))
     return await views.audit(deps.pool, certificate_id)
 
 

@@ -7,22 +7,17 @@ import itertools
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from services.certification.domain.levels import title_of
 from services.certification.rendering.dates import long_date
 
-BUILTIN_CJK = "STSong-Light"
 QR_BORDER = 4
 QR_MASK = 2
 ID_TYPES = {
@@ -60,18 +55,6 @@ class PrintedCertificate:
 # Where the public looks a skill-level certificate up by number and name (domain.md).
 QUERY_SITES = ("jndj.osta.org.cn", "pjjg.osta.org.cn")
 FILL_SIZE = 12  # 小四: the fill-in text of the national layout
-
-
-@lru_cache(maxsize=4)
-def font_name(font_file: str, subfont_index: int) -> str:
-    """Register the CJK font once: the TrueType file when installed, else the built-in CID font."""
-    path = Path(font_file)
-    if path.is_file():
-        name = f"CJK-{path.stem}-{subfont_index}"
-        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=subfont_index))
-        return name
-    pdfmetrics.registerFont(UnicodeCIDFont(BUILTIN_CJK))
-    return BUILTIN_CJK
 
 
 def qr_drawing(url: str, *, size: float) -> Drawing:

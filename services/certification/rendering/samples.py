@@ -13,7 +13,8 @@ from pathlib import Path
 import pypdfium2  # type: ignore[import-untyped]
 
 from services.certification.config import Settings
-from services.certification.rendering.pdf import PrintedCertificate, font_name, render
+from services.certification.rendering.pdf import PrintedCertificate, render
+from shared.fonts import font_name
 
 _COMMON = {
     "locale": "zh-CN", "holder_name": "张*三", "id_type": "resident_id",

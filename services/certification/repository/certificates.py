@@ -45,6 +45,9 @@ class CertificateRow:
     revocation_kind: str | None
     replaces: UUID | None
     replaced_by: UUID | None
+    # A replacement a person asked for (a reissue): who and why; None for every other row.
+    requested_by: UUID | None = None
+    request_reason: str | None = None
 
     @classmethod
     def of(cls, record: asyncpg.Record) -> CertificateRow:
@@ -71,13 +74,36 @@ class Issue:
     credential: str
 
 
+# A replacement held for approval (migration 0070): not yet the enrolment's live certificate.
+_OPEN_REPLACEMENT = "replaces IS NOT NULL AND status IN ('pending', 'withdrawn')"
+
+
 async def lock_live(conn: Conn, enrollment_id: UUID) -> CertificateRow | None:
     """Return the live certificate of an enrolment, locked."""
     record = await conn.fetchrow(
-        "SELECT * FROM certificates WHERE enrollment_id = $1 AND replaced_by IS NULL FOR UPDATE",
+        f"""SELECT * FROM certificates WHERE enrollment_id = $1 AND replaced_by IS NULL
+            AND NOT ({_OPEN_REPLACEMENT}) FOR UPDATE""",
         enrollment_id,
     )
     return CertificateRow.of(record) if record is not None else None
+
+
+async def lock_open_replacement(conn: Conn, enrollment_id: UUID) -> CertificateRow | None:
+    """Return the enrolment's replacement awaiting approval (pending or withdrawn), locked."""
+    record = await conn.fetchrow(
+        f"""SELECT * FROM certificates WHERE enrollment_id = $1 AND replaced_by IS NULL
+            AND {_OPEN_REPLACEMENT} FOR UPDATE""",
+        enrollment_id,
+    )
+    return CertificateRow.of(record) if record is not None else None
+
+
+async def lock_current(conn: Conn, enrollment_id: UUID) -> CertificateRow | None:
+    """Return, locked, what a newer result or an issuing decides about: the enrolment's
+    replacement awaiting approval if there is one, else its live certificate.
+
+    The replacement is locked before the one it replaces, as approving it does."""
+    return await lock_open_replacement(conn, enrollment_id) or await lock_live(conn, enrollment_id)
 
 
 async def lock_certificate(conn: Conn, certificate_id: UUID) -> CertificateRow | None:
@@ -91,9 +117,9 @@ _INSERT = """
 INSERT INTO certificates (id, enrollment_id, class_id, holder_user_id, trainer_ids, status,
     result_version, holder, id_type, id_number_masked, id_number_encrypted, course, level, hours,
     code, replaces, number, issued_at, issued_on, expires_on, issuer_name, status_index, kid,
-    credential)
+    credential, requested_by, request_reason)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24)
+        $20, $21, $22, $23, $24, $25, $26)
 ON CONFLICT (code) WHERE replaced_by IS NULL AND code IS NOT NULL DO NOTHING
 RETURNING seq
 """
@@ -101,9 +127,13 @@ RETURNING seq
 
 async def insert_certificate(
     conn: Conn, *, certificate_id: UUID, result: EnrollmentCompleted, status: str,
-    code: str, issue: Issue | None, replaces: UUID | None = None,
+    code: str | None, issue: Issue | None, replaces: UUID | None = None,
+    requested_by: UUID | None = None, request_reason: str | None = None,
 ) -> bool:
-    """Insert a pending or issued certificate; False when the code is taken (draw another)."""
+    """Insert a pending or issued certificate; False when the code is taken (draw another).
+
+    A replacement held for approval has no code yet: it takes over the one it replaces when
+    it is approved. A reissue names who asked for it, and why."""
     identity = result.identity
     seq = await conn.fetchval(
         _INSERT, certificate_id, result.enrollment_id, result.class_info.class_id,
@@ -114,6 +144,7 @@ async def insert_certificate(
         result.course.model_dump(mode="json"), result.course.level, result.course.required_hours,
         code, replaces,
         *(_issue_values(issue) if issue else (None,) * 8),
+        requested_by, request_reason,
     )
     return seq is not None
 
@@ -128,11 +159,19 @@ async def mark_issued(conn: Conn, certificate_id: UUID, issue: Issue) -> int:
     seq: int = await conn.fetchval(
         """UPDATE certificates SET status = 'valid', number = $2, issued_at = $3, issued_on = $4,
                expires_on = $5, issuer_name = $6, status_index = $7, kid = $8, credential = $9,
-               seq = seq + 1, updated_at = now()
+               code = $10, seq = seq + 1, updated_at = now()
            WHERE id = $1 RETURNING seq""",
-        certificate_id, *_issue_values(issue),
+        certificate_id, *_issue_values(issue), issue.code,
     )
     return seq
+
+
+async def mark_replaced(conn: Conn, certificate_id: UUID, *, replaced_by: UUID) -> None:
+    """Record that a revoked certificate was replaced (its status and reason stay)."""
+    await conn.execute(
+        "UPDATE certificates SET replaced_by = $2, updated_at = now() WHERE id = $1",
+        certificate_id, replaced_by,
+    )
 
 
 async def refresh_pending(

@@ -42,3 +42,13 @@ async def lock_result(conn: Conn, enrollment_id: UUID) -> EnrollmentCompleted | 
         "SELECT payload FROM results WHERE enrollment_id = $1 FOR UPDATE", enrollment_id
     )
     return EnrollmentCompleted.model_validate(payload) if payload is not None else None
+
+
+async def current_result(conn: Conn, enrollment_id: UUID) -> EnrollmentCompleted | None:
+    """Return the latest result of an enrolment without locking it.
+
+    For a check under the certificate's lock: a newer result waits for that lock anyway
+    (`record_result` locks the result, then the certificate), so locking here could deadlock."""
+    payload = await conn.fetchval("SELECT payload FROM results WHERE enrollment_id = $1",
+                                  enrollment_id)
+    return EnrollmentCompleted.model_validate(payload) if payload is not None else None

@@ -127,8 +127,12 @@ async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ResultOut]:
                   r.result_version, r.passed, r.released_at, c.id AS certificate_id,
                   c.status AS certificate_status
            FROM results r
-           LEFT JOIN certificates c ON c.enrollment_id = r.enrollment_id
-                                   AND c.replaced_by IS NULL
+           LEFT JOIN LATERAL (
+               -- A replacement awaiting approval, else the live certificate (migration 0070).
+               SELECT id, status FROM certificates c
+               WHERE c.enrollment_id = r.enrollment_id AND c.replaced_by IS NULL
+               ORDER BY (c.replaces IS NOT NULL AND c.status = 'pending') DESC LIMIT 1
+           ) c ON true
            WHERE r.class_id = $1 ORDER BY r.released_at, r.enrollment_id""",
         class_id,
     )
@@ -138,6 +142,7 @@ async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ResultOut]:
 async def held_certificates(pool: asyncpg.Pool, holder: UUID) -> list[HeldCertificateOut]:
     """Return the skill certificates a holder recorded, oldest first."""
     rows = await pool.fetch(
-        """SELECT id, number, format, occupation, level, issued_on, issuer, recorded_at
+        """SELECT id, number, format, occupation, occupation_code, level, issued_on, issuer,
+                  recorded_at
            FROM held_certificates WHERE holder_user_id = $1 ORDER BY recorded_at, id""", holder)
     return [HeldCertificateOut(**dict(r)) for r in rows]

@@ -151,6 +151,7 @@ class HeldCertificateOut(Out):
     format: Literal["national", "legacy"] = Field(
         description="national: 22 characters; legacy: a 16-digit 职业资格证书 number")
     occupation: str
+    occupation_code: str | None
     level: int | None
     issued_on: date | None
     issuer: str | None
@@ -168,8 +169,9 @@ class HistoryEntry(Out):
 
     certificate_id: UUID
     number: str | None = Field(description="the number of the certificate acted on")
-    action: str = Field(description="issued, held_for_approval, approved, suspended, reinstated, "
-                        "revoked, replaced, reissued, withdrawn, credential_reissued")
+    action: str = Field(description="issued, held_for_approval, reissue_requested, approved, "
+                        "suspended, reinstated, revoked, replaced, reissued, withdrawn, "
+                        "credential_reissued")
     actor_id: UUID | None = Field(description="null for the system, and in a holder's own view")
     actor_role: str
     reason: str | None

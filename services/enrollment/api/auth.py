@@ -88,12 +88,8 @@ async def create_user(req: ApiRequest[CreateUser, None]) -> CreatedOut:
 async def update_user(req: ApiRequest[UpdateUser, None]) -> UserOut:
     """Record a user's trade union membership (it opens union-only classes) and/or staff role
     (as PUT /users/{id}/role: the user's older tokens end)."""
-    user_id = req.path_uuid("user_id")
-    out = await identity.update_user(user_id, req.body, deps=deps(req), actor=req.user)
-    if req.body.role is not None:
-        out = await accounts.set_role(user_id, req.body.role, deps=deps(req),
-                                      actor_id=req.user.user_id)
-    return out
+    return await accounts.update_user(req.path_uuid("user_id"), req.body, deps=deps(req),
+                                      actor=req.user)
 
 
 @routes.get("/api/v1/identity-changes", query=IdentityChangeQuery, response=IdentityChangeList,

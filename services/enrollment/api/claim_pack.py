@@ -3,49 +3,27 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, Field
 
 from services.enrollment.api.base import ADMIN, ANYONE, STAFF, deps, routes
 from services.enrollment.commands_evidence import SetPersonCategory, SetPlans
 from services.enrollment.handlers import claim_pack
-from services.enrollment.views.models.base import Out
+from services.enrollment.views.models.evidence import PersonCategoryOut, PlansOut, TemplatesOut
+from services.enrollment.views.models.queries import ClaimPackQuery
 from shared.web.api import ApiRequest
 
 TAGS = ("evidence",)
 _CHUNK = 64 * 1024
 
 
-class ExportQuery(BaseModel):
-    """Which city template lays the document out; full personal data (administrators)."""
-
-    template: str = Field("default", max_length=64, pattern=r"^[a-z0-9_-]+$")
-    unmasked: bool = False
-
-
-class TemplateOut(Out):
-    """One city template of the claim pack."""
-
-    id: str
-    name: str
-    city: str
-
-
-class TemplatesOut(Out):
-    """Every city template."""
-
-    items: list[TemplateOut]
-
-
 @routes.get("/api/v1/claim-templates", response=TemplatesOut, roles=STAFF, tags=TAGS)
 async def list_templates(_req: ApiRequest[None, None]) -> TemplatesOut:
     """Return the claim templates (services/enrollment/claim_templates/*.yaml)."""
-    return TemplatesOut(items=[TemplateOut(id=i, name=n, city=c)
-                               for i, n, c in claim_pack.list_templates()])
+    return claim_pack.list_templates()
 
 
-@routes.get("/api/v1/classes/{class_id}/claim-pack/{file}", query=ExportQuery, roles=STAFF,
+@routes.get("/api/v1/classes/{class_id}/claim-pack/{file}", query=ClaimPackQuery, roles=STAFF,
             tags=TAGS, content_types=tuple(claim_pack.CONTENT_TYPES.values()))
-async def export(req: ApiRequest[None, ExportQuery]) -> web.StreamResponse:
+async def export(req: ApiRequest[None, ClaimPackQuery]) -> web.StreamResponse:
     """Stream one document of the claim pack: `{application|ledger|roster|scores|notice}.
     {xlsx|pdf}`, laid out by `template`; full ID and phone numbers only with `unmasked=true`
     from an administrator (every export is recorded)."""
@@ -68,19 +46,10 @@ async def export(req: ApiRequest[None, ExportQuery]) -> web.StreamResponse:
     return reply
 
 
-class PlansOut(Out):
-    """A class's teaching and assessment plans."""
-
-    teaching_plan: str
-    assessment_plan: str
-
-
 @routes.get("/api/v1/classes/{class_id}/plans", response=PlansOut, roles=STAFF, tags=TAGS)
 async def get_plans(req: ApiRequest[None, None]) -> PlansOut:
     """Return the class's teaching and assessment plans."""
-    teaching, assessment = await claim_pack.get_plans(req.path_uuid("class_id"), deps=deps(req),
-                                                      actor=req.user)
-    return PlansOut(teaching_plan=teaching, assessment_plan=assessment)
+    return await claim_pack.get_plans(req.path_uuid("class_id"), deps=deps(req), actor=req.user)
 
 
 @routes.put("/api/v1/classes/{class_id}/plans", body=SetPlans, roles=STAFF, status=204,
@@ -91,17 +60,10 @@ async def set_plans(req: ApiRequest[SetPlans, None]) -> None:
                                actor=req.user)
 
 
-class PersonCategoryOut(Out):
-    """A user's person category (null: not given)."""
-
-    person_category: str | None
-
-
 @routes.get("/api/v1/me/person-category", response=PersonCategoryOut, roles=ANYONE, tags=TAGS)
 async def get_my_category(req: ApiRequest[None, None]) -> PersonCategoryOut:
     """Return the caller's person category."""
-    return PersonCategoryOut(person_category=await claim_pack.person_category_of(
-        req.user.user_id, deps=deps(req)))
+    return await claim_pack.person_category_of(req.user.user_id, deps=deps(req))
 
 
 @routes.put("/api/v1/me/person-category", body=SetPersonCategory, roles=ANYONE, status=204,

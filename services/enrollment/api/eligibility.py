@@ -1,11 +1,14 @@
-"""Eligibility rules: a course's rules, exceptions, what a trainee records, the check."""
+"""Eligibility rules: a course's rules, exceptions, a trainee's birth date, the check.
+
+Certificates held from elsewhere are recorded in certification
+(`POST /api/v1/me/held-certificates`); enrollment keeps them from `held_certificate.recorded`.
+"""
 
 from __future__ import annotations
 
 from services.enrollment.api.base import ADMIN, deps, routes
 from services.enrollment.commands_fair import (
     GrantException,
-    RecordSkillCertificate,
     SetBirthDate,
     SetCourseRules,
 )
@@ -57,15 +60,9 @@ async def list_exceptions(req: ApiRequest[None, None]) -> ExceptionList:
     return await handlers.list_exceptions(req.path_uuid("user_id"), deps=deps(req))
 
 
-@routes.post("/api/v1/me/skill-certificates", body=RecordSkillCertificate, status=204,
-             roles={"trainee"}, tags=TAGS)
-async def record_skill_certificate(req: ApiRequest[RecordSkillCertificate, None]) -> None:
-    """Record a skill certificate held from elsewhere (no course below its level is open)."""
-    await handlers.record_skill_certificate(req.body, deps=deps(req), actor=req.user)
-
-
 @routes.put("/api/v1/me/birth-date", body=SetBirthDate, status=204, roles={"trainee"},
-            tags=TAGS)
+            tags=TAGS, extra_statuses=(422,))
 async def set_birth_date(req: ApiRequest[SetBirthDate, None]) -> None:
-    """Record one's birth date (when the ID document does not carry it)."""
+    """Record one's birth date when the ID document does not carry it (422
+    `id_carries_birth_date` when it does: the ID number's date counts)."""
     await handlers.set_birth_date(req.body, deps=deps(req), actor=req.user)

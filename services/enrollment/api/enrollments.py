@@ -63,7 +63,8 @@ async def cancel_enrolment(req: ApiRequest[None, None]) -> EnrolmentDetail:
 
 
 @routes.post("/api/v1/enrollments/{enrollment_id}/accept", response=EnrolmentDetail,
-             roles={"trainee"}, tags=TAGS, extra_statuses=(404, 409))
+             roles={"trainee"}, tags=TAGS, extra_statuses=(403, 404, 409))
 async def accept_offer(req: ApiRequest[None, None]) -> EnrolmentDetail:
-    """Accept a seat offered from the waitlist before its deadline."""
+    """Accept a seat offered from the waitlist before its deadline (403 with the rule's code
+    when the course's eligibility rules refuse the trainee by now)."""
     return await handlers.accept(req.path_uuid("enrollment_id"), deps=deps(req), actor=req.user)

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from services.enrollment.api.base import ADMIN, STAFF, deps, routes
+from services.enrollment.commands_evidence import SetMinAttendance
 from services.enrollment.handlers import hours
 from services.enrollment.views.models.evidence import ClassHoursOut, MinAttendanceOut
 from shared.web.api import ApiRequest
 
 TAGS = ("evidence",)
-
-
-class SetMinAttendance(BaseModel):
-    """A course's minimum share of its required hours."""
-
-    model_config = ConfigDict(extra="forbid")
-    min_attendance_ratio: Decimal = Field(ge=Decimal("0.1"), le=1, decimal_places=3)
 
 
 @routes.get("/api/v1/classes/{class_id}/hours", response=ClassHoursOut, roles=STAFF,
@@ -33,5 +23,4 @@ async def class_hours(req: ApiRequest[None, None]) -> ClassHoursOut:
             response=MinAttendanceOut, roles=ADMIN, tags=TAGS)
 async def set_min_attendance(req: ApiRequest[SetMinAttendance, None]) -> MinAttendanceOut:
     """Set the share of required hours a trainee must attend to certify (default 0.9)."""
-    return await hours.set_min_ratio(req.path_uuid("course_id"),
-                                     req.body.min_attendance_ratio, deps=deps(req))
+    return await hours.set_min_ratio(req.path_uuid("course_id"), req.body, deps=deps(req))

@@ -175,6 +175,10 @@ def record_by_trainer(
             and state.checked_out_at < state.checked_in_at):
         raise ValidationFailed("The check-out would be before the check-in.",
                                code="invalid_checkin_times")
+    if state.checked_in_at is None and state.checked_out_at is None:
+        # Nothing to confirm or correct: a record needs a time, given now or recorded before.
+        raise ValidationFailed("Give the check-in time: this session has no check-in yet.",
+                               code="checkin_time_required")
     return replace(state, confirmed_to_end=confirm_to_end)
 
 

@@ -63,10 +63,15 @@ class Assessment:
     practical: Decimal | None
     theory_pass: Decimal
     practical_pass: Decimal
+    # Set when hours from check-ins decide: the exact minutes against the course's minimum
+    # (`rate` is rounded for display, so comparing it with the threshold could be off).
+    hours_enough: bool | None = None
 
     @property
     def eligible(self) -> bool:
-        """Tell whether attendance reached the threshold for the exam."""
+        """Tell whether attendance (the hours, when they decide) reached the exam's minimum."""
+        if self.hours_enough is not None:
+            return self.hours_enough
         return self.rate >= self.threshold
 
     @property

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from services.enrollment.deps import Deps
 from services.enrollment.domain.lottery import LotteryWindow, check_can_apply, check_can_withdraw
+from services.enrollment.handlers.access import class_not_found
 from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.handlers.events import class_info, recipient
 from services.enrollment.repository import Row
@@ -37,7 +38,7 @@ async def lottery_of(conn: Conn, class_id: UUID, *, share: bool = False) -> Row:
         if await repo.class_exists(conn, class_id):
             raise InvalidState("This class allocates its seats first come, first served: "
                                "enrol instead.", code="not_a_lottery_class")
-        raise NotFound("There is no such class.", code="class_not_found")
+        raise class_not_found()
     return row
 
 
@@ -48,7 +49,7 @@ async def apply(class_id: UUID, *, deps: Deps, actor: Principal) -> ApplicationO
         now = deps.clock.now()
         lot = await lottery_of(uow.conn, class_id, share=True)  # the draw waits for us
         check_can_apply(window_of(lot), now=now)
-        await require_eligible_for(uow.conn, deps, class_id, actor.user_id)
+        await require_eligible_for(uow.conn, deps, class_id, actor.user_id, lock=True)
         row, created = await repo.insert_application(
             uow.conn, application_id=new_id(), class_id=class_id, trainee_id=actor.user_id,
             now=now)

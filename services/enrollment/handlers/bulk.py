@@ -16,10 +16,9 @@ from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.identity import ID_TYPES, normalise_id_number
 from services.enrollment.domain.phones import normalise_phone
 from services.enrollment.domain.roster_import import RosterRow
-from services.enrollment.handlers.access import require_class_staff
+from services.enrollment.handlers.access import require_class_staff_of
 from services.enrollment.handlers.enrol import book
-from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import checkins as checkin_repo
+from services.enrollment.repository import claim_pack as claim_repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views import roster as roster_views
 from services.enrollment.views.models import EnrolmentOut, ImportOut, ImportRowOut, RosterOut
@@ -31,7 +30,7 @@ from services.enrollment.views.roster_export import (
     write_csv,
 )
 from shared.auth import Principal
-from shared.errors import Conflict, DomainError, InvalidState, NotFound, ValidationFailed
+from shared.errors import Conflict, DomainError, InvalidState, ValidationFailed
 from shared.masking import mask_id_number, mask_phone
 from shared.messaging.uow import UnitOfWork, in_transaction
 
@@ -43,10 +42,7 @@ _NAME: TypeAdapter[str] = TypeAdapter(Name)
 async def require_importer(class_id: UUID, *, deps: Deps, actor: Actor) -> None:
     """Allow an administrator, or a trainer of the class, to import into it."""
     async with deps.pool.acquire() as conn:
-        trainers = await class_repo.class_trainers(conn, class_id)
-    if trainers is None:
-        raise NotFound("There is no such class.", code="class_not_found")
-    require_class_staff(actor, trainers)
+        await require_class_staff_of(conn, class_id, actor)
 
 
 async def import_roster(
@@ -95,7 +91,7 @@ async def _import_row(class_id: UUID, row: RosterRow, *, deps: Deps, actor: Acto
                 raise InvalidState("This number belongs to a staff account.",
                                    code="not_a_trainee")
             if user["created"] and category:  # a detail of the file, like its ID
-                await checkin_repo.set_person_category(uow.conn, user["id"], category)
+                await claim_repo.set_person_category(uow.conn, user["id"], category)
             if union_member and not user["created"]:
                 # Not a profile detail: administrators vouch for membership on any account.
                 await user_repo.set_union_member(uow.conn, user["id"], True, now)
@@ -166,10 +162,7 @@ async def get_roster(class_id: UUID, *, deps: Deps, actor: Principal) -> RosterO
 
 async def _roster(class_id: UUID, *, deps: Deps, actor: Principal) -> roster_views.Roster:
     async with deps.pool.acquire() as conn:
-        trainers = await class_repo.class_trainers(conn, class_id)
-        if trainers is None:
-            raise NotFound("There is no such class.", code="class_not_found")
-        require_class_staff(actor, trainers)
+        await require_class_staff_of(conn, class_id, actor)
         roster = await roster_views.class_roster(conn, class_id)
     assert roster is not None
     return roster

@@ -27,6 +27,7 @@ from services.enrollment.domain.schedule import (
     local_today,
     start_of_day,
 )
+from services.enrollment.handlers.access import class_not_found
 from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as repo
@@ -34,7 +35,7 @@ from services.enrollment.repository import enrollments as enrollment_repo
 from services.enrollment.views import catalogue as views
 from services.enrollment.views.models import ClassOut, CourseOut
 from shared.auth import Principal
-from shared.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from shared.errors import Conflict, InvalidState, ValidationFailed
 from shared.events.catalog import ClassTrainersChanged, EnrollmentCancelled, EnrollmentRescheduled
 from shared.ids import new_id
 from shared.messaging.uow import UnitOfWork, in_transaction
@@ -44,8 +45,10 @@ _NON_NULL = frozenset({"name", "capacity", "trainer_ids", "venue", "online", "en
                        "union_members_only"})
 
 
-def _class_not_found() -> NotFound:
-    return NotFound("There is no such class.", code="class_not_found")
+async def _class_out(uow: UnitOfWork, class_id: UUID, now: datetime) -> ClassOut:
+    out = await views.get_class(uow.conn, class_id, now)
+    assert out is not None  # written in this transaction
+    return out
 
 
 async def create_course(cmd: CreateCourse, *, deps: Deps) -> CourseOut:
@@ -117,9 +120,7 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
         )
         await repo.insert_class(uow.conn, class_id, values, now)
         await _publish_trainers(uow, class_id, values["trainer_ids"])
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 
@@ -127,7 +128,7 @@ async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
 async def _locked(uow: UnitOfWork, class_id: UUID) -> asyncpg.Record:
     cls = await repo.lock_class(uow.conn, class_id)
     if cls is None:
-        raise _class_not_found()
+        raise class_not_found()
     if cls["status"] == "cancelled":
         raise InvalidState("This class has been cancelled.", code="class_cancelled")
     return cls
@@ -161,9 +162,7 @@ async def update_class(class_id: UUID, cmd: UpdateClass, *, deps: Deps) -> Class
                                  now=now)
         await repo.save_counters(uow.conn, class_id, seats_taken=seats.taken,
                                  waitlist_length=seats.waiting)
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 
@@ -189,9 +188,7 @@ async def cancel_class(
                        fields={"reason": "class_cancelled", "note": cmd.reason})
         await repo.mark_cancelled(uow.conn, class_id, reason=cmd.reason,
                                   seats_taken=cls["seats_taken"] - freed)
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 
@@ -229,9 +226,7 @@ async def reschedule_class(
                            "previous_starts_on": cls["starts_on"],
                            "previous_ends_on": cls["ends_on"],
                            "previous_venue": cls["venue"]})
-        out = await views.get_class(uow.conn, class_id, now)
-        assert out is not None
-        return out
+        return await _class_out(uow, class_id, now)
 
     return await in_transaction(deps.uows, work)
 

@@ -24,9 +24,8 @@ from services.enrollment.domain.checkin import (
 )
 from services.enrollment.domain.enrollment import ON_ROSTER, Status
 from services.enrollment.domain.sessions import Session, current_session, find_session
-from services.enrollment.handlers.access import require_class_staff
-from services.enrollment.handlers.sessions import class_not_found, load_sessions
-from services.enrollment.repository import catalogue as class_repo
+from services.enrollment.handlers.access import require_class_staff_of
+from services.enrollment.handlers.sessions import load_sessions
 from services.enrollment.repository import checkins as repo
 from services.enrollment.views import checkins as views
 from services.enrollment.views.models.evidence import (
@@ -49,21 +48,13 @@ _CHECKING_IN = frozenset({Status.CONFIRMED, Status.ATTENDED})
 _CLOCK_SLACK = timedelta(minutes=2)
 
 
-async def require_staff(conn: Conn, class_id: UUID, actor: Principal) -> None:
-    """Allow the class's trainers and administrators (404 for an unknown class)."""
-    trainers = await class_repo.class_trainers(conn, class_id)
-    if trainers is None:
-        raise class_not_found()
-    require_class_staff(actor, trainers)
-
-
 async def checkin_code(
     class_id: UUID, kind: Kind, *, origin: str, deps: Deps, actor: Principal
 ) -> CheckinCodeOut:
     """Return the code for the session open now (its trainers and admins only)."""
     now = deps.clock.now()
     async with deps.pool.acquire() as conn:
-        await require_staff(conn, class_id, actor)
+        await require_class_staff_of(conn, class_id, actor)
         session = current_session(await load_sessions(conn, class_id), now, deps.tz)
     if session is None:
         raise InvalidState("No session of this class is open for check-in now (from 30 "
@@ -149,10 +140,7 @@ async def record_checkin(
 
     async def work(uow: UnitOfWork) -> ClassCheckin:
         conn = uow.conn
-        cls = await class_repo.lock_class(conn, class_id)
-        if cls is None:
-            raise class_not_found()
-        require_class_staff(actor, cls["trainer_ids"])
+        await require_class_staff_of(conn, class_id, actor, lock=True)
         find_session(await load_sessions(conn, class_id), day, no)
         enrollment = await repo.enrollment_in_class(conn, enrollment_id)
         if (enrollment is None or enrollment["class_id"] != class_id
@@ -179,14 +167,14 @@ async def record_checkin(
 async def list_checkins(class_id: UUID, *, deps: Deps, actor: Principal) -> ClassCheckinsOut:
     """Return every check-in of a class for its trainers and administrators."""
     async with deps.pool.acquire() as conn:
-        await require_staff(conn, class_id, actor)
+        await require_class_staff_of(conn, class_id, actor)
         return ClassCheckinsOut(class_id=class_id, items=await views.class_checkins(conn, class_id))
 
 
 async def get_geofence(class_id: UUID, *, deps: Deps, actor: Principal) -> GeofenceOut:
     """Return the venue's geofence (its trainers and administrators)."""
     async with deps.pool.acquire() as conn:
-        await require_staff(conn, class_id, actor)
+        await require_class_staff_of(conn, class_id, actor)
         fence = await repo.geofence(conn, class_id)
     if fence is None:
         return GeofenceOut(class_id=class_id, lat=None, lng=None, radius_m=None)
@@ -200,7 +188,7 @@ async def set_geofence(
     """Set or clear the venue's geofence (check-ins must then come from within it)."""
 
     async def work(uow: UnitOfWork) -> GeofenceOut:
-        await require_staff(uow.conn, class_id, actor)
+        await require_class_staff_of(uow.conn, class_id, actor)
         await repo.set_geofence(uow.conn, class_id, lat=cmd.lat, lng=cmd.lng,
                                 radius_m=cmd.radius_m)
         return GeofenceOut(class_id=class_id, lat=cmd.lat, lng=cmd.lng, radius_m=cmd.radius_m)

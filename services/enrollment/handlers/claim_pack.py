@@ -11,14 +11,20 @@ from uuid import UUID
 from services.enrollment.commands_evidence import SetPersonCategory, SetPlans
 from services.enrollment.deps import Deps
 from services.enrollment.domain.claim_pack import check_request
-from services.enrollment.handlers.checkins import require_staff
-from services.enrollment.handlers.sessions import class_not_found
-from services.enrollment.repository import checkins as repo
+from services.enrollment.handlers.access import class_not_found, require_class_staff_of
+from services.enrollment.repository import claim_pack as repo
 from services.enrollment.views.claim_pack import data
-from services.enrollment.views.claim_pack.pdf import font_name, write_pdf
+from services.enrollment.views.claim_pack.pdf import write_pdf
 from services.enrollment.views.claim_pack.templates import load_templates, template
 from services.enrollment.views.claim_pack.xlsx import write_xlsx
+from services.enrollment.views.models.evidence import (
+    PersonCategoryOut,
+    PlansOut,
+    TemplateOut,
+    TemplatesOut,
+)
 from shared.auth import Principal
+from shared.fonts import font_name
 from shared.messaging.uow import UnitOfWork, in_transaction
 
 CONTENT_TYPES = {
@@ -50,7 +56,7 @@ async def export(
     full = unmasked and actor.role == "admin"
 
     async def work(uow: UnitOfWork) -> data.ClassFacts:
-        await require_staff(uow.conn, class_id, actor)
+        await require_class_staff_of(uow.conn, class_id, actor)
         facts = await data.class_facts(uow.conn, class_id)
         if facts is None:
             raise class_not_found()
@@ -74,15 +80,16 @@ async def export(
     return Export(out, size, CONTENT_TYPES[fmt], f"{doc}-{class_id}.{fmt}")
 
 
-def list_templates() -> list[tuple[str, str, str]]:
-    """Return (id, name, city) of every claim template."""
-    return [(t.id, t.name, t.city) for t in load_templates().values()]
+def list_templates() -> TemplatesOut:
+    """Return every claim template."""
+    return TemplatesOut(items=[TemplateOut(id=t.id, name=t.name, city=t.city)
+                               for t in load_templates().values()])
 
 
-async def get_plans(class_id: UUID, *, deps: Deps, actor: Principal) -> tuple[str, str]:
+async def get_plans(class_id: UUID, *, deps: Deps, actor: Principal) -> PlansOut:
     """Return a class's teaching and assessment plans (its trainers and administrators)."""
     async with deps.pool.acquire() as conn:
-        await require_staff(conn, class_id, actor)
+        await require_class_staff_of(conn, class_id, actor)
         return await data.plans(conn, class_id)
 
 
@@ -90,7 +97,7 @@ async def set_plans(class_id: UUID, cmd: SetPlans, *, deps: Deps, actor: Princip
     """Change a class's teaching and assessment plans (its trainers and administrators)."""
 
     async def work(uow: UnitOfWork) -> None:
-        await require_staff(uow.conn, class_id, actor)
+        await require_class_staff_of(uow.conn, class_id, actor)
         await repo.set_plans(uow.conn, class_id, teaching=cmd.teaching_plan,
                              assessment=cmd.assessment_plan)
 
@@ -108,7 +115,7 @@ async def set_person_category(
     await in_transaction(deps.uows, work)
 
 
-async def person_category_of(user_id: UUID, *, deps: Deps) -> str | None:
+async def person_category_of(user_id: UUID, *, deps: Deps) -> PersonCategoryOut:
     """Return a user's person category."""
     async with deps.pool.acquire() as conn:
         return await data.person_category_of(conn, user_id)

@@ -11,6 +11,7 @@ from services.enrollment.domain import lottery as rules
 from services.enrollment.domain.eligibility import Refusal
 from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.schedule import offer_deadline
+from services.enrollment.handlers.access import class_not_found
 from services.enrollment.handlers.applications import lottery_of, window_of
 from services.enrollment.handlers.eligibility import assess
 from services.enrollment.handlers.events import class_info, recipient
@@ -21,7 +22,7 @@ from services.enrollment.views import lottery as views
 from services.enrollment.views.models.fair import AllocationOut, DrawDocument, DrawOut
 from shared.auth import Principal
 from shared.db import Conn
-from shared.errors import Conflict, InvalidState, NotFound
+from shared.errors import Conflict, InvalidState
 from shared.events.catalog import ApplicationDrawn
 from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction
@@ -38,7 +39,7 @@ async def set_allocation(
     async def work(uow: UnitOfWork) -> AllocationOut:
         cls = await class_repo.lock_class(uow.conn, class_id)
         if cls is None:
-            raise NotFound("There is no such class.", code="class_not_found")
+            raise class_not_found()
         if cls["status"] == "cancelled":
             raise InvalidState("This class has been cancelled.", code="class_cancelled")
         if deps.clock.now() >= cls["enroll_closes_at"]:
@@ -62,7 +63,7 @@ async def allocation(class_id: UUID, *, deps: Deps) -> AllocationOut:
     """Return a class's allocation mode (and a lottery's commitment)."""
     async with deps.pool.acquire() as conn:
         if not await repo.class_exists(conn, class_id):
-            raise NotFound("There is no such class.", code="class_not_found")
+            raise class_not_found()
         return await _allocation(conn, class_id)
 
 
@@ -195,8 +196,6 @@ async def document(class_id: UUID, *, deps: Deps) -> DrawDocument:
     async with deps.pool.acquire() as conn:
         lot = await lottery_of(conn, class_id)
         count = await views.live_count(conn, class_id)
-        detail = await conn.fetchrow(
-            "SELECT seats, early_reason FROM lotteries WHERE class_id = $1", class_id)
     drawn = lot["drawn_at"] is not None
     status = ("drawn" if drawn else "upcoming" if now < lot["enroll_opens_at"]
               else "open" if now < lot["enroll_closes_at"] else "closed")
@@ -206,7 +205,6 @@ async def document(class_id: UUID, *, deps: Deps) -> DrawDocument:
         commitment=lot["commitment"], seed=seed, status=status,
         opens_at=lot["enroll_opens_at"], closes_at=lot["enroll_closes_at"],
         priority_unsubsidised=lot["priority_unsubsidised"], applications=count,
-        seats=detail["seats"] if detail else None, drawn_at=lot["drawn_at"],
-        early_reason=detail["early_reason"] if detail else None,
+        seats=lot["seats"], drawn_at=lot["drawn_at"], early_reason=lot["early_reason"],
         entries=await views.drawn_entries(deps.pool, class_id) if drawn else [],
     )

@@ -1,13 +1,13 @@
-"""Check the eligibility rules; set course rules, exceptions, recorded certificates, birth date."""
+"""Check the eligibility rules; set course rules, exceptions, birth date."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from uuid import UUID
 
 from services.enrollment.commands_fair import (
     GrantException,
-    RecordSkillCertificate,
     SetBirthDate,
     SetCourseRules,
 )
@@ -20,9 +20,9 @@ from services.enrollment.domain.eligibility import (
     refusals,
     require_eligible,
 )
-from services.enrollment.domain.skill_numbers import check_held_number
 from services.enrollment.repository import Row
 from services.enrollment.repository import eligibility as repo
+from services.enrollment.repository import users as user_repo
 from services.enrollment.views.models.fair import (
     CourseRulesOut,
     EligibilityOut,
@@ -51,12 +51,18 @@ def _rules(row: Row | None) -> CourseRules | None:
     )
 
 
+def _birth_date(row: Row, deps: Deps) -> date | None:
+    """The date in the ID number when it carries one (checked when it was given), else the one
+    the trainee declared."""
+    from_id = None
+    if row["id_number_encrypted"]:
+        from_id = birth_date_of_id(row["id_type"], deps.ciphers.open(row["id_number_encrypted"]))
+    return from_id or row["birth_date"]
+
+
 def _facts(row: Row, deps: Deps, *, need_age: bool) -> Facts:
-    birth = row["birth_date"]
-    if birth is None and need_age and row["id_number_encrypted"]:
-        birth = birth_date_of_id(row["id_type"], deps.ciphers.open(row["id_number_encrypted"]))
     return Facts(
-        union_member=row["union_member"], birth_date=birth,
+        union_member=row["union_member"], birth_date=_birth_date(row, deps) if need_age else None,
         subsidised_this_year=row["subsidised_this_year"],
         had_same_occupation_level=row["had_same_occupation_level"],
         held_levels=tuple(row["held_levels"]), exceptions=frozenset(row["exceptions"]),
@@ -65,9 +71,14 @@ def _facts(row: Row, deps: Deps, *, need_age: bool) -> Facts:
 
 async def refusals_of(
     conn: Conn, deps: Deps, class_id: UUID, trainee_ids: Sequence[UUID], *,
-    union_rule: bool = True,
+    union_rule: bool = True, lock: bool = False, moving: UUID | None = None,
 ) -> dict[UUID, list[Refusal]]:
-    """Return each trainee's refusals for a class (`union_rule`: check membership here)."""
+    """Return each trainee's refusals for a class (`union_rule`: check membership here;
+    `moving`: an enrolment moving to this class, not counted as a place taken).
+
+    `lock`, for a caller about to give a place: when the course has rules, first take the
+    trainees' place locks (held until commit), so that two transactions giving the same trainee
+    places in different subsidised classes do not both read the facts before either commits."""
     cls = await repo.course_of_class(conn, class_id)
     if cls is None:
         raise NotFound("There is no such class.", code="class_not_found")
@@ -75,8 +86,10 @@ async def refusals_of(
     union_only = union_rule and cls["union_members_only"]
     if rules is None and not union_only:
         return {t: [] for t in trainee_ids}
+    if lock and rules is not None:
+        await repo.lock_trainees(conn, trainee_ids)
     need_age = rules is not None and (rules.min_age is not None or rules.max_age is not None)
-    rows = await repo.facts(conn, trainee_ids, class_row=cls)
+    rows = await repo.facts(conn, trainee_ids, class_row=cls, moving=moving)
     return {
         r["trainee_id"]: refusals(_facts(r, deps, need_age=need_age), rules=rules,
                                   union_members_only=union_only, starts_on=cls["starts_on"])
@@ -87,10 +100,13 @@ async def refusals_of(
 async def assess(
     conn: Conn, deps: Deps, class_id: UUID, trainee_ids: Sequence[UUID]
 ) -> dict[UUID, tuple[list[Refusal], int]]:
-    """Return each trainee's refusals for a class and their subsidised places this year."""
+    """Return each trainee's refusals for a class and their subsidised places this year, read
+    under the trainees' place locks (held until commit: the draw gives places)."""
     cls = await repo.course_of_class(conn, class_id)
     assert cls is not None
     rules = _rules(await repo.course_rules(conn, cls["course_id"]))
+    if rules is not None:
+        await repo.lock_trainees(conn, trainee_ids)
     need_age = rules is not None and (rules.min_age is not None or rules.max_age is not None)
     assessed = {}
     for r in await repo.facts(conn, trainee_ids, class_row=cls):
@@ -102,10 +118,13 @@ async def assess(
 
 
 async def require_eligible_for(
-    conn: Conn, deps: Deps, class_id: UUID, trainee_id: UUID, *, union_rule: bool = True
+    conn: Conn, deps: Deps, class_id: UUID, trainee_id: UUID, *, union_rule: bool = True,
+    lock: bool = False, moving: UUID | None = None,
 ) -> None:
-    """Refuse with the first rule the trainee fails for this class."""
-    found = await refusals_of(conn, deps, class_id, [trainee_id], union_rule=union_rule)
+    """Refuse with the first rule the trainee fails for this class (`lock`, `moving`: see
+    refusals_of)."""
+    found = await refusals_of(conn, deps, class_id, [trainee_id], union_rule=union_rule,
+                              lock=lock, moving=moving)
     require_eligible(found.get(trainee_id, []))
 
 
@@ -168,27 +187,15 @@ async def list_exceptions(trainee_id: UUID, *, deps: Deps) -> ExceptionList:
     return ExceptionList(items=[ExceptionOut(**dict(r)) for r in rows])
 
 
-async def record_skill_certificate(
-    cmd: RecordSkillCertificate, *, deps: Deps, actor: Principal
-) -> None:
-    """Record a skill certificate the caller holds from elsewhere (a number, when given, must be
-    a national or legacy one whose level digit is the level)."""
-    values = cmd.model_dump()
-    if cmd.number:
-        values["number"] = check_held_number(cmd.number, level=cmd.level)
-
-    async def work(uow: UnitOfWork) -> None:
-        await repo.insert_skill_certificate(uow.conn, certificate_id=new_id(),
-                                            trainee_id=actor.user_id, values=values,
-                                            now=deps.clock.now())
-
-    await in_transaction(deps.uows, work)
-
-
 async def set_birth_date(cmd: SetBirthDate, *, deps: Deps, actor: Principal) -> None:
-    """Record the caller's birth date."""
+    """Record the caller's birth date, unless their ID number carries one (that one counts)."""
 
     async def work(uow: UnitOfWork) -> None:
+        user = await user_repo.user_by_id(uow.conn, actor.user_id)
+        if user is not None and user["id_number_encrypted"] and birth_date_of_id(
+                user["id_type"], deps.ciphers.open(user["id_number_encrypted"])) is not None:
+            raise ValidationFailed("Your ID number carries your birth date; it cannot be set "
+                                   "apart from it.", code="id_carries_birth_date")
         await repo.set_birth_date(uow.conn, actor.user_id, cmd.birth_date)
 
     await in_transaction(deps.uows, work)

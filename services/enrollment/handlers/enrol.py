@@ -167,7 +167,8 @@ async def check_booking(
     )
     check_allocation(ctx["lottery_drawn"], via=via)
     if ctx["has_course_rules"]:  # the class's union rule was checked just above
-        await require_eligible_for(uow.conn, deps, class_id, trainee_id, union_rule=False)
+        await require_eligible_for(uow.conn, deps, class_id, trainee_id, union_rule=False,
+                                   lock=True)
     if ctx["existing_id"] is not None:
         raise already_enrolled(ctx["existing_id"])
     return ctx

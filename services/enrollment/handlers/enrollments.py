@@ -19,7 +19,9 @@ from services.enrollment.domain.enrollment import (
 )
 from services.enrollment.domain.schedule import local_today, offer_deadline
 from services.enrollment.handlers.access import require_enrollment_reader
+from services.enrollment.handlers.eligibility import refusals_of, require_eligible_for
 from services.enrollment.handlers.events import emit
+from services.enrollment.handlers.locks import lock_enrolment_class
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrollments as repo
@@ -55,23 +57,50 @@ def _not_found() -> NotFound:
 async def fill_seats(
     uow: UnitOfWork, deps: Deps, cls: Row, seats: Seats, *, now: datetime
 ) -> Seats:
-    """Give free seats to the head of the waitlist, in booking order: promote or offer."""
-    count = seats_to_fill(capacity=seats.capacity, seats_taken=seats.taken,
-                          waitlist_length=seats.waiting)
-    if count == 0:
-        return seats
-    heads = await repo.class_event_rows(uow.conn, cls["id"], ["waitlisted"], limit=count)
+    """Give free seats to the head of the waitlist, in booking order: promote or offer.
+
+    The course's rules are checked again for each head (under its place lock): a place taken
+    elsewhere since the trainee joined this waitlist may now refuse them (waiting is not a
+    subsidised place). Such a head leaves the waitlist, cancelled with the rule's code, and
+    the seat goes to the next in line."""
+    while count := seats_to_fill(capacity=seats.capacity, seats_taken=seats.taken,
+                                 waitlist_length=seats.waiting):
+        heads = await repo.class_event_rows(uow.conn, cls["id"], ["waitlisted"], limit=count)
+        if not heads:
+            return seats
+        refused = await refusals_of(uow.conn, deps, cls["id"], [h["trainee_id"] for h in heads],
+                                    union_rule=False, lock=True)
+        for head in heads:
+            found = refused.get(head["trainee_id"])
+            if found:
+                await _cancel_ineligible(uow, deps, head, found[0].code.value, now=now)
+                seats = replace(seats, waiting=seats.waiting - 1)
+            else:
+                await _give_seat(uow, deps, cls, head, now=now)
+                seats = replace(seats, taken=seats.taken + 1, waiting=seats.waiting - 1)
+    return seats
+
+
+async def _give_seat(uow: UnitOfWork, deps: Deps, cls: Row, head: Row, *, now: datetime) -> None:
     system = Actor.system()
-    for head in heads:
-        if cls["waitlist_policy"] == "auto_promote":
-            await emit(uow, head, EnrollmentPromoted, to_status=Status.CONFIRMED, actor=system,
-                       now=now, tz=deps.tz)
-        else:
-            deadline = offer_deadline(now, hours=cls["offer_hours"], quiet=deps.quiet_hours)
-            await emit(uow, head, EnrollmentOffered, to_status=Status.OFFERED, actor=system,
-                       now=now, tz=deps.tz, offer_expires_at=deadline, reason="seat_freed",
-                       fields={"offer_expires_at": deadline})
-    return replace(seats, taken=seats.taken + len(heads), waiting=seats.waiting - len(heads))
+    if cls["waitlist_policy"] == "auto_promote":
+        await emit(uow, head, EnrollmentPromoted, to_status=Status.CONFIRMED, actor=system,
+                   now=now, tz=deps.tz)
+    else:
+        deadline = offer_deadline(now, hours=cls["offer_hours"], quiet=deps.quiet_hours)
+        await emit(uow, head, EnrollmentOffered, to_status=Status.OFFERED, actor=system,
+                   now=now, tz=deps.tz, offer_expires_at=deadline, reason="seat_freed",
+                   fields={"offer_expires_at": deadline})
+
+
+async def _cancel_ineligible(
+    uow: UnitOfWork, deps: Deps, head: Row, rule: str, *, now: datetime
+) -> None:
+    # The enrolment keeps the rule's code as its cancel reason (the trainee's page names it);
+    # the event says "ineligible" and carries the code as its note.
+    await emit(uow, head, EnrollmentCancelled, to_status=Status.CANCELLED, actor=Actor.system(),
+               now=now, tz=deps.tz, reason=rule, fields={"reason": "ineligible", "note": rule})
+    log.info("waitlist_head_ineligible", enrollment_id=str(head["id"]), rule=rule)
 
 
 async def cancel(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> EnrolmentDetail:
@@ -79,11 +108,10 @@ async def cancel(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> Enrolm
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
-        owner = await repo.owner(uow.conn, enrollment_id)
-        if owner is None or (actor.role != "admin" and owner["trainee_id"] != actor.user_id):
+        locked = await lock_enrolment_class(uow.conn, enrollment_id)
+        if locked is None or (actor.role != "admin" and locked[0]["trainee_id"] != actor.user_id):
             raise _not_found()
-        cls = await class_repo.lock_class(uow.conn, owner["class_id"])
-        assert cls is not None
+        cls = locked[1]
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         status = require(row["status"], Action.CANCEL)
         if actor.role != "admin":
@@ -113,14 +141,16 @@ async def accept(enrollment_id: UUID, *, deps: Deps, actor: Principal) -> Enrolm
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
-        owner = await repo.owner(uow.conn, enrollment_id)
-        if owner is None or owner["trainee_id"] != actor.user_id:
+        locked = await lock_enrolment_class(uow.conn, enrollment_id)
+        if locked is None or locked[0]["trainee_id"] != actor.user_id:
             raise _not_found()
-        await class_repo.lock_class(uow.conn, owner["class_id"])
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         require(row["status"], Action.ACCEPT)
         if row["offer_expires_at"] <= now:
             raise InvalidState("The seat offer has expired.", code="offer_expired")
+        # A place taken elsewhere since the offer may refuse this one (it then expires).
+        await require_eligible_for(uow.conn, deps, row["class_id"], actor.user_id,
+                                   union_rule=False, lock=True)
         await emit(uow, row, EnrollmentPromoted, to_status=Status.CONFIRMED,
                    actor=Actor(actor.user_id, actor.role), now=now, tz=deps.tz,
                    reason="offer_accepted")

@@ -6,6 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 from uuid import UUID
 
+from services.enrollment.commands_evidence import SetMinAttendance
 from services.enrollment.deps import Deps
 from services.enrollment.domain.hours import (
     attendance_ratio,
@@ -14,9 +15,8 @@ from services.enrollment.domain.hours import (
 )
 from services.enrollment.domain.results import Assessment
 from services.enrollment.domain.sessions import planned_minutes
-from services.enrollment.handlers.checkins import require_staff
-from services.enrollment.handlers.sessions import class_not_found
-from services.enrollment.repository import checkins as repo
+from services.enrollment.handlers.access import class_not_found, require_class_staff_of
+from services.enrollment.repository import catalogue as course_repo
 from services.enrollment.views import hours as views
 from services.enrollment.views.hours import ClassEvidence
 from services.enrollment.views.models.evidence import (
@@ -26,7 +26,7 @@ from services.enrollment.views.models.evidence import (
     TraineeHoursOut,
 )
 from shared.auth import Principal
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound
 from shared.messaging.uow import UnitOfWork, in_transaction
 
 
@@ -35,7 +35,7 @@ async def get_class_hours(class_id: UUID, *, deps: Deps, actor: Principal) -> Cl
     departures, missing check-outs and risks (the class's trainers and administrators)."""
     now = deps.clock.now()
     async with deps.pool.acquire() as conn:
-        await require_staff(conn, class_id, actor)
+        await require_class_staff_of(conn, class_id, actor)
         ev = await views.class_evidence(conn, class_id)
         if ev is None:
             raise class_not_found()
@@ -63,13 +63,14 @@ async def get_class_hours(class_id: UUID, *, deps: Deps, actor: Principal) -> Cl
                          by_checkin=ev.has_checkins, items=items)
 
 
-async def set_min_ratio(course_id: UUID, ratio: Decimal, *, deps: Deps) -> MinAttendanceOut:
+async def set_min_ratio(
+    course_id: UUID, cmd: SetMinAttendance, *, deps: Deps
+) -> MinAttendanceOut:
     """Set a course's minimum share of required hours for a certifiable pass."""
-    if not Decimal("0.1") <= ratio <= 1:
-        raise ValidationFailed("Give a share between 0.1 and 1.", code="invalid_ratio")
+    ratio = cmd.min_attendance_ratio
 
     async def work(uow: UnitOfWork) -> MinAttendanceOut:
-        if not await repo.set_min_attendance_ratio(uow.conn, course_id, ratio):
+        if not await course_repo.set_min_attendance_ratio(uow.conn, course_id, ratio):
             raise NotFound("There is no such course.", code="unknown_course")
         return MinAttendanceOut(course_id=course_id, min_attendance_ratio=float(ratio))
 
@@ -84,8 +85,6 @@ def assess_by_hours(
     h = evidence.hours_of(enrollment_id, tz=tz)
     ratio = attendance_ratio(h.minutes, evidence.required)
     enough = enough_hours(h.minutes, required=evidence.required, min_ratio=evidence.min_ratio)
-    # The ratio is rounded for display: the threshold decides by the exact minutes.
-    threshold = (min(ratio, evidence.min_ratio) if enough
-                 else max(evidence.min_ratio, ratio + Decimal("0.0001")))
-    return replace(assessment, rate=ratio, threshold=threshold), h.hours
+    return replace(assessment, rate=ratio, threshold=evidence.min_ratio,
+                   hours_enough=enough), h.hours
 

@@ -12,7 +12,6 @@ from services.enrollment.commands import (
     IssueToken,
     RequestOtp,
     UpdateProfile,
-    UpdateUser,
 )
 from services.enrollment.config import Settings
 from services.enrollment.deps import Deps
@@ -34,7 +33,7 @@ from services.enrollment.domain.phones import block_of, normalise_phone, region_
 from services.enrollment.handlers import identity_changes, passwords
 from services.enrollment.repository import users as repo
 from services.enrollment.views import users as views
-from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserOut, UserRef
+from services.enrollment.views.models import OtpOut, ProfileOut, TokenOut, UserRef
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.events.catalog import OtpRequested
@@ -211,7 +210,9 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
     changes: dict[str, Any] = {k: getattr(cmd, k) for k in cmd.model_fields_set}
     changes = {k: v for k, v in changes.items()
                if v is not None or k in ("email", "employer")}
+    reason = changes.pop("change_reason", None)
     number = changes.pop("id_number", None)
+    cleaned = None
     if number is not None:
         cleaned = normalise_id_number(cmd.id_type or "other", number)
         changes.update(id_number_encrypted=deps.ciphers.seal(cleaned),
@@ -219,37 +220,18 @@ async def update_profile(cmd: UpdateProfile, *, deps: Deps, actor: Principal) ->
     elif "id_type" in changes:
         changes.pop("id_type")  # the type alone changes nothing without its number
 
+    # Reads `changes`, never changes it: a deadlock runs it again from the start.
     async def work(uow: UnitOfWork) -> None:
         before = await repo.user_by_id(uow.conn, actor.user_id)
-        reason = changes.pop("change_reason", None)
         await repo.update_profile(uow.conn, actor.user_id, changes, deps.clock.now())
         if before is not None:
             old = before["id_number_encrypted"]
             await identity_changes.record_identity_change(
                 uow, dict(before), changes, actor=actor, reason=reason, now=deps.clock.now(),
-                old_number=deps.ciphers.open(old) if old else None,
-                new_number=deps.ciphers.open(changes["id_number_encrypted"])
-                if "id_number_encrypted" in changes else None)
+                old_number=deps.ciphers.open(old) if old else None, new_number=cleaned)
 
     await in_transaction(deps.uows, work)
     return await get_profile(deps=deps, actor=actor)
-
-
-async def update_user(user_id: UUID, cmd: UpdateUser, *, deps: Deps, actor: Principal) -> UserOut:
-    """Record a user's union membership (administrators vouch for it, trainees cannot)."""
-
-    async def work(uow: UnitOfWork) -> None:
-        if cmd.union_member is not None and not await repo.set_union_member(
-                uow.conn, user_id, cmd.union_member, deps.clock.now()):
-            raise NotFound("There is no such user.", code="user_not_found")
-
-    await in_transaction(deps.uows, work)
-    log.info("user_updated", user_id=str(user_id), member=cmd.union_member, role=cmd.role,
-             by=str(actor.user_id))
-    out = await views.user(deps.pool, user_id)
-    if out is None:
-        raise NotFound("There is no such user.", code="user_not_found")
-    return out
 
 
 async def create_user(cmd: CreateUser, *, deps: Deps) -> UUID:

@@ -48,7 +48,10 @@ async def confirm_identity_changes(user_id: UUID, *, deps: Deps, actor: Principa
     """Confirm every unconfirmed change of a trainee (administrators); return how many."""
 
     async def work(uow: UnitOfWork) -> int:
-        if await views.user(uow.conn, user_id) is None:
+        # The lock a profile update holds while it records a change: a change being recorded
+        # commits first and is confirmed here too, and the count and seq this announces come
+        # after its own (else a later seq could say 'none unconfirmed' beside that change).
+        if not await repo.lock_user(uow.conn, user_id):
             raise NotFound("There is no such user.", code="user_not_found")
         count = await repo.confirm_all(uow.conn, user_id, actor_id=actor.user_id,
                                        now=deps.clock.now())

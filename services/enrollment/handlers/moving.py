@@ -22,6 +22,7 @@ from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
+from services.enrollment.handlers.locks import lock_enrolment_with
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrollments as repo
@@ -47,19 +48,21 @@ async def move_enrolment(
 
     async def work(uow: UnitOfWork) -> None:
         now = deps.clock.now()
-        owner = await repo.owner(uow.conn, enrollment_id)
-        if owner is None or (actor.role != "admin" and owner["trainee_id"] != actor.user_id):
+        found = await lock_enrolment_with(
+            uow.conn, enrollment_id,
+            lambda class_id: move_repo.lock_classes(uow.conn, [class_id, cmd.class_id]))
+        if found is None or (actor.role != "admin" and found[0]["trainee_id"] != actor.user_id):
             raise NotFound("There is no such enrolment.", code="enrollment_not_found")
+        owner, classes = found
         if owner["class_id"] == cmd.class_id:
             return  # already there: a retry of a move that went through
-        classes = await move_repo.lock_classes(uow.conn, [owner["class_id"], cmd.class_id])
         if cmd.class_id not in classes:
             raise NotFound("There is no such class.", code="class_not_found")
         old, new = classes[owner["class_id"]], classes[cmd.class_id]
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         check_can_move(status=row["status"], old=_side(old), new=_side(new),
                        today=local_today(now, deps.tz), cutoff_days=old["move_cutoff_days"])
-        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], now=now)
+        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], enrollment_id, now=now)
         await move_repo.move_to(uow.conn, enrollment_id, cmd.class_id)
         freed = replace(Seats.of(old), taken=old["seats_taken"] - 1)
         seats = await fill_seats(uow, deps, old, freed, now=now)
@@ -78,10 +81,12 @@ async def move_enrolment(
 
 
 async def _check_trainee_fits(
-    uow: UnitOfWork, deps: Deps, new: Row, trainee_id: UUID, *, now: datetime
+    uow: UnitOfWork, deps: Deps, new: Row, trainee_id: UUID, enrollment_id: UUID, *,
+    now: datetime,
 ) -> None:
-    """Apply the new class's own rules (union members only, ...) and one enrolment per class;
-    its enrolment window does not apply: the seat was taken in the old class's window."""
+    """Apply the new class's own rules (union members only, the course's, with the moving
+    seat not counted as a second place) and one enrolment per class; its enrolment window does
+    not apply: the seat was taken in the old class's window."""
     ctx = await repo.booking_context(uow.conn, new["id"], trainee_id)
     assert ctx is not None
     window = ClassWindow(status=new["status"], enroll_opens_at=new["enroll_opens_at"],
@@ -93,6 +98,7 @@ async def _check_trainee_fits(
     # A lottery class's seats are drawn: a move must not jump the draw.
     check_allocation(ctx["lottery_drawn"], via="self")
     if ctx["has_course_rules"]:
-        await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False)
+        await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False,
+                                   lock=True, moving=enrollment_id)
     if ctx["existing_id"] is not None:
         raise Conflict("You are already enrolled in that class.", code="already_enrolled")

@@ -1,10 +1,12 @@
-"""Keep what other services tell us: certificate numbers and whether trainees are reachable."""
+"""Keep what other services tell us: certificate numbers, certificates held from elsewhere,
+and whether trainees are reachable."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from services.enrollment.repository import eligibility as eligibility_repo
 from services.enrollment.repository import projections as repo
 from shared.events.catalog import (
     CertificateEvent,
@@ -12,11 +14,15 @@ from shared.events.catalog import (
     CertificateReinstated,
     CertificateRevoked,
     CertificateSuspended,
+    HeldCertificateRecorded,
     NotificationDelivered,
     NotificationFailed,
 )
 from shared.events.envelope import Envelope
+from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork
+
+log = get_logger(__name__)
 
 _STATUS = {
     CertificateIssued: "valid",
@@ -71,3 +77,17 @@ def _report(event: DeliveryReport, envelope: Envelope) -> repo.Report:
         source_type=event.source_type, occurred_at=envelope.occurred_at,
         message_id=envelope.message_id,
     )
+
+
+async def record_held_certificate(
+    event: HeldCertificateRecorded, *, occurred_at: datetime, uow: UnitOfWork
+) -> None:
+    """Keep a certificate a trainee recorded in certification, for the level rule (once)."""
+    if event.level is None:  # a legacy number without a level: nothing for the rules to read
+        log.info("held_certificate_without_level", held_id=str(event.held_id))
+        return
+    if not await eligibility_repo.insert_skill_certificate(
+            uow.conn, certificate_id=event.held_id, trainee_id=event.user_id,
+            occupation_name=event.occupation_name, occupation_code=event.occupation_code,
+            level=event.level, number=event.number, recorded_at=occurred_at):
+        log.info("held_certificate_not_kept", held_id=str(event.held_id))

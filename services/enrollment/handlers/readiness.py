@@ -7,10 +7,11 @@ from uuid import UUID
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrollment import ClassWindow, check_can_enrol
 from services.enrollment.domain.lottery import check_allocation
+from services.enrollment.handlers.access import class_not_found
 from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.repository import enrollments as repo
 from services.enrollment.views.models.readiness import ReadinessOut
-from shared.errors import DomainError, NotFound
+from shared.errors import DomainError
 
 
 async def enrolment_readiness(class_id: UUID, *, trainee_id: UUID, deps: Deps) -> ReadinessOut:
@@ -20,7 +21,7 @@ async def enrolment_readiness(class_id: UUID, *, trainee_id: UUID, deps: Deps) -
     async with deps.pool.acquire() as conn:
         ctx = await repo.booking_context(conn, class_id, trainee_id)
         if ctx is None:
-            raise NotFound("There is no such class.", code="class_not_found")
+            raise class_not_found()
         window = ClassWindow(
             status=ctx["class_status"], enroll_opens_at=ctx["enroll_opens_at"],
             enroll_closes_at=ctx["enroll_closes_at"],

@@ -22,6 +22,7 @@ from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.access import require_class_staff
 from services.enrollment.handlers.events import emit
 from services.enrollment.handlers.hours import assess_by_hours
+from services.enrollment.handlers.locks import lock_enrolment_class
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrollments as enrollment_repo
@@ -44,6 +45,10 @@ async def _staff_lock(uow: UnitOfWork, class_id: UUID, actor: Principal) -> Row:
     cls = await class_repo.lock_class(uow.conn, class_id)
     if cls is None:
         raise NotFound("There is no such class.", code="class_not_found")
+    return _require_staff(cls, actor)
+
+
+def _require_staff(cls: Row, actor: Principal) -> Row:
     require_class_staff(actor, cls["trainer_ids"])
     if cls["status"] == "cancelled":
         raise InvalidState("This class has been cancelled.", code="class_cancelled")
@@ -90,16 +95,17 @@ async def enter_result(
     """Enter or correct scores; a correction after release goes out at the next release."""
 
     async def work(uow: UnitOfWork) -> None:
-        owner = await enrollment_repo.owner(uow.conn, enrollment_id)
-        if owner is None:
+        locked = await lock_enrolment_class(uow.conn, enrollment_id)
+        if locked is None:
             raise NotFound("There is no such enrolment.", code="enrollment_not_found")
-        await _staff_lock(uow, owner["class_id"], actor)
+        _require_staff(locked[1], actor)
         row = (await enrollment_repo.event_rows(uow.conn, [enrollment_id]))[0]
         if Status(row["status"]) not in ON_ROSTER:
             raise InvalidState("This enrolment holds no seat in the class.",
                                code="not_on_roster", status_now=row["status"])
         await repo.set_scores(uow.conn, enrollment_id, theory=cmd.theory_score,
-                              practical=cmd.practical_score, now=deps.clock.now())
+                              practical=cmd.practical_score, now=deps.clock.now(),
+                              by=actor.user_id)
 
     await in_transaction(deps.uows, work)
 
@@ -205,7 +211,8 @@ async def _release_one(
                    "trainer_ids": list(cls["trainer_ids"]),
                    "theory_score": a.theory, "practical_score": a.practical,
                    "hours_attended": hours, "attendance_rate": a.rate,
-                   "passed": a.passed, "released_at": now})
+                   "passed": a.passed, "released_at": now,
+                   "released_by": actor.id, "scored_by": row["scored_by"]})
     await repo.record_result(uow.conn, row["id"], passed=a.passed, version=version,
                              fingerprint=fingerprint, now=now)
     if version == 1:

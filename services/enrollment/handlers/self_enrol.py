@@ -1,11 +1,12 @@
 """Self-service enrolment; concurrent bookings of one class in this process share a transaction.
 
-In a flash sale every booking wants the same class row lock. The first booking of a class
-starts a runner (`deps.bookings`, shared/combiner.py) that takes every booking of that class
-waiting, in arrival order, and books them together: each is read and checked on its own
-(refusals reach only their caller and write nothing), then one row lock, one statement and one
-outbox insert take all their places. Anything unexpected falls back to one transaction per
-booking, which is also how a lone booking runs."""
+In a flash sale every booking wants the same class row lock. A booking that finds none of its
+class waiting runs at once in its caller's task; otherwise a runner (`deps.bookings`,
+shared/combiner.py) takes every booking of that class waiting, in arrival order, and books them
+together: each is read and checked on its own (refusals reach only their caller and write
+nothing), then one row lock, one statement and one outbox insert take all their places.
+Anything unexpected falls back to one transaction per booking, which is also how a lone
+booking runs."""
 
 from __future__ import annotations
 

@@ -13,19 +13,12 @@ from services.enrollment.domain.sessions import (
     planned_minutes,
     sessions_of,
 )
-from services.enrollment.handlers.access import require_class_staff
-from services.enrollment.repository import catalogue as class_repo
+from services.enrollment.handlers.access import class_not_found, require_class_staff_of
 from services.enrollment.repository import sessions as repo
 from services.enrollment.views.models.evidence import SessionOut, SessionsOut
 from shared.auth import Principal
 from shared.db import Conn
-from shared.errors import InvalidState, NotFound
 from shared.messaging.uow import UnitOfWork, in_transaction
-
-
-def class_not_found() -> NotFound:
-    """Return the refusal for an unknown class."""
-    return NotFound("There is no such class.", code="class_not_found")
 
 
 async def load_sessions(conn: Conn, class_id: UUID) -> list[Session]:
@@ -50,12 +43,8 @@ async def set_sessions(
     times = check_times([(t.starts_at, t.ends_at) for t in cmd.times])
 
     async def work(uow: UnitOfWork) -> SessionsOut:
-        cls = await class_repo.lock_class(uow.conn, class_id)
-        if cls is None:
-            raise class_not_found()
-        require_class_staff(actor, cls["trainer_ids"])
-        if cls["status"] == "cancelled":
-            raise InvalidState("This class has been cancelled.", code="class_cancelled")
+        cls = await require_class_staff_of(uow.conn, class_id, actor, lock=True,
+                                           open_only=True)
         days = check_days(cmd.days, cls["class_days"])
         await repo.replace_times(uow.conn, class_id, days, times)
         return _out(class_id, await load_sessions(uow.conn, class_id))

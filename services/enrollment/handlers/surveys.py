@@ -8,10 +8,9 @@ from uuid import UUID
 from services.enrollment.commands_fair import AnswerEmployment, AnswerSurvey
 from services.enrollment.deps import Deps
 from services.enrollment.domain import survey as rules
-from services.enrollment.handlers.access import require_class_staff
+from services.enrollment.handlers.access import require_class_staff_of
 from services.enrollment.handlers.events import class_info, recipient
 from services.enrollment.repository import Row
-from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import surveys as repo
 from services.enrollment.views import surveys as views
 from services.enrollment.views.models.fair import SurveyOut, SurveyResults
@@ -136,8 +135,5 @@ async def answer_employment(code: str, cmd: AnswerEmployment, *, deps: Deps) -> 
 async def class_results(class_id: UUID, *, deps: Deps, actor: Principal) -> SurveyResults:
     """Return a class's results to its trainers and administrators."""
     async with deps.pool.acquire() as conn:
-        trainer_ids = await class_repo.class_trainers(conn, class_id)
-    if trainer_ids is None:
-        raise NotFound("There is no such class.", code="class_not_found")
-    require_class_staff(actor, trainer_ids)
+        await require_class_staff_of(conn, class_id, actor)
     return await views.by_class(deps.pool, class_id)

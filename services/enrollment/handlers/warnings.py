@@ -11,8 +11,8 @@ from services.enrollment.domain.hours import hours_at_risk
 from services.enrollment.domain.schedule import local_today
 from services.enrollment.handlers.events import emit
 from services.enrollment.repository import catalogue as class_repo
-from services.enrollment.repository import checkins as repo
 from services.enrollment.repository import enrollments as enrollment_repo
+from services.enrollment.repository import warnings as repo
 from services.enrollment.views.hours import class_evidence
 from shared.events.catalog import EnrollmentHoursAtRisk
 from shared.logging import get_logger

@@ -12,7 +12,7 @@ from shared.db import Conn
 
 _LOCK = """
 SELECT status, capacity, seats_taken, waitlist_length, bookings FROM classes WHERE id = $1
-FOR UPDATE
+FOR NO KEY UPDATE OF classes
 """
 
 # The class's new counters, every enrolment with its first audit row, and the responses kept

@@ -54,6 +54,13 @@ async def course_by_code(conn: Conn, code: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM courses WHERE code = $1", code)
 
 
+async def set_min_attendance_ratio(conn: Conn, course_id: UUID, ratio: Decimal) -> bool:
+    """Set a course's minimum share of required hours; False when there is no such course."""
+    done = await conn.execute(
+        "UPDATE courses SET min_attendance_ratio = $2 WHERE id = $1", course_id, ratio)
+    return not done.endswith(" 0")
+
+
 async def class_exists(conn: Conn, *, course_id: UUID, venue: str) -> bool:
     """Tell whether a course has a class at this venue (demo seeding is idempotent)."""
     return bool(await conn.fetchval(
@@ -92,11 +99,10 @@ async def lock_class(conn: Conn, class_id: UUID) -> asyncpg.Record | None:
     )
 
 
-async def class_trainers(conn: Conn, class_id: UUID) -> list[UUID] | None:
-    """Return a class's trainers, or None when there is no such class."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        "SELECT trainer_ids FROM classes WHERE id = $1", class_id
-    )
+async def class_access(conn: Conn, class_id: UUID) -> asyncpg.Record | None:
+    """Return a class's trainers and status (unlocked), or None when there is no such class."""
+    return await conn.fetchrow(
+        "SELECT id, trainer_ids, status FROM classes WHERE id = $1", class_id)
 
 
 async def next_trainers_seq(conn: Conn, class_id: UUID) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
@@ -119,62 +118,6 @@ async def audit(
 
 def _jsonable(state: Attendance) -> dict[str, object]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(state).items()}
-
-
-async def set_min_attendance_ratio(conn: Conn, course_id: UUID, ratio: Decimal) -> bool:
-    """Set a course's minimum share of required hours; False when there is no such course."""
-    done = await conn.execute(
-        "UPDATE courses SET min_attendance_ratio = $2 WHERE id = $1", course_id, ratio)
-    return not done.endswith(" 0")
-
-
-async def classes_in_progress(conn: Conn, *, since: date, today: date) -> list[UUID]:
-    """Return the scheduled, unreleased classes running between the dates that use check-ins."""
-    rows = await conn.fetch(
-        """SELECT c.id FROM classes c
-           WHERE c.status = 'scheduled' AND c.results_released_at IS NULL
-             AND c.starts_on <= $2 AND c.ends_on >= $1
-             AND EXISTS (SELECT 1 FROM checkins k WHERE k.class_id = c.id
-                         AND k.checked_in_at IS NOT NULL)""", since, today)
-    return [r["id"] for r in rows]
-
-
-async def claim_warnings(
-    conn: Conn, enrollment_id: UUID, reasons: list[str], missed: list[date], now: datetime
-) -> list[str]:
-    """Record the reasons an enrolment was not yet warned about; return those."""
-    rows = await conn.fetch(
-        """INSERT INTO hours_warnings (enrollment_id, reason, missed_dates, warned_at)
-           SELECT $1, r, $3, $4 FROM unnest($2::text[]) AS r
-           ON CONFLICT DO NOTHING RETURNING reason""", enrollment_id, reasons, missed, now)
-    return sorted(r["reason"] for r in rows)
-
-
-async def set_plans(
-    conn: Conn, class_id: UUID, *, teaching: str | None, assessment: str | None
-) -> None:
-    """Change the class's teaching and/or assessment plan (None: leave as it is)."""
-    await conn.execute(
-        """UPDATE classes SET teaching_plan = coalesce($2, teaching_plan),
-                  assessment_plan = coalesce($3, assessment_plan) WHERE id = $1""",
-        class_id, teaching, assessment)
-
-
-async def set_person_category(conn: Conn, user_id: UUID, category: str | None) -> None:
-    """Record a user's person category."""
-    await conn.execute("UPDATE users SET person_category = $2 WHERE id = $1", user_id, category)
-
-
-async def record_export(
-    conn: Conn, *, class_id: UUID, document: str, fmt: str, template: str, unmasked: bool,
-    actor_id: UUID, actor_role: str, at: datetime,
-) -> None:
-    """Append who exported which claim document of a class, and whether unmasked."""
-    await conn.execute(
-        """INSERT INTO claim_exports (class_id, document, format, template, unmasked, actor_id,
-                                      actor_role, at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        class_id, document, fmt, template, unmasked, actor_id, actor_role, at)
 
 
 async def purge_used_tokens(conn: Conn, before: datetime) -> int:

@@ -15,20 +15,25 @@ RULE_FIELDS = ("subsidised", "min_age", "max_age", "max_subsidised_per_year", "n
                "no_lower_level")
 # Places that count as a subsidised training taken (waitlisted and cancelled ones do not).
 _TAKEN = "('confirmed', 'offered', 'attended', 'completed')"
+# The namespace of the trainees' advisory locks (see `lock_trainees`); the other advisory locks
+# of this database use 7-10, 21 and 22.
+_PLACES_LOCK = 31
 
 # Per trainee: what the rules need, for one course's class starting on $2 (set-based, so the
 # draw reads thousands of applicants in one statement). $1 trainee ids, $3 class id,
-# $4 course id, $5 occupation key, $6 level.
+# $4 course id, $5 occupation key, $6 level, $7 an enrolment left out (one being moved here).
 _FACTS = f"""
 SELECT u.id AS trainee_id, u.union_member, u.birth_date, u.id_type, u.id_number_encrypted,
   (SELECT count(*) FROM enrollments e JOIN classes c ON c.id = e.class_id
      JOIN course_rules r ON r.course_id = c.course_id AND r.subsidised
    WHERE e.trainee_id = u.id AND e.class_id <> $3 AND e.status IN {_TAKEN}
+     AND e.id IS DISTINCT FROM $7::uuid
      AND extract(year FROM c.starts_on) = extract(year FROM $2::date)) AS subsidised_this_year,
   EXISTS (SELECT 1 FROM enrollments e JOIN classes c ON c.id = e.class_id
      JOIN courses co ON co.id = c.course_id
      JOIN course_rules r ON r.course_id = co.id AND r.subsidised
    WHERE e.trainee_id = u.id AND e.class_id <> $3 AND e.status IN {_TAKEN}
+     AND e.id IS DISTINCT FROM $7::uuid
      AND coalesce(co.occupation_code, co.occupation_name) = $5
      AND co.level IS NOT DISTINCT FROM $6::smallint) AS had_same_occupation_level,
   ARRAY(SELECT co.level FROM certificates ce JOIN enrollments e ON e.id = ce.enrollment_id
@@ -64,13 +69,26 @@ async def course_of_class(conn: Conn, class_id: UUID) -> asyncpg.Record | None:
     )
 
 
+async def lock_trainees(conn: Conn, trainee_ids: Sequence[UUID]) -> None:
+    """Hold, until commit, the lock on these trainees' subsidised places: whoever reads the
+    facts under it and then takes a place commits before the next reader reads (always taken
+    in key order, so two holders of several never deadlock on each other)."""
+    await conn.execute(
+        f"""SELECT count(pg_advisory_xact_lock(k)) FROM (
+              SELECT DISTINCT hashtextextended(t::text, {_PLACES_LOCK}) AS k
+              FROM unnest($1::uuid[]) AS t ORDER BY k) AS keys""",
+        list(trainee_ids),
+    )
+
+
 async def facts(
-    conn: Conn, trainee_ids: Sequence[UUID], *, class_row: Any
+    conn: Conn, trainee_ids: Sequence[UUID], *, class_row: Any, moving: UUID | None = None
 ) -> list[asyncpg.Record]:
-    """Return the rules' facts of these trainees for a class (see `course_of_class`)."""
+    """Return the rules' facts of these trainees for a class (see `course_of_class`); the
+    enrolment `moving` (to this class) counts as no place taken."""
     return await conn.fetch(
         _FACTS, list(trainee_ids), class_row["starts_on"], class_row["class_id"],
-        class_row["course_id"], class_row["occupation"], class_row["level"],
+        class_row["course_id"], class_row["occupation"], class_row["level"], moving,
     )
 
 
@@ -110,16 +128,20 @@ async def exceptions_of(conn: Conn, trainee_id: UUID) -> list[asyncpg.Record]:
 
 
 async def insert_skill_certificate(
-    conn: Conn, *, certificate_id: UUID, trainee_id: UUID, values: dict[str, Any], now: datetime
-) -> None:
-    """Record a skill certificate a trainee holds from elsewhere."""
-    await conn.execute(
+    conn: Conn, *, certificate_id: UUID, trainee_id: UUID, occupation_name: str,
+    occupation_code: str | None, level: int, number: str, recorded_at: datetime,
+) -> bool:
+    """Keep a skill certificate a trainee holds from elsewhere (recorded in certification);
+    False when it is known already or the user is not ours."""
+    inserted = await conn.fetchval(
         """INSERT INTO skill_certificates (id, trainee_id, occupation_name, occupation_code,
                                            level, number, recorded_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        certificate_id, trainee_id, values["occupation_name"], values.get("occupation_code"),
-        values["level"], values.get("number") or "", now,
+           SELECT $1, u.id, $3, $4, $5, $6, $7 FROM users u WHERE u.id = $2
+           ON CONFLICT (id) DO NOTHING RETURNING id""",
+        certificate_id, trainee_id, occupation_name, occupation_code, level, number,
+        recorded_at,
     )
+    return inserted is not None
 
 
 async def set_birth_date(conn: Conn, trainee_id: UUID, birth_date: date | None) -> None:

@@ -17,7 +17,7 @@ from shared.errors import Conflict
 _EVENT_ROW = """
 SELECT e.id, e.class_id, e.trainee_id, e.status, e.seq, e.booking_no, e.via,
        e.offer_expires_at, e.theory_score, e.practical_score, e.result_version,
-       e.result_fingerprint,
+       e.result_fingerprint, e.scored_by,
        u.name AS trainee_name, u.phone AS trainee_phone, u.email AS trainee_email,
        u.locale AS trainee_locale, u.id_type, u.id_number_encrypted, u.id_number_masked,
        c.course_id, c.starts_on, c.ends_on, c.session_start, c.venue, c.online,

@@ -29,6 +29,12 @@ async def insert_change(
     return change_id
 
 
+async def lock_user(conn: Conn, user_id: UUID) -> bool:
+    """Lock a user's row as a profile update does (until commit); False when there is none."""
+    return bool(await conn.fetchval(
+        "SELECT true FROM users WHERE id = $1 FOR NO KEY UPDATE", user_id))
+
+
 async def confirm_all(conn: Conn, user_id: UUID, *, actor_id: UUID, now: datetime) -> int:
     """Confirm every unconfirmed change of a user; return how many."""
     status: str = await conn.execute(

@@ -26,7 +26,7 @@ JOIN courses co ON co.id = c.course_id
 
 _WINDOW = """
 SELECT l.class_id, l.commitment, l.seed_encrypted, l.priority_unsubsidised, l.drawn_at,
-       c.enroll_opens_at, c.enroll_closes_at, c.status AS class_status
+       l.seats, l.early_reason, c.enroll_opens_at, c.enroll_closes_at, c.status AS class_status
 FROM lotteries l JOIN classes c ON c.id = l.class_id WHERE l.class_id = $1
 """
 

@@ -51,13 +51,13 @@ async def class_marks(conn: Conn, class_id: UUID) -> dict[UUID, dict[date, str]]
 
 async def set_scores(
     conn: Conn, enrollment_id: UUID, *, theory: float | None,
-    practical: float | None, now: datetime,
+    practical: float | None, now: datetime, by: UUID,
 ) -> None:
-    """Write a trainee's scores."""
+    """Write a trainee's scores and who entered them."""
     await conn.execute(
-        "UPDATE enrollments SET theory_score = $2, practical_score = $3, updated_at = $4 "
-        "WHERE id = $1",
-        enrollment_id, theory, practical, now,
+        "UPDATE enrollments SET theory_score = $2, practical_score = $3, updated_at = $4, "
+        "scored_by = $5 WHERE id = $1",
+        enrollment_id, theory, practical, now, by,
     )
 
 

@@ -29,6 +29,7 @@ _CANCEL_REASONS = {
         "class_cancelled": "班次取消",
         "offer_expired": "未在期限内确认",
         "offer_declined": "已放弃名额",
+        "ineligible": "已不符合补贴培训条件",
     },
     "en": {
         "by_trainee": "cancelled by you",
@@ -36,6 +37,7 @@ _CANCEL_REASONS = {
         "class_cancelled": "the class was cancelled",
         "offer_expired": "the offer was not accepted in time",
         "offer_declined": "you declined the offer",
+        "ineligible": "no longer eligible for the subsidy",
     },
 }
 _RESULT = {"zh-CN": ("合格", "不合格"), "en": ("passed", "not passed")}

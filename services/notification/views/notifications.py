@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from services.notification.domain.rules import zone
+from services.notification.repository.codes import mask_code
 from services.notification.views.models import (
     MyNotification,
     MyNotificationList,
@@ -35,12 +36,11 @@ async def notifications_for(
 
 
 def _hide_codes(row: dict[str, Any]) -> dict[str, Any]:
-    # A sign-in code stays secret even from administrators: it would let them sign in.
+    # A code in a message stays secret even from administrators: a sign-in code would let
+    # them sign in as the person, a survey code answer as them.
     params = row.pop("params")
-    if row["event_type"] == "auth.otp_requested":
-        for name, value in params:
-            if name == "code":
-                row["body"] = str(row["body"]).replace(value, "*" * len(value))
+    code = next((value for name, value in params if name == "code"), None)
+    row["body"] = mask_code(str(row["body"]), code)
     return row
 
 

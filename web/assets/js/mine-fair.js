@@ -19,39 +19,66 @@ import { pick, t } from './i18n.js';
  */
 
 /**
- * Record a skill certificate held from elsewhere (no course below its level is open then).
- * @param {import('./main.js').PageContext} ctx
+ * A skill certificate recorded in certification (HeldCertificateOut).
+ * @typedef {object} HeldCertificate
+ * @property {string} id
+ * @property {string} number
+ * @property {string} occupation
+ * @property {number | null} level
  */
-function skillCertificateForm(ctx) {
-  const levels = [5, 4, 3, 2, 1].map((n) => [String(n), t(`level.${n}`)]);
+
+/**
+ * The certificates one recorded, one line each.
+ * @param {HeldCertificate[]} items
+ */
+function heldList(items) {
+  return h('ul', { id: 'held-certificates' }, items.map((c) => h('li', {},
+    c.occupation, c.level ? ` · ${t(`level.${c.level}`)}` : '', ' · ', h('code', {}, c.number))));
+}
+
+/**
+ * Record a skill certificate held from elsewhere, once, where certificates live (certification
+ * checks the number and tells enrollment, whose rules then open no course below its level).
+ * @param {import('./main.js').PageContext} ctx
+ * @param {HeldCertificate[]} held  what the trainee recorded before
+ */
+function skillCertificateForm(ctx, held) {
+  const levels = [['', t('elig.level_from_number')], ...[5, 4, 3, 2, 1].map((n) => [String(n), t(`level.${n}`)])];
+  let list = heldList(held);
   const el = form({ id: 'skill-certificate' },
-    field({ name: 'occupation_name', label: t('elig.occupation'), required: true, maxlength: 100 }),
+    field({ name: 'occupation', label: t('elig.occupation'), required: true, maxlength: 100 }),
+    field({ name: 'number', label: t('cert.number'), required: true, maxlength: 30, hint: t('elig.number_hint') }),
     field({ name: 'level', label: t('courses.level'), type: 'select', options: levels, convert: 'int' }),
-    field({ name: 'number', label: t('cert.number'), maxlength: 200 }),
     h('button', { type: 'submit', class: 'secondary' }, t('action.save')));
   el.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(el.querySelector('button[type=submit]'), async () => {
       try {
-        await api.post('/api/v1/me/skill-certificates', read(el));
+        /** @type {{items: HeldCertificate[]}} */
+        const saved = await api.post('/api/v1/me/held-certificates', read(el));
         showDone(el, t('elig.certificate_saved'));
         ctx.toast(t('elig.certificate_saved'));
         el.reset();
+        const fresh = heldList(saved.items);
+        list.replaceWith(fresh);
+        list = fresh;
       } catch (error) {
         showErrors(el, error);
       }
     });
   });
   return h('details', { class: 'card' }, h('summary', {}, t('elig.record_certificate')),
-    h('p', { class: 'muted' }, t('elig.record_certificate_lead')), el);
+    h('p', { class: 'muted' }, t('elig.record_certificate_lead')), list, el);
 }
 
 /** @param {import('./main.js').PageContext} ctx */
 export async function myFairPlaces(ctx) {
-  /** @type {[{items: import('./fair.js').Application[]}, {items: MySurvey[]}]} */
-  const [apps, surveys] = await Promise.all([
+  /** @type {[{items: import('./fair.js').Application[]}, {items: MySurvey[]}, {items: HeldCertificate[]}]} */
+  const [apps, surveys, held] = await Promise.all([
     api.get('/api/v1/me/applications', { signal: ctx.signal }),
     api.get('/api/v1/me/surveys', { signal: ctx.signal }),
+    // Another service's list: without it the page still shows one's applications and surveys.
+    api.get('/api/v1/me/held-certificates', { signal: ctx.signal }).catch(() => ({ items: [] })),
   ]);
   const open = surveys.items.filter((s) => !s.answered || s.followup_open);
   const live = apps.items.filter((a) => a.status !== 'withdrawn');
@@ -65,5 +92,5 @@ export async function myFairPlaces(ctx) {
     open.length ? [h('h2', {}, t('survey.mine')), h('ul', { id: 'my-surveys' }, open.map((s) => h('li', {},
       h('a', { href: `/survey/${encodeURIComponent(s.code)}` }, pick(s.course_title_zh, s.course_title_en), ' · ',
         t(s.answered ? 'survey.followup_link' : 'survey.rate')))))] : null,
-    skillCertificateForm(ctx));
+    skillCertificateForm(ctx, held.items));
 }

@@ -125,6 +125,7 @@
  * @property {string | null} expires_on
  * @property {string} issuer
  * @property {string | null} verify_url
+ * @property {string | null} [replaces]
  * @property {string | null} [replaced_by]
  */
 

@@ -21,7 +21,7 @@ from services.enrollment.domain.claim_pack import (
 from services.enrollment.domain.schedule import level_label
 from services.enrollment.domain.sessions import Session
 from services.enrollment.views.hours import ClassEvidence, class_evidence
-from services.enrollment.views.models.evidence import ClassCheckin
+from services.enrollment.views.models.evidence import ClassCheckin, PersonCategoryOut, PlansOut
 from shared.db import Conn
 from shared.masking import mask_id_number, mask_name, mask_phone
 
@@ -215,14 +215,16 @@ def _ledger_row(
     return [values[col.key] for col in columns]
 
 
-async def plans(conn: Conn, class_id: UUID) -> tuple[str, str]:
+async def plans(conn: Conn, class_id: UUID) -> PlansOut:
     """Return a class's teaching and assessment plans."""
     row = await conn.fetchrow(
         "SELECT teaching_plan, assessment_plan FROM classes WHERE id = $1", class_id)
-    return (row["teaching_plan"], row["assessment_plan"]) if row else ("", "")
+    if row is None:
+        return PlansOut(teaching_plan="", assessment_plan="")
+    return PlansOut(teaching_plan=row["teaching_plan"], assessment_plan=row["assessment_plan"])
 
 
-async def person_category_of(conn: Conn, user_id: UUID) -> str | None:
+async def person_category_of(conn: Conn, user_id: UUID) -> PersonCategoryOut:
     """Return a user's person category."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        "SELECT person_category FROM users WHERE id = $1", user_id)
+    return PersonCategoryOut(person_category=await conn.fetchval(
+        "SELECT person_category FROM users WHERE id = $1", user_id))

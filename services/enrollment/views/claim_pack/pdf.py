@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape
 
@@ -11,29 +9,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from services.enrollment.views.claim_pack import data
 
-BUILTIN_CJK = "STSong-Light"
 _PAGE_WIDTH = landscape(A4)[0] - 24 * mm
 _LONGEST = 40  # columns wider than this many half-width characters wrap
-
-
-@lru_cache(maxsize=4)
-def font_name(font_file: str, subfont_index: int) -> str:
-    """Register the CJK font once: the TrueType file (embedded, subset) when installed, else
-    the viewer's built-in CID font (not embedded)."""
-    path = Path(font_file)
-    if path.is_file():
-        name = f"Claim-{path.stem}-{subfont_index}"
-        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=subfont_index))
-        return name
-    pdfmetrics.registerFont(UnicodeCIDFont(BUILTIN_CJK))
-    return BUILTIN_CJK
 
 
 def write_pdf(table: data.Table, out: IO[bytes], *, font: str) -> None:

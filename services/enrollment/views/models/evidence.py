@@ -1,4 +1,4 @@
-"""Response models of training evidence: sessions, check-ins, minutes attended."""
+"""Response models of training evidence: sessions, check-ins, minutes attended, claim pack."""
 
 from __future__ import annotations
 
@@ -133,3 +133,30 @@ class MinAttendanceOut(Out):
 
     course_id: UUID
     min_attendance_ratio: float
+
+
+class TemplateOut(Out):
+    """One city template of the claim pack."""
+
+    id: str
+    name: str
+    city: str
+
+
+class TemplatesOut(Out):
+    """Every city template."""
+
+    items: list[TemplateOut]
+
+
+class PlansOut(Out):
+    """A class's teaching and assessment plans."""
+
+    teaching_plan: str
+    assessment_plan: str
+
+
+class PersonCategoryOut(Out):
+    """A user's person category (null: not given)."""
+
+    person_category: str | None

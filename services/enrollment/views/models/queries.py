@@ -1,4 +1,4 @@
-"""Query-string parameters of the list endpoints."""
+"""Query-string parameters of the list and export endpoints."""
 
 from __future__ import annotations
 
@@ -65,6 +65,13 @@ class ExportQuery(Query):
     lang: Literal["zh-CN", "en"] = Field(
         "zh-CN", description="headers and values in Chinese (default) or English, as ?lang=en "
         "of the verification page")
+
+
+class ClaimPackQuery(Query):
+    """Which city template lays the document out; full personal data (administrators)."""
+
+    template: str = Field("default", max_length=64, pattern=r"^[a-z0-9_-]+$")
+    unmasked: bool = False
 
 
 class IdentityChangeQuery(Query):

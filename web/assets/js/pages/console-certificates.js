@@ -2,7 +2,8 @@
 // A class's certificates: issue now for a passing result without one; approve pending ones;
 // suspend, reinstate, revoke or reissue with a reason. Four eyes: a trainer releases and may
 // suspend; an examiner or administrator approves; only an administrator reinstates, revokes
-// or reissues. The buttons follow the roles (the service refuses the rest anyway).
+// or asks for a reissue, which waits (pending, beside the valid one) for another approver.
+// The buttons follow the roles (the service refuses the rest anyway).
 import * as api from '../api.js';
 import { busy, h } from '../dom.js';
 import { confirm } from '../dialog.js';
@@ -188,7 +189,8 @@ export async function certificatesTab({ ctx, cls }) {
     return h('tr', { dataset: { certificateId: cert.id, status: cert.status } },
       h('th', { scope: 'row', class: 'name' }, cert.holder),
       h('td', { 'data-label': t('cert.number') }, h('a', { href: `/me/certificates/${encodeURIComponent(cert.id)}` }, cert.number || t('cert.not_yet'))),
-      h('td', { 'data-label': t('roster.status') }, h('span', {}, badge('cert_status', cert.status), cert.reason ? h('span', { class: 'muted' }, ` ${cert.reason}`) : null)),
+      h('td', { 'data-label': t('roster.status') }, h('span', {}, badge('cert_status', cert.status), cert.reason ? h('span', { class: 'muted' }, ` ${cert.reason}`) : null),
+        cert.replaces && cert.status === 'pending' ? h('p', { class: 'muted replaces' }, t('review.replaces')) : null),
       h('td', { 'data-label': t('cert.issued_on') }, formatDate(cert.issued_on)),
       h('td', {}, h('div', { class: 'row' }, Object.keys(ACTIONS)
         .filter((name) => ACTIONS[name].when.includes(cert.status) && ACTIONS[name].who.includes(role() || ''))

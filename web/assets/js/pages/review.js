@@ -44,7 +44,8 @@ export default async function review(ctx) {
     return h('tr', { dataset: { certificateId: cert.id } },
       h('th', { scope: 'row', class: 'name' }, cert.holder),
       h('td', { 'data-label': t('cert.course') }, pick(cert.course, cert.course_en)),
-      h('td', { 'data-label': t('roster.status') }, badge('cert_status', cert.status)),
+      h('td', { 'data-label': t('roster.status') }, badge('cert_status', cert.status),
+        cert.replaces ? h('p', { class: 'muted replaces' }, t('review.replaces')) : null),
       h('td', {}, approveButton(ctx, cert, errorBox), errorBox));
   });
   ctx.show(t('review.title'),
