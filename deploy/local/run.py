@@ -287,6 +287,10 @@ def _environment(args: Options) -> dict[str, str]:
     # long as every message stays in the sink (the service refuses to start the inbox else).
     if _all_in_sink(env):
         env.setdefault("JIANGXIN_NOTIFICATION_DEV_INBOX", "true")
+        # Nobody's phone rings: show every message at once, also between 21:00 and 08:00
+        # (quiet hours hold non-urgent SMS; they apply again once a real provider is set).
+        env.setdefault("JIANGXIN_NOTIFICATION_QUIET_START", "00:00")
+        env.setdefault("JIANGXIN_NOTIFICATION_QUIET_END", "00:00")
     # Each service logs in as its own database role and broker user where the set-up made them
     # (var/keys/<service>/database-password, broker-password); see shared/config.py.
     env.setdefault("JIANGXIN_LOCAL_ACCOUNTS", "true")

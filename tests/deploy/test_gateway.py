@@ -478,7 +478,7 @@ def test_make_run_services_trust_only_their_loopback_gateway(
     ({"JIANGXIN_SMS_PROVIDERS": '["sink", "tencent"]'}, None),
     ({"JIANGXIN_NOTIFICATION_EMAIL_PROVIDER": "smtp"}, None),
 ])
-def test_make_run_turns_the_dev_inbox_on_only_while_every_message_stays_in_the_sink(
+def test_make_run_shows_every_message_at_once_in_the_dev_inbox_only_while_all_stay_in_the_sink(
     monkeypatch: pytest.MonkeyPatch, providers: dict[str, str], inbox: str | None
 ) -> None:
     from deploy.local import run
@@ -489,8 +489,14 @@ def test_make_run_turns_the_dev_inbox_on_only_while_every_message_stays_in_the_s
         monkeypatch.delenv(name, raising=False)
     for name, value in providers.items():
         monkeypatch.setenv(name, value)
+    for name in ("JIANGXIN_NOTIFICATION_QUIET_START", "JIANGXIN_NOTIFICATION_QUIET_END"):
+        monkeypatch.delenv(name, raising=False)
     env = run._environment(run._arguments([]))
     assert env.get("JIANGXIN_NOTIFICATION_DEV_INBOX") == inbox
+    # quiet hours are off exactly when nobody's phone can ring (everything in the dev inbox)
+    quiet = (env.get("JIANGXIN_NOTIFICATION_QUIET_START"),
+             env.get("JIANGXIN_NOTIFICATION_QUIET_END"))
+    assert quiet == (("00:00", "00:00") if inbox else (None, None))
 
 
 def _write_real_ip(state: Path, trusted: str | None) -> subprocess.CompletedProcess[str]:
