@@ -271,7 +271,7 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
         async def journey_everywhere() -> bool:
             return set(SERVICE_NAMES) <= services_logging(journey)
 
-        await eventually(journey_everywhere, timeout=60)
+        await eventually(journey_everywhere, timeout=60, what="the journey id in all logs")
 
         async def trainers_reached_certification() -> bool:
             # enrollment's class.trainers_changed, through its relay and RabbitMQ

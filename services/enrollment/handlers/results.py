@@ -38,7 +38,10 @@ from shared.events.catalog import (
     EnrollmentNoShow,
     IdentityDocument,
 )
+from shared.logging import get_logger
 from shared.messaging.uow import UnitOfWork, in_transaction
+
+log = get_logger(__name__)
 
 
 async def _staff_lock(uow: UnitOfWork, class_id: UUID, actor: Principal) -> Row:
@@ -156,7 +159,11 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
                           corrected=tally.corrected, no_show=tally.no_show,
                           unchanged=tally.unchanged, insufficient_hours=short)
 
-    return await in_transaction(deps.uows, work)
+    released = await in_transaction(deps.uows, work)
+    log.info("results_released", class_id=str(class_id), completed=released.completed,
+             corrected=released.corrected, no_show=released.no_show,
+             unchanged=released.unchanged)
+    return released
 
 
 def _check_attendance_taken(cls: Row, marks: list[dict[date, str]], today: date) -> None:
