@@ -19,6 +19,7 @@ from shared.logging import get_logger
 from shared.web.api import ACCESS, ANY_ROLE, VERIFIER, ApiRequest, ApiRoutes, openapi_document
 from shared.web.health import OPENAPI, READINESS, add_health_routes
 from shared.web.middleware import SERVICE_NAME, request_middleware
+from tests.security.tokens import with_altered_signature
 from tests.support.logs import json_logs, log_lines
 
 log = get_logger(__name__)
@@ -191,8 +192,7 @@ async def test_a_token_answered_from_the_cache_is_still_refused_once_its_user_is
     for _ in range(2):  # the second answer comes from the verified-token cache
         assert (await client.post("/seats", json=body,
                                   headers={"Authorization": f"Bearer {token}"})).status == 201
-    head, payload, signature = token.split(".")
-    tampered = f"{head}.{payload}.{signature[:-2]}AA"
+    tampered = with_altered_signature(token)  # one bit flipped, never a no-op
     refused = await client.post("/seats", json=body,
                                 headers={"Authorization": f"Bearer {tampered}"})
     assert (refused.status, (await refused.json())["code"]) == (401, "invalid_token")
