@@ -7,7 +7,7 @@ looks before applying, when they apply or enrol, and again at the draw.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -127,12 +127,18 @@ def _level(facts: Facts, rules: CourseRules) -> list[Refusal]:
                     f"level {rules.level}.")]
 
 
-def require_eligible(found: list[Refusal]) -> None:
+def refused(found: Sequence[Refusal]) -> Forbidden | None:
+    """Return the refusal of the first rule failed (the others listed beside it), else None."""
+    if not found:
+        return None
+    first = found[0]
+    return Forbidden(first.detail, code=first.code.value, also=[r.code.value for r in found[1:]])
+
+
+def require_eligible(found: Sequence[Refusal]) -> None:
     """Refuse with the first rule failed (the others are listed beside it)."""
-    if found:
-        first = found[0]
-        raise Forbidden(first.detail, code=first.code.value,
-                        also=[r.code.value for r in found[1:]])
+    if (refusal := refused(found)) is not None:
+        raise refusal
 
 
 def birth_date_of_id(id_type: str | None, number: str | None) -> date | None:
