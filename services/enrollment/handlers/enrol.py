@@ -12,17 +12,17 @@ from pydantic import BaseModel
 
 from services.enrollment.commands import AdminEnrol
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrollment import Actor, ClassWindow, Status, Via, check_can_enrol
-from services.enrollment.domain.lottery import check_allocation
+from services.enrollment.domain.enrollment import Actor, Status, Via
 from services.enrollment.domain.phones import normalise_phone
-from services.enrollment.handlers.eligibility import require_eligible_for
+from services.enrollment.domain.places import PlaceRequest, already_enrolled
 from services.enrollment.handlers.events import audit_of, class_info, recipient
+from services.enrollment.handlers.places import check_place
 from services.enrollment.repository import Row
 from services.enrollment.repository import enrollments as repo
 from services.enrollment.repository import users as user_repo
 from services.enrollment.views.models import EnrolmentOut
 from shared.auth import Principal
-from shared.errors import Conflict, InvalidState, NotFound, Unauthorized, ValidationFailed
+from shared.errors import InvalidState, NotFound, Unauthorized, ValidationFailed
 from shared.events.catalog import EnrollmentConfirmed, EnrollmentWaitlisted
 from shared.events.envelope import Event
 from shared.ids import new_id
@@ -154,23 +154,8 @@ async def check_booking(
     if ctx is None:
         await _explain_missing(uow, trainee_id, via)
         raise NotFound("There is no such class.", code="class_not_found")
-    if ctx["trainee_role"] != "trainee":
-        raise InvalidState("Only trainee accounts can be enrolled.", code="not_a_trainee")
-    window = ClassWindow(
-        status=ctx["class_status"], enroll_opens_at=ctx["enroll_opens_at"],
-        enroll_closes_at=ctx["enroll_closes_at"], union_members_only=ctx["union_members_only"],
-        results_released=ctx["results_released_at"] is not None,
-    )
-    check_can_enrol(
-        window, now=deps.clock.now(), via=via, union_member=ctx["union_member"],
-        has_name=bool(ctx["trainee_name"]),
-    )
-    check_allocation(ctx["lottery_drawn"], via=via)
-    if ctx["has_course_rules"]:  # the class's union rule was checked just above
-        await require_eligible_for(uow.conn, deps, class_id, trainee_id, union_rule=False,
-                                   lock=True)
-    if ctx["existing_id"] is not None:
-        raise already_enrolled(ctx["existing_id"])
+    await check_place(uow.conn, deps, ctx, PlaceRequest(via=via, now=deps.clock.now()),
+                      lock=True)
     return ctx
 
 
@@ -187,14 +172,6 @@ def booked_event(deps: Deps, ctx: Row, out: EnrolmentOut, *, via: Via, actor: Ac
 def class_cancelled() -> InvalidState:
     """Return the refusal of a booking in a cancelled class."""
     return InvalidState("This class has been cancelled.", code="class_cancelled")
-
-
-def already_enrolled(enrollment_id: UUID | None) -> Conflict:
-    """Return the refusal of a second live enrolment of one trainee in one class."""
-    extra = {"enrollment_id": str(enrollment_id)} if enrollment_id else {}
-    return Conflict(
-        "This trainee is already enrolled in this class.", code="already_enrolled", **extra
-    )
 
 
 async def _explain_missing(uow: UnitOfWork, trainee_id: UUID, via: Via) -> None:

@@ -18,11 +18,11 @@ from uuid import UUID
 from services.enrollment.commands import Enrol
 from services.enrollment.deps import Deps
 from services.enrollment.domain.enrollment import Actor, Status
+from services.enrollment.domain.places import already_enrolled
 from services.enrollment.domain.seats import allocate
 from services.enrollment.handlers.enrol import (
     Answer,
     IdempotencyKey,
-    already_enrolled,
     book_in_context,
     booked_event,
     check_booking,
