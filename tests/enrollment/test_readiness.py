@@ -35,8 +35,11 @@ async def test_a_trainee_with_a_name_is_ready_before_the_opening_and_enrols_at_i
     enrolled = await svc.enrol(trainee, class_id, key=f"k-{new_id()}")
     assert enrolled.status == 201
     after = await svc.call("GET", f"/api/v1/classes/{class_id}/readiness", token=trainee)
-    assert after.body["ready"] is False
+    assert (after.body["ready"], after.body["code"], after.body["open_now"]) == (
+        False, "already_enrolled", False)
     assert after.body["enrollment_id"] == enrolled.body["id"]
+    again = await svc.enrol(trainee, class_id)
+    assert (again.status, again.body["code"]) == (409, after.body["code"])
 
 
 async def test_a_missing_name_or_union_membership_is_named_ahead(svc: Service) -> None:

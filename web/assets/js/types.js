@@ -142,9 +142,9 @@
  * Whether one tap will enrol the caller once enrolment opens (ReadinessOut).
  * @typedef {object} Readiness
  * @property {boolean} ready
- * @property {string | null} code  the refusal the enrolment would meet
+ * @property {string | null} code  the refusal the enrolment would meet (already_enrolled too)
  * @property {string | null} detail
- * @property {boolean} open_now
+ * @property {boolean} open_now  enrolment is open now and one tap enrols
  * @property {string} enroll_opens_at
  * @property {string} enroll_closes_at
  * @property {string} server_time

@@ -15,9 +15,10 @@ class ReadinessOut(Out):
 
     ready: bool = Field(description="true: one tap enrols once enrolment is open")
     code: str | None = Field(description="the refusal the enrolment would meet, e.g. "
-                             "profile_incomplete, union_members_only, enrolment_closed")
+                             "profile_incomplete, union_members_only, enrolment_closed, "
+                             "already_enrolled")
     detail: str | None
-    open_now: bool
+    open_now: bool = Field(description="true: enrolment is open now and one tap enrols")
     enroll_opens_at: datetime
     enroll_closes_at: datetime
     server_time: datetime = Field(description="the service's clock, for a countdown that does "
