@@ -11,10 +11,8 @@ import pytest
 
 from services.enrollment.domain.enrollment import (
     Action,
-    ClassWindow,
     Status,
     cancel_reason,
-    check_can_enrol,
     require,
     seats_to_fill,
 )
@@ -107,15 +105,6 @@ def test_only_free_seats_go_to_the_waitlist() -> None:
     assert seats_to_fill(capacity=3, seats_taken=1, waitlist_length=5) == 2
     assert seats_to_fill(capacity=3, seats_taken=3, waitlist_length=5) == 0
     assert seats_to_fill(capacity=3, seats_taken=1, waitlist_length=0) == 0
-
-
-def test_the_enrollment_window_binds_trainees_but_not_administrators() -> None:
-    window = ClassWindow("scheduled", NOW + timedelta(hours=1), NOW + timedelta(days=1),
-                         union_members_only=False, results_released=False)
-    with pytest.raises(DomainError) as early:
-        check_can_enrol(window, now=NOW, via="self", union_member=False, has_name=True)
-    assert early.value.code == "enrolment_not_open"
-    check_can_enrol(window, now=NOW, via="admin", union_member=False, has_name=True)
 
 
 def test_late_counts_as_attended_and_excused_does_not() -> None:

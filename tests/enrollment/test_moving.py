@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -164,6 +165,47 @@ async def test_a_move_never_jumps_a_lottery_classs_draw(svc: Service) -> None:
     assert allocation.status == 200, allocation.body
     token, enrollment_id = await _confirmed(svc, here["id"])
     assert await _refusal(svc, token, enrollment_id, drawn["id"]) == (409, "lottery_class")
+    # An administrator moves a trainee as they would enrol one: only after the draw.
+    assert await _refusal(svc, course.admin, enrollment_id, drawn["id"]) == (
+        409, "lottery_not_drawn")
+    done = await svc.call("POST", f"/api/v1/classes/{drawn['id']}/draw", token=course.admin,
+                          json_body={"reason": "Nobody applied; the venue is booked already"})
+    assert done.status == 200, done.body
+    assert await _refusal(svc, token, enrollment_id, drawn["id"]) == (409, "lottery_class")
+    moved = await _move(svc, course.admin, enrollment_id, drawn["id"])
+    assert (moved.status, moved.body["class_id"]) == (200, drawn["id"]), moved.body
+
+
+async def test_a_move_honours_the_new_classs_opening_but_not_its_close(svc: Service) -> None:
+    """A trainee's move never takes a seat before enrolment opens (it would beat the opening
+    rush); their seat was taken in the old class's window, so the new one's close does not
+    bind a move (its own cut-off does). An administrator moves as they enrol: at any time."""
+    course = await Course.create(svc)
+    here = await course.new_class(days=6, capacity=5)
+    opening = svc.clock.now() + timedelta(hours=1)
+    ahead = await course.new_class(days=9, capacity=5, enroll_opens_at=opening.isoformat())
+    closing = await course.new_class(days=9, capacity=5,
+                                     enroll_closes_at=opening.isoformat())
+    token, enrollment_id = await _confirmed(svc, here["id"])
+    assert await _refusal(svc, token, enrollment_id, ahead["id"]) == (
+        409, "enrolment_not_open")
+    svc.clock.advance(hours=2)
+    assert (await svc.enrol(token, closing["id"])).body["code"] == "enrolment_closed"
+    assert (await _move(svc, token, enrollment_id, closing["id"])).status == 200
+    svc.clock.advance(hours=-2)
+    assert (await _move(svc, course.admin, enrollment_id, ahead["id"])).status == 200
+
+
+async def test_a_move_needs_the_name_enrolling_needs(svc: Service) -> None:
+    course = await Course.create(svc)
+    here = await course.new_class(days=6, capacity=5)
+    there = await course.new_class(days=9, capacity=5)
+    token, enrollment_id = await _confirmed(svc, here["id"])
+    await svc.pool.execute("UPDATE users u SET name = '' FROM enrollments e "
+                           "WHERE e.id = $1 AND u.id = e.trainee_id", UUID(enrollment_id))
+    assert await _refusal(svc, token, enrollment_id, there["id"]) == (
+        409, "profile_incomplete")
+    assert len(await svc.events(enrollment_id)) == 1  # nothing moved
 
 
 async def _seats_agree(svc: Service, *class_ids: str) -> None:

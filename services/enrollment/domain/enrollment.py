@@ -1,4 +1,4 @@
-"""The enrolment state machine, eligibility and seat rules."""
+"""The enrolment state machine and seat rules (who may take a place: domain/places.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
-from shared.errors import Forbidden, InvalidState
+from shared.errors import InvalidState
 
 Via = Literal["self", "bulk", "admin"]
 ActorRole = Literal["trainee", "trainer", "examiner", "admin", "system"]
@@ -103,36 +103,6 @@ class ClassWindow:
     enroll_closes_at: datetime
     union_members_only: bool
     results_released: bool
-
-
-def check_can_enrol(
-    cls: ClassWindow, *, now: datetime, via: Via, union_member: bool, has_name: bool
-) -> None:
-    """Refuse an enrolment the class or the trainee does not allow (capacity never refuses)."""
-    if cls.status == "cancelled":
-        raise InvalidState("This class has been cancelled.", code="class_cancelled")
-    if cls.results_released:
-        raise InvalidState("This class is over.", code="enrolment_closed")
-    if via == "self":
-        if now < cls.enroll_opens_at:
-            raise InvalidState(
-                "Enrolment for this class has not opened yet.",
-                code="enrolment_not_open",
-                opens_at=cls.enroll_opens_at.isoformat(),
-            )
-        if now >= cls.enroll_closes_at:
-            raise InvalidState("Enrolment for this class has closed.", code="enrolment_closed")
-    if cls.union_members_only and not union_member:
-        raise Forbidden(
-            "This class is open to trade union members only.", code="union_members_only"
-        )
-    if not has_name:
-        raise InvalidState(
-            "Add your name to your profile before enrolling." if via == "self"
-            else "This trainee has not added a name yet; they must add it in their profile "
-            "before they can be enrolled.",
-            code="profile_incomplete",
-        )
 
 
 def check_trainee_may_cancel(status: Status, *, today: date, starts_on: date) -> None:

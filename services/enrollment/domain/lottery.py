@@ -109,20 +109,6 @@ def check_can_apply(window: LotteryWindow, *, now: datetime) -> None:
         raise InvalidState("Applications for this class have closed.", code="applications_closed")
 
 
-def check_allocation(lottery_drawn: bool | None, *, via: str) -> None:
-    """Refuse an enrolment in a lottery class: trainees apply, staff wait for the draw.
-
-    `lottery_drawn` is None for a first-come class."""
-    if lottery_drawn is None:
-        return
-    if via == "self":
-        raise InvalidState("Seats in this class are drawn by lot: apply instead.",
-                           code="lottery_class")
-    if not lottery_drawn:
-        raise InvalidState("Seats in this class are drawn by lot; enrol trainees after the "
-                           "draw (they join the end of the waitlist).", code="lottery_not_drawn")
-
-
 def check_can_withdraw(window: LotteryWindow, *, now: datetime) -> None:
     """Refuse to withdraw an application once the window has closed or the lots are drawn."""
     if window.drawn or now >= window.closes_at:

@@ -15,14 +15,14 @@ from uuid import UUID
 
 from services.enrollment.commands import MoveEnrolment
 from services.enrollment.deps import Deps
-from services.enrollment.domain.enrollment import Actor, ClassWindow, check_can_enrol
-from services.enrollment.domain.lottery import check_allocation
+from services.enrollment.domain.enrollment import Actor, Via
 from services.enrollment.domain.moving import MoveSide, check_can_move
+from services.enrollment.domain.places import PlaceRequest
 from services.enrollment.domain.schedule import local_today
-from services.enrollment.handlers.eligibility import require_eligible_for
 from services.enrollment.handlers.enrollments import Seats, fill_seats
 from services.enrollment.handlers.events import emit
 from services.enrollment.handlers.locks import lock_enrolment_with
+from services.enrollment.handlers.places import check_place
 from services.enrollment.repository import Row
 from services.enrollment.repository import catalogue as class_repo
 from services.enrollment.repository import enrollments as repo
@@ -30,7 +30,7 @@ from services.enrollment.repository import moving as move_repo
 from services.enrollment.views import enrollments as views
 from services.enrollment.views.models import EnrolmentDetail
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.events.catalog import EnrollmentRescheduled
 from shared.messaging.uow import UnitOfWork, in_transaction
 
@@ -62,7 +62,8 @@ async def move_enrolment(
         row = (await repo.event_rows(uow.conn, [enrollment_id]))[0]
         check_can_move(status=row["status"], old=_side(old), new=_side(new),
                        today=local_today(now, deps.tz), cutoff_days=old["move_cutoff_days"])
-        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], enrollment_id, now=now)
+        await _check_trainee_fits(uow, deps, new, owner["trainee_id"], enrollment_id,
+                                 actor=actor, now=now)
         await move_repo.move_to(uow.conn, enrollment_id, cmd.class_id)
         freed = replace(Seats.of(old), taken=old["seats_taken"] - 1)
         seats = await fill_seats(uow, deps, old, freed, now=now)
@@ -82,23 +83,12 @@ async def move_enrolment(
 
 async def _check_trainee_fits(
     uow: UnitOfWork, deps: Deps, new: Row, trainee_id: UUID, enrollment_id: UUID, *,
-    now: datetime,
+    actor: Principal, now: datetime,
 ) -> None:
-    """Apply the new class's own rules (union members only, the course's, with the moving
-    seat not counted as a second place) and one enrolment per class; its enrolment window does
-    not apply: the seat was taken in the old class's window."""
+    """Apply the checks of enrolling in the new class, as the actor would enrol there (the
+    moving seat not counted as a second place); its enrolment close does not bind a move."""
     ctx = await repo.booking_context(uow.conn, new["id"], trainee_id)
     assert ctx is not None
-    window = ClassWindow(status=new["status"], enroll_opens_at=new["enroll_opens_at"],
-                         enroll_closes_at=new["enroll_closes_at"],
-                         union_members_only=new["union_members_only"],
-                         results_released=new["results_released_at"] is not None)
-    check_can_enrol(window, now=now, via="admin",
-                    union_member=ctx["union_member"], has_name=bool(ctx["trainee_name"]))
-    # A lottery class's seats are drawn: a move must not jump the draw.
-    check_allocation(ctx["lottery_drawn"], via="self")
-    if ctx["has_course_rules"]:
-        await require_eligible_for(uow.conn, deps, new["id"], trainee_id, union_rule=False,
-                                   lock=True, moving=enrollment_id)
-    if ctx["existing_id"] is not None:
-        raise Conflict("You are already enrolled in that class.", code="already_enrolled")
+    via: Via = "admin" if actor.role == "admin" else "self"
+    await check_place(uow.conn, deps, ctx, PlaceRequest(via=via, now=now, moving=True),
+                      lock=True, moving=enrollment_id)
