@@ -126,7 +126,7 @@ async def book_in_context(
     actor: Actor, key: IdempotencyKey | None,
 ) -> EnrolmentOut:
     """Book with the class, course and trainee already read (None: one of them is missing)."""
-    ctx = await check_booking(uow, deps, ctx, class_id=class_id, trainee_id=trainee_id, via=via)
+    ctx = await check_booking(uow, deps, ctx, trainee_id=trainee_id, via=via)
     enrollment_id = new_id()
     try:
         seat = await repo.book_seat(
@@ -148,7 +148,7 @@ async def book_in_context(
 
 
 async def check_booking(
-    uow: UnitOfWork, deps: Deps, ctx: Row | None, *, class_id: UUID, trainee_id: UUID, via: Via,
+    uow: UnitOfWork, deps: Deps, ctx: Row | None, *, trainee_id: UUID, via: Via
 ) -> Row:
     """Refuse a booking the rules forbid (reads only, writes nothing); return its context."""
     if ctx is None:

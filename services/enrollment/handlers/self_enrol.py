@@ -142,8 +142,7 @@ async def _check_one(deps: Deps, uow: UnitOfWork, t: _Together, n: int, booking:
     if key is not None:
         t.key_holder[key] = n
     trainee = booking.actor.user_id
-    checked = await check_booking(uow, deps, ctx, class_id=booking.cmd.class_id,
-                                  trainee_id=trainee, via="self")
+    checked = await check_booking(uow, deps, ctx, trainee_id=trainee, via="self")
     if trainee in t.trainees:  # booked earlier in this batch
         raise already_enrolled(None)
     t.trainees.add(trainee)
