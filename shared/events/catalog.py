@@ -198,11 +198,20 @@ class EnrollmentCompleted(EnrollmentEvent):
     attendance_rate: float = Field(ge=0, le=1)
     passed: bool
     released_at: datetime
-    # Four eyes: certification refuses an approval by either of them (None: released before
-    # enrollment said who, or scores never entered by a person).
+    # Four eyes: certification refuses an approval by any of them (None or empty: released
+    # before enrollment said who, or scores never entered by a person).
     released_by: UUID | None = Field(None, description="The user who released this result")
     scored_by: UUID | None = Field(
         None, description="The user who last entered or changed this enrolment's scores")
+    scorers: list[UUID] = Field(
+        default_factory=list,
+        description="Everyone who entered or changed this enrolment's scores, up to this release"
+                    " (empty: released before enrollment said; `scored_by` is then the last)")
+    attendance_markers: list[UUID] = Field(
+        default_factory=list,
+        description="Everyone who marked this trainee's attendance (a class day's mark, a"
+                    " check-in recorded by hand), up to this release; attendance decides the"
+                    " hours")
 
 
 @event("class.trainers_changed", 1, aggregate="class_id")

@@ -53,8 +53,10 @@ def completed(
     pii: Fernet | None = None, class_id: UUID | None = None,
     validity_months: int | None = None, kind: Literal["training", "skill_level"] = "training",
     released_by: UUID | None = None, scored_by: UUID | None = None,
+    scorers: list[UUID] | None = None, attendance_markers: list[UUID] | None = None,
 ) -> EnrollmentCompleted:
-    """Return a released result of one trainee (released and scored by whom, if given)."""
+    """Return a released result of one trainee (released, scored and marked by whom, if
+    given)."""
     identity = None
     if pii is not None:
         identity = IdentityDocument(
@@ -75,7 +77,7 @@ def completed(
         identity=identity, trainer_ids=trainer_ids or [], theory_score=80 if passed else 40,
         practical_score=75, hours_attended=80, attendance_rate=1.0, passed=passed,
         released_at=datetime(2026, 3, 6, tzinfo=UTC), released_by=released_by,
-        scored_by=scored_by,
+        scored_by=scored_by, scorers=scorers or [], attendance_markers=attendance_markers or [],
     )
 
 

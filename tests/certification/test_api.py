@@ -80,17 +80,22 @@ async def test_an_admin_may_approve_any_class_but_one_they_teach(cert_app: CertA
     assert (await refused.json())["code"] == "approver_is_class_trainer"
 
 
-async def test_an_admin_who_released_the_results_or_entered_the_scores_cannot_approve_them(
+async def test_an_admin_who_released_scored_or_marked_attendance_cannot_approve_them(
     cert_app: CertApp,
 ) -> None:
-    """Four eyes among admins: whoever made the result signs nothing of it, by any route."""
-    releaser, scorer = new_id(), new_id()
+    """Four eyes among admins: whoever made the result signs nothing of it, by any route:
+    its releaser, anyone who entered or changed a score (not only the last), anyone who
+    marked the trainee's attendance."""
+    releaser, earlier_scorer, scorer, marker = new_id(), new_id(), new_id(), new_id()
     enrollments = [new_id() for _ in range(2)]
     ids = [(await _pending(cert_app, new_id(), enrollment_id=e, released_by=releaser,
-                           scored_by=scorer))[0] for e in enrollments]
+                           scored_by=scorer, scorers=[earlier_scorer, scorer],
+                           attendance_markers=[marker]))[0] for e in enrollments]
     before = await _unchanged(cert_app)
     for who, code in ((releaser, "approver_released_results"),
-                      (scorer, "approver_entered_scores")):
+                      (earlier_scorer, "approver_entered_scores"),
+                      (scorer, "approver_entered_scores"),
+                      (marker, "approver_marked_attendance")):
         headers = cert_app.auth(who, "admin")
         one = await cert_app.client.post(f"/api/v1/certificates/{ids[0]}/approve",
                                          headers=headers)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from services.certification.domain.approval import Authors, check_not_author
+from services.certification.domain.approval import Authors, authors_of, check_not_author
 from services.certification.domain.certificate import (
     Decision,
     Live,
@@ -35,6 +35,8 @@ from services.certification.domain.numbers import (
 )
 from services.certification.domain.ratelimit import TokenBuckets
 from shared.errors import Forbidden, InvalidState, RateLimited
+from shared.events.catalog import EnrollmentCompleted
+from tests.certification.factories import completed
 
 NATIONAL = NationalNumbers(kind="S", agency="0000", province="36", site="000123")
 
@@ -187,17 +189,33 @@ def test_transitions_refuse_impossible_actions() -> None:
         check_transition("revoke", "valid", replaced=True)
 
 
-def test_nobody_approves_what_they_released_scored_or_asked_to_reissue() -> None:
-    released, scored, requested, other = (UUID(int=i) for i in range(1, 5))
-    authors = Authors(released_by=released, scored_by=scored, requested_by=requested)
+def test_nobody_approves_what_they_released_scored_marked_or_asked_to_reissue() -> None:
+    released, first_scorer, last_scorer, marker, requested, other = (
+        UUID(int=i) for i in range(1, 7))
+    result = completed(released_by=released, scored_by=last_scorer,
+                       scorers=[first_scorer, last_scorer], attendance_markers=[marker])
+    authors = authors_of(result, requested_by=requested)
     for who, code in ((released, "approver_released_results"),
-                      (scored, "approver_entered_scores"),
+                      (first_scorer, "approver_entered_scores"),
+                      (last_scorer, "approver_entered_scores"),
+                      (marker, "approver_marked_attendance"),
                       (requested, "approver_requested_reissue")):
         with pytest.raises(Forbidden) as refused:
             check_not_author(who, authors)
         assert refused.value.code == code
     check_not_author(other, authors)
     check_not_author(other, Authors())  # a result from before enrollment named anyone
+
+
+def test_a_result_from_before_the_author_lists_still_refuses_its_last_scorer() -> None:
+    """enrollment.completed v1 without `scorers`: `scored_by` alone still counts."""
+    scorer = UUID(int=1)
+    older = EnrollmentCompleted.model_validate(
+        {k: v for k, v in completed(scored_by=scorer).model_dump(mode="json").items()
+         if k not in ("scorers", "attendance_markers")})
+    with pytest.raises(Forbidden) as refused:
+        check_not_author(scorer, authors_of(older))
+    assert refused.value.code == "approver_entered_scores"
 
 
 def test_an_approved_replacement_takes_over_only_a_valid_or_correction_revoked_one() -> None:

@@ -192,6 +192,32 @@ async def test_release_refuses_a_certifiable_pass_without_the_minimum_hours(
     assert released.body["insufficient_hours"] == [klass.ids[1]]
 
 
+async def test_a_completion_names_whoever_recorded_a_check_in_by_hand(svc: Service) -> None:
+    """Check-ins decide the hours: an admin who recorded one may not approve the result."""
+    klass = await TwoDayClass.create(svc, ["全勤"])
+    d1, d2 = klass.days
+    svc.clock.set(local(d2, "18:00"))
+    await klass.attend(0, (d1, 1), (d1, 2), (d2, 1))
+    admin_id, admin = await svc.add_user("admin", name="补录员")
+    url = f"/api/v1/classes/{klass.class_id}/sessions/{d2}/2/checkins/{klass.ids[0]}"
+    recorded = await svc.call("PUT", url, token=admin, json_body={
+        "checked_in_at": local(d2, "14:00").isoformat(),
+        "checked_out_at": local(d2, "17:00").isoformat(), "reason": "现场签到表补录"})
+    assert recorded.status == 200, recorded.body
+    scored = await svc.call("PUT", f"/api/v1/enrollments/{klass.ids[0]}/result",
+                            token=klass.trainer,
+                            json_body={"theory_score": 90, "practical_score": 90})
+    assert scored.status == 200, scored.body
+    released = await svc.call("POST", f"/api/v1/classes/{klass.class_id}/release-results",
+                              token=klass.trainer)
+    assert released.status == 200, released.body
+    [done] = await events_of(svc, klass.ids[0], "enrollment.completed")
+    assert done["data"]["passed"] is True
+    markers = done["data"]["attendance_markers"]
+    assert str(admin_id) in markers
+    assert len(markers) == 2  # and the trainer who recorded the other sessions
+
+
 async def test_a_course_may_lower_its_minimum_attendance(svc: Service) -> None:
     klass = await TwoDayClass.create(svc, ["缺课"])
     url = f"/api/v1/courses/{klass.course_id}/min-attendance"

@@ -151,6 +151,41 @@ async def test_a_completion_names_who_released_it_and_who_last_entered_the_score
         2, str(admin_id), str(w["trainer_id"]))
 
 
+async def test_a_completion_names_everyone_who_entered_a_score_or_marked_attendance(
+    svc: Service,
+) -> None:
+    """Four eyes: not only the last scorer; attendance decides the hours, so its markers too."""
+    w = await setup_class(svc)
+    await attend_scenario(svc, w)
+    marker_id, marker = await svc.add_user("admin", name="考勤员")
+    scorer_id, scorer = await svc.add_user("admin", name="录分员")
+    first_day = w["days"][0].isoformat()
+    marked = await svc.call("PUT", f"/api/v1/classes/{w['class']['id']}/attendance/{first_day}",
+                            token=marker, json_body={"records": [
+                                {"enrollment_id": w["ids"][0], "status": "present"}]})
+    assert marked.status == 200, marked.body
+    scored = await svc.call("PUT", f"/api/v1/enrollments/{w['ids'][0]}/result", token=scorer,
+                            json_body={"theory_score": 40, "practical_score": 70})
+    assert scored.status == 200, scored.body
+    await score(svc, w, 0, 85, 70)  # the trainer puts it back: the last scorer again
+    await release(svc, w)
+    [first] = await events_of(svc, w["ids"][0], "enrollment.completed")
+    [other] = await events_of(svc, w["ids"][1], "enrollment.completed")
+    trainer = str(w["trainer_id"])
+    assert first["scored_by"] == trainer
+    assert sorted(first["scorers"]) == sorted([trainer, str(scorer_id)])
+    assert sorted(first["attendance_markers"]) == sorted([trainer, str(marker_id)])
+    assert (other["scorers"], other["attendance_markers"]) == ([trainer], [trainer])
+    # A correction by someone new goes out with everyone so far.
+    corrected = await svc.call("PUT", f"/api/v1/enrollments/{w['ids'][1]}/result", token=marker,
+                               json_body={"theory_score": 65, "practical_score": 90})
+    assert corrected.status == 200, corrected.body
+    await release(svc, w)
+    latest = (await events_of(svc, w["ids"][1], "enrollment.completed"))[-1]
+    assert latest["result_version"] == 2
+    assert sorted(latest["scorers"]) == sorted([trainer, str(marker_id)])
+
+
 async def test_a_course_threshold_lets_lower_attendance_sit_the_exam(svc: Service) -> None:
     w = await setup_class(svc, attendance_threshold=0.6)
     await attend_scenario(svc, w)

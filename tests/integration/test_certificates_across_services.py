@@ -117,9 +117,11 @@ class Passed:
 
 async def _pass_a_class(
     svc: Service, admin: str, trainer: tuple[Any, str], *, kind: str, level: int | None,
+    first_marker: str | None = None, first_scorer: str | None = None,
 ) -> Passed:
     """Publish a course of this kind under four eyes, enrol a trainee with an ID, let them attend
-    every day and pass, and release the results, all in enrollment over HTTP."""
+    every day and pass, and release the results, all in enrollment over HTTP. A first marker
+    marks the first day and a first scorer enters scores before the trainer does both."""
     course = await svc.create_course(admin, certificate_kind=kind, level=level,
                                      issue_policy="approval", occupation_name="育婴员",
                                      occupation_code="4-10-01-02", title_zh="育婴员")
@@ -134,11 +136,17 @@ async def _pass_a_class(
     days = [date.fromisoformat(d) for d in cls["schedule_days"]]
     # The last class day, 18:00 in Shanghai.
     svc.clock.set(datetime.combine(days[-1], datetime.min.time(), UTC) + timedelta(hours=10))
-    for day in days:
+    markers = [(first_marker, days[0])] if first_marker else []
+    for token_of, day in [*markers, *((trainer[1], d) for d in days)]:
         marked = await svc.call("PUT", f"/api/v1/classes/{cls['id']}/attendance/{day}",
-                                token=trainer[1], json_body={"records": [
+                                token=token_of, json_body={"records": [
                                     {"enrollment_id": enrollment_id, "status": "present"}]})
         assert marked.status == 200, marked.body
+    for token_of in [first_scorer] if first_scorer else []:
+        scored = await svc.call("PUT", f"/api/v1/enrollments/{enrollment_id}/result",
+                                token=token_of,
+                                json_body={"theory_score": 50, "practical_score": 91})
+        assert scored.status == 200, scored.body
     scored = await svc.call("PUT", f"/api/v1/enrollments/{enrollment_id}/result",
                             token=trainer[1],
                             json_body={"theory_score": 86, "practical_score": 91})
@@ -236,6 +244,39 @@ async def test_one_certificate_of_each_kind_through_the_real_services_passes_ob3
             "POST", f"/api/v1/certificates/{pending['id']}/revoke", admin,
             {"reason": "证件信息有误", "category": "information_error"})
         assert "'revocation' is set" in await refused(token)
+
+
+@pytest.mark.timeout(600)
+async def test_nobody_who_marked_attendance_or_entered_a_score_approves_its_certificate(
+    platform: Platform,
+) -> None:
+    """Four eyes through the real services: an admin who marked one day's attendance, or
+    entered a score the trainer later changed (neither the last), is refused as approver."""
+    svc = platform.enrollment
+    admin = await svc.admin_token()
+    trainer = await svc.add_user("trainer", name="王老师")
+    marker_id, marker = await svc.add_user("admin", name="考勤管理员")
+    scorer_id, scorer = await svc.add_user("admin", name="录分管理员")
+    _, examiner = await svc.add_user("examiner", name="赵考评")
+    one = await _pass_a_class(svc, admin, trainer, kind="skill_level", level=3,
+                              first_marker=marker, first_scorer=scorer)
+    pending = await _pending(platform, examiner, one)
+    approve = f"/api/v1/certificates/{pending['id']}/approve"
+    for token, code in ((marker, "approver_marked_attendance"),
+                        (scorer, "approver_entered_scores")):
+        refusal = await platform.certification_call("POST", approve, token, expect=403)
+        assert refusal["code"] == code
+        bulk = await platform.certification_call("POST", "/api/v1/certificates/approve", token,
+                                                 {"ids": [pending["id"]]})
+        assert [f["code"] for f in bulk["failed"]] == [code]
+    stored = await platform.certification.app[DEPS].pool.fetchrow(
+        "SELECT payload->'scorers' AS scorers, payload->'attendance_markers' AS markers"
+        " FROM results WHERE enrollment_id = $1", UUID(one.enrollment_id))
+    assert stored is not None
+    assert {str(scorer_id), str(trainer[0])} == set(stored["scorers"])
+    assert {str(marker_id), str(trainer[0])} == set(stored["markers"])
+    approved = await platform.certification_call("POST", approve, examiner)
+    assert approved["status"] == "valid"
 
 
 async def test_a_certificate_held_from_elsewhere_is_recorded_once_and_closes_lower_courses(

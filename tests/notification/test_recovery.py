@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -116,6 +117,46 @@ async def test_receipts_need_the_configured_token(start_service: StartService) -
     malformed = await service.client.post("/api/v1/receipts/tencent?token=s3cret",
                                           json=[{"sid": 1}])
     assert malformed.status == 422
+
+
+# A well-formed body, and bodies a receipt callback may not carry: none, not JSON, not an
+# array, a malformed report, larger than any request may be.
+BODIES = {"valid": b"[]", "empty": b"", "not_json": b"{not json", "object": b'{"an": "object"}',
+              "wrong_item": b'[{"sid": 1}]', "too_large": b"x" * (1 << 20 | 1)}
+NO_TOKEN = ["", "?token=", "?token=wrong", "?token=s3cr%C3%A9t", "?token=s3cret%00",
+            "?token=%FF", "?token=%ED%A0%80"]
+
+
+@pytest.mark.parametrize("provider", ["aliyun", "tencent"])
+async def test_a_receipt_without_the_token_is_refused_before_its_body_is_read(
+    start_service: StartService, provider: str
+) -> None:
+    """A caller without the token learns nothing about the body format: always 401."""
+    service = await start_service(receipt_token="s3cret")
+    wrong = []
+    for query in NO_TOKEN:
+        for name, data in BODIES.items():
+            refused = await service.client.post(f"/api/v1/receipts/{provider}{query}",
+                                                data=io.BytesIO(data),
+                                                headers={"Content-Type": "application/json"})
+            code = (await refused.json()).get("code") if refused.status < 500 else None
+            if (refused.status, refused.content_type, code) != (
+                    401, "application/problem+json", "receipt_token_invalid"):
+                wrong.append(f"{query or 'no token'} {name}: {refused.status} {code}")
+    assert not wrong
+
+
+@pytest.mark.parametrize("provider", ["aliyun", "tencent"])
+async def test_a_receipt_with_the_token_and_a_bad_body_is_told_what_is_wrong(
+    start_service: StartService, provider: str
+) -> None:
+    service = await start_service(receipt_token="s3cret")
+    path = f"/api/v1/receipts/{provider}?token=s3cret"
+    not_json = await service.client.post(path, data=b"{not json",
+                                         headers={"Content-Type": "application/json"})
+    assert (not_json.status, (await not_json.json())["code"]) == (400, "invalid_json")
+    wrong_shape = await service.client.post(path, json={"an": "object"})
+    assert (wrong_shape.status, (await wrong_shape.json())["code"]) == (422, "validation_failed")
 
 
 @pytest.mark.parametrize("providers", [("aliyun",), ("tencent",), ("sink", "tencent")])

@@ -25,7 +25,9 @@ The rules the answers must follow (the API's policy):
     `approver_is_class_trainer`; a trainer doing an admin's change: `admin_only`.
 * A public operation (no roles) ignores a bad or revoked token and serves the caller as
   anonymous; what guards it is its path's secret (a survey code, an unsubscribe token) or, for
-  delivery receipts, the provider's shared token in the query. Likewise a check-in
+  delivery receipts, the provider's shared token in the query, checked before the body is read
+  (their entries send a malformed body: a caller without the token must get 401
+  `receipt_token_invalid`, never a 400/422 that describes the body format). Likewise a check-in
   (POST /api/v1/checkins) is keyed by the code on the trainer's screen; refusing one without
   a place in the class is tests/enrollment/test_checkins.py's to prove.
 
@@ -202,6 +204,7 @@ APPROVERS = policy({"trainer", "examiner", "admin"}, {EXAMINER, ADMIN},
                    other_trainer=Refusal(403, "approver_role_required"))
 ADMIN_ONLY_CHANGE = policy({"trainer", "admin"}, {ADMIN}, Refusal(403, "admin_only"))
 RECEIPT = policy(None, set(), Refusal(401, "receipt_token_invalid"))
+NOT_A_RECEIPT = {"not": "an array of delivery reports"}
 CLASS_QUERY = {"class_id": "{class_id}"}
 
 ENTRIES: tuple[Entry, ...] = (
@@ -342,8 +345,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(NOTI, "GET /api/v1/ops/notification/queues", ADMINS),
     Entry(NOTI, "GET /api/v1/notifications/unsubscribe/{token}", PUBLIC),
     Entry(NOTI, "POST /api/v1/notifications/unsubscribe/{token}", PUBLIC),
-    Entry(NOTI, "POST /api/v1/receipts/aliyun", RECEIPT, body=[]),
-    Entry(NOTI, "POST /api/v1/receipts/tencent", RECEIPT, body=[]),
+    Entry(NOTI, "POST /api/v1/receipts/aliyun", RECEIPT, body=NOT_A_RECEIPT),
+    Entry(NOTI, "POST /api/v1/receipts/tencent", RECEIPT, body=NOT_A_RECEIPT),
     # The dev inbox exists only with dev_inbox on and the sink alone (404 otherwise), and the
     # production gateway answers 404 for every /dev/ path.
     Entry(NOTI, "GET /dev/inbox", PUBLIC),

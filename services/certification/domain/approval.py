@@ -1,11 +1,12 @@
 """Four-eyes issuance: who releases, who approves, who may undo a certificate.
 
 A trainer releases results; a second staff member (an admin or an examiner) who does not teach
-the class, and who neither released the results nor entered the scores, approves before
-anything is signed. Single-step issuance is a per-course choice for training certificates
-only. Trainers may suspend; only an admin reinstates, revokes or reissues, and a reissue (a
-new number, the holder's data anew) is a new issuance: held for an approver other than its
-requester. Re-signing the same content in another encoding is not one.
+the class, and who neither released the results, nor entered or changed any of the scores, nor
+marked the trainee's attendance (it decides the hours), approves before anything is signed.
+Single-step issuance is a per-course choice for training certificates only. Trainers may
+suspend; only an admin reinstates, revokes or reissues, and a reissue (a new number, the
+holder's data anew) is a new issuance: held for an approver other than its requester.
+Re-signing the same content in another encoding is not one.
 """
 
 from __future__ import annotations
@@ -43,29 +44,39 @@ def check_approver(role: str, user_id: UUID, trainer_ids: list[UUID]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Authors:
-    """Who made what an approval would sign; none of them may approve it (None: unknown)."""
+    """Who made what an approval would sign; none of them may approve it (empty: unknown)."""
 
-    released_by: UUID | None = None
-    scored_by: UUID | None = None
-    requested_by: UUID | None = None  # of a reissue
+    released_by: frozenset[UUID] = frozenset()
+    scored_by: frozenset[UUID] = frozenset()  # everyone who entered or changed a score
+    attendance_by: frozenset[UUID] = frozenset()  # everyone who marked the trainee's attendance
+    requested_by: frozenset[UUID] = frozenset()  # of a reissue
 
 
 def authors_of(
     result: EnrollmentCompleted | None, *, requested_by: UUID | None = None
 ) -> Authors:
-    """Return who made a certificate held for approval: its result's releaser and scorer (a
-    result from before enrollment named them names nobody) and, for a reissue, its requester."""
+    """Return who made a certificate held for approval: its result's releaser, scorers and
+    attendance markers (a result from before enrollment named them names fewer or nobody)
+    and, for a reissue, its requester."""
+    requester = _known(requested_by)
     if result is None:
-        return Authors(requested_by=requested_by)
-    return Authors(released_by=result.released_by, scored_by=result.scored_by,
-                   requested_by=requested_by)
+        return Authors(requested_by=requester)
+    return Authors(released_by=_known(result.released_by),
+                   scored_by=_known(result.scored_by, *result.scorers),
+                   attendance_by=_known(*result.attendance_markers), requested_by=requester)
+
+
+def _known(*ids: UUID | None) -> frozenset[UUID]:
+    return frozenset(i for i in ids if i is not None)
 
 
 _AUTHORED = (
     ("released_by", "approver_released_results",
      "whoever released the results cannot approve their certificates"),
     ("scored_by", "approver_entered_scores",
-     "whoever entered the scores cannot approve their certificates"),
+     "whoever entered or changed a score cannot approve the certificate"),
+    ("attendance_by", "approver_marked_attendance",
+     "whoever marked the trainee's attendance cannot approve the certificate"),
     ("requested_by", "approver_requested_reissue",
      "whoever asked for a reissue cannot approve it"),
 )
@@ -74,7 +85,7 @@ _AUTHORED = (
 def check_not_author(user_id: UUID, authors: Authors) -> None:
     """Raise Forbidden when the approver is one of the people who made what they would sign."""
     for field, code, detail in _AUTHORED:
-        if getattr(authors, field) == user_id:
+        if user_id in getattr(authors, field):
             raise Forbidden(detail, code=code)
 
 

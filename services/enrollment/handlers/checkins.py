@@ -27,6 +27,7 @@ from services.enrollment.domain.sessions import Session, current_session, find_s
 from services.enrollment.handlers.access import require_class_staff_of
 from services.enrollment.handlers.sessions import load_sessions
 from services.enrollment.repository import checkins as repo
+from services.enrollment.repository import results as results_repo
 from services.enrollment.views import checkins as views
 from services.enrollment.views.models.evidence import (
     CheckinCodeOut,
@@ -157,6 +158,9 @@ async def record_checkin(
         await repo.audit(conn, enrollment_id=enrollment_id, day=day, no=no,
                          actor_id=actor.user_id, actor_role=actor.role, reason=cmd.reason,
                          before=before, after=after, at=now)
+        # A check-in recorded by hand decides hours: its recorder may not approve the result.
+        await results_repo.add_author(conn, [enrollment_id], "attendance", actor.user_id,
+                                      now=now)
         mine = [c for c in await views.class_checkins(conn, class_id)
                 if (c.enrollment_id, c.date, c.no) == (enrollment_id, day, no)]
         return mine[0]

@@ -150,9 +150,11 @@ async def release_results(class_id: UUID, *, deps: Deps, actor: Principal) -> Re
             raise InvalidState("Some eligible trainees have no scores yet.",
                                code="results_incomplete", enrollment_ids=missing)
         tally = _Tally()
+        authors = await repo.authors(uow.conn, [r["id"] for r in rows])
         for row, assessment, hours in assessed:
             await _release_one(uow, deps, row, assessment, hours, cls=cls, course=course,
-                               actor=who, now=now, tally=tally)
+                               actor=who, now=now, tally=tally,
+                               authors=authors.get(row["id"], repo.Authors()))
         await class_repo.mark_released(uow.conn, class_id, now)
         short = [r["id"] for r, a, hours in assessed if by_checkin and hours and not a.eligible]
         return ReleaseOut(class_id=class_id, completed=tally.completed,
@@ -192,7 +194,7 @@ def _assess(
 async def _release_one(
     uow: UnitOfWork, deps: Deps, row: Row, a: Assessment, hours: Decimal, *,
     cls: Row, course: Row, actor: Actor, now: datetime,
-    tally: _Tally,
+    tally: _Tally, authors: repo.Authors,
 ) -> None:
     status = Status(row["status"])
     if hours == 0 and status in (Status.CONFIRMED, Status.NO_SHOW):
@@ -219,7 +221,9 @@ async def _release_one(
                    "theory_score": a.theory, "practical_score": a.practical,
                    "hours_attended": hours, "attendance_rate": a.rate,
                    "passed": a.passed, "released_at": now,
-                   "released_by": actor.id, "scored_by": row["scored_by"]})
+                   "released_by": actor.id, "scored_by": row["scored_by"],
+                   "scorers": authors.scorers,
+                   "attendance_markers": authors.attendance_markers})
     await repo.record_result(uow.conn, row["id"], passed=a.passed, version=version,
                              fingerprint=fingerprint, now=now)
     if version == 1:

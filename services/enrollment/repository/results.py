@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from shared.db import Conn
+
+AuthorPart = Literal["scores", "attendance"]
+
+
+@dataclass
+class Authors:
+    """Who entered an enrolment's scores and who marked its attendance, first come first."""
+
+    scorers: list[UUID] = field(default_factory=list)
+    attendance_markers: list[UUID] = field(default_factory=list)
+
+    def add(self, part: AuthorPart, author_id: UUID) -> None:
+        """Add one person's part."""
+        (self.scorers if part == "scores" else self.attendance_markers).append(author_id)
 
 
 async def enrollments_in_class(
@@ -34,6 +50,8 @@ async def upsert_attendance(
                          marked_at = EXCLUDED.marked_at""",
         [m[0] for m in marks], day, marked_by, now, [m[1] for m in marks],
     )
+    if marked_by is not None:
+        await add_author(conn, [m[0] for m in marks], "attendance", marked_by, now=now)
 
 
 async def class_marks(conn: Conn, class_id: UUID) -> dict[UUID, dict[date, str]]:
@@ -59,6 +77,32 @@ async def set_scores(
         "scored_by = $5 WHERE id = $1",
         enrollment_id, theory, practical, now, by,
     )
+    await add_author(conn, [enrollment_id], "scores", by, now=now)
+
+
+async def add_author(
+    conn: Conn, enrollment_ids: Sequence[UUID], part: AuthorPart, author_id: UUID, *,
+    now: datetime,
+) -> None:
+    """Remember that a person entered scores or marked attendance of these enrolments."""
+    await conn.execute(
+        """INSERT INTO result_authors (enrollment_id, part, author_id, first_at)
+           SELECT unnest($1::uuid[]), $2, $3, $4 ON CONFLICT DO NOTHING""",
+        list(enrollment_ids), part, author_id, now,
+    )
+
+
+async def authors(conn: Conn, enrollment_ids: Sequence[UUID]) -> dict[UUID, Authors]:
+    """Return who entered scores and who marked attendance of each of these enrolments."""
+    rows = await conn.fetch(
+        """SELECT enrollment_id, part, author_id FROM result_authors
+           WHERE enrollment_id = ANY($1::uuid[]) ORDER BY first_at, author_id""",
+        list(enrollment_ids),
+    )
+    found: dict[UUID, Authors] = {}
+    for r in rows:
+        found.setdefault(r["enrollment_id"], Authors()).add(r["part"], r["author_id"])
+    return found
 
 
 async def record_result(

@@ -33,7 +33,9 @@ class InboxQuery(Page):
 
 
 class ReceiptQuery(BaseModel):
-    token: str | None = None
+    token: str | None = Field(
+        None, description="the shared receipt token (JIANGXIN_NOTIFICATION_RECEIPT_TOKEN), checked"
+        " before the body is read: without it every request is 401 receipt_token_invalid")
 
 
 def deps(req: ApiRequest[Any, Any]) -> Deps:
