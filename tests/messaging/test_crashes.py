@@ -55,7 +55,7 @@ async def test_relay_killed_holding_claimed_rows_leaves_them_for_the_next_relay(
         async def all_done() -> bool:
             return await p.effects() == 100
 
-        await eventually(all_done)
+        await eventually(all_done, timeout=90, what="all 100 handled")
         assert set((await p.effects_per_message()).values()) == {1}
 
 
@@ -73,14 +73,16 @@ async def test_relay_killed_after_confirm_republishes_and_the_inbox_absorbs_dupl
         async def first_copies_handled() -> bool:
             return await p.effects() == 100
 
-        await eventually(first_copies_handled)
+        # Deadlines, not waits: 100 handlings take well under a second on a quiet machine, and
+        # up to tens of seconds while a loaded PostgreSQL answers in hundreds of milliseconds.
+        await eventually(first_copies_handled, timeout=90, what="the first copies handled")
         before = _duplicates()
         p.start_relay()
 
         async def second_copies_skipped() -> bool:
             return _duplicates() - before == 100 and await p.pending() == 0
 
-        await eventually(second_copies_skipped)
+        await eventually(second_copies_skipped, timeout=90, what="the second copies skipped")
         assert await p.effects() == 100
         assert set((await p.effects_per_message()).values()) == {1}
 
