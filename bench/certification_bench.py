@@ -71,11 +71,11 @@ FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 def bench_settings(dsn: str, port: int = 0) -> Settings:
     """Return settings for an assessment body on the bench database."""
     KEYS.mkdir(parents=True, exist_ok=True)
-    public = KEYS / "jwt-ed25519.pub.pem"
+    public = KEYS / "jwt-signing.pub.pem"
     if not public.exists():
         from shared.auth import write_keypair
 
-        write_keypair(KEYS / "jwt-ed25519.pem", public)
+        write_keypair(KEYS / "jwt-signing.pem", public)
     read_fernet(KEYS / "pii-transport.key", create=True)
     return Settings(
         database_url=dsn, http_port=port, namespace=unique("jxbench").replace("_", "-"),

@@ -81,7 +81,7 @@ def bench_keys() -> Path:
     from cryptography.fernet import Fernet
 
     KEYS.mkdir(parents=True, exist_ok=True)
-    write_keypair(KEYS / "jwt-ed25519.pem", KEYS / "jwt-ed25519.pub.pem")
+    write_keypair(KEYS / "jwt-signing.pem", KEYS / "jwt-signing.pub.pem")
     for name in ("pii-transport.key", "pii-at-rest.key"):
         if not (KEYS / name).exists():
             (KEYS / name).write_bytes(Fernet.generate_key())
@@ -93,8 +93,8 @@ def service_env(dsn: str, port: int, keys: Path, *, relay: bool, namespace: str)
     values = {
         "HTTP_PORT": str(port), "HTTP_REUSE_PORT": "true", "DATABASE_URL": dsn,
         "NAMESPACE": namespace,
-        "JWT_PUBLIC_KEY_FILE": str(keys / "jwt-ed25519.pub.pem"),
-        "JWT_PRIVATE_KEY_FILE": str(keys / "jwt-ed25519.pem"),
+        "JWT_PUBLIC_KEY_FILE": str(keys / "jwt-signing.pub.pem"),
+        "JWT_PRIVATE_KEY_FILE": str(keys / "jwt-signing.pem"),
         "PII_TRANSPORT_KEY_FILE": str(keys / "pii-transport.key"),
         "PII_AT_REST_KEY_FILE": str(keys / "pii-at-rest.key"),
         "RUN_RELAY": str(relay).lower(), "RUN_CONSUMERS": "false", "RUN_JOBS": "false",
@@ -153,7 +153,7 @@ async def api(http: aiohttp.ClientSession, url: str, token: str, path: str,
 async def main(args: argparse.Namespace) -> None:
     """Set up, measure service and baseline under the same load, run the flash sale, report."""
     keys = bench_keys()
-    issuer = TokenIssuer((keys / "jwt-ed25519.pem").read_bytes(), issuer="jiangxin",
+    issuer = TokenIssuer((keys / "jwt-signing.pem").read_bytes(), issuer="jiangxin",
                          audience="jiangxin")
     dsn = f"{PG_BASE}/{unique('jx_bench_enr')}"
     await ensure_database(dsn)

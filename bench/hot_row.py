@@ -123,7 +123,7 @@ def merged(runs: list[Burst]) -> Burst:
 async def main(args: argparse.Namespace) -> None:
     """Set up, run spread and hot bursts per process count, report the ratios."""
     keys = bench_keys().resolve()
-    issuer = TokenIssuer((keys / "jwt-ed25519.pem").read_bytes(), issuer="jiangxin",
+    issuer = TokenIssuer((keys / "jwt-signing.pem").read_bytes(), issuer="jiangxin",
                          audience="jiangxin")
     dsn = f"{PG_BASE}/{unique('jx_bench_hot')}"
     await ensure_database(dsn)

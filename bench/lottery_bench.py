@@ -111,8 +111,8 @@ async def main(args: argparse.Namespace) -> None:
     keys = bench_keys()
     dsn = f"{PG_BASE}/{unique('jx_bench_lot')}"
     settings = Settings(
-        database_url=dsn, jwt_private_key_file=keys / "jwt-ed25519.pem",
-        jwt_public_key_file=keys / "jwt-ed25519.pub.pem",
+        database_url=dsn, jwt_private_key_file=keys / "jwt-signing.pem",
+        jwt_public_key_file=keys / "jwt-signing.pub.pem",
         pii_transport_key_file=keys / "pii-transport.key",
         pii_at_rest_key_file=keys / "pii-at-rest.key")
     try:

@@ -112,7 +112,7 @@ async def main(args: argparse.Namespace) -> None:
         for dsn in [dsns["enrollment"], dsns["notification"], *raw_dsns]:
             pools.append(await asyncpg.create_pool(dsn, min_size=1, max_size=2))
         await pools[3].execute(RAW_SINK)
-        issuer = TokenIssuer((workdir / "var/keys/enrollment/jwt-ed25519.pem").read_bytes(),
+        issuer = TokenIssuer((workdir / "var/keys/enrollment/jwt-signing.pem").read_bytes(),
                              issuer="jiangxin", audience="jiangxin")
         classes = await create_classes(f"http://127.0.0.1:{ports['enrollment']}", issuer,
                                        pools[0], [100_000] * CLASSES + [args.flash_seats])

@@ -55,7 +55,7 @@ class ServiceSettings(BaseSettings):
     trusted_proxies: tuple[str, ...] = ()
     # Each service reads its keys from its own folder var/keys/<service>/ (shared/keyfiles.py),
     # so each service's config.py names this file in its folder again.
-    jwt_public_key_file: Path = Path("var/keys/service/jwt-ed25519.pub.pem")
+    jwt_public_key_file: Path = Path("var/keys/service/jwt-signing.pub.pem")
     jwt_issuer: str = "jiangxin"
     jwt_audience: str = "jiangxin"
     # Tokens whose lifetime (exp - iat) exceeds this are refused (401 token_lifetime_too_long):

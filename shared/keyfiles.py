@@ -19,11 +19,13 @@ from shared.config import ServiceSettings
 from shared.private_files import create_private_file
 
 KEYS_DIR = Path("var/keys")
-PRIVATE_JWT, PUBLIC_JWT = "jwt-ed25519.pem", "jwt-ed25519.pub.pem"
+PRIVATE_JWT, PUBLIC_JWT = "jwt-signing.pem", "jwt-signing.pub.pem"
 __all__ = ["KEYS_DIR", "PRIVATE_JWT", "PUBLIC_JWT", "holdings", "key_files", "make_keys"]
+# The token key files' names of earlier releases, which held Ed25519 keys only. Such a key is
+# renamed, not replaced: it keeps signing (EdDSA) and every token already out stays valid.
+RENAMED = {"jwt-ed25519.pem": PRIVATE_JWT, "jwt-ed25519.pub.pem": PUBLIC_JWT}
 # The flat layout of earlier releases: everything in var/keys/, read by every service.
-FLAT = (PRIVATE_JWT, PUBLIC_JWT, "pii-transport.key", "pii-at-rest.key",
-        "credential-signing.key")
+FLAT = (*RENAMED, "pii-transport.key", "pii-at-rest.key", "credential-signing.key")
 
 
 def key_files(settings: type[ServiceSettings]) -> set[str]:
@@ -47,8 +49,8 @@ def _public_of(private_pem: bytes) -> bytes:
 def _adopt_flat_layout(directory: Path, held: Mapping[str, set[str]]) -> list[str]:
     """Move the key files of the flat layout into the folders of the services that hold them."""
     moved = []
-    for name in FLAT:
-        old = directory / name
+    for flat_name in FLAT:
+        old, name = directory / flat_name, RENAMED.get(flat_name, flat_name)
         if not old.is_file():
             continue
         data = old.read_bytes()
@@ -59,6 +61,18 @@ def _adopt_flat_layout(directory: Path, held: Mapping[str, set[str]]) -> list[st
                 raise SystemExit(f"{old} differs from {directory / service / name}: keep one")
         old.unlink()
     return moved
+
+
+def _adopt_old_names(directory: Path, held: Mapping[str, set[str]]) -> list[str]:
+    """Rename each service's token key files from their names of earlier releases."""
+    renamed = []
+    for service in held:
+        for old_name, name in RENAMED.items():
+            old, new = directory / service / old_name, directory / service / name
+            if old.is_file() and not new.exists():
+                old.rename(new)
+                renamed.append(f"{service}/{name}: renamed from {old_name}")
+    return renamed
 
 
 def _content(directory: Path, name: str, held: Mapping[str, set[str]]) -> tuple[bytes, bool]:
@@ -79,6 +93,7 @@ def _content(directory: Path, name: str, held: Mapping[str, set[str]]) -> tuple[
 def make_keys(directory: Path, held: Mapping[str, set[str]]) -> list[str]:
     """Create every missing key file in every service's folder; return what was done."""
     done = [f"{path}: moved from {directory}" for path in _adopt_flat_layout(directory, held)]
+    done += _adopt_old_names(directory, held)
     # The private key first: the public key is derived from it.
     names = sorted(set().union(*held.values()), key=lambda n: (n != PRIVATE_JWT, n))
     for name in names:

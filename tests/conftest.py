@@ -97,7 +97,7 @@ async def namespace() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def keypair() -> tuple[bytes, bytes]:
-    """An Ed25519 key pair for signing test tokens."""
+    """A key pair (RSA, as `jiangxin keys` makes) for signing test tokens."""
     return generate_keypair()
 
 
@@ -105,8 +105,8 @@ def keypair() -> tuple[bytes, bytes]:
 def key_files(tmp_path_factory: pytest.TempPathFactory, keypair: tuple[bytes, bytes]) -> Path:
     """The key pair written to files, as services read them; returns the directory."""
     directory = tmp_path_factory.mktemp("keys")
-    (directory / "jwt-ed25519.pem").write_bytes(keypair[0])
-    (directory / "jwt-ed25519.pub.pem").write_bytes(keypair[1])
+    (directory / "jwt-signing.pem").write_bytes(keypair[0])
+    (directory / "jwt-signing.pub.pem").write_bytes(keypair[1])
     return directory
 
 

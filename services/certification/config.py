@@ -36,7 +36,7 @@ class Settings(ServiceSettings):
     read_database_url: str = ""
     # Keys (var/keys/certification/, nobody else's). The JWT public key: tokens are verified,
     # never signed here.
-    jwt_public_key_file: Path = Path("var/keys/certification/jwt-ed25519.pub.pem")
+    jwt_public_key_file: Path = Path("var/keys/certification/jwt-signing.pub.pem")
     # Fernet key of the PII transport (ID numbers arrive encrypted under it and stay so at rest;
     # decrypted only where a certificate needs the full number).
     pii_transport_key_file: Path = Path("var/keys/certification/pii-transport.key")

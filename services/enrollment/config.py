@@ -19,8 +19,8 @@ class Settings(ServiceSettings):
 
     # Keys (var/keys/enrollment/, nobody else's): this service alone signs access tokens, and
     # it encrypts ID numbers at rest and for transport to certification.
-    jwt_private_key_file: Path = Path("var/keys/enrollment/jwt-ed25519.pem")
-    jwt_public_key_file: Path = Path("var/keys/enrollment/jwt-ed25519.pub.pem")
+    jwt_private_key_file: Path = Path("var/keys/enrollment/jwt-signing.pem")
+    jwt_public_key_file: Path = Path("var/keys/enrollment/jwt-signing.pub.pem")
     # Access-token lifetimes: trainees sign in with an SMS code, staff (trainers and
     # administrators, who see personal data) with a password. There are no refresh tokens.
     trainee_token_ttl_s: int = Field(12 * 3600, ge=60)

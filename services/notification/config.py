@@ -20,7 +20,7 @@ class Settings(ServiceSettings):
     default_port: ClassVar[int] = 8083
 
     # The only key this service holds (var/keys/notification/): the JWT public key, to verify.
-    jwt_public_key_file: Path = Path("var/keys/notification/jwt-ed25519.pub.pem")
+    jwt_public_key_file: Path = Path("var/keys/notification/jwt-signing.pub.pem")
 
     # Providers: SMS providers in failover order; the sink keeps messages in the database.
     sms_providers: tuple[SmsProviderName, ...] = ("sink",)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 def expired_token(platform: Platform, user_id: str, role: Role) -> str:
     """Return a token signed with this platform's key whose `exp` passed a minute ago."""
-    key = (platform.workdir / "var" / "keys" / "enrollment" / "jwt-ed25519.pem").read_bytes()
+    key = (platform.workdir / "var" / "keys" / "enrollment" / "jwt-signing.pem").read_bytes()
     issuer = TokenIssuer(key, issuer="jiangxin", audience="jiangxin")
     return issuer.mint(UUID(user_id), role, ttl_s=-60)
 

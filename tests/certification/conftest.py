@@ -62,7 +62,7 @@ def cert_keys(tmp_path: Path, key_files: Path) -> Path:
     """A key folder with the JWT public key, a PII key and room for the signing secret."""
     folder = tmp_path / "keys"
     folder.mkdir()
-    shutil.copy(key_files / "jwt-ed25519.pub.pem", folder / "jwt-ed25519.pub.pem")
+    shutil.copy(key_files / "jwt-signing.pub.pem", folder / "jwt-signing.pub.pem")
     return folder
 
 

@@ -88,7 +88,7 @@ def settings_for(dsn: str, namespace: str, keys: Path, **changes: Any) -> Settin
         pii.write_bytes(Fernet.generate_key())
     values: dict[str, Any] = {
         "database_url": dsn, "namespace": namespace, "public_base_url": BASE_URL,
-        "jwt_public_key_file": keys / "jwt-ed25519.pub.pem", "pii_transport_key_file": pii,
+        "jwt_public_key_file": keys / "jwt-signing.pub.pem", "pii_transport_key_file": pii,
         "signing_key_secret_file": keys / "credential-signing.key",
         "db_pool_min": 1, "db_pool_max": 8, "run_relay": False, "run_consumers": False,
         "verify_rate_per_s": 1000.0, "verify_burst": 1000,

@@ -25,10 +25,10 @@ WORKDIR = "/app"  # the image's working directory: relative paths in settings st
 # so all it may be given. Only enrollment signs tokens; only certification holds the key
 # wrapping the credential signing keys; ID-number keys only where a service decrypts them.
 NEEDED_KEYS = {
-    "enrollment": {"jwt-ed25519.pem", "jwt-ed25519.pub.pem", "pii-transport.key",
+    "enrollment": {"jwt-signing.pem", "jwt-signing.pub.pem", "pii-transport.key",
                    "pii-at-rest.key"},
-    "certification": {"jwt-ed25519.pub.pem", "pii-transport.key", "credential-signing.key"},
-    "notification": {"jwt-ed25519.pub.pem"},
+    "certification": {"jwt-signing.pub.pem", "pii-transport.key", "credential-signing.key"},
+    "notification": {"jwt-signing.pub.pem"},
 }
 
 

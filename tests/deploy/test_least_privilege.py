@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 from uuid import uuid4
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deploy.gateway import settings_class
 from deploy.local import run
@@ -66,12 +68,12 @@ def test_key_files_are_private_from_the_start_and_shared_ones_are_the_same_key(
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         for file in folder.iterdir():
             assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
-    public = {(tmp_path / s / "jwt-ed25519.pub.pem").read_bytes() for s in SERVICE_NAMES}
+    public = {(tmp_path / s / "jwt-signing.pub.pem").read_bytes() for s in SERVICE_NAMES}
     assert len(public) == 1
     transport = {(tmp_path / s / "pii-transport.key").read_bytes()
                  for s in ("enrollment", "certification")}
     assert len(transport) == 1
-    issuer = TokenIssuer((tmp_path / "enrollment" / "jwt-ed25519.pem").read_bytes(),
+    issuer = TokenIssuer((tmp_path / "enrollment" / "jwt-signing.pem").read_bytes(),
                          issuer="i", audience="a")
     verifier = TokenVerifier(public.pop(), issuer="i", audience="a")
     assert verifier.verify(issuer.mint(uuid4(), "admin")).role == "admin"
@@ -80,17 +82,45 @@ def test_key_files_are_private_from_the_start_and_shared_ones_are_the_same_key(
 def test_keys_of_the_flat_layout_move_into_the_folders_of_the_services_that_read_them(
     tmp_path: Path,
 ) -> None:
-    flat = {name: os.urandom(8) for name in ("jwt-ed25519.pem", "jwt-ed25519.pub.pem",
+    # The token key files had the names of an Ed25519 key then.
+    renamed = {"jwt-signing.pem": "jwt-ed25519.pem", "jwt-signing.pub.pem": "jwt-ed25519.pub.pem"}
+    flat = {name: os.urandom(8) for name in ("jwt-signing.pem", "jwt-signing.pub.pem",
                                              "pii-transport.key", "pii-at-rest.key",
                                              "credential-signing.key")}
     for name, data in flat.items():
-        (tmp_path / name).write_bytes(data)
+        (tmp_path / renamed.get(name, name)).write_bytes(data)
     _make_keys(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(SERVICE_NAMES)
     for service, names in NEEDED_KEYS.items():
         assert {p.name for p in (tmp_path / service).iterdir()} == names
         for name in names:
             assert (tmp_path / service / name).read_bytes() == flat[name]
+
+
+def test_an_ed25519_token_key_of_an_earlier_release_is_renamed_and_keeps_signing(
+    tmp_path: Path,
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    old_token = TokenIssuer(private, issuer="i", audience="a").mint(uuid4(), "trainee")
+    for service in SERVICE_NAMES:
+        (tmp_path / service).mkdir(mode=0o700)
+        (tmp_path / service / "jwt-ed25519.pub.pem").write_bytes(public)
+    (tmp_path / "enrollment" / "jwt-ed25519.pem").write_bytes(private)
+    _make_keys(tmp_path)
+    for service, names in NEEDED_KEYS.items():
+        assert {p.name for p in (tmp_path / service).iterdir()} == names
+        assert (tmp_path / service / "jwt-signing.pub.pem").read_bytes() == public
+    assert (tmp_path / "enrollment" / "jwt-signing.pem").read_bytes() == private
+    # A token signed before the upgrade is still accepted, and new ones are signed alike.
+    verifier = TokenVerifier(public, issuer="i", audience="a")
+    assert verifier.verify(old_token).role == "trainee"
+    issuer = TokenIssuer(private, issuer="i", audience="a")
+    assert issuer.algorithm == "EdDSA"
+    assert verifier.verify(issuer.mint(uuid4(), "admin")).role == "admin"
 
 
 # --- what each service can read, where it runs --------------------------------------------
@@ -142,7 +172,7 @@ def kubernetes_readable(variant: str, service: str) -> tuple[set[str], set[Path]
 def local_run_readable(service: str) -> tuple[set[str], set[str]]:
     """Return (key files readable, other services' settings it is given) under `make run`,
     even when the developer's shell sets another service's key file."""
-    leak = {f"JIANGXIN_{s.upper()}_JWT_PRIVATE_KEY_FILE": f"var/keys/{s}/jwt-ed25519.pem"
+    leak = {f"JIANGXIN_{s.upper()}_JWT_PRIVATE_KEY_FILE": f"var/keys/{s}/jwt-signing.pem"
             for s in SERVICE_NAMES}
     with environment({**os.environ, **leak}):
         options = run._arguments([])

@@ -113,7 +113,7 @@ async def test_a_trainee_goes_from_sign_in_to_a_verified_certificate_with_one_jo
                 "--sub",
                 str(admin_id),
                 "--key",
-                str(tmp_path / "var/keys/enrollment/jwt-ed25519.pem"),
+                str(tmp_path / "var/keys/enrollment/jwt-signing.pem"),
             )
         ).strip()
         async with aiohttp.ClientSession() as http:

@@ -173,8 +173,8 @@ def settings_for(dsn: str, namespace: str, keys: Path, **extra: Any) -> Settings
     """Return settings on a unique database and namespace, with the test keys."""
     values: dict[str, Any] = {
         "database_url": dsn, "namespace": namespace,
-        "jwt_public_key_file": keys / "jwt-ed25519.pub.pem",
-        "jwt_private_key_file": keys / "jwt-ed25519.pem",
+        "jwt_public_key_file": keys / "jwt-signing.pub.pem",
+        "jwt_private_key_file": keys / "jwt-signing.pem",
         "pii_transport_key_file": keys / "pii-transport.key",
         "pii_at_rest_key_file": keys / "pii-at-rest.key",
         "run_relay": False, "run_consumers": False, "run_jobs": False,

@@ -55,7 +55,7 @@ async def platform(
     write_keys(key_files)
     cert_keys = tmp_path / "certification"
     cert_keys.mkdir()
-    shutil.copy(key_files / "jwt-ed25519.pub.pem", cert_keys / "jwt-ed25519.pub.pem")
+    shutil.copy(key_files / "jwt-signing.pub.pem", cert_keys / "jwt-signing.pub.pem")
     dsns = {name: await create_database(f"jx_{name[:4]}", [service_migrations(name)])
             for name in ("enrollment", "certification", "notification")}
     try:

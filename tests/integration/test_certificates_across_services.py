@@ -73,7 +73,7 @@ async def platform(
     write_keys(key_files)
     cert_keys = tmp_path / "certification-keys"
     cert_keys.mkdir()
-    for name in ("jwt-ed25519.pub.pem", "pii-transport.key"):  # ID numbers travel encrypted
+    for name in ("jwt-signing.pub.pem", "pii-transport.key"):  # ID numbers travel encrypted
         shutil.copy(key_files / name, cert_keys / name)
     dsns = {name: await create_database(f"jx_{name[:4]}", [service_migrations(name)])
             for name in ("enrollment", "certification", "notification")}

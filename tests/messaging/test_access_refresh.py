@@ -35,7 +35,7 @@ async def test_a_service_whose_revocations_cannot_be_read_refuses_to_start(
 ) -> None:
     settings = RuntimeSettings(
         database_url=pg_dsn, namespace=namespace, amqp_url=AMQP_URL, run_consumers=False,
-        run_relay=False, jwt_public_key_file=key_files / "jwt-ed25519.pub.pem",
+        run_relay=False, jwt_public_key_file=key_files / "jwt-signing.pub.pem",
     )
     app = create_service_app(settings, routes=ApiRoutes(),
                              subscriptions=build_subscriptions(Behaviour()),

@@ -117,7 +117,7 @@ async def test_a_service_given_the_nodes_keeps_consuming_and_publishing_when_its
     pool = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=2)
     assert pool is not None
     await pool.execute(EFFECTS_DDL)
-    key = key_files / "jwt-ed25519.pub.pem"
+    key = key_files / "jwt-signing.pub.pem"
     stopped: int | None = None
     try:
         async with service_process(pg_dsn, namespace, cluster.urls, key):

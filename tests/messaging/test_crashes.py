@@ -142,7 +142,7 @@ async def test_sigterm_under_load_finishes_or_returns_in_flight_work(
         await p.pool.execute(EFFECTS_DDL)
         await p.emit(*(ThingHappened(thing_id=f"s{i % 40}", n=i) for i in range(800)))
         args = ("--role", "service", "--port", str(_free_port()))
-        key = str(key_files / "jwt-ed25519.pub.pem")
+        key = str(key_files / "jwt-signing.pub.pem")
         async with spawned(
             *args, "--dsn", pg_dsn, "--namespace", namespace, "--public-key", key
         ) as proc:

@@ -164,7 +164,7 @@ async def producer_app(
         namespace=namespace,
         amqp_url=AMQP_URL,
         migrate_on_start=False,
-        jwt_public_key_file=key_files / "jwt-ed25519.pub.pem",
+        jwt_public_key_file=key_files / "jwt-signing.pub.pem",
         relay_poll_interval_s=0.2,
     )
     app = create_service_app(

@@ -37,7 +37,7 @@ async def test_service_migrates_becomes_ready_and_reports_its_queues(
         database_url=dsn,
         namespace=namespace,
         amqp_url=AMQP_URL,
-        jwt_public_key_file=key_files / "jwt-ed25519.pub.pem",
+        jwt_public_key_file=key_files / "jwt-signing.pub.pem",
     )
     app = create_service_app(
         settings,
@@ -87,7 +87,7 @@ async def test_an_http_only_instance_is_ready_without_a_consumer_and_still_repor
     # Kubernetes runs each service as HTTP pods (consumers off) beside worker pods.
     settings = RuntimeSettings(
         database_url=pg_dsn, namespace=namespace, amqp_url=AMQP_URL, run_consumers=False,
-        jwt_public_key_file=key_files / "jwt-ed25519.pub.pem",
+        jwt_public_key_file=key_files / "jwt-signing.pub.pem",
     )
     subscriptions = build_subscriptions(Behaviour())
     await rabbit.declare(topology_for(settings, subscriptions))  # as a worker pod would

@@ -59,7 +59,7 @@ def settings_for(pg_dsn: str, namespace: str, key_files: Path, **changes: Any) -
     """Settings pointing at the test's own database, exchange and keys; fast timers."""
     values: dict[str, Any] = {
         "database_url": pg_dsn, "namespace": namespace,
-        "jwt_public_key_file": key_files / "jwt-ed25519.pub.pem",
+        "jwt_public_key_file": key_files / "jwt-signing.pub.pem",
         "dispatch_poll_s": 0.05, "relay_poll_interval_s": 0.1,
         "retry_backoff_s": (0.05, 0.1, 0.2), "max_send_attempts": 3,
         "delay_tiers_ms": (50, 100), "immediate_retries": 1,

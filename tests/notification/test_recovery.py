@@ -193,7 +193,7 @@ def test_the_service_process_exits_naming_the_missing_receipt_token(key_files: P
         "JIANGXIN_NOTIFICATION_SMS_PROVIDERS": '["aliyun"]',
         "JIANGXIN_NOTIFICATION_ALIYUN_TEMPLATES": json.dumps(TEMPLATES),
         "JIANGXIN_NOTIFICATION_RECEIPT_TOKEN": "",
-        "JIANGXIN_JWT_PUBLIC_KEY_FILE": str(key_files / "jwt-ed25519.pub.pem"),
+        "JIANGXIN_JWT_PUBLIC_KEY_FILE": str(key_files / "jwt-signing.pub.pem"),
         "JIANGXIN_NOTIFICATION_HTTP_PORT": "0",
     }
     done = subprocess.run([sys.executable, "-m", "services.notification"], env=env,

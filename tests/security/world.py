@@ -134,7 +134,7 @@ def _keys(key_files: Path) -> Path:
     write_keys(key_files)
     folder = key_files.parent / f"acl-{new_id().hex[-8:]}"
     folder.mkdir()
-    for name in ("jwt-ed25519.pem", "jwt-ed25519.pub.pem", "pii-transport.key",
+    for name in ("jwt-signing.pem", "jwt-signing.pub.pem", "pii-transport.key",
                  "pii-at-rest.key"):
         shutil.copy(key_files / name, folder / name)
     return folder
@@ -142,7 +142,7 @@ def _keys(key_files: Path) -> Path:
 
 def _notification_settings(dsn: str, namespace: str, keys: Path) -> NotificationSettings:
     return NotificationSettings(
-        database_url=dsn, namespace=namespace, jwt_public_key_file=keys / "jwt-ed25519.pub.pem",
+        database_url=dsn, namespace=namespace, jwt_public_key_file=keys / "jwt-signing.pub.pem",
         receipt_token=RECEIPT_TOKEN, run_relay=False, run_dispatcher=False, db_pool_max=4,
     )
 

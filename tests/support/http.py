@@ -52,7 +52,7 @@ class PlatformClient:
 def admin_token(keys: Path) -> str:
     """Mint an administrator's token with the platform's signing key (as `jiangxin token`);
     `keys` is the var/keys of the run (the key is in enrollment's folder)."""
-    issuer = TokenIssuer((keys / "enrollment" / "jwt-ed25519.pem").read_bytes(), issuer="jiangxin",
+    issuer = TokenIssuer((keys / "enrollment" / "jwt-signing.pem").read_bytes(), issuer="jiangxin",
                          audience="jiangxin")
     return issuer.mint(new_id(), "admin", name="Ops")
 

@@ -1,11 +1,19 @@
-"""Access tokens: EdDSA signatures, expiry, roles, and the `jiangxin token` command."""
+"""Access tokens: RS256 signatures (EdDSA for older keys), expiry, roles, `jiangxin token`."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import base64
+import hashlib
+import hmac
+import json
+
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.auth import TokenIssuer, TokenVerifier, generate_keypair
 from shared.errors import Unauthorized
@@ -25,6 +33,39 @@ def test_token_signed_with_another_key_is_rejected(verifier: TokenVerifier) -> N
     with pytest.raises(Unauthorized) as err:
         verifier.verify(stranger.mint(new_id(), "admin"))
     assert err.value.code == "invalid_token"
+
+
+def test_new_keys_are_rsa_2048_and_sign_rs256(issuer: TokenIssuer) -> None:
+    private = serialization.load_pem_private_key(generate_keypair()[0], password=None)
+    assert isinstance(private, rsa.RSAPrivateKey) and private.key_size == 2048
+    assert jwt.get_unverified_header(issuer.mint(new_id(), "trainee"))["alg"] == "RS256"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_a_token_naming_another_algorithm_is_refused_even_when_its_mac_matches(
+    keypair: tuple[bytes, bytes], verifier: TokenVerifier
+) -> None:
+    # The classic confusion: HS256 "signed" with the public key as the HMAC secret.
+    now = int(time.time())
+    claims = {"sub": str(new_id()), "role": "admin", "iss": "jiangxin", "aud": "jiangxin",
+              "iat": now, "exp": now + 600}
+    signing_input = (_b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "."
+                     + _b64(json.dumps(claims).encode()))
+    mac = hmac.new(keypair[1], signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthorized) as err:
+        verifier.verify(f"{signing_input}.{_b64(mac)}")
+    assert err.value.code == "invalid_token"
+
+
+def test_an_rsa_key_shorter_than_2048_bits_is_refused() -> None:
+    short = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = short.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    with pytest.raises(ValueError, match="2048"):
+        TokenIssuer(pem, issuer="jiangxin", audience="jiangxin")
 
 
 def test_expired_token_is_rejected_with_its_own_code(
@@ -60,7 +101,7 @@ def test_token_command_mints_a_token_the_services_accept(
                 "--sub",
                 str(user),
                 "--key",
-                str(key_files / "jwt-ed25519.pem"),
+                str(key_files / "jwt-signing.pem"),
             ]
         )
     assert exit_.value.code == 0

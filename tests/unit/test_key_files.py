@@ -15,7 +15,7 @@ from services.cli import services
 from shared.cli import make_keys
 from shared.private_files import create_private_file
 
-PUBLIC = {"jwt-ed25519.pub.pem"}
+PUBLIC = {"jwt-signing.pub.pem"}
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_jiangxin_keys_creates_every_secret_key_file_0600_from_the_start(
     made = {p.name: _mode(p) for p in tmp_path.rglob("*") if p.is_file()}
     assert {_mode(p) for p in tmp_path.iterdir()} == {0o700}  # each service's folder
     assert {name for name in made if name not in PUBLIC} == {
-        "jwt-ed25519.pem", "pii-transport.key", "pii-at-rest.key", "credential-signing.key"}
+        "jwt-signing.pem", "pii-transport.key", "pii-at-rest.key", "credential-signing.key"}
     assert {name: mode for name, mode in made.items() if name not in PUBLIC} == dict.fromkeys(
         made.keys() - PUBLIC, 0o600)
 
