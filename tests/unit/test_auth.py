@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import base64
 import hashlib
 import hmac
 import json
+import time
+from pathlib import Path
 
 import jwt
 import pytest
