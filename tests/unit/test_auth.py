@@ -36,7 +36,8 @@ def test_token_signed_with_another_key_is_rejected(verifier: TokenVerifier) -> N
 
 def test_new_keys_are_rsa_2048_and_sign_rs256(issuer: TokenIssuer) -> None:
     private = serialization.load_pem_private_key(generate_keypair()[0], password=None)
-    assert isinstance(private, rsa.RSAPrivateKey) and private.key_size == 2048
+    assert isinstance(private, rsa.RSAPrivateKey)
+    assert private.key_size == 2048
     assert jwt.get_unverified_header(issuer.mint(new_id(), "trainee"))["alg"] == "RS256"
 
 
