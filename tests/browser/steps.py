@@ -197,11 +197,10 @@ def awaiting_certificate(trainer: Person, setup: Setup, name: str) -> Locator:
 
 
 def trainer_cannot_issue(trainer: Person, awaiting: Locator) -> None:
-    """Trainer: ask to issue now; the service refuses (four eyes) and the row says why."""
-    awaiting.get_by_role("button", name="立即发证").click()
-    trainer.confirm()
-    expect(awaiting.locator(".row-error")).to_have_text(
-        "本班培训师不能审核本班的证书，请由考评员或管理员审核。")
+    """Trainer: no "issue now" is offered (four eyes: the service would refuse it); the row
+    says who issues instead."""
+    expect(awaiting.locator(".awaits-approver")).to_have_text("等待考评员或管理员审核")
+    expect(awaiting.get_by_role("button", name="立即发证")).to_have_count(0)
 
 
 def _api(page: Page, base: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def test_a_trainer_alone_cannot_get_a_certificate_signed_and_an_examiner_can(
         examiner = Staff(name=f"考评员{tag}", phone=new_phone(), password=f"examiner-{tag}")
         create_staff(admin_p, "examiner", examiner)
 
-        # The trainer is offered no approval, and issuing now is refused with the reason.
+        # The trainer is offered neither approval nor issuing now.
         awaiting = awaiting_certificate(trainer, setup, name)
         row = trainer.page.locator("#certificates tr", has_text=name)
         expect(row.get_by_role("button", name="批准")).to_have_count(0)

@@ -611,6 +611,7 @@ const zh = {
   'certs.released_on': '成绩发布',
   'certs.no_certificate': '无证书',
   'certs.issue_now': '立即发证',
+  'certs.awaits_approver': '等待考评员或管理员审核',
   'certs.issue_now_confirm': '现在为 {holder} 签发证书？',
   'certs.issue_now_done': '已为 {holder} 签发证书 {number}。',
 
@@ -1512,6 +1513,7 @@ const en = {
   'certs.released_on': 'Results released',
   'certs.no_certificate': 'No certificate',
   'certs.issue_now': 'Issue now',
+  'certs.awaits_approver': 'Waits for an examiner or administrator',
   'certs.issue_now_confirm': 'Issue the certificate of {holder} now?',
   'certs.issue_now_done': 'Certificate {number} issued to {holder}.',
 
