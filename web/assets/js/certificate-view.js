@@ -17,6 +17,16 @@ export function certTitle(cert) {
 }
 
 /**
+ * The occupation with its work type in brackets; none (the service writes "--") adds nothing.
+ * @param {CertificateOut} cert
+ */
+function occupationText(cert) {
+  const workType = cert.work_type && cert.work_type !== '--' ? cert.work_type : '';
+  if (!workType) return cert.occupation || '--';
+  return t('cert.occupation_value', { occupation: cert.occupation || '--', work_type: workType });
+}
+
+/**
  * The facts printed on the certificate, as a definition list.
  * @param {CertificateOut} cert
  */
@@ -24,7 +34,7 @@ export function certFacts(cert) {
   const rows = /** @type {([string, import('./dom.js').Child] | null)[]} */ ([
     [t('cert.holder'), h('span', { class: 'holder' }, cert.holder)],
     cert.id_number ? [t('cert.id_number'), cert.id_number] : null,
-    [t('cert.occupation'), t('cert.occupation_value', { occupation: cert.occupation || '--', work_type: cert.work_type || '--' })],
+    [t('cert.occupation'), occupationText(cert)],
     cert.level ? [t('cert.level'), levelText(cert.level, cert.level_name)] : [t('cert.course'), pick(cert.course, cert.course_en)],
     cert.level ? [t('cert.course'), pick(cert.course, cert.course_en)] : [t('cert.hours'), formatNumber(cert.hours, 1)],
     [t('cert.number'), h('span', { class: 'cert-number' }, cert.number || t('cert.not_yet'))],
