@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { append, busy, h } from './dom.js';
 import { message } from './errors.js';
-import { formatDate, formatNumber, locale, pick, t } from './i18n.js';
+import { formatDate, formatNumber, locale, pick, t, withLang } from './i18n.js';
 import { badge, levelText } from './views.js';
 
 /** @typedef {import('./types.js').CertificateOut} CertificateOut */
@@ -118,7 +118,7 @@ export function certActions(cert, { toast }) {
   // append() skips the nulls of a certificate without a verification link; out.append() would
   // show them as the text "null".
   return append(out, [pdf,
-    url ? h('a', { class: 'button secondary verify-link', href: url, dataset: { external: '' } }, t('cert.verify')) : null,
+    url ? h('a', { class: 'button secondary verify-link', href: withLang(url), dataset: { external: '' } }, t('cert.verify')) : null,
     url ? h('button', { type: 'button', class: 'plain', onclick: () => share(cert, url, toast) }, t('cert.share')) : null,
     credential]);
 }

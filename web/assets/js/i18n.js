@@ -47,6 +47,16 @@ export function setLocale(next) {
 }
 
 /**
+ * Return a link to a server-rendered page (/verify, /dev/inbox) in the active language: those
+ * pages run no script and cannot read the stored choice, so it travels as ?lang=en.
+ * @param {string} href
+ */
+export function withLang(href) {
+  if (current !== 'en') return href;
+  return `${href}${href.includes('?') ? '&' : '?'}lang=en`;
+}
+
+/**
  * Translate `key`, filling {name} placeholders from `vars`; falls back to Chinese, then the key.
  * @param {string} key
  * @param {Record<string, unknown>} [vars]
