@@ -89,6 +89,9 @@ async def _page(request: web.Request, query: str, *, en: bool,
             context["name_required"], status = True, 422
         else:
             cert = found.model_dump()
+            # The API writes "--" for no work type, as the certificate does in its own field;
+            # beside the occupation it would read "礼仪培训（--）", so the page leaves it out.
+            cert["work_type"] = None if found.work_type in (None, "--") else found.work_type
             if en:
                 cert["title"] = title_of(found.kind or "training", locale="en")
                 cert["level_name"] = level_name(found.level, locale="en")

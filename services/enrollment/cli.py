@@ -20,7 +20,7 @@ from services.enrollment.config import Settings
 from services.enrollment.domain.enrollment import Actor
 from services.enrollment.domain.roster_import import parse_roster
 from services.enrollment.handlers import bulk, identity
-from services.enrollment.handlers.demo import ADMIN, TRAINER, seed_demo
+from services.enrollment.handlers.demo import ADMIN, TRAINEES, TRAINER, seed_demo
 from services.enrollment.handlers.identity import StaffAccount
 from shared.errors import DomainError
 
@@ -90,6 +90,8 @@ async def _seed_demo(*, force: bool) -> int:
     print(f"demo catalogue: {seeded.courses} course(s) and {seeded.classes} class(es) added")
     print(_account_line("administrator:", ADMIN, seeded.admin))
     print(_account_line("trainer:      ", TRAINER, seeded.trainer))
+    print("trainees of the class running today (sign in with the code in the dev inbox): "
+          + ", ".join(phone for phone, _ in TRAINEES))
     return 0
 
 

@@ -47,7 +47,7 @@ def assert_shows_as_text(page: Page, locator_text: str) -> None:
 
 def set_up_class(
     admin: Person, staff_admin: Staff, tag: str, *, policy: str = "auto_promote",
-    issue_policy: str = "auto",
+    issue_policy: str = "auto", work_type: str = "咖啡师",
 ) -> Setup:
     """Administrator: create a trainer, a course and a one-seat class starting tomorrow."""
     page = admin.page
@@ -66,7 +66,7 @@ def set_up_class(
     form.get_by_label("中文名称").fill(title)
     form.get_by_label("英文名称").fill(f"Barista {tag}")
     form.get_by_label("职业名称").fill("咖啡师")
-    form.get_by_label("工种").fill("咖啡师")
+    form.get_by_label("工种").fill(work_type)
     form.get_by_label("等级").select_option("4")
     form.get_by_label("学时").fill("8")
     form.get_by_label("发证方式").select_option(issue_policy)
@@ -172,11 +172,12 @@ def release_results(staff: Person) -> None:
 
 
 def release_for_approval(
-    admin: Person, trainee: Person, trainer: Person, *, staff_admin: Staff, tag: str, name: str
+    admin: Person, trainee: Person, trainer: Person, *, staff_admin: Staff, tag: str, name: str,
+    work_type: str = "咖啡师",
 ) -> Setup:
     """A course whose certificates need approval; trainee `name` enrolled on its class, moved to
     today; the trainer marks them present and passed and releases the results."""
-    setup = set_up_class(admin, staff_admin, tag, issue_policy="approval")
+    setup = set_up_class(admin, staff_admin, tag, issue_policy="approval", work_type=work_type)
     enrol(trainee, setup, new_phone(), name)
     move_to_today(admin, setup)
     assess_and_release(trainer, setup, name)
@@ -197,11 +198,10 @@ def awaiting_certificate(trainer: Person, setup: Setup, name: str) -> Locator:
 
 
 def trainer_cannot_issue(trainer: Person, awaiting: Locator) -> None:
-    """Trainer: ask to issue now; the service refuses (four eyes) and the row says why."""
-    awaiting.get_by_role("button", name="立即发证").click()
-    trainer.confirm()
-    expect(awaiting.locator(".row-error")).to_have_text(
-        "本班培训师不能审核本班的证书，请由考评员或管理员审核。")
+    """Trainer: no "issue now" is offered (four eyes: the service would refuse it); the row
+    says who issues instead."""
+    expect(awaiting.locator(".awaits-approver")).to_have_text("等待考评员或管理员审核")
+    expect(awaiting.get_by_role("button", name="立即发证")).to_have_count(0)
 
 
 def _api(page: Page, base: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -91,9 +91,11 @@ class Person:
     problems: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, browser: Browser, base: str, viewport: Viewport) -> Person:
-        """Open a fresh context in zh-CN and China's time zone, recording every JS dialog."""
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+    def open(cls, browser: Browser, base: str, viewport: Viewport, *,
+             timezone_id: str = "Asia/Shanghai") -> Person:
+        """Open a fresh context in zh-CN and China's time zone (unless given), recording every
+        JS dialog."""
+        context = browser.new_context(locale="zh-CN", timezone_id=timezone_id,
                                       accept_downloads=True, **viewport.options)
         person = cls(context, context.new_page(), base, viewport)
 

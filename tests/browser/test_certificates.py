@@ -38,7 +38,7 @@ def test_a_trainer_cannot_issue_an_admin_issues_now_and_reissues_and_a_stale_pag
         awaiting = awaiting_certificate(trainer, setup, name)
         expect(awaiting.locator(".badge")).to_have_text("待审核")
         trainer.shot("14-certificates")
-        # The trainer who released the results cannot also issue: the service says why.
+        # The trainer who released the results cannot also issue: no button offers it.
         trainer_cannot_issue(trainer, awaiting)
 
         # A second administrator's page opens the same tab now; it goes stale below.

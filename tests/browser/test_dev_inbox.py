@@ -61,3 +61,24 @@ def test_the_dev_inbox_finds_a_code_by_part_of_the_phone_and_shows_it_first_and_
         trainee.assert_clean()
     finally:
         trainee.close()
+
+
+def test_english_chosen_in_the_web_front_stays_on_the_verify_and_dev_inbox_pages(
+    browser: Browser, platform: Platform
+) -> None:
+    visitor = Person.open(browser, platform.base_url, PHONE)
+    page = visitor.page
+    try:
+        visitor.go("/")
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.get_by_role("link", name="Check a certificate").click()
+        visitor.heading("Certificate check")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.go_back()
+        page.get_by_role("link", name=re.compile("^Dev inbox")).click()
+        visitor.heading("Dev inbox")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        visitor.assert_clean()
+    finally:
+        visitor.close()

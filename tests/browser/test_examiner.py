@@ -28,12 +28,13 @@ def test_a_trainer_alone_cannot_get_a_certificate_signed_and_an_examiner_can(
     admin_p, trainee, trainer, examiner_p = people
     name = f"孙八{tag}"
     try:
+        # A course with no work type (工种 left empty).
         setup = release_for_approval(admin_p, trainee, trainer, staff_admin=admin, tag=tag,
-                                     name=name)
+                                     name=name, work_type="")
         examiner = Staff(name=f"考评员{tag}", phone=new_phone(), password=f"examiner-{tag}")
         create_staff(admin_p, "examiner", examiner)
 
-        # The trainer is offered no approval, and issuing now is refused with the reason.
+        # The trainer is offered neither approval nor issuing now.
         awaiting = awaiting_certificate(trainer, setup, name)
         row = trainer.page.locator("#certificates tr", has_text=name)
         expect(row.get_by_role("button", name="批准")).to_have_count(0)
@@ -52,6 +53,9 @@ def test_a_trainer_alone_cannot_get_a_certificate_signed_and_an_examiner_can(
         issued = trainee.page.locator(".certificate[data-status=valid]")
         expect(issued.locator(".cert-number")).to_have_text(
             re.compile(r"^JX-\d{4}-L4-\d{6}$"), timeout=20_000)
+        # No work type: the occupation alone, never "咖啡师（--）".
+        expect(issued.locator(".facts")).to_contain_text("职业（工种）咖啡师培训课程")
+        expect(issued.locator(".facts")).not_to_contain_text("--")
         for person in people:
             person.assert_clean()
     finally:

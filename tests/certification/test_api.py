@@ -224,6 +224,25 @@ async def test_an_examiner_issues_directly_for_a_released_passing_result_a_train
     assert unknown.status == 404
 
 
+async def test_the_results_list_tells_the_caller_whether_they_may_issue_now(
+    cert_app: CertApp,
+) -> None:
+    trainer = new_id()
+    passing = completed(policy="approval", trainer_ids=[trainer])
+    await cert_app.record(passing)
+    url = f"/api/v1/results?class_id={passing.class_info.class_id}"
+
+    async def may_issue(user_id: UUID, role: str) -> bool:
+        listed = await cert_app.client.get(url, headers=cert_app.auth(user_id, role))
+        [row] = (await listed.json())["items"]
+        return bool(row["may_issue"])
+
+    assert await may_issue(trainer, "trainer") is False  # four eyes: the service answers 403
+    assert await may_issue(trainer, "admin") is False  # an admin who teaches the class
+    assert await may_issue(new_id(), "examiner") is True
+    assert await may_issue(new_id(), "admin") is True
+
+
 async def test_a_trainer_issues_a_single_step_training_certificate_withdrawn_before(
     cert_app: CertApp,
 ) -> None:

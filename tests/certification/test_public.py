@@ -356,6 +356,17 @@ async def test_the_public_page_writes_occupation_and_work_type_with_each_languag
     assert "（" not in english
 
 
+async def test_the_public_page_writes_an_occupation_without_work_type_without_brackets(
+    cert_app: CertApp,
+) -> None:
+    item, _, _ = await _issue(cert_app, level=None)
+    chinese = await (await cert_app.client.get(f"/verify/{item['code']}")).text()
+    assert "<dt>职业（工种）</dt><dd>礼仪服务</dd>" in chinese
+    english = await (await cert_app.client.get(f"/verify/{item['code']}?lang=en")).text()
+    assert "<dd>礼仪服务</dd>" in english
+    assert "--" not in chinese + english
+
+
 async def test_the_public_page_writes_the_revocation_reason_with_each_languages_punctuation(
     cert_app: CertApp,
 ) -> None:

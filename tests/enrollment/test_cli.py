@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from tests.enrollment.conftest import StartService
 from tests.enrollment.support import Service
+from tests.support.http import SHANGHAI
 from tests.support.log_guard import record_output
 
 
@@ -50,7 +51,7 @@ async def test_seed_demo_loads_the_catalogue_once_and_prints_demo_passwords(
     svc = await start_service()
     code, out, err = await jiangxin(svc, "seed-demo")
     assert code == 0, err
-    assert "7 course(s) and 8 class(es) added" in out
+    assert "7 course(s) and 9 class(es) added" in out
     assert "jiangxin-admin-demo (created)" in out
     assert "jiangxin-trainer-demo (created)" in out
     courses = await svc.call("GET", "/api/v1/courses?limit=100")
@@ -66,13 +67,33 @@ async def test_seed_demo_loads_the_catalogue_once_and_prints_demo_passwords(
     seeded = {c["id"] for c in by_code.values()}
     classes = await svc.call("GET", "/api/v1/classes?limit=100")
     demo = [c for c in classes.body["items"] if c["course_id"] in seeded]
-    assert len(demo) == 8
+    assert len(demo) == 9
     assert {t["name"] for c in demo for t in c["trainers"]} == {"演示培训师"}
     # Plausible school days: no class is taught for more than 9 hours a day, and no class
     # name carries a year that its dates may contradict.
     assert max(c["hours_per_day"] for c in demo) <= 9, [(c["course"]["code"], c["hours_per_day"])
                                                         for c in demo]
     assert not any("年" in c["name"] for c in demo), [c["name"] for c in demo]
+
+    # One class runs today (Beijing time) with the demo trainer and a few trainees, so the
+    # trainer can mark attendance at once.
+    today = datetime.now(SHANGHAI).date()
+    running = [c for c in demo if c["starts_on"] <= today.isoformat() <= c["ends_on"]]
+    assert len(running) == 1, [(c["course"]["code"], c["starts_on"]) for c in demo]
+    assert [t["name"] for t in running[0]["trainers"]] == ["演示培训师"]
+    trainer = (await svc.call("POST", "/api/v1/auth/token", json_body={
+        "phone": "+8613800138002", "password": "jiangxin-trainer-demo"})).body["access_token"]
+    roster = await svc.call("GET", f"/api/v1/classes/{running[0]['id']}/roster", token=trainer)
+    assert [(e["name"], e["status"]) for e in roster.body["items"]] == [
+        ("演示学员甲", "confirmed"), ("演示学员乙", "confirmed"), ("演示学员丙", "confirmed")]
+    svc.clock.set(datetime.now(UTC))  # the command ran on the real clock
+    marked = await svc.call(
+        "PUT", f"/api/v1/classes/{running[0]['id']}/attendance/{today.isoformat()}",
+        token=trainer, json_body={"records": [
+            {"enrollment_id": e["enrollment_id"], "status": "present"}
+            for e in roster.body["items"]]})
+    assert marked.status == 200, marked.body
+    assert "+8613800138101" in out
 
     # Someone tries the demo: signs up and enrols. Seeding again is still allowed.
     svc.clock.set(datetime.now(UTC))  # the command ran on the real clock
@@ -103,7 +124,7 @@ async def test_seed_demo_refuses_a_database_with_other_data_unless_forced(
 
     forced = await jiangxin(svc, "seed-demo", "--force")
     assert forced[0] == 0, forced[2]
-    assert "7 course(s) and 8 class(es) added" in forced[1]
+    assert "7 course(s) and 9 class(es) added" in forced[1]
     assert "--force" in forced[2]
 
 
@@ -133,5 +154,5 @@ async def test_seed_demo_never_changes_an_existing_account_on_a_demo_number(
         "phone": "+8613800138001", "password": "jiangxin-admin-demo"})
     assert demo.status == 401
     classes = await svc.call("GET", "/api/v1/classes?limit=100")
-    assert len(classes.body["items"]) == 8
+    assert len(classes.body["items"]) == 9
     assert all(c["trainers"] == [] for c in classes.body["items"])

@@ -62,10 +62,26 @@ async def require_issuer(
     authors: Authors,
 ) -> None:
     """Raise Forbidden unless the actor may issue now: an approver, or (one step) a manager."""
-    trainers = await trainers_of(conn, class_id, fallback=fallback)
+    check_issuer(actor, await trainers_of(conn, class_id, fallback=fallback),
+                 one_step=one_step, authors=authors)
+
+
+def check_issuer(
+    actor: Principal, trainers: list[UUID], *, one_step: bool, authors: Authors
+) -> None:
+    """Raise Forbidden unless the actor may issue now for a class so taught."""
     if not (one_step and may_manage(actor, trainers)):
         check_approver(actor.role, actor.user_id, trainers)
         check_not_author(actor.user_id, authors)
+
+
+def may_issue(actor: Principal, trainers: list[UUID], *, one_step: bool, authors: Authors) -> bool:
+    """Tell whether the actor may issue now (what `check_issuer` allows)."""
+    try:
+        check_issuer(actor, trainers, one_step=one_step, authors=authors)
+    except Forbidden:
+        return False
+    return True
 
 
 def role_of(actor: Principal | None) -> str:

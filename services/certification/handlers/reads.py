@@ -8,9 +8,15 @@ from uuid import UUID
 import asyncpg
 
 from services.certification.deps import Deps
+from services.certification.domain.approval import authors_of, single_step
 from services.certification.domain.certificate import masked_id, public_status
 from services.certification.domain.levels import kind_of, level_name, shown_level
-from services.certification.handlers.permissions import may_manage, oversees, require_manager
+from services.certification.handlers.permissions import (
+    may_issue,
+    may_manage,
+    oversees,
+    require_manager,
+)
 from services.certification.rendering import pdf
 from services.certification.repository.certificates import CertificateRow
 from services.certification.views import certificates as views
@@ -90,9 +96,13 @@ async def history_for(deps: Deps, certificate_id: UUID, actor: Principal) -> lis
 
 async def class_results(deps: Deps, class_id: UUID, *, actor: Principal) -> list[ResultOut]:
     """Return a class's released results to a trainer of the class or an admin."""
+    trainers = await views.class_trainers(deps.pool, class_id)
     if not oversees(actor):
-        require_manager(actor, await views.class_trainers(deps.pool, class_id))
-    return await views.class_results(deps.pool, class_id)
+        require_manager(actor, trainers)
+    return [row.out.model_copy(update={"may_issue": may_issue(
+        actor, trainers, one_step=single_step(row.result.course) and row.requested_by is None,
+        authors=authors_of(row.result, requested_by=row.requested_by))})
+        for row in await views.class_results(deps.pool, class_id)]
 
 
 def issued_only(row: CertificateRow) -> None:

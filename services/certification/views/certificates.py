@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from services.certification.views.models import (
     HistoryEntry,
     ResultOut,
 )
+from shared.events.catalog import EnrollmentCompleted
 
 
 async def certificate(pool: asyncpg.Pool, certificate_id: UUID) -> CertificateRow | None:
@@ -120,23 +122,36 @@ def present(row: CertificateRow, *, today: date, base_url: str) -> CertificateOu
     )
 
 
-async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ResultOut]:
+@dataclass(frozen=True, slots=True)
+class ReleasedResult:
+    """A released result as listed, the result itself and who asked for its pending reissue."""
+
+    out: ResultOut
+    result: EnrollmentCompleted
+    requested_by: UUID | None
+
+
+async def class_results(pool: asyncpg.Pool, class_id: UUID) -> list[ReleasedResult]:
     """Return a class's released results with the live certificate of each."""
     rows = await pool.fetch(
         """SELECT r.enrollment_id, r.class_id, r.payload->'trainee'->>'name' AS holder,
                   r.result_version, r.passed, r.released_at, c.id AS certificate_id,
-                  c.status AS certificate_status
+                  c.status AS certificate_status, r.payload,
+                  CASE WHEN c.status = 'pending' THEN c.requested_by END AS requested_by
            FROM results r
            LEFT JOIN LATERAL (
                -- A replacement awaiting approval, else the live certificate (migration 0070).
-               SELECT id, status FROM certificates c
+               SELECT id, status, requested_by FROM certificates c
                WHERE c.enrollment_id = r.enrollment_id AND c.replaced_by IS NULL
                ORDER BY (c.replaces IS NOT NULL AND c.status = 'pending') DESC LIMIT 1
            ) c ON true
            WHERE r.class_id = $1 ORDER BY r.released_at, r.enrollment_id""",
         class_id,
     )
-    return [ResultOut(**dict(r)) for r in rows]
+    return [ReleasedResult(
+        out=ResultOut(**{k: v for k, v in r.items() if k not in ("payload", "requested_by")}),
+        result=EnrollmentCompleted.model_validate(r["payload"]), requested_by=r["requested_by"],
+    ) for r in rows]
 
 
 async def held_certificates(pool: asyncpg.Pool, holder: UUID) -> list[HeldCertificateOut]:

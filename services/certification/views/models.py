@@ -135,6 +135,9 @@ class ResultOut(Out):
     released_at: datetime
     certificate_id: UUID | None
     certificate_status: str | None
+    may_issue: bool = Field(False, description="whether the caller may issue now for it "
+                                               "(four eyes: never a trainer of the class, "
+                                               "except where one step is allowed)")
 
 
 class ResultList(Out):

@@ -41,11 +41,14 @@ def start_of_day(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
 
 
-def default_enrol_close(starts_on: date, opens: datetime, tz: str) -> datetime:
-    """Return when enrolment closes by default: at the start of the first class day, or (for a
-    class starting today) a minute after it opens, so a window that already passed is closed
-    for self-service instead of invalid (administrators and imports still enrol)."""
-    return max(start_of_day(starts_on, tz), opens + timedelta(minutes=1))
+def default_enrol_close(starts_on: date, *, opens: datetime, now: datetime, tz: str) -> datetime:
+    """Return when enrolment closes by default: at the start of the first class day, or, for a
+    class whose first day has come (one starting today), at the end of that day, so trainees
+    may still join on the first day (and never sooner than a minute after it opens)."""
+    first_day = start_of_day(starts_on, tz)
+    if max(opens, now) < first_day:
+        return first_day
+    return max(start_of_day(starts_on + timedelta(days=1), tz), opens + timedelta(minutes=1))
 
 
 def check_not_in_past(starts_on: date, today: date) -> None:

@@ -98,12 +98,13 @@ def _check_window(opens: datetime, closes: datetime) -> None:
 
 async def create_class(cmd: CreateClass, *, deps: Deps) -> ClassOut:
     """Schedule a class and publish its trainers; enrolment opens now and closes when the class
-    starts unless given."""
+    starts (one starting today: at the end of the day) unless given."""
     now = deps.clock.now()
     days = class_days(cmd.starts_on, cmd.ends_on, cmd.schedule_days)
     check_not_in_past(cmd.starts_on, local_today(now, deps.tz))
     opens = cmd.enroll_opens_at or now
-    closes = cmd.enroll_closes_at or default_enrol_close(cmd.starts_on, opens, deps.tz)
+    closes = cmd.enroll_closes_at or default_enrol_close(cmd.starts_on, opens=opens, now=now,
+                                                         tz=deps.tz)
     _check_window(opens, closes)
     class_id = new_id()
 
@@ -217,8 +218,8 @@ async def reschedule_class(
         if cls["enroll_closes_at"] == start_of_day(cls["starts_on"], deps.tz):
             # The window closed at the old start by default: keep it closing at the start.
             await repo.update_class(uow.conn, class_id, {
-                "enroll_closes_at": default_enrol_close(cmd.starts_on, cls["enroll_opens_at"],
-                                                        deps.tz)})
+                "enroll_closes_at": default_enrol_close(
+                    cmd.starts_on, opens=cls["enroll_opens_at"], now=now, tz=deps.tz)})
         rows = await enrollment_repo.class_event_rows(uow.conn, class_id, list(LIVE))
         for row in rows:
             await emit(uow, row, EnrollmentRescheduled, to_status=row["status"], actor=who,

@@ -1,15 +1,19 @@
-"""Seed the demo: the seven courses of domain.md with upcoming classes, an admin, a trainer."""
+"""Seed the demo: the seven courses of domain.md with upcoming classes, an admin, a trainer,
+and one class running from today with a few trainees, so attendance and check-in can be tried."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from services.enrollment.commands import CreateClass, CreateCourse
 from services.enrollment.deps import Deps
+from services.enrollment.domain.enrollment import Actor
+from services.enrollment.domain.roster_import import RosterRow
 from services.enrollment.domain.schedule import local_today
-from services.enrollment.handlers import catalogue, identity
+from services.enrollment.handlers import bulk, catalogue, identity
 from services.enrollment.repository import catalogue as repo
 from services.enrollment.repository import demo as demo_repo
 from services.enrollment.repository.demo import OtherData
@@ -38,6 +42,7 @@ COURSES: list[dict[str, Any]] = [
      "category": "hospitality", "occupation_name": "礼仪培训", "level": None,
      "required_hours": 16},
 ]
+TODAY_COURSE, TODAY_VENUE = "HOUSEKEEPING", "区职工服务中心 102"
 # (course code, days from today, class days, capacity, venue, extras)
 CLASSES: list[tuple[str, int, int, int, str, dict[str, Any]]] = [
     ("LIVE-SALES", 7, 10, 30, "市工人文化宫 3楼 直播实训室", {"name": "第1期（免费）"}),
@@ -49,7 +54,12 @@ CLASSES: list[tuple[str, int, int, int, str, dict[str, Any]]] = [
     ("CHINESE-COOK", 12, 10, 24, "市烹饪技能实训基地", {}),
     ("BARISTA", 8, 6, 20, "职工创业孵化园 咖啡实训室", {}),
     ("ETIQUETTE", 6, 2, 60, "市工人文化宫 大礼堂", {}),
+    # Running from the day of seeding (Beijing time): the trainer can mark attendance and show
+    # the check-in code at once. Its trainees are enrolled as by an administrator's import.
+    (TODAY_COURSE, 0, 5, 20, TODAY_VENUE, {"name": "今日开课班"}),
 ]
+TRAINEES = [("+8613800138101", "演示学员甲"), ("+8613800138102", "演示学员乙"),
+            ("+8613800138103", "演示学员丙")]
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,12 @@ def _not_a_demo_database(found: OtherData) -> Conflict:
         code="not_a_demo_database", courses=found.courses, classes=found.classes,
         staff=found.staff,
     )
+
+
+async def _enrol_trainees(class_id: UUID, *, deps: Deps) -> None:
+    rows = [RosterRow(line=n, phone=phone, name=name)
+            for n, (phone, name) in enumerate(TRAINEES, start=2)]
+    await bulk.import_roster(class_id, rows, deps=deps, actor=Actor(None, "admin"))
 
 
 async def seed_demo(*, deps: Deps, force: bool = False) -> Seeded:
@@ -107,10 +123,12 @@ async def seed_demo(*, deps: Deps, force: bool = False) -> Seeded:
             if await repo.class_exists(conn, course_id=ids[code], venue=venue):
                 continue
         starts = today + timedelta(days=offset)
-        await catalogue.create_class(CreateClass.model_validate({
+        created = await catalogue.create_class(CreateClass.model_validate({
             "course_id": ids[code], "trainer_ids": trainer_ids, "capacity": capacity,
             "starts_on": starts, "ends_on": starts + timedelta(days=days - 1), "venue": venue,
             **extra}), deps=deps)
         classes += 1
+        if (code, venue) == (TODAY_COURSE, TODAY_VENUE):
+            await _enrol_trainees(created.id, deps=deps)
     return Seeded(courses=courses, classes=classes, admin=admin, trainer=trainer,
                   other_data=found)

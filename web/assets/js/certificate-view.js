@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { append, busy, h } from './dom.js';
 import { message } from './errors.js';
-import { formatDate, formatNumber, locale, pick, t } from './i18n.js';
+import { formatDate, formatNumber, locale, pick, t, withLang } from './i18n.js';
 import { badge, levelText } from './views.js';
 
 /** @typedef {import('./types.js').CertificateOut} CertificateOut */
@@ -17,6 +17,16 @@ export function certTitle(cert) {
 }
 
 /**
+ * The occupation with its work type in brackets; none (the service writes "--") adds nothing.
+ * @param {CertificateOut} cert
+ */
+function occupationText(cert) {
+  const workType = cert.work_type && cert.work_type !== '--' ? cert.work_type : '';
+  if (!workType) return cert.occupation || '--';
+  return t('cert.occupation_value', { occupation: cert.occupation || '--', work_type: workType });
+}
+
+/**
  * The facts printed on the certificate, as a definition list.
  * @param {CertificateOut} cert
  */
@@ -24,7 +34,7 @@ export function certFacts(cert) {
   const rows = /** @type {([string, import('./dom.js').Child] | null)[]} */ ([
     [t('cert.holder'), h('span', { class: 'holder' }, cert.holder)],
     cert.id_number ? [t('cert.id_number'), cert.id_number] : null,
-    [t('cert.occupation'), t('cert.occupation_value', { occupation: cert.occupation || '--', work_type: cert.work_type || '--' })],
+    [t('cert.occupation'), occupationText(cert)],
     cert.level ? [t('cert.level'), levelText(cert.level, cert.level_name)] : [t('cert.course'), pick(cert.course, cert.course_en)],
     cert.level ? [t('cert.course'), pick(cert.course, cert.course_en)] : [t('cert.hours'), formatNumber(cert.hours, 1)],
     [t('cert.number'), h('span', { class: 'cert-number' }, cert.number || t('cert.not_yet'))],
@@ -108,7 +118,7 @@ export function certActions(cert, { toast }) {
   // append() skips the nulls of a certificate without a verification link; out.append() would
   // show them as the text "null".
   return append(out, [pdf,
-    url ? h('a', { class: 'button secondary verify-link', href: url, dataset: { external: '' } }, t('cert.verify')) : null,
+    url ? h('a', { class: 'button secondary verify-link', href: withLang(url), dataset: { external: '' } }, t('cert.verify')) : null,
     url ? h('button', { type: 'button', class: 'plain', onclick: () => share(cert, url, toast) }, t('cert.share')) : null,
     credential]);
 }

@@ -47,6 +47,16 @@ export function setLocale(next) {
 }
 
 /**
+ * Return a link to a server-rendered page (/verify, /dev/inbox) in the active language: those
+ * pages run no script and cannot read the stored choice, so it travels as ?lang=en.
+ * @param {string} href
+ */
+export function withLang(href) {
+  if (current !== 'en') return href;
+  return `${href}${href.includes('?') ? '&' : '?'}lang=en`;
+}
+
+/**
  * Translate `key`, filling {name} placeholders from `vars`; falls back to Chinese, then the key.
  * @param {string} key
  * @param {Record<string, unknown>} [vars]
@@ -76,29 +86,35 @@ export function pick(zh, en) {
 }
 
 const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
+// Classes run on Beijing time (domain.md): moments are shown in it wherever the browser is.
+export const ZONE = 'Asia/Shanghai';
 
 /**
- * Format an ISO date (2025-06-01) or datetime for the active locale.
+ * Format an ISO date (2025-06-01) or datetime for the active locale; a time of day is shown in
+ * Beijing time and says so.
  * @param {string | null | undefined} value
  * @param {{withTime?: boolean, weekday?: boolean}} [options]
  */
 export function formatDate(value, { withTime = false, weekday = false } = {}) {
   if (!value) return '—';
+  /** @type {Intl.DateTimeFormatOptions} */
+  const options = { year: 'numeric', month: 'short', day: 'numeric', timeZone: ZONE };
   let date;
   if (dateOnly.test(value)) {
+    // A calendar day, in no zone: read and written in UTC so that it never shifts.
     const [y, m, d] = value.split('-').map(Number);
-    date = new Date(y, m - 1, d);
+    date = new Date(Date.UTC(y, m - 1, d));
+    options.timeZone = 'UTC';
   } else {
     date = new Date(value);
   }
   if (Number.isNaN(date.getTime())) return String(value);
-  /** @type {Intl.DateTimeFormatOptions} */
-  const options = { year: 'numeric', month: 'short', day: 'numeric' };
   if (weekday) options.weekday = 'short';
-  if (withTime) Object.assign(options, { hour: '2-digit', minute: '2-digit' });
+  if (withTime) Object.assign(options, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   // One date format per language everywhere (the verification page, exports and messages
   // write the same): 2026年12月7日, and 7 Dec 2026 (British order, not "Dec 7, 2026").
-  return new Intl.DateTimeFormat(current === 'en' ? 'en-GB' : current, options).format(date);
+  const text = new Intl.DateTimeFormat(current === 'en' ? 'en-GB' : current, options).format(date);
+  return withTime && !dateOnly.test(value) ? t('time.beijing', { time: text }) : text;
 }
 
 /**
@@ -119,9 +135,7 @@ export function formatNumber(value, digits = 0) {
   return new Intl.NumberFormat(current, { maximumFractionDigits: digits }).format(Number(value));
 }
 
-/** Return today's date as YYYY-MM-DD in the browser's time zone. */
+/** Return today's date as YYYY-MM-DD in Beijing time (the classes' calendar). */
 export function today() {
-  const now = new Date();
-  const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE }).format(new Date());
 }

@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { h, replace } from './dom.js';
 import { notice } from './errors.js';
-import { locale, setLocale, t } from './i18n.js';
+import { locale, setLocale, t, withLang } from './i18n.js';
 import * as router from './router.js';
 import * as session from './session.js';
 
@@ -151,8 +151,8 @@ async function renderFooter() {
   const inbox = await devInboxAvailable();
   const foot = /** @type {HTMLElement} */ (document.getElementById('foot'));
   replace(foot,
-    inbox ? h('a', { href: '/dev/inbox', dataset: { external: '' }, class: 'dev-inbox' }, t('foot.dev_inbox')) : null,
-    h('a', { href: '/verify', dataset: { external: '' } }, t('foot.verify')),
+    inbox ? h('a', { href: withLang('/dev/inbox'), dataset: { external: '' }, class: 'dev-inbox' }, t('foot.dev_inbox')) : null,
+    h('a', { href: withLang('/verify'), dataset: { external: '' } }, t('foot.verify')),
     session.current() ? null : h('a', { href: '/staff/sign-in' }, t('foot.staff')),
     h('span', {}, t('foot.about')));
 }

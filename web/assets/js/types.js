@@ -303,6 +303,7 @@
  * @property {boolean} passed
  * @property {string} released_at
  * @property {string | null} certificate_status
+ * @property {boolean} may_issue  whether the caller may issue now (four eyes)
  */
 
 /**

@@ -16,11 +16,12 @@ import { badge, courseTitle, dateRange, seatsText, venueText } from '../views.js
 /** @template T @typedef {import('../types.js').List<T>} List */
 
 /**
- * A datetime-local field's value as an ISO instant in the browser's zone; empty: undefined.
+ * A datetime-local field's value, a Beijing time (UTC+8 all year), as an ISO instant; empty:
+ * undefined.
  * @param {unknown} value
  */
 function isoFromLocal(value) {
-  return value ? new Date(String(value)).toISOString() : undefined;
+  return value ? new Date(`${String(value)}+08:00`).toISOString() : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@
 // My certificates, and the ones still being issued after a passing result.
 import * as api from '../api.js';
 import { h, replace } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, withLang } from '../i18n.js';
 import { certActions, certFacts, certStatus, certTitle } from '../certificate-view.js';
 import { courseTitle } from '../views.js';
 
@@ -52,7 +52,7 @@ export default async function certificates(ctx) {
   };
   draw();
   ctx.show(t('cert.mine_title'), h('p', { class: 'muted' }, t('cert.mine_lead')), box,
-    h('p', {}, h('a', { href: '/verify', dataset: { external: '' } }, t('foot.verify'))));
+    h('p', {}, h('a', { href: withLang('/verify'), dataset: { external: '' } }, t('foot.verify'))));
   let last = JSON.stringify(data);
   ctx.every(async () => {
     if (!data.waiting.length && !data.certs.some((c) => c.status === 'pending')) return;

@@ -127,7 +127,7 @@ function issueButton(ctx, result, errorBox) {
 }
 
 /**
- * Passing results whose certificate is not issued yet, each with "issue now".
+ * Passing results whose certificate is not issued yet, each with "issue now" where allowed.
  * @param {PageContext} ctx
  * @param {ReleasedResult[]} results
  */
@@ -138,7 +138,9 @@ function awaiting(ctx, results) {
       h('th', { scope: 'row', class: 'name' }, r.holder),
       h('td', { 'data-label': t('certs.released_on') }, formatDate(r.released_at)),
       h('td', { 'data-label': t('roster.status') }, r.certificate_status ? badge('cert_status', r.certificate_status) : t('certs.no_certificate')),
-      h('td', {}, issueButton(ctx, r, errorBox), errorBox));
+      // Issuing now is approving: only to whom the service allows it (never a trainer of the
+      // class, unless the course issues in one step); the others see who will.
+      h('td', {}, r.may_issue ? issueButton(ctx, r, errorBox) : h('span', { class: 'muted awaits-approver' }, t('certs.awaits_approver')), errorBox));
   });
   if (!rows.length) return null;
   return h('section', { class: 'stack', 'aria-labelledby': 'awaiting-h' },

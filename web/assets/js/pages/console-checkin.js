@@ -5,7 +5,7 @@ import * as api from '../api.js';
 import { busy, h, uid } from '../dom.js';
 import { notice, showDone, showErrors } from '../errors.js';
 import { checkbox, field, form, read } from '../forms.js';
-import { formatDate, locale, t, today } from '../i18n.js';
+import { ZONE, formatDate, locale, t, today } from '../i18n.js';
 import { ON_ROSTER } from './console-attendance.js';
 
 /** @typedef {import('./console.js').Tab} Tab */
@@ -21,13 +21,13 @@ const MODULE_PX = 8;
 const QUIET = 4;
 
 /**
- * Return a moment as local HH:MM:SS (or —).
+ * Return a moment as HH:MM:SS in Beijing time, as the sessions are (or —).
  * @param {string | null | undefined} value
  */
 export function clock(value) {
   if (!value) return '—';
   return new Intl.DateTimeFormat(locale(), {
-    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: ZONE,
   }).format(new Date(value));
 }
 

@@ -4,7 +4,7 @@ import * as api from '../api.js';
 import { busy, h, replace } from '../dom.js';
 import { showErrors } from '../errors.js';
 import { field, form, read } from '../forms.js';
-import { locale, t } from '../i18n.js';
+import { locale, t, withLang } from '../i18n.js';
 import { nextPath } from '../next.js';
 import * as session from '../session.js';
 
@@ -42,7 +42,7 @@ async function finish(ctx, response) {
 function inboxHint() {
   if (sessionStorage.getItem('jx.devinbox') !== '1') return null;
   return h('p', { class: 'notice' }, t('signin.dev_hint'), ' ',
-    h('a', { href: '/dev/inbox', target: '_blank', rel: 'noopener' }, t('foot.dev_inbox')));
+    h('a', { href: withLang('/dev/inbox'), target: '_blank', rel: 'noopener' }, t('foot.dev_inbox')));
 }
 
 /**
