@@ -4,6 +4,8 @@ waitlist (its waiting trainee's page turns confirmed by itself)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -32,6 +34,9 @@ def test_a_confirmed_trainee_moves_to_another_class_and_the_waitlist_gets_the_se
         course_id = course_of(desk.page, platform, old_id)
         api_class(desk.page, platform, admin, opens_at=None, starts_in_days=6,
                               capacity=3, course_id=course_id, venue="新馆 202")
+        # Enrolment there opens tomorrow: not offered, as enrolling there would be refused.
+        api_class(desk.page, platform, admin, opens_at=datetime.now(UTC) + timedelta(days=1),
+                  starts_in_days=8, capacity=3, course_id=course_id, venue="未开 303")
         _sign_up_and_enrol(a, old_id, f"冯一{unique_tag()}")
         _sign_up_and_enrol(b, old_id, f"陈二{unique_tag()}")
         expect(b.page.locator("#enrol-result")).to_contain_text("您是候补第 1 位")

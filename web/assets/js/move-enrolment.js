@@ -77,8 +77,11 @@ async function fill(item, body, { toast, after }) {
     replace(body, h('p', { class: 'muted', id: `move-closed-${item.id}` }, t('move.closed', { day: formatDate(last) })));
     return;
   }
+  // A seat can be taken by a move only once the class's enrolment has opened (as by enrolling).
+  const now = Date.now();
   const choices = classes.items.filter((c) => c.id !== item.class_id && c.status === 'scheduled'
-    && !c.results_released_at && c.seats_left > 0 && today <= lastMoveDay(c.starts_on, cutoff));
+    && !c.results_released_at && c.seats_left > 0 && today <= lastMoveDay(c.starts_on, cutoff)
+    && Date.parse(c.enroll_opens_at) <= now);
   const lead = h('p', { class: 'muted' }, t('move.lead', { day: formatDate(last) }));
   if (!choices.length) {
     replace(body, lead, h('p', { class: 'notice' }, t('move.none')));
