@@ -17,9 +17,25 @@ NAMESPACE="${2:-jiangxin}"
 
 exists() { kubectl -n "$NAMESPACE" get secret "$1" >/dev/null 2>&1; }
 
+# The token key entries' names of earlier releases (Ed25519 keys only then): an existing Secret
+# gets the same keys under today's names, so pods of this release mount them and tokens already
+# out stay valid. Read from the Secret itself, never from KEYS_DIR, which may hold other keys.
+renamed() {  # renamed SECRET
+    local old new value
+    for old in jwt-ed25519.pem jwt-ed25519.pub.pem; do
+        new="jwt-signing${old#jwt-ed25519}"
+        value="$(kubectl -n "$NAMESPACE" get secret "$1" -o "jsonpath={.data.${old//./\.}}")"
+        [ -n "$value" ] || continue
+        [ -z "$(kubectl -n "$NAMESPACE" get secret "$1" -o "jsonpath={.data.${new//./\.}}")" ] \
+            || continue
+        kubectl -n "$NAMESPACE" patch secret "$1" --type merge -p "{\"data\":{\"$new\":\"$value\"}}"
+        echo "$1: $old also as $new"
+    done
+}
+
 key_secret() {  # key_secret SERVICE: a Secret of every key file in KEYS_DIR/SERVICE/
     local name="$1-keys" file
-    if exists "$name"; then echo "$name: exists, kept"; return; fi
+    if exists "$name"; then renamed "$name"; echo "$name: exists, kept"; return; fi
     local args=()
     for file in "$KEYS/$1"/*; do args+=("--from-file=$(basename "$file")=$file"); done
     kubectl -n "$NAMESPACE" create secret generic "$name" "${args[@]}"

@@ -162,7 +162,7 @@ async def test_a_completion_names_everyone_who_entered_a_score_or_marked_attenda
     first_day = w["days"][0].isoformat()
     marked = await svc.call("PUT", f"/api/v1/classes/{w['class']['id']}/attendance/{first_day}",
                             token=marker, json_body={"records": [
-                                {"enrollment_id": w["ids"][0], "status": "present"}]})
+                                {"enrollment_id": w["ids"][0], "status": "late"}]})
     assert marked.status == 200, marked.body
     scored = await svc.call("PUT", f"/api/v1/enrollments/{w['ids'][0]}/result", token=scorer,
                             json_body={"theory_score": 40, "practical_score": 70})
@@ -278,3 +278,44 @@ async def test_release_is_refused_while_a_class_day_has_no_attendance_taken(
         await mark(svc, w, day, {0: "present", 1: "excused"})
     released = await release(svc, w)
     assert (released["completed"], released["no_show"]) == (1, 3)
+
+
+async def test_saving_a_sheet_again_makes_the_saver_an_author_only_of_what_it_changed(
+    svc: Service,
+) -> None:
+    """The attendance page saves the whole day: an admin correcting one trainee's mark must
+    not become an author of everyone's (and so unable to approve any of their certificates)."""
+    w = await setup_class(svc)
+    await attend_scenario(svc, w)
+    saver_id, saver = await svc.add_user("admin", name="管理员")
+    first_day = w["days"][0].isoformat()
+    saved = await svc.call("PUT", f"/api/v1/classes/{w['class']['id']}/attendance/{first_day}",
+                           token=saver, json_body={"records": [
+                               {"enrollment_id": w["ids"][0], "status": "present"},  # as it was
+                               {"enrollment_id": w["ids"][1], "status": "late"},  # was present
+                               {"enrollment_id": w["ids"][2], "status": "present"}]})
+    assert saved.status == 200, saved.body
+    same = await svc.call("PUT", f"/api/v1/enrollments/{w['ids'][2]}/result", token=saver,
+                          json_body={"theory_score": 90, "practical_score": 90})  # as they were
+    assert same.status == 200, same.body
+    await release(svc, w)
+    trainer = str(w["trainer_id"])
+    completions = [(await events_of(svc, w["ids"][i], "enrollment.completed"))[0]
+                   for i in range(3)]
+    assert [c["attendance_markers"] for c in completions] == [
+        [trainer], [trainer, str(saver_id)], [trainer]]  # in the order they first marked
+    assert [(c["scorers"], c["scored_by"]) for c in completions] == [([trainer], trainer)] * 3
+
+
+async def test_work_done_through_a_process_of_the_release_before_still_names_its_authors(
+    svc: Service,
+) -> None:
+    """During a rolling upgrade an older process marks and scores without author rows: the
+    release still names whom the marks and scores themselves name."""
+    w = await setup_class(svc)
+    await attend_scenario(svc, w)
+    await svc.pool.execute("DELETE FROM result_authors")  # as if written by the older release
+    await release(svc, w)
+    first = (await events_of(svc, w["ids"][0], "enrollment.completed"))[0]
+    trainer = str(w["trainer_id"])
+    assert (first["scorers"], first["attendance_markers"]) == ([trainer], [trainer])

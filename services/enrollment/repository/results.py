@@ -41,17 +41,24 @@ async def upsert_attendance(
     conn: Conn, day: date, marks: Sequence[tuple[UUID, str]],
     *, marked_by: UUID | None, now: datetime,
 ) -> None:
-    """Write one day's marks (a later mark replaces an earlier one)."""
-    await conn.execute(
+    """Write one day's marks (a later mark replaces an earlier one).
+
+    A sheet is saved whole: only a new or changed mark is written and makes the saver one of
+    its authors (who may then not approve the certificate); the others keep their marker.
+    """
+    changed = await conn.fetch(
         """INSERT INTO attendance (enrollment_id, class_day, status, marked_by, marked_at)
            SELECT e, $2, s, $3, $4 FROM unnest($1::uuid[], $5::text[]) AS t(e, s)
            ON CONFLICT (enrollment_id, class_day)
            DO UPDATE SET status = EXCLUDED.status, marked_by = EXCLUDED.marked_by,
-                         marked_at = EXCLUDED.marked_at""",
+                         marked_at = EXCLUDED.marked_at
+           WHERE attendance.status IS DISTINCT FROM EXCLUDED.status
+           RETURNING enrollment_id""",
         [m[0] for m in marks], day, marked_by, now, [m[1] for m in marks],
     )
-    if marked_by is not None:
-        await add_author(conn, [m[0] for m in marks], "attendance", marked_by, now=now)
+    if marked_by is not None and changed:
+        await add_author(conn, [r["enrollment_id"] for r in changed], "attendance", marked_by,
+                         now=now)
 
 
 async def class_marks(conn: Conn, class_id: UUID) -> dict[UUID, dict[date, str]]:
@@ -71,13 +78,15 @@ async def set_scores(
     conn: Conn, enrollment_id: UUID, *, theory: float | None,
     practical: float | None, now: datetime, by: UUID,
 ) -> None:
-    """Write a trainee's scores and who entered them."""
-    await conn.execute(
+    """Write a trainee's scores and who entered them; the same scores again change nothing."""
+    changed = await conn.fetchval(
         "UPDATE enrollments SET theory_score = $2, practical_score = $3, updated_at = $4, "
-        "scored_by = $5 WHERE id = $1",
+        "scored_by = $5 WHERE id = $1 AND (theory_score, practical_score) "
+        "IS DISTINCT FROM ($2::numeric, $3::numeric) RETURNING id",
         enrollment_id, theory, practical, now, by,
     )
-    await add_author(conn, [enrollment_id], "scores", by, now=now)
+    if changed is not None:
+        await add_author(conn, [enrollment_id], "scores", by, now=now)
 
 
 async def add_author(
@@ -93,10 +102,27 @@ async def add_author(
 
 
 async def authors(conn: Conn, enrollment_ids: Sequence[UUID]) -> dict[UUID, Authors]:
-    """Return who entered scores and who marked attendance of each of these enrolments."""
+    """Return who entered scores and who marked attendance of each of these enrolments.
+
+    The record of authors, joined with who the rows themselves name (the last scorer, each
+    day's marker, each check-in's recorder): work done through a process of the release
+    before (during a rolling upgrade), which wrote no author rows, still counts.
+    """
     rows = await conn.fetch(
-        """SELECT enrollment_id, part, author_id FROM result_authors
-           WHERE enrollment_id = ANY($1::uuid[]) ORDER BY first_at, author_id""",
+        """WITH known AS (
+               SELECT enrollment_id, part, author_id, first_at FROM result_authors
+               WHERE enrollment_id = ANY($1::uuid[])
+               UNION ALL
+               SELECT id, 'scores', scored_by, updated_at FROM enrollments
+               WHERE id = ANY($1::uuid[]) AND scored_by IS NOT NULL
+               UNION ALL
+               SELECT enrollment_id, 'attendance', marked_by, marked_at FROM attendance
+               WHERE enrollment_id = ANY($1::uuid[]) AND marked_by IS NOT NULL
+               UNION ALL
+               SELECT enrollment_id, 'attendance', actor_id, at FROM checkin_audit
+               WHERE enrollment_id = ANY($1::uuid[]) AND actor_id IS NOT NULL)
+           SELECT enrollment_id, part, author_id, min(first_at) AS first_at FROM known
+           GROUP BY enrollment_id, part, author_id ORDER BY first_at, author_id""",
         list(enrollment_ids),
     )
     found: dict[UUID, Authors] = {}
