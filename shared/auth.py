@@ -1,8 +1,8 @@
 """JWT access tokens: mint with the private key, verify with the public one.
 
 New keys are RSA-2048 and sign RS256: every request of every service verifies a token, a
-sign-in signs one, and an RSA signature verifies about five times faster than an Ed25519 one
-(docs/benchmarks.md, the enrol API). A key pair of earlier releases (Ed25519, EdDSA) keeps
+sign-in signs one, and checking a fresh RS256 token costs about half the CPU of an EdDSA one
+(signing costs five times more; docs/benchmarks.md, `python -m bench.token_check`). A key pair of earlier releases (Ed25519, EdDSA) keeps
 working: the algorithm follows the key, and a verifier accepts only its own key's algorithm.
 """
 
