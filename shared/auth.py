@@ -2,8 +2,9 @@
 
 New keys are RSA-2048 and sign RS256: every request of every service verifies a token, a
 sign-in signs one, and checking a fresh RS256 token costs about half the CPU of an EdDSA one
-(signing costs five times more; docs/benchmarks.md, `python -m bench.token_check`). A key pair of earlier releases (Ed25519, EdDSA) keeps
-working: the algorithm follows the key, and a verifier accepts only its own key's algorithm.
+(signing costs five times more; docs/benchmarks.md, `python -m bench.token_check`). A key
+pair of earlier releases (Ed25519, EdDSA) keeps working: the algorithm follows the key, and a
+verifier accepts only its own key's algorithm.
 """
 
 from __future__ import annotations
